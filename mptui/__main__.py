@@ -1,0 +1,3 @@
+from mptui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,359 @@
+"""A virtual board: the MicroPython unix port under a PTY, indistinguishable from a USB board.
+
+The unix port differs from a board in ways tools notice; this module hides each of them:
+- it runs under a PTY that is its controlling terminal, so Ctrl-C raises KeyboardInterrupt;
+- the PTY does no output processing and bare `\\n` becomes `\\r\\n` here, so protocol strings
+  that already end in `\\r\\n` stay as they are (a cooked tty would give `\\r\\r\\n`);
+- where a board soft-reboots (Ctrl-D, `machine.soft_reset()`, `sys.exit()`) the process exits:
+  we print `MPY: soft reboot`, start a new one, hide its banner and resume the raw REPL if it
+  was raw, holding the host's input until the new process can take it;
+- `machine.reset()` restarts it as after power-on;
+- its `/` is a folder of its own (see mpy/startup.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import errno
+import fcntl
+import os
+import pty
+import signal
+import subprocess
+import termios
+import tty
+from pathlib import Path
+
+from mptui.paths import virtual_board_root
+from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
+
+SOFT_REBOOT = b"MPY: soft reboot\r\n"
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
+READY = "\x1b_mptui-ready\x1b\\"  # an APC sequence, printed by startup.py when boot is done
+HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
+HIGH_WATER = 1 << 20  # stop reading the PTY (the board blocks, as on USB) past this
+
+
+class VirtualBoardError(RuntimeError):
+    pass
+
+
+class VirtualBoard:
+    """One virtual board. `await start()`, then `write()` bytes in and `await read()` them out."""
+
+    def __init__(
+        self,
+        name: str = "default",
+        *,
+        root: str | os.PathLike | None = None,
+        options: RuntimeOptions | None = None,
+    ) -> None:
+        self.name = name
+        self.root = Path(root) if root else virtual_board_root(name)
+        self.options = options or RuntimeOptions()
+        self.soft_resets = 0
+        self.hard_resets = 0
+        self._proc: subprocess.Popen | None = None
+        self._fd: int | None = None
+        self._out = bytearray()
+        self._out_ready = asyncio.Event()
+        self._reading = False
+        self._pending_in = bytearray()  # written to the PTY as it accepts it
+        self._held_in = bytearray()  # kept back while a new process boots
+        self._raw = False  # the REPL mode, as seen in the board's output
+        self._tail = b""  # last bytes of output, to find banners split across reads
+        self._booting = False  # until READY arrives
+        self._resume_raw = False  # the new process must be put back in the raw REPL
+        self._hide_banner = False  # swallow output until the raw banner
+        self._last_cr = False
+        self._closed = False
+        self._early_exits = 0
+        self._mode_tail = b""
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- public API -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.options.executable()  # fail early and clearly when there is no runtime
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._spawn(raw=False)
+
+    async def __aenter__(self) -> VirtualBoard:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    @property
+    def running(self) -> bool:
+        return not self._closed and self._proc is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    async def read(self) -> bytes:
+        """The board's next output (all that is buffered); b"" once the board is stopped."""
+        while not self._out:
+            if self._closed:
+                return b""
+            self._out_ready.clear()
+            await self._out_ready.wait()
+        data = bytes(self._out)
+        self._out.clear()
+        self._resume_reading()
+        return data
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the board, as typed on its USB serial line. Never blocks."""
+        if self._closed:
+            raise VirtualBoardError("the virtual board is stopped")
+        if self._booting and self._resume_raw:
+            # In raw-resume only Ctrl-C goes straight through (it may stop a looping boot.py);
+            # everything else waits for the raw REPL.
+            if b"\x03" in data and not self._hide_banner:
+                self._send(b"\x03")
+            self._held_in += data
+            return
+        if self._proc is None:
+            self._held_in += data
+            return
+        self._send(data)
+
+    def power_cycle(self) -> None:
+        """Kill the runtime as a power loss would; it comes back as after power-on."""
+        if self._proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._proc.pid, signal.SIGKILL)
+
+    def discard_output(self) -> None:
+        self._out.clear()
+        self._resume_reading()
+
+    async def stop(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._out_ready.set()
+        self._teardown()
+
+    # -- process management -----------------------------------------------------------------
+
+    def _spawn(self, raw: bool) -> None:
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        attrs = termios.tcgetattr(slave)
+        attrs[3] |= termios.ISIG  # Ctrl-C -> SIGINT -> KeyboardInterrupt in running code
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        env = dict(os.environ)
+        env.update(
+            MPTUI_VB_ROOT=str(self.root.resolve()),
+            MPTUI_VB_LIB=str(MPY_DIR),
+            MPTUI_VB_RAW="1" if raw else "0",
+            MPTUI_VB_READY=READY,
+        )
+        cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
+        try:
+            self._proc = subprocess.Popen(
+                cmd,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                env=env,
+                cwd=str(self.root),
+                preexec_fn=_child_setup,
+                close_fds=True,
+            )
+        finally:
+            os.close(slave)
+        os.set_blocking(master, False)
+        self._fd = master
+        self._booting = True
+        self._resume_raw = raw
+        self._hide_banner = False
+        self._reading = False
+        self._resume_reading()
+        if not raw and self._held_in:
+            held, self._held_in = bytes(self._held_in), bytearray()
+            self._send(held)
+
+    def _teardown(self) -> None:
+        loop = self._loop
+        if self._fd is not None:
+            if loop:
+                loop.remove_reader(self._fd)
+                loop.remove_writer(self._fd)
+            os.close(self._fd)
+            self._fd = None
+        proc, self._proc = self._proc, None
+        self._pending_in.clear()
+        if proc and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        if proc:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+
+    def _child_exited(self) -> None:
+        proc = self._proc
+        code = proc.wait() if proc else 0
+        booted = not self._booting
+        self._teardown()
+        if self._closed:
+            return
+        self._early_exits = 0 if booted else self._early_exits + 1
+        if self._early_exits > 5:
+            msg = f"\r\n[virtual board stopped: the runtime keeps exiting (status {code})]\r\n"
+            self._emit(msg.encode())
+            self._closed = True
+            self._out_ready.set()
+            return
+        if code == HARD_RESET_EXIT or code < 0:  # machine.reset(), or killed: a power cycle
+            self.hard_resets += 1
+            self._raw = False
+            self._held_in.clear()  # a board drops what was in flight when it resets
+        else:
+            self.soft_resets += 1
+            self._emit(SOFT_REBOOT)
+        self._spawn(raw=self._raw)
+
+    # -- PTY I/O ----------------------------------------------------------------------------
+
+    def _resume_reading(self) -> None:
+        if not self._reading and self._fd is not None and len(self._out) < HIGH_WATER:
+            self._loop.add_reader(self._fd, self._on_readable)
+            self._reading = True
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            data = b""
+        if not data:  # every copy of the PTY's other end is closed: the process has ended
+            self._child_exited()
+            return
+        self._on_output(data)
+        if len(self._out) >= HIGH_WATER:
+            self._loop.remove_reader(self._fd)
+            self._reading = False
+
+    def _send(self, data: bytes) -> None:
+        if self._fd is None:
+            self._held_in += data
+            return
+        self._pending_in += data
+        self._flush_input()
+
+    def _flush_input(self) -> None:
+        while self._pending_in and self._fd is not None:
+            try:
+                n = os.write(self._fd, self._pending_in)
+            except BlockingIOError:
+                n = 0
+            except OSError:  # the process is going away; its exit is handled by the reader
+                self._pending_in.clear()
+                break
+            del self._pending_in[:n]
+            if n == 0:
+                break
+        if self._fd is not None:
+            if self._pending_in:
+                self._loop.add_writer(self._fd, self._flush_input)
+            else:
+                self._loop.remove_writer(self._fd)
+
+    # -- output processing ------------------------------------------------------------------
+
+    def _on_output(self, data: bytes) -> None:
+        if self._booting:
+            data = self._booting_output(data)
+        if data:
+            self._emit(self._cook(data))
+
+    def _booting_output(self, data: bytes) -> bytes:
+        """Strip READY; in raw-resume, hide the friendly banner and enter the raw REPL."""
+        if self._hide_banner:
+            buf = self._tail + data
+            i = buf.find(RAW_BANNER)
+            if i < 0:
+                self._tail = buf[-len(RAW_BANNER) :]
+                return b""
+            self._finish_boot()
+            return buf[i:]
+        buf = self._tail + data
+        i = buf.find(READY.encode())
+        if i < 0:
+            keep = _partial_suffix(buf, READY.encode())
+            self._tail = buf[len(buf) - keep :] if keep else b""
+            return buf[: len(buf) - keep]
+        before, after = buf[:i], buf[i + len(READY) :]
+        self._tail = b""
+        if self._resume_raw:
+            self._hide_banner = True
+            self._send(b"\x01")
+            return before + self._booting_output(after)
+        self._finish_boot()
+        return before + after
+
+    def _finish_boot(self) -> None:
+        self._booting = False
+        self._hide_banner = False
+        self._tail = b""
+        if self._held_in:
+            held, self._held_in = bytes(self._held_in), bytearray()
+            self._send(held)
+
+    def _cook(self, data: bytes) -> bytes:
+        """Bare LF -> CRLF, as a board's stdout does; CRLF stays CRLF."""
+        head = b""
+        if self._last_cr and data[:1] == b"\n":
+            head, data = b"\n", data[1:]
+        if data:
+            self._last_cr = data[-1:] == b"\r"
+        return head + data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+    def _emit(self, data: bytes) -> None:
+        self._track_mode(data)
+        self._out += data
+        self._out_ready.set()
+
+    def _track_mode(self, data: bytes) -> None:
+        window = self._mode_tail + data
+        raw_at = window.rfind(RAW_BANNER)
+        friendly_at = window.rfind(FRIENDLY_BANNER_END)
+        if raw_at > friendly_at:
+            self._raw = True
+        elif friendly_at > raw_at:
+            self._raw = False
+        self._mode_tail = window[-len(FRIENDLY_BANNER_END) :]
+
+
+def _partial_suffix(buf: bytes, marker: bytes) -> int:
+    """Length of the longest end of `buf` that is a start of `marker`."""
+    for n in range(min(len(marker) - 1, len(buf)), 0, -1):
+        if buf.endswith(marker[:n]):
+            return n
+    return 0
+
+
+try:
+    _prctl = ctypes.CDLL(None).prctl
+except (OSError, AttributeError):  # not Linux
+    _prctl = None
+
+
+def _child_setup() -> None:
+    """In the child: own session, PTY as controlling terminal, die with the parent."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    if _prctl is not None:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

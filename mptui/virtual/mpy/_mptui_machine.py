@@ -1,0 +1,41 @@
+# The board-like `machine` module of the virtual board: the unix port's own, plus reset,
+# unique_id, freq, reset_cause and an RTC, as boards have them.
+import sys
+import time
+from machine import *  # noqa: F401,F403
+
+HARD_RESET_EXIT = 0x5A  # the host restarts the board as after power-on
+PWRON_RESET = 1
+SOFT_RESET = 5
+
+
+def reset():
+    sys.exit(HARD_RESET_EXIT)
+
+
+def reset_cause():
+    return PWRON_RESET
+
+
+def unique_id():
+    return b"mptui-vb"
+
+
+def freq(hz=None):
+    if hz is None:
+        return 160000000
+
+
+class RTC:
+    _offset = 0
+
+    def datetime(self, dt=None):
+        if dt is None:
+            t = time.localtime(time.time() + RTC._offset)
+            # (year, month, day, weekday, hours, minutes, seconds, subseconds)
+            return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
+        y, mo, d, _wd, h, mi, s = dt[:7]
+        RTC._offset = time.mktime((y, mo, d, h, mi, s, 0, 0)) - time.time()
+
+    def init(self, dt):
+        self.datetime(dt)
