@@ -32,7 +32,10 @@ from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
-READY = "\x1b_mptui-ready\x1b\\"  # an APC sequence, printed by startup.py when boot is done
+# APC sequences printed by startup.py: FS_READY once `/` is the board's folder (input was
+# held back until then so that a Ctrl-C cannot stop the set-up), READY once boot is done.
+FS_READY = "\x1b_mptui-fs\x1b\\"
+READY = "\x1b_mptui-ready\x1b\\"
 HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
 HIGH_WATER = 1 << 20  # stop reading the PTY (the board blocks, as on USB) past this
 
@@ -66,6 +69,7 @@ class VirtualBoard:
         self._raw = False  # the REPL mode, as seen in the board's output
         self._tail = b""  # last bytes of output, to find banners split across reads
         self._booting = False  # until READY arrives
+        self._fs_ready = False  # until FS_READY arrives
         self._resume_raw = False  # the new process must be put back in the raw REPL
         self._hide_banner = False  # swallow output until the raw banner
         self._last_cr = False
@@ -116,11 +120,11 @@ class VirtualBoard:
         if self._booting and self._resume_raw:
             # In raw-resume only Ctrl-C goes straight through (it may stop a looping boot.py);
             # everything else waits for the raw REPL.
-            if b"\x03" in data and not self._hide_banner:
+            if b"\x03" in data and self._fs_ready and not self._hide_banner:
                 self._send(b"\x03")
             self._held_in += data
             return
-        if self._proc is None:
+        if self._proc is None or not self._fs_ready:
             self._held_in += data
             return
         self._send(data)
@@ -149,6 +153,7 @@ class VirtualBoard:
         tty.setraw(slave)
         attrs = termios.tcgetattr(slave)
         attrs[3] |= termios.ISIG  # Ctrl-C -> SIGINT -> KeyboardInterrupt in running code
+        attrs[6][termios.VQUIT] = attrs[6][termios.VSUSP] = b"\0"  # only Ctrl-C is special
         termios.tcsetattr(slave, termios.TCSANOW, attrs)
         env = dict(os.environ)
         env.update(
@@ -156,6 +161,7 @@ class VirtualBoard:
             MPTUI_VB_LIB=str(MPY_DIR),
             MPTUI_VB_RAW="1" if raw else "0",
             MPTUI_VB_READY=READY,
+            MPTUI_VB_FS=FS_READY,
         )
         cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
         try:
@@ -174,13 +180,11 @@ class VirtualBoard:
         os.set_blocking(master, False)
         self._fd = master
         self._booting = True
+        self._fs_ready = False
         self._resume_raw = raw
         self._hide_banner = False
         self._reading = False
         self._resume_reading()
-        if not raw and self._held_in:
-            held, self._held_in = bytes(self._held_in), bytearray()
-            self._send(held)
 
     def _teardown(self) -> None:
         loop = self._loop
@@ -290,6 +294,18 @@ class VirtualBoard:
             self._finish_boot()
             return buf[i:]
         buf = self._tail + data
+        if not self._fs_ready:
+            i = buf.find(FS_READY.encode())
+            if i < 0:
+                keep = _partial_suffix(buf, FS_READY.encode())
+                self._tail = buf[len(buf) - keep :] if keep else b""
+                return buf[: len(buf) - keep]
+            self._fs_ready = True
+            self._tail = b""
+            if not self._resume_raw and self._held_in:
+                held, self._held_in = bytes(self._held_in), bytearray()
+                self._send(held)
+            return buf[:i] + self._booting_output(buf[i + len(FS_READY) :])
         i = buf.find(READY.encode())
         if i < 0:
             keep = _partial_suffix(buf, READY.encode())

@@ -9,7 +9,7 @@ def _mptui_start(g):
     import vfs
 
     env = {}
-    for key in ("ROOT", "LIB", "RAW", "READY"):
+    for key in ("ROOT", "LIB", "RAW", "READY", "FS"):
         env[key] = os.getenv("MPTUI_VB_" + key)
         os.unsetenv("MPTUI_VB_" + key)
     sys.path.insert(0, env["LIB"])
@@ -24,6 +24,8 @@ def _mptui_start(g):
     sys.path[:] = ["", ".frozen", "/lib"]
     for name in ("_mptui_boardfs", "_mptui_machine"):
         sys.modules.pop(name, None)
+
+    sys.stdout.write(env["FS"])  # the host holds input back until here: Ctrl-C is safe now
 
     def run(name):
         try:

@@ -1,0 +1,73 @@
+"""Errors from a board, each with a message fit for one line (plus the board's traceback)."""
+
+from __future__ import annotations
+
+import errno as _errno
+import re
+
+
+class BoardError(Exception):
+    """Anything that went wrong talking to a board."""
+
+
+class RawReplError(BoardError):
+    """The board would not enter the raw REPL."""
+
+
+class BoardTimeout(BoardError):
+    pass
+
+
+class BoardDisconnected(BoardError):
+    pass
+
+
+class BoardExecError(BoardError):
+    """Code raised an exception on the board; carries the board's traceback."""
+
+    def __init__(self, traceback: str, output: str = "") -> None:
+        self.traceback = traceback.strip()
+        self.output = output
+        last = self.traceback.splitlines()[-1] if self.traceback else "error"
+        self.exc_type, _, self.exc_message = last.partition(": ")
+        self.exc_type = self.exc_type.strip()
+        super().__init__(last)
+
+    @property
+    def summary(self) -> str:
+        return str(self)
+
+
+class BoardOSError(BoardExecError):
+    """An OSError on the board, with its errno mapped to the host's names."""
+
+    def __init__(self, traceback: str, output: str = "", errno: int | None = None) -> None:
+        super().__init__(traceback, output)
+        self.errno = errno
+        self.errname = _errno.errorcode.get(errno, "") if errno is not None else ""
+
+    def __str__(self) -> str:
+        if self.errno is None:
+            return super().__str__()
+        import os
+
+        return f"OSError: [Errno {self.errno}] {self.errname or ''} {os.strerror(self.errno)}".replace(
+            "  ", " "
+        )
+
+
+_ERRNO = re.compile(r"^OSError: (?:\[Errno (\d+)\]|(-?\d+)\b|(E[A-Z]+)\b)")
+
+
+def exec_error(traceback: str, output: str = "") -> BoardExecError:
+    """The right exception for a board traceback; OSError errnos are mapped (ports print
+    `[Errno 2] ENOENT`, a bare `2`, or just `ENOENT`)."""
+    last = traceback.strip().splitlines()[-1] if traceback.strip() else ""
+    m = _ERRNO.match(last)
+    if m:
+        if m.group(3):
+            num = getattr(_errno, m.group(3), None)
+        else:
+            num = abs(int(m.group(1) or m.group(2)))
+        return BoardOSError(traceback, output, num)
+    return BoardExecError(traceback, output)

@@ -1,0 +1,326 @@
+"""The REPL protocol over a transport: friendly passthrough, raw REPL, raw-paste, exec.
+
+One pump task reads the transport. While an operation runs (`capture()`), bytes collect in a
+buffer that the protocol reads; otherwise they go to the console sink (the terminal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+
+from mptui.board.errors import (
+    BoardDisconnected,
+    BoardError,
+    BoardTimeout,
+    RawReplError,
+    exec_error,
+)
+from mptui.transports.base import Transport, TransportClosed, TransportError
+
+RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
+RAW_PROMPT = RAW_BANNER + b">"
+SOFT_REBOOT = b"soft reboot\r\n"
+FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
+EXEC_TIMEOUT = 10.0  # seconds without a byte from the board before an exec gives up
+
+
+class Repl:
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+        self.console_sink: Callable[[bytes], None] | None = None
+        self.on_closed: Callable[[str], None] | None = None
+        self.on_idle_output: Callable[[bytes], None] | None = None
+        self.in_raw = False  # True once we know the board sits in the raw REPL
+        self.raw_paste: bool | None = None  # None until the board has answered once
+        self.window = 128
+        self._prompt_due = False  # a '>' from the last exec is still to be read
+        self._buf = bytearray()
+        self._event = asyncio.Event()
+        self._capturing = 0
+        self._closed: str | None = None
+        self._pump_task: asyncio.Task | None = None
+
+    # -- the pump ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._closed = None
+        self._pump_task = asyncio.create_task(self._pump(), name="mptui-repl-pump")
+
+    async def stop(self) -> None:
+        if self._pump_task:
+            self._pump_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._pump_task
+        self._pump_task = None
+
+    @property
+    def closed(self) -> str | None:
+        return self._closed
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                data = await self.transport.read()
+                if self._capturing:
+                    self._buf += data
+                    self._event.set()
+                else:
+                    if self.on_idle_output:
+                        self.on_idle_output(data)
+                    if self.console_sink:
+                        self.console_sink(data)
+        except (TransportClosed, TransportError) as e:
+            self._closed = str(e) or "the link was closed"
+        except Exception as e:  # never let a pump die silently
+            self._closed = f"link failure: {e!r}"
+        self._event.set()
+        if self.on_closed:
+            self.on_closed(self._closed)
+
+    @contextlib.asynccontextmanager
+    async def capture(self):
+        """Route board output to the protocol (not the console) for the duration."""
+        self._capturing += 1
+        try:
+            yield
+        finally:
+            self._capturing -= 1
+            if not self._capturing and self._buf:
+                leftover = bytes(self._buf)
+                self._buf.clear()
+                if self.console_sink and not self.in_raw:
+                    self.console_sink(leftover)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _wait_data(self, deadline: float | None) -> None:
+        if self._closed is not None:
+            raise BoardDisconnected(self._closed)
+        self._event.clear()
+        timeout = None if deadline is None else deadline - time.monotonic()
+        if timeout is not None and timeout <= 0:
+            raise BoardTimeout("the board stopped answering")
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise BoardTimeout("the board stopped answering") from None
+        if self._closed is not None and not self._buf:
+            raise BoardDisconnected(self._closed)
+
+    async def read_until(self, marker: bytes, timeout: float | None = EXEC_TIMEOUT) -> bytes:
+        """Bytes up to and including `marker`; `timeout` is the longest silence allowed."""
+        start = 0
+        while True:
+            i = self._buf.find(marker, start)
+            if i >= 0:
+                end = i + len(marker)
+                data = bytes(self._buf[:end])
+                del self._buf[:end]
+                return data
+            start = max(0, len(self._buf) - len(marker) + 1)
+            await self._wait_data(_deadline(timeout))
+
+    async def read_exact(self, n: int, timeout: float | None = EXEC_TIMEOUT) -> bytes:
+        while len(self._buf) < n:
+            await self._wait_data(_deadline(timeout))
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
+    async def stream_until(
+        self, marker: int, sink: Callable[[bytes], None], timeout: float | None = EXEC_TIMEOUT
+    ) -> None:
+        """Feed bytes to `sink` as they come, up to (not including) the byte `marker`."""
+        while True:
+            i = self._buf.find(marker)
+            if i >= 0:
+                if i:
+                    sink(bytes(self._buf[:i]))
+                del self._buf[: i + 1]
+                return
+            if self._buf:
+                sink(bytes(self._buf))
+                self._buf.clear()
+            await self._wait_data(_deadline(timeout))
+
+    def tail(self, n: int = 200) -> bytes:
+        return bytes(self._buf[-n:])
+
+    async def write(self, data: bytes) -> None:
+        try:
+            await self.transport.write(data)
+        except TransportError as e:
+            raise BoardDisconnected(str(e)) from None
+
+    # -- raw REPL ---------------------------------------------------------------------------
+
+    async def enter_raw(self) -> None:
+        """Get to the raw REPL prompt, interrupting whatever runs; retry with growing patience."""
+        if self.in_raw:
+            await self._read_prompt()
+            return
+        seen = bytearray()
+        for attempt, timeout in enumerate((0.5, 1.5, 3.0)):
+            seen += self._buf
+            self._buf.clear()
+            # CR then Ctrl-C twice stops a program (and its except handler); Ctrl-A needs an
+            # empty line, hence the CR before it.
+            await self.write(b"\r\x03\x03" if attempt == 0 else b"\r\x03\x03\x03")
+            await asyncio.sleep(0.02 * attempt)
+            await self.write(b"\r\x01")
+            try:
+                await self.read_until(RAW_PROMPT, timeout)
+            except BoardTimeout:
+                continue
+            self.in_raw = True
+            self._prompt_due = False
+            return
+        seen += self._buf
+        shown = bytes(seen[-160:]).decode("utf-8", "replace") or "nothing"
+        raise RawReplError(
+            f"could not enter the raw REPL; the board sent: {shown!r}. Try: reset the board, "
+            "close other programs using the port, check the baud rate, or remove a main.py "
+            "that disables Ctrl-C"
+        )
+
+    async def exit_raw(self) -> None:
+        """Back to the friendly REPL (the board prints its banner)."""
+        if self.in_raw:
+            await self.write(b"\r\x02")
+            self.in_raw = False
+            self._prompt_due = False
+
+    async def _read_prompt(self) -> None:
+        if not self._prompt_due:
+            return
+        self._prompt_due = False
+        b = await self.read_exact(1)
+        if b != b">":
+            # Not at the prompt after all (a reset or stray output): start over.
+            self.in_raw = False
+            self._buf[:0] = b
+            await self.enter_raw()
+
+    async def exec(
+        self,
+        code: str | bytes,
+        on_output: Callable[[bytes], None] | None = None,
+        timeout: float | None = EXEC_TIMEOUT,
+    ) -> bytes:
+        """Run code at the raw REPL; return its stdout (also streamed to `on_output`).
+
+        Raises BoardExecError (or BoardOSError) carrying the board's traceback.
+        """
+        await self.send_code(code)
+        return await self.follow(on_output, timeout)
+
+    async def send_code(self, code: str | bytes) -> None:
+        """Send code to run (raw-paste with flow control, else plain raw REPL)."""
+        data = code.encode() if isinstance(code, str) else code
+        await self.enter_raw()
+        if self.raw_paste is not False:
+            if await self._raw_paste(data):
+                self._prompt_due = True
+                return
+        await self._plain_raw(data)
+        self._prompt_due = True
+
+    async def follow(
+        self, on_output: Callable[[bytes], None] | None = None, timeout: float | None = EXEC_TIMEOUT
+    ) -> bytes:
+        out = bytearray()
+
+        def sink(b: bytes) -> None:
+            out.extend(b)
+            if on_output:
+                on_output(b)
+
+        try:
+            await self.stream_until(4, sink, timeout)
+            err = bytearray()
+            await self.stream_until(4, err.extend, timeout)
+        except BoardTimeout:
+            self.in_raw = False  # whatever runs is left running; the next op interrupts it
+            raise
+        if err:
+            raise exec_error(err.decode("utf-8", "replace"), out.decode("utf-8", "replace"))
+        return bytes(out)
+
+    async def _raw_paste(self, data: bytes) -> bool:
+        """Raw-paste mode. False if the board does not support it (it is then remembered)."""
+        window = self.window
+        pre = b""
+        if self.raw_paste:  # known to work: send the first window with the request
+            pre = data[:window]
+        end = b"\x04" if len(pre) == len(data) and self.raw_paste else b""
+        await self.write(b"\x05A\x01" + pre + end)
+        reply = await self.read_exact(2)
+        if reply == b"R\x00":  # understood but refused: the raw REPL prompts again
+            self.raw_paste = False
+            await self.read_until(b">")
+            return False
+        if reply != b"R\x01":  # firmware too old: the Ctrl-A reset the raw REPL
+            self.raw_paste = False
+            await self.read_until(b"w REPL; CTRL-B to exit\r\n>")
+            return False
+        self.raw_paste = True
+        self.window = window = int.from_bytes(await self.read_exact(2), "little")
+        remaining = window - len(pre)  # the board's extra first \x01 arrives as a credit
+        if remaining < 0:  # the window shrank (another board?): cannot undo what was sent
+            raise BoardError("raw-paste window mismatch; reconnect")
+        sent = len(pre)
+        if not end:
+            while sent < len(data):
+                while self._buf or remaining <= 0:
+                    if not self._buf:
+                        await self._wait_data(_deadline(EXEC_TIMEOUT))
+                        continue
+                    flag = self._buf[0]
+                    del self._buf[0]
+                    if flag == 1:
+                        remaining += window
+                    elif flag == 4:  # the board ends early (a syntax error while compiling)
+                        await self.write(b"\x04")
+                        return True
+                    else:
+                        raise BoardError(f"raw-paste: unexpected byte {flag:#04x} from the board")
+                n = min(remaining, len(data) - sent)
+                await self.write(data[sent : sent + n])
+                sent += n
+                remaining -= n
+            await self.write(b"\x04")
+        # Wait for the board's \x04 ("received and compiled"), skipping late credits.
+        while True:
+            b = await self.read_exact(1)
+            if b == b"\x04":
+                return True
+            if b != b"\x01":
+                raise BoardError(f"raw-paste: unexpected byte {b!r} from the board")
+
+    async def _plain_raw(self, data: bytes) -> None:
+        for i in range(0, len(data), 256):
+            await self.write(data[i : i + 256])
+            await asyncio.sleep(0.01)  # old firmware has no flow control here
+        await self.write(b"\x04")
+        ok = await self.read_exact(2)
+        if ok != b"OK":
+            raise BoardError(f"raw REPL: expected OK, got {ok + self.tail(60)!r}")
+
+    # -- resets -----------------------------------------------------------------------------
+
+    async def soft_reset(self, timeout: float = 10.0) -> bytes:
+        """Soft-reboot and come back to the raw REPL. Returns what boot printed."""
+        await self.enter_raw()
+        await self.write(b"\x04")
+        await self.read_until(SOFT_REBOOT, timeout)
+        boot = await self.read_until(RAW_PROMPT, timeout)
+        self.in_raw = True
+        self._prompt_due = False
+        return boot[: -len(RAW_PROMPT)]
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout

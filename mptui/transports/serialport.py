@@ -1,0 +1,179 @@
+"""Serial ports (USB CDC boards and USB-serial chips), read event-driven on the port's fd."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
+from mptui.transports.stream import ByteQueue
+
+# USB vendors whose MicroPython boards talk native USB CDC (flow-controlled end to end):
+# MicroPython's own, Raspberry Pi (RP2), Espressif native USB, Adafruit, Arduino, Pyboard.
+NATIVE_USB_VIDS = {0xF055, 0x2E8A, 0x303A, 0x239A, 0x2341}
+UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1)
+
+
+def port_info(device: str):
+    """pyserial's ListPortInfo for a device path, or None."""
+    from serial.tools import list_ports
+
+    real = os.path.realpath(device)
+    for info in list_ports.comports():
+        if info.device in (device, real):
+            return info
+    return None
+
+
+def find_port_by_serial(serial_number: str) -> str | None:
+    from serial.tools import list_ports
+
+    for info in list_ports.comports():
+        if info.serial_number == serial_number:
+            return info.device
+    return None
+
+
+class SerialTransport(Transport):
+    """A serial port, opened exclusively; DTR/RTS are changed only when asked to."""
+
+    def __init__(
+        self,
+        device: str,
+        *,
+        baudrate: int = 115200,
+        dtr: bool | None = None,
+        rts: bool | None = None,
+        serial_number: str | None = None,
+    ) -> None:
+        self.device = device
+        self.address = device
+        self.baudrate = baudrate
+        self.dtr, self.rts = dtr, rts
+        self.identity = serial_number
+        self._serial = None
+        self._queue: ByteQueue | None = None
+        self._pending = bytearray()
+        self._drained: asyncio.Event | None = None
+
+    async def open(self) -> None:
+        import serial
+
+        device = self.device
+        if self.identity and not os.path.exists(device):
+            device = find_port_by_serial(self.identity) or device  # it re-enumerated
+        info = port_info(device)
+        if info is not None:
+            self.identity = self.identity or info.serial_number
+            native = info.vid in NATIVE_USB_VIDS
+            self.profile = LinkProfile() if native else UART_PROFILE
+        else:
+            self.profile = UART_PROFILE
+        ser = serial.Serial(baudrate=self.baudrate, exclusive=True)
+        ser.port = device
+        # pyserial asserts both lines on open, as the kernel does; only explicit settings
+        # change them (toggling DTR/RTS resets many ESP32 boards).
+        if self.dtr is not None:
+            ser.dtr = self.dtr
+        if self.rts is not None:
+            ser.rts = self.rts
+        try:
+            ser.open()
+        except (serial.SerialException, OSError) as e:
+            msg = str(e)
+            if "busy" in msg.lower() or "lock" in msg.lower():
+                msg = "the port is in use by another program"
+            raise TransportError(f"cannot open {device}: {msg}") from None
+        self.device = device
+        self._serial = ser
+        fd = ser.fileno()
+        os.set_blocking(fd, False)
+        loop = asyncio.get_running_loop()
+        self._queue = ByteQueue()
+        self._queue.on_drained = lambda: loop.add_reader(fd, self._on_readable)
+        self._drained = asyncio.Event()
+        self._drained.set()
+        loop.add_reader(fd, self._on_readable)
+
+    @property
+    def is_open(self) -> bool:
+        return self._serial is not None
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self._serial.fileno(), 65536)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._lost(f"{self.device}: {e.strerror or e}")
+            return
+        if not data:  # a USB port that disappeared reads as EOF
+            self._lost(f"{self.device} went away (unplugged or reset)")
+            return
+        self._queue.push(data)
+        if self._queue.full:
+            asyncio.get_running_loop().remove_reader(self._serial.fileno())
+
+    def _lost(self, why: str) -> None:
+        self._queue.close(why)
+        self._release()
+
+    def _release(self) -> None:
+        ser, self._serial = self._serial, None
+        if ser is not None:
+            loop = asyncio.get_running_loop()
+            loop.remove_reader(ser.fileno())
+            loop.remove_writer(ser.fileno())
+            try:
+                ser.close()
+            except OSError:
+                pass
+        if self._drained:
+            self._drained.set()
+
+    async def read(self) -> bytes:
+        if self._queue is None:
+            raise TransportClosed("not open")
+        return await self._queue.read()
+
+    async def write(self, data: bytes) -> None:
+        if self._serial is None:
+            raise TransportClosed(f"{self.device} is not open")
+        self._pending += data
+        self._flush()
+        await self._drained.wait()
+        if self._serial is None:
+            raise TransportClosed(f"{self.device} went away")
+
+    def _flush(self) -> None:
+        if self._serial is None:
+            return
+        fd = self._serial.fileno()
+        loop = asyncio.get_running_loop()
+        try:
+            n = os.write(fd, self._pending)
+        except BlockingIOError:
+            n = 0
+        except OSError as e:
+            self._lost(f"{self.device}: {e.strerror or e}")
+            return
+        del self._pending[:n]
+        if self._pending:
+            self._drained.clear()
+            loop.add_writer(fd, self._flush)
+        else:
+            loop.remove_writer(fd)
+            self._drained.set()
+
+    async def set_control_lines(self, dtr: bool | None = None, rts: bool | None = None) -> None:
+        if self._serial is None:
+            return
+        if dtr is not None:
+            self._serial.dtr = dtr
+        if rts is not None:
+            self._serial.rts = rts
+
+    async def close(self) -> None:
+        if self._queue:
+            self._queue.close()
+        self._release()

@@ -1,0 +1,103 @@
+"""socket:// — a plain TCP byte stream to a bridge or a board's raw socket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from mptui.transports.base import Transport, TransportClosed, TransportError
+from mptui.transports.stream import ByteQueue
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, queue: ByteQueue, filter_in=None) -> None:
+        self.queue = queue
+        self.filter_in = filter_in
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.queue.on_drained = transport.resume_reading
+
+    def data_received(self, data: bytes) -> None:
+        _quickack(self.transport)
+        if self.filter_in:
+            data = self.filter_in(data)
+        if data:
+            self.queue.push(data)
+        if self.queue.full:
+            self.transport.pause_reading()
+
+    def connection_lost(self, exc) -> None:
+        self.queue.close("the connection was closed" + (f" ({exc})" if exc else ""))
+
+
+def _quickack(transport) -> None:
+    """Answer at once instead of delaying ACKs: raw-paste flow control is ping-pong."""
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    sock = transport.get_extra_info("socket") if transport else None
+    if quickack is not None and sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+        except OSError:
+            pass
+
+
+class SocketTransport(Transport):
+    def __init__(self, host: str, port: int, *, connect_timeout: float = 5.0) -> None:
+        self.host, self.port = host, port
+        self.address = f"socket://{host}:{port}"
+        self.connect_timeout = connect_timeout
+        self._queue: ByteQueue | None = None
+        self._protocol: _Protocol | None = None
+
+    def _filter_in(self, data: bytes) -> bytes:
+        return data
+
+    def _encode_out(self, data: bytes) -> bytes:
+        return data
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._queue = ByteQueue()
+        try:
+            _, self._protocol = await asyncio.wait_for(
+                loop.create_connection(
+                    lambda: _Protocol(self._queue, self._filter_in), self.host, self.port
+                ),
+                self.connect_timeout,
+            )
+        except (OSError, asyncio.TimeoutError) as e:
+            why = "timed out" if isinstance(e, asyncio.TimeoutError) else (e.strerror or str(e))
+            raise TransportError(f"cannot connect to {self.address}: {why}") from None
+        await self._after_connect()
+
+    async def _after_connect(self) -> None:
+        pass
+
+    @property
+    def is_open(self) -> bool:
+        p = self._protocol
+        return p is not None and p.transport is not None and not p.transport.is_closing()
+
+    async def read(self) -> bytes:
+        if self._queue is None:
+            raise TransportClosed("not connected")
+        return await self._queue.read()
+
+    async def write(self, data: bytes) -> None:
+        self._write_raw(self._encode_out(data))
+
+    def _write_raw(self, data: bytes) -> None:
+        if not self.is_open:
+            raise TransportClosed(f"{self.address}: the connection is closed")
+        self._protocol.transport.write(data)
+
+    async def close(self) -> None:
+        if self._protocol and self._protocol.transport:
+            self._protocol.transport.close()
+        if self._queue:
+            self._queue.close()
