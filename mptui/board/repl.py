@@ -64,14 +64,14 @@ class Repl:
         try:
             while True:
                 data = await self.transport.read()
-                if self._capturing:
+                if not self._capturing and self.on_idle_output:
+                    self.on_idle_output(data)
+                if self._capturing or self.in_raw:
+                    # at the raw REPL everything belongs to the protocol (the '>' prompt too)
                     self._buf += data
                     self._event.set()
-                else:
-                    if self.on_idle_output:
-                        self.on_idle_output(data)
-                    if self.console_sink:
-                        self.console_sink(data)
+                elif self.console_sink:
+                    self.console_sink(data)
         except (TransportClosed, TransportError) as e:
             self._closed = str(e) or "the link was closed"
         except Exception as e:  # never let a pump die silently
@@ -88,10 +88,10 @@ class Repl:
             yield
         finally:
             self._capturing -= 1
-            if not self._capturing and self._buf:
+            if not self._capturing and self._buf and not self.in_raw:
                 leftover = bytes(self._buf)
                 self._buf.clear()
-                if self.console_sink and not self.in_raw:
+                if self.console_sink:
                     self.console_sink(leftover)
 
     # -- reading ----------------------------------------------------------------------------
@@ -146,6 +146,12 @@ class Repl:
                 self._buf.clear()
             await self._wait_data(_deadline(timeout))
 
+    def discard(self) -> None:
+        self._buf.clear()
+
+    def unread(self, data: bytes) -> None:
+        self._buf[:0] = data
+
     def tail(self, n: int = 200) -> bytes:
         return bytes(self._buf[-n:])
 
@@ -197,7 +203,10 @@ class Repl:
         if not self._prompt_due:
             return
         self._prompt_due = False
-        b = await self.read_exact(1)
+        try:
+            b = await self.read_exact(1, timeout=1.0)
+        except BoardTimeout:
+            b = b""
         if b != b">":
             # Not at the prompt after all (a reset or stray output): start over.
             self.in_raw = False

@@ -152,7 +152,9 @@ class VirtualBoard:
         master, slave = pty.openpty()
         tty.setraw(slave)
         attrs = termios.tcgetattr(slave)
-        attrs[3] |= termios.ISIG  # Ctrl-C -> SIGINT -> KeyboardInterrupt in running code
+        # Ctrl-C -> SIGINT -> KeyboardInterrupt in running code; NOFLSH: a board does not
+        # throw away what was typed after the Ctrl-C.
+        attrs[3] |= termios.ISIG | termios.NOFLSH
         attrs[6][termios.VQUIT] = attrs[6][termios.VSUSP] = b"\0"  # only Ctrl-C is special
         termios.tcsetattr(slave, termios.TCSANOW, attrs)
         env = dict(os.environ)

@@ -1,14 +1,17 @@
 # A VFS over a host folder that can never reach outside it: every path is made absolute and
 # normalised (".." stops at the board's root) before it reaches the VfsPosix underneath.
+# The VfsPosix has no root of its own: with one, its rename() is broken in the unix port
+# (both paths share one buffer), so the host folder is prefixed here.
 import vfs
 
 
 class BoardFS:
     def __init__(self, root):
-        self._fs = vfs.VfsPosix(root)
+        self._fs = vfs.VfsPosix()
+        self._root = root.rstrip("/")
         self._cwd = "/"
 
-    def _path(self, path):
+    def _board(self, path):
         if not path.startswith("/"):
             path = self._cwd + "/" + path
         parts = []
@@ -19,6 +22,9 @@ class BoardFS:
             elif part and part != ".":
                 parts.append(part)
         return "/" + "/".join(parts)
+
+    def _path(self, path):
+        return self._root + self._board(path)
 
     def mount(self, readonly, mkfs):
         pass
@@ -59,8 +65,8 @@ class BoardFS:
         self._fs.rename(self._path(old), self._path(new))
 
     def chdir(self, path):
-        path = self._path(path)
-        if not self._fs.stat(path)[0] & 0x4000:
+        path = self._board(path)
+        if not self._fs.stat(self._root + path)[0] & 0x4000:
             raise OSError(20)  # ENOTDIR
         self._cwd = path
 

@@ -40,10 +40,12 @@ def _mptui_start(g):
         except BaseException as e:  # a board prints the traceback and carries on to the REPL
             sys.print_exception(e)
 
-    run("boot.py")
-    if env["RAW"] != "1":  # as on a board, main.py is skipped after a soft reset in raw REPL
-        run("main.py")
-    sys.stdout.write(env["READY"])
+    try:
+        run("boot.py")
+        if env["RAW"] != "1":  # as on a board, main.py is skipped after a soft reset in raw REPL
+            run("main.py")
+    finally:
+        sys.stdout.write(env["READY"])
 
 
 _mptui_start(globals())

@@ -1,0 +1,22 @@
+"""Talking MicroPython to one board: REPL protocol, filesystem, sessions."""
+
+from mptui.board.errors import (
+    BoardDisconnected,
+    BoardError,
+    BoardExecError,
+    BoardOSError,
+    BoardTimeout,
+    RawReplError,
+)
+from mptui.board.session import Session, SessionEvent
+
+__all__ = [
+    "BoardDisconnected",
+    "BoardError",
+    "BoardExecError",
+    "BoardOSError",
+    "BoardTimeout",
+    "RawReplError",
+    "Session",
+    "SessionEvent",
+]

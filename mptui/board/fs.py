@@ -1,0 +1,311 @@
+"""The board's filesystem: ls, stat, read, write (atomic, verified), mkdir, rm, hashes, df.
+
+Every path and value reaches the board through repr(), never pasted into code as text. The
+fast path uses the helper (mpy/helper.py) to stream whole files in large escaped blocks; when
+the helper cannot load, plain raw-REPL code does the same more slowly.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import hashlib
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mptui.board.errors import BoardError, BoardExecError
+from mptui.board.helper import StreamDecoder, encode_block
+from mptui.board.repl import Repl
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: str  # relative to the folder listed
+    is_dir: bool
+    size: int
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+
+@dataclass(frozen=True)
+class Stat:
+    is_dir: bool
+    size: int
+    mtime: int
+
+
+def board_path(path: str) -> str:
+    """An absolute, normalised board path ('' and '.' are the root)."""
+    p = posixpath.normpath("/" + path.strip().lstrip(":"))
+    return "/" + p.lstrip("/")
+
+
+def _lines(out: bytes) -> list:
+    return [ast.literal_eval(line) for line in out.decode("utf-8").splitlines() if line.strip()]
+
+
+class BoardFS:
+    def __init__(self, session) -> None:
+        self.session = session
+
+    @contextlib.asynccontextmanager
+    async def _op(self):
+        async with self.session.operation() as repl:
+            yield repl, await self.session.ensure_helper(repl)
+
+    async def _call(self, repl: Repl, helper: bool, call: str, fallback: str) -> bytes:
+        if helper:
+            return await self.session.call_helper(repl, call)
+        return await repl.exec(fallback)
+
+    # -- metadata ---------------------------------------------------------------------------
+
+    async def ls(self, path: str = "/", recursive: bool = False) -> list[Entry]:
+        p = board_path(path)
+        async with self._op() as (repl, helper):
+            if helper:
+                out = await self.session.call_helper(repl, f"ls({p!r},{recursive!r})")
+                rows = _lines(out)
+            else:
+                rows = await self._ls_plain(repl, p, recursive, "")
+        return sorted((Entry(r, s < 0, max(s, 0)) for r, s in rows), key=lambda e: e.path)
+
+    async def _ls_plain(self, repl: Repl, p: str, recursive: bool, rel: str) -> list:
+        out = await repl.exec(
+            f"import os\nfor e in os.ilistdir({p!r}):\n"
+            f" print(repr((e[0], -1 if e[1]&0x4000 else os.stat({p!r}+'/'+e[0])[6])))"
+        )
+        rows = [(rel + n, s) for n, s in _lines(out)]
+        if recursive:
+            for n, s in list(rows):
+                if s < 0:
+                    rows += await self._ls_plain(repl, posixpath.join(p, n[len(rel) :]), True, n + "/")
+        return rows
+
+    async def stat(self, path: str) -> Stat:
+        p = board_path(path)
+        async with self.session.operation() as repl:
+            out = await repl.exec(f"import os\nprint(repr(os.stat({p!r})))")
+        st = ast.literal_eval(out.decode().strip())
+        return Stat(bool(st[0] & 0x4000), st[6], st[8])
+
+    async def exists(self, path: str) -> bool:
+        try:
+            await self.stat(path)
+        except BoardExecError as e:
+            if getattr(e, "errno", None) == 2:
+                return False
+            raise
+        return True
+
+    async def sha256(self, path: str) -> str:
+        p = board_path(path)
+        async with self._op() as (repl, helper):
+            if helper and self.session.helper_info[1]:
+                out = await self.session.call_helper(repl, f"hash1({p!r})")
+                return ast.literal_eval(out.decode().strip())
+        return hashlib.sha256(await self.read(p)).hexdigest()  # no hashlib on the board
+
+    async def tree_hashes(self, path: str = "/") -> dict[str, tuple[int, str]]:
+        """{relative path: (size, sha256)} for every file under path (folders: (-1, '')), in
+        one round trip."""
+        p = board_path(path)
+        async with self._op() as (repl, helper):
+            if helper and self.session.helper_info[1]:
+                out = await self.session.call_helper(repl, f"tree({p!r})")
+                return {r: (s, h) for r, s, h in _lines(out)}
+        result = {}
+        for e in await self.ls(p, recursive=True):
+            sub = posixpath.join(p, e.path)
+            result[e.path] = (-1, "") if e.is_dir else (e.size, await self.sha256(sub))
+        return result
+
+    async def df(self, path: str = "/") -> tuple[int, int]:
+        """(total bytes, free bytes) of the filesystem holding path."""
+        p = board_path(path)
+        async with self.session.operation() as repl:
+            out = await repl.exec(f"import os\ns=os.statvfs({p!r})\nprint(repr((s[0]*s[2],s[0]*s[3])))")
+        return ast.literal_eval(out.decode().strip())
+
+    # -- changes ----------------------------------------------------------------------------
+
+    async def mkdir(self, path: str, parents: bool = False) -> None:
+        p = board_path(path)
+        async with self._op() as (repl, helper):
+            if parents and helper:
+                await self.session.call_helper(repl, f"mkdirs({p!r})")
+            elif parents:
+                parts = [q for q in p.split("/") if q]
+                for i in range(1, len(parts) + 1):
+                    sub = "/" + "/".join(parts[:i])
+                    await repl.exec(
+                        f"import os\ntry:\n os.mkdir({sub!r})\nexcept OSError as e:\n"
+                        f" if e.args[0]!=17 or not os.stat({sub!r})[0]&0x4000: raise"
+                    )
+            else:
+                await repl.exec(f"import os\nos.mkdir({p!r})")
+
+    async def rm(self, path: str, recursive: bool = False) -> None:
+        p = board_path(path)
+        if p == "/" and recursive:
+            raise BoardError("refusing to remove the board's root folder")
+        async with self._op() as (repl, helper):
+            if recursive and helper:
+                await self.session.call_helper(repl, f"rmtree({p!r})")
+                return
+            if recursive:
+                entries = await self._ls_plain(repl, p, True, "") if (await self._isdir(repl, p)) else []
+                for rel, size in sorted(entries, key=lambda e: -e[0].count("/")):
+                    sub = posixpath.join(p, rel)
+                    await repl.exec(f"import os\nos.{'rmdir' if size < 0 else 'remove'}({sub!r})")
+                if entries or await self._isdir(repl, p):
+                    await repl.exec(f"import os\nos.rmdir({p!r})")
+                    return
+            await repl.exec(f"import os\nos.remove({p!r})")
+
+    async def _isdir(self, repl: Repl, p: str) -> bool:
+        out = await repl.exec(f"import os\nprint(os.stat({p!r})[0]&0x4000!=0)")
+        return out.strip() == b"True"
+
+    async def rmdir(self, path: str) -> None:
+        p = board_path(path)
+        async with self.session.operation() as repl:
+            await repl.exec(f"import os\nos.rmdir({p!r})")
+
+    async def rename(self, old: str, new: str) -> None:
+        a, b = board_path(old), board_path(new)
+        async with self.session.operation() as repl:
+            await repl.exec(f"import os\nos.rename({a!r},{b!r})")
+
+    async def touch(self, path: str) -> None:
+        p = board_path(path)
+        async with self.session.operation() as repl:
+            await repl.exec(f"open({p!r},'ab').close()")
+
+    # -- contents ---------------------------------------------------------------------------
+
+    async def read(self, path: str, progress: Progress | None = None) -> bytes:
+        p = board_path(path)
+        async with self._op() as (repl, helper):
+            try:
+                if helper:
+                    return await self._read_stream(repl, p, progress)
+                return await self._read_plain(repl, p, progress)
+            except BaseException:
+                await _recover(repl)
+                raise
+
+    async def _read_stream(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
+        await repl.send_code(f"_mptui.rd({p!r},{self._block_size()})")
+        data = bytearray()
+        decoder = StreamDecoder()
+        size = -1
+
+        def sink(chunk: bytes) -> None:
+            nonlocal size
+            data.extend(decoder.feed(chunk))
+            if size < 0 and len(data) >= 8:
+                size = int(data[:8], 16)
+                del data[:8]
+            if progress and size >= 0:
+                progress(len(data), size)
+
+        await repl.follow(sink)
+        if not decoder.ended:
+            raise BoardError(f"{p}: the transfer ended early")
+        digest = bytes(decoder.trailer).decode()
+        if digest and digest != hashlib.sha256(data).hexdigest():
+            raise BoardError(f"{p}: read verification failed (sha256 differs)")
+        return bytes(data)
+
+    async def _read_plain(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
+        data = bytearray()
+        buf = bytearray()
+
+        def sink(chunk: bytes) -> None:
+            buf.extend(chunk)
+            while (i := buf.find(b"\n")) >= 0:
+                line = bytes(buf[:i]).strip()
+                del buf[: i + 1]
+                if line:
+                    data.extend(ast.literal_eval(line.decode()))
+                    if progress:
+                        progress(len(data), -1)
+
+        await repl.exec(
+            f"f=open({p!r},'rb')\nwhile 1:\n b=f.read(256)\n if not b:break\n print(repr(b))\nf.close()",
+            sink,
+        )
+        return bytes(data)
+
+    async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        """Write atomically: a temporary name next to the file, verified, then renamed."""
+        p = board_path(path)
+        async with self._op() as (repl, helper):
+            try:
+                if helper:
+                    await self._write_stream(repl, p, data, progress)
+                else:
+                    await self._write_plain(repl, p, data, progress)
+            except BaseException:
+                await _recover(repl)
+                raise
+
+    def _block_size(self) -> int:
+        size = self.session.transport.profile.block_size
+        free = self.session.helper_info[0] if self.session.helper_info else -1
+        while free > 0 and size > 256 and size * 6 > free:  # leave the app its heap
+            size //= 2
+        return size
+
+    async def _write_stream(self, repl: Repl, p: str, data: bytes, progress) -> None:
+        window = self.session.transport.profile.blocks_in_flight
+        bs = self._block_size()
+        await repl.send_code(f"_mptui.wr({p!r},{len(data)},{window})")
+        credits = 0
+        for start in range(0, len(data), bs):
+            while credits == 0:
+                b = await repl.read_exact(1)
+                if b != b"\x01":  # the board stopped early: its error follows
+                    repl.unread(b)
+                    await repl.follow()
+                    raise BoardError(f"{p}: the board stopped the transfer")
+                credits += 1
+            credits -= 1
+            await repl.write(encode_block(data[start : start + bs]))
+            if progress:
+                progress(min(start + bs, len(data)), len(data))
+        out = (await repl.follow()).lstrip(b"\x01").decode().strip()
+        if out and out != hashlib.sha256(data).hexdigest():
+            raise BoardError(f"{p}: write verification failed (sha256 differs); file not replaced")
+        if progress and not data:
+            progress(0, 0)
+
+    async def _write_plain(self, repl: Repl, p: str, data: bytes, progress) -> None:
+        tmp = p + ".mptui~"
+        await repl.exec(f"f=open({tmp!r},'wb')\nw=f.write")
+        try:
+            for start in range(0, len(data), 256):
+                await repl.exec(f"w({data[start : start + 256]!r})")
+                if progress:
+                    progress(min(start + 256, len(data)), len(data))
+            await repl.exec(f"import os\nf.close()\nos.rename({tmp!r},{p!r})")
+        except BoardExecError:
+            with contextlib.suppress(BoardError):
+                await repl.exec(f"import os\nf.close()\nos.remove({tmp!r})")
+            raise
+
+
+async def _recover(repl: Repl) -> None:
+    """After a failed or cancelled transfer: stop the board's side (its handler removes the
+    temporary file) and resynchronise at the next operation."""
+    repl.in_raw = False
+    with contextlib.suppress(Exception):
+        await asyncio.shield(repl.write(b"\x03"))
+

@@ -1,0 +1,336 @@
+"""A session with one board: one link, one operation at a time, reconnecting by itself.
+
+Operations (exec, eval, file transfers) run one after another under a lock, so a Session can
+be shared between asyncio tasks. Between operations the board's output goes to the console
+sink (the REPL terminal) and console input goes straight to the board.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
+from mptui.board.helper import helper_source
+from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
+from mptui.transports import Transport, TransportError, make_transport, parse_address
+from mptui.transports.address import Address
+
+# Session states, as the device manager and the UI show them.
+DISCONNECTED = "disconnected"
+CONNECTING = "connecting"
+IDLE = "idle"
+BUSY = "busy"
+RUNNING = "running"
+RECONNECTING = "reconnecting"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    kind: str  # "state" | "reset" | "output"
+    state: str = ""
+    detail: str = ""
+
+
+class Session:
+    def __init__(
+        self,
+        address: str | Address,
+        *,
+        transport: Transport | None = None,
+        reconnect: bool = True,
+        reconnect_timeout: float = 15.0,
+        **transport_options,
+    ) -> None:
+        self.address = parse_address(address) if isinstance(address, str) else address
+        self.transport = transport or make_transport(self.address, **transport_options)
+        self.repl = Repl(self.transport)
+        self.repl.on_closed = self._on_link_closed
+        self.repl.on_idle_output = self._watch_idle_output
+        self.reconnect_enabled = reconnect
+        self.reconnect_timeout = reconnect_timeout
+        self.state = DISCONNECTED
+        self.error = ""
+        self.helper: bool | None = None  # None: not loaded; False: cannot load (fallbacks)
+        self.helper_info: tuple = ()
+        self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[SessionEvent], None]] = []
+        self._connected = asyncio.Event()
+        self._reconnect_task: asyncio.Task | None = None
+        self._closing = False
+        self._idle_tail = b""
+        self._console_tail = b""
+        self._swallow: bytes | None = None
+        self._console_sink: Callable[[bytes], None] | None = None
+        self.repl.console_sink = self._to_console
+        from mptui.board.fs import BoardFS
+
+        self.fs = BoardFS(self)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[SessionEvent], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _publish(self, event: SessionEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must not break the session
+                pass
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        if state == self.state and not detail:
+            return
+        self.state = state
+        if state == ERROR:
+            self.error = detail
+        self._publish(SessionEvent("state", state, detail))
+
+    # -- connection -------------------------------------------------------------------------
+
+    async def connect(self) -> Session:
+        """Open the link. The board is left as it is: no reset, no interrupt."""
+        self._closing = False
+        self._set_state(CONNECTING)
+        try:
+            await self.transport.open()
+        except (TransportError, OSError, RuntimeError) as e:
+            self._set_state(ERROR, str(e))
+            raise BoardDisconnected(str(e)) from None
+        self._link_up()
+        return self
+
+    def _link_up(self) -> None:
+        self.repl = self.repl if self.repl.closed is None else self._new_repl()
+        self.repl.in_raw = False
+        self.helper = None
+        self.repl.start()
+        self._connected.set()
+        self._set_state(IDLE)
+
+    def _new_repl(self) -> Repl:
+        old = self.repl
+        repl = Repl(self.transport)
+        repl.on_closed = self._on_link_closed
+        repl.on_idle_output = self._watch_idle_output
+        repl.console_sink = self._to_console
+        repl.raw_paste, repl.window = old.raw_paste, old.window
+        return repl
+
+    async def close(self, leave_raw: bool = True) -> None:
+        self._closing = True
+        if self._reconnect_task:
+            self._reconnect_task.cancel()
+        if leave_raw and self.repl.closed is None and self.transport.is_open:
+            with contextlib.suppress(BoardError, TransportError):
+                if self.repl.in_raw:
+                    await self.repl.exit_raw()
+        await self.repl.stop()
+        with contextlib.suppress(Exception):
+            await self.transport.close()
+        self._connected.clear()
+        self._set_state(DISCONNECTED)
+
+    async def __aenter__(self) -> Session:
+        return await self.connect()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def _on_link_closed(self, why: str) -> None:
+        self._connected.clear()
+        self.helper = None
+        if self._closing:
+            return
+        if self.reconnect_enabled:
+            self._set_state(RECONNECTING, why)
+            self._reconnect_task = asyncio.create_task(self._reconnect(why))
+        else:
+            self._set_state(ERROR, why)
+
+    async def _reconnect(self, why: str) -> None:
+        delay = 0.05
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.reconnect_timeout
+        with contextlib.suppress(Exception):
+            await self.transport.close()
+        while not self._closing:
+            try:
+                await self.transport.open()
+            except (TransportError, OSError, RuntimeError) as e:
+                why = str(e)
+                if loop.time() > deadline:
+                    self._set_state(ERROR, f"lost the board: {why}")
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                continue
+            self._link_up()
+            self._publish(SessionEvent("reset", IDLE, "reconnected"))
+            return
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        if self._connected.is_set():
+            return
+        if self.state == ERROR or (self.state == DISCONNECTED and not self._reconnect_task):
+            raise BoardDisconnected(self.error or "not connected")
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout or self.reconnect_timeout)
+        except asyncio.TimeoutError:
+            raise BoardDisconnected(f"{self.address}: the board did not come back") from None
+
+    # -- console (the friendly REPL) --------------------------------------------------------
+
+    def set_console(self, sink: Callable[[bytes], None] | None) -> None:
+        """Where the board's output goes between operations (the terminal)."""
+        self._console_sink = sink
+
+    def _to_console(self, data: bytes) -> None:
+        if self._swallow is not None:
+            # Leaving the raw REPL: hide the banner (and the prompt already on screen).
+            buf = self._idle_swallow_buf + data
+            i = buf.find(self._swallow)
+            if i < 0:
+                self._idle_swallow_buf = buf[-len(self._swallow) :]
+                return
+            data = buf[i + len(self._swallow) :]
+            if self._swallow == FRIENDLY_BANNER_END and self._console_tail.endswith(b">>> "):
+                self._swallow, self._idle_swallow_buf = b">>> ", b""
+                if data:
+                    self._to_console(data)
+                return
+            self._swallow = None
+        if not data:
+            return
+        self._console_tail = (self._console_tail + data)[-8:]
+        if self._console_sink:
+            self._console_sink(data)
+
+    _idle_swallow_buf = b""
+
+    async def console_write(self, data: bytes) -> None:
+        """Keystrokes for the board's REPL; leaves the raw REPL quietly first if needed."""
+        await self.wait_connected()
+        if self._lock.locked():
+            return  # an operation owns the board; typing would corrupt it
+        if self.repl.in_raw:
+            self._swallow, self._idle_swallow_buf = FRIENDLY_BANNER_END, b""
+            self.repl.discard()
+            await self.repl.exit_raw()
+        try:
+            await self.repl.write(data)
+        except BoardDisconnected:
+            pass
+
+    def _watch_idle_output(self, data: bytes) -> None:
+        """Notice resets that happen between operations (reset button, Ctrl-D, a crash)."""
+        window = self._idle_tail + data
+        self._idle_tail = window[-32:]
+        if SOFT_REBOOT in window or FRIENDLY_BANNER_END in window:
+            self.repl.in_raw = False
+            if self.helper:
+                self.helper = None
+            if SOFT_REBOOT in window:
+                self._idle_tail = b""
+                self._publish(SessionEvent("reset", self.state, "soft reboot"))
+
+    # -- operations -------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def operation(self, state: str = BUSY):
+        """Exclusive use of the board at the raw REPL."""
+        async with self._lock:
+            await self.wait_connected()
+            self._set_state(state)
+            try:
+                async with self.repl.capture():
+                    yield self.repl
+            except BoardDisconnected as e:
+                raise BoardDisconnected(f"{self.address}: {e}") from None
+            finally:
+                if self.state in (BUSY, RUNNING):
+                    self._set_state(IDLE)
+
+    async def exec(
+        self,
+        code: str,
+        on_output: Callable[[bytes], None] | None = None,
+        timeout: float | None = 10.0,
+    ) -> bytes:
+        """Run code; return stdout (streamed to on_output as it comes)."""
+        async with self.operation(RUNNING if on_output else BUSY) as repl:
+            return await repl.exec(code, on_output, timeout)
+
+    async def eval(self, expr: str):
+        """Evaluate an expression on the board; a Python value when it has a literal repr,
+        else the repr text."""
+        text = (await self.exec(f"print(repr({expr}))")).decode("utf-8", "replace").strip()
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+
+    async def run(self, source: str, on_output: Callable[[bytes], None] | None = None) -> bytes:
+        """Run a program until it ends (no timeout)."""
+        return await self.exec(source, on_output, timeout=None)
+
+    async def interrupt(self) -> None:
+        await self.repl.write(b"\x03")
+
+    async def soft_reset(self) -> bytes:
+        """Soft-reboot; return what boot.py printed. The board is left at the raw REPL."""
+        async with self.operation() as repl:
+            self.helper = None
+            out = await repl.soft_reset()
+        self._publish(SessionEvent("reset", self.state, "soft reboot"))
+        return out
+
+    async def hard_reset(self, wait: float = 10.0) -> None:
+        """machine.reset(); wait for the board to come back (reconnecting if the link drops)."""
+        async with self.operation() as repl:
+            self.helper = None
+            await repl.send_code("import machine\nmachine.reset()")
+            repl.in_raw = False
+            try:
+                await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)
+            except (BoardDisconnected, BoardError):
+                pass  # USB boards drop off the bus; the reconnect loop brings them back
+        self._publish(SessionEvent("reset", self.state, "hard reset"))
+        await self.wait_connected(wait)
+
+    # -- the helper -------------------------------------------------------------------------
+
+    async def ensure_helper(self, repl: Repl) -> bool:
+        """Load the fast file helper into the board's RAM (once per boot). False when it cannot
+        load (low memory, odd firmware): callers then use plain raw-REPL code."""
+        if self.helper is None:
+            try:
+                await repl.exec(helper_source())
+                info = await repl.exec("_mptui.info()")
+                self.helper_info = ast.literal_eval(info.decode().strip())
+                self.helper = bool(self.helper_info[2])
+            except BoardExecError:
+                self.helper = False
+        return self.helper
+
+    async def call_helper(self, repl: Repl, call: str, **kw) -> bytes:
+        """Run `_mptui.<call>`; reload the helper once if the board lost it (a reset)."""
+        try:
+            return await repl.exec("_mptui." + call, **kw)
+        except BoardExecError as e:
+            if e.exc_type != "NameError" or "_mptui" not in e.exc_message:
+                raise
+            self.helper = None
+            if not await self.ensure_helper(repl):
+                raise
+            return await repl.exec("_mptui." + call, **kw)
