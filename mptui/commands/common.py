@@ -1,0 +1,74 @@
+"""What the board commands share: picking the board, opening a session, exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+
+from mptui.board import BoardError, BoardExecError, Session
+from mptui.transports import AddressError, TransportError
+
+OK, BOARD_ERROR, USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit status 2."""
+
+
+def die(message: str, code: int = BOARD_ERROR) -> int:
+    print(f"mptui: {message}", file=sys.stderr)
+    return code
+
+
+def default_device() -> str:
+    """The first USB board, else the virtual board; says which on stderr."""
+    from mptui.services.discovery import usb_boards
+
+    boards = usb_boards()
+    address = boards[0].device if boards else "virtual"
+    print(f"mptui: using {address}", file=sys.stderr)
+    return address
+
+
+def session_for(device: str | None) -> Session:
+    """A Session (not yet connected) for -d ADDRESS, a config name, or the default board."""
+    from mptui.config import load_config
+    from mptui.transports import parse_address
+
+    cfg = load_config()
+    if cfg.error:
+        print(f"mptui: config ignored: {cfg.error}", file=sys.stderr)
+    address = device or default_device()
+    options: dict = {}
+    if address in cfg.boards:
+        options = dict(cfg.boards[address].options)
+    parsed = parse_address(address, cfg.board_names())
+    return Session(parsed, reconnect=False, **options)
+
+
+def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
+    """Connect to the board named by args.device, run `work`, and map errors to exit codes:
+    0 ok, 1 board error (one line, plus the board's traceback), 2 usage."""
+
+    async def main() -> int:
+        session = session_for(getattr(args, "device", None))
+        await session.connect()
+        try:
+            return await work(session) or OK
+        finally:
+            await session.close()
+
+    try:
+        return asyncio.run(main())
+    except UsageError as e:
+        return die(str(e), USAGE)
+    except AddressError as e:
+        return die(str(e), USAGE)
+    except BoardExecError as e:
+        if e.output:
+            sys.stdout.write(e.output)
+        print(e.traceback, file=sys.stderr)
+        return BOARD_ERROR
+    except (BoardError, TransportError) as e:
+        return die(str(e))

@@ -1,0 +1,1 @@
+"""What the user's work is about: boards, sync, OTA, logs. No UI here."""
