@@ -6,9 +6,26 @@ import argparse
 import importlib
 import sys
 
-# command name -> module under mptui.commands (imported only when that command runs)
+# command name -> module under mptui.commands. A module serves one command (HELP,
+# add_arguments, run) or several (a COMMANDS dict of name -> Command).
 COMMANDS = {
-    "bridge": "bridge",
+    "devices": "devices",
+    "exec": "code",
+    "eval": "code",
+    "run": "code",
+    "soft-reset": "code",
+    "reset": "code",
+    "rtc": "code",
+    "ls": "files",
+    "cat": "files",
+    "cp": "files",
+    "rm": "files",
+    "mkdir": "files",
+    "rmdir": "files",
+    "touch": "files",
+    "sha256sum": "files",
+    "df": "files",
+    "repl": "repl",
 }
 
 
@@ -36,9 +53,10 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
         mod = importlib.import_module(f"mptui.commands.{module}")
-        p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        cmd = mod.COMMANDS[name] if hasattr(mod, "COMMANDS") else mod
+        p = sub.add_parser(name, help=cmd.HELP, description=cmd.__doc__)
+        cmd.add_arguments(p)
+        p.set_defaults(_run=cmd.run)
     return parser
 
 

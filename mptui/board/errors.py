@@ -25,6 +25,8 @@ class BoardDisconnected(BoardError):
 class BoardExecError(BoardError):
     """Code raised an exception on the board; carries the board's traceback."""
 
+    path: str | None = None  # set by filesystem operations: the board path concerned
+
     def __init__(self, traceback: str, output: str = "") -> None:
         self.traceback = traceback.strip()
         self.output = output
@@ -51,9 +53,8 @@ class BoardOSError(BoardExecError):
             return super().__str__()
         import os
 
-        return f"OSError: [Errno {self.errno}] {self.errname or ''} {os.strerror(self.errno)}".replace(
-            "  ", " "
-        )
+        what = f"{os.strerror(self.errno)} [{self.errname or self.errno}]"
+        return f"{self.path}: {what}" if self.path else f"OSError: {what}"
 
 
 _ERRNO = re.compile(r"^OSError: (?:\[Errno (\d+)\]|(-?\d+)\b|(E[A-Z]+)\b)")

@@ -162,8 +162,9 @@ class Session:
         delay = 0.05
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reconnect_timeout
-        with contextlib.suppress(Exception):
-            await self.transport.close()
+        if self.transport.is_open:
+            with contextlib.suppress(Exception):
+                await self.transport.close()
         while not self._closing:
             try:
                 await self.transport.open()

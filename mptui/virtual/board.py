@@ -53,8 +53,14 @@ class VirtualBoard:
         *,
         root: str | os.PathLike | None = None,
         options: RuntimeOptions | None = None,
+        usb_reset: bool = False,
     ) -> None:
+        """usb_reset: a hard reset or power cycle drops the link, as a USB board's does:
+        read() raises ConnectionResetError once (output not yet read is lost); reads then go
+        on with the boot output."""
         self.name = name
+        self.usb_reset = usb_reset
+        self._link_dropped = False
         self.root = Path(root) if root else virtual_board_root(name)
         self.options = options or RuntimeOptions()
         self.soft_resets = 0
@@ -103,7 +109,10 @@ class VirtualBoard:
 
     async def read(self) -> bytes:
         """The board's next output (all that is buffered); b"" once the board is stopped."""
-        while not self._out:
+        while not self._out or self._link_dropped:
+            if self._link_dropped:
+                self._link_dropped = False
+                raise ConnectionResetError("the board reset (its USB link dropped)")
             if self._closed:
                 return b""
             self._out_ready.clear()
@@ -223,6 +232,10 @@ class VirtualBoard:
             self.hard_resets += 1
             self._raw = False
             self._held_in.clear()  # a board drops what was in flight when it resets
+            if self.usb_reset:
+                self._out.clear()
+                self._link_dropped = True
+                self._out_ready.set()
         else:
             self.soft_resets += 1
             self._emit(SOFT_REBOOT)
