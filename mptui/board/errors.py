@@ -31,8 +31,8 @@ class BoardExecError(BoardError):
         self.traceback = traceback.strip()
         self.output = output
         last = self.traceback.splitlines()[-1] if self.traceback else "error"
-        self.exc_type, _, self.exc_message = last.partition(": ")
-        self.exc_type = self.exc_type.strip()
+        exc_type, _, message = last.partition(":")
+        self.exc_type, self.exc_message = exc_type.strip(), message.strip()
         super().__init__(last)
 
     @property

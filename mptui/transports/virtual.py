@@ -46,6 +46,7 @@ class VirtualTransport(Transport):
         if not self.is_open:
             raise TransportClosed("the virtual board is stopped")
         self.board.write(data)
+        await self.board.drain()
 
     async def close(self) -> None:
         self._open = False
