@@ -68,8 +68,6 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     except BoardExecError as e:
         if e.path is not None:  # a filesystem operation: the one line says it all
             return die(str(e))
-        if e.output:
-            sys.stdout.write(e.output)
         print(e.traceback, file=sys.stderr)
         return BOARD_ERROR
     except (BoardError, TransportError) as e:
