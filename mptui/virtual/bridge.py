@@ -21,6 +21,7 @@ import contextlib
 import errno
 import ipaddress
 import logging
+import select
 import socket
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ RFC2217 = "rfc2217"
 SOCKET = "socket"
 BUSY = b"Error: Device busy - another client is connected\r\n"
 REFUSED_LINGER = 1.0  # seconds a refused client has to read BUSY before we close
+HOLD_LIMIT = 1.0  # seconds a newcomer waits for a leaving client to be gone
 MODEM_POLL = 1.0  # seconds between modem-line checks of a real serial port (RFC 2217)
 HEX_PREVIEW = 32  # bytes of traffic shown in debug logs
 
@@ -66,6 +68,7 @@ class Bridge:
         self._wanted = {RFC2217: rfc2217_port, SOCKET: socket_port}
         self._servers: dict[str, asyncio.AbstractServer] = {}
         self._client: _Client | None = None
+        self._next: _Client | None = None  # held while the client before it leaves
         self._connections: set[_Client] = set()
         self._writable = asyncio.Event()  # the client's send buffer has room
         self._done = asyncio.Event()
@@ -183,25 +186,43 @@ class Bridge:
 
     # -- the one client ---------------------------------------------------------------------
 
-    def _attach(self, client: _Client) -> bool:
-        if self._client is not None or self._stopped:
-            return False
+    def _admit(self, client: _Client) -> None:
+        current = self._client
+        if current is None and not self._stopped:
+            self._attach(client)
+        elif current is not None and self._next is None and current.peer_left():
+            # The client is leaving and its last bytes are still on their way to the board:
+            # the newcomer waits for them (this is a quick reconnect, not a second client).
+            self._next = client
+            client.hold()
+        else:
+            client.refuse()
+
+    def _attach(self, client: _Client) -> None:
         self._client = client
         self._writable.set()
         self.device.discard_output()  # what the board said before is not this client's
         log.info("%s connected on the %s port", client.peer, client.kind)
-        return True
+        client.begin()
 
     def _detach(self, client: _Client) -> None:
-        if self._client is client:
-            self._client = None
-            self._writable.set()
-            log.info(
-                "%s disconnected (%d bytes in, %d out)",
-                client.peer,
-                client.bytes_in,
-                client.bytes_out,
-            )
+        if self._next is client:
+            self._next = None
+        if self._client is not client:
+            return
+        self._client = None
+        self._writable.set()
+        log.info(
+            "%s disconnected (%d bytes in, %d out)", client.peer, client.bytes_in, client.bytes_out
+        )
+        if self._next is not None and not self._stopped:
+            client, self._next = self._next, None
+            self._attach(client)
+
+    def _hold_expired(self, client: _Client) -> None:
+        if self._next is client:
+            self._next = None
+            client.refuse()
 
     def _from_client(self, client: _Client, data: bytes) -> None:
         client.bytes_in += len(data)
@@ -233,7 +254,7 @@ class Bridge:
             await self._writable.wait()
         if not self._stopped:
             self.device_lost = True
-            log.error("the board is gone: %s", self.device.description)
+            log.info("the board is gone: %s", self.device.description)
             self._done.set()
 
 
@@ -268,27 +289,52 @@ class _Client(asyncio.Protocol):
         self.peer = _format_peer(transport.get_extra_info("peername"))
         _tune_socket(self._sock)
         self.bridge._connections.add(self)
-        if not self.bridge._attach(self):
-            self._refuse()
-            return
+        self.bridge._admit(self)
+
+    def begin(self) -> None:
+        """This is now the bridge's client."""
+        self._cancel_timer()
         if self.kind == RFC2217:
             rfc_log = logging.getLogger("mptui.bridge.rfc2217")
-            self.telnet = PortManager(self.bridge.device.lines, _TelnetWriter(transport), rfc_log)
+            lines = self.bridge.device.lines
+            self.telnet = PortManager(lines, _TelnetWriter(self.transport), rfc_log)
             if self.bridge.device.poll_modem_lines:
                 self._timer = asyncio.get_running_loop().call_later(MODEM_POLL, self._check_modem)
+        self.transport.resume_reading()
 
-    def _refuse(self) -> None:
+    def hold(self) -> None:
+        self.transport.pause_reading()
+        self._timer = asyncio.get_running_loop().call_later(
+            HOLD_LIMIT, self.bridge._hold_expired, self
+        )
+
+    def refuse(self) -> None:
         log.info("%s refused on the %s port: busy", self.peer, self.kind)
+        self._cancel_timer()
         self.refused = True
+        self.transport.resume_reading()
         self.transport.write(BUSY)
         # Half-close and let the client close: closing with its bytes unread would send RST,
         # which can destroy BUSY before the client reads it.
         self.transport.write_eof()
         self._timer = asyncio.get_running_loop().call_later(REFUSED_LINGER, self.transport.abort)
 
+    def peer_left(self) -> bool:
+        """Has the peer closed its end (its EOF or reset not yet read by us)?"""
+        if not hasattr(select, "POLLRDHUP"):
+            return False
+        poller = select.poll()
+        poller.register(self._sock.fileno(), select.POLLRDHUP)
+        return bool(poller.poll(0))
+
     def _check_modem(self) -> None:
         self.telnet.check_modem_lines()
         self._timer = asyncio.get_running_loop().call_later(MODEM_POLL, self._check_modem)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def data_received(self, data: bytes) -> None:
         _quickack(self._sock)
@@ -322,8 +368,7 @@ class _Client(asyncio.Protocol):
         self.bridge._pause(self, False)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self._cancel_timer()
         self.bridge._connections.discard(self)
         self.bridge._detach(self)
 

@@ -78,22 +78,36 @@ class VirtualDevice:
 
 
 class _PortLines:
-    """A pyserial port's settings, as RFC 2217 reads and sets them; purging its input also
-    drops what the device has read but not yet passed on."""
+    """A pyserial port's settings, as RFC 2217 reads and sets them. Ports without modem
+    control (PTYs, some adapters) fail the modem-line ioctls: their lines read as up and
+    setting them does nothing. Purging the input also drops what the device has buffered."""
 
     def __init__(self, port, device: SerialDevice) -> None:
         object.__setattr__(self, "_port", port)
         object.__setattr__(self, "_device", device)
 
     def __getattr__(self, name):
+        if name in _MODEM_INPUTS:
+            try:
+                return getattr(self._port, name)
+            except OSError:
+                return name != "ri"
         return getattr(self._port, name)
 
     def __setattr__(self, name, value) -> None:
-        setattr(self._port, name, value)
+        try:
+            setattr(self._port, name, value)
+        except OSError:
+            if name not in _MODEM_OUTPUTS:
+                raise
 
     def reset_input_buffer(self) -> None:
         self._port.reset_input_buffer()
         self._device.discard_output()
+
+
+_MODEM_INPUTS = ("cts", "dsr", "ri", "cd")
+_MODEM_OUTPUTS = ("dtr", "rts", "break_condition")
 
 
 class SerialDevice:
