@@ -186,3 +186,17 @@ def test_an_unplugged_serial_board_ends_the_bridge(start_bridge, serial_port):
     os.close(master)  # the adapter goes away: the port reads EIO
     bridge.call(asyncio.wait_for(bridge.bridge.wait_closed(), 10))
     assert bridge.bridge.device_lost
+
+
+def test_a_quick_reconnect_waits_for_the_last_bytes_of_the_client_leaving(bridge):
+    with socket.create_connection(("127.0.0.1", bridge.bridge.socket_port)) as first:
+        first.sendall(b"print('fir' + 'st')\r")
+        first.settimeout(10)
+        out = b""
+        while b"\r\nfirst\r\n" not in out:
+            out += first.recv(4096)
+        first.sendall(b"leaving = 'yes'\r")
+    # `first` is closed; its last line may not have reached the board yet
+    with connect(bridge.socket_url) as second:
+        second.write(b"print(leaving)\r")
+        expect(second, b"\r\nyes\r\n")

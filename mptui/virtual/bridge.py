@@ -193,6 +193,7 @@ class Bridge:
         elif current is not None and self._next is None and current.peer_left():
             # The client is leaving and its last bytes are still on their way to the board:
             # the newcomer waits for them (this is a quick reconnect, not a second client).
+            log.info("%s waits for %s to leave", client.peer, current.peer)
             self._next = client
             client.hold()
         else:
