@@ -22,6 +22,13 @@ URL_KINDS = (SOCKET, RFC2217)
 MPREMOTE_TIMEOUT = 60  # seconds; only to turn a hang into a failure
 
 
+def pytest_configure(config):
+    # pyserial 3.5's RFC 2217 client still calls Thread.setDaemon/setName
+    config.addinivalue_line(
+        "filterwarnings", r"ignore:set(Daemon|Name)\(\) is deprecated:DeprecationWarning"
+    )
+
+
 class BridgeThread:
     """A `Bridge` on free loopback ports, served from a thread. `board` is a factory called
     on the bridge's loop; by default a virtual board on `root`."""
