@@ -65,7 +65,7 @@ class Bridge:
     ) -> None:
         self.device = VirtualDevice(board) if isinstance(board, VirtualBoard) else board
         self.host = host
-        self._wanted = {RFC2217: rfc2217_port, SOCKET: socket_port}
+        self._wanted = {SOCKET: socket_port, RFC2217: rfc2217_port}
         self._servers: dict[str, asyncio.AbstractServer] = {}
         self._client: _Client | None = None
         self._next: _Client | None = None  # held while the client before it leaves
