@@ -32,7 +32,7 @@ COMMANDS = {
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit status 2)."""
 
-    def error(self, message: str):  # noqa: D401
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (try '{self.prog} --help')\n")
 
 

@@ -100,7 +100,7 @@ class VirtualBoard:
         self.root.mkdir(parents=True, exist_ok=True)
         self._spawn(raw=False)
 
-    async def __aenter__(self) -> VirtualBoard:
+    async def __aenter__(self) -> VirtualBoard:  # noqa: PYI034
         await self.start()
         return self
 
@@ -203,7 +203,7 @@ class VirtualBoard:
                 stderr=slave,
                 env=env,
                 cwd=str(self.root),
-                preexec_fn=_child_setup,
+                preexec_fn=_child_setup,  # noqa: PLW1509 (setsid + TIOCSCTTY need it)
                 close_fds=True,
             )
         finally:
