@@ -304,8 +304,7 @@ class BoardFS:
 
 async def _recover(repl: Repl) -> None:
     """After a failed or cancelled transfer: stop the board's side (its handler removes the
-    temporary file) and resynchronise at the next operation."""
-    repl.in_raw = False
+    temporary file) and wait until it is back at the prompt."""
     with contextlib.suppress(Exception):
-        await asyncio.shield(repl.write(b"\x03"))
+        await asyncio.shield(repl.abort())
 

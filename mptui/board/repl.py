@@ -185,9 +185,9 @@ class Repl:
         for attempt, timeout in enumerate(self.enter_timeouts):
             seen += self._buf
             self._buf.clear()
-            # CR then Ctrl-C twice stops a program (and its except handler); Ctrl-A needs an
-            # empty line, hence the CR before it.
-            await self.write(b"\r\x03\x03" if attempt == 0 else b"\r\x03\x03\x03")
+            # Ctrl-C stops a program (more of them on later tries: a program may catch one);
+            # Ctrl-A needs an empty line, hence the CR before it.
+            await self.write(b"\r" + b"\x03" * (attempt + 1))
             await asyncio.sleep(0.02 * attempt)
             await self.write(b"\r\x01")
             try:
@@ -330,6 +330,17 @@ class Repl:
         ok = await self.read_exact(2)
         if ok != b"OK":
             raise BoardError(f"raw REPL: expected OK, got {ok + self.tail(60)!r}")
+
+    async def abort(self) -> None:
+        """Stop the code running from our last send_code (Ctrl-C) and wait for its end, so
+        the next operation finds the prompt; on failure the next one starts over."""
+        self.in_raw = False
+        try:
+            await self.write(b"\x03")
+            await self.read_until(b"\x04>", timeout=2.0)
+        except BoardError:
+            return
+        self.in_raw, self._prompt_due = True, False
 
     # -- resets -----------------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ The unix port differs from a board in ways tools notice; this module hides each 
 - where a board soft-reboots (Ctrl-D, `machine.soft_reset()`, `sys.exit()`) the process exits:
   we print `MPY: soft reboot`, start a new one, hide its banner and resume the raw REPL if it
   was raw, holding the host's input until the new process can take it;
-- in raw-paste execution the port leaves the PTY without ISIG, so Ctrl-C would be a plain byte:
-  we follow the raw-paste exchange and turn Ctrl-C into SIGINT while pasted code runs;
+- in raw-paste execution the port leaves the PTY without ISIG, so Ctrl-C would be a plain byte,
+  and between boot.py/main.py and the REPL it has no SIGINT handler, so a Ctrl-C would kill it:
+  we follow the raw-paste exchange and the boot, and deliver Ctrl-C as SIGINT only when the
+  port has a handler installed (checked while the process is stopped);
 - `machine.reset()` restarts it as after power-on;
 - its `/` is a folder of its own (see mpy/startup.py).
 """
@@ -21,7 +23,6 @@ import ctypes
 import errno
 import fcntl
 import os
-import platform
 import pty
 import signal
 import subprocess
@@ -88,7 +89,6 @@ class VirtualBoard:
         self._mode_tail = b""
         self._paste = ""  # raw-paste exchange: "" | "asked" | "receiving" | "running"
         self._paste_eofs = 0
-        self._last_sigint = 0.0
         self._drained: asyncio.Future | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -134,20 +134,24 @@ class VirtualBoard:
         """Send bytes to the board, as typed on its USB serial line. Never blocks."""
         if self._closed:
             raise VirtualBoardError("the virtual board is stopped")
-        if self._proc is None or not self._fs_ready:
-            self._held_in += data  # nothing may stop the set-up of the board's `/`
+        if self._proc is None or not self._fs_ready or self._held_in:
+            self._held_in += data  # nothing may stop the set-up of `/`; keep the order
             return
         if b"\x03" in data and (self._booting or self._paste == "running"):
             if self._interrupt():
                 data = data.replace(b"\x03", b"")
-        if self._booting and (self._resume_raw or b"\x03" in data):
-            # Wait for the REPL: in raw-resume for the raw prompt; a Ctrl-C at boot's end
-            # must not reach the tty before the REPL has turned its signals off.
+        if (self._booting and self._resume_raw) or (b"\x03" in data and not self._repl_ready):
+            # Wait for the REPL: in raw-resume for the raw prompt; a Ctrl-C must not reach the
+            # tty between the end of boot and the REPL turning signals off (no handler then).
             self._held_in += data
             return
         if self._raw and b"\x05A\x01" in data:
             self._paste = "asked"
         self._send(data)
+
+    def _write_if_running(self, data: bytes) -> None:
+        if not self._closed:
+            self.write(data)
 
     async def drain(self, limit: int = 1 << 16) -> None:
         """Wait until the runtime has taken all but `limit` bytes of the input sent."""
@@ -212,6 +216,7 @@ class VirtualBoard:
         self._fd = master
         self._booting = True
         self._fs_ready = False
+        self._repl_ready = False  # the REPL has turned tty signals off at least once
         self._resume_raw = raw
         self._hide_banner = False
         self._reading = False
@@ -339,9 +344,9 @@ class VirtualBoard:
                 return buf[: len(buf) - keep]
             self._fs_ready = True
             self._tail = b""
-            if not self._resume_raw and self._held_in:
+            if self._held_in:  # through write(), later: a Ctrl-C in it needs care
                 held, self._held_in = bytes(self._held_in), bytearray()
-                self._send(held)
+                self._loop.call_soon(self._write_if_running, held)
             return buf[:i] + self._booting_output(buf[i + len(FS_READY) :])
         i = buf.find(READY.encode())
         if i < 0:
@@ -361,18 +366,23 @@ class VirtualBoard:
         self._booting = False
         self._hide_banner = False
         self._tail = b""
+        self._await_repl()
+
+    def _await_repl(self, tries: int = 1000) -> None:
+        """After boot, wait (briefly) for the REPL to turn tty signals off: from then on a
+        Ctrl-C is safe to pass to the tty. Held input goes in at that point."""
+        if self._fd is None or self._booting:
+            return
+        if termios.tcgetattr(self._fd)[3] & termios.ISIG and tries:
+            self._loop.call_later(0.001, self._await_repl, tries - 1)
+            return
+        self._repl_ready = True
         self._release_held()
 
     def _release_held(self) -> None:
-        """Send what was held back during boot. A Ctrl-C in it waits until the REPL has turned
-        the tty's signals off (until then a SIGINT would find no handler)."""
-        if not self._held_in or self._fd is None:
-            return
-        if b"\x03" in self._held_in and termios.tcgetattr(self._fd)[3] & termios.ISIG:
-            self._loop.call_later(0.001, self._release_held)
-            return
-        held, self._held_in = bytes(self._held_in), bytearray()
-        self._send(held)
+        if self._held_in and self._repl_ready:
+            held, self._held_in = bytes(self._held_in), bytearray()
+            self.write(held)
 
     def _cook(self, data: bytes) -> bytes:
         """Bare LF -> CRLF, as a board's stdout does; CRLF stays CRLF."""
@@ -402,23 +412,17 @@ class VirtualBoard:
 
 
     def _interrupt(self) -> bool:
-        """Ctrl-C while code runs where the tty cannot raise it: during boot.py/main.py (whose
-        end leaves a window with no SIGINT handler, where the port would die) and in raw-paste
-        execution (the port leaves the tty without signals). The process is stopped while we
-        look: if it has just finished (READY or the paste's end in its output), or waits for
-        input, the byte is delivered as a byte instead."""
+        """Ctrl-C while code runs where the tty cannot raise it (boot.py/main.py, whose end
+        leaves a window where the port has no SIGINT handler and would die; raw-paste
+        execution, where the port leaves the tty without signals). The process is stopped
+        while we look: SIGINT only if its handler is installed, else False (the caller keeps
+        the byte)."""
         pid = self._proc.pid
-        now = time.monotonic()
-        if now - self._last_sigint < 0.05:
-            return False
         try:
             os.kill(pid, signal.SIGSTOP)
             _wait_stopped(pid)
-            self._drain_pty()
-            running = self._booting or self._paste == "running"
-            if running and not _reading_stdin(pid):
+            if _catches_sigint(pid):
                 os.kill(pid, signal.SIGINT)
-                self._last_sigint = now
                 return True
             return False
         except ProcessLookupError:
@@ -426,16 +430,6 @@ class VirtualBoard:
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
-
-    def _drain_pty(self) -> None:
-        while self._fd is not None:
-            try:
-                data = os.read(self._fd, 65536)
-            except OSError:  # nothing more now (or the process is going away)
-                return
-            if not data:
-                return
-            self._on_output(data)
 
     def _follow_paste(self, data: bytes) -> None:
         """Track a raw-paste exchange: R\x01 (accepted), credits, \x04 (compiled, running),
@@ -464,11 +458,6 @@ class VirtualBoard:
                     self._paste = ""
 
 
-_READ_SYSCALL = {"x86_64": "0", "aarch64": "63", "armv7l": "3", "i686": "3"}.get(
-    platform.machine()
-)
-
-
 def _wait_stopped(pid: int) -> None:
     """Spin briefly until the process shows as stopped (SIGSTOP is delivered asynchronously)."""
     for _ in range(2000):
@@ -481,14 +470,16 @@ def _wait_stopped(pid: int) -> None:
         time.sleep(0.0001)
 
 
-def _reading_stdin(pid: int) -> bool:
-    """Is the process blocked in read() on fd 0? (Linux: /proc/PID/syscall.)"""
+def _catches_sigint(pid: int) -> bool:
+    """Does the process have a SIGINT handler installed? (Linux: SigCgt in /proc/PID/status.)"""
     try:
-        with open(f"/proc/{pid}/syscall") as f:
-            fields = f.read().split()
-    except OSError:
-        return False
-    return len(fields) > 1 and fields[0] == _READ_SYSCALL and fields[1] == "0x0"
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 def _partial_suffix(buf: bytes, marker: bytes) -> int:
