@@ -17,7 +17,7 @@ HELP = "serve the virtual board over WebREPL (ws://), for WebREPL clients and te
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "-p", "--port", type=int, default=8266, help="port to listen on (default: 8266)"
+        "-p", "--port", type=int, default=8266, help="port to listen on (default: 8266; 0: any)"
     )
     p.add_argument(
         "-H",
@@ -50,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         check_password(password)
     except ValueError as e:
         return _usage(str(e))
-    if not 0 < args.port < 65536:
-        return _usage(f"port out of range 1-65535: {args.port}")
+    if not 0 <= args.port < 65536:
+        return _usage(f"port out of range 0-65535: {args.port}")
     if args.verbose:
         import logging
 
@@ -82,7 +82,10 @@ async def _serve(args: argparse.Namespace, password: str) -> None:
             "a time. Ctrl-C stops it.",
             flush=True,
         )
-        await stop.wait()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(server.wait_closed())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
 
 
 def _usage(message: str) -> int:

@@ -50,6 +50,12 @@ class BleBoard:
         """The mptui address for it: by name when it has one, else by Bluetooth address."""
         return f"ble:{self.name or self.address}"
 
+    def describe(self) -> str:
+        """One line for a device list: address, Bluetooth address, RSSI, NUS or not."""
+        rssi = f"{self.rssi} dBm" if self.rssi is not None else "? dBm"
+        service = "NUS" if self.nus else "name only"
+        return f"{self.device_address}  {self.address}  {rssi}  {service}"
+
 
 def _backend(cls) -> dict:
     return {} if cls is None else {"backend": cls}

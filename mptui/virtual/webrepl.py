@@ -385,11 +385,19 @@ class WebReplServer:
                 parts.append(part)
         return self.root.joinpath(*parts)
 
+    async def wait_closed(self) -> None:
+        """Return once the board has stopped (or the server was stopped)."""
+        if self._pump_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(self._pump_task)
+
     async def _pump(self) -> None:
         while True:
             data = await self.board.read()
             if not data:
                 log.error("the board stopped")
+                if self._client is not None:
+                    self._client.abort()
                 return
             if self._client is not None:
                 self._client.send(data)
