@@ -30,7 +30,7 @@ from bleak.exc import BleakError
 from bleak.uuids import normalize_uuid_str
 from bumble import hci
 from bumble.controller import Controller
-from bumble.core import AdvertisingData
+from bumble.core import AdvertisingData, BaseBumbleError
 from bumble.device import Device, Peer
 from bumble.gatt import Characteristic, CharacteristicValue, Service
 from bumble.host import Host
@@ -52,7 +52,11 @@ class VirtualRadio:
         self._count += 1
         address = ":".join([f"{0xC0 + self._count:02X}"] * 6)
         controller = Controller(name, link=self.link, public_address=address)
-        return Device(name=name, address=hci.Address(address), host=Host(controller, AsyncPipeSink(controller)))
+        return Device(
+            name=name,
+            address=hci.Address(address),
+            host=Host(controller, AsyncPipeSink(controller)),
+        )
 
     async def central(self) -> Device:
         if self._central is None:
@@ -70,7 +74,8 @@ class VirtualRadio:
 
 
 class NusPeripheral:
-    """A BLE board: NUS in front of a VirtualBoard (RX write with or without response)."""
+    """A BLE board: NUS in front of a VirtualBoard (RX write with or without response). Its
+    name is advertised whole up to 8 bytes (31 bytes of legacy advertising data in all)."""
 
     def __init__(
         self, board, radio: VirtualRadio, name: str = "mpy-virtual", *, write_without_response=True
@@ -241,7 +246,7 @@ class BumbleClient(BaseBleakClient):
         central = await self.radio.central()
         try:
             connection = await asyncio.wait_for(central.connect(self._peer_address), self._timeout)
-        except (asyncio.TimeoutError, Exception) as e:
+        except (asyncio.TimeoutError, BaseBumbleError) as e:
             raise BleakError(f"could not connect to {self.address}: {e}") from None
         self._connection = connection
         connection.on("disconnection", self._on_disconnection)
@@ -258,13 +263,19 @@ class BumbleClient(BaseBleakClient):
                 await self._peer.discover_descriptors(char)
                 props = [name for bit, name in _PROPS.items() if char.properties & bit]
                 bc = BleakGATTCharacteristic(
-                    char, char.handle, _uuid(char.uuid), props,
-                    lambda: self.mtu_size - 3, bs,
+                    char,
+                    char.handle,
+                    _uuid(char.uuid),
+                    props,
+                    lambda: self.mtu_size - 3,
+                    bs,
                 )
                 self.services.add_characteristic(bc)
                 for desc in char.descriptors:
                     uuid_str = _uuid(desc.type)
-                    self.services.add_descriptor(BleakGATTDescriptor(desc, desc.handle, uuid_str, bc))
+                    self.services.add_descriptor(
+                        BleakGATTDescriptor(desc, desc.handle, uuid_str, bc)
+                    )
 
     def _on_disconnection(self, *_) -> None:
         self._connection = None
@@ -313,7 +324,13 @@ class BumbleClient(BaseBleakClient):
             await self._peer.unsubscribe(characteristic.obj)
 
 
-_PROPS = {0x02: "read", 0x04: "write-without-response", 0x08: "write", 0x10: "notify", 0x20: "indicate"}
+_PROPS = {
+    0x02: "read",
+    0x04: "write-without-response",
+    0x08: "write",
+    0x10: "notify",
+    0x20: "indicate",
+}
 
 
 def _uuid(u) -> str:

@@ -11,13 +11,13 @@ import pytest
 
 pytest.importorskip("bumble", reason="the virtual radio needs bumble (Python 3.11+)")
 
-from ble_bumble import NusPeripheral, VirtualRadio  # noqa: E402
+from ble_bumble import NusPeripheral, VirtualRadio
 
-from mptui.board import BoardDisconnected, Session  # noqa: E402
-from mptui.board.session import IDLE  # noqa: E402
-from mptui.services.discovery import ble_boards  # noqa: E402
-from mptui.transports import TransportError, make_transport  # noqa: E402
-from mptui.virtual.board import VirtualBoard  # noqa: E402
+from mptui.board import BoardDisconnected, Session
+from mptui.board.session import IDLE
+from mptui.services.discovery import ble_boards
+from mptui.transports import TransportError, make_transport
+from mptui.virtual.board import VirtualBoard
 
 NAME = "mpy-test"
 TIMEOUT = 30.0

@@ -13,7 +13,6 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from mptui.board import BoardDisconnected, BoardExecError, Session
-from mptui.board.errors import BoardError
 from mptui.transports import make_transport
 from mptui.transports.webrepl import ENV_PASSWORD, WebReplPasswordNeeded
 from mptui.virtual.board import VirtualBoard

@@ -25,7 +25,7 @@ from mptui.transports.base import FileChannel, TransportClosed, TransportError
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 TMP_SUFFIX = ".mptui~"  # a file being written, beside its final name
 # Below this a write costs more in the file channel's two extra round trips than it saves.
-CHANNEL_MIN_WRITE = 512
+CHANNEL_MIN_WRITE = 1024
 
 
 @dataclass(frozen=True)

@@ -89,5 +89,7 @@ async def _serve(args: argparse.Namespace, password: str) -> None:
 
 
 def _usage(message: str) -> int:
-    print(f"mptui webrepl-serve: error: {message} (try 'mptui webrepl-serve --help')", file=sys.stderr)
+    print(
+        f"mptui webrepl-serve: error: {message} (try 'mptui webrepl-serve --help')", file=sys.stderr
+    )
     return 2

@@ -74,9 +74,7 @@ async def scan(
     from bleak.exc import BleakError
 
     try:
-        found = await BleakScanner.discover(
-            timeout, return_adv=True, **_backend(scanner_backend)
-        )
+        found = await BleakScanner.discover(timeout, return_adv=True, **_backend(scanner_backend))
     except (BleakError, OSError) as e:
         raise _unavailable(e) from None
     boards = []
@@ -96,7 +94,7 @@ class BleTransport(Transport):
         scan_timeout: float = 10.0,
         connect_timeout: float = 20.0,
         write_delay: float = 0.0,
-        block_size: int = 512,
+        block_size: int = 256,
         blocks_in_flight: int = 1,
         scanner_backend=None,
         client_backend=None,
