@@ -129,6 +129,20 @@ async def test_password_asked_for_once(server):
     assert asked == [server.url]
 
 
+async def test_a_refused_answer_is_asked_for_again(server):
+    answers = ["wrong", PW]
+
+    async def ask(address):
+        return answers.pop(0)
+
+    s = Session(server.url, ask_password=ask, reconnect=False)
+    with pytest.raises(BoardDisconnected, match="Access denied"):
+        await s.connect()
+    await s.connect()
+    assert answers == []
+    await s.close()
+
+
 async def test_second_client_is_refused(session, server):
     second = Session(server.url, password=PW, reconnect=False)
     with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):

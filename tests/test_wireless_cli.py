@@ -64,6 +64,8 @@ def _config(tmp_path, monkeypatch, address: str) -> None:
 def test_password_is_a_global_option():
     args = build_parser().parse_args(["--password", "x", "-d", "ws://h", "webrepl-serve"])
     assert (args.password, args.device) == ("x", "ws://h")
+    args = build_parser().parse_args(["webrepl-serve", "--password", "y"])
+    assert args.password == "y"  # after the command, too
 
 
 def test_configured_webrepl_boards(tmp_path, monkeypatch):
@@ -106,7 +108,7 @@ def test_board_commands_over_webrepl_with_the_config_password(
 
 def test_serve_refuses_bad_passwords(tmp_path, monkeypatch):
     monkeypatch.delenv("MPTUI_WEBREPL_PASSWORD", raising=False)
-    for extra in ([], ["--serve-password", "much-too-long"]):
+    for extra in ([], ["--password", "much-too-long"]):
         proc = subprocess.run(
             [sys.executable, "-m", "mptui", "webrepl-serve", "-p", "0", *extra],
             capture_output=True,

@@ -1,9 +1,8 @@
 """Serve the virtual board over WebREPL, as an ESP board's `webrepl` module does: a password
 prompt, one client at a time, the REPL and the file protocol (files land in the board's /).
 
-Only this machine can connect unless -H says otherwise. The password comes from
---serve-password, the global --password, or $MPTUI_WEBREPL_PASSWORD (1 to 9 characters, as on
-a board); it is never printed.
+Only this machine can connect unless -H says otherwise. The password comes from --password
+or $MPTUI_WEBREPL_PASSWORD (1 to 9 characters, as on a board); it is never printed.
 """
 
 from __future__ import annotations
@@ -27,9 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="address to listen on (default: 127.0.0.1, this machine only)",
     )
     p.add_argument(
-        "--serve-password",
+        "--password",
         metavar="PASSWORD",
-        help="the password clients must give (default: --password or $MPTUI_WEBREPL_PASSWORD)",
+        default=argparse.SUPPRESS,  # else it would hide `mptui --password PW webrepl-serve`
+        help="the password clients must give, 1 to 9 characters (default: "
+        "$MPTUI_WEBREPL_PASSWORD)",
     )
     p.add_argument("--name", default="default", help="the virtual board's name (default: default)")
     p.add_argument("--root", metavar="DIR", help="folder to serve as the board's /")
@@ -43,9 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from mptui.virtual.runtime import RuntimeUnavailable
     from mptui.virtual.webrepl import WebReplServerError, check_password
 
-    password = args.serve_password or args.password or os.environ.get(ENV_PASSWORD)
+    password = getattr(args, "password", None) or os.environ.get(ENV_PASSWORD)
     if not password:
-        return _usage(f"a password is needed: --serve-password, --password or ${ENV_PASSWORD}")
+        return _usage(f"a password is needed: --password or ${ENV_PASSWORD}")
     try:
         check_password(password)
     except ValueError as e:

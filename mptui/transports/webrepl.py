@@ -79,7 +79,7 @@ class _ClientLink(WsLink):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
-        self.text.on_drained = transport.resume_reading
+        self.text.on_drained = self.binary.on_drained = transport.resume_reading
 
     def on_event(self, event) -> None:
         if isinstance(event, Response):
@@ -130,6 +130,7 @@ class WebReplTransport(Transport):
         )
         self._password = password
         self._ask_password = ask_password
+        self._asked = False
         self._link: _ClientLink | None = None
         self._leftover = b""  # REPL bytes that came with the login reply
         self._drip_at = 0.0  # when the board's input buffer has drained (pacing)
@@ -146,8 +147,10 @@ class WebReplTransport(Transport):
         link = await self._connect()
         try:
             self._leftover = await self._login(link, password)
-        except BaseException:
+        except BaseException as e:
             link.abort()
+            if isinstance(e, WebReplAccessDenied) and self._asked:
+                self._password = None  # ask again next time
             raise
         self._link = link
         self._drip_at = 0.0
@@ -158,7 +161,7 @@ class WebReplTransport(Transport):
             password = os.environ.get(ENV_PASSWORD)
         if password is None and self._ask_password is not None:
             password = await self._ask_password(self.address)
-            self._password = password  # asked once, reused when reconnecting
+            self._password, self._asked = password, True  # reused when reconnecting
         if password is None:
             raise WebReplPasswordNeeded(
                 f"{self.address}: the board asks for a WebREPL password: give --password, set "
@@ -194,10 +197,10 @@ class WebReplTransport(Transport):
         seen = bytearray()
         try:
             await self._read_until(link, seen, (PASSWORD_PROMPT,))
-        except TransportClosed as e:
+        except TransportClosed:
             raise TransportError(
                 f"{self.address}: the board closed the connection before asking for the "
-                f"password: it already has a WebREPL client (one at a time){_why(e)}"
+                "password: it already has a WebREPL client (one at a time)"
             ) from None
         link.send_text(password.encode() + b"\r")
         seen.clear()
@@ -210,9 +213,8 @@ class WebReplTransport(Transport):
                     f"{self.address}: the board closed the connection after the password"
                 ) from None
         if marker == DENIED:
-            hint = (
-                f" (a board keeps at most {MAX_PASSWORD})" if len(password) > MAX_PASSWORD else ""
-            )
+            too_long = len(password.encode()) > MAX_PASSWORD
+            hint = f" (a board keeps at most {MAX_PASSWORD} characters)" if too_long else ""
             raise WebReplAccessDenied(
                 f"{self.address}: Access denied: wrong WebREPL password{hint}"
             )
@@ -259,7 +261,6 @@ class WebReplTransport(Transport):
         async with self._write_lock:
             view = memoryview(data)
             while view:
-                link = self._live_link()
                 n = utf8_cut(view, chunk)
                 if delay:
                     cost = delay * n / chunk
@@ -267,6 +268,7 @@ class WebReplTransport(Transport):
                     if wait > 0:
                         await asyncio.sleep(wait)
                     self._drip_at = max(self._drip_at, time.monotonic()) + cost
+                link = self._live_link()
                 link.send_text(bytes(view[:n]))
                 await link.drain()
                 view = view[n:]
@@ -285,11 +287,6 @@ class WebReplTransport(Transport):
     @property
     def file_channel(self) -> WebReplFiles | None:
         return self._files if self.is_open else None
-
-
-def _why(e: Exception) -> str:
-    text = str(e)
-    return f" ({text})" if text and "closed" not in text else ""
 
 
 class WebReplFiles(FileChannel):

@@ -88,6 +88,18 @@ async def runtime_version(options: RuntimeOptions) -> tuple[int, int, int]:
     return (major, minor, micro)
 
 
+def host_path(root: Path, name: str) -> Path:
+    """Where a board path lands in the board's folder ('..' stops at its root)."""
+    parts: list[str] = []
+    for part in name.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return root.joinpath(*parts)
+
+
 class WebReplConnection(WsLink):
     """One WebSocket connection, speaking the board side of WebREPL."""
 
@@ -142,8 +154,13 @@ class WebReplConnection(WsLink):
         self._put_file = self._get_file = None
         if self._hold_timer is not None:
             self._hold_timer.cancel()
+        self._detach()
+
+    def _detach(self) -> None:
+        """Leave the board (it can take another client); nothing more is read from this one."""
         if self._attached:
             self._attached = False
+            self._logged_in = False
             self.hub.detach(self)
 
     def pause_writing(self) -> None:
@@ -180,8 +197,7 @@ class WebReplConnection(WsLink):
                 log.info("%s: wrong password", self.peer)
                 self.send_text(DENIED)
                 self.close(1008, "Access denied")
-                self._attached = False
-                self.hub.detach(self)
+                self._detach()
                 return b""
             if len(self._typed) < 10:
                 self._typed.append(b)
@@ -189,7 +205,7 @@ class WebReplConnection(WsLink):
 
     def _file_bytes(self, data: bytes) -> None:
         view = memoryview(data)
-        while view and self.closed is None:
+        while view and self._attached:
             if self._put_left:
                 n = min(self._put_left, len(view))
                 self._put_file.write(view[:n])
@@ -216,6 +232,8 @@ class WebReplConnection(WsLink):
             self.send_binary(bytes(self.hub.version))
             return
         try:
+            if op not in (PUT_FILE, GET_FILE):
+                raise OSError(errno.EINVAL, "unknown file operation")
             path = self.hub.host_path(name.decode("utf-8"))
             if path is None:
                 raise OSError(errno.ENODEV, "this board has no filesystem to serve")
@@ -223,14 +241,15 @@ class WebReplConnection(WsLink):
         except (OSError, UnicodeDecodeError) as e:
             # A board's dupterm drops the session when a file op raises.
             log.info("%s: file op %d on %r failed (%s): session dropped", self.peer, op, name, e)
+            self._detach()
             self.abort()
             return
         self.send_binary(OK)
-        if op == PUT_FILE and size:
-            self._put_file, self._put_left = f, size
-        elif op == GET_FILE:
+        if op == GET_FILE:
             self._get_file = f
-        else:
+        elif size:
+            self._put_file, self._put_left = f, size
+        else:  # an empty PUT is done at once
             f.close()
             self.send_binary(OK)
 
@@ -375,15 +394,7 @@ class WebReplServer:
             (self._writable.clear if paused else self._writable.set)()
 
     def host_path(self, name: str) -> Path | None:
-        """Where a board path lands in the board's folder ('..' stops at its root)."""
-        parts: list[str] = []
-        for part in name.split("/"):
-            if part == "..":
-                if parts:
-                    parts.pop()
-            elif part and part != ".":
-                parts.append(part)
-        return self.root.joinpath(*parts)
+        return host_path(self.root, name)
 
     async def wait_closed(self) -> None:
         """Return once the board has stopped (or the server was stopped)."""
