@@ -6,8 +6,27 @@ import argparse
 import importlib
 import sys
 
-# command name -> module under mptui.commands (imported only when that command runs)
+# command name -> module under mptui.commands. A module serves one command (HELP,
+# add_arguments, run) or several (a COMMANDS dict of name -> Command).
 COMMANDS = {
+    "devices": "devices",
+    "exec": "code",
+    "eval": "code",
+    "run": "code",
+    "soft-reset": "code",
+    "reset": "code",
+    "rtc": "code",
+    "ls": "files",
+    "cat": "files",
+    "cp": "files",
+    "rm": "files",
+    "mkdir": "files",
+    "rmdir": "files",
+    "touch": "files",
+    "sha256sum": "files",
+    "df": "files",
+    "repl": "repl",
+    "bridge": "bridge",
     "webrepl-serve": "webrepl_serve",
 }
 
@@ -15,7 +34,7 @@ COMMANDS = {
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit status 2)."""
 
-    def error(self, message: str):  # noqa: D401
+    def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (try '{self.prog} --help')\n")
 
 
@@ -42,9 +61,10 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
         mod = importlib.import_module(f"mptui.commands.{module}")
-        p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__)
-        mod.add_arguments(p)
-        p.set_defaults(_run=mod.run)
+        cmd = mod.COMMANDS[name] if hasattr(mod, "COMMANDS") else mod
+        p = sub.add_parser(name, help=cmd.HELP, description=cmd.__doc__)
+        cmd.add_arguments(p)
+        p.set_defaults(_run=cmd.run)
     return parser
 
 

@@ -25,12 +25,14 @@ class BoardDisconnected(BoardError):
 class BoardExecError(BoardError):
     """Code raised an exception on the board; carries the board's traceback."""
 
+    path: str | None = None  # set by filesystem operations: the board path concerned
+
     def __init__(self, traceback: str, output: str = "") -> None:
         self.traceback = traceback.strip()
         self.output = output
         last = self.traceback.splitlines()[-1] if self.traceback else "error"
-        self.exc_type, _, self.exc_message = last.partition(": ")
-        self.exc_type = self.exc_type.strip()
+        exc_type, _, message = last.partition(":")
+        self.exc_type, self.exc_message = exc_type.strip(), message.strip()
         super().__init__(last)
 
     @property
@@ -51,9 +53,8 @@ class BoardOSError(BoardExecError):
             return super().__str__()
         import os
 
-        return f"OSError: [Errno {self.errno}] {self.errname or ''} {os.strerror(self.errno)}".replace(
-            "  ", " "
-        )
+        what = f"{os.strerror(self.errno)} [{self.errname or self.errno}]"
+        return f"{self.path}: {what}" if self.path else f"OSError: {what}"
 
 
 _ERRNO = re.compile(r"^OSError: (?:\[Errno (\d+)\]|(-?\d+)\b|(E[A-Z]+)\b)")

@@ -64,20 +64,20 @@ class BoardFS:
         self.use_file_channel: bool | None = None
 
     @contextlib.asynccontextmanager
-    async def _op(self):
-        async with self.session.operation() as repl:
-            yield repl, await self.session.ensure_helper(repl)
-
-    async def _call(self, repl: Repl, helper: bool, call: str, fallback: str) -> bytes:
-        if helper:
-            return await self.session.call_helper(repl, call)
-        return await repl.exec(fallback)
+    async def _op(self, path: str):
+        """An operation on `path`; board errors carry the path for one-line messages."""
+        try:
+            async with self.session.operation() as repl:
+                yield repl, await self.session.ensure_helper(repl)
+        except BoardExecError as e:
+            e.path = path
+            raise
 
     # -- metadata ---------------------------------------------------------------------------
 
     async def ls(self, path: str = "/", recursive: bool = False) -> list[Entry]:
         p = board_path(path)
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             if helper:
                 out = await self.session.call_helper(repl, f"ls({p!r},{recursive!r})")
                 rows = _lines(out)
@@ -99,7 +99,7 @@ class BoardFS:
 
     async def stat(self, path: str) -> Stat:
         p = board_path(path)
-        async with self.session.operation() as repl:
+        async with self._op(p) as (repl, _):
             out = await repl.exec(f"import os\nprint(repr(os.stat({p!r})))")
         st = ast.literal_eval(out.decode().strip())
         return Stat(bool(st[0] & 0x4000), st[6], st[8])
@@ -115,7 +115,7 @@ class BoardFS:
 
     async def sha256(self, path: str) -> str:
         p = board_path(path)
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             if helper and self.session.helper_info[1]:
                 out = await self.session.call_helper(repl, f"hash1({p!r})")
                 return ast.literal_eval(out.decode().strip())
@@ -125,7 +125,7 @@ class BoardFS:
         """{relative path: (size, sha256)} for every file under path (folders: (-1, '')), in
         one round trip."""
         p = board_path(path)
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             if helper and self.session.helper_info[1]:
                 out = await self.session.call_helper(repl, f"tree({p!r})")
                 return {r: (s, h) for r, s, h in _lines(out)}
@@ -138,7 +138,7 @@ class BoardFS:
     async def df(self, path: str = "/") -> tuple[int, int]:
         """(total bytes, free bytes) of the filesystem holding path."""
         p = board_path(path)
-        async with self.session.operation() as repl:
+        async with self._op(p) as (repl, _):
             out = await repl.exec(f"import os\ns=os.statvfs({p!r})\nprint(repr((s[0]*s[2],s[0]*s[3])))")
         return ast.literal_eval(out.decode().strip())
 
@@ -146,7 +146,7 @@ class BoardFS:
 
     async def mkdir(self, path: str, parents: bool = False) -> None:
         p = board_path(path)
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             if parents and helper:
                 await self.session.call_helper(repl, f"mkdirs({p!r})")
             elif parents:
@@ -164,7 +164,7 @@ class BoardFS:
         p = board_path(path)
         if p == "/" and recursive:
             raise BoardError("refusing to remove the board's root folder")
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             if recursive and helper:
                 await self.session.call_helper(repl, f"rmtree({p!r})")
                 return
@@ -184,17 +184,17 @@ class BoardFS:
 
     async def rmdir(self, path: str) -> None:
         p = board_path(path)
-        async with self.session.operation() as repl:
+        async with self._op(p) as (repl, _):
             await repl.exec(f"import os\nos.rmdir({p!r})")
 
     async def rename(self, old: str, new: str) -> None:
         a, b = board_path(old), board_path(new)
-        async with self.session.operation() as repl:
+        async with self._op(a) as (repl, _):
             await repl.exec(f"import os\nos.rename({a!r},{b!r})")
 
     async def touch(self, path: str) -> None:
         p = board_path(path)
-        async with self.session.operation() as repl:
+        async with self._op(p) as (repl, _):
             await repl.exec(f"open({p!r},'ab').close()")
 
     # -- contents ---------------------------------------------------------------------------
@@ -214,7 +214,7 @@ class BoardFS:
 
     async def read(self, path: str, progress: Progress | None = None) -> bytes:
         p = board_path(path)
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             try:
                 channel = self._channel(p, helper)
                 if channel:
@@ -286,7 +286,7 @@ class BoardFS:
     async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
         """Write atomically: a temporary name next to the file, verified, then renamed."""
         p = board_path(path)
-        async with self._op() as (repl, helper):
+        async with self._op(p) as (repl, helper):
             try:
                 channel = self._channel(p, helper, len(data))
                 if channel:

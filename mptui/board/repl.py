@@ -37,8 +37,9 @@ class Repl:
         self.raw_paste: bool | None = None  # None until the board has answered once
         self.window = 128
         self._prompt_due = False  # a '>' from the last exec is still to be read
+        self.enter_timeouts = (0.5, 1.5, 3.0)  # patience per attempt at entering the raw REPL
         self._buf = bytearray()
-        self._event = asyncio.Event()
+        self._waiter: asyncio.Future | None = None
         self._capturing = 0
         self._closed: str | None = None
         self._pump_task: asyncio.Task | None = None
@@ -69,14 +70,14 @@ class Repl:
                 if self._capturing or self.in_raw:
                     # at the raw REPL everything belongs to the protocol (the '>' prompt too)
                     self._buf += data
-                    self._event.set()
+                    self._wake()
                 elif self.console_sink:
                     self.console_sink(data)
         except (TransportClosed, TransportError) as e:
             self._closed = str(e) or "the link was closed"
         except Exception as e:  # never let a pump die silently
             self._closed = f"link failure: {e!r}"
-        self._event.set()
+        self._wake()
         if self.on_closed:
             self.on_closed(self._closed)
 
@@ -96,17 +97,29 @@ class Repl:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
     async def _wait_data(self, deadline: float | None) -> None:
+        """Wait for more bytes. (A plain future and call_later rather than wait_for, which
+        in Python 3.10/3.11 can swallow a cancellation that races with a result.)"""
         if self._closed is not None:
             raise BoardDisconnected(self._closed)
-        self._event.clear()
         timeout = None if deadline is None else deadline - time.monotonic()
         if timeout is not None and timeout <= 0:
             raise BoardTimeout("the board stopped answering")
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = None
+        if timeout is not None:
+            timer = loop.call_later(timeout, _expire, waiter)
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except asyncio.TimeoutError:
-            raise BoardTimeout("the board stopped answering") from None
+            await waiter
+        finally:
+            self._waiter = None
+            if timer:
+                timer.cancel()
         if self._closed is not None and not self._buf:
             raise BoardDisconnected(self._closed)
 
@@ -169,7 +182,7 @@ class Repl:
             await self._read_prompt()
             return
         seen = bytearray()
-        for attempt, timeout in enumerate((0.5, 1.5, 3.0)):
+        for attempt, timeout in enumerate(self.enter_timeouts):
             seen += self._buf
             self._buf.clear()
             # CR then Ctrl-C twice stops a program (and its except handler); Ctrl-A needs an
@@ -329,6 +342,11 @@ class Repl:
         self.in_raw = True
         self._prompt_due = False
         return boot[: -len(RAW_PROMPT)]
+
+
+def _expire(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(BoardTimeout("the board stopped answering"))
 
 
 def _deadline(timeout: float | None) -> float | None:

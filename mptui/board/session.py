@@ -62,6 +62,7 @@ class Session:
         self._connected = asyncio.Event()
         self._reconnect_task: asyncio.Task | None = None
         self._closing = False
+        self._expect_reset = False  # a reset we asked for: reconnect even if reconnect is off
         self._idle_tail = b""
         self._console_tail = b""
         self._swallow: bytes | None = None
@@ -152,7 +153,7 @@ class Session:
         self.helper = None
         if self._closing:
             return
-        if self.reconnect_enabled:
+        if self.reconnect_enabled or self._expect_reset:
             self._set_state(RECONNECTING, why)
             self._reconnect_task = asyncio.create_task(self._reconnect(why))
         else:
@@ -162,8 +163,9 @@ class Session:
         delay = 0.05
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reconnect_timeout
-        with contextlib.suppress(Exception):
-            await self.transport.close()
+        if self.transport.is_open:
+            with contextlib.suppress(Exception):
+                await self.transport.close()
         while not self._closing:
             try:
                 await self.transport.open()
@@ -297,16 +299,20 @@ class Session:
 
     async def hard_reset(self, wait: float = 10.0) -> None:
         """machine.reset(); wait for the board to come back (reconnecting if the link drops)."""
-        async with self.operation() as repl:
-            self.helper = None
-            await repl.send_code("import machine\nmachine.reset()")
-            repl.in_raw = False
-            try:
-                await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)
-            except (BoardDisconnected, BoardError):
-                pass  # USB boards drop off the bus; the reconnect loop brings them back
+        self._expect_reset = True
+        try:
+            async with self.operation() as repl:
+                self.helper = None
+                await repl.send_code("import machine\nmachine.reset()")
+                repl.in_raw = False
+                try:
+                    await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)
+                except (BoardDisconnected, BoardError):
+                    pass  # USB boards drop off the bus; the reconnect loop brings them back
+            await self.wait_connected(wait)
+        finally:
+            self._expect_reset = False
         self._publish(SessionEvent("reset", self.state, "hard reset"))
-        await self.wait_connected(wait)
 
     # -- the helper -------------------------------------------------------------------------
 

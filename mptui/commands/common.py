@@ -74,9 +74,30 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     except AddressError as e:
         return die(str(e), USAGE)
     except BoardExecError as e:
-        if e.output:
-            sys.stdout.write(e.output)
+        if e.path is not None:  # a filesystem operation: the one line says it all
+            return die(str(e))
         print(e.traceback, file=sys.stderr)
         return BOARD_ERROR
     except (BoardError, TransportError) as e:
         return die(str(e))
+
+
+class Command:
+    """One command of a module that serves several."""
+
+    def __init__(self, help: str, run, add_arguments=None, doc: str | None = None) -> None:
+        self.HELP = help
+        self.__doc__ = doc or help[:1].upper() + help[1:] + "."
+        self.run = run
+        self.add_arguments = add_arguments or (lambda parser: None)
+
+
+def write_out(data: bytes) -> None:
+    """Board output to our stdout as it comes, bytes as they are."""
+    out = sys.stdout.buffer
+    out.write(data)
+    out.flush()
+
+
+def is_board_path(arg: str) -> bool:
+    return arg.startswith(":")

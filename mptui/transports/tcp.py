@@ -14,6 +14,14 @@ class _Protocol(asyncio.Protocol):
         self.queue = queue
         self.filter_in = filter_in
         self.transport: asyncio.Transport | None = None
+        self.can_write = asyncio.Event()
+        self.can_write.set()
+
+    def pause_writing(self) -> None:
+        self.can_write.clear()
+
+    def resume_writing(self) -> None:
+        self.can_write.set()
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -32,6 +40,7 @@ class _Protocol(asyncio.Protocol):
             self.transport.pause_reading()
 
     def connection_lost(self, exc) -> None:
+        self.can_write.set()
         self.queue.close("the connection was closed" + (f" ({exc})" if exc else ""))
 
 
@@ -90,6 +99,8 @@ class SocketTransport(Transport):
 
     async def write(self, data: bytes) -> None:
         self._write_raw(self._encode_out(data))
+        if not self._protocol.can_write.is_set():
+            await self._protocol.can_write.wait()
 
     def _write_raw(self, data: bytes) -> None:
         if not self.is_open:

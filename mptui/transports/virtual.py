@@ -15,12 +15,13 @@ class VirtualTransport(Transport):
         self.name = name
         self.address = "virtual" if name == "default" else f"virtual:{name}"
         self.identity = self.address
-        self.board = VirtualBoard(name, root=root, options=options)
+        self.board = VirtualBoard(name, root=root, options=options, usb_reset=True)
         self._open = False
 
     async def open(self) -> None:
         if not self.board.running:
-            self.board = VirtualBoard(self.name, root=self.board.root, options=self.board.options)
+            old = self.board
+            self.board = VirtualBoard(self.name, root=old.root, options=old.options, usb_reset=True)
             await self.board.start()
         self._open = True
 
@@ -29,7 +30,13 @@ class VirtualTransport(Transport):
         return self._open and self.board.running
 
     async def read(self) -> bytes:
-        data = await self.board.read()
+        if not self._open:
+            raise TransportClosed("the virtual board's link is closed")
+        try:
+            data = await self.board.read()
+        except ConnectionResetError as e:
+            self._open = False  # like a USB board after reset: reopen to carry on
+            raise TransportClosed(str(e)) from None
         if not data:
             self._open = False
             raise TransportClosed("the virtual board stopped")
@@ -39,6 +46,7 @@ class VirtualTransport(Transport):
         if not self.is_open:
             raise TransportClosed("the virtual board is stopped")
         self.board.write(data)
+        await self.board.drain()
 
     async def close(self) -> None:
         self._open = False

@@ -7,6 +7,8 @@ The unix port differs from a board in ways tools notice; this module hides each 
 - where a board soft-reboots (Ctrl-D, `machine.soft_reset()`, `sys.exit()`) the process exits:
   we print `MPY: soft reboot`, start a new one, hide its banner and resume the raw REPL if it
   was raw, holding the host's input until the new process can take it;
+- in raw-paste execution the port leaves the PTY without ISIG, so Ctrl-C would be a plain byte:
+  we follow the raw-paste exchange and turn Ctrl-C into SIGINT while pasted code runs;
 - `machine.reset()` restarts it as after power-on;
 - its `/` is a folder of its own (see mpy/startup.py).
 """
@@ -19,10 +21,12 @@ import ctypes
 import errno
 import fcntl
 import os
+import platform
 import pty
 import signal
 import subprocess
 import termios
+import time
 import tty
 from pathlib import Path
 
@@ -53,8 +57,14 @@ class VirtualBoard:
         *,
         root: str | os.PathLike | None = None,
         options: RuntimeOptions | None = None,
+        usb_reset: bool = False,
     ) -> None:
+        """usb_reset: a hard reset or power cycle drops the link, as a USB board's does:
+        read() raises ConnectionResetError once (output not yet read is lost); reads then go
+        on with the boot output."""
         self.name = name
+        self.usb_reset = usb_reset
+        self._link_dropped = False
         self.root = Path(root) if root else virtual_board_root(name)
         self.options = options or RuntimeOptions()
         self.soft_resets = 0
@@ -76,6 +86,10 @@ class VirtualBoard:
         self._closed = False
         self._early_exits = 0
         self._mode_tail = b""
+        self._paste = ""  # raw-paste exchange: "" | "asked" | "receiving" | "running"
+        self._paste_eofs = 0
+        self._last_sigint = 0.0
+        self._drained: asyncio.Future | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- public API -----------------------------------------------------------------------
@@ -86,7 +100,7 @@ class VirtualBoard:
         self.root.mkdir(parents=True, exist_ok=True)
         self._spawn(raw=False)
 
-    async def __aenter__(self) -> VirtualBoard:
+    async def __aenter__(self) -> VirtualBoard:  # noqa: PYI034
         await self.start()
         return self
 
@@ -103,7 +117,10 @@ class VirtualBoard:
 
     async def read(self) -> bytes:
         """The board's next output (all that is buffered); b"" once the board is stopped."""
-        while not self._out:
+        while not self._out or self._link_dropped:
+            if self._link_dropped:
+                self._link_dropped = False
+                raise ConnectionResetError("the board reset (its USB link dropped)")
             if self._closed:
                 return b""
             self._out_ready.clear()
@@ -117,17 +134,29 @@ class VirtualBoard:
         """Send bytes to the board, as typed on its USB serial line. Never blocks."""
         if self._closed:
             raise VirtualBoardError("the virtual board is stopped")
-        if self._booting and self._resume_raw:
-            # In raw-resume only Ctrl-C goes straight through (it may stop a looping boot.py);
-            # everything else waits for the raw REPL.
-            if b"\x03" in data and self._fs_ready and not self._hide_banner:
-                self._send(b"\x03")
-            self._held_in += data
-            return
         if self._proc is None or not self._fs_ready:
+            self._held_in += data  # nothing may stop the set-up of the board's `/`
+            return
+        if b"\x03" in data and (self._booting or self._paste == "running"):
+            if self._interrupt():
+                data = data.replace(b"\x03", b"")
+        if self._booting and (self._resume_raw or b"\x03" in data):
+            # Wait for the REPL: in raw-resume for the raw prompt; a Ctrl-C at boot's end
+            # must not reach the tty before the REPL has turned its signals off.
             self._held_in += data
             return
+        if self._raw and b"\x05A\x01" in data:
+            self._paste = "asked"
         self._send(data)
+
+    async def drain(self, limit: int = 1 << 16) -> None:
+        """Wait until the runtime has taken all but `limit` bytes of the input sent."""
+        while len(self._pending_in) + len(self._held_in) > limit and not self._closed:
+            self._drained = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._drained), 0.05)
+            except asyncio.TimeoutError:
+                pass  # held input (a reboot in progress) is not signalled; look again
 
     def power_cycle(self) -> None:
         """Kill the runtime as a power loss would; it comes back as after power-on."""
@@ -174,7 +203,7 @@ class VirtualBoard:
                 stderr=slave,
                 env=env,
                 cwd=str(self.root),
-                preexec_fn=_child_setup,
+                preexec_fn=_child_setup,  # noqa: PLW1509 (setsid + TIOCSCTTY need it)
                 close_fds=True,
             )
         finally:
@@ -223,6 +252,10 @@ class VirtualBoard:
             self.hard_resets += 1
             self._raw = False
             self._held_in.clear()  # a board drops what was in flight when it resets
+            if self.usb_reset:
+                self._out.clear()
+                self._link_dropped = True
+                self._out_ready.set()
         else:
             self.soft_resets += 1
             self._emit(SOFT_REBOOT)
@@ -276,6 +309,8 @@ class VirtualBoard:
                 self._loop.add_writer(self._fd, self._flush_input)
             else:
                 self._loop.remove_writer(self._fd)
+        if len(self._pending_in) <= 1 << 16 and self._drained and not self._drained.done():
+            self._drained.set_result(None)
 
     # -- output processing ------------------------------------------------------------------
 
@@ -326,9 +361,18 @@ class VirtualBoard:
         self._booting = False
         self._hide_banner = False
         self._tail = b""
-        if self._held_in:
-            held, self._held_in = bytes(self._held_in), bytearray()
-            self._send(held)
+        self._release_held()
+
+    def _release_held(self) -> None:
+        """Send what was held back during boot. A Ctrl-C in it waits until the REPL has turned
+        the tty's signals off (until then a SIGINT would find no handler)."""
+        if not self._held_in or self._fd is None:
+            return
+        if b"\x03" in self._held_in and termios.tcgetattr(self._fd)[3] & termios.ISIG:
+            self._loop.call_later(0.001, self._release_held)
+            return
+        held, self._held_in = bytes(self._held_in), bytearray()
+        self._send(held)
 
     def _cook(self, data: bytes) -> bytes:
         """Bare LF -> CRLF, as a board's stdout does; CRLF stays CRLF."""
@@ -341,6 +385,8 @@ class VirtualBoard:
 
     def _emit(self, data: bytes) -> None:
         self._track_mode(data)
+        if self._paste:
+            self._follow_paste(data)
         self._out += data
         self._out_ready.set()
 
@@ -353,6 +399,96 @@ class VirtualBoard:
         elif friendly_at > raw_at:
             self._raw = False
         self._mode_tail = window[-len(FRIENDLY_BANNER_END) :]
+
+
+    def _interrupt(self) -> bool:
+        """Ctrl-C while code runs where the tty cannot raise it: during boot.py/main.py (whose
+        end leaves a window with no SIGINT handler, where the port would die) and in raw-paste
+        execution (the port leaves the tty without signals). The process is stopped while we
+        look: if it has just finished (READY or the paste's end in its output), or waits for
+        input, the byte is delivered as a byte instead."""
+        pid = self._proc.pid
+        now = time.monotonic()
+        if now - self._last_sigint < 0.05:
+            return False
+        try:
+            os.kill(pid, signal.SIGSTOP)
+            _wait_stopped(pid)
+            self._drain_pty()
+            running = self._booting or self._paste == "running"
+            if running and not _reading_stdin(pid):
+                os.kill(pid, signal.SIGINT)
+                self._last_sigint = now
+                return True
+            return False
+        except ProcessLookupError:
+            return False
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+    def _drain_pty(self) -> None:
+        while self._fd is not None:
+            try:
+                data = os.read(self._fd, 65536)
+            except OSError:  # nothing more now (or the process is going away)
+                return
+            if not data:
+                return
+            self._on_output(data)
+
+    def _follow_paste(self, data: bytes) -> None:
+        """Track a raw-paste exchange: R\x01 (accepted), credits, \x04 (compiled, running),
+        then the two \x04 that end stdout and stderr."""
+        i = 0
+        while i < len(data) and self._paste:
+            if self._paste == "asked":
+                j = data.find(b"R", i)
+                if j < 0:
+                    return
+                accepted = data[j + 1 : j + 2]
+                self._paste = "receiving" if accepted in (b"\x01", b"") else ""
+                i = j + 2
+            elif self._paste == "receiving":
+                j = data.find(b"\x04", i)
+                if j < 0:
+                    return
+                self._paste, self._paste_eofs, i = "running", 0, j + 1
+            else:
+                j = data.find(b"\x04", i)
+                if j < 0:
+                    return
+                self._paste_eofs += 1
+                i = j + 1
+                if self._paste_eofs == 2:
+                    self._paste = ""
+
+
+_READ_SYSCALL = {"x86_64": "0", "aarch64": "63", "armv7l": "3", "i686": "3"}.get(
+    platform.machine()
+)
+
+
+def _wait_stopped(pid: int) -> None:
+    """Spin briefly until the process shows as stopped (SIGSTOP is delivered asynchronously)."""
+    for _ in range(2000):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in "Tt":
+                    return
+        except OSError:
+            return
+        time.sleep(0.0001)
+
+
+def _reading_stdin(pid: int) -> bool:
+    """Is the process blocked in read() on fd 0? (Linux: /proc/PID/syscall.)"""
+    try:
+        with open(f"/proc/{pid}/syscall") as f:
+            fields = f.read().split()
+    except OSError:
+        return False
+    return len(fields) > 1 and fields[0] == _READ_SYSCALL and fields[1] == "0x0"
 
 
 def _partial_suffix(buf: bytes, marker: bytes) -> int:

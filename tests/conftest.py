@@ -1,0 +1,183 @@
+"""Shared fixtures: every test gets its own data dir and config and boards of its own; a bridge
+serving a fresh virtual board; the real mptui and mpremote commands.
+
+The bridge runs on an event loop of its own in a thread, so that a test may block (run
+mpremote, talk through pyserial) while the board is being served.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from mptui.board import Session
+from mptui.virtual.board import VirtualBoard
+from mptui.virtual.bridge import ANY_PORT, RFC2217, SOCKET, Bridge
+
+URL_KINDS = (SOCKET, RFC2217)
+MPREMOTE_TIMEOUT = 60  # seconds; only to turn a hang into a failure
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """Keep tests away from the user's data dir and config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("MPTUI_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("MPTUI_CONFIG", str(home / "config.toml"))
+    return home
+
+
+@pytest.fixture
+def board_root(tmp_path):
+    root = tmp_path / "board"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+async def session(board_root):
+    """A connected session to a virtual board whose `/` is `board_root`."""
+    s = Session("virtual:test", root=board_root)
+    await s.connect()
+    yield s
+    await s.close()
+
+
+def run_cli(*args, input: bytes | None = None, timeout: float = 60, env=None):
+    """Run the real `mptui` command (as `python -m mptui`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mptui", *args],
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+
+def pytest_configure(config):
+    # pyserial 3.5's RFC 2217 client still calls Thread.setDaemon/setName
+    config.addinivalue_line(
+        "filterwarnings", r"ignore:set(Daemon|Name)\(\) is deprecated:DeprecationWarning"
+    )
+
+
+class BridgeThread:
+    """A `Bridge` on free loopback ports, served from a thread. `board` is a factory called
+    on the bridge's loop; by default a virtual board on `root`."""
+
+    def __init__(self, root: Path, board=None) -> None:
+        self.root = root
+        self._make_board = board or (lambda: VirtualBoard("test", root=root))
+        self.loop = asyncio.new_event_loop()
+        self.bridge: Bridge | None = None
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self) -> BridgeThread:
+        self._thread.start()
+
+        async def start():
+            self.bridge = Bridge(self._make_board(), rfc2217_port=ANY_PORT, socket_port=ANY_PORT)
+            await self.bridge.start()
+
+        self.call(start())
+        return self
+
+    def stop(self) -> None:
+        if self.bridge is not None:
+            self.call(self.bridge.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+    def call(self, coro, timeout: float = 30):
+        """Run a coroutine on the bridge's loop and return its result."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    @property
+    def board(self) -> VirtualBoard:
+        return self.bridge.device.board
+
+    def url(self, kind: str) -> str:
+        return self.bridge.url(kind)
+
+    @property
+    def socket_url(self) -> str:
+        return self.bridge.socket_url
+
+    @property
+    def rfc2217_url(self) -> str:
+        return self.bridge.rfc2217_url
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        """Wait until no client is connected."""
+        deadline = time.monotonic() + timeout
+        while self.bridge._client is not None:
+            if time.monotonic() > deadline:
+                pytest.fail("the bridge still has a client")
+            time.sleep(0.01)
+
+
+@pytest.fixture
+def start_bridge(tmp_path):
+    """Factory: start_bridge(files={"main.py": "..."}, board=factory) -> a running BridgeThread.
+    `files` are put in the board's folder before it boots."""
+    started = []
+
+    def start(files: dict[str, str] | None = None, board=None) -> BridgeThread:
+        root = tmp_path / f"board{len(started)}"
+        root.mkdir()
+        for name, text in (files or {}).items():
+            (root / name).write_text(text)
+        bt = BridgeThread(root, board)
+        started.append(bt)
+        return bt.start()
+
+    yield start
+    for bt in started:
+        bt.stop()
+
+
+@pytest.fixture
+def bridge(start_bridge) -> BridgeThread:
+    """A bridge serving a fresh virtual board whose / is an empty temporary folder."""
+    return start_bridge()
+
+
+@pytest.fixture(params=URL_KINDS)
+def url(request, bridge) -> str:
+    """The bridge's socket:// or rfc2217:// address (tests using it run for both)."""
+    return bridge.url(request.param)
+
+
+class Mpremote:
+    """The real mpremote CLI, run as `python -m mpremote connect URL ...`."""
+
+    def argv(self, url: str, *args: str) -> list[str]:
+        return [sys.executable, "-m", "mpremote", "connect", url, *args]
+
+    def __call__(self, url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            self.argv(url, *args),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=MPREMOTE_TIMEOUT,
+        )
+        if check and proc.returncode != 0:
+            pytest.fail(
+                f"mpremote {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout: {proc.stdout}\nstderr: {proc.stderr}"
+            )
+        return proc
+
+
+@pytest.fixture
+def mpremote() -> Mpremote:
+    return Mpremote()

@@ -1,0 +1,56 @@
+"""Helpers for tests: waiting for bytes, finding runtime processes, free ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+EXPECT_TIMEOUT = 10  # seconds; only to turn a hang into a failure
+
+
+def expect(port, marker: bytes, timeout: float = EXPECT_TIMEOUT) -> bytes:
+    """Read from a pyserial port (opened with a short timeout) until `marker` has arrived;
+    return everything read."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    while marker not in buf:
+        if time.monotonic() > deadline:
+            pytest.fail(f"expected {marker!r}, got {buf!r}")
+        buf += port.read(max(1, port.in_waiting))
+    return buf
+
+
+def recv_all(sock: socket.socket, timeout: float = EXPECT_TIMEOUT) -> bytes:
+    """Everything a socket receives until the peer closes."""
+    sock.settimeout(timeout)
+    chunks = []
+    while chunk := sock.recv(4096):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def runtime_processes(root: Path) -> list[int]:
+    """PIDs of MicroPython runtimes started for the virtual board whose / is `root`."""
+    marker = f"MPTUI_VB_ROOT={Path(root).resolve()}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in environ.split(b"\0") and state != "Z":
+            pids.append(int(entry.name))
+    return pids

@@ -1,0 +1,149 @@
+"""The board filesystem API against the real runtime, on the fast helper path and on the plain
+raw-REPL fallback."""
+
+import asyncio
+import hashlib
+import os
+
+import pytest
+
+from mptui.board import BoardDisconnected, BoardError, BoardOSError
+
+HOSTILE = [
+    "q'uote",
+    'd"ouble',
+    "back\\slash",
+    "new\nline",
+    "'); import os; os.remove('victim')#",
+    '"""; import os; os.remove("victim")#',
+    "ünïcödé € 漢字",
+    "tab\tand space",
+]
+
+
+@pytest.fixture(params=["helper", "plain"])
+async def fs_session(request, session):
+    if request.param == "plain":
+        session.helper = False  # as when the helper cannot load (low memory, odd firmware)
+    return session
+
+
+async def test_all_byte_values_and_random_data_round_trip(fs_session, board_root):
+    fs = fs_session.fs
+    every = bytes(range(256)) * 3
+    await fs.write("/every.bin", every)
+    assert (board_root / "every.bin").read_bytes() == every
+    assert await fs.read("/every.bin") == every
+    blob = os.urandom(1_000_000 if fs_session.helper is not False else 20_000)
+    await fs.write("blob.bin", blob)
+    assert await fs.read("blob.bin") == blob
+    assert await fs.sha256("blob.bin") == hashlib.sha256(blob).hexdigest()
+    await fs.write("empty", b"")
+    assert await fs.read("empty") == b""
+
+
+async def test_progress_reaches_the_total(session):
+    seen = []
+    data = os.urandom(100_000)
+    await session.fs.write("p.bin", data, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (100_000, 100_000)
+    seen.clear()
+    await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (100_000, 100_000)
+
+
+async def test_hostile_names_round_trip_and_execute_nothing(fs_session, board_root):
+    (board_root / "victim").write_text("still here")
+    fs = fs_session.fs
+    await fs.mkdir("/d")
+    for name in HOSTILE:
+        await fs.write(f"/d/{name}", name.encode())
+        assert await fs.read(f"/d/{name}") == name.encode()
+        await fs.mkdir(f"/d/{name} dir")
+    names = {e.path for e in await fs.ls("/d")}
+    assert names == set(HOSTILE) | {f"{n} dir" for n in HOSTILE}
+    for name in HOSTILE:
+        await fs.rename(f"/d/{name}", f"/d/{name}.moved")
+        await fs.rm(f"/d/{name}.moved")
+    assert (board_root / "victim").read_text() == "still here"
+    assert sorted(os.listdir(board_root / "d")) == sorted(f"{n} dir" for n in HOSTILE)
+
+
+async def test_listing_stat_mkdir_rm_and_hashes(fs_session, board_root):
+    fs = fs_session.fs
+    await fs.mkdir("/a/b/c", parents=True)
+    await fs.mkdir("/a/b/c", parents=True)  # -p: an existing folder is fine
+    await fs.write("/a/one.txt", b"1")
+    await fs.write("/a/b/two.txt", b"22")
+    await fs.touch("/a/b/c/three")
+    await fs.touch("/a/one.txt")  # touch leaves content alone
+    assert await fs.read("/a/one.txt") == b"1"
+    entries = await fs.ls("/a", recursive=True)
+    assert [(e.path, e.is_dir, e.size) for e in entries] == [
+        ("b", True, 0), ("b/c", True, 0), ("b/c/three", False, 0), ("b/two.txt", False, 2),
+        ("one.txt", False, 1),
+    ]
+    assert [e.path for e in await fs.ls("/a")] == ["b", "one.txt"]
+    st = await fs.stat("/a/b/two.txt")
+    assert (st.is_dir, st.size) == (False, 2)
+    assert (await fs.stat("/a/b")).is_dir
+    hashes = await fs.tree_hashes("/a")
+    assert hashes["b/two.txt"] == (2, hashlib.sha256(b"22").hexdigest())
+    assert hashes["b/c"] == (-1, "")
+    assert await fs.exists("/a/one.txt") and not await fs.exists("/nope")
+    with pytest.raises(BoardOSError) as e:
+        await fs.rmdir("/a")
+    assert e.value.errname in ("ENOTEMPTY", "EEXIST", "EACCES")
+    await fs.rm("/a", recursive=True)
+    assert not (board_root / "a").exists()
+    total, free = await fs.df()
+    assert total > free > 0
+
+
+async def test_errors_are_one_line_with_the_path(session):
+    with pytest.raises(BoardOSError) as e:
+        await session.fs.read("/no/such/file")
+    assert str(e.value) == "/no/such/file: No such file or directory [ENOENT]"
+    with pytest.raises(BoardError):
+        await session.fs.rm("/", recursive=True)
+
+
+async def test_board_path_cannot_escape_its_root(session, board_root, tmp_path):
+    (tmp_path / "outside.txt").write_text("host file")
+    assert [e.path for e in await session.fs.ls("/..")] == [e.path for e in await session.fs.ls("/")]
+    await session.exec("f = open('/../../outside.txt', 'w'); f.write('x'); f.close()")
+    assert (board_root / "outside.txt").read_text() == "x"
+    assert (tmp_path / "outside.txt").read_text() == "host file"
+    assert await session.eval("__import__('os').listdir('/')") == ["outside.txt"]
+
+
+async def test_board_killed_mid_write_keeps_the_old_file(session, board_root):
+    await session.fs.write("/keep.bin", b"old" * 1000)
+
+    async def pull_the_plug():
+        await asyncio.sleep(0.05)
+        session.transport.board.power_cycle()
+
+    plug = asyncio.create_task(pull_the_plug())
+    with pytest.raises(BoardDisconnected):
+        await session.fs.write("/keep.bin", os.urandom(30_000_000))
+    await plug
+    await session.wait_connected(10)
+    assert await session.fs.read("/keep.bin") == b"old" * 1000
+
+
+async def test_cancelled_write_leaves_no_partial_file(session, board_root):
+    await session.fs.write("/c.bin", b"before")
+    task = asyncio.create_task(session.fs.write("/c.bin", os.urandom(20_000_000)))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await session.fs.read("/c.bin") == b"before"  # the next operation resynchronises
+    assert sorted(os.listdir(board_root)) == ["c.bin"]
+
+
+async def test_helper_reloads_after_a_soft_reset(session):
+    await session.fs.write("/x", b"1")
+    await session.exec("import machine\ntry:\n machine.soft_reset()\nexcept SystemExit: pass")
+    assert await session.fs.read("/x") == b"1"

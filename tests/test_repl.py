@@ -1,0 +1,159 @@
+"""The REPL protocol against the real runtime: exec/eval, errors, raw-paste, interrupts."""
+
+import asyncio
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mptui.board import BoardError, BoardExecError, BoardOSError, Session
+from mptui.board.repl import Repl
+from mptui.transports.base import Transport, TransportClosed
+
+
+async def test_exec_streams_output_and_eval_returns_values(session):
+    chunks = []
+    out = await session.exec("for i in range(3): print(i)", on_output=chunks.append)
+    assert out == b"0\r\n1\r\n2\r\n" and b"".join(chunks) == out
+    assert await session.eval("6*7") == 42
+    assert await session.eval("{'a': [1, 2.5, b'x', None]}") == {"a": [1, 2.5, b"x", None]}
+    assert (await session.eval("object()")).startswith("<object")
+
+
+async def test_board_errors_carry_traceback_and_errno(session):
+    with pytest.raises(BoardExecError) as e:
+        await session.exec("def f():\n  1/0\nf()")
+    assert e.value.exc_type == "ZeroDivisionError"
+    assert "line 2, in f" in e.value.traceback
+    with pytest.raises(BoardOSError) as e:
+        await session.exec("open('/missing')")
+    assert e.value.errno == 2 and e.value.errname == "ENOENT"
+    with pytest.raises(BoardExecError) as e:
+        await session.exec("print('unclosed'")
+    assert e.value.exc_type == "SyntaxError"
+    assert await session.eval("1+1") == 2  # the session is still in step
+
+
+async def test_long_code_goes_through_raw_paste_flow_control(session):
+    code = "x = 0\n" + "x += 1\n" * 3000 + "print(x)"
+    assert await session.exec(code) == b"3000\r\n"
+    assert session.repl.raw_paste is True and session.repl.window == 128
+
+
+async def test_plain_raw_repl_fallback(session):
+    session.repl.raw_paste = False  # as with firmware older than raw-paste
+    assert await session.exec("print(sum(range(100)))") == b"4950\r\n"
+
+
+async def _until_seen(seen: bytearray, marker: bytes) -> None:
+    for _ in range(500):
+        if marker in seen:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{marker!r} never came")
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        "print('looping')\nwhile True:\n    pass\n",
+        "i = 0\nwhile True:\n    print('looping', i)\n    i += 1\n",
+    ],
+    ids=["silent-loop", "printing-loop"],
+)
+async def test_enter_raw_while_main_runs_forever(board_root, main):
+    (board_root / "main.py").write_text(main)
+    async with Session("virtual:loop", root=board_root) as s:
+        seen = bytearray()
+        s.set_console(seen.extend)
+        await _until_seen(seen, b"looping")
+        assert await s.eval("1+2") == 3
+
+
+async def test_ctrl_c_interrupts_running_code(session):
+    task = asyncio.create_task(session.run("while True:\n    pass"))
+    await asyncio.sleep(0.2)
+    await session.interrupt()
+    with pytest.raises(BoardExecError) as e:
+        await asyncio.wait_for(task, 10)
+    assert e.value.exc_type == "KeyboardInterrupt"
+
+
+async def test_soft_reset_clears_ram_and_runs_boot(session, board_root):
+    (board_root / "boot.py").write_text("print('booting')\n")
+    await session.exec("x = 1")
+    assert b"booting" in await session.soft_reset()
+    assert await session.eval("'x' in globals()") is False
+
+
+async def test_reconnects_after_hard_reset(session):
+    events = []
+    session.subscribe(events.append)
+    await session.exec("x = 1")
+    await session.hard_reset()
+    assert await session.eval("'x' in globals()") is False
+    assert any(e.kind == "reset" and e.detail == "reconnected" for e in events)
+
+
+async def test_console_passthrough_between_operations(session):
+    seen = bytearray()
+    session.set_console(seen.extend)
+    await session.eval("1")  # leaves the board at the raw REPL
+    await session.console_write(b"6*7\r")
+    for _ in range(100):
+        if b"42" in seen:
+            break
+        await asyncio.sleep(0.02)
+    assert b"42\r\n>>> " in seen
+    assert b"MicroPython" not in seen  # leaving the raw REPL did not spill the banner
+
+
+class GarbageTransport(Transport):
+    """A 'board' that answers anything with the given bytes, then goes silent or away."""
+
+    def __init__(self, replies: list[bytes], then_close: bool) -> None:
+        self.replies = list(replies)
+        self.then_close = then_close
+
+    async def open(self):
+        pass
+
+    async def read(self):
+        if self.replies:
+            return self.replies.pop(0)
+        if self.then_close:
+            raise TransportClosed("gone")
+        await asyncio.sleep(3600)
+
+    async def write(self, data):
+        pass
+
+    async def close(self):
+        pass
+
+    @property
+    def is_open(self):
+        return True
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(min_size=1, max_size=64), max_size=8), st.booleans())
+def test_random_bytes_never_crash_or_hang_the_parser(replies, then_close):
+    async def go():
+        repl = Repl(GarbageTransport(replies, then_close))
+        repl.enter_timeouts = (0.05, 0.05)
+        repl.start()
+        try:
+            async with repl.capture():
+                with pytest.raises(BoardError):
+                    await asyncio.wait_for(_exec_with_short_timeouts(repl), 20)
+        finally:
+            await repl.stop()
+
+    asyncio.run(go())
+
+
+async def _exec_with_short_timeouts(repl: Repl):
+    await repl.enter_raw()
+    await repl.exec("print(1)", timeout=0.2)
+    raise BoardError("garbage was taken for a real answer")  # also fine: it must not hang
