@@ -3,6 +3,7 @@ config's password references, and configured WebREPL boards as a discovery sourc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+from conftest import run_cli
 
 from mptui.cli import build_parser
 from mptui.commands.common import run_on_board
@@ -121,3 +123,40 @@ def test_serve_refuses_bad_passwords(tmp_path, monkeypatch):
             proc.stderr.startswith("mptui webrepl-serve: error:") and proc.stderr.count("\n") == 1
         )
         assert "much-too-long" not in proc.stderr
+
+
+def test_every_file_command_over_webrepl(served, tmp_path):
+    url, root, proc = served
+    outputs = []
+
+    def ok(*args, password=True):
+        pw = ("--password", PW) if password else ()
+        env = None if password else {"MPTUI_WEBREPL_PASSWORD": PW}
+        r = run_cli("-d", url, *pw, *args, env=env)
+        outputs.append(r.stdout + r.stderr)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        return r
+
+    data = os.urandom(100_000)
+    src = tmp_path / "up.bin"
+    src.write_bytes(data)
+    assert ok("exec", "print('hi'); print(6*7)").stdout == b"hi\r\n42\r\n"
+    assert ok("eval", "1+2", password=False).stdout == b"3\r\n"
+    ok("mkdir", "-p", ":lib/deep")
+    ok("cp", str(src), ":lib/up.bin")
+    assert (root / "lib" / "up.bin").read_bytes() == data
+    ok("cp", ":lib/up.bin", str(tmp_path / "down.bin"))
+    assert (tmp_path / "down.bin").read_bytes() == data
+    assert ok("cat", ":lib/up.bin").stdout == data
+    assert ok("ls", "-l", ":lib").stdout.decode().split() == ["deep/", "100000", "up.bin"]
+    digest = hashlib.sha256(data).hexdigest()
+    assert ok("sha256sum", ":lib/up.bin").stdout.decode().split() == [digest, ":lib/up.bin"]
+    assert ok("df").stdout.decode().splitlines()[1].startswith("/")
+    ok("touch", ":lib/t.txt")
+    ok("rm", "-r", ":lib")
+    assert list(root.iterdir()) == []
+    bad = run_cli("-d", url, "--password", "nope", "ls")
+    assert bad.returncode == 1 and b"Access denied" in bad.stderr
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert all(PW.encode() not in o for o in outputs + [bad.stderr, out.encode(), err.encode()])

@@ -29,8 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--password",
         metavar="PASSWORD",
         default=argparse.SUPPRESS,  # else it would hide `mptui --password PW webrepl-serve`
-        help="the password clients must give, 1 to 9 characters (default: "
-        "$MPTUI_WEBREPL_PASSWORD)",
+        help="the password clients must give, 1 to 9 characters (default: $MPTUI_WEBREPL_PASSWORD)",
     )
     p.add_argument("--name", default="default", help="the virtual board's name (default: default)")
     p.add_argument("--root", metavar="DIR", help="folder to serve as the board's /")
