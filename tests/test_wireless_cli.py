@@ -160,3 +160,15 @@ def test_every_file_command_over_webrepl(served, tmp_path):
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=20)
     assert all(PW.encode() not in o for o in outputs + [bad.stderr, out.encode(), err.encode()])
+
+
+def test_devices_lists_configured_webrepl_boards_and_scans_ble(tmp_path, monkeypatch):
+    _config(tmp_path, monkeypatch, "ws://192.168.1.40")
+    r = run_cli("devices", "--webrepl")
+    assert r.returncode == 0
+    assert b"ws://192.168.1.40 kitchen webrepl\n" in r.stdout
+    r = run_cli("devices", "--ble", "0.2")  # this machine has no Bluetooth: one clear line
+    if r.returncode:
+        assert (
+            r.stderr.startswith(b"mptui: Bluetooth is not available") and r.stderr.count(b"\n") == 1
+        )

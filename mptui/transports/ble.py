@@ -62,7 +62,10 @@ def _backend(cls) -> dict:
 
 
 def _unavailable(e: BaseException) -> TransportError:
-    why = getattr(e, "strerror", None) or str(e) or type(e).__name__
+    if isinstance(e, OSError):  # e.g. no D-Bus socket: no BlueZ on this Linux
+        why = f"cannot reach the system's Bluetooth service ({e.strerror or e})"
+    else:
+        why = str(e) or type(e).__name__
     return TransportError(f"Bluetooth is not available: {why}")
 
 
