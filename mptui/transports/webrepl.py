@@ -164,7 +164,7 @@ class WebReplTransport(Transport):
             self._password, self._asked = password, True  # reused when reconnecting
         if password is None:
             raise WebReplPasswordNeeded(
-                f"{self.address}: the board asks for a WebREPL password: give --password, set "
+                f"{self.address}: a WebREPL password is needed: give --password, set "
                 f'{ENV_PASSWORD}, or add password = "env:VAR" to its entry in the config'
             )
         return password

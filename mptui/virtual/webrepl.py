@@ -101,7 +101,14 @@ def host_path(root: Path, name: str) -> Path:
 
 
 class WebReplConnection(WsLink):
-    """One WebSocket connection, speaking the board side of WebREPL."""
+    """One WebSocket connection, speaking the board side of WebREPL.
+
+    Its hub: `attach(conn) -> bool` (False: busy, the client is turned away), `detach(conn)`,
+    `from_client(conn, data)` (REPL input for the board), `pause(conn, paused)` (this client's
+    send buffer is full / has room again), `host_path(name) -> Path | None` (where a board path
+    lands; None: no file access), `version` (major, minor, micro). The hub hands board output to
+    `conn.send(data)`; `peer`, `kind`, `bytes_in` and `bytes_out` are there for its logs.
+    """
 
     kind = "webrepl"
 
@@ -163,6 +170,10 @@ class WebReplConnection(WsLink):
             self._logged_in = False
             self.hub.detach(self)
 
+    def peer_left(self) -> bool:
+        """The client is gone (for a hub deciding whether a newcomer is a quick reconnect)."""
+        return self.closed is not None
+
     def pause_writing(self) -> None:
         super().pause_writing()
         self.hub.pause(self, True)
@@ -174,7 +185,6 @@ class WebReplConnection(WsLink):
     # -- input ------------------------------------------------------------------------------
 
     def _received(self, data: bytes) -> None:
-        self.bytes_in += len(data)
         if not self._logged_in:
             data = self._password_bytes(data)
             if not data:
@@ -277,7 +287,6 @@ class WebReplConnection(WsLink):
         while data:
             n = utf8_cut(data, MAX_FRAME)
             self.send_text(data[:n])
-            self.bytes_out += n
             data = data[n:]
 
     def _release(self) -> None:
@@ -285,7 +294,6 @@ class WebReplConnection(WsLink):
         held, self._held = self._held, b""
         if held and self._logged_in and self.closed is None:
             self.send_text(held)
-            self.bytes_out += len(held)
 
 
 class WebReplServer:
@@ -386,6 +394,7 @@ class WebReplServer:
             )
 
     def from_client(self, conn: WebReplConnection, data: bytes) -> None:
+        conn.bytes_in += len(data)
         if self.board.running:
             self.board.write(data)
 
@@ -411,5 +420,6 @@ class WebReplServer:
                     self._client.abort()
                 return
             if self._client is not None:
+                self._client.bytes_out += len(data)
                 self._client.send(data)
                 await self._writable.wait()
