@@ -197,6 +197,28 @@ async def test_100kb_round_trip_is_byte_identical(session, server, channel):
     assert await session.fs.read("/blob.bin") == data
 
 
+async def test_without_the_helper_files_go_through_the_channel(session, server):
+    session.helper = False  # as on a board where the helper cannot load
+    channel = session.transport.file_channel
+    used = []
+    for name in ("get", "put"):
+        real = getattr(channel, name)
+
+        async def spy(path, *args, _real=real, _name=name, **kw):
+            used.append(_name)
+            return await _real(path, *args, **kw)
+
+        setattr(channel, name, spy)
+    data = os.urandom(20_000)
+    await session.fs.write("/nohelper.bin", data)
+    assert (server.root / "nohelper.bin").read_bytes() == data
+    assert await session.fs.read("/nohelper.bin") == data
+    assert used == ["put", "get"]
+    assert sorted(p.name for p in server.root.iterdir()) == ["nohelper.bin"]
+    with pytest.raises(BoardExecError, match="ENOENT|Errno 2"):
+        await session.fs.read("/missing.bin")
+
+
 async def test_file_channel_put_get_and_version(session, server):
     channel = session.transport.file_channel
     data = os.urandom(100 * 1024)
