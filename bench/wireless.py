@@ -151,9 +151,8 @@ async def main(rounds: int, size_kb: int) -> None:
             ("ble: NUS, MTU 247", lambda b: ble_link(b, 247), None),
         ]
     print(f"{size_kb} KB of random bytes, best of {rounds} rounds; exec: median of 20")
-    print(
-        f"{'link':26} {'write KB/s':>11} {'read KB/s':>10} {'exec ms':>8} {'w/socket':>9} {'r/socket':>9}"
-    )
+    heads = ("write KB/s", "read KB/s", "exec ms", "w/socket", "r/socket")
+    print(f"{'link':26} " + " ".join(f"{h:>10}" for h in heads))
     ref = None
     with tempfile.TemporaryDirectory() as tmp:
         for i, (name, make, channel) in enumerate(cases):
@@ -161,7 +160,9 @@ async def main(rounds: int, size_kb: int) -> None:
             async with make(board) as link:
                 w, r, rtt = await measure(link, data, rounds, channel)
             ref = ref or (w, r)
-            print(f"{name:26} {w:11.0f} {r:10.0f} {rtt:8.2f} {w / ref[0]:9.2f} {r / ref[1]:9.2f}")
+            print(
+                f"{name:26} {w:10.0f} {r:10.0f} {rtt:10.2f} {w / ref[0]:10.2f} {r / ref[1]:10.2f}"
+            )
     if not have_bumble:
         print("(BLE skipped: the virtual radio needs bumble on Python 3.11+)")
 
