@@ -27,6 +27,7 @@ COMMANDS = {
     "df": "files",
     "repl": "repl",
     "bridge": "bridge",
+    "webrepl-serve": "webrepl_serve",
 }
 
 
@@ -50,6 +51,12 @@ def build_parser() -> Parser:
         metavar="ADDRESS",
         help="the board: /dev/ttyACM0, socket://HOST:PORT, rfc2217://HOST:PORT, ws://HOST, "
         "ble:NAME, virtual[:NAME] or a name from the config",
+    )
+    parser.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        help="WebREPL password for a ws:// board (other users can see command lines: prefer "
+        "$MPTUI_WEBREPL_PASSWORD or password = \"env:VAR\" in the board's config entry)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():

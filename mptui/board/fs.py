@@ -2,7 +2,9 @@
 
 Every path and value reaches the board through repr(), never pasted into code as text. The
 fast path uses the helper (mpy/helper.py) to stream whole files in large escaped blocks; when
-the helper cannot load, plain raw-REPL code does the same more slowly.
+the helper cannot load, plain raw-REPL code does the same more slowly. Links with a file channel
+(WebREPL) carry file contents beside the REPL where that is faster: writes go to a temporary
+name, are checked on the board (size, sha256) and renamed through the REPL.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mptui.board.errors import BoardError, BoardExecError
+from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
 from mptui.board.helper import StreamDecoder, encode_block
 from mptui.board.repl import Repl
+from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+TMP_SUFFIX = ".mptui~"  # a file being written, beside its final name
+# Below this a write costs more in the file channel's two extra round trips than it saves.
+CHANNEL_MIN_WRITE = 1024
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,9 @@ def _lines(out: bytes) -> list:
 class BoardFS:
     def __init__(self, session) -> None:
         self.session = session
+        # The link's file channel: None = where it is faster, True = whenever it can carry
+        # the file, False = never (benchmarks and tests compare the paths on one link).
+        self.use_file_channel: bool | None = None
 
     @contextlib.asynccontextmanager
     async def _op(self, path: str):
@@ -190,16 +199,48 @@ class BoardFS:
 
     # -- contents ---------------------------------------------------------------------------
 
+    def _channel(self, p: str, helper: bool, size: int | None = None) -> FileChannel | None:
+        """The file channel when it should carry this read (size None) or write."""
+        channel = self.session.transport.file_channel
+        if channel is None or self.use_file_channel is False:
+            return None
+        if len((p + TMP_SUFFIX).encode("utf-8")) > channel.max_path_bytes:
+            return None
+        if size == 0:  # older boards never finish an empty PUT
+            return None
+        if self.use_file_channel:
+            return channel
+        if size is None:  # reads: the helper streams board output as fast as the channel
+            return None if helper else channel
+        return channel if size >= CHANNEL_MIN_WRITE else None
+
     async def read(self, path: str, progress: Progress | None = None) -> bytes:
         p = board_path(path)
         async with self._op(p) as (repl, helper):
             try:
+                channel = self._channel(p, helper)
+                if channel:
+                    return await self._read_channel(repl, helper, channel, p, progress)
                 if helper:
                     return await self._read_stream(repl, p, progress)
                 return await self._read_plain(repl, p, progress)
             except BaseException:
                 await _recover(repl)
                 raise
+
+    async def _read_channel(self, repl: Repl, helper: bool, channel, p: str, progress) -> bytes:
+        if helper:
+            size, digest = ast.literal_eval(
+                (await self.session.call_helper(repl, f"sh({p!r})")).decode().strip()
+            )
+        else:
+            out = await repl.exec(f"import os\nopen({p!r},'rb').close()\nprint(os.stat({p!r})[6])")
+            size, digest = int(out), ""
+        with _channel_errors(p):
+            data = await channel.get(p, progress, size)
+        if (digest and digest != hashlib.sha256(data).hexdigest()) or len(data) != size:
+            raise BoardError(f"{p}: read verification failed (the file changed or was damaged)")
+        return data
 
     async def _read_stream(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
         await repl.send_code(f"_mptui.rd({p!r},{self._block_size()})")
@@ -249,7 +290,10 @@ class BoardFS:
         p = board_path(path)
         async with self._op(p) as (repl, helper):
             try:
-                if helper:
+                channel = self._channel(p, helper, len(data))
+                if channel:
+                    await self._write_channel(repl, helper, channel, p, data, progress)
+                elif helper:
                     await self._write_stream(repl, p, data, progress)
                 else:
                     await self._write_plain(repl, p, data, progress)
@@ -287,8 +331,29 @@ class BoardFS:
         if progress and not data:
             progress(0, 0)
 
+    async def _write_channel(self, repl: Repl, helper: bool, channel, p: str, data, progress):
+        tmp = p + TMP_SUFFIX
+        # Created through the REPL first: a missing folder or a read-only filesystem gives the
+        # board's own error here (a board drops the WebREPL session when a put cannot open).
+        await repl.exec(f"open({tmp!r},'wb').close()")
+        with _channel_errors(p):
+            await channel.put(tmp, data, progress)
+        if helper:
+            digest = hashlib.sha256(data).hexdigest()
+            call = f"fin({tmp!r},{p!r},{len(data)},{digest!r})"
+            ok = (await self.session.call_helper(repl, call)).strip() == b"True"
+        else:
+            out = await repl.exec(
+                f"import os\nt,p={tmp!r},{p!r}\nok=os.stat(t)[6]=={len(data)}\nif not ok:\n"
+                " os.remove(t)\nelse:\n try:\n  os.rename(t,p)\n except OSError:\n"
+                "  os.remove(p)\n  os.rename(t,p)\nprint(ok)"
+            )
+            ok = out.strip() == b"True"
+        if not ok:
+            raise BoardError(f"{p}: write verification failed (size or sha256); file not replaced")
+
     async def _write_plain(self, repl: Repl, p: str, data: bytes, progress) -> None:
-        tmp = p + ".mptui~"
+        tmp = p + TMP_SUFFIX
         await repl.exec(f"f=open({tmp!r},'wb')\nw=f.write")
         try:
             for start in range(0, len(data), 256):
@@ -300,6 +365,17 @@ class BoardFS:
             with contextlib.suppress(BoardError):
                 await repl.exec(f"import os\nf.close()\nos.remove({tmp!r})")
             raise
+
+
+@contextlib.contextmanager
+def _channel_errors(p: str):
+    """File-channel failures as board errors that name the file."""
+    try:
+        yield
+    except TransportClosed as e:
+        raise BoardDisconnected(f"{p}: the link was lost during the transfer ({e})") from None
+    except TransportError as e:
+        raise BoardError(f"{p}: {e}") from None
 
 
 async def _recover(repl: Repl) -> None:

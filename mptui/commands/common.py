@@ -31,9 +31,11 @@ def default_device() -> str:
     return address
 
 
-def session_for(device: str | None) -> Session:
-    """A Session (not yet connected) for -d ADDRESS, a config name, or the default board."""
-    from mptui.config import load_config
+def session_for(device: str | None, password: str | None = None) -> Session:
+    """A Session (not yet connected) for -d ADDRESS, a config name, or the default board.
+    A WebREPL password comes from `password` (--password), else the board's config entry,
+    else $MPTUI_WEBREPL_PASSWORD (read by the transport)."""
+    from mptui.config import load_config, resolve_secret
     from mptui.transports import parse_address
 
     cfg = load_config()
@@ -41,8 +43,14 @@ def session_for(device: str | None) -> Session:
         print(f"mptui: config ignored: {cfg.error}", file=sys.stderr)
     address = device or default_device()
     options: dict = {}
-    if address in cfg.boards:
-        options = dict(cfg.boards[address].options)
+    entry = cfg.boards.get(address) or next(
+        (b for b in cfg.boards.values() if b.address == address), None
+    )
+    if entry is not None:
+        options = dict(entry.options)
+        password = password if password is not None else resolve_secret(entry.password)
+    if password is not None:
+        options["password"] = password
     parsed = parse_address(address, cfg.board_names())
     return Session(parsed, reconnect=False, **options)
 
@@ -52,7 +60,7 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     0 ok, 1 board error (one line, plus the board's traceback), 2 usage."""
 
     async def main() -> int:
-        session = session_for(getattr(args, "device", None))
+        session = session_for(getattr(args, "device", None), getattr(args, "password", None))
         await session.connect()
         try:
             return await work(session) or OK

@@ -1,17 +1,44 @@
-"""List the boards on USB serial ports: port, serial number, VID:PID, description."""
+"""List the boards on USB serial ports: port, serial number, VID:PID, description.
+--webrepl adds the WebREPL boards from the config; --ble scans for Bluetooth LE boards."""
 
 from __future__ import annotations
 
-HELP = "list USB serial boards"
+HELP = "list USB serial boards (--webrepl: configured WebREPL boards, --ble: a BLE scan)"
 
 
 def add_arguments(parser) -> None:
-    pass
+    parser.add_argument(
+        "--webrepl", action="store_true", help="also list the WebREPL (ws://) boards in the config"
+    )
+    parser.add_argument(
+        "--ble",
+        nargs="?",
+        type=float,
+        const=5.0,
+        metavar="SECONDS",
+        help="also scan for Bluetooth LE boards (Nordic UART Service) for SECONDS (default 5)",
+    )
 
 
 def run(args) -> int:
-    from mptui.services.discovery import usb_boards
+    from mptui.services.discovery import usb_boards, webrepl_boards
 
     for b in usb_boards():
         print(f"{b.device} {b.serial_number or '-'} {b.vid_pid} {b.description}")
+    if getattr(args, "webrepl", False):
+        for w in webrepl_boards():
+            print(f"{w.address} {w.name} webrepl{'' if w.has_password else ' (no password set)'}")
+    if getattr(args, "ble", None) is not None:
+        import asyncio
+
+        from mptui.commands.common import die
+        from mptui.services.discovery import ble_boards
+        from mptui.transports import TransportError
+
+        try:
+            boards = asyncio.run(ble_boards(args.ble))
+        except TransportError as e:
+            return die(str(e))
+        for b in boards:
+            print(b.describe())
     return 0

@@ -1,4 +1,5 @@
-"""Finding boards: USB serial ports (more sources plug in through the DeviceManager)."""
+"""Finding boards: USB serial ports, configured WebREPL boards, a BLE scan (more sources plug
+in through the DeviceManager)."""
 
 from __future__ import annotations
 
@@ -33,3 +34,38 @@ def usb_boards() -> list[UsbPort]:
         desc = " ".join(x for x in (info.manufacturer, info.product or info.description) if x)
         found.append(UsbPort(info.device, info.serial_number, info.vid, info.pid, desc))
     return found
+
+
+@dataclass(frozen=True)
+class ConfiguredBoard:
+    """A board from the config's registry."""
+
+    name: str
+    address: str
+    has_password: bool  # a password reference is set (its value is not read here)
+
+
+def webrepl_boards(config=None) -> list[ConfiguredBoard]:
+    """Configured boards reached over WebREPL (ws://), by name. Nothing is contacted."""
+    from mptui.config import load_config
+    from mptui.transports import AddressError, parse_address
+
+    cfg = config or load_config()
+    found = []
+    for name, board in sorted(cfg.boards.items()):
+        try:
+            kind = parse_address(board.address).kind
+        except AddressError:
+            continue
+        if kind == "webrepl":
+            found.append(ConfiguredBoard(name, board.address, bool(board.password)))
+    return found
+
+
+async def ble_boards(timeout: float = 5.0, *, scanner_backend=None, everything: bool = False):
+    """BLE boards in range (advertising the Nordic UART Service or a BLE-REPL name), strongest
+    first, as `BleBoard(name, address, rssi, nus)`. One scan of `timeout` seconds; raises
+    TransportError("Bluetooth is not available: ...") without an adapter."""
+    from mptui.transports.ble import scan
+
+    return await scan(timeout, scanner_backend=scanner_backend, everything=everything)

@@ -19,7 +19,10 @@ __all__ = [
 
 def make_transport(address: Address | str, **options) -> Transport:
     """An unopened transport for an address. Options depend on the kind of link:
-    serial: baudrate, dtr, rts, serial_number; virtual: root, runtime (RuntimeOptions)."""
+    serial: baudrate, dtr, rts, serial_number; virtual: root, runtime (RuntimeOptions);
+    webrepl: password, ask_password, connect_timeout, write_chunk, write_delay, block_size,
+    blocks_in_flight; ble: scan_timeout, connect_timeout, write_delay, block_size,
+    blocks_in_flight, scanner_backend, client_backend (bleak backends, for tests)."""
     addr = parse_address(address) if isinstance(address, str) else address
     if addr.kind == "serial":
         from mptui.transports.serialport import SerialTransport
@@ -38,6 +41,34 @@ def make_transport(address: Address | str, **options) -> Transport:
         from mptui.transports.virtual import VirtualTransport
 
         return VirtualTransport(addr.target, root=options.get("root"), options=options.get("runtime"))
-    if addr.kind in ("webrepl", "ble"):
-        raise TransportError(f"{addr}: {addr.kind} links are not available yet")
+    if addr.kind == "webrepl":
+        from mptui.transports.webrepl import WebReplTransport
+
+        keys = (
+            "password",
+            "ask_password",
+            "connect_timeout",
+            "write_chunk",
+            "write_delay",
+            "block_size",
+            "blocks_in_flight",
+        )
+        return WebReplTransport(addr.target, addr.port, **_pick(options, keys))
+    if addr.kind == "ble":
+        from mptui.transports.ble import BleTransport
+
+        keys = (
+            "scan_timeout",
+            "connect_timeout",
+            "write_delay",
+            "block_size",
+            "blocks_in_flight",
+            "scanner_backend",
+            "client_backend",
+        )
+        return BleTransport(addr.target, **_pick(options, keys))
     raise AddressError(str(address))
+
+
+def _pick(options: dict, keys: tuple[str, ...]) -> dict:
+    return {k: options[k] for k in keys if k in options}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
 class TransportError(Exception):
@@ -12,6 +15,10 @@ class TransportError(Exception):
 
 class TransportClosed(TransportError):
     """The link went away (board unplugged or reset, bridge gone, peer closed)."""
+
+
+class FileChannelError(TransportError):
+    """The board answered a file-channel request with something unexpected."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class Transport(ABC):
         """Serial DTR/RTS; a no-op on links without them."""
 
     @property
-    def file_channel(self):
+    def file_channel(self) -> FileChannel | None:
         """A side channel for whole-file transfers (WebREPL), or None."""
         return None
 
@@ -77,3 +84,24 @@ class Transport(ABC):
 
     async def __aexit__(self, *exc):
         await self.close()
+
+
+class FileChannel(ABC):
+    """Whole files to and from the board beside the REPL stream (WebREPL's file protocol).
+
+    Paths are board paths of at most `max_path_bytes` UTF-8 bytes. The board writes in place:
+    callers that need atomic writes put to a temporary name and rename through the REPL. A
+    lost link raises TransportClosed; a refused or garbled transfer, FileChannelError.
+    """
+
+    max_path_bytes: int = 63
+
+    @abstractmethod
+    async def get(
+        self, path: str, progress: Progress | None = None, size: int | None = None
+    ) -> bytes:
+        """The file's bytes. `size` (when known) lets the transfer run ahead of the replies."""
+
+    @abstractmethod
+    async def put(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        """Write the file (replacing it, in place)."""

@@ -87,6 +87,26 @@ def _mptui_make():
                 w(b.replace(b"\x1b", b"\x1bE").replace(b"\x04", b"\x1bD").replace(b"\n", b"\x1bN"))
         w(b"\x1bH" + (hexlify(h.digest()) if h else b""))
 
+    def place(t, p):
+        try:
+            os.rename(t, p)
+        except OSError:  # ports that will not rename onto an existing file
+            os.remove(p)
+            os.rename(t, p)
+
+    def sh(p):
+        open(p, "rb").close()  # the errors a read gives: ENOENT, EISDIR
+        print(repr((os.stat(p)[6], fhash(p, bytearray(1024)) if sha256 else "")))
+
+    def fin(t, p, n, d):
+        # t came beside the REPL (WebREPL file protocol): it replaces p only if it is whole
+        ok = os.stat(t)[6] == n and (not sha256 or fhash(t, bytearray(1024)) == d)
+        if ok:
+            place(t, p)
+        else:
+            os.remove(t)
+        print(repr(ok))
+
     def wr(p, n, win):
         r = sys.stdin.buffer.read
         w = sys.stdout.write
@@ -105,11 +125,7 @@ def _mptui_make():
                 n -= len(b)
                 w("\x01")
             f.close()
-            try:
-                os.rename(t, p)
-            except OSError:  # ports that will not rename onto an existing file
-                os.remove(p)
-                os.rename(t, p)
+            place(t, p)
         except BaseException:
             f.close()
             os.remove(t)
@@ -132,6 +148,7 @@ def _mptui_make():
     ns = NS()
     ns.ls, ns.hash1, ns.tree, ns.mkdirs, ns.rmtree = ls, hash1, tree, mkdirs, rmtree
     ns.rd, ns.wr, ns.df, ns.info = rd, wr, df, info
+    ns.sh, ns.fin = sh, fin
     return ns
 
 
