@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 # command name -> module under mptui.commands (imported only when that command runs)
 COMMANDS = {
     "bridge": "bridge",
+    "ota": "ota",
 }
 
 
@@ -35,6 +37,8 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
+        if importlib.util.find_spec(f"mptui.commands.{module}") is None:
+            continue  # a command whose branch has not landed yet
         mod = importlib.import_module(f"mptui.commands.{module}")
         p = sub.add_parser(name, help=mod.HELP, description=mod.__doc__)
         mod.add_arguments(p)

@@ -17,6 +17,12 @@ SERVICES = ["ota", "pull", "remoteio"]
 
 _cfg = None
 _loop = None
+try:
+    BOOT_ID = "%08x" % int.from_bytes(os.urandom(4), "big")  # tells one boot from the next
+except Exception:
+    import time
+
+    BOOT_ID = "%08x" % time.ticks_cpu()
 
 
 def exists(p):
@@ -68,7 +74,7 @@ def boot():
         if exists("/.ota/journal.json") or exists("/.ota/stage"):
             from mptui_agent import release
 
-            release.recover()
+            release.recover(True)
         st = state()
         if not st.get("good", True):
             if st.get("n", 0) >= MAX_UNCLEAN and exists("/.ota/prev.json"):

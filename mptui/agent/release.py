@@ -11,7 +11,7 @@ import os
 from hashlib import sha256
 from binascii import hexlify, unhexlify
 
-from mptui_agent import PROTO, STATE, VERSION, exists, read_json, state, write_json
+from mptui_agent import BOOT_ID, PROTO, STATE, VERSION, exists, read_json, state, write_json
 
 D = "/.ota"
 STAGE, BACK, NBACK = D + "/stage", D + "/back", D + "/nback"
@@ -251,7 +251,7 @@ def _move(src, dst):
     os.rename(src, dst)
 
 
-def _commit(j):
+def _commit(j, note):
     for p in j["put"]:
         s, live, b = STAGE + "/" + p, "/" + p, NBACK + "/" + p
         if exists(s):
@@ -283,7 +283,7 @@ def _commit(j):
         remove(PREV)
         os.rename(NPREV, PREV)
     rmtree(STAGE)
-    write_json(STATE, {"v": j["v"], "pv": j["pv"], "good": False, "n": 0, "last": "committed " + j["v"]})
+    write_json(STATE, {"v": j["v"], "pv": j["pv"], "good": False, "n": 0, "last": "committed " + j["v"] + note})
 
 
 def _prune(path):
@@ -312,7 +312,7 @@ def rollback(why="rolled back"):
     recover()
 
 
-def _rollback(j):
+def _rollback(j, note):
     for p in j["drop"]:
         if exists("/" + p):
             os.remove("/" + p)
@@ -325,14 +325,15 @@ def _rollback(j):
         remove(CUR)
         os.rename(PREV, CUR)
     rmtree(BACK)
-    write_json(STATE, {"v": j["v"], "pv": None, "good": True, "n": 0, "last": j["why"]})
+    write_json(STATE, {"v": j["v"], "pv": None, "good": True, "n": 0, "last": j["why"] + note})
 
 
-def recover():
+def recover(booting=False):
     """Finish an interrupted commit or rollback; drop an unfinished staging."""
     j = read_json(JOURNAL)
     if j is not None:
-        (_commit if j["op"] == "commit" else _rollback)(j)
+        note = " (finished at boot)" if booting else ""
+        (_commit if j["op"] == "commit" else _rollback)(j, note)
         os.remove(JOURNAL)
     elif _busy[0] is None:
         rmtree(STAGE)
@@ -345,6 +346,7 @@ def info():
     st = state()
     st["agent"] = VERSION
     st["proto"] = PROTO
+    st["boot"] = BOOT_ID
     st["mpy"] = getattr(sys.implementation, "_mpy", 0)
     st["platform"] = sys.platform
     st["busy"] = _busy[0] is not None
