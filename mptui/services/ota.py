@@ -219,8 +219,10 @@ async def wait_online(target: str, version: str, password: str, timeout: float, 
             else:
                 last = f"the board runs {info.get('v')!r}" + (f" ({info['last']})" if info.get("last") else "")
                 if "rolled back" in info.get("last", ""):
-                    break
+                    raise OtaError("rolledback", info["last"])
         except OtaError as e:
+            if e.kind == "rolledback":
+                raise
             last = str(e)
         except (OSError, ValueError, BoardError) as e:  # the board is still coming up
             last = str(e) or type(e).__name__

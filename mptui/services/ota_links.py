@@ -34,6 +34,7 @@ KINDS = {
     "no-agent": "the OTA agent is not installed (run `mptui ota install`)",
     "proto": "protocol error",
     "timeout": "the board stopped answering",
+    "rolledback": "the new release failed to boot; the board rolled back",
 }
 
 

@@ -3,7 +3,7 @@ over the agent's TCP server and over the engine."""
 
 from __future__ import annotations
 
-from conftest import app_files, make_project, release_tree
+from agentboards import app_files, make_project, release_tree
 
 from mptui.services.ota import push, status
 from mptui.services.ota_links import EngineLink

@@ -4,24 +4,18 @@ import sys
 import time
 from machine import *  # noqa: F401,F403
 
-try:
-    import _thread
-
-    _MAIN = _thread.get_ident()
-except ImportError:
-    _thread = None
-
 HARD_RESET_EXIT = 0x5A  # the host restarts the board as after power-on
 PWRON_RESET = 1
 SOFT_RESET = 5
 
 
 def reset():
-    if _thread and _thread.get_ident() != _MAIN:
-        # sys.exit() would end only this thread; a board resets whatever thread asks.
-        import os
+    # Not sys.exit(): in a thread it ends only the thread, and in boot.py/main.py the port's
+    # `-i` carries on to the REPL. A board resets whoever asks and wherever: end the process,
+    # which the host restarts as after power-on.
+    import os
 
-        os.system("kill -9 $PPID")
+    os.system("kill -9 $PPID")
     sys.exit(HARD_RESET_EXIT)
 
 

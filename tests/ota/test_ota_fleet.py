@@ -1,0 +1,73 @@
+"""A fleet of 10 virtual boards pushed in parallel by the CLI (`mptui ota push --all`), and
+pull mode (an agent polling `mptui ota serve`'s bundle folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from agentboards import KEY, app_files, make_project, release_tree
+
+from mptui.services.ota_project import Secrets
+from mptui.services.ota_serve import BundleServer, write_bundle
+
+
+async def _cli(*args, cwd) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "mptui", *args, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_cli_pushes_ten_boards_in_parallel(make_board, secrets, tmp_path):
+    boards = await asyncio.gather(*(make_board(f"b{i}") for i in range(10)))
+    files = app_files("1.0")
+    for rel, data in files.items():
+        (tmp_path / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "app" / rel).write_bytes(data)
+    listed = ", ".join(f'"{b.address}"' for b in boards)
+    (tmp_path / "mptui.toml").write_text(f'[ota]\nversion = "1.0"\nboards = [{listed}]\n')
+    secrets.save()
+
+    code, out, err = await _cli("ota", "push", "--all", cwd=tmp_path)
+    assert code == 0, err
+    assert out.count(": ok 1.0") == 10
+    lines = err.splitlines()
+    first_done = min(i for i, line in enumerate(lines) if line.endswith(": done 1.0 running"))
+    last_transfer = max(i for i, line in enumerate(lines) if ": transfer " in line)
+    assert last_transfer < first_done  # all ten were under way before any finished
+    for b in boards:
+        await b.wait_run("1.0")
+        assert release_tree(b.root) == files
+
+    code, out, err = await _cli("ota", "status", "--all", cwd=tmp_path)
+    assert code == 0 and out.count("release 1.0") == 10
+    assert secrets.password not in out + err and KEY not in out + err
+
+
+async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path):
+    folder = tmp_path / "bundle"
+    v1 = make_project(tmp_path, "1.0", app_files("1.0"), secrets)
+    write_bundle(v1, folder)
+    server = await BundleServer(folder, port=0).start()
+    try:
+        board = await make_board(pull=f"http://127.0.0.1:{server.port}/", pull_every=0.2)
+        await board.wait_run("1.0")
+        assert release_tree(board.root) == v1.files()
+
+        v2 = make_project(tmp_path, "2.0", app_files("2.0", drop=True), secrets)
+        write_bundle(v2, folder)
+        await board.wait_run("2.0")
+        assert release_tree(board.root) == v2.files()
+
+        await board.wait_for(lambda: board.state().get("good"), what="2.0 marked good")
+        before = release_tree(board.root)
+        forged = Secrets(tmp_path / "x.toml", signing_key="not the board's key")
+        write_bundle(make_project(tmp_path, "3.0", app_files("3.0"), forged), folder)
+        runs = len(board.runs())
+        await asyncio.sleep(1.0)  # five polls: each refuses the signature
+        assert release_tree(board.root) == before and len(board.runs()) == runs
+        assert (await board.wait_agent())["v"] == "2.0"
+    finally:
+        await server.stop()
