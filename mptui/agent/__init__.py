@@ -117,7 +117,10 @@ def start(thread=True):
         except ImportError:
             continue
         task = mod.serve(loop, cfg)
-        if task is not None:
+        if task is None:  # not enabled: give its memory back
+            sys.modules.pop("mptui_agent." + name, None)
+            globals().pop(name, None)
+        else:
             loop.spawn(task)
     loop.spawn(_guard(cfg))
     _loop = loop

@@ -5,6 +5,7 @@
 # it is resumed with True when the socket is ready, None on timeout (timeout None: no limit).
 import select
 import time
+from hashlib import sha256
 
 SLEEP, READ, WRITE = 0, 1, 2
 _EV = (0, select.POLLIN, select.POLLOUT)
@@ -153,3 +154,29 @@ def accept(s):
             return s.accept()[0]
         except OSError:
             pass
+
+
+# -- for services that authenticate clients (HMAC-SHA256, as in the OTA protocol) --------------
+
+
+def hmac(key, msg):
+    if isinstance(key, str):
+        key = key.encode()
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = key + b"\x00" * (64 - len(key))
+    inner = sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(msg)
+    outer = sha256(bytes(b ^ 0x5C for b in key))
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+def same(a, b):
+    """Compare digests in constant time."""
+    if len(a) != len(b):
+        return False
+    r = 0
+    for x, y in zip(a, b):
+        r |= x ^ y
+    return r == 0

@@ -3,7 +3,17 @@ import os
 from binascii import hexlify, unhexlify
 
 from mptui_agent import CONFIG, PROTO, VERSION, host
-from mptui_agent import release as R
+
+R = None  # mptui_agent.release (the agent's largest part), loaded when a client first needs it
+
+
+def _load():
+    global R
+    if R is None:
+        from mptui_agent import release
+
+        R = release
+    return R
 
 
 def serve(loop, cfg):
@@ -41,7 +51,7 @@ def _client(c, cfg):
                 got = unhexlify(ln[5:]) if ln.startswith("auth ") else b""
             except ValueError:
                 got = b""
-            if not R.same(got, R.hmac(unhexlify(pw), nonce)):
+            if not host.same(got, host.hmac(unhexlify(pw), nonce)):
                 yield (host.SLEEP, None, 500)  # slows down guessing
                 yield from c.send("err denied wrong password\n")
                 return
@@ -49,6 +59,7 @@ def _client(c, cfg):
         while True:
             ln = yield from c.line(1024)
             cmd, _, arg = ln.partition(" ")
+            R = _load()
             try:
                 if cmd == "update":
                     n, need = arg.split()
@@ -100,6 +111,7 @@ def _client(c, cfg):
 
 
 def _receive(c, up, path, size):
+    R = _load()
     try:
         w = up.writer(path, size)
     except R.Reject:
@@ -131,6 +143,7 @@ def _reset(c):
 
 
 def _command(c, cmd, arg):
+    R = _load()
     if cmd == "ping":
         yield from c.send("ok pong\n")
     elif cmd == "version":

@@ -12,6 +12,7 @@ from hashlib import sha256
 from binascii import hexlify, unhexlify
 
 from mptui_agent import BOOT_ID, PROTO, STATE, VERSION, exists, read_json, state, write_json
+from mptui_agent.host import hmac, same
 
 D = "/.ota"
 STAGE, BACK, NBACK = D + "/stage", D + "/back", D + "/nback"
@@ -30,29 +31,6 @@ class Reject(Exception):
 
 def hexsha(data):
     return hexlify(sha256(data).digest()).decode()
-
-
-def hmac(key, msg):
-    if isinstance(key, str):
-        key = key.encode()
-    if len(key) > 64:
-        key = sha256(key).digest()
-    key = key + b"\x00" * (64 - len(key))
-    inner = sha256(bytes(b ^ 0x36 for b in key))
-    inner.update(msg)
-    outer = sha256(bytes(b ^ 0x5C for b in key))
-    outer.update(inner.digest())
-    return outer.digest()
-
-
-def same(a, b):
-    """Compare digests in constant time."""
-    if len(a) != len(b):
-        return False
-    r = 0
-    for x, y in zip(a, b):
-        r |= x ^ y
-    return r == 0
 
 
 def payload(m):
