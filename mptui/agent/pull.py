@@ -4,7 +4,6 @@ import json
 import socket
 
 from mptui_agent import host, state
-from mptui_agent import release as R
 
 
 def serve(loop, cfg):
@@ -65,6 +64,8 @@ def _body(c, n):
 
 
 def check(url, cfg):
+    from mptui_agent import release as R
+
     c, n = yield from _get(url + "manifest.json")
     try:
         text = yield from _body(c, n)
