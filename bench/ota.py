@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ota"))
-from agentboards import KEY, PASSWORD, free_port, start_board  # noqa: E402
+from agentboards import KEY, PASSWORD, free_port, start_board
 
-from mptui.board import Session  # noqa: E402
-from mptui.services.ota import push, push_fleet  # noqa: E402
-from mptui.services.ota_install import install  # noqa: E402
-from mptui.services.ota_project import Project, Secrets  # noqa: E402
-from mptui.transports.virtual import VirtualTransport  # noqa: E402
+from mptui.board import Session
+from mptui.services.ota import push, push_fleet
+from mptui.services.ota_install import install
+from mptui.services.ota_project import Project, Secrets
+from mptui.transports.virtual import VirtualTransport
 
 
 def write_release(folder: Path, version: str, size_kb: int) -> None:

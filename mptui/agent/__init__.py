@@ -1,5 +1,5 @@
 # mptui's board agent: runs ON the board, installed as /mptui_agent/ by `mptui ota install`.
-# boot.py (written by the installer) is two lines:  import mptui_agent; mptui_agent.boot()
+# The installer ends /boot.py with:  import mptui_agent; mptui_agent.boot()
 # boot() finishes an interrupted commit, runs the boot guard, then start()s the services beside
 # the user's app (main.py runs next, as usual). See PROTOCOL.md for the wire formats and
 # SERVICES.md for how to add a service (RemoteIO plugs in there).

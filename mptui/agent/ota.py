@@ -3,18 +3,9 @@ import os
 from binascii import hexlify, unhexlify
 
 from mptui_agent import CONFIG, PROTO, VERSION, host
-
-R = None  # mptui_agent.release (the agent's largest part), loaded when a client first needs it
-
-
-def _load():
-    global R
-    if R is None:
-        from mptui_agent import release
-
-        R = release
-    return R
-
+# Imported here, at boot, in the main thread: importing from the agent's thread later crashed
+# the unix port (its threads run without a GIL, as on rp2).
+from mptui_agent import release as R
 
 def serve(loop, cfg):
     port = cfg.get("port", 2018)
@@ -59,7 +50,6 @@ def _client(c, cfg):
         while True:
             ln = yield from c.line(1024)
             cmd, _, arg = ln.partition(" ")
-            R = _load()
             try:
                 if cmd == "update":
                     n, need = arg.split()
@@ -111,7 +101,6 @@ def _client(c, cfg):
 
 
 def _receive(c, up, path, size):
-    R = _load()
     try:
         w = up.writer(path, size)
     except R.Reject:
@@ -143,7 +132,6 @@ def _reset(c):
 
 
 def _command(c, cmd, arg):
-    R = _load()
     if cmd == "ping":
         yield from c.send("ok pong\n")
     elif cmd == "version":

@@ -4,6 +4,7 @@ import json
 import socket
 
 from mptui_agent import host, state
+from mptui_agent import release as R  # at boot, in the main thread (see ota.py)
 
 
 def serve(loop, cfg):
@@ -64,8 +65,6 @@ def _body(c, n):
 
 
 def check(url, cfg):
-    from mptui_agent import release as R
-
     c, n = yield from _get(url + "manifest.json")
     try:
         text = yield from _body(c, n)

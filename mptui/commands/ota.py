@@ -267,10 +267,10 @@ def _status(args) -> int:
     except ProjectError:
         project = None
     targets = _targets(args, project)
-    password = project.secrets.password if project and project.secrets else ""
+    secrets = project.secrets if project else None
 
     async def all_status():
-        return await asyncio.gather(*(status(t, password) for t in targets))
+        return await asyncio.gather(*(status(t, secrets) for t in targets))
 
     failed = 0
     for s in asyncio.run(all_status()):
@@ -356,23 +356,28 @@ def _passwd(args) -> int:
         if not new or getpass.getpass("again: ") != new:
             return _die("passwd: the passwords differ (or are empty); nothing changed", USAGE)
     digest = hashlib.sha256(new.encode()).hexdigest() if new else ""
-    old = project.secrets.password
+    secrets = project.secrets
 
     async def change():
-        return await asyncio.gather(*(set_password(t, old, digest) for t in targets),
+        return await asyncio.gather(*(set_password(t, secrets, digest) for t in targets),
                                     return_exceptions=True)
 
     results = asyncio.run(change())
-    changed = [t for t, r in zip(targets, results) if r is None]
+    failed = [t for t, r in zip(targets, results) if r is not None]
     for t, r in zip(targets, results):
         print(f"{t}: {'password changed' if r is None else f'FAILED: {r}'}")
-    if changed:
-        project.secrets.password = new
-        project.secrets.save()
-        print(f"{project.secrets.path.name}: updated")
-    if len(changed) < len(targets):
-        print("mptui: boards that failed keep the old password; run passwd again for them "
-              "after restoring it in the secrets file", file=sys.stderr)
+    if len(failed) == len(targets):
+        return BOARD_ERROR
+    if failed and not secrets.previous_password:
+        secrets.previous_password = secrets.password  # still needed for the boards that failed
+    elif not failed:
+        secrets.previous_password = ""
+    secrets.password = new
+    secrets.save()
+    print(f"{secrets.path.name}: updated")
+    if failed:
+        print("mptui: the boards that failed keep their password; it stays in the secrets file "
+              "as previous_password until `mptui ota passwd` reaches them", file=sys.stderr)
         return BOARD_ERROR
     return OK
 
@@ -385,12 +390,12 @@ def _rollback(args) -> int:
         project = _project(args)
     except ProjectError:
         project = None
-    password = project.secrets.password if project and project.secrets else ""
+    secrets = project.secrets if project else None
     failed = 0
     for target in _targets(args, project):
 
         async def one(target=target):
-            link = make_link(target, password)
+            link = make_link(target, secrets)
             await link.open()
             try:
                 return await link.rollback()

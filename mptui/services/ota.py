@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from mptui.board import BoardError
 from mptui.services.ota_links import DEFAULT_PORT, AgentLink, EngineLink, OtaError
-from mptui.services.ota_project import Project, Release
+from mptui.services.ota_project import Project, Release, Secrets
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
 
@@ -82,7 +82,7 @@ def parse_ota_address(text: str) -> tuple[str, int] | None:
     return host, num
 
 
-def make_link(target: str, password: str = "", timeout: float = 15.0):
+def make_link(target: str, secrets: Secrets | None = None, timeout: float = 15.0):
     """An unopened AgentLink or EngineLink for a target string."""
     agent = parse_ota_address(target)
     if agent is None:
@@ -93,7 +93,9 @@ def make_link(target: str, password: str = "", timeout: float = 15.0):
         if board is not None and isinstance(board.options.get("ota"), str):
             agent = parse_ota_address("ota://" + board.options["ota"])
     if agent is not None:
-        return AgentLink(agent[0], agent[1], password, timeout)
+        password = secrets.password if secrets else ""
+        fallback = secrets.previous_password if secrets else ""
+        return AgentLink(agent[0], agent[1], password, timeout, fallback)
     from mptui.commands.common import session_for
 
     session = session_for(target)
@@ -124,10 +126,10 @@ async def push(target: str, project: Project, *, full: bool = False,
     started = time.monotonic()
     report = _Reporter(target, on_event)
     result = PushResult(target, False, project.version)
-    password = project.secrets.password if project.secrets else ""
+    secrets = project.secrets
     try:
         report("connect")
-        link = link or make_link(target, password)
+        link = link or make_link(target, secrets)
         await link.open()
         try:
             info = await link.info()
@@ -145,7 +147,7 @@ async def push(target: str, project: Project, *, full: bool = False,
             if isinstance(link, AgentLink):
                 await link.close()
             report("online")
-            await wait_online(target, release.version, password, online_timeout, link,
+            await wait_online(target, release.version, secrets, online_timeout, link,
                               old_boot=info.get("boot"))
         finally:
             with contextlib.suppress(Exception):
@@ -197,7 +199,7 @@ def _build(project: Project, mpy, builds: dict | None) -> Release:
     return builds[mpy]
 
 
-async def wait_online(target: str, version: str, password: str, timeout: float, link=None,
+async def wait_online(target: str, version: str, secrets: Secrets | None, timeout: float, link=None,
                       old_boot: str | None = None) -> dict:
     """Wait until the board's agent answers again, rebooted (a boot id other than `old_boot`),
     with `version` running."""
@@ -205,7 +207,7 @@ async def wait_online(target: str, version: str, password: str, timeout: float, 
     deadline = loop.time() + timeout
     last = "no answer"
     while loop.time() < deadline:
-        probe = link if isinstance(link, EngineLink) else make_link(target, password, timeout=3.0)
+        probe = link if isinstance(link, EngineLink) else make_link(target, secrets, timeout=3.0)
         try:
             if isinstance(probe, EngineLink):
                 await probe.session.wait_connected(max(0.1, deadline - loop.time()))
@@ -250,8 +252,8 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
     return list(await asyncio.gather(*(one(t) for t in targets)))
 
 
-async def status(target: str, password: str = "") -> BoardStatus:
-    link = make_link(target, password, timeout=5.0)
+async def status(target: str, secrets: Secrets | None = None) -> BoardStatus:
+    link = make_link(target, secrets, timeout=5.0)
     try:
         await link.open()
         info = await link.info()
@@ -265,8 +267,9 @@ async def status(target: str, password: str = "") -> BoardStatus:
                        info=info)
 
 
-async def set_password(target: str, old: str, new_hash: str) -> None:
-    link = make_link(target, old)
+async def set_password(target: str, secrets: Secrets | None, new_hash: str) -> None:
+    """Give the board a new password (its SHA-256); `secrets` holds the current one."""
+    link = make_link(target, secrets)
     await link.open()
     try:
         await link.set_password_hash(new_hash)

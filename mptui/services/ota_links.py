@@ -56,9 +56,10 @@ class AgentLink:
     """The agent's TCP protocol (PROTOCOL.md), one connection."""
 
     def __init__(self, host: str, port: int = DEFAULT_PORT, password: str = "",
-                 timeout: float = 15.0) -> None:
+                 timeout: float = 15.0, fallback: str = "") -> None:
         self.host, self.port = host, port
         self.password = password
+        self.fallback = fallback  # tried when `password` is denied (after an unfinished passwd)
         self.timeout = timeout
         self.name = f"ota://{host}:{port}"
         self.agent_version = ""
@@ -66,6 +67,15 @@ class AgentLink:
         self._w: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
+        try:
+            await self._open(self.password)
+        except OtaError as e:
+            if e.kind != "denied" or not self.fallback:
+                raise
+            await self.close()
+            await self._open(self.fallback)
+
+    async def _open(self, password: str) -> None:
         try:
             self._r, self._w = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), self.timeout)
@@ -84,9 +94,9 @@ class AgentLink:
                                     "reinstall the agent (`mptui ota install`)")
         self.agent_version = greeting[2]
         if greeting[3] != "-":
-            if not self.password:
+            if not password:
                 raise OtaError("password")
-            await self._send(f"auth {auth_response(self.password, greeting[3])}\n".encode())
+            await self._send(f"auth {auth_response(password, greeting[3])}\n".encode())
             await self._reply()
 
     async def close(self) -> None:

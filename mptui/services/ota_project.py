@@ -57,6 +57,7 @@ class Secrets:
     path: Path
     password: str = ""
     signing_key: str = ""
+    previous_password: str = ""  # kept while some boards may still have it (see `ota passwd`)
 
     def __repr__(self) -> str:  # never show the values
         return f"Secrets({self.path}, password={'set' if self.password else 'unset'}, " \
@@ -72,6 +73,8 @@ class Secrets:
             lines.append(f"password = {json.dumps(self.password)}")
         if self.signing_key:
             lines.append(f"signing_key = {json.dumps(self.signing_key)}")
+        if self.previous_password:
+            lines.append(f"previous_password = {json.dumps(self.previous_password)}")
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
         tmp.chmod(0o600)
@@ -215,7 +218,7 @@ def load_secrets(path: Path) -> Secrets:
         return secrets
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ProjectError(f"{path}: cannot read the secrets file ({type(e).__name__})") from None
-    for key in ("password", "signing_key"):
+    for key in ("password", "signing_key", "previous_password"):
         value = data.get(key, "")
         if not isinstance(value, str):
             raise ProjectError(f"{path}: {key} must be a string")

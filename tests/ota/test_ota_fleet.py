@@ -71,3 +71,28 @@ async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path)
         assert (await board.wait_agent())["v"] == "2.0"
     finally:
         await server.stop()
+
+
+async def test_cli_passwd_changes_boards_and_keeps_the_old_one_while_needed(make_board, secrets,
+                                                                            tmp_path):
+    from mptui.services.ota import status
+    from mptui.services.ota_project import load_secrets
+
+    boards = await asyncio.gather(make_board("p0"), make_board("p1"))
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("pass\n")
+    (tmp_path / "mptui.toml").write_text('[ota]\nversion = "1.0"\n')
+    secrets.save()
+    away = "ota://127.0.0.1:1"  # a board that cannot be reached right now
+    code, out, err = await _cli("ota", "passwd", "--generate", "-d", boards[0].address,
+                                "-d", boards[1].address, "-d", away, cwd=tmp_path)
+    assert code == 1 and f"{away}: FAILED: board unreachable" in out
+    new = load_secrets(secrets.path)
+    assert new.password != secrets.password
+    assert new.password not in out + err and secrets.password not in out + err
+    assert new.previous_password == secrets.password  # kept for the board that was away
+    for b in boards:
+        assert (await status(b.address, new)).reachable
+    assert not (await status(boards[0].address, secrets)).reachable  # the old one is refused
+    new.previous_password = ""
+    assert (await status(boards[1].address, new)).reachable

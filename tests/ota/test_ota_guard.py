@@ -34,7 +34,7 @@ async def test_crashing_release_rolled_back_after_three_boots(make_board, secret
         board.power_cycle()
     await board.wait_run("1.0", count=runs + 1)  # the 4th boot restored 1.0, which runs again
     assert release_tree(board.root) == v1.files()
-    st = await status(board.address, secrets.password)
+    st = await status(board.address, secrets)
     assert st.release == "1.0" and st.good and st.previous is None
     assert "rolled back 2.0 after 3 unclean boots" in st.last
 

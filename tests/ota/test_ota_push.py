@@ -45,11 +45,11 @@ async def test_install_push_fast_full_status(make_board, secrets, tmp_path):
     assert full.ok and full.files == len(files2)
     await board.wait_run("2.0", count=3)
 
-    st = await status(board.address, secrets.password)
+    st = await status(board.address, secrets)
     assert st.reachable and st.agent == "1.0"
     assert (st.release, st.previous) == ("2.0", "2.0")
     await board.wait_for(lambda: board.state().get("good"), what="the release marked good")
-    assert (await status(board.address, secrets.password)).good
+    assert (await status(board.address, secrets)).good
 
 
 async def test_push_over_the_engine(make_board, secrets, tmp_path):
@@ -67,5 +67,5 @@ async def test_push_over_the_engine(make_board, secrets, tmp_path):
     assert "online" in [e.phase for e in events]
     await board.wait_run("2.0")
     assert release_tree(board.root) == app_files("2.0", drop=True)
-    st = await status(board.address, secrets.password)
+    st = await status(board.address, secrets)
     assert st.release == "2.0"
