@@ -85,7 +85,8 @@ class AgentLink:
             raise OtaError("unreachable", f"{self.name}: {e.strerror or e}") from None
         sock = self._w.get_extra_info("socket")
         if sock is not None:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with contextlib.suppress(OSError):  # already closed: the next read says so
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         greeting = (await self._line()).split()
         if len(greeting) != 4 or greeting[0] != "MPTUI-OTA":
             raise OtaError("proto", f"{self.name} is not an mptui OTA agent")

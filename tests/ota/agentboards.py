@@ -229,6 +229,7 @@ async def cut_trial(board: AgentBoard, old: Project, new: Project, phase: str,
     assert board.runs()[-1] == f"{version} ok", board.runs()[-3:]
     info = await board.wait_agent()
     assert info["v"] == version and not info["busy"]
-    finished = "finished at boot" in info.get("last", "")
+    # (on the old release, `last` still tells about an earlier commit)
+    finished = outcome == "new" and "finished at boot" in info.get("last", "")
     await board.wait_for(lambda: board.state().get("good"), what="the release marked good")
     return Trial(phase, where[0], outcome, finished)
