@@ -125,7 +125,7 @@ async def bench_overhead(tmp: Path, boots: int) -> None:
             cpu = _cpu(pid) - cpu0
         finally:
             await session.close()
-        rows.append((label, statistics.median(boot_us) / 1000, statistics.median(heap), cpu))
+        rows.append((label, statistics.median(boot_us) / 1000, int(statistics.median(heap)), cpu))
     base = rows[0]
     print(f"agent cost on the virtual board (median of {boots} boots; OTA server listening)")
     print(f"  {'':12} {'boot.py ms':>10} {'heap bytes':>11} {'vs none':>9} {'idle CPU 5 s':>13}")

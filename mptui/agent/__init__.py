@@ -140,6 +140,8 @@ def start(thread=True):
 
 def _guard(cfg):
     after = cfg.get("good_after", 30)
-    if after and not state().get("good", True):
+    st = state()
+    if after and not st.get("good", True):
         yield (0, None, int(after * 1000))
-        mark_good()
+        if state().get("v") == st.get("v"):  # still the release this boot started
+            mark_good()

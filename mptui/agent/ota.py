@@ -53,6 +53,9 @@ def _client(c, cfg):
             try:
                 if cmd == "update":
                     n, need = arg.split()
+                    if not 0 < int(n) <= cfg.get("max_manifest", 65536):
+                        yield from c.send("err manifest the manifest is too large\n")
+                        return
                     text = yield from c.exact(int(n))
                     if up is not None:
                         up.abort()

@@ -71,7 +71,8 @@ def check(url, cfg):
     finally:
         c.close()
     m = json.loads(text)
-    if m.get("version") == state().get("v"):
+    st = state()
+    if m.get("version") in (st.get("v"), st.get("bad")):  # running it, or rolled back from it
         return False
     live = {p: h for p, _, h in R.tree("/", True)}
     need = [p for p, (size, sha) in m["files"].items() if live.get(p) != sha]

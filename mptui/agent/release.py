@@ -303,7 +303,8 @@ def _rollback(j, note):
         remove(CUR)
         os.rename(PREV, CUR)
     rmtree(BACK)
-    write_json(STATE, {"v": j["v"], "pv": None, "good": True, "n": 0, "last": j["why"] + note})
+    write_json(STATE, {"v": j["v"], "pv": None, "good": True, "n": 0, "last": j["why"] + note,
+                       "bad": j["bad"]})
 
 
 def recover(booting=False):
