@@ -200,6 +200,8 @@ def _install(args) -> int:
         args.device = args.targets[0]
 
     async def work(session):
+        if session.address.kind == "virtual" and args.bind is None:
+            agent["bind"] = "127.0.0.1"  # a virtual board's network is this computer's
         result = await install(session, agent, secrets, use_mpy=False if args.py else None)
         form = ".mpy" if result.mpy else ".py"
         print(f"{session.address}: agent {result.agent_version} installed ({result.files} files "
@@ -231,7 +233,8 @@ def _push(args) -> int:
 
             print(json.dumps(dataclasses.asdict(r)))
         elif r.ok:
-            what = "up to date" if r.up_to_date else f"{r.files} files, {r.bytes / 1024:.1f} KB"
+            what = "up to date" if r.up_to_date else \
+                f"{r.files} file{'s' * (r.files != 1)}, {r.bytes / 1024:.1f} KB"
             print(f"{r.board}: ok {r.version} ({what}, {r.seconds:.1f} s)")
         else:
             print(f"{r.board}: FAILED: {r.error}")
@@ -405,7 +408,9 @@ def _rollback(args) -> int:
         from mptui.services.ota_links import OtaError
 
         try:
-            print(f"{target}: rolled back to {asyncio.run(one())}; rebooting")
+            version = asyncio.run(one())
+            print(f"{target}: rolled back to {version if version != 'None' else 'no release'}; "
+                  "rebooting")
         except OtaError as e:
             print(f"{target}: FAILED: {e}")
             failed += 1
