@@ -240,14 +240,20 @@ async def wait_online(target: str, version: str, secrets: Secrets | None, timeou
 
 async def push_fleet(targets: list[str], project: Project, *, full: bool = False,
                      on_event: Callable[[PushEvent], None] | None = None,
-                     parallel: int = 32) -> list[PushResult]:
-    """Push to every target at once (at most `parallel` at a time); results in target order."""
+                     parallel: int = 32, link_for: Callable[[str], object] | None = None,
+                     ) -> list[PushResult]:
+    """Push to every target at once (at most `parallel` at a time); results in target order.
+
+    `link_for(target)` may supply the link for a target (the UI passes an EngineLink over the
+    Session it already holds for a USB board); None or a None result: `make_link(target)`."""
     gate = asyncio.Semaphore(parallel)
     builds: dict = {}
 
     async def one(target: str) -> PushResult:
         async with gate:
-            return await push(target, project, full=full, on_event=on_event, builds=builds)
+            link = link_for(target) if link_for else None
+            return await push(target, project, full=full, on_event=on_event, builds=builds,
+                              link=link)
 
     return list(await asyncio.gather(*(one(t) for t in targets)))
 
