@@ -63,9 +63,10 @@ def _client(c, cfg):
                     up = R.Update(text, cfg.get("key", ""), int(need))
                     yield from c.send("ok\n")
                 elif cmd == "file":
-                    if up is None:
-                        raise R.Reject("state", "no update in progress")
                     size, _, path = arg.partition(" ")
+                    if up is None:
+                        yield from _skip(c, int(size))  # keep the stream in step
+                        raise R.Reject("state", "no update in progress")
                     yield from _receive(c, up, path, int(size))
                     yield from c.send("ok\n")
                 elif cmd == "commit":
@@ -107,7 +108,7 @@ def _receive(c, up, path, size):
     try:
         w = up.writer(path, size)
     except R.Reject:
-        yield from c.exact(size)  # keep the stream in step
+        yield from _skip(c, size)  # keep the stream in step
         raise
     try:
         left = size
@@ -119,6 +120,11 @@ def _receive(c, up, path, size):
         w.f.close()
         raise
     w.close()
+
+
+def _skip(c, n):
+    while n > 0:
+        n -= len((yield from c.read(min(n, 4096))))
 
 
 def _path(arg):

@@ -93,6 +93,10 @@ async def test_protected_and_hostile_paths_are_refused(board_v1, secrets, tmp_pa
             with pytest.raises(OtaError):
                 await link.get("/config/mptui_agent.json")  # the signing key stays on the board
             await link.cmd("ping")  # garbage did not break the server
+            await link._send(b"file 6 x.py\nreset\n")  # file bytes are never read as commands
+            with pytest.raises(OtaError, match="no update in progress"):
+                await link._reply()
+            assert await link.cmd("ping") == "pong"
         finally:
             await link.close()
     assert board_tree(board_v1.root) == before
