@@ -143,7 +143,6 @@ async def push(target: str, project: Project, *, full: bool = False,
                 return result
             await _transfer(link, release, send, report, result)
             report("reboot")
-            await link.reset()
             if isinstance(link, AgentLink):
                 await link.close()
             report("online")
@@ -184,7 +183,9 @@ async def _transfer(link, release: Release, send: list[str], report: _Reporter,
             report("transfer", path, files_done=i + 1, bytes_done=done)
         result.files, result.bytes = len(send), done
         report("commit")
-        await link.commit(reboot=False)
+        # The board resets by itself right after its answer: never a new release on disk
+        # beside the old one running in memory, whatever happens to the link.
+        await link.commit(reboot=True)
     except BaseException:
         with contextlib.suppress(Exception):
             await asyncio.shield(link.abort())
