@@ -66,9 +66,18 @@ async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path)
         forged = Secrets(tmp_path / "x.toml", signing_key="not the board's key")
         write_bundle(make_project(tmp_path, "3.0", app_files("3.0"), forged), folder)
         runs = len(board.runs())
-        await asyncio.sleep(1.0)  # five polls: each refuses the signature
+        await asyncio.sleep(0.6)  # three polls: each refuses the signature
         assert release_tree(board.root) == before and len(board.runs()) == runs
         assert (await board.wait_agent())["v"] == "2.0"
+
+        looping = app_files("4.0")
+        looping["main.py"] = b"import machine\nmachine.reset()\n"
+        write_bundle(make_project(tmp_path, "4.0", looping, secrets), folder)
+        await board.wait_for(lambda: board.state().get("bad") == "4.0", what="4.0 rolled back")
+        await board.wait_run("2.0", count=runs + 1)
+        await asyncio.sleep(0.6)  # three more polls: 4.0 is not taken again
+        assert board.state()["v"] == "2.0" and len(board.runs()) == runs + 1
+        assert release_tree(board.root) == before
     finally:
         await server.stop()
 
