@@ -28,6 +28,7 @@ COMMANDS = {
     "repl": "repl",
     "bridge": "bridge",
     "webrepl-serve": "webrepl_serve",
+    "ota": "ota",
 }
 
 

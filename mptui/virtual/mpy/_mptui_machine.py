@@ -10,6 +10,12 @@ SOFT_RESET = 5
 
 
 def reset():
+    # Not sys.exit(): in a thread it ends only the thread, and in boot.py/main.py the port's
+    # `-i` carries on to the REPL. A board resets whoever asks and wherever: end the process,
+    # which the host restarts as after power-on.
+    import os
+
+    os.system("kill -9 $PPID")
     sys.exit(HARD_RESET_EXIT)
 
 

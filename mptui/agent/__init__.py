@@ -1,0 +1,147 @@
+# mptui's board agent: runs ON the board, installed as /mptui_agent/ by `mptui ota install`.
+# The installer ends /boot.py with:  import mptui_agent; mptui_agent.boot()
+# boot() finishes an interrupted commit, runs the boot guard, then start()s the services beside
+# the user's app (main.py runs next, as usual). See PROTOCOL.md for the wire formats and
+# SERVICES.md for how to add a service (RemoteIO plugs in there).
+import os
+import sys
+
+VERSION = "1.0"
+PROTO = 1
+CONFIG = "/config/mptui_agent.json"
+STATE = "/.ota/state.json"
+MAX_UNCLEAN = 3  # unclean boots of a new release before the previous one is restored
+# Service modules, in start order; each has serve(loop, cfg) -> generator or None (disabled).
+# Missing modules are skipped, so `remoteio` is picked up once it is installed.
+SERVICES = ["ota", "pull", "remoteio"]
+
+_cfg = None
+_loop = None
+try:
+    BOOT_ID = "%08x" % int.from_bytes(os.urandom(4), "big")  # tells one boot from the next
+except Exception:
+    import time
+
+    BOOT_ID = "%08x" % time.ticks_cpu()
+
+
+def exists(p):
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False
+
+
+def read_json(p, default=None):
+    import json
+
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def write_json(p, obj):
+    """Atomic: a temporary file, then rename."""
+    import json
+
+    t = p + ".tmp"
+    with open(t, "w") as f:
+        json.dump(obj, f)
+    try:
+        os.rename(t, p)
+    except OSError:  # ports that will not rename onto an existing file
+        os.remove(p)
+        os.rename(t, p)
+
+
+def config():
+    global _cfg
+    if _cfg is None:
+        _cfg = read_json(CONFIG, {})
+    return _cfg
+
+
+def state():
+    return read_json(STATE, {"v": None, "pv": None, "good": True, "n": 0, "last": ""})
+
+
+def boot():
+    """Called from boot.py: recover, guard, start services. Never raises."""
+    try:
+        if exists("/.ota/journal.json") or exists("/.ota/stage"):
+            from mptui_agent import release
+
+            release.recover(True)
+        st = state()
+        if not st.get("good", True):
+            if st.get("n", 0) >= MAX_UNCLEAN and exists("/.ota/prev.json"):
+                from mptui_agent import release
+
+                release.rollback("rolled back %s after %d unclean boots" % (st.get("v"), st["n"]))
+            else:
+                st["n"] = st.get("n", 0) + 1
+                write_json(STATE, st)
+    except Exception as e:
+        sys.print_exception(e)
+    try:
+        start()
+    except Exception as e:
+        sys.print_exception(e)
+
+
+def mark_good():
+    """The running release is healthy: the boot guard stops counting. Apps may call this."""
+    st = state()
+    if not st.get("good", True):
+        st["good"] = True
+        st["n"] = 0
+        write_json(STATE, st)
+
+
+def start(thread=True):
+    """Start the services: in a thread where the port has one, else return the loop for the
+    app to drive (`mptui_agent.start(thread=False).run()` or `loop.step()` from its own loop)."""
+    global _loop
+    if _loop is not None:
+        return _loop
+    from mptui_agent.host import Loop
+
+    cfg = config()
+    loop = Loop()
+    for name in cfg.get("services") or SERVICES:
+        try:
+            mod = __import__("mptui_agent." + name, None, None, ["serve"])
+        except ImportError:
+            continue
+        task = mod.serve(loop, cfg)
+        if task is None:  # not enabled: give its memory back
+            sys.modules.pop("mptui_agent." + name, None)
+            globals().pop(name, None)
+        else:
+            loop.spawn(task)
+    loop.spawn(_guard(cfg))
+    _loop = loop
+    if thread:
+        try:
+            import _thread
+
+            try:
+                _thread.stack_size(cfg.get("stack", 16384))
+            except Exception:
+                pass
+            _thread.start_new_thread(loop.run, ())
+        except ImportError:
+            pass
+    return loop
+
+
+def _guard(cfg):
+    after = cfg.get("good_after", 30)
+    st = state()
+    if after and not st.get("good", True):
+        yield (0, None, int(after * 1000))
+        if state().get("v") == st.get("v"):  # still the release this boot started
+            mark_good()

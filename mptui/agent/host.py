@@ -1,0 +1,182 @@
+# The service host: a small poll() loop running generator tasks. It does not use asyncio on
+# purpose: MicroPython's asyncio keeps its state in module globals, so a second loop in a
+# thread would share (and corrupt) the queues of an app that uses asyncio itself.
+# A task yields (SLEEP, None, ms), (READ, sock, timeout_ms) or (WRITE, sock, timeout_ms);
+# it is resumed with True when the socket is ready, None on timeout (timeout None: no limit).
+import select
+import time
+from hashlib import sha256
+
+SLEEP, READ, WRITE = 0, 1, 2
+_EV = (0, select.POLLIN, select.POLLOUT)
+_ERR = select.POLLHUP | select.POLLERR
+
+
+class Loop:
+    def __init__(self):
+        self.poll = select.poll()
+        self.io = {}  # socket -> task
+        self.timers = []  # [due_ms, task]
+        self.ready = []  # [task, value]
+
+    def spawn(self, task):
+        self.ready.append([task, None])
+
+    def _wait(self, task, req):
+        kind, sock, ms = req
+        if kind:
+            self.poll.register(sock, _EV[kind])
+            self.io[sock] = task
+        if ms is not None:
+            self.timers.append([time.ticks_add(time.ticks_ms(), ms), task])
+
+    def _wake(self, task, value):
+        for s, t in self.io.items():
+            if t is task:
+                self.poll.unregister(s)
+                del self.io[s]
+                break
+        for e in self.timers:
+            if e[1] is task:
+                self.timers.remove(e)
+                break
+        self.ready.append([task, value])
+
+    def step(self, timeout=0):
+        """Run what is ready, then wait up to `timeout` ms (-1: until something happens)."""
+        ready, self.ready = self.ready, []
+        for task, value in ready:
+            try:
+                self._wait(task, task.send(value))
+            except StopIteration:
+                pass
+            except Exception as e:  # a failing task must not stop the others
+                import sys
+
+                sys.print_exception(e)
+        if self.ready:
+            timeout = 0
+        now = time.ticks_ms()
+        for due, task in self.timers:
+            d = time.ticks_diff(due, now)
+            if timeout < 0 or d < timeout:
+                timeout = max(d, 0)
+        for ev in self.poll.poll(timeout):
+            task = self.io.get(ev[0])
+            if task is not None:
+                self._wake(task, True)
+        now = time.ticks_ms()
+        for e in [e for e in self.timers if time.ticks_diff(e[0], now) <= 0]:
+            self._wake(e[1], None)
+
+    def run(self):
+        while True:
+            self.step(-1)
+
+
+class Conn:
+    """A non-blocking socket with buffered line and exact reads, for use with `yield from`."""
+
+    def __init__(self, sock, timeout=30000):
+        sock.setblocking(False)
+        self.s = sock
+        self.buf = b""
+        self.timeout = timeout
+
+    def _fill(self, n=2048):
+        if (yield (READ, self.s, self.timeout)) is None:
+            raise OSError(110)  # ETIMEDOUT
+        d = self.s.recv(n)
+        if not d:
+            raise EOFError
+        self.buf += d
+
+    def line(self, limit=512):
+        while b"\n" not in self.buf:
+            if len(self.buf) > limit:
+                raise ValueError("line too long")
+            yield from self._fill()
+        i = self.buf.index(b"\n")
+        ln, self.buf = self.buf[:i], self.buf[i + 1 :]
+        return ln.decode().strip()
+
+    def read(self, n):
+        """Up to n bytes (at least 1)."""
+        if not self.buf:
+            yield from self._fill(min(n, 4096))
+        d, self.buf = self.buf[:n], self.buf[n:]
+        return d
+
+    def exact(self, n):
+        while len(self.buf) < n:
+            yield from self._fill(min(n - len(self.buf), 4096))
+        d, self.buf = self.buf[:n], self.buf[n:]
+        return d
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        mv = memoryview(data)
+        while mv:
+            try:
+                n = self.s.send(mv)
+            except OSError as e:
+                if e.args[0] != 11:  # EAGAIN
+                    raise
+                n = 0
+            mv = mv[n:]
+            if mv and (yield (WRITE, self.s, self.timeout)) is None:
+                raise OSError(110)
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
+
+
+def listener(host, port):
+    import socket
+
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(socket.getaddrinfo(host, port)[0][-1])
+    s.listen(4)
+    s.setblocking(False)
+    return s
+
+
+def accept(s):
+    """Wait for and accept one connection (a generator)."""
+    while True:
+        yield (READ, s, None)
+        try:
+            return s.accept()[0]
+        except OSError:
+            pass
+
+
+# -- for services that authenticate clients (HMAC-SHA256, as in the OTA protocol) --------------
+
+
+def hmac(key, msg):
+    if isinstance(key, str):
+        key = key.encode()
+    if len(key) > 64:
+        key = sha256(key).digest()
+    key = key + b"\x00" * (64 - len(key))
+    inner = sha256(bytes(b ^ 0x36 for b in key))
+    inner.update(msg)
+    outer = sha256(bytes(b ^ 0x5C for b in key))
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+def same(a, b):
+    """Compare digests in constant time."""
+    if len(a) != len(b):
+        return False
+    r = 0
+    for x, y in zip(a, b):
+        r |= x ^ y
+    return r == 0

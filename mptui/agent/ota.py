@@ -1,0 +1,202 @@
+# The OTA server (TCP, default port 2018). Protocol: PROTOCOL.md beside this file.
+import os
+from binascii import hexlify, unhexlify
+
+from mptui_agent import CONFIG, PROTO, VERSION, host
+# Imported here, at boot, in the main thread: importing from the agent's thread later crashed
+# the unix port (its threads run without a GIL, as on rp2).
+from mptui_agent import release as R
+
+def serve(loop, cfg):
+    port = cfg.get("port", 2018)
+    if not port:
+        return None
+    s = host.listener(cfg.get("bind", "127.0.0.1"), port)
+    return _accept(loop, s, cfg)
+
+
+def _accept(loop, s, cfg):
+    while True:
+        c = yield from host.accept(s)
+        loop.spawn(_client(host.Conn(c, cfg.get("timeout", 30) * 1000), cfg))
+
+
+def _nonce():
+    try:
+        return os.urandom(16)
+    except (AttributeError, NotImplementedError):
+        import random
+
+        return bytes(random.getrandbits(8) for _ in range(16))
+
+
+def _client(c, cfg):
+    up = None
+    try:
+        pw = cfg.get("pw", "")
+        nonce = _nonce() if pw else b""
+        yield from c.send("MPTUI-OTA %d %s %s\n" % (PROTO, VERSION, hexlify(nonce).decode() if pw else "-"))
+        if pw:
+            ln = yield from c.line()
+            try:
+                got = unhexlify(ln[5:]) if ln.startswith("auth ") else b""
+            except ValueError:
+                got = b""
+            if not host.same(got, host.hmac(unhexlify(pw), nonce)):
+                yield (host.SLEEP, None, 500)  # slows down guessing
+                yield from c.send("err denied wrong password\n")
+                return
+            yield from c.send("ok\n")
+        while True:
+            ln = yield from c.line(1024)
+            cmd, _, arg = ln.partition(" ")
+            try:
+                if cmd == "update":
+                    n, need = arg.split()
+                    if not 0 < int(n) <= cfg.get("max_manifest", 65536):
+                        yield from c.send("err manifest the manifest is too large\n")
+                        return
+                    text = yield from c.exact(int(n))
+                    if up is not None:
+                        up.abort()
+                    up = None
+                    up = R.Update(text, cfg.get("key", ""), int(need))
+                    yield from c.send("ok\n")
+                elif cmd == "file":
+                    size, _, path = arg.partition(" ")
+                    if up is None:
+                        yield from _skip(c, int(size))  # keep the stream in step
+                        raise R.Reject("state", "no update in progress")
+                    yield from _receive(c, up, path, int(size))
+                    yield from c.send("ok\n")
+                elif cmd == "commit":
+                    if up is None:
+                        raise R.Reject("state", "no update in progress")
+                    u, up = up, None
+                    u.commit()
+                    yield from c.send("ok %s\n" % u.version)
+                    if arg != "noreset":
+                        yield from _reset(c)
+                        return
+                elif cmd == "abort":
+                    if up is not None:
+                        up.abort()
+                        up = None
+                    yield from c.send("ok\n")
+                else:
+                    r = yield from _command(c, cmd, arg)
+                    if r is False:
+                        return
+            except R.Reject as e:
+                if up is not None:
+                    up.abort()
+                    up = None
+                yield from c.send("err %s %s\n" % (e.code, e.why))
+                if e.code == "hash":
+                    return  # the rest of the stream cannot be trusted
+            except (ValueError, KeyError):
+                yield from c.send("err proto bad command %r\n" % ln[:40])
+    except (OSError, EOFError, ValueError):
+        pass
+    finally:
+        if up is not None:
+            up.abort()
+        c.close()
+
+
+def _receive(c, up, path, size):
+    try:
+        w = up.writer(path, size)
+    except R.Reject:
+        yield from _skip(c, size)  # keep the stream in step
+        raise
+    try:
+        left = size
+        while left:
+            d = yield from c.read(min(left, 4096))
+            w.write(d)
+            left -= len(d)
+    except BaseException:
+        w.f.close()
+        raise
+    w.close()
+
+
+def _skip(c, n):
+    while n > 0:
+        n -= len((yield from c.read(min(n, 4096))))
+
+
+def _path(arg):
+    p = "/" + "/".join(x for x in arg.strip().split("/") if x and x != "." and x != "..")
+    return p
+
+
+def _reset(c):
+    c.close()
+    yield (host.SLEEP, None, 200)
+    import machine
+
+    machine.reset()
+
+
+def _command(c, cmd, arg):
+    if cmd == "ping":
+        yield from c.send("ok pong\n")
+    elif cmd == "version":
+        import json
+
+        yield from c.send("ok %s\n" % json.dumps(R.info()))
+    elif cmd in ("list", "hashes"):
+        import json
+
+        items = R.tree(_path(arg or "/"), cmd == "hashes")
+        yield from c.send("ok %d\n" % len(items))
+        for it in items:
+            yield from c.send(json.dumps(it) + "\n")
+    elif cmd == "get":
+        p = _path(arg)
+        if p == CONFIG:
+            raise R.Reject("protected", "the agent's settings cannot be read")
+        try:
+            size = os.stat(p)[6]
+        except OSError:
+            raise R.Reject("notfound", "no such file %s" % p)
+        yield from c.send("ok %d\n" % size)
+        buf = bytearray(2048)
+        with open(p, "rb") as f:
+            while True:
+                n = f.readinto(buf)
+                if not n:
+                    break
+                yield from c.send(memoryview(buf)[:n])
+    elif cmd == "remove":
+        p = _path(arg)
+        R.check_path(p[1:])
+        try:
+            os.remove(p)
+        except OSError:
+            raise R.Reject("notfound", "no such file %s" % p)
+        yield from c.send("ok\n")
+    elif cmd == "passwd":
+        R.set_password_hash(arg.strip())
+        yield from c.send("ok\n")
+    elif cmd == "good":
+        import mptui_agent
+
+        mptui_agent.mark_good()
+        yield from c.send("ok\n")
+    elif cmd == "rollback":
+        R.rollback("rolled back on request")
+        yield from c.send("ok %s\n" % R.state().get("v"))
+        yield from _reset(c)
+        return False
+    elif cmd == "reset":
+        yield from c.send("ok\n")
+        yield from _reset(c)
+        return False
+    elif cmd == "bye":
+        yield from c.send("ok\n")
+        return False
+    else:
+        yield from c.send("err proto unknown command %r\n" % cmd[:20])

@@ -1,0 +1,355 @@
+# Releases on the board: verify a manifest, stage files, commit atomically, roll back.
+# The same code serves the TCP server, the HTTP pull service and pushes over the raw REPL.
+#
+# /.ota/cur.json   manifest of the live release   {"version": v, "files": {path: [size, sha256]}}
+# /.ota/new.json   manifest being installed (verified), files in /.ota/stage/<path>
+# /.ota/prev.json  manifest of the previous release; /.ota/back/ holds its files that the live
+#                  release replaced or dropped (so a rollback needs no extra space)
+# /.ota/journal.json  exists only while a commit or rollback is being applied: every step is
+#                  idempotent, so at boot an interrupted one is simply run again to the end.
+import os
+from hashlib import sha256
+from binascii import hexlify, unhexlify
+
+from mptui_agent import BOOT_ID, PROTO, STATE, VERSION, exists, read_json, state, write_json
+from mptui_agent.host import hmac, same
+
+D = "/.ota"
+STAGE, BACK, NBACK = D + "/stage", D + "/back", D + "/nback"
+CUR, NEW, PREV, NPREV, JOURNAL = (D + "/%s.json" % n for n in ("cur", "new", "prev", "nprev", "journal"))
+PROTECTED = ("mptui_agent", "config", "data", "boot.py", "boot.mpy")
+_busy = [None]  # the Update in progress (one at a time, whatever the link)
+
+
+class Reject(Exception):
+    """An update refused: code (signature, hash, protected, space, busy, state, manifest), why."""
+
+    def __init__(self, code, why):
+        super().__init__(code, why)
+        self.code, self.why = code, why
+
+
+def hexsha(data):
+    return hexlify(sha256(data).digest()).decode()
+
+
+def payload(m):
+    """What the signature covers: the version, then `path:sha256` lines in path order."""
+    f = m["files"]
+    return "\n".join([m["version"]] + ["%s:%s" % (p, f[p][1]) for p in sorted(f)]).encode()
+
+
+def check_path(p):
+    if not isinstance(p, str) or not p or len(p) > 200 or p[0] == "/" or "\\" in p:
+        raise Reject("manifest", "bad path %r" % p)
+    for part in p.split("/"):
+        if part in ("", ".", "..") or any(ord(c) < 32 for c in part):
+            raise Reject("manifest", "bad path %r" % p)
+    top = p.split("/")[0]
+    if top in PROTECTED or top.startswith(".ota"):
+        raise Reject("protected", "%s is protected" % p)
+
+
+def join(*parts):
+    return "/".join(parts)
+
+
+def mkdirs(path):
+    cur = ""
+    for part in path.split("/")[1:-1]:
+        cur += "/" + part
+        try:
+            os.mkdir(cur)
+        except OSError:
+            pass
+
+
+def rmtree(p):
+    try:
+        if os.stat(p)[0] & 0x4000:
+            for e in list(os.ilistdir(p)):
+                rmtree(join(p, e[0]))
+            os.rmdir(p)
+        else:
+            os.remove(p)
+    except OSError:
+        pass
+
+
+def remove(p):
+    try:
+        os.remove(p)
+    except OSError:
+        pass
+
+
+def walk(p, rel=""):
+    """(relative path, full path, size) of every file under p."""
+    try:
+        entries = list(os.ilistdir(p))
+    except OSError:
+        return
+    for e in entries:
+        fp = join(p, e[0]) if p != "/" else "/" + e[0]
+        if e[1] & 0x4000:
+            yield from walk(fp, rel + e[0] + "/")
+        else:
+            yield rel + e[0], fp, os.stat(fp)[6]
+
+
+def file_sha(p, buf=None):
+    h = sha256()
+    buf = buf or bytearray(1024)
+    mv = memoryview(buf)
+    with open(p, "rb") as f:
+        while True:
+            n = f.readinto(buf)
+            if not n:
+                break
+            h.update(mv[:n])
+    return hexlify(h.digest()).decode()
+
+
+def free_bytes():
+    s = os.statvfs("/")
+    return s[0] * s[3]
+
+
+class Writer:
+    """One staged file: write() the bytes as they come, close() checks size and SHA-256."""
+
+    def __init__(self, up, path, size):
+        if path not in up.files:
+            raise Reject("manifest", "%s is not in the manifest" % path)
+        if up.files[path][0] != size:
+            raise Reject("hash", "%s: size differs from the manifest" % path)
+        self.up, self.path, self.left = up, path, size
+        self.dest = STAGE + "/" + path
+        mkdirs(self.dest)
+        self.h = sha256()
+        self.f = open(self.dest, "wb")
+
+    def write(self, data):
+        self.f.write(data)
+        self.h.update(data)
+        self.left -= len(data)
+
+    def close(self):
+        self.f.close()
+        if self.left or hexlify(self.h.digest()).decode() != self.up.files[self.path][1]:
+            remove(self.dest)
+            raise Reject("hash", "%s: the bytes do not match the manifest's SHA-256" % self.path)
+        self.up.ok.add(self.path)
+
+
+class Update:
+    """An update session: begin with a manifest (verified before anything is written), stage
+    files, then commit() or abort()."""
+
+    def __init__(self, text, key="", need=0):
+        import json
+
+        try:
+            m = json.loads(text)
+            files = m["files"]
+            version = m["version"]
+            if not isinstance(version, str) or not version or "\n" in version:
+                raise ValueError
+            for p, v in files.items():
+                if len(v) != 2 or not isinstance(v[0], int) or len(v[1]) != 64:
+                    raise ValueError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise Reject("manifest", "the manifest is not valid")
+        for p in files:
+            check_path(p)
+        if key:
+            try:
+                sig = unhexlify(m.get("sig") or "")
+            except ValueError:
+                sig = b""
+            if not same(sig, hmac(key, payload(m))):
+                raise Reject("signature", "bad signature: the release is not signed with this board's key")
+        if _busy[0] is not None:
+            raise Reject("busy", "another update is in progress")
+        if need + 16384 > free_bytes():
+            raise Reject("space", "board full: %d bytes needed, %d free" % (need, free_bytes()))
+        self.version, self.files, self.manifest = version, files, m
+        self.ok = set()  # staged and verified
+        _busy[0] = self
+        try:
+            rmtree(STAGE)
+            mkdirs(STAGE + "/x")
+            write_json(NEW, {"version": version, "files": files})
+        except Exception:
+            self.abort()
+            raise
+
+    def writer(self, path, size):
+        return Writer(self, path, size)
+
+    def staged(self, path):
+        """Check a file put in staging by other means (the raw REPL helper)."""
+        f = STAGE + "/" + path
+        if path not in self.files or file_sha(f) != self.files[path][1]:
+            remove(f)
+            raise Reject("hash", "%s: the bytes do not match the manifest's SHA-256" % path)
+        self.ok.add(path)
+
+    def commit(self, check=True):
+        """All files present and verified? Then the journal, then apply it."""
+        try:
+            put = []
+            buf = bytearray(1024)
+            for p in sorted(self.files):
+                if p in self.ok:
+                    put.append(p)
+                elif not check or not exists("/" + p) or file_sha("/" + p, buf) != self.files[p][1]:
+                    raise Reject("state", "%s is neither staged nor on the board" % p)
+            old = read_json(CUR, {"version": None, "files": {}})
+            drop = sorted(p for p in old["files"] if p not in self.files)
+            rmtree(NBACK)
+            remove(NPREV)
+            os.mkdir(NBACK)
+            write_json(JOURNAL, {"op": "commit", "put": put, "drop": drop, "v": self.version, "pv": old["version"]})
+        except BaseException:
+            self.abort()
+            raise
+        _busy[0] = None
+        recover()
+
+    def abort(self):
+        rmtree(STAGE)
+        remove(NEW)
+        if _busy[0] is self:
+            _busy[0] = None
+
+
+def _move(src, dst):
+    mkdirs(dst)
+    os.rename(src, dst)
+
+
+def _commit(j, note):
+    for p in j["put"]:
+        s, live, b = STAGE + "/" + p, "/" + p, NBACK + "/" + p
+        if exists(s):
+            if exists(live):
+                if exists(b):
+                    os.remove(live)
+                else:
+                    _move(live, b)
+            _move(s, live)
+    for p in j["drop"]:
+        live, b = "/" + p, NBACK + "/" + p
+        if exists(live):
+            if exists(b):
+                os.remove(live)
+            else:
+                _move(live, b)
+            _prune(live)
+    if exists(NEW):
+        if not exists(NPREV):
+            if exists(CUR):
+                os.rename(CUR, NPREV)
+            else:
+                write_json(NPREV, {"version": None, "files": {}})
+        os.rename(NEW, CUR)
+    if exists(NBACK):
+        rmtree(BACK)
+        os.rename(NBACK, BACK)
+    if exists(NPREV):
+        remove(PREV)
+        os.rename(NPREV, PREV)
+    rmtree(STAGE)
+    write_json(STATE, {"v": j["v"], "pv": j["pv"], "good": False, "n": 0, "last": "committed " + j["v"] + note})
+
+
+def _prune(path):
+    """Remove the folders a dropped file leaves empty."""
+    parts = path.split("/")
+    while len(parts) > 2:
+        parts.pop()
+        try:
+            os.rmdir("/".join(parts))
+        except OSError:
+            return
+
+
+def rollback(why="rolled back"):
+    """Restore the previous release (its manifest and kept files)."""
+    if _busy[0] is not None:
+        raise Reject("busy", "an update is in progress")
+    prev = read_json(PREV)
+    if prev is None:
+        raise Reject("state", "there is no previous release to restore")
+    cur = read_json(CUR, {"version": None, "files": {}})
+    restore = [r for r, _, _ in walk(BACK)]
+    drop = sorted(p for p in cur["files"] if p not in prev["files"] and p not in restore)
+    write_json(JOURNAL, {"op": "rollback", "restore": restore, "drop": drop, "why": why,
+                         "v": prev["version"], "bad": cur["version"]})
+    recover()
+
+
+def _rollback(j, note):
+    for p in j["drop"]:
+        if exists("/" + p):
+            os.remove("/" + p)
+            _prune("/" + p)
+    for p in j["restore"]:
+        if exists(BACK + "/" + p):
+            remove("/" + p)
+            _move(BACK + "/" + p, "/" + p)
+    if exists(PREV):
+        remove(CUR)
+        os.rename(PREV, CUR)
+    rmtree(BACK)
+    write_json(STATE, {"v": j["v"], "pv": None, "good": True, "n": 0, "last": j["why"] + note,
+                       "bad": j["bad"]})
+
+
+def recover(booting=False):
+    """Finish an interrupted commit or rollback; drop an unfinished staging."""
+    j = read_json(JOURNAL)
+    if j is not None:
+        note = " (finished at boot)" if booting else ""
+        (_commit if j["op"] == "commit" else _rollback)(j, note)
+        os.remove(JOURNAL)
+    elif _busy[0] is None:
+        rmtree(STAGE)
+        remove(NEW)
+
+
+def info():
+    import sys
+
+    st = state()
+    st["agent"] = VERSION
+    st["proto"] = PROTO
+    st["boot"] = BOOT_ID
+    st["mpy"] = getattr(sys.implementation, "_mpy", 0)
+    st["platform"] = sys.platform
+    st["busy"] = _busy[0] is not None
+    return st
+
+
+def tree(root, hashes=False):
+    """[relative path, size, sha256 or ''] of the release files under root (protected skipped)."""
+    buf = bytearray(1024)
+    out = []
+    for rel, fp, size in walk(root):
+        if root == "/" and (rel.split("/")[0] in PROTECTED or rel.startswith(".ota")):
+            continue
+        out.append([rel, size, file_sha(fp, buf) if hashes else ""])
+    return out
+
+
+def set_password_hash(h):
+    from mptui_agent import CONFIG, config
+
+    if h and (len(h) != 64 or any(c not in "0123456789abcdef" for c in h)):
+        raise Reject("manifest", "the password hash must be 64 hex digits")
+    cfg = dict(config())
+    cfg["pw"] = h
+    mkdirs(CONFIG)
+    write_json(CONFIG, cfg)
+    config().update(cfg)

@@ -1,0 +1,284 @@
+"""Over-the-air updates: push a release to one board or a fleet, in parallel, with progress.
+
+A push to one board goes through phases, each reported as a PushEvent:
+connect -> verify (the board checks the signed manifest) -> transfer (changed files only, or
+all with full=True) -> commit (atomic, journaled on the board) -> reboot -> online (the board
+answers with the new version) -> done | failed. The result is a PushResult. The OTA tab and
+the CLI both use `push_fleet()`.
+
+Targets are strings: `ota://HOST[:PORT]` (the agent's TCP server), a config board name with an
+`ota = "HOST[:PORT]"` option (same), or any device address (USB, virtual...: the engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mptui.board import BoardError
+from mptui.services.ota_links import DEFAULT_PORT, AgentLink, EngineLink, OtaError
+from mptui.services.ota_project import Project, Release, Secrets
+
+PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
+
+
+@dataclass(frozen=True)
+class PushEvent:
+    board: str
+    phase: str
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    message: str = ""
+
+
+@dataclass
+class PushResult:
+    board: str
+    ok: bool
+    version: str = ""
+    files: int = 0  # files sent
+    bytes: int = 0  # bytes sent
+    seconds: float = 0.0
+    up_to_date: bool = False
+    error: str = ""
+    error_kind: str = ""
+
+
+@dataclass
+class BoardStatus:
+    board: str
+    reachable: bool
+    agent: str = ""
+    release: str | None = None
+    previous: str | None = None
+    good: bool = True
+    unclean_boots: int = 0
+    last: str = ""
+    error: str = ""
+    info: dict = field(default_factory=dict)
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+def parse_ota_address(text: str) -> tuple[str, int] | None:
+    """ota://HOST[:PORT] -> (host, port); None for other addresses."""
+    if not text.lower().startswith("ota://"):
+        return None
+    hp = text[6:].strip("/")
+    host, _, port = hp.rpartition(":") if hp.count(":") == 1 or hp.startswith("[") else (hp, "", "")
+    host = host.strip("[]") or hp
+    try:
+        num = int(port) if port else DEFAULT_PORT
+    except ValueError:
+        raise OtaError("proto", f"bad port in {text!r}") from None
+    if not host or not 0 < num < 65536:
+        raise OtaError("proto", f"bad OTA address {text!r}")
+    return host, num
+
+
+def make_link(target: str, secrets: Secrets | None = None, timeout: float = 15.0):
+    """An unopened AgentLink or EngineLink for a target string."""
+    agent = parse_ota_address(target)
+    if agent is None:
+        from mptui.config import load_config
+
+        cfg = load_config()
+        board = cfg.boards.get(target)
+        if board is not None and isinstance(board.options.get("ota"), str):
+            agent = parse_ota_address("ota://" + board.options["ota"])
+    if agent is not None:
+        password = secrets.password if secrets else ""
+        fallback = secrets.previous_password if secrets else ""
+        return AgentLink(agent[0], agent[1], password, timeout, fallback)
+    from mptui.commands.common import session_for
+
+    session = session_for(target)
+    session.reconnect_enabled = True  # a USB board drops off the bus when it resets
+    return EngineLink(session)
+
+
+# -- one board ---------------------------------------------------------------------------------
+
+
+class _Reporter:
+    def __init__(self, board: str, on_event: Callable[[PushEvent], None] | None) -> None:
+        self.board, self.on_event = board, on_event
+        self.files_total = self.bytes_total = self.files_done = self.bytes_done = 0
+
+    def __call__(self, phase: str, message: str = "", **counts) -> None:
+        for k, v in counts.items():
+            setattr(self, k, v)
+        if self.on_event:
+            self.on_event(PushEvent(self.board, phase, self.files_done, self.files_total,
+                                    self.bytes_done, self.bytes_total, message))
+
+
+async def push(target: str, project: Project, *, full: bool = False,
+               on_event: Callable[[PushEvent], None] | None = None, link=None,
+               online_timeout: float = 30.0, builds: dict | None = None) -> PushResult:
+    """Push the project's release to one board; never raises for board problems."""
+    started = time.monotonic()
+    report = _Reporter(target, on_event)
+    result = PushResult(target, False, project.version)
+    secrets = project.secrets
+    try:
+        report("connect")
+        link = link or make_link(target, secrets)
+        await link.open()
+        try:
+            info = await link.info()
+            release = _build(project, info.get("mpy"), builds)
+            report("verify")
+            live = await link.hashes()
+            send = sorted(p for p, h in release.hashes.items() if full or live.get(p) != h)
+            if not send and info.get("v") == release.version:
+                result.ok = result.up_to_date = True
+                report("done", "up to date")
+                return result
+            await _transfer(link, release, send, report, result)
+            report("reboot")
+            if isinstance(link, AgentLink):
+                await link.close()
+            report("online")
+            await wait_online(target, release.version, secrets, online_timeout, link,
+                              old_boot=info.get("boot"))
+        finally:
+            with contextlib.suppress(Exception):
+                await link.close()
+        result.ok = True
+        report("done", f"{release.version} running")
+    except OtaError as e:
+        result.error, result.error_kind = str(e), e.kind
+        report("failed", str(e))
+    except asyncio.TimeoutError:
+        result.error, result.error_kind = "the board stopped answering", "timeout"
+        report("failed", result.error)
+    finally:
+        result.seconds = time.monotonic() - started
+    return result
+
+
+async def _transfer(link, release: Release, send: list[str], report: _Reporter,
+                    result: PushResult) -> None:
+    """Manifest (verified by the board), the files, then the commit; abort on any failure."""
+    total = sum(len(release.files[p]) for p in send)
+    await link.begin(release.manifest(), total)
+    report("transfer", files_total=len(send), bytes_total=total)
+    done = 0
+    try:
+        for i, path in enumerate(send):
+            data = release.files[path]
+
+            def progress(n, _size, base=done, i=i, path=path):
+                report("transfer", path, files_done=i, bytes_done=base + n)
+
+            await link.send_file(path, data, progress)
+            done += len(data)
+            report("transfer", path, files_done=i + 1, bytes_done=done)
+        result.files, result.bytes = len(send), done
+        report("commit")
+        # The board resets by itself right after its answer: never a new release on disk
+        # beside the old one running in memory, whatever happens to the link.
+        await link.commit(reboot=True)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(link.abort())
+        raise
+
+
+def _build(project: Project, mpy, builds: dict | None) -> Release:
+    if builds is None:
+        return project.build(mpy)
+    if mpy not in builds:
+        builds[mpy] = project.build(mpy)
+    return builds[mpy]
+
+
+async def wait_online(target: str, version: str, secrets: Secrets | None, timeout: float, link=None,
+                      old_boot: str | None = None) -> dict:
+    """Wait until the board's agent answers again, rebooted (a boot id other than `old_boot`),
+    with `version` running."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last = "no answer"
+    while loop.time() < deadline:
+        probe = link if isinstance(link, EngineLink) else make_link(target, secrets, timeout=3.0)
+        try:
+            if isinstance(probe, EngineLink):
+                await probe.session.wait_connected(max(0.1, deadline - loop.time()))
+            else:
+                await probe.open()
+            info = await probe.info()
+            if old_boot is not None and info.get("boot") == old_boot:
+                last = "not rebooted yet"
+            elif info.get("v") == version:
+                return info
+            else:
+                last = f"the board runs {info.get('v')!r}" + (f" ({info['last']})" if info.get("last") else "")
+                if "rolled back" in info.get("last", ""):
+                    raise OtaError("rolledback", info["last"])
+        except OtaError as e:
+            if e.kind == "rolledback":
+                raise
+            last = str(e)
+        except (OSError, ValueError, BoardError) as e:  # the board is still coming up
+            last = str(e) or type(e).__name__
+        finally:
+            if not isinstance(probe, EngineLink):
+                await probe.close()
+        await asyncio.sleep(0.1)
+    raise OtaError("timeout", f"not back online with {version}: {last}")
+
+
+# -- a fleet -----------------------------------------------------------------------------------
+
+
+async def push_fleet(targets: list[str], project: Project, *, full: bool = False,
+                     on_event: Callable[[PushEvent], None] | None = None,
+                     parallel: int = 32, link_for: Callable[[str], object] | None = None,
+                     ) -> list[PushResult]:
+    """Push to every target at once (at most `parallel` at a time); results in target order.
+
+    `link_for(target)` may supply the link for a target (the UI passes an EngineLink over the
+    Session it already holds for a USB board); None or a None result: `make_link(target)`."""
+    gate = asyncio.Semaphore(parallel)
+    builds: dict = {}
+
+    async def one(target: str) -> PushResult:
+        async with gate:
+            link = link_for(target) if link_for else None
+            return await push(target, project, full=full, on_event=on_event, builds=builds,
+                              link=link)
+
+    return list(await asyncio.gather(*(one(t) for t in targets)))
+
+
+async def status(target: str, secrets: Secrets | None = None) -> BoardStatus:
+    link = make_link(target, secrets, timeout=5.0)
+    try:
+        await link.open()
+        info = await link.info()
+    except OtaError as e:
+        return BoardStatus(target, False, error=str(e))
+    finally:
+        with contextlib.suppress(Exception):
+            await link.close()
+    return BoardStatus(target, True, info.get("agent", ""), info.get("v"), info.get("pv"),
+                       bool(info.get("good", True)), int(info.get("n", 0)), info.get("last", ""),
+                       info=info)
+
+
+async def set_password(target: str, secrets: Secrets | None, new_hash: str) -> None:
+    """Give the board a new password (its SHA-256); `secrets` holds the current one."""
+    link = make_link(target, secrets)
+    await link.open()
+    try:
+        await link.set_password_hash(new_hash)
+    finally:
+        await link.close()

@@ -1,0 +1,84 @@
+"""Installing the agent on a board over any transport, through Session.fs.
+
+Every .py file of mptui/agent/ goes to /mptui_agent/ (as .mpy when mpy-cross emits what the
+board loads), the settings to /config/mptui_agent.json, and two lines to the end of /boot.py
+(after whatever the board's boot.py already does, such as joining the WiFi).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from mptui.board import BoardError, Session
+from mptui.services.ota_project import Secrets, compile_mpy, mpy_cross_matches
+
+AGENT_SRC = Path(__file__).resolve().parent.parent / "agent"
+AGENT_DIR = "/mptui_agent"
+CONFIG = "/config/mptui_agent.json"
+BOOT_HOOK = "import mptui_agent\nmptui_agent.boot()\n"
+
+
+@dataclass
+class InstallResult:
+    agent_version: str
+    mpy: bool
+    files: int
+    boot_py: str  # "added", "already there"
+
+
+def agent_files(mpy: bool) -> dict[str, bytes]:
+    out = {}
+    for src in sorted(AGENT_SRC.glob("*.py")):
+        data = src.read_bytes()
+        if mpy:
+            out[src.stem + ".mpy"] = compile_mpy("mptui_agent/" + src.name, data)
+        else:
+            out[src.name] = data
+    return out
+
+
+def agent_version() -> str:
+    for line in (AGENT_SRC / "__init__.py").read_text().splitlines():
+        if line.startswith("VERSION = "):
+            return line.split("=", 1)[1].strip().strip('"')
+    return "?"
+
+
+def agent_settings(agent: dict, secrets: Secrets | None) -> dict:
+    cfg = {"port": 2018, "bind": "127.0.0.1", "good_after": 30, **agent}
+    cfg["pw"] = secrets.password_hash if secrets else ""
+    cfg["key"] = secrets.signing_key if secrets else ""
+    return cfg
+
+
+async def install(session: Session, agent: dict, secrets: Secrets | None,
+                  use_mpy: bool | None = None, progress=None) -> InstallResult:
+    """Install or upgrade the agent; the board runs it from its next boot."""
+    board_mpy = await session.eval("getattr(__import__('sys').implementation,'_mpy',0)")
+    mpy = mpy_cross_matches(board_mpy) if use_mpy is None else use_mpy
+    if mpy and not mpy_cross_matches(board_mpy):
+        raise BoardError("mpy-cross does not emit .mpy files this board loads; install as .py")
+    files = agent_files(mpy)
+    await session.fs.mkdir(AGENT_DIR, parents=True)
+    await session.fs.mkdir("/config", parents=True)
+    for i, (name, data) in enumerate(files.items()):
+        await session.fs.write(f"{AGENT_DIR}/{name}", data)
+        if progress:
+            progress(i + 1, len(files))
+    stale = {e.name for e in await session.fs.ls(AGENT_DIR)} - set(files)
+    for name in sorted(stale):
+        if name.endswith((".py", ".mpy")):
+            await session.fs.rm(f"{AGENT_DIR}/{name}")
+    await session.fs.write(CONFIG, json.dumps(agent_settings(agent, secrets)).encode())
+    boot = b""
+    if await session.fs.exists("/boot.py"):
+        boot = await session.fs.read("/boot.py")
+    if b"mptui_agent" in boot:
+        hooked = "already there"
+    else:
+        sep = b"" if not boot or boot.endswith(b"\n") else b"\n"
+        await session.fs.write("/boot.py", boot + sep + BOOT_HOOK.encode())
+        hooked = "added"
+    return InstallResult(agent_version(), mpy, len(files), hooked)

@@ -1,0 +1,295 @@
+"""Two ways to one board's agent, with the same methods: over its TCP server (network boards)
+or over the engine (a Session at the raw REPL, for USB boards). Either way the board runs the
+same staging and commit code (mptui/agent/release.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import socket
+from collections.abc import Callable
+
+from mptui.board import BoardError, BoardExecError, Session
+
+DEFAULT_PORT = 2018
+PROTO = 1
+Progress = Callable[[int, int], None]
+
+# error kind -> what it means, in plain words (the board's own detail follows)
+KINDS = {
+    "denied": "wrong OTA password",
+    "password": "the board wants an OTA password and none is set",
+    "signature": "bad signature (the board's signing key differs from this project's)",
+    "hash": "a file did not match its SHA-256; nothing was installed",
+    "space": "board full",
+    "unreachable": "board unreachable",
+    "busy": "another update is in progress on the board",
+    "protected": "protected path",
+    "manifest": "bad manifest",
+    "state": "update refused",
+    "notfound": "not found",
+    "no-agent": "the OTA agent is not installed (run `mptui ota install`)",
+    "proto": "protocol error",
+    "timeout": "the board stopped answering",
+    "rolledback": "the new release failed to boot; the board rolled back",
+}
+
+
+class OtaError(Exception):
+    def __init__(self, kind: str, detail: str = "") -> None:
+        self.kind, self.detail = kind, detail
+        plain = KINDS.get(kind, kind)
+        super().__init__(f"{plain}: {detail}" if detail and detail != plain else plain)
+
+
+def auth_response(password: str, nonce_hex: str) -> str:
+    """HMAC-SHA256 keyed with SHA-256(password) over the board's nonce: the password never
+    crosses the link and a response cannot be replayed."""
+    key = hashlib.sha256(password.encode()).digest()
+    return hmac.new(key, bytes.fromhex(nonce_hex), hashlib.sha256).hexdigest()
+
+
+class AgentLink:
+    """The agent's TCP protocol (PROTOCOL.md), one connection."""
+
+    def __init__(self, host: str, port: int = DEFAULT_PORT, password: str = "",
+                 timeout: float = 15.0, fallback: str = "") -> None:
+        self.host, self.port = host, port
+        self.password = password
+        self.fallback = fallback  # tried when `password` is denied (after an unfinished passwd)
+        self.timeout = timeout
+        self.name = f"ota://{host}:{port}"
+        self.agent_version = ""
+        self._r: asyncio.StreamReader | None = None
+        self._w: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        try:
+            await self._open(self.password)
+        except OtaError as e:
+            if e.kind != "denied" or not self.fallback:
+                raise
+            await self.close()
+            await self._open(self.fallback)
+
+    async def _open(self, password: str) -> None:
+        try:
+            self._r, self._w = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port), self.timeout)
+        except asyncio.TimeoutError:
+            raise OtaError("unreachable", f"{self.name}: timed out") from None
+        except OSError as e:
+            raise OtaError("unreachable", f"{self.name}: {e.strerror or e}") from None
+        sock = self._w.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # already closed: the next read says so
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        greeting = (await self._line()).split()
+        if len(greeting) != 4 or greeting[0] != "MPTUI-OTA":
+            raise OtaError("proto", f"{self.name} is not an mptui OTA agent")
+        if greeting[1] != str(PROTO):
+            raise OtaError("proto", f"agent protocol {greeting[1]}, this mptui speaks {PROTO}; "
+                                    "reinstall the agent (`mptui ota install`)")
+        self.agent_version = greeting[2]
+        if greeting[3] != "-":
+            if not password:
+                raise OtaError("password")
+            await self._send(f"auth {auth_response(password, greeting[3])}\n".encode())
+            await self._reply()
+
+    async def close(self) -> None:
+        if self._w is not None:
+            with contextlib.suppress(Exception):
+                self._w.write(b"bye\n")
+                self._w.close()
+                await asyncio.wait_for(self._w.wait_closed(), 1.0)
+            self._w = None
+
+    async def _line(self) -> str:
+        try:
+            line = await asyncio.wait_for(self._r.readline(), self.timeout)
+        except asyncio.TimeoutError:
+            raise OtaError("timeout", self.name) from None
+        except (OSError, ValueError) as e:
+            raise OtaError("unreachable", f"{self.name}: {e}") from None
+        if not line:
+            raise OtaError("unreachable", f"{self.name}: the connection was closed")
+        return line.decode("utf-8", "replace").strip()
+
+    async def _send(self, data: bytes) -> None:
+        try:
+            self._w.write(data)
+            await self._w.drain()
+        except (OSError, RuntimeError) as e:
+            raise OtaError("unreachable", f"{self.name}: {e}") from None
+
+    async def _reply(self) -> str:
+        line = await self._line()
+        word, _, rest = line.partition(" ")
+        if word == "ok":
+            return rest
+        if word == "err":
+            kind, _, detail = rest.partition(" ")
+            raise OtaError(kind, detail)
+        raise OtaError("proto", f"unexpected reply {line[:60]!r}")
+
+    async def cmd(self, line: str) -> str:
+        if "\n" in line:
+            raise ValueError("one line only")
+        await self._send(line.encode() + b"\n")
+        return await self._reply()
+
+    # -- the common interface ----------------------------------------------------------------
+
+    async def info(self) -> dict:
+        return json.loads(await self.cmd("version"))
+
+    async def hashes(self) -> dict[str, tuple[int, str]]:
+        n = int(await self.cmd("hashes /"))
+        out = {}
+        for _ in range(n):
+            path, size, sha = json.loads(await self._line())
+            out[path] = (size, sha)
+        return out
+
+    async def begin(self, manifest: bytes, need: int) -> None:
+        await self._send(b"update %d %d\n" % (len(manifest), need) + manifest)
+        await self._reply()
+
+    async def send_file(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        await self._send(b"file %d %s\n" % (len(data), path.encode()))
+        step = 16384
+        for i in range(0, len(data), step):
+            await self._send(data[i : i + step])
+            if progress:
+                progress(min(i + step, len(data)), len(data))
+        await self._reply()
+
+    async def commit(self, reboot: bool = True) -> str:
+        return await self.cmd("commit" if reboot else "commit noreset")
+
+    async def abort(self) -> None:
+        with contextlib.suppress(OtaError):
+            await self.cmd("abort")
+
+    async def reset(self) -> None:
+        await self.cmd("reset")
+
+    async def rollback(self) -> str:
+        return await self.cmd("rollback")
+
+    async def set_password_hash(self, digest: str) -> None:
+        await self.cmd(f"passwd {digest}")
+
+    async def get(self, path: str) -> bytes:
+        size = int(await self.cmd(f"get {path}"))
+        try:
+            return await asyncio.wait_for(self._r.readexactly(size), self.timeout + size / 10000)
+        except (asyncio.IncompleteReadError, asyncio.TimeoutError, OSError) as e:
+            raise OtaError("unreachable", f"{self.name}: {e}") from None
+
+
+# Code run at the raw REPL: the agent's own module does the work; errors come back as one
+# "err <kind> <detail>" line, results as "ok <json>".
+_PRELUDE = (
+    "try:\n import mptui_agent as _A\n from mptui_agent import release as _R\n"
+    "except ImportError:\n _R=None\n"
+)
+
+
+def _wrap(body: str) -> str:
+    return (
+        _PRELUDE + "if _R is None:\n print('err no-agent')\nelse:\n try:\n"
+        + "".join(f"  {line}\n" for line in body.splitlines())
+        + " except _R.Reject as e:\n  print('err',e.code,e.why)\n"
+    )
+
+
+class EngineLink:
+    """The same operations at the raw REPL of a Session (USB boards: no password needed, the
+    signature is still checked on the board)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.name = str(session.address)
+        self.agent_version = ""
+        self._owned = False  # closed by close() only if open() connected it
+
+    async def open(self) -> None:
+        if not self.session.connected:
+            try:
+                await self.session.connect()
+            except BoardError as e:
+                raise OtaError("unreachable", str(e)) from None
+            self._owned = True
+        self.agent_version = (await self.info()).get("agent", "")
+
+    async def close(self) -> None:
+        if self._owned:
+            self._owned = False
+            await self.session.close()
+
+    async def _run(self, body: str, timeout: float = 30.0) -> str:
+        try:
+            out = await self.session.exec(_wrap(body), timeout=timeout)
+        except BoardExecError as e:
+            raise OtaError("proto", e.traceback.splitlines()[-1]) from None
+        except BoardError as e:
+            raise OtaError("unreachable", f"{self.name}: {e}") from None
+        line = out.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        word, _, rest = line[0].partition(" ")
+        if word == "err":
+            kind, _, detail = rest.partition(" ")
+            raise OtaError(kind, detail)
+        if word != "ok":
+            raise OtaError("proto", f"unexpected output {line[0][:60]!r}")
+        return rest
+
+    async def info(self) -> dict:
+        return json.loads(await self._run("import json\nprint('ok',json.dumps(_R.info()))"))
+
+    async def hashes(self) -> dict[str, tuple[int, str]]:
+        items = json.loads(await self._run("import json\nprint('ok',json.dumps(_R.tree('/',True)))"))
+        return {p: (s, h) for p, s, h in items}
+
+    async def begin(self, manifest: bytes, need: int) -> None:
+        await self._run(
+            f"_A._u=None\n_A._u=_R.Update({manifest!r},_A.config().get('key',''),{int(need)})\n"
+            "print('ok')"
+        )
+
+    async def send_file(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        dest = "/.ota/stage/" + path
+        await self._run(f"_R.mkdirs({dest!r})\nprint('ok')")
+        try:
+            await self.session.fs.write(dest, data, progress)
+        except BoardError as e:
+            raise OtaError("unreachable", f"{self.name}: {e}") from None
+        await self._run(f"_A._u.staged({path!r})\nprint('ok')")
+
+    async def commit(self, reboot: bool = True) -> str:
+        version = await self._run("u,_A._u=_A._u,None\nu.commit()\nprint('ok',u.version)")
+        if reboot:
+            await self.reset()
+        return version
+
+    async def abort(self) -> None:
+        with contextlib.suppress(OtaError):
+            await self._run("if _A.__dict__.get('_u'):\n _A._u.abort()\nprint('ok')")
+
+    async def reset(self) -> None:
+        try:
+            await self.session.hard_reset()
+        except BoardError as e:
+            raise OtaError("unreachable", f"{self.name}: {e}") from None
+
+    async def rollback(self) -> str:
+        version = await self._run("_R.rollback('rolled back on request')\nprint('ok',_R.state().get('v'))")
+        await self.reset()
+        return version
+
+    async def set_password_hash(self, digest: str) -> None:
+        await self._run(f"_R.set_password_hash({digest!r})\nprint('ok')")

