@@ -49,15 +49,6 @@ async def session(board_root):
     await s.close()
 
 
-def run_cli(*args, input: bytes | None = None, timeout: float = 60, env=None):
-    """Run the real `mptui` command (as `python -m mptui`)."""
-    return subprocess.run(
-        [sys.executable, "-m", "mptui", *args],
-        input=input,
-        capture_output=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
 
 
 

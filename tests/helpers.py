@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -54,3 +56,14 @@ def runtime_processes(root: Path) -> list[int]:
         if marker in environ.split(b"\0") and state != "Z":
             pids.append(int(entry.name))
     return pids
+
+
+def run_cli(*args, input: bytes | None = None, timeout: float = 60, env=None):
+    """Run the real `mptui` command (as `python -m mptui`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mptui", *args],
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

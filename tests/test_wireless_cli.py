@@ -12,7 +12,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-from conftest import run_cli
+from helpers import run_cli
 
 from mptui.cli import build_parser
 from mptui.commands.common import run_on_board
