@@ -26,6 +26,7 @@ COMMANDS = {
     "sha256sum": "files",
     "df": "files",
     "repl": "repl",
+    "sync": "sync",
 }
 
 

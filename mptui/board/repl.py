@@ -103,10 +103,15 @@ class Repl:
         timeout = None if deadline is None else deadline - time.monotonic()
         if timeout is not None and timeout <= 0:
             raise BoardTimeout("the board stopped answering")
+        # Not asyncio.wait_for: before Python 3.12 it drops a cancellation that comes as data
+        # arrives, and a cancelled transfer must stop.
+        waiter = asyncio.ensure_future(self._event.wait())
         try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except asyncio.TimeoutError:
-            raise BoardTimeout("the board stopped answering") from None
+            done, _ = await asyncio.wait((waiter,), timeout=timeout)
+        finally:
+            waiter.cancel()
+        if not done:
+            raise BoardTimeout("the board stopped answering")
         if self._closed is not None and not self._buf:
             raise BoardDisconnected(self._closed)
 
