@@ -82,8 +82,12 @@ async def _sync(syncer, args) -> int:
 async def _watch(session, syncer, args) -> int:
     from mptui.services.watch import Watcher
 
-    session.set_console(write_out)  # what main.py prints after --after reset/run
-    watcher = Watcher(syncer, session=session, after=args.after, on_event=_print_event)
+    def on_event(event) -> None:
+        if event.kind == "watching":
+            session.set_console(write_out)  # what the board prints from now on (main.py)
+        _print_event(event)
+
+    watcher = Watcher(syncer, session=session, after=args.after, on_event=on_event)
     await watcher.run()
     return 0
 

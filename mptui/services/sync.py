@@ -117,6 +117,7 @@ class _LocalFile:
     source: str
     size: int
     sha: str
+    data: bytes | None = None  # kept for files to compile
 
 
 class Syncer:
@@ -209,14 +210,14 @@ class Syncer:
                     self._add_file(files, rel, Path(entry.path), warnings)
         return files, dirs, warnings
 
-    @staticmethod
-    def _add_file(files: dict, rel: str, host: Path, warnings: list) -> None:
+    def _add_file(self, files: dict, rel: str, host: Path, warnings: list) -> None:
         try:
             data = host.read_bytes()
         except OSError as e:
             warnings.append(f"{rel}: cannot read ({e.strerror})")
             return
-        files[rel] = _LocalFile(rel, len(data), hashlib.sha256(data).hexdigest())
+        keep = data if self._compile_target(rel) else None
+        files[rel] = _LocalFile(rel, len(data), hashlib.sha256(data).hexdigest(), keep)
 
     def _compile_target(self, rel: str) -> str | None:
         """The .mpy name for a .py file to compile, else None."""
@@ -239,8 +240,7 @@ class Syncer:
                 continue
             key = (rel, lf.sha)
             if key not in self._compiled:
-                source = await self.local.read(os.path.join(self.local_root, *rel.split("/")))
-                self._compiled[key] = await self.compiler.compile(source, rel)
+                self._compiled[key] = await self.compiler.compile(lf.data, rel)
             data = self._compiled[key]
             plan.compiled[target] = data
             out[target] = _LocalFile(rel, len(data), hashlib.sha256(data).hexdigest())
