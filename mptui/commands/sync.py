@@ -99,7 +99,7 @@ def _print_event(event) -> None:
         text = f"watching {event.detail} (Ctrl-C stops)"
     elif event.kind == "uploaded":
         text += f" ({_size(event.size)})"
-    stream = sys.stderr if event.kind == "error" else sys.stdout
+    stream = sys.stderr if event.kind in ("warning", "error") else sys.stdout
     print(f"{stamp} {text}", file=stream, flush=True)
 
 

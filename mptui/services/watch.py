@@ -29,13 +29,14 @@ AFTER_NONE, AFTER_RESET, AFTER_RUN = "none", "reset", "run"
 AFTER_CHOICES = (AFTER_NONE, AFTER_RESET, AFTER_RUN)
 DEBOUNCE_MS = 300  # the longest a burst of saves is gathered before it is sent
 SETTLE_MS = 50  # a burst ends after this long without a change
+WAKE_MS = 250  # with no change, the watch still reports back this often (first: "in place")
 
 
 @dataclass(frozen=True)
 class WatchEvent:
     """kind: "synced" (the first sync; detail is its summary), "watching", "uploaded",
     "made" (a folder), "deleted", "kept" (deleted here, kept on the board), "reset", "run",
-    "error"."""
+    "warning", "error"."""
 
     kind: str
     path: str = ""  # relative to the synced folders
@@ -98,13 +99,14 @@ class Watcher:
         from watchfiles import awatch
 
         # rust_timeout + yield_on_timeout: the first (maybe empty) batch tells us the watch
-        # is in place, so a save made after `ready` is never missed.
+        # is in place, so a save made after `ready` is never missed; later empty ones are
+        # dropped.
         async for changes in awatch(
             self.syncer.local_root,
             watch_filter=None,
             debounce=self.debounce_ms,
             step=SETTLE_MS,
-            rust_timeout=1000,
+            rust_timeout=WAKE_MS,
             yield_on_timeout=True,
             force_polling=self.force_polling,
         ):
@@ -121,15 +123,16 @@ class Watcher:
                 rels.add(rel)
         if not rels:
             return
+        rules_changed = any(posixpath.basename(r) == IGNORE_FILE for r in rels)
         try:
-            if any(posixpath.basename(r) == IGNORE_FILE for r in rels):
+            if rules_changed:
                 self.syncer.reload_rules()
                 plan = await self.syncer.plan()
             else:
                 plan = await self.syncer.plan(only=rels)
             for warning in plan.warnings:
-                self._emit("error", detail=warning)
-            if not plan.delete:
+                self._emit("warning", detail=warning)
+            if not plan.delete and not rules_changed:
                 for item in plan.of(EXTRA):
                     self._emit("kept", item.path, "deleted here; kept on the board (no --delete)")
             if plan.up_to_date:

@@ -115,6 +115,20 @@ async def test_a_burst_of_saves_ends_with_the_final_content(session, tmp_path):
         assert uploads < 40  # saves were gathered, not sent one by one
 
 
+async def test_ignore_rules_apply_and_follow_their_file(session, board_root, tmp_path):
+    local = tmp_path / "proj"
+    make_tree(local, {".mptuiignore": "*.txt\n"})
+    async with watching(session, local) as events:
+        (local / "notes.txt").write_text("ignored")
+        (local / "code.py").write_text("kept")
+        await events.wait(lambda e: e.kind == "uploaded" and e.path == "code.py", "upload")
+        assert not (board_root / "notes.txt").exists()
+        mark = len(events.seen)
+        (local / ".mptuiignore").write_text("*.log\n")  # now the .txt goes too
+        await events.wait(lambda e: e.kind == "uploaded" and e.path == "notes.txt", "upload", mark)
+    assert not (board_root / ".mptuiignore").exists()
+
+
 @pytest.mark.parametrize("delete", [False, True])
 async def test_a_local_delete(session, board_root, tmp_path, delete):
     local = tmp_path / "proj"
