@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 from mptui.board import Session
-from mptui.services.filesystem import BoardFSAdapter, LocalFS
+from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.localfs import LocalFS
 from mptui.services.sync import Syncer
 from mptui.services.watch import Watcher
 from mptui.transports.virtual import VirtualTransport

@@ -46,7 +46,8 @@ def run(args) -> int:
 
 async def sync_on(session, args) -> int:
     """The command's work on a connected board (args as parsed)."""
-    from mptui.services.filesystem import BoardFSAdapter, LocalFS
+    from mptui.services.boardfs import BoardFSAdapter
+    from mptui.services.localfs import LocalFS
     from mptui.services.mpy import MpyError
     from mptui.services.sync import Syncer, SyncOptions
 

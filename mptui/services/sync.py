@@ -2,7 +2,7 @@
 
 The board's whole tree is hashed in one round trip; the local files are hashed here. A plan
 says, for every file, whether it is new, changed, the same, or only on the board; applying it
-copies only what changed (atomically, see `filesystem.py`) and, with `delete`, removes what is
+copies only what changed (atomically, see filesystem.py) and, with `delete`, removes what is
 only on the board. Ignore rules (`ignore.py`) apply to both sides: an ignored file is neither
 copied nor deleted. `.py` files matching `mpy` patterns go to the board compiled, as `.mpy`.
 
@@ -26,15 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mptui.board.fs import board_path
-from mptui.services.filesystem import (
-    FileSystem,
-    TransferMeter,
-    TransferProgress,
-    copy_file,
-    leaf_folders,
-)
+from mptui.services.filesystem import FileSystem
 from mptui.services.ignore import DEFAULT_PATTERNS, TEMP_SUFFIX, IgnoreRules, walk
 from mptui.services.mpy import MpyCompiler, MpyError, board_mpy_version
+from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
 
 NEW, CHANGED, SAME, EXTRA = "new", "changed", "same", "only on board"
 NEVER_COMPILED = ("boot.py", "main.py")  # a board runs these by name, never as .mpy

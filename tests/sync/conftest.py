@@ -6,9 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from mptui.board import BoardDisconnected, Session
-from mptui.transports.virtual import VirtualTransport
+from synchelp import board_session
 
 
 @pytest.fixture
@@ -20,17 +18,7 @@ def board_root(tmp_path) -> Path:
 
 @pytest.fixture
 async def session(board_root):
-    transport = VirtualTransport("sync-test", root=board_root)
-    s = Session("virtual:sync-test", transport=transport, reconnect=True)
-    await s.connect()
-    # A virtual board that has just started can die when a Ctrl-C (every first operation
-    # sends some) lands as its start-up script ends; like a power cycle, it comes back. Let
-    # that happen here, not inside a test.
-    try:
-        await s.exec("pass")
-    except BoardDisconnected:
-        await s.wait_connected(15)
-        await s.exec("pass")
+    s = await board_session("sync-test", board_root)
     yield s
     await s.close()
 

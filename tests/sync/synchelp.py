@@ -5,6 +5,27 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from mptui.board import BoardDisconnected, Session
+from mptui.transports.virtual import VirtualTransport
+
+
+async def board_session(name: str, root: Path, reconnect: bool = True) -> Session:
+    """A connected session on a fresh virtual board whose folder is root.
+
+    A virtual board that has just started can die when a Ctrl-C (every first operation sends
+    some) lands as its start-up script ends; like a power cycle, it comes back. That happens
+    here, not inside a test: the first operation is retried once.
+    """
+    session = Session(f"virtual:{name}", transport=VirtualTransport(name, root=root))
+    await session.connect()
+    try:
+        await session.exec("pass")
+    except BoardDisconnected:
+        await session.wait_connected(15)
+        await session.exec("pass")
+    session.reconnect_enabled = reconnect
+    return session
+
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()

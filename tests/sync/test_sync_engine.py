@@ -3,10 +3,14 @@ cleans up after interrupted copies, compiles to .mpy."""
 
 from __future__ import annotations
 
-import pytest
-from synchelp import board_files, make_tree
+import os
 
-from mptui.services.filesystem import BoardFSAdapter, LocalFS
+import pytest
+from synchelp import board_files, board_session, make_tree
+
+from mptui.board import BoardError
+from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.localfs import LocalFS
 from mptui.services.mpy import MpyCompiler, MpyError
 from mptui.services.sync import CHANGED, EXTRA, NEW, SAME, Syncer, SyncOptions
 
@@ -192,3 +196,37 @@ async def test_a_partial_plan_for_watch(session, board_root, project):
         (CHANGED, "lib/util.py"), (NEW, "lib/new"), (NEW, "lib/new/x.py"), (EXTRA, "main.py")]
     await syncer.apply(plan)
     assert (await syncer_for(session, project, delete=True).plan()).up_to_date
+
+
+async def test_power_loss_during_a_sync_leaves_no_partial_file(board_root, project):
+    """As from the command line (no reconnecting): the board dies mid-file; what it holds is
+    whole files only, and the next sync cleans up and finishes."""
+    (project / "big.bin").write_bytes(os.urandom(500_000))
+    (board_root / "big.bin").write_bytes(b"old")
+    session = await board_session("sync-kill", board_root, reconnect=False)
+    syncer = syncer_for(session, project)
+    plan = await syncer.plan()
+
+    def pull_the_plug(p):
+        if p.path.endswith("big.bin") and 0 < p.file_done < p.file_size // 2:
+            session.transport.board.power_cycle()
+
+    try:
+        with pytest.raises(BoardError):
+            await syncer.apply(plan, progress=pull_the_plug)
+    finally:
+        await session.close()
+    assert (board_root / "big.bin").read_bytes() == b"old"
+    for rel, data in board_files(board_root).items():
+        if not rel.endswith(".mptui~"):
+            assert rel == "big.bin" or data == _bytes(SYNCED)[rel]
+
+    again = await board_session("sync-kill-2", board_root, reconnect=False)
+    try:
+        syncer = syncer_for(again, project)
+        plan = await syncer.plan()
+        assert plan.leftovers == [p for p in board_files(board_root) if p.endswith(".mptui~")]
+        await syncer.apply(plan)
+    finally:
+        await again.close()
+    assert board_files(board_root) == {**_bytes(SYNCED), "big.bin": (project / "big.bin").read_bytes()}

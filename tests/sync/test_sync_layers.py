@@ -9,8 +9,9 @@ import sys
 def test_no_textual_below_the_ui():
     code = (
         "import sys\n"
-        "import mptui.commands.sync, mptui.services.filesystem, mptui.services.ignore\n"
-        "import mptui.services.mpy, mptui.services.sync, mptui.services.watch\n"
+        "import mptui.commands.sync, mptui.services.boardfs, mptui.services.localfs\n"
+        "import mptui.services.ignore, mptui.services.mpy, mptui.services.sync\n"
+        "import mptui.services.transfer, mptui.services.watch\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

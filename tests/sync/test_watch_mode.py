@@ -9,7 +9,8 @@ import contextlib
 import pytest
 from synchelp import make_tree, sha
 
-from mptui.services.filesystem import BoardFSAdapter, LocalFS
+from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.localfs import LocalFS
 from mptui.services.sync import Syncer, SyncOptions
 from mptui.services.watch import AFTER_RESET, AFTER_RUN, Watcher
 
