@@ -17,7 +17,10 @@ from pathlib import Path
 
 IGNORE_FILE = ".mptuiignore"
 TEMP_SUFFIX = ".mptui~"  # mptui's own temporary files, on the board and here: never synced
-DEFAULT_PATTERNS = (".git", "__pycache__", "*.pyc", IGNORE_FILE)
+# .git, __pycache__ and *.pyc as asked; then editors' swap, backup and lock files, which a
+# watch would otherwise upload on every save
+DEFAULT_PATTERNS = (".git", "__pycache__", "*.pyc", IGNORE_FILE,
+                    "*.swp", "*.swo", "*~", ".#*", ".DS_Store")
 
 _CLASSES = {
     "alnum": "a-zA-Z0-9",

@@ -208,6 +208,8 @@ class Syncer:
     def _add_file(self, files: dict, rel: str, host: Path, warnings: list) -> None:
         try:
             data = host.read_bytes()
+        except FileNotFoundError:
+            return  # gone while we looked (an editor's temporary file, say)
         except OSError as e:
             warnings.append(f"{rel}: cannot read ({e.strerror})")
             return
@@ -345,12 +347,17 @@ class Syncer:
                 on_done(item, "made")
         to_copy = plan.to_copy
         meter = TransferMeter(plan.copy_bytes, len(to_copy), progress)
-        sent = 0
+        copied = sent = 0
         for item in to_copy:
-            local_path = os.path.join(self.local_root, *item.source.split("/"))
-            data = await copy_file(self.local, local_path, self.remote, self._remote(item.path),
-                                   meter, item.size, plan.compiled.get(item.path))
+            data = plan.compiled.get(item.path)
+            if data is None:
+                try:
+                    data = await self.local.read(os.path.join(self.local_root, *item.source.split("/")))
+                except FileNotFoundError:
+                    continue  # gone since the plan (an editor's temporary file, say)
+            await copy_file(None, "", self.remote, self._remote(item.path), meter, data=data)
             tree[item.path] = (len(data), hashlib.sha256(data).hexdigest())
+            copied += 1
             sent += len(data)
             if on_done:
                 on_done(item, "copied")
@@ -362,7 +369,7 @@ class Syncer:
             _forget(tree, item.path)
             if on_done:
                 on_done(item, "deleted")
-        return SyncResult(len(to_copy), len(plan.to_delete), len(plan.unchanged), sent,
+        return SyncResult(copied, len(plan.to_delete), len(plan.unchanged), sent,
                           time.monotonic() - start)
 
     def _remote(self, rel: str) -> str:

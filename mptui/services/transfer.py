@@ -78,7 +78,7 @@ async def copy_file(
     src: FileSystem | None, src_path: str, dst: FileSystem, dst_path: str,
     meter: TransferMeter, size: int = 0, data: bytes | None = None,
 ) -> bytes:
-    """Copy one file with progress (or write `data`, already read, to dst); returns the bytes
+    """Copy one file with progress (or, with src None, write `data` to dst); returns the bytes
     written. Progress follows the slow side: a board's; the write when both are local."""
     read_share = 0.0 if data is not None or src is None or src.is_local else (
         1.0 if dst.is_local else 0.5)

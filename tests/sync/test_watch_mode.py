@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 
 import pytest
 from synchelp import make_tree, sha
@@ -114,6 +115,26 @@ async def test_a_burst_of_saves_ends_with_the_final_content(session, tmp_path):
             mark = len(events.seen)
         uploads = sum(1 for e in events.seen if e.kind == "uploaded")
         assert uploads < 40  # saves were gathered, not sent one by one
+
+
+async def test_an_editor_save_dance(session, board_root, tmp_path):
+    """Swap file, backup copy, probe file, new file renamed over the old: only the final
+    content of main.py reaches the board."""
+    local = tmp_path / "proj"
+    make_tree(local, {"main.py": "v1\n"})
+    async with watching(session, local) as events:
+        mark = len(events.seen)
+        (local / ".main.py.swp").write_bytes(b"swap")
+        (local / "main.py~").write_bytes(b"v1\n")
+        (local / "4913").write_bytes(b"")
+        (local / "4913").unlink()
+        (local / ".main.py.new").write_bytes(b"v2\n")
+        os.replace(local / ".main.py.new", local / "main.py")
+        (local / ".main.py.swp").unlink()
+        await events.wait(lambda e: e.kind == "uploaded" and e.path == "main.py", "upload", mark)
+    assert (board_root / "main.py").read_bytes() == b"v2\n"
+    assert sorted(p.name for p in board_root.iterdir()) == ["main.py"]
+    assert not [e for e in events.seen if e.kind in ("error", "warning")]
 
 
 async def test_ignore_rules_apply_and_follow_their_file(session, board_root, tmp_path):
