@@ -29,6 +29,7 @@ COMMANDS = {
     "bridge": "bridge",
     "webrepl-serve": "webrepl_serve",
     "ota": "ota",
+    "sync": "sync",
 }
 
 

@@ -1,0 +1,165 @@
+"""Copying, moving and deleting marked entries between the two sides, with progress.
+
+    await copy_paths(LocalFS(), ["/home/me/proj/lib"], BoardFSAdapter(session), "/", show)
+
+`show` gets a TransferProgress (bytes, files, bytes/s) as the copy goes. Cancel the task to
+stop: the file in flight is left as it was on both sides (see filesystem.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from mptui.services.filesystem import FileSystem, Progress
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    path: str  # the file being copied (its destination)
+    file_done: int
+    file_size: int
+    done: int  # bytes of all files so far
+    total: int
+    files_done: int
+    files_total: int
+    elapsed: float  # seconds since the transfer started
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second so far."""
+        return self.done / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+
+class TransferMeter:
+    """Turns per-file (done, total) callbacks into TransferProgress for a whole transfer."""
+
+    def __init__(self, total: int, files: int, callback: Callable[[TransferProgress], None] | None):
+        self.total, self.files_total, self.callback = total, files, callback
+        self.done = self.files_done = 0
+        self.start = time.monotonic()
+
+    def file(self, path: str, size: int, weight: float = 1.0, offset: float = 0.0) -> Progress:
+        """A per-file progress callback. weight/offset: the share of the file this step moves
+        (reading and writing are each half of a board-to-board copy)."""
+
+        def report(done: int, total: int) -> None:
+            frac = min(done / total, 1.0) if total > 0 else 1.0
+            self._report(path, int(size * (offset + frac * weight)), size)
+
+        return report
+
+    def finish_file(self, path: str, size: int) -> None:
+        self.done += size
+        self.files_done += 1
+        self._report(path, 0, size, finished=True)
+
+    def _report(self, path: str, file_done: int, size: int, finished: bool = False) -> None:
+        if self.callback:
+            self.callback(TransferProgress(
+                path, size if finished else file_done, size, self.done + file_done, self.total,
+                self.files_done, self.files_total, time.monotonic() - self.start,
+            ))
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    files: int
+    folders: int
+    bytes: int
+
+
+async def copy_file(
+    src: FileSystem | None, src_path: str, dst: FileSystem, dst_path: str,
+    meter: TransferMeter, size: int = 0, data: bytes | None = None,
+) -> bytes:
+    """Copy one file with progress (or, with src None, write `data` to dst); returns the bytes
+    written. Progress follows the slow side: a board's; the write when both are local."""
+    read_share = 0.0 if data is not None or src is None or src.is_local else (
+        1.0 if dst.is_local else 0.5)
+    if data is None:
+        data = await src.read(src_path, meter.file(dst_path, size, read_share) if read_share else None)
+    write_share = 1.0 - read_share
+    await dst.write(dst_path, data, meter.file(dst_path, len(data), write_share, read_share)
+                    if write_share else None)
+    meter.finish_file(dst_path, len(data))
+    return data
+
+
+async def copy_paths(
+    src: FileSystem,
+    paths: Sequence[str],
+    dst: FileSystem,
+    dest_dir: str,
+    progress: Callable[[TransferProgress], None] | None = None,
+) -> CopyResult:
+    """Copy files and folders (recursively) into dest_dir on the other side, keeping names.
+    Cancel the task to stop: the file in flight is left as it was on both sides."""
+    files: list[tuple[str, str, int]] = []
+    folders: list[str] = []
+    for path in paths:
+        info = await src.stat(path)
+        target = dst.join(dest_dir, info.name)
+        if not info.is_dir:
+            files.append((path, target, info.size))
+            continue
+        if src is dst and _inside(src, dest_dir, path):
+            raise OSError(22, "cannot copy a folder into itself", path)
+        folders.append(target)
+        for e in await src.walk(path):
+            parts = e.path.split("/")
+            if e.is_dir:
+                folders.append(dst.join(target, *parts))
+            else:
+                files.append((src.join(path, *parts), dst.join(target, *parts), e.size))
+    meter = TransferMeter(sum(f[2] for f in files), len(files), progress)
+    for folder in leaf_folders(dst, folders):
+        await dst.mkdir(folder, parents=True)
+    done = 0
+    for s, d, size in files:
+        done += len(await copy_file(src, s, dst, d, meter, size))
+    return CopyResult(len(files), len(set(folders)), done)
+
+
+async def move_paths(
+    src: FileSystem,
+    paths: Sequence[str],
+    dst: FileSystem,
+    dest_dir: str,
+    progress: Callable[[TransferProgress], None] | None = None,
+) -> CopyResult:
+    """Move entries into dest_dir: a rename on the same side, else a copy and then (only once
+    everything is copied) a removal of the sources."""
+    if src is dst:
+        for path in paths:
+            await src.rename(path, src.join(dest_dir, src.basename(path)))
+        return CopyResult(0, 0, 0)
+    result = await copy_paths(src, paths, dst, dest_dir, progress)
+    await delete_paths(src, paths)
+    return result
+
+
+async def delete_paths(fs: FileSystem, paths: Sequence[str]) -> None:
+    for path in paths:
+        await fs.rm(path, recursive=True)
+
+
+def _inside(fs: FileSystem, path: str, folder: str) -> bool:
+    rel = fs.relpath(path, folder)
+    return rel == "." or not rel.startswith("..")
+
+
+def leaf_folders(fs: FileSystem, folders: Sequence[str]) -> list[str]:
+    """The folders that hold none of the others (making them with parents makes the rest)."""
+    ancestors: set[str] = set()
+    for f in folders:
+        p = fs.parent(f)
+        while p not in ancestors and fs.parent(p) != p:
+            ancestors.add(p)
+            p = fs.parent(p)
+    return sorted(f for f in set(folders) if f not in ancestors)
