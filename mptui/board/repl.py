@@ -244,9 +244,17 @@ class Repl:
         data = code.encode() if isinstance(code, str) else code
         await self.enter_raw()
         if self.raw_paste is not False:
+            known = self.raw_paste
             if await self._raw_paste(data):
                 self._prompt_due = True
                 return
+            if known:  # it worked before: we are out of step, not on old firmware
+                self.raw_paste, self.in_raw = True, False
+                await self.enter_raw()
+                if await self._raw_paste(data):
+                    self._prompt_due = True
+                    return
+                raise BoardError("raw-paste failed twice on a board that supports it")
         await self._plain_raw(data)
         self._prompt_due = True
 
@@ -340,7 +348,8 @@ class Repl:
             await self.read_until(b"\x04>", timeout=2.0)
         except BoardError:
             return
-        self.in_raw, self._prompt_due = True, False
+        # The rest of what was in flight may reach the raw REPL's line after this: the next
+        # operation starts over (Ctrl-C clears the line, Ctrl-A resets the raw REPL).
 
     # -- resets -----------------------------------------------------------------------------
 

@@ -60,6 +60,7 @@ class Session:
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[SessionEvent], None]] = []
         self._connected = asyncio.Event()
+        self._booted = asyncio.Event()  # the REPL banner was seen (boot.py and main.py done)
         self._reconnect_task: asyncio.Task | None = None
         self._closing = False
         self._expect_reset = False  # a reset we asked for: reconnect even if reconnect is off
@@ -238,6 +239,8 @@ class Session:
         """Notice resets that happen between operations (reset button, Ctrl-D, a crash)."""
         window = self._idle_tail + data
         self._idle_tail = window[-32:]
+        if FRIENDLY_BANNER_END in window:
+            self._booted.set()
         if SOFT_REBOOT in window or FRIENDLY_BANNER_END in window:
             self.repl.in_raw = False
             if self.helper:
@@ -297,9 +300,12 @@ class Session:
         self._publish(SessionEvent("reset", self.state, "soft reboot"))
         return out
 
-    async def hard_reset(self, wait: float = 10.0) -> None:
-        """machine.reset(); wait for the board to come back (reconnecting if the link drops)."""
+    async def hard_reset(self, wait: float = 10.0, boot_wait: float = 3.0) -> None:
+        """machine.reset(); wait for the board to come back (reconnecting if the link drops)
+        and, up to boot_wait seconds, for boot.py to finish (the REPL banner), so that the
+        next operation's Ctrl-C does not cut boot.py short."""
         self._expect_reset = True
+        self._booted.clear()
         try:
             async with self.operation() as repl:
                 self.helper = None
@@ -307,9 +313,12 @@ class Session:
                 repl.in_raw = False
                 try:
                     await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)
+                    self._booted.set()
                 except (BoardDisconnected, BoardError):
                     pass  # USB boards drop off the bus; the reconnect loop brings them back
             await self.wait_connected(wait)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._booted.wait(), boot_wait)
         finally:
             self._expect_reset = False
         self._publish(SessionEvent("reset", self.state, "hard reset"))

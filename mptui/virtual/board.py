@@ -23,6 +23,7 @@ import ctypes
 import errno
 import fcntl
 import os
+import platform
 import pty
 import signal
 import subprocess
@@ -422,7 +423,7 @@ class VirtualBoard:
             os.kill(pid, signal.SIGSTOP)
             _wait_stopped(pid)
             if _catches_sigint(pid):
-                os.kill(pid, signal.SIGINT)
+                _interrupt_main_thread(pid)
                 return True
             return False
         except ProcessLookupError:
@@ -470,6 +471,18 @@ def _wait_stopped(pid: int) -> None:
         time.sleep(0.0001)
 
 
+_TGKILL = {"x86_64": 234, "aarch64": 131, "armv7l": 268, "i686": 270}.get(platform.machine())
+
+
+def _interrupt_main_thread(pid: int) -> None:
+    """SIGINT to the main thread (tgkill), as a board's Ctrl-C interrupts the main program;
+    a process-wide signal may land in a `_thread` of the app instead."""
+    if _TGKILL is not None and _libc is not None:
+        if _libc.syscall(_TGKILL, pid, pid, signal.SIGINT) == 0:
+            return
+    os.kill(pid, signal.SIGINT)
+
+
 def _catches_sigint(pid: int) -> bool:
     """Does the process have a SIGINT handler installed? (Linux: SigCgt in /proc/PID/status.)"""
     try:
@@ -491,9 +504,10 @@ def _partial_suffix(buf: bytes, marker: bytes) -> int:
 
 
 try:
-    _prctl = ctypes.CDLL(None).prctl
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _prctl = _libc.prctl
 except (OSError, AttributeError):  # not Linux
-    _prctl = None
+    _libc = _prctl = None
 
 
 def _child_setup() -> None:
