@@ -298,7 +298,7 @@ class BoardFS:
                 else:
                     await self._write_plain(repl, p, data, progress)
             except BaseException:
-                await _recover(repl)
+                await _recover(repl, ABORT_WRITE if helper and not channel else b"\x03")
                 raise
 
     def _block_size(self) -> int:
@@ -311,7 +311,8 @@ class BoardFS:
     async def _write_stream(self, repl: Repl, p: str, data: bytes, progress) -> None:
         window = self.session.transport.profile.blocks_in_flight
         bs = self._block_size()
-        await repl.send_code(f"_mptui.wr({p!r},{len(data)},{window})")
+        digest = hashlib.sha256(data).hexdigest()
+        await repl.send_code(f"_mptui.wr({p!r},{len(data)},{window},{digest!r})")
         credits = 0
         for start in range(0, len(data), bs):
             while credits == 0:
@@ -325,9 +326,12 @@ class BoardFS:
             await repl.write(encode_block(data[start : start + bs]))
             if progress:
                 progress(min(start + bs, len(data)), len(data))
-        out = (await repl.follow()).lstrip(b"\x01").decode().strip()
-        if out and out != hashlib.sha256(data).hexdigest():
-            raise BoardError(f"{p}: write verification failed (sha256 differs); file not replaced")
+        try:
+            await repl.follow()
+        except BoardExecError as e:
+            if e.exc_message == "sha256 mismatch":
+                raise BoardError(f"{p}: damaged on the way (sha256 differs); old file kept") from None
+            raise
         if progress and not data:
             progress(0, 0)
 
@@ -378,9 +382,15 @@ def _channel_errors(p: str):
         raise BoardError(f"{p}: {e}") from None
 
 
-async def _recover(repl: Repl) -> None:
+# What ends a write in the helper: not hex where it expects a block's length, so it stops and
+# removes its temporary file. (Ctrl-C is not used: the unix port raises KeyboardInterrupt
+# straight from its signal handler, which can leave its heap locked when it lands badly.)
+ABORT_WRITE = b"!!!!!"
+
+
+async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
     """After a failed or cancelled transfer: stop the board's side (its handler removes the
     temporary file) and wait until it is back at the prompt."""
     with contextlib.suppress(Exception):
-        await asyncio.shield(repl.abort())
+        await asyncio.shield(repl.abort(stop))
 

@@ -339,12 +339,12 @@ class Repl:
         if ok != b"OK":
             raise BoardError(f"raw REPL: expected OK, got {ok + self.tail(60)!r}")
 
-    async def abort(self) -> None:
-        """Stop the code running from our last send_code (Ctrl-C) and wait for its end, so
-        the next operation finds the prompt; on failure the next one starts over."""
+    async def abort(self, stop: bytes = b"\x03") -> None:
+        """Stop the code running from our last send_code (Ctrl-C, or `stop`: bytes the code
+        itself takes as the end) and wait for its end; the next operation starts over."""
         self.in_raw = False
         try:
-            await self.write(b"\x03")
+            await self.write(stop)
             await self.read_until(b"\x04>", timeout=2.0)
         except BoardError:
             return

@@ -254,7 +254,8 @@ class VirtualBoard:
             self._closed = True
             self._out_ready.set()
             return
-        if code == HARD_RESET_EXIT or code < 0:  # machine.reset(), or killed: a power cycle
+        if code == HARD_RESET_EXIT or (code < 0 and code != -signal.SIGUSR1):
+            # machine.reset(), or killed: a power cycle (SIGUSR1: sys.exit() in boot/main.py)
             self.hard_resets += 1
             self._raw = False
             self._held_in.clear()  # a board drops what was in flight when it resets

@@ -4,7 +4,7 @@
 # - read: first the size as 8 hex digits;
 # - write: blocks of "%05x" length + escaped data (ESC->ESC E, \x01..\x04->ESC A..D, so that
 #   nothing in it can act on the REPL) read from stdin; the board prints \x01 for each block it
-#   is ready for, then the sha256 of what it wrote.
+#   is ready for, and replaces the file only if the sha256 of what arrived is the host's.
 def _mptui_make():
     import os
     import sys
@@ -107,7 +107,8 @@ def _mptui_make():
             os.remove(t)
         print(repr(ok))
 
-    def wr(p, n, win):
+    def wr(p, n, win, d):
+        # d: the sha256 the host sent; the file is replaced only if what arrived matches
         r = sys.stdin.buffer.read
         w = sys.stdout.write
         h = sha256() if sha256 else None
@@ -125,12 +126,13 @@ def _mptui_make():
                 n -= len(b)
                 w("\x01")
             f.close()
+            if h and hexlify(h.digest()).decode() != d:
+                raise ValueError("sha256 mismatch")  # damaged on the way; the old file stays
             place(t, p)
         except BaseException:
             f.close()
             os.remove(t)
             raise
-        w(hexlify(h.digest()).decode() if h else "")
 
     def df(p):
         s = os.statvfs(p)

@@ -4,9 +4,12 @@
 
 
 def _mptui_start(g):
+    import micropython
     import os
     import sys
     import vfs
+
+    micropython.kbd_intr(-1)  # only boot.py and main.py may be interrupted, not this set-up
 
     env = {}
     for key in ("ROOT", "LIB", "RAW", "READY", "FS"):
@@ -25,27 +28,31 @@ def _mptui_start(g):
     for name in ("_mptui_boardfs", "_mptui_machine"):
         sys.modules.pop(name, None)
 
-    sys.stdout.write(env["FS"])  # the host holds input back until here: Ctrl-C is safe now
+    sys.stdout.write(env["FS"])  # the host holds input back until here
 
     def run(name):
+        # True when the file ended with sys.exit(): a board then soft-reboots
         try:
             with open(name) as f:
                 src = f.read()
         except OSError:
-            return
+            return False
+        micropython.kbd_intr(3)
         try:
             exec(compile(src, name, "exec"), g)
         except SystemExit:
-            raise
+            return True
         except BaseException as e:  # a board prints the traceback and carries on to the REPL
+            micropython.kbd_intr(-1)
             sys.print_exception(e)
+        finally:
+            micropython.kbd_intr(-1)
+        return False
 
-    try:
-        run("boot.py")
-        if env["RAW"] != "1":  # as on a board, main.py is skipped after a soft reset in raw REPL
-            run("main.py")
-    finally:
-        sys.stdout.write(env["READY"])
+    # as on a board, main.py is skipped after a soft reset in the raw REPL
+    if run("boot.py") or (env["RAW"] != "1" and run("main.py")):
+        os.system("kill -USR1 $PPID")  # tells the host: soft reboot (the -i REPL would go on)
+    sys.stdout.write(env["READY"])
 
 
 _mptui_start(globals())
