@@ -1,0 +1,170 @@
+"""The terminal model behind the REPL widget: a VT100/xterm screen (pyte) with scrollback.
+
+No Textual here: feed it the board's bytes, read rows back. Lines are addressed by an
+absolute number that never changes while the line exists: history lines first, then the
+screen (`first_line` is the oldest line kept, `screen_top` the screen's first line).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import pyte
+from pyte.screens import Margins
+
+# Bytes shown as they are when hex display is on: printable ASCII and the controls that shape
+# the text (backspace, tab, newline, carriage return, escape sequences).
+_SHOWN = bytes([8, 9, 10, 13, 27, *range(32, 127)])
+Row = dict  # column -> pyte Char (a StaticDefaultDict: missing columns are blank)
+
+
+def escape_non_printable(data: bytes) -> bytes:
+    """Other bytes become their two hex digits in reverse video, as mpremote's
+    --escape-non-printable shows them."""
+    if not data.translate(None, _SHOWN):
+        return data
+    out = bytearray()
+    for b in data:
+        if b in _SHOWN:
+            out.append(b)
+        else:
+            out += b"\x1b[7m%02x\x1b[27m" % b
+    return bytes(out)
+
+
+class _Screen(pyte.Screen):
+    """A pyte screen that keeps the lines scrolled off its top, and knows which lines changed
+    by their absolute number (so a scroll does not make every line look changed)."""
+
+    def __init__(self, columns: int, lines: int, scrollback: int) -> None:
+        self.history: deque[Row] = deque(maxlen=scrollback)
+        self.scrolled = 0  # lines ever pushed into history
+        self.changed: set[int] = set()  # absolute lines changed before the last scroll
+        super().__init__(columns, lines)
+
+    def index(self) -> None:
+        top, bottom = self.margins or Margins(0, self.lines - 1)
+        if self.cursor.y != bottom or top != 0 or bottom != self.lines - 1:
+            super().index()
+            return
+        self.changed.update(self.scrolled + y for y in self.dirty)
+        self.history.append(self.buffer[top])
+        self.scrolled += 1
+        super().index()
+        self.dirty.clear()
+        self.dirty.add(bottom)  # the other lines moved up unchanged
+
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Shrinking keeps the cursor's line: blank lines below it go first, then the top
+        lines move into history (pyte would drop them)."""
+        lines = lines or self.lines
+        if columns and columns != self.columns:
+            super().resize(self.lines, columns)
+        if lines == self.lines:
+            return
+        if lines < self.lines:
+            below = self.lines - 1 - self.cursor.y
+            drop = max(0, self.lines - lines - below)
+            for y in range(drop):
+                self.history.append(self.buffer[y])
+            self.scrolled += drop
+            rows = {y - drop: row for y, row in self.buffer.items() if drop <= y < drop + lines}
+            self.buffer.clear()
+            self.buffer.update(rows)
+            self.cursor.y = max(0, self.cursor.y - drop)
+        self.lines = lines
+        self.set_margins()
+        self.dirty.update(range(lines))
+
+
+class TerminalModel:
+    def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 5000) -> None:
+        self.screen = _Screen(columns, lines, scrollback)
+        self.stream = pyte.ByteStream(self.screen)
+        self.hex = False  # show non-printable bytes as hex
+        self.fed = 0  # bytes fed so far
+
+    # -- input ------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        self.fed += len(data)
+        self.stream.feed(escape_non_printable(data) if self.hex else data)
+
+    def notice(self, text: str, sgr: str = "2;33") -> None:
+        """A line of mptui's own (a reset, a reconnect), styled apart from board output."""
+        start = "\r\n" if self.screen.cursor.x else ""
+        self.stream.feed(f"{start}\x1b[{sgr}m{text}\x1b[0m\r\n".encode())
+
+    def resize(self, columns: int, lines: int) -> None:
+        self.screen.resize(max(1, lines), max(1, columns))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def columns(self) -> int:
+        return self.screen.columns
+
+    @property
+    def lines(self) -> int:
+        return self.screen.lines
+
+    @property
+    def screen_top(self) -> int:
+        """The absolute number of the screen's first line."""
+        return self.screen.scrolled
+
+    @property
+    def first_line(self) -> int:
+        """The absolute number of the oldest line still kept."""
+        return self.screen.scrolled - len(self.screen.history)
+
+    def row(self, line: int) -> Row:
+        """The cells of an absolute line (blank outside what is kept)."""
+        top = self.screen.scrolled
+        if line >= top:
+            return self.screen.buffer[line - top]
+        index = line - self.first_line
+        if index < 0:
+            return {}
+        return self.screen.history[index]
+
+    def text(self, line: int) -> str:
+        row = self.row(line)
+        default = self.screen.default_char
+        if not row:
+            return ""
+        width = max(row) + 1
+        return "".join(row.get(x, default).data for x in range(width)).rstrip()
+
+    def display(self) -> list[str]:
+        """The screen as text, one string per line (trailing blanks removed)."""
+        return [self.text(self.screen_top + y) for y in range(self.lines)]
+
+    def take_changed(self) -> set[int]:
+        """Absolute lines changed since the last call."""
+        screen = self.screen
+        changed = screen.changed
+        changed.update(screen.scrolled + y for y in screen.dirty)
+        screen.changed = set()
+        screen.dirty.clear()
+        return changed
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        return self.screen.cursor.x, self.screen.cursor.y
+
+    @property
+    def cursor_hidden(self) -> bool:
+        return self.screen.cursor.hidden
+
+    def text_between(self, start: tuple[int, int], end: tuple[int, int]) -> str:
+        """The text from (line, column) to (line, column), end included, lines joined by \\n."""
+        (l0, c0), (l1, c1) = sorted((start, end))
+        parts = []
+        for line in range(max(l0, self.first_line), l1 + 1):
+            text = self.text(line)
+            lo = c0 if line == l0 else 0
+            hi = c1 + 1 if line == l1 else len(text)
+            parts.append(text[lo:hi])
+        return "\n".join(parts)
+
