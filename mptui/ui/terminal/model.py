@@ -7,15 +7,19 @@ screen (`first_line` is the oldest line kept, `screen_top` the screen's first li
 
 from __future__ import annotations
 
+import re
 from collections import deque
 
 import pyte
-from pyte.screens import Margins
+from pyte import charsets, modes
 
 # Bytes shown as they are when hex display is on: printable ASCII and the controls that shape
 # the text (backspace, tab, newline, carriage return, escape sequences).
 _SHOWN = bytes([8, 9, 10, 13, 27, *range(32, 127)])
 Row = dict  # column -> pyte Char (a StaticDefaultDict: missing columns are blank)
+# Output that is only printable ASCII and line ends skips pyte's parser (a flood, mostly).
+_PLAIN = re.compile(r"[\x20-\x7e\r\n]*\Z")
+_LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
 
 
 def escape_non_printable(data: bytes) -> bytes:
@@ -33,26 +37,69 @@ def escape_non_printable(data: bytes) -> bytes:
 
 
 class _Screen(pyte.Screen):
-    """A pyte screen that keeps the lines scrolled off its top, and knows which lines changed
-    by their absolute number (so a scroll does not make every line look changed)."""
+    """A pyte screen that keeps the lines scrolled off its top, knows which lines changed by
+    their absolute number (a scroll does not make every line look changed), and draws plain
+    ASCII text several times faster than pyte does, with the same result."""
 
     def __init__(self, columns: int, lines: int, scrollback: int) -> None:
         self.history: deque[Row] = deque(maxlen=scrollback)
         self.scrolled = 0  # lines ever pushed into history
         self.changed: set[int] = set()  # absolute lines changed before the last scroll
+        self._cells: dict = {}  # attributes -> {character: Char}; Chars are immutable
         super().__init__(columns, lines)
 
     def index(self) -> None:
-        top, bottom = self.margins or Margins(0, self.lines - 1)
-        if self.cursor.y != bottom or top != 0 or bottom != self.lines - 1:
+        bottom = self.lines - 1
+        margins = self.margins
+        if self.cursor.y != bottom or (margins and (margins.top or margins.bottom != bottom)):
             super().index()
             return
-        self.changed.update(self.scrolled + y for y in self.dirty)
-        self.history.append(self.buffer[top])
+        dirty = self.dirty
+        if dirty:
+            self.changed.update([self.scrolled + y for y in dirty])
+            dirty.clear()
+        buffer = self.buffer
+        self.history.append(buffer[0])
+        for y in range(bottom):
+            buffer[y] = buffer[y + 1]
+        buffer.pop(bottom, None)
         self.scrolled += 1
-        super().index()
-        self.dirty.clear()
-        self.dirty.add(bottom)  # the other lines moved up unchanged
+        dirty.add(bottom)  # the other lines moved up unchanged
+
+    def draw(self, data: str) -> None:
+        if (
+            self.charset
+            or self.g0_charset is not charsets.LAT1_MAP
+            or modes.IRM in self.mode
+            or not (data.isascii() and data.isprintable())
+        ):
+            super().draw(data)
+            return
+        cursor, columns = self.cursor, self.columns
+        template = cursor.attrs
+        chars = self._cells.get(template)
+        if chars is None:
+            chars = self._cells[template] = {}
+        pos, n = 0, len(data)
+        while pos < n:
+            if cursor.x >= columns:
+                if modes.DECAWM not in self.mode:
+                    super().draw(data[pos:])
+                    return
+                self.dirty.add(cursor.y)
+                self.carriage_return()
+                self.linefeed()
+            line = self.buffer[cursor.y]
+            x = cursor.x
+            chunk = data[pos : pos + columns - x]
+            for i, ch in enumerate(chunk, x):
+                cell = chars.get(ch)
+                if cell is None:
+                    cell = chars[ch] = template._replace(data=ch)
+                line[i] = cell
+            cursor.x = x + len(chunk)
+            pos += len(chunk)
+        self.dirty.add(cursor.y)
 
     def resize(self, lines: int | None = None, columns: int | None = None) -> None:
         """Shrinking keeps the cursor's line: blank lines below it go first, then the top
@@ -88,7 +135,32 @@ class TerminalModel:
 
     def feed(self, data: bytes) -> None:
         self.fed += len(data)
-        self.stream.feed(escape_non_printable(data) if self.hex else data)
+        if self.hex:
+            data = escape_non_printable(data)
+        stream = self.stream
+        if (
+            data.isascii()
+            and getattr(stream, "_taking_plain_text", False)  # not inside an escape sequence
+            and not stream.utf8_decoder.getstate()[0]
+        ):
+            text = data.decode("ascii")
+            if _PLAIN.match(text):
+                self._feed_plain(text)
+                return
+        stream.feed(data)
+
+    def _feed_plain(self, text: str) -> None:
+        screen = self.screen
+        for part in _LINE_ENDS.split(text):
+            if part == "\r\n":
+                screen.carriage_return()
+                screen.linefeed()
+            elif part == "\r":
+                screen.carriage_return()
+            elif part == "\n":
+                screen.linefeed()
+            elif part:
+                screen.draw(part)
 
     def notice(self, text: str, sgr: str = "2;33") -> None:
         """A line of mptui's own (a reset, a reconnect), styled apart from board output."""

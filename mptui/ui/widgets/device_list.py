@@ -76,6 +76,7 @@ class DeviceList(OptionList):
         self.border_title = "Boards"
         self.boards: dict[str, BoardInfo] = {}
         self._chosen_by_user = False
+        self._auto_key: str | None = None  # the board highlighted for the user, not by them
         self._rebuilding = False
 
     def update_board(self, board: BoardInfo) -> None:
@@ -113,6 +114,7 @@ class DeviceList(OptionList):
                 self.highlighted = order.index(current)
             elif order:
                 self.highlighted = 0  # the first board (USB before virtual) until one is chosen
+                self._auto_key = order[0]
         finally:
             self._rebuilding = False
         if self.selected_key != current and self.selected_key:
@@ -128,7 +130,8 @@ class DeviceList(OptionList):
         event.stop()
         if self._rebuilding or event.option.id is None:
             return
-        self._chosen_by_user = True
+        if event.option.id != self._auto_key:
+            self._chosen_by_user = True
         self.post_message(self.BoardHighlighted(self, event.option.id))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
