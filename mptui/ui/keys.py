@@ -20,27 +20,33 @@ class KeyHelp:
         return self.binding.id
 
 
-def class_bindings(cls) -> list[Binding]:
-    """A widget class's bindings with those it inherits, later classes winning a key."""
-    by_key: dict[str, Binding] = {}
+GENERAL = "General"  # bindings widgets inherit from Textual (focus moves, list navigation)
+
+
+def class_bindings(cls, with_owner: bool = False) -> list:
+    """A widget class's bindings with those it inherits, later classes winning a key; with
+    `with_owner`, (binding, class that defines it) pairs."""
+    by_key: dict[str, tuple[Binding, type]] = {}
     for base in reversed(cls.__mro__):
         if "BINDINGS" not in vars(base):
             continue
         for key, binding in BindingsMap(vars(base)["BINDINGS"]):
-            by_key[key] = binding
-    unique: dict[tuple, Binding] = {}
-    for binding in by_key.values():
-        unique.setdefault((binding.action, binding.id, binding.description), binding)
-    return list(unique.values())
+            by_key[key] = (binding, base)
+    unique: dict[tuple, tuple[Binding, type]] = {}
+    for binding, owner in by_key.values():
+        unique.setdefault((binding.action, binding.id, binding.description), (binding, owner))
+    pairs = list(unique.values())
+    return pairs if with_owner else [binding for binding, _ in pairs]
 
 
 def key_help(groups: list[tuple[str, type]], keymap: dict[str, str]) -> list[KeyHelp]:
     """(group title, widget class) pairs -> what each key does, keymap applied."""
     found: dict[tuple, KeyHelp] = {}
-    for title, cls in groups:
-        for binding in class_bindings(cls):
+    for group, cls in groups:
+        for binding, owner in class_bindings(cls, with_owner=True):
             if binding.system:
                 continue
+            title = group if owner.__module__.startswith("mptui.") else GENERAL
             keys = _keys(binding, keymap)
             entry = found.get((title, binding.action, binding.id))
             if entry:
@@ -51,7 +57,8 @@ def key_help(groups: list[tuple[str, type]], keymap: dict[str, str]) -> list[Key
                 binding.tooltip or binding.description or binding.action.replace("_", " "),
                 binding,
             )
-    return list(found.values())
+    order = [title for title, _ in groups] + [GENERAL]
+    return sorted(found.values(), key=lambda entry: order.index(entry.group))
 
 
 def _keys(binding: Binding, keymap: dict[str, str]) -> tuple[str, ...]:

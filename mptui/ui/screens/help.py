@@ -16,8 +16,9 @@ from mptui.ui.keys import KeyHelp
 
 INTRO = (
     "In the REPL every key goes to the board (Ctrl-C, Ctrl-D, Ctrl-E, arrows, Tab...) except "
-    "the REPL keys below and F-keys; {leave} gives focus back. Keys can be remapped in the "
-    "config's [keys] table by binding id (`mptui config path` shows where it is)."
+    "the REPL keys below, F-keys and Ctrl-Q; {leave} gives focus back. The mouse wheel scrolls "
+    "back, a drag selects and copies. Keys can be remapped in the config's [keys] table by "
+    "binding id (`mptui config path` shows where it is)."
 )
 
 
@@ -42,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
         leave = next((k for k in self.keys if k.id == "repl.leave"), None)
         shown = self._display(leave.keys) if leave else "the leave key"
         with VerticalScroll():
-            yield Static(INTRO.format(leave=shown), id="help-intro")
+            yield Static(INTRO.format(leave=shown), id="help-intro", markup=False)
             yield Static(self._table(), id="help-table")
 
     def _display(self, keys: tuple[str, ...]) -> str:
@@ -58,7 +59,7 @@ class HelpScreen(ModalScreen[None]):
             if entry.group != group:
                 group = entry.group
                 table.add_row(Text(group, style="bold underline"), "", "")
-            table.add_row(self._display(entry.keys), entry.description, entry.id or "")
+            table.add_row(self._display(entry.keys), Text(entry.description), entry.id or "")
         return table
 
     def action_close(self) -> None:

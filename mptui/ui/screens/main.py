@@ -237,7 +237,7 @@ class MainScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         board = self.board
         if action == "connect":
-            return board is not None and board.state in (DISCONNECTED, ERROR)
+            return board is not None and board.present and board.state in (DISCONNECTED, ERROR)
         if action == "disconnect":
             return board is not None and board.state not in (DISCONNECTED, ERROR)
         if action in ("soft_reset", "hard_reset"):

@@ -35,6 +35,8 @@ class ReplPane(ContentSwitcher):
         terminal = self.terminals.get(key)
         if terminal is None:
             terminal = ReplTerminal(key, scrollback=self.scrollback, id=_dom_id(key))
+            if self.size.width and self.size.height:  # so the first output has the right width
+                terminal.model.resize(self.size.width, self.size.height)
             terminal.display = False
             self.terminals[key] = terminal
             await self.mount(terminal)
