@@ -173,6 +173,10 @@ class TerminalModel:
     # -- reading ----------------------------------------------------------------------------
 
     @property
+    def scrollback(self) -> int:
+        return self.screen.history.maxlen or 0
+
+    @property
     def columns(self) -> int:
         return self.screen.columns
 

@@ -29,8 +29,10 @@ from mptui.ui.terminal.model import TerminalModel
 FRAME = 1 / 30  # seconds between repaints while output streams in
 PARSE_BUDGET = 0.012  # seconds of parsing per frame; the rest is for input and drawing
 CHUNK = 2048  # bytes parsed between budget checks
-MAX_BACKLOG = 1 << 21  # past this much unparsed output, skip to its most recent part
-KEEP_ON_SKIP = 1 << 16
+# A flood faster than the terminal can parse: once the backlog would take longer than this to
+# parse, lines too old to stay even in the scrollback are skipped unparsed (what is on screen
+# and in the scrollback is then as if all had been parsed), so the screen stays current.
+LAG_LIMIT = 0.1
 WHEEL_LINES = 3
 
 _ANSI = {
@@ -151,6 +153,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.capture_path: Path | None = None
         self.received = 0  # bytes received from the board
         self.skipped = 0  # bytes skipped to catch up with a flood
+        self._parse_rate = 1e6  # bytes/s, measured while output streams in
         self._capture: BinaryIO | None = None
         self._backlog = bytearray()
         self._timer: Timer | None = None
@@ -171,8 +174,6 @@ class ReplTerminal(Widget, can_focus=True):
         if self._capture:
             self._capture.write(data)
         self._backlog += data
-        if len(self._backlog) > MAX_BACKLOG:
-            self._skip_ahead()
         if self._timer is None:
             delay = max(0.001, self._last_flush + FRAME - time.monotonic())
             self._timer = self.set_timer(delay, self._flush, name="repl-frame")
@@ -188,22 +189,37 @@ class ReplTerminal(Widget, can_focus=True):
         """Bytes received and not yet shown."""
         return len(self._backlog)
 
-    def _skip_ahead(self) -> None:
-        cut = self._backlog.find(b"\n", len(self._backlog) - KEEP_ON_SKIP) + 1
-        skipped = cut or len(self._backlog) - KEEP_ON_SKIP
+    def _skip_old_lines(self) -> None:
+        """Drop the backlog's lines that would scroll out of the scrollback anyway."""
+        backlog = self._backlog
+        cut = len(backlog)
+        for _ in range(self.model.scrollback + self.model.lines):
+            cut = backlog.rfind(b"\n", 0, cut)
+            if cut < 0:
+                return  # all of it would still be kept
+        skipped = cut + 1
+        del backlog[:skipped]
         self.skipped += skipped
-        del self._backlog[:skipped]
-        self.model.notice(f"[mptui: {skipped // 1024} KB of output skipped to keep up; "
-                          "capture (F2) keeps everything]")
+        self.model.notice(
+            f"[mptui: {skipped // 1024} KB of output went by faster than shown; "
+            "more than the scrollback holds. Capture (F2) keeps everything.]"
+        )
 
     def _flush(self) -> None:
         self._timer = None
         start = time.monotonic()
         self._last_flush = start
+        if len(self._backlog) > self._parse_rate * LAG_LIMIT:
+            self._skip_old_lines()
+        parsed = 0
         while self._backlog and time.monotonic() - start < PARSE_BUDGET:
             chunk = bytes(self._backlog[:CHUNK])
             del self._backlog[:CHUNK]
             self.model.feed(chunk)
+            parsed += len(chunk)
+        spent = time.monotonic() - start
+        if parsed >= 4 * CHUNK and spent > 0:
+            self._parse_rate = 0.7 * self._parse_rate + 0.3 * parsed / spent
         self._repaint()
         if self._backlog:
             self._timer = self.set_timer(FRAME, self._flush, name="repl-frame")
