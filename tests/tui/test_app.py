@@ -71,9 +71,14 @@ async def test_keys_reach_the_board(make_app):
         await wait_until(lambda: ">>> 6*7\n42\n>>>" in shown(terminal), what="42")
         await pilot.press("i", "m", "p", "o", "tab")  # the board's tab completion
         await wait_until(lambda: shown(terminal).rstrip().endswith(">>> import"))
-        await pilot.press("ctrl+c", "ctrl+e")  # cancel the line; paste mode
+        # the virtual board's Ctrl-C is a signal: let it land before typing on, as one would
+        await pilot.press("ctrl+c")
+        await wait_until(lambda: shown(terminal).rstrip().endswith(">>> import\n>>>"))
+        await pilot.press("ctrl+e")  # paste mode
         await wait_until(lambda: "paste mode; Ctrl-C to cancel" in shown(terminal))
-        await pilot.press("ctrl+c", "up", "up", "backspace", "8", "enter")  # history: 6*8
+        await pilot.press("ctrl+c")
+        await wait_until(lambda: shown(terminal).rstrip().endswith(">>>"))
+        await pilot.press("up", "backspace", "8", "enter")  # history: 6*7 becomes 6*8
         await wait_until(lambda: "48" in shown(terminal).splitlines(), what="48")
         await pilot.press("ctrl+d")
         await wait_until(lambda: "MPY: soft reboot" in shown(terminal))
