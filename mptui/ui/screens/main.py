@@ -221,15 +221,16 @@ class MainScreen(Screen):
             terminal.focus()
 
     async def _connect(self, key: str) -> ReplTerminal | None:
-        terminal = await self.repl_pane.terminal_for(key)
+        terminal, mounted = self.repl_pane.terminal_for(key)
         terminal.passthrough = self.app.global_keys()
-        if self.manager.board(key).connected:
-            return terminal
         try:
-            await self.manager.connect(key, console=terminal.receive)
+            if not self.manager.board(key).connected:
+                await self.manager.connect(key, console=terminal.receive)
         except (BoardError, TransportError) as e:
             self.app.notify(f"{self.manager.board(key).name}: {e}", severity="error")
             return None
+        finally:
+            await mounted
         return terminal
 
     # -- actions ----------------------------------------------------------------------------

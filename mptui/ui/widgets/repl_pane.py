@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable
 
 from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Static
@@ -30,17 +32,18 @@ class ReplPane(ContentSwitcher):
     def compose(self) -> ComposeResult:
         yield Static("", id="repl-idle")
 
-    async def terminal_for(self, key: str) -> ReplTerminal:
-        """The board's terminal, made on first use."""
+    def terminal_for(self, key: str) -> tuple[ReplTerminal, Awaitable]:
+        """The board's terminal, made on first use, and an awaitable for its mounting (it takes
+        output at once: there is no need to wait before connecting)."""
         terminal = self.terminals.get(key)
-        if terminal is None:
-            terminal = ReplTerminal(key, scrollback=self.scrollback, id=_dom_id(key))
-            if self.size.width and self.size.height:  # so the first output has the right width
-                terminal.model.resize(self.size.width, self.size.height)
-            terminal.display = False
-            self.terminals[key] = terminal
-            await self.mount(terminal)
-        return terminal
+        if terminal is not None:
+            return terminal, asyncio.sleep(0)
+        terminal = ReplTerminal(key, scrollback=self.scrollback, id=_dom_id(key))
+        if self.size.width and self.size.height:  # so the first output has the right width
+            terminal.model.resize(self.size.width, self.size.height)
+        terminal.display = False
+        self.terminals[key] = terminal
+        return terminal, self.mount(terminal)
 
     def show_board(self, board: BoardInfo | None) -> ReplTerminal | None:
         """Show the board's terminal if it has one, else say what to do."""

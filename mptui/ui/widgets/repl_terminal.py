@@ -174,9 +174,13 @@ class ReplTerminal(Widget, can_focus=True):
         if self._capture:
             self._capture.write(data)
         self._backlog += data
-        if self._timer is None:
+        if self._timer is None and self.is_mounted:  # else on_mount shows it
             delay = max(0.001, self._last_flush + FRAME - time.monotonic())
             self._timer = self.set_timer(delay, self._flush, name="repl-frame")
+
+    def on_mount(self) -> None:
+        if self._backlog and self._timer is None:
+            self._timer = self.set_timer(0.001, self._flush, name="repl-frame")
 
     def notice(self, text: str) -> None:
         """A line of mptui's own in the terminal (reset, reconnect, capture)."""
