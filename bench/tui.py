@@ -51,8 +51,11 @@ def ms(seconds: float) -> str:
 
 
 class Tmux:
+    count = 0
+
     def __init__(self, env: dict) -> None:
-        self.base = ["tmux", "-L", f"mptui-bench-{os.getpid()}"]
+        Tmux.count += 1
+        self.base = ["tmux", "-L", f"mptui-bench-{os.getpid()}-{Tmux.count}"]
         self.env = env
 
     def run(self, *args: str) -> str:
@@ -62,7 +65,11 @@ class Tmux:
 
     def start(self, command: str) -> float:
         t0 = time.perf_counter()
-        self.run("new-session", "-d", "-s", "b", "-x", str(SIZE[0]), "-y", str(SIZE[1]), command)
+        done = subprocess.run(
+            [*self.base, "new-session", "-d", "-s", "b", "-x", str(SIZE[0]), "-y", str(SIZE[1]),
+             command], check=False, capture_output=True, text=True, env=self.env)
+        if done.returncode:
+            raise RuntimeError(f"tmux: {done.stderr.strip()}")
         return t0
 
     def keys(self, *keys: str) -> None:
@@ -100,7 +107,7 @@ class PtyBoard:
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._serve(),),
                                        daemon=True)
 
-    def __enter__(self) -> PtyBoard:
+    def __enter__(self):
         self.thread.start()
         self.ready.wait(10)
         return self
@@ -135,8 +142,8 @@ class PtyBoard:
 
 def launch_virtual(env: dict, runs: int) -> dict:
     prompt, answer = [], []
-    tmux = Tmux(env)
     for _ in range(runs):
+        tmux = Tmux(env)
         try:
             t0 = tmux.start(f"{BIN / 'mptui'} -d virtual")
             t1 = tmux.wait(lambda s: ">>>" in s)

@@ -327,3 +327,27 @@ async def test_f1_lists_every_key_and_the_palette_every_action(make_app, config_
         assert "Boards: Disconnect the selected board" in titles
         assert "REPL: Capture the board's output to a file; again to stop" in titles
         assert "Theme" in titles
+
+
+async def test_typing_while_disconnected_says_so_once(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        terminal = await open_repl(app, pilot)
+        await app.manager.disconnect("virtual")
+        await pilot.press("x", "y")
+        await wait_until(lambda: "[not connected" in shown(terminal))
+        assert shown(terminal).count("[not connected") == 1
+
+
+async def test_the_theme_command_switches_themes(make_app):
+    from textual.command import CommandList, CommandPalette
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "mptui-dark"
+        await pilot.press("f9")
+        await wait_until(lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(Input).value = "mptui-light"
+        await wait_until(lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("down", "enter")
+        await wait_until(lambda: app.theme == "mptui-light", what="the light theme")

@@ -82,6 +82,7 @@ class MainScreen(Screen):
         self.device = device
         self.selected: str | None = None
         self._unsubscribe = None
+        self._told_offline: set[str] = set()
         self._inject_code: str | None = manager.config.repl.inject_code
         self._inject_file: str | None = manager.config.repl.inject_file
 
@@ -309,9 +310,15 @@ class MainScreen(Screen):
     @on(ReplTerminal.Typed)
     def send_keys(self, message: ReplTerminal.Typed) -> None:
         key = message.terminal.board_key
-        if self.manager.session(key) is None:
-            message.terminal.notice("[not connected: Enter in the board list connects]")
+        if self.manager.session(key) is None or self.manager.board(key).state in (
+            DISCONNECTED,
+            ERROR,
+        ):
+            if key not in self._told_offline:  # once, not at every key
+                self._told_offline.add(key)
+                message.terminal.notice("[not connected: c connects, from the board list]")
             return
+        self._told_offline.discard(key)
         self.manager.console_input(key, message.data)
 
     @on(ReplTerminal.FocusReleased)
