@@ -30,8 +30,8 @@ FRAME = 1 / 30  # seconds between repaints while output streams in
 PARSE_BUDGET = 0.012  # seconds of parsing per frame; the rest is for input and drawing
 CHUNK = 2048  # bytes parsed between budget checks
 # A flood faster than the terminal can parse: once the backlog would take longer than this to
-# parse, lines too old to stay even in the scrollback are skipped unparsed (what is on screen
-# and in the scrollback is then as if all had been parsed), so the screen stays current.
+# parse, lines too old to stay even in the scrollback are skipped unparsed (the screen and the
+# scrollback then hold the same lines as if all had been parsed), so the screen stays current.
 LAG_LIMIT = 0.1
 WHEEL_LINES = 3
 
@@ -181,6 +181,11 @@ class ReplTerminal(Widget, can_focus=True):
     def on_mount(self) -> None:
         if self._backlog and self._timer is None:
             self._timer = self.set_timer(0.001, self._flush, name="repl-frame")
+
+    def on_unmount(self) -> None:
+        if self._capture:
+            self._capture.close()
+            self._capture = None
 
     def notice(self, text: str) -> None:
         """A line of mptui's own in the terminal (reset, reconnect, capture)."""
