@@ -30,4 +30,7 @@ class StatusLine(Static):
             Content(board.label),
             *(Content.styled(flag, "$warning") for flag in flags),
         ]
+        usb = " ".join(x for x in (board.description, board.vid_pid) if x)
+        if usb and board.kind == "usb":
+            parts.append(Content.styled(usb, "$text-muted"))
         self.update(Content(" │ ").join(parts))
