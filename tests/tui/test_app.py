@@ -351,3 +351,12 @@ async def test_the_theme_command_switches_themes(make_app):
         await wait_until(lambda: app.screen.query_one(CommandList).option_count > 0)
         await pilot.press("down", "enter")
         await wait_until(lambda: app.theme == "mptui-light", what="the light theme")
+
+
+async def test_a_bad_address_on_the_command_line_is_one_error(make_app):
+    messages = []
+    app = make_app(device="bogus://board")
+    async with app.run_test(size=SIZE, message_hook=messages.append):
+        await wait_until(lambda: notices(messages))
+        assert notices(messages)[0].startswith("unknown device address 'bogus://board'; valid forms:")
+        assert isinstance(app.focused, DeviceList)  # the app runs on
