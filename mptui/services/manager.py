@@ -111,6 +111,7 @@ class DeviceManager:
         self._tasks: dict[str, asyncio.Task] = {}
         self._reported: dict[str, asyncio.Event] = {}
         self._seen_by: dict[str, set[str]] = {}  # source name -> keys it reported last
+        self._background: set[asyncio.Task] = set()
         self._started = False
 
     # -- events -----------------------------------------------------------------------------
@@ -287,7 +288,9 @@ class DeviceManager:
             board.info = info
             self._publish(BoardUpdated(info))
         if came_back and board.wanted and self._needs_connect(key):
-            asyncio.get_running_loop().create_task(self._reconnect_quietly(key))
+            task = asyncio.get_running_loop().create_task(self._reconnect_quietly(key))
+            self._background.add(task)  # asyncio keeps only a weak reference
+            task.add_done_callback(self._background.discard)
 
     def _needs_connect(self, key: str) -> bool:
         link = self._links.get(key)
