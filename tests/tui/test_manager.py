@@ -191,3 +191,17 @@ async def test_stop_closes_every_session(make_manager):
     await asyncio.sleep(0)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_wanted_board_that_comes_back_is_connected_again(make_manager):
+    found = Found("virtual:lab", name="lab", kind="usb")
+    lab = StaticSource("lab", [found])
+    async with make_manager(sources=[lab]) as manager:
+        session = await manager.connect("virtual:lab")
+        lab.set([])  # unplugged...
+        await session.close()  # ...and its link gave up
+        board = manager.board("virtual:lab")
+        assert (board.present, board.state) == (False, DISCONNECTED)
+        lab.set([found])  # plugged in again
+        await manager.wait_state("virtual:lab", IDLE)
+        assert manager.session("virtual:lab") is not session
