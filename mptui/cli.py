@@ -30,6 +30,7 @@ COMMANDS = {
     "webrepl-serve": "webrepl_serve",
     "ota": "ota",
     "sync": "sync",
+    "config": "config",
 }
 
 

@@ -1,19 +1,26 @@
 """The user's config: TOML in the config dir (or $MPTUI_CONFIG), read once per process.
 
-    theme = "mptui-dark"
+    theme = "mptui-dark"            # or mptui-light, a Textual theme, or one in themes/
     [boards.kitchen]
     address = "ws://192.168.1.40"
     password = "env:KITCHEN_PW"     # a reference, never the secret itself
     dtr = false
-    [keys]
+    [keys]                          # binding id = key(s); F1 in the app lists them all
     "app.quit" = "ctrl+q"
+    "repl.leave" = "ctrl+right_square_bracket"
+    [repl]
+    scrollback = 5000               # lines kept above the screen
+    inject_code = "import main\r"   # what Ctrl-J types (asked for when not set)
+    inject_file = "~/project/main.py"   # what Ctrl-K runs (asked for when not set)
 
-A bad file gives one error naming the file and line; defaults are used instead.
+A bad file gives one error naming the file and line; defaults are used instead. User themes
+are TOML files in the `themes` folder next to the config file.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +44,19 @@ class BoardConfig:
 
 
 @dataclass
+class ReplConfig:
+    scrollback: int = 5000
+    inject_code: str | None = None
+    inject_file: str | None = None
+
+
+@dataclass
 class Config:
     path: Path
     boards: dict[str, BoardConfig] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
+    repl: ReplConfig = field(default_factory=ReplConfig)
     raw: dict = field(default_factory=dict)
     error: str | None = None  # why the file could not be used, one line
 
@@ -52,6 +67,32 @@ class Config:
 def config_path() -> Path:
     env = os.environ.get(ENV)
     return Path(env) if env else config_dir() / "config.toml"
+
+
+def themes_dir() -> Path:
+    """User themes: the `themes` folder next to the config file."""
+    return config_path().parent / "themes"
+
+
+def key_line(text: str, key: str | None = None, table: str | None = None) -> int | None:
+    """The line (from 1) where `key = ...` or the `[table]` header first appears in TOML text,
+    to point at it in an error."""
+    if table:
+        pattern = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+    else:
+        pattern = re.compile(rf"""^\s*["']?{re.escape(key or '')}["']?\s*=""")
+    for n, line in enumerate(text.splitlines(), 1):
+        if pattern.search(line):
+            return n
+    return None
+
+
+class ConfigValueError(ValueError):
+    """A value of the wrong kind; `key` says where, to find its line."""
+
+    def __init__(self, message: str, key: str | None = None, table: str | None = None) -> None:
+        super().__init__(message)
+        self.key, self.table = key, table
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -71,6 +112,10 @@ def load_config(path: Path | None = None) -> Config:
         return cfg
     try:
         _apply(cfg, data)
+    except ConfigValueError as e:
+        line = key_line(text, e.key, e.table)
+        where = f"{path}, line {line}" if line else str(path)
+        cfg = Config(path, error=f"{where}: {e}")
     except (TypeError, ValueError, KeyError) as e:
         cfg = Config(path, error=f"{path}: {e}")
     return cfg
@@ -80,20 +125,35 @@ def _apply(cfg: Config, data: dict) -> None:
     cfg.raw = data
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):
-        raise ValueError("'theme' must be a string")
+        raise ConfigValueError("'theme' must be a string", key="theme")
     cfg.theme = theme
     keys = data.get("keys", {})
-    if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
-        raise ValueError("[keys] must map binding ids to key names")
+    if not isinstance(keys, dict):
+        raise ConfigValueError("[keys] must map binding ids to key names", key="keys")
+    for binding_id, key in keys.items():
+        if not isinstance(key, str):
+            raise ConfigValueError(f"[keys] {binding_id!r} must be a key name", key=binding_id)
     cfg.keys = dict(keys)
     boards = data.get("boards", {})
     if not isinstance(boards, dict):
-        raise ValueError("[boards] must be a table of boards")
+        raise ConfigValueError("[boards] must be a table of boards", key="boards")
     for name, entry in boards.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
-            raise ValueError(f"board {name!r} needs an 'address' string")
+            raise ConfigValueError(
+                f"board {name!r} needs an 'address' string", table=f"boards.{name}"
+            )
         opts = {k: v for k, v in entry.items() if k not in ("address", "password")}
         cfg.boards[name] = BoardConfig(name, entry["address"], entry.get("password"), opts)
+    repl = data.get("repl", {})
+    if not isinstance(repl, dict):
+        raise ConfigValueError("[repl] must be a table", key="repl")
+    scrollback = repl.get("scrollback", 5000)
+    if not isinstance(scrollback, int) or isinstance(scrollback, bool) or scrollback < 0:
+        raise ConfigValueError("[repl] 'scrollback' must be a number of lines", key="scrollback")
+    for key in ("inject_code", "inject_file"):
+        if not isinstance(repl.get(key, ""), str):
+            raise ConfigValueError(f"[repl] {key!r} must be a string", key=key)
+    cfg.repl = ReplConfig(scrollback, repl.get("inject_code"), repl.get("inject_file"))
 
 
 def resolve_secret(ref: str | None) -> str | None:

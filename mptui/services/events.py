@@ -1,0 +1,90 @@
+"""What the DeviceManager tells its subscribers: plain dataclasses, no UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mptui.board.session import (
+    BUSY,
+    CONNECTING,
+    DISCONNECTED,
+    ERROR,
+    IDLE,
+    RECONNECTING,
+    RUNNING,
+)
+
+STATE_LABELS = {
+    DISCONNECTED: "disconnected",
+    CONNECTING: "connecting",
+    IDLE: "idle at the REPL",
+    RUNNING: "running a program",
+    BUSY: "busy with a transfer",
+    RECONNECTING: "reconnecting",
+    ERROR: "error",
+}
+CONNECTED_STATES = (IDLE, RUNNING, BUSY)
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    """A board the manager knows of, as it was when the event was made."""
+
+    key: str  # the canonical address; stable while the board is known
+    name: str
+    address: str
+    kind: str  # the source kind that names it: usb, config, virtual, manual, ...
+    description: str = ""
+    serial_number: str | None = None
+    vid_pid: str | None = None
+    present: bool = True  # False: no source sees it any more (unplugged, gone)
+    state: str = DISCONNECTED
+    error: str = ""  # why, when state is error (one line)
+
+    @property
+    def label(self) -> str:
+        """The state in words, e.g. 'idle at the REPL', 'error: could not open port'."""
+        if self.state == ERROR and self.error:
+            return f"error: {self.error}"
+        if not self.present and self.state in (DISCONNECTED, ERROR):
+            return "gone"
+        return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def connected(self) -> bool:
+        return self.state in CONNECTED_STATES
+
+
+@dataclass(frozen=True)
+class BoardEvent:
+    board: BoardInfo
+
+
+@dataclass(frozen=True)
+class BoardAdded(BoardEvent):
+    """A board appeared (a source found it, or it was added by hand)."""
+
+
+@dataclass(frozen=True)
+class BoardUpdated(BoardEvent):
+    """What is known of a board changed: gone or back, name, description."""
+
+
+@dataclass(frozen=True)
+class BoardRemoved(BoardEvent):
+    """The board was taken off the list."""
+
+
+@dataclass(frozen=True)
+class BoardStateChanged(BoardEvent):
+    """The connection state changed (board.state); `detail` says why, when known."""
+
+    previous: str = DISCONNECTED
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class BoardReset(BoardEvent):
+    """The board restarted: 'soft reboot', 'hard reset', or 'reconnected' after a link loss."""
+
+    detail: str = ""

@@ -1,0 +1,530 @@
+"""The DeviceManager: which boards exist, which are connected, and what state each is in.
+
+It listens to discovery sources (USB ports polled for hot-plug, the config's boards, the
+virtual board, boards added by hand, and whatever else plugs in: WebREPL, BLE scans, network
+announcements), owns one Session per connected board, and publishes plain dataclass events
+(`mptui.services.events`) to its subscribers. No UI here: a script or a test uses it as is:
+
+    async with DeviceManager(config) as manager:
+        board = manager.find("virtual")
+        session = await manager.connect(board.key)
+        print(await session.eval("6*7"))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from mptui.board import BoardError, Session, SessionEvent
+from mptui.board.errors import BoardExecError
+from mptui.board.session import DISCONNECTED, ERROR, IDLE, RUNNING
+from mptui.config import Config, load_config, resolve_secret
+from mptui.services.events import (
+    BoardAdded,
+    BoardInfo,
+    BoardRemoved,
+    BoardReset,
+    BoardStateChanged,
+    BoardUpdated,
+)
+from mptui.services.sources import (
+    VIRTUAL,
+    DiscoverySource,
+    Found,
+    StaticSource,
+    UsbSource,
+    config_found,
+)
+from mptui.transports import AddressError, TransportError, parse_address
+
+Listener = Callable[[object], None]
+ConsoleSink = Callable[[bytes], None]
+
+# What the friendly REPL prints when it waits for a line: normal, continuation, paste mode.
+PROMPTS = (b">>> ", b"... ", b"=== ")
+# A line entered at the REPL that has not given the prompt back after this long is a program.
+RUNNING_AFTER = 0.3
+# Which source names a board first when several see it.
+SOURCE_ORDER = ("config", "manual", "usb", "virtual")
+
+
+@dataclass
+class _Board:
+    info: BoardInfo
+    seen: dict[str, Found] = field(default_factory=dict)  # source name -> what it reported
+    wanted: bool = False  # the user asked for it to be connected
+
+
+@dataclass
+class _Link:
+    """A connected board's session and its console plumbing."""
+
+    session: Session
+    unsubscribe: Callable[[], None]
+    sink: ConsoleSink | None = None
+    inbox: bytearray = field(default_factory=bytearray)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    writer: asyncio.Task | None = None
+    tail: bytes = b""
+    armed: bool = False  # a line was entered; no prompt back yet
+    timer: asyncio.TimerHandle | None = None
+
+    @property
+    def at_prompt(self) -> bool:
+        return self.tail.endswith(PROMPTS)
+
+
+class DeviceManager:
+    def __init__(
+        self,
+        config: Config | None = None,
+        *,
+        usb: DiscoverySource | bool = True,
+        virtual: bool = True,
+        sources: Iterable[DiscoverySource] = (),
+        virtual_root: str | Path | None = None,
+        reconnect_timeout: float = 15.0,
+    ) -> None:
+        """`usb`: True for the real USB port listing, False for none, or a source to use
+        instead. `virtual_root`: the folder that holds virtual boards' `/` folders (default:
+        the user's data dir)."""
+        self.config = config if config is not None else load_config()
+        self.virtual_root = Path(virtual_root) if virtual_root else None
+        self.reconnect_timeout = reconnect_timeout
+        self.manual = StaticSource("manual")
+        self._sources: list[DiscoverySource] = [
+            StaticSource("config", config_found(self.config)),
+            self.manual,
+        ]
+        if usb:
+            self._sources.append(UsbSource() if usb is True else usb)
+        if virtual:
+            self._sources.append(StaticSource("virtual", [VIRTUAL]))
+        self._sources.extend(sources)
+        self._boards: dict[str, _Board] = {}
+        self._links: dict[str, _Link] = {}
+        self._listeners: list[Listener] = []
+        self._tasks: dict[str, asyncio.Task] = {}
+        self._reported: dict[str, asyncio.Event] = {}
+        self._seen_by: dict[str, set[str]] = {}  # source name -> keys it reported last
+        self._background: set[asyncio.Task] = set()
+        self._started = False
+
+    # -- events -----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(event)` for every event; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _publish(self, event) -> None:
+        for listener in list(self._listeners):
+            # a broken subscriber must not break the manager
+            with contextlib.suppress(Exception):
+                listener(event)
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self, settle: float = 0.5) -> None:
+        """Start listening to the sources; returns once each has reported once (or after
+        `settle` seconds), so that `boards()` holds the first findings."""
+        self._started = True
+        for source in self._sources:
+            self._start_source(source)
+        waits = [e.wait() for e in self._reported.values()]
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*waits), settle)
+
+    def add_source(self, source: DiscoverySource) -> None:
+        """Plug in another discovery source (WebREPL, BLE scan, network announcements)."""
+        self._sources.append(source)
+        if self._started:
+            self._start_source(source)
+
+    def _start_source(self, source: DiscoverySource) -> None:
+        self._reported[source.name] = asyncio.Event()
+
+        def report(found: list[Found], name: str = source.name) -> None:
+            self._on_report(name, found)
+            self._reported[name].set()
+
+        self._tasks[source.name] = asyncio.create_task(
+            self._run_source(source, report), name=f"mptui-source-{source.name}"
+        )
+
+    async def _run_source(self, source: DiscoverySource, report) -> None:
+        try:
+            await source.run(report)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failing source loses its boards, others carry on
+            report([])
+
+    async def stop(self) -> None:
+        """Stop the sources and close every session."""
+        tasks = list(self._tasks.values())
+        self._tasks.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for key in list(self._links):
+            await self.disconnect(key)
+        self._started = False
+
+    async def __aenter__(self):
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    # -- the list of boards -----------------------------------------------------------------
+
+    def boards(self) -> list[BoardInfo]:
+        return [b.info for b in self._boards.values()]
+
+    def board(self, key: str) -> BoardInfo:
+        return self._boards[key].info
+
+    def find(self, text: str) -> BoardInfo | None:
+        """A board by key, name or address (as typed on the command line)."""
+        for b in self._boards.values():
+            if text in (b.info.key, b.info.name, b.info.address):
+                return b.info
+        try:
+            key = self._key_for(text)
+        except AddressError:
+            return None
+        return self._boards[key].info if key in self._boards else None
+
+    def add(self, address: str, name: str | None = None) -> BoardInfo:
+        """Add a board by hand (a bridge, a network board, a serial port not listed). Raises
+        AddressError for an address that is not one."""
+        key = self._key_for(address)
+        if key in self._boards and self._boards[key].info.present:
+            return self._boards[key].info
+        found = Found(address, name=name or address, kind="manual")
+        self.manual.set([*self.manual.found, found])
+        if key not in self._boards:  # the manager is not started: take it in now
+            self._on_report("manual", self.manual.found)
+        return self._boards[key].info
+
+    async def remove(self, key: str) -> bool:
+        """Take a board added by hand, or one that is gone, off the list. False if a source
+        still lists it."""
+        board = self._boards.get(key)
+        if board is None:
+            return False
+        self.manual.set([f for f in self.manual.found if self._key_for(f.address) != key])
+        board.seen.pop("manual", None)
+        if board.seen:
+            return False
+        await self.disconnect(key)
+        del self._boards[key]
+        self._publish(BoardRemoved(board.info))
+        return True
+
+    def _key_for(self, address: str) -> str:
+        return str(parse_address(address, self.config.board_names()))
+
+    def _on_report(self, source: str, found: list[Found]) -> None:
+        keys = set()
+        for f in found:
+            try:
+                key = self._key_for(f.address)
+            except AddressError as e:
+                key = f.address
+                self._merge(key, source, f, error=str(e))
+            else:
+                self._merge(key, source, f)
+            keys.add(key)
+        for key in self._seen_by.get(source, set()) - keys:
+            board = self._boards.get(key)
+            if board and board.seen.pop(source, None) is not None:
+                self._refresh(key)
+        self._seen_by[source] = keys
+
+    def _merge(self, key: str, source: str, found: Found, error: str = "") -> None:
+        board = self._boards.get(key)
+        if board is None:
+            info = BoardInfo(key, found.name or key, found.address, found.kind)
+            if error:
+                info = replace(info, state=ERROR, error=error)
+            board = self._boards[key] = _Board(info, {source: found})
+            self._refresh(key, added=True)
+            return
+        board.seen[source] = found
+        self._refresh(key)
+
+    def _refresh(self, key: str, added: bool = False) -> None:
+        """Recompute a board's name, description and presence from what the sources see."""
+        board = self._boards[key]
+        ranked = sorted(board.seen.items(), key=lambda kv: _rank(kv[0]))
+        finds = [f for _, f in ranked]
+        info = board.info
+        if finds:
+            info = replace(
+                info,
+                name=_first(f.name for f in finds) or info.name,
+                address=finds[0].address,
+                kind=finds[0].kind,
+                description=_first(f.description for f in finds) or "",
+                serial_number=_first(f.serial_number for f in finds),
+                vid_pid=_first(f.vid_pid for f in finds),
+            )
+        info = replace(info, present=bool(finds))
+        came_back = info.present and not board.info.present
+        if added:
+            board.info = info
+            self._publish(BoardAdded(info))
+            return
+        if info != board.info:
+            board.info = info
+            self._publish(BoardUpdated(info))
+        if came_back and board.wanted and self._needs_connect(key):
+            task = asyncio.get_running_loop().create_task(self._reconnect_quietly(key))
+            self._background.add(task)  # asyncio keeps only a weak reference
+            task.add_done_callback(self._background.discard)
+
+    def _needs_connect(self, key: str) -> bool:
+        link = self._links.get(key)
+        return link is None or link.session.state in (DISCONNECTED, ERROR)
+
+    async def _reconnect_quietly(self, key: str) -> None:
+        with contextlib.suppress(BoardError, TransportError, KeyError):
+            await self.connect(key)
+
+    # -- connecting -------------------------------------------------------------------------
+
+    def session(self, key: str) -> Session | None:
+        link = self._links.get(key)
+        return link.session if link else None
+
+    async def connect(self, key: str, console: ConsoleSink | None = None) -> Session:
+        """Connect to a board (no reset, no interrupt: it is left as it is); `console` gets
+        its output from the first byte. Raises BoardError with a one-line message when the
+        link cannot be opened; the board's state is then error."""
+        board = self._boards[key]
+        board.wanted = True
+        link = self._links.get(key)
+        if link and link.session.state not in (DISCONNECTED, ERROR):
+            if console:
+                link.sink = console
+            return link.session
+        console = console or (link.sink if link else None)
+        if link:
+            await self._drop_link(key)
+        try:
+            session = Session(
+                self._key_for(board.info.address),
+                reconnect=True,
+                reconnect_timeout=self.reconnect_timeout,
+                **self._transport_options(board),
+            )
+        except (AddressError, TransportError, ValueError) as e:
+            self._set_state(key, ERROR, str(e))
+            raise BoardError(str(e)) from None
+        link = _Link(
+            session, session.subscribe(lambda ev: self._on_session_event(key, ev)), console
+        )
+        self._links[key] = link
+        session.set_console(lambda data: self._on_console(key, data))
+        link.writer = asyncio.create_task(self._write_console(key, link))
+        await session.connect()
+        return session
+
+    def _transport_options(self, board: _Board) -> dict:
+        options: dict = {}
+        for _, found in sorted(board.seen.items(), key=lambda kv: _rank(kv[0]), reverse=True):
+            options.update(found.options)
+            if found.serial_number:
+                options["serial_number"] = found.serial_number
+            if found.password_ref:
+                options["password"] = resolve_secret(found.password_ref)
+        address = parse_address(board.info.key)
+        if address.kind == "virtual" and self.virtual_root and "root" not in options:
+            options["root"] = self.virtual_root / address.target
+        return options
+
+    async def disconnect(self, key: str) -> None:
+        """Close the board's session; the board stays on the list."""
+        if key in self._boards:
+            self._boards[key].wanted = False
+        link = self._links.get(key)
+        if link is None:
+            return
+        await link.session.close()
+        await self._drop_link(key)
+
+    async def _drop_link(self, key: str) -> None:
+        link = self._links.pop(key, None)
+        if link is None:
+            return
+        link.unsubscribe()
+        link.session.set_console(None)
+        if link.timer:
+            link.timer.cancel()
+        if link.writer:
+            link.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await link.writer
+        if link.session.state != DISCONNECTED:
+            with contextlib.suppress(Exception):
+                await link.session.close()
+
+    async def wait_state(self, key: str, *states: str, timeout: float = 10.0) -> BoardInfo:
+        """Wait until the board is in one of `states`; returns its info."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._boards[key].info.state not in states:
+            if loop.time() > deadline:
+                raise asyncio.TimeoutError(
+                    f"{key} is {self._boards[key].info.state}, not {'/'.join(states)}"
+                )
+            changed = asyncio.Event()
+            unsubscribe = self.subscribe(lambda ev, changed=changed: changed.set())
+            try:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), deadline - loop.time())
+            finally:
+                unsubscribe()
+        return self._boards[key].info
+
+    # -- state ------------------------------------------------------------------------------
+
+    def _set_state(self, key: str, state: str, detail: str = "") -> None:
+        board = self._boards.get(key)
+        if board is None:
+            return
+        previous = board.info
+        error = detail if state == ERROR else ""
+        if previous.state == state and previous.error == error and not detail:
+            return
+        board.info = replace(previous, state=state, error=error)
+        self._publish(BoardStateChanged(board.info, previous=previous.state, detail=detail))
+
+    def _on_session_event(self, key: str, event: SessionEvent) -> None:
+        link = self._links.get(key)
+        if event.kind == "state":
+            if link:
+                link.armed = False
+            self._set_state(key, event.state, event.detail)
+        elif event.kind == "reset":
+            if key in self._boards:
+                self._publish(BoardReset(self._boards[key].info, detail=event.detail))
+            if link and event.detail != "reconnected":
+                self._arm(key, link)  # boot.py / main.py may keep running
+
+    # -- the console (the board's friendly REPL) --------------------------------------------
+
+    def set_console(self, key: str, sink: ConsoleSink | None) -> None:
+        """Where the board's output goes between operations (a terminal)."""
+        self._links[key].sink = sink
+
+    def console_input(self, key: str, data: bytes) -> None:
+        """Keystrokes for the board, sent in order (bursts coalesce into one write). Ctrl-C
+        stops a program started by `run_in_repl` too."""
+        link = self._links.get(key)
+        if link is None or not data:
+            return
+        link.inbox += data
+        link.wake.set()
+        if b"\r" in data or b"\x04" in data:
+            self._arm(key, link)
+
+    async def _write_console(self, key: str, link: _Link) -> None:
+        while True:
+            await link.wake.wait()
+            link.wake.clear()
+            data = bytes(link.inbox)
+            link.inbox.clear()
+            session = link.session
+            try:
+                if session.state == RUNNING and b"\x03" in data:
+                    await session.interrupt()  # an operation owns the board: only ^C passes
+                elif session.state == RUNNING:
+                    continue
+                else:
+                    await session.console_write(data)
+            except (BoardError, TransportError):
+                pass  # not connected: keystrokes are dropped, as on a serial line
+
+    def _on_console(self, key: str, data: bytes) -> None:
+        link = self._links.get(key)
+        if link is None:
+            return
+        link.tail = (link.tail + data)[-8:]
+        if link.at_prompt:
+            link.armed = False
+            if self._boards[key].info.state == RUNNING and link.session.state == IDLE:
+                self._set_state(key, IDLE)
+        if link.sink:
+            link.sink(data)
+
+    def _arm(self, key: str, link: _Link) -> None:
+        link.armed = True
+        if link.timer:
+            link.timer.cancel()
+        loop = asyncio.get_running_loop()
+        link.timer = loop.call_later(RUNNING_AFTER, self._check_running, key, link)
+
+    def _check_running(self, key: str, link: _Link) -> None:
+        link.timer = None
+        if link.armed and not link.at_prompt and link.session.state == IDLE:
+            self._set_state(key, RUNNING)
+
+    # -- actions on a connected board -------------------------------------------------------
+
+    def _session(self, key: str) -> Session:
+        link = self._links.get(key)
+        if link is None:
+            raise BoardError(f"{self._boards[key].info.name} is not connected")
+        return link.session
+
+    def reboot(self, key: str) -> None:
+        """Soft-reboot as a user at the REPL does (Ctrl-C if something runs, then Ctrl-D): the
+        console shows it and main.py runs."""
+        link = self._links.get(key)
+        at_prompt = link is not None and link.tail.endswith(b">>> ")
+        self.console_input(key, b"\x04" if at_prompt else b"\x03\x04")
+
+    async def hard_reset(self, key: str) -> None:
+        """machine.reset(), waiting for the board to come back."""
+        await self._session(key).hard_reset()
+
+    async def run_in_repl(self, key: str, source: str | bytes) -> None:
+        """Run a program (an injected file) with its output on the console, then give the
+        prompt back, as mpremote's repl does with Ctrl-K. A traceback goes to the console."""
+        link = self._links.get(key)
+        session = self._session(key)
+
+        def show(data: bytes) -> None:
+            if link and link.sink:
+                link.sink(data)
+
+        code = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+        try:
+            await session.run(code, show)
+        except BoardExecError as e:
+            show(_crlf(e.traceback))
+        except BoardError as e:
+            show(f"[{e}]\r\n".encode())
+        self.console_input(key, b"\r")
+
+
+def _rank(source: str) -> int:
+    return SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
+
+
+def _first(values):
+    return next((v for v in values if v), None)
+
+
+def _crlf(text: str) -> bytes:
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()

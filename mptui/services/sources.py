@@ -1,0 +1,133 @@
+"""Where boards come from: discovery sources the DeviceManager listens to.
+
+A source reports the complete list of boards it sees now, each time that list may have
+changed. Boards a source stops reporting are gone (as far as that source knows). Sources that
+poll (USB ports) subclass PollingSource; sources fed from elsewhere (the config, boards added by
+hand, BLE scans, network announcements) push their list with `StaticSource.set()` or call the
+report function from their own `run()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from mptui.services.discovery import UsbPort, usb_boards
+
+
+@dataclass(frozen=True, eq=True)
+class Found:
+    """One board as a source sees it."""
+
+    address: str
+    name: str = ""
+    kind: str = ""  # usb | config | virtual | manual | webrepl | ble | network ...
+    description: str = ""
+    serial_number: str | None = None
+    vid_pid: str | None = None
+    options: dict = field(default_factory=dict, hash=False)  # transport options (config)
+    password_ref: str | None = field(default=None, repr=False)  # "env:VAR" | "file:PATH"
+
+
+Report = Callable[[list[Found]], None]
+
+
+class DiscoverySource(ABC):
+    """Finds boards. `run()` calls `report` with everything it sees, promptly once at start and
+    again whenever that may have changed; it runs until cancelled."""
+
+    name: str = "source"
+
+    @abstractmethod
+    async def run(self, report: Report) -> None: ...
+
+
+class StaticSource(DiscoverySource):
+    """A list set from outside: the config's boards, the virtual board, boards added by hand."""
+
+    def __init__(self, name: str, found: Iterable[Found] = ()) -> None:
+        self.name = name
+        self.found: list[Found] = list(found)
+        self._report: Report | None = None
+
+    def set(self, found: Iterable[Found]) -> None:
+        self.found = list(found)
+        if self._report:
+            self._report(list(self.found))
+
+    async def run(self, report: Report) -> None:
+        self._report = report
+        report(list(self.found))
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self._report = None
+
+
+class PollingSource(DiscoverySource):
+    """Calls `scan()` (in a worker thread: it may block) every `interval` seconds and reports
+    when the result changes."""
+
+    interval = 1.0
+
+    @abstractmethod
+    def scan(self) -> list[Found]: ...
+
+    async def run(self, report: Report) -> None:
+        last: list[Found] | None = None
+        while True:
+            try:
+                found = await asyncio.to_thread(self.scan)
+            except Exception:  # noqa: BLE001 - a flaky scan (racing a plug) is retried next time
+                found = last if last is not None else []
+            if found != last:
+                report(found)
+                last = found
+            await asyncio.sleep(self.interval)
+
+
+class UsbSource(PollingSource):
+    """USB serial ports with a VID:PID, polled about once a second for hot-plug."""
+
+    name = "usb"
+
+    def __init__(
+        self, list_ports: Callable[[], list[UsbPort]] = usb_boards, interval: float = 1.0
+    ) -> None:
+        self.list_ports = list_ports
+        self.interval = interval
+
+    def scan(self) -> list[Found]:
+        return [
+            Found(
+                port.device,
+                name=PurePath(port.device).name,
+                kind="usb",
+                description=port.description,
+                serial_number=port.serial_number,
+                vid_pid=port.vid_pid,
+            )
+            for port in self.list_ports()
+        ]
+
+
+VIRTUAL = Found(
+    "virtual", name="virtual", kind="virtual", description="MicroPython unix port, no hardware"
+)
+
+
+def config_found(config) -> list[Found]:
+    """The boards named in the config."""
+    return [
+        Found(
+            b.address,
+            name=b.name,
+            kind="config",
+            options=dict(b.options),
+            password_ref=b.password,
+        )
+        for b in config.boards.values()
+    ]

@@ -1,0 +1,116 @@
+"""The app: themes, keymap, help, and the DeviceManager's life; the main screen does the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from mptui.config import Config
+from mptui.services.manager import DeviceManager
+from mptui.ui.keys import binding_ids, key_help
+from mptui.ui.screens.help import HelpScreen
+from mptui.ui.screens.main import MainScreen
+from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
+from mptui.ui.widgets.device_list import DeviceList
+from mptui.ui.widgets.repl_terminal import ReplTerminal
+
+GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
+
+
+class MptuiApp(App):
+    TITLE = "mptui"
+    BINDING_GROUP_TITLE = "App"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit",
+                tooltip="Quit (works in the REPL too)"),
+        Binding("f1", "help", "Help", id="app.help", tooltip="This list of keys"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True,
+                id="app.command-palette",
+                tooltip="Command palette: every action, boards, themes"),
+        Binding("f9", "change_theme", "Theme", show=False, id="app.theme",
+                tooltip="Choose a theme"),
+    ]
+
+    def __init__(
+        self, config: Config, manager: DeviceManager | None = None, device: str | None = None
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.manager = manager or DeviceManager(config)
+        self.device = device
+        self.keymap: dict[str, str] = dict(config.keys)
+        self.theme_errors: list[str] = []
+
+    @staticmethod
+    def key_groups() -> list[tuple[str, type]]:
+        """Where bindings live, for the help screen, the palette and keymap checks."""
+        return [
+            ("App", MptuiApp),
+            ("Boards", MainScreen),
+            ("Board list", DeviceList),
+            ("REPL", ReplTerminal),
+        ]
+
+    async def on_mount(self) -> None:
+        self._load_themes()
+        self._apply_keymap()
+        if self.config.error:
+            self.notify(f"config ignored: {self.config.error}", severity="error", timeout=15)
+        await self.manager.start(settle=0.3)
+        await self.push_screen(MainScreen(self.manager, device=self.device))
+
+    async def on_unmount(self) -> None:
+        await self.manager.stop()
+
+    def _load_themes(self) -> None:
+        themes, self.theme_errors = all_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        for error in self.theme_errors:
+            self.notify(f"theme skipped: {error}", severity="warning", timeout=15)
+        wanted = self.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.notify(
+                f"unknown theme {wanted!r}; using {DEFAULT_THEME} (F9 lists themes)",
+                severity="warning",
+                timeout=15,
+            )
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+
+    def _apply_keymap(self) -> None:
+        known = binding_ids(self.key_groups())
+        unknown = sorted(set(self.keymap) - known)
+        if unknown:
+            self.notify(
+                f"config [keys]: unknown binding id {unknown[0]!r} (F1 lists them)",
+                severity="warning",
+                timeout=15,
+            )
+        self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return variable_defaults(self.current_theme.to_color_system().generate())
+
+    def global_keys(self) -> set[str]:
+        """Keys the REPL lets through to the app (quit), after the keymap."""
+        keys = set()
+        for entry in key_help([("App", MptuiApp)], self.keymap):
+            if entry.id in GLOBAL_KEY_IDS:
+                keys.update(entry.keys)
+        return keys
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(key_help(self.key_groups(), self.keymap)))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            for title, help_text, callback in main.palette_commands():
+                yield SystemCommand(title, help_text, callback)

@@ -1,0 +1,14 @@
+"""`mptui` with no command: open the app (Textual is imported only here)."""
+
+from __future__ import annotations
+
+
+def run_app(args) -> int:
+    from mptui.config import load_config
+    from mptui.services.manager import DeviceManager
+    from mptui.ui.app import MptuiApp
+
+    config = load_config()
+    app = MptuiApp(config, DeviceManager(config), device=getattr(args, "device", None))
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,246 @@
+"""The terminal model behind the REPL widget: a VT100/xterm screen (pyte) with scrollback.
+
+No Textual here: feed it the board's bytes, read rows back. Lines are addressed by an
+absolute number that never changes while the line exists: history lines first, then the
+screen (`first_line` is the oldest line kept, `screen_top` the screen's first line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+
+import pyte
+from pyte import charsets, modes
+
+# Bytes shown as they are when hex display is on: printable ASCII and the controls that shape
+# the text (backspace, tab, newline, carriage return, escape sequences).
+_SHOWN = bytes([8, 9, 10, 13, 27, *range(32, 127)])
+Row = dict  # column -> pyte Char (a StaticDefaultDict: missing columns are blank)
+# Output that is only printable ASCII and line ends skips pyte's parser (a flood, mostly).
+_PLAIN = re.compile(r"[\x20-\x7e\r\n]*\Z")
+_LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
+
+
+def escape_non_printable(data: bytes) -> bytes:
+    """Other bytes become their two hex digits in reverse video, as mpremote's
+    --escape-non-printable shows them."""
+    if not data.translate(None, _SHOWN):
+        return data
+    out = bytearray()
+    for b in data:
+        if b in _SHOWN:
+            out.append(b)
+        else:
+            out += b"\x1b[7m%02x\x1b[27m" % b
+    return bytes(out)
+
+
+class _Screen(pyte.Screen):
+    """A pyte screen that keeps the lines scrolled off its top, knows which lines changed by
+    their absolute number (a scroll does not make every line look changed), and draws plain
+    ASCII text several times faster than pyte does, with the same result."""
+
+    def __init__(self, columns: int, lines: int, scrollback: int) -> None:
+        self.history: deque[Row] = deque(maxlen=scrollback)
+        self.scrolled = 0  # lines ever pushed into history
+        self.changed: set[int] = set()  # absolute lines changed before the last scroll
+        self._cells: dict = {}  # attributes -> {character: Char}; Chars are immutable
+        super().__init__(columns, lines)
+
+    def index(self) -> None:
+        bottom = self.lines - 1
+        margins = self.margins
+        if self.cursor.y != bottom or (margins and (margins.top or margins.bottom != bottom)):
+            super().index()
+            return
+        dirty = self.dirty
+        if dirty:
+            self.changed.update([self.scrolled + y for y in dirty])
+            dirty.clear()
+        buffer = self.buffer
+        self.history.append(buffer[0])
+        for y in range(bottom):
+            buffer[y] = buffer[y + 1]
+        buffer.pop(bottom, None)
+        self.scrolled += 1
+        dirty.add(bottom)  # the other lines moved up unchanged
+
+    def draw(self, data: str) -> None:
+        if (
+            self.charset
+            or self.g0_charset is not charsets.LAT1_MAP
+            or modes.IRM in self.mode
+            or not (data.isascii() and data.isprintable())
+        ):
+            super().draw(data)
+            return
+        cursor, columns = self.cursor, self.columns
+        template = cursor.attrs
+        chars = self._cells.get(template)
+        if chars is None:
+            chars = self._cells[template] = {}
+        pos, n = 0, len(data)
+        while pos < n:
+            if cursor.x >= columns:
+                if modes.DECAWM not in self.mode:
+                    super().draw(data[pos:])
+                    return
+                self.dirty.add(cursor.y)
+                self.carriage_return()
+                self.linefeed()
+            line = self.buffer[cursor.y]
+            x = cursor.x
+            chunk = data[pos : pos + columns - x]
+            for i, ch in enumerate(chunk, x):
+                cell = chars.get(ch)
+                if cell is None:
+                    cell = chars[ch] = template._replace(data=ch)
+                line[i] = cell
+            cursor.x = x + len(chunk)
+            pos += len(chunk)
+        self.dirty.add(cursor.y)
+
+    def resize(self, lines: int | None = None, columns: int | None = None) -> None:
+        """Shrinking keeps the cursor's line: blank lines below it go first, then the top
+        lines move into history (pyte would drop them)."""
+        lines = lines or self.lines
+        if columns and columns != self.columns:
+            super().resize(self.lines, columns)
+        if lines == self.lines:
+            return
+        if lines < self.lines:
+            below = self.lines - 1 - self.cursor.y
+            drop = max(0, self.lines - lines - below)
+            for y in range(drop):
+                self.history.append(self.buffer[y])
+            self.scrolled += drop
+            rows = {y - drop: row for y, row in self.buffer.items() if drop <= y < drop + lines}
+            self.buffer.clear()
+            self.buffer.update(rows)
+            self.cursor.y = max(0, self.cursor.y - drop)
+        self.lines = lines
+        self.set_margins()
+        self.dirty.update(range(lines))
+
+
+class TerminalModel:
+    def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 5000) -> None:
+        self.screen = _Screen(columns, lines, scrollback)
+        self.stream = pyte.ByteStream(self.screen)
+        self.hex = False  # show non-printable bytes as hex
+        self.fed = 0  # bytes fed so far
+
+    # -- input ------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        self.fed += len(data)
+        if self.hex:
+            data = escape_non_printable(data)
+        stream = self.stream
+        if (
+            data.isascii()
+            and getattr(stream, "_taking_plain_text", False)  # not inside an escape sequence
+            and not stream.utf8_decoder.getstate()[0]
+        ):
+            text = data.decode("ascii")
+            if _PLAIN.match(text):
+                self._feed_plain(text)
+                return
+        stream.feed(data)
+
+    def _feed_plain(self, text: str) -> None:
+        screen = self.screen
+        for part in _LINE_ENDS.split(text):
+            if part == "\r\n":
+                screen.carriage_return()
+                screen.linefeed()
+            elif part == "\r":
+                screen.carriage_return()
+            elif part == "\n":
+                screen.linefeed()
+            elif part:
+                screen.draw(part)
+
+    def notice(self, text: str, sgr: str = "2;33") -> None:
+        """A line of mptui's own (a reset, a reconnect), styled apart from board output."""
+        start = "\r\n" if self.screen.cursor.x else ""
+        self.stream.feed(f"{start}\x1b[{sgr}m{text}\x1b[0m\r\n".encode())
+
+    def resize(self, columns: int, lines: int) -> None:
+        self.screen.resize(max(1, lines), max(1, columns))
+
+    # -- reading ----------------------------------------------------------------------------
+
+    @property
+    def scrollback(self) -> int:
+        return self.screen.history.maxlen or 0
+
+    @property
+    def columns(self) -> int:
+        return self.screen.columns
+
+    @property
+    def lines(self) -> int:
+        return self.screen.lines
+
+    @property
+    def screen_top(self) -> int:
+        """The absolute number of the screen's first line."""
+        return self.screen.scrolled
+
+    @property
+    def first_line(self) -> int:
+        """The absolute number of the oldest line still kept."""
+        return self.screen.scrolled - len(self.screen.history)
+
+    def row(self, line: int) -> Row:
+        """The cells of an absolute line (blank outside what is kept)."""
+        top = self.screen.scrolled
+        if line >= top:
+            return self.screen.buffer[line - top]
+        index = line - self.first_line
+        if index < 0:
+            return {}
+        return self.screen.history[index]
+
+    def text(self, line: int) -> str:
+        row = self.row(line)
+        default = self.screen.default_char
+        if not row:
+            return ""
+        width = max(row) + 1
+        return "".join(row.get(x, default).data for x in range(width)).rstrip()
+
+    def display(self) -> list[str]:
+        """The screen as text, one string per line (trailing blanks removed)."""
+        return [self.text(self.screen_top + y) for y in range(self.lines)]
+
+    def take_changed(self) -> set[int]:
+        """Absolute lines changed since the last call."""
+        screen = self.screen
+        changed = screen.changed
+        changed.update(screen.scrolled + y for y in screen.dirty)
+        screen.changed = set()
+        screen.dirty.clear()
+        return changed
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        return self.screen.cursor.x, self.screen.cursor.y
+
+    @property
+    def cursor_hidden(self) -> bool:
+        return self.screen.cursor.hidden
+
+    def text_between(self, start: tuple[int, int], end: tuple[int, int]) -> str:
+        """The text from (line, column) to (line, column), end included, lines joined by \\n."""
+        (l0, c0), (l1, c1) = sorted((start, end))
+        parts = []
+        for line in range(max(l0, self.first_line), l1 + 1):
+            text = self.text(line)
+            lo = c0 if line == l0 else 0
+            hi = c1 + 1 if line == l1 else len(text)
+            parts.append(text[lo:hi])
+        return "\n".join(parts)
+

@@ -1,0 +1,36 @@
+"""The line under the tabs: the selected board's name, address and state."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from mptui.services.events import BoardInfo
+from mptui.ui.widgets.device_list import state_mark
+
+
+class StatusLine(Static):
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $foreground;
+        padding: 0 1;
+    }
+    """
+
+    def show(self, board: BoardInfo | None, flags: list[str] = ()) -> None:
+        if board is None:
+            self.update("no board selected")
+            return
+        parts = [
+            Content.assemble(state_mark(board), " ", Content.styled(board.name, "bold")),
+            Content(board.address),
+            Content(board.label),
+            *(Content.styled(flag, "$warning") for flag in flags),
+        ]
+        usb = " ".join(x for x in (board.description, board.vid_pid) if x)
+        if usb and board.kind == "usb":
+            parts.append(Content.styled(usb, "$text-muted"))
+        self.update(Content(" │ ").join(parts))

@@ -1,0 +1,81 @@
+"""Fixtures for the TUI and the DeviceManager: every test gets its own data dir and config
+file (never the user's), virtual boards with a temporary root, and a USB port listing the test
+controls (there is no hardware here)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mptui.config import load_config
+from mptui.services.discovery import UsbPort
+from mptui.services.manager import DeviceManager
+from mptui.services.sources import UsbSource
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPTUI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MPTUI_CONFIG", str(tmp_path / "config" / "config.toml"))
+    (tmp_path / "config").mkdir()
+    return tmp_path
+
+
+@pytest.fixture
+def config_file(isolated) -> Path:
+    return isolated / "config" / "config.toml"
+
+
+class FakePorts:
+    """The USB port listing: tests plug and unplug boards by changing `ports`."""
+
+    def __init__(self) -> None:
+        self.ports: list[UsbPort] = []
+
+    def __call__(self) -> list[UsbPort]:
+        return list(self.ports)
+
+    def plug(self, device: str, serial: str = "E660583883", description: str = "Pico") -> None:
+        self.ports.append(UsbPort(device, serial, 0x2E8A, 0x0005, description))
+
+    def unplug(self, device: str) -> None:
+        self.ports = [p for p in self.ports if p.device != device]
+
+
+@pytest.fixture
+def usb_ports() -> FakePorts:
+    return FakePorts()
+
+
+@pytest.fixture
+def make_manager(isolated, usb_ports) -> Callable[..., DeviceManager]:
+    def make(**kw) -> DeviceManager:
+        kw.setdefault("usb", UsbSource(usb_ports, interval=0.05))
+        kw.setdefault("virtual_root", isolated / "boards")
+        return DeviceManager(load_config(), **kw)
+
+    return make
+
+
+@pytest.fixture
+def make_app(make_manager):
+    from mptui.ui.app import MptuiApp
+
+    def make(device: str | None = None, **kw):
+        manager = make_manager(**kw)
+        return MptuiApp(manager.config, manager, device=device)
+
+    return make
+
+
+async def wait_until(predicate: Callable[[], object], timeout: float = 15.0, what: str = ""):
+    """Poll `predicate` (cheap, in-process state) until true; the timeout is generous."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,88 @@
+"""End to end: the installed `mptui -d virtual`, in a real terminal (tmux), typed at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+MPTUI = Path(sys.executable).with_name("mptui")  # the console script pip installed
+
+
+class Tmux:
+    def __init__(self, name: str) -> None:
+        self.base = ["tmux", "-L", name]
+
+    def __call__(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run([*self.base, *args], check=False, capture_output=True, text=True,
+                              timeout=10)
+        if check and done.returncode:
+            raise AssertionError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-t", "e2e")
+
+    def alive(self) -> bool:
+        return not subprocess.run([*self.base, "has-session", "-t", "e2e"], check=False,
+                                  capture_output=True).returncode
+
+    def wait_for(self, text: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} never appeared; the screen:\n{shown}")
+            time.sleep(0.05)
+
+
+def processes_with(marker: str) -> list[int]:
+    """Our processes whose environment holds `marker` (the test's own data dir)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_installed_mptui_in_tmux(isolated):
+    assert MPTUI.exists(), f"{MPTUI} is missing: pip install the project first"
+    marker = f"MPTUI_DATA_DIR={isolated / 'data'}"
+    tmux = Tmux(f"mptui-e2e-{os.getpid()}")
+    command = (
+        f"env {marker} MPTUI_CONFIG={isolated / 'config' / 'config.toml'} {MPTUI} -d virtual"
+    )
+    tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", command)
+    try:
+        tmux.wait_for(">>>")
+        tmux("send-keys", "-t", "e2e", "6*7", "Enter")
+        tmux.wait_for("42\n")
+
+        tmux("send-keys", "-t", "e2e", "while True: pass", "Enter", "Enter")
+        tmux.wait_for("running a program")
+        tmux("send-keys", "-t", "e2e", "C-c")
+        tmux.wait_for("KeyboardInterrupt")
+
+        tmux("send-keys", "-t", "e2e", "C-d")
+        tmux.wait_for("MPY: soft reboot")
+
+        assert len(processes_with(marker)) >= 2  # mptui and the board's MicroPython
+        tmux("send-keys", "-t", "e2e", "C-q")
+        deadline = time.monotonic() + 15
+        while tmux.alive() or processes_with(marker):
+            assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
+            time.sleep(0.05)
+    finally:
+        tmux("kill-server", check=False)

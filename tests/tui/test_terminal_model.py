@@ -1,0 +1,128 @@
+"""The Textual-free parts of the REPL terminal: the screen model and the key encoding."""
+
+from __future__ import annotations
+
+from mptui.ui.terminal.keys import encode_key, encode_paste
+from mptui.ui.terminal.model import TerminalModel, escape_non_printable
+
+
+def test_text_lands_on_the_screen_and_scrolls_into_history():
+    model = TerminalModel(20, 4, scrollback=3)
+    model.feed(b">>> 6*7\r\n42\r\n>>> ")
+    assert model.display() == [">>> 6*7", "42", ">>>", ""]
+    model.feed(b"".join(b"%d\r\n" % i for i in range(5)))
+    assert model.display() == ["2", "3", "4", ""]
+    kept = [model.text(n) for n in range(model.first_line, model.screen_top)]
+    assert kept == ["42", ">>> 0", "1"]  # the oldest line went: scrollback is 3 lines
+
+
+def test_changed_lines_are_absolute_and_survive_scrolling():
+    model = TerminalModel(10, 3)
+    model.feed(b"a\r\nb\r\n")
+    model.take_changed()
+    model.feed(b"c\r\nd")  # scrolls twice: only the lines written change
+    changed = model.take_changed()
+    assert [model.text(n) for n in sorted(changed)] == ["c", "d"]
+    assert model.text(0) == "a"  # line numbers stay attached to their text
+
+
+def test_colours_and_cursor_keys_are_emulated():
+    model = TerminalModel(20, 2)
+    model.feed(b"\x1b[31mred\x1b[0m abc\x1b[3D\x1b[K")
+    assert model.display()[0] == "red"
+    cell = model.row(model.screen_top)[0]
+    assert cell.fg == "red"
+    assert model.cursor == (4, 0)
+
+
+def test_utf8_split_across_reads():
+    model = TerminalModel(10, 2)
+    data = "é€".encode()
+    for i in range(len(data)):
+        model.feed(data[i : i + 1])
+    assert model.display()[0] == "é€"
+
+
+def test_hex_shows_non_printable_bytes():
+    assert escape_non_printable(b"ok\r\n") == b"ok\r\n"
+    assert escape_non_printable(b"a\x01\xff") == b"a\x1b[7m01\x1b[27m\x1b[7mff\x1b[27m"
+    model = TerminalModel(20, 2)
+    model.hex = True
+    model.feed(b"x\x00y\x07")
+    assert model.display()[0] == "x00y07"
+
+
+def test_resize_keeps_the_cursor_line():
+    model = TerminalModel(20, 6)
+    model.feed(b"one\r\ntwo\r\nthree\r\n>>> ")
+    model.resize(20, 2)
+    assert model.display() == ["three", ">>>"]
+    assert model.text(model.screen_top - 1) == "two"  # moved into history, not lost
+
+
+def test_notice_starts_on_its_own_line():
+    model = TerminalModel(30, 4)
+    model.feed(b">>> ")
+    model.notice("[reconnected]")
+    assert model.display()[:2] == [">>>", "[reconnected]"]
+
+
+def test_selection_text():
+    model = TerminalModel(20, 4)
+    model.feed(b">>> 6*7\r\n42\r\n>>> ")
+    start = model.screen_top
+    assert model.text_between((start, 4), (start + 1, 1)) == "6*7\n42"
+
+
+def test_keys_encode_as_a_terminal_sends_them():
+    assert encode_key("ctrl+c") == b"\x03"
+    assert encode_key("ctrl+d") == b"\x04"
+    assert encode_key("ctrl+e") == b"\x05"
+    assert encode_key("enter") == b"\r"
+    assert encode_key("tab") == b"\t"
+    assert encode_key("backspace") == b"\x7f"
+    assert encode_key("up") == b"\x1b[A"
+    assert encode_key("left") == b"\x1b[D"
+    assert encode_key("home") == b"\x1b[H"
+    assert encode_key("end") == b"\x1b[F"
+    assert encode_key("delete") == b"\x1b[3~"
+    assert encode_key("a", "a") == b"a"
+    assert encode_key("A", "A") == b"A"
+    assert encode_key("asterisk", "*") == b"*"
+    assert encode_key("eacute", "é") == "é".encode()
+    assert encode_key("alt+b", "b") == b"\x1bb"
+    assert encode_key("f1") is None
+    assert encode_key("shift+pageup") is None
+
+
+def test_paste_is_one_write_and_multi_line_uses_paste_mode():
+    assert encode_paste("print(1)") == b"print(1)"
+    assert encode_paste("x = 1\n") == b"x = 1\r"
+    code = "def f():\n    return 1\nprint(f())\n"
+    assert encode_paste(code) == b"\x05def f():\r    return 1\rprint(f())\r\x04"
+
+
+def test_the_fast_paths_draw_exactly_what_pyte_draws():
+    import random
+
+    import pyte
+
+    pieces = [b"hello", b"\r\n", b"\r", b"\n", b"x" * 150, b"\x1b[31m", b"\x1b[0m", b"\x1b[K",
+              b"\x1b[2D", b"\x08", b"\t", "é€".encode(), b"\x1b[1;4H", b"\x1b[?7l", b"\x1b[?7h",
+              b"\x1b[4h", b"\x1b[4l", b">>> ", b"12345678\r\n" * 30]
+    rng = random.Random(4)
+    for _ in range(20):
+        data = b"".join(rng.choice(pieces) for _ in range(200))
+        model = TerminalModel(40, 8)
+        reference = pyte.Screen(40, 8)
+        stream = pyte.ByteStream(reference)
+        i = 0
+        while i < len(data):
+            n = rng.randint(1, 64)
+            model.feed(data[i : i + n])
+            stream.feed(data[i : i + n])
+            i += n
+        for y in range(8):
+            for x in range(40):
+                assert model.screen.buffer[y][x] == reference.buffer[y][x], (y, x, data)
+        assert model.cursor == (reference.cursor.x, reference.cursor.y)
