@@ -139,7 +139,10 @@ async def test_soft_reboot_and_hard_reset_are_events(make_manager):
         await wait_until(lambda: seen.of(BoardReset), what="the soft reboot event")
         await wait_until(lambda: out.endswith(b">>> ") and b"soft reboot" in out)
         await manager.hard_reset("virtual")
-        assert [e.detail for e in seen.of(BoardReset)] == ["soft reboot", "hard reset"]
+        details = [e.detail for e in seen.of(BoardReset)]
+        # a hard reset drops a USB board off the bus: a reconnect may come before it
+        assert details[0] == "soft reboot" and details[-1] == "hard reset"
+        assert set(details[1:-1]) <= {"reconnected"}
         assert manager.board("virtual").state == IDLE
 
 
