@@ -8,7 +8,6 @@ mpremote, talk through pyserial) while the board is being served.
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import threading

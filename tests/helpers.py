@@ -65,5 +65,6 @@ def run_cli(*args, input: bytes | None = None, timeout: float = 60, env=None):
         input=input,
         capture_output=True,
         timeout=timeout,
+        check=False,
         env={**os.environ, **(env or {})},
     )

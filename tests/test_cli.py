@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-
 from helpers import run_cli
 
 
@@ -138,7 +137,7 @@ def test_board_killed_mid_copy_keeps_old_file_and_exits_1(root, tmp_path):
     while not (root / "big.bin.mptui~").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     os.kill(runtime, signal.SIGKILL)  # the board loses power mid-write
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert b"the board reset" in err and len(err.strip().splitlines()) == 1
     assert (root / "big.bin").read_bytes() == b"old"

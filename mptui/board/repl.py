@@ -75,7 +75,7 @@ class Repl:
                     self.console_sink(data)
         except (TransportClosed, TransportError) as e:
             self._closed = str(e) or "the link was closed"
-        except Exception as e:  # never let a pump die silently
+        except Exception as e:  # noqa: BLE001  (never let a pump die silently)
             self._closed = f"link failure: {e!r}"
         self._wake()
         if self.on_closed:

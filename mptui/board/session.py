@@ -13,6 +13,8 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from typing_extensions import Self
+
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
 from mptui.board.helper import helper_source
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
@@ -83,7 +85,7 @@ class Session:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # a broken listener must not break the session
+            except Exception:  # noqa: BLE001, S110  (a broken listener must not break the session)
                 pass
 
     def _set_state(self, state: str, detail: str = "") -> None:
@@ -139,7 +141,7 @@ class Session:
         self._connected.clear()
         self._set_state(DISCONNECTED)
 
-    async def __aenter__(self) -> Session:
+    async def __aenter__(self) -> Self:
         return await self.connect()
 
     async def __aexit__(self, *exc) -> None:

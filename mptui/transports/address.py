@@ -71,7 +71,7 @@ def parse_address(text: str, names: dict[str, str] | None = None) -> Address:
         if low.startswith(scheme):
             host, port = _host_port(s[len(scheme) :].split("/", 1)[0], default, text)
             return Address(kind, host, port)
-    if s.startswith("/dev/") or re.match(r"^COM\d+$", s, re.I):
+    if s.startswith("/dev/") or re.match(r"^COM\d+$", s, re.IGNORECASE):
         return Address("serial", s)
     raise AddressError(text)
 

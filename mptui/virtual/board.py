@@ -141,6 +141,11 @@ class VirtualBoard:
         if b"\x03" in data and (self._booting or self._paste == "running"):
             if self._interrupt():
                 data = data.replace(b"\x03", b"")
+            elif self._booting:
+                # No handler between boot's steps: as on a board, the Ctrl-C waits and stops
+                # the next code that runs (main.py), or reaches the REPL as a byte.
+                data = data.replace(b"\x03", b"")
+                self._interrupt_when_possible(self._proc)
         if (self._booting and self._resume_raw) or (b"\x03" in data and not self._repl_ready):
             # Wait for the REPL: in raw-resume for the raw prompt; a Ctrl-C must not reach the
             # tty between the end of boot and the REPL turning signals off (no handler then).
@@ -433,6 +438,14 @@ class VirtualBoard:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
 
+    def _interrupt_when_possible(self, proc, tries: int = 2500) -> None:
+        if self._proc is not proc or self._closed:
+            return  # that runtime is gone (a reset): the Ctrl-C went with it
+        if not self._booting:
+            self.write(b"\x03")
+        elif not self._interrupt() and tries:
+            self._loop.call_later(0.002, self._interrupt_when_possible, proc, tries - 1)
+
     def _follow_paste(self, data: bytes) -> None:
         """Track a raw-paste exchange: R\x01 (accepted), credits, \x04 (compiled, running),
         then the two \x04 that end stdout and stderr."""
@@ -478,9 +491,8 @@ _TGKILL = {"x86_64": 234, "aarch64": 131, "armv7l": 268, "i686": 270}.get(platfo
 def _interrupt_main_thread(pid: int) -> None:
     """SIGINT to the main thread (tgkill), as a board's Ctrl-C interrupts the main program;
     a process-wide signal may land in a `_thread` of the app instead."""
-    if _TGKILL is not None and _libc is not None:
-        if _libc.syscall(_TGKILL, pid, pid, signal.SIGINT) == 0:
-            return
+    if _TGKILL is not None and _libc is not None and _libc.syscall(_TGKILL, pid, pid, 2) == 0:
+        return
     os.kill(pid, signal.SIGINT)
 
 
