@@ -13,8 +13,6 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from typing_extensions import Self
-
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
 from mptui.board.helper import helper_source
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
@@ -141,7 +139,7 @@ class Session:
         self._connected.clear()
         self._set_state(DISCONNECTED)
 
-    async def __aenter__(self) -> Self:
+    async def __aenter__(self) -> Session:  # noqa: PYI034
         return await self.connect()
 
     async def __aexit__(self, *exc) -> None:

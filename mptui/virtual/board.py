@@ -142,10 +142,12 @@ class VirtualBoard:
             if self._interrupt():
                 data = data.replace(b"\x03", b"")
             elif self._booting:
-                # No handler between boot's steps: as on a board, the Ctrl-C waits and stops
-                # the next code that runs (main.py), or reaches the REPL as a byte.
-                data = data.replace(b"\x03", b"")
+                # No handler between boot's steps: as on a board, the Ctrl-C waits to stop
+                # the next code that runs (main.py), or reaches the REPL as a byte; what
+                # follows it waits too, to keep the order.
+                self._held_in += data
                 self._interrupt_when_possible(self._proc)
+                return
         if (self._booting and self._resume_raw) or (b"\x03" in data and not self._repl_ready):
             # Wait for the REPL: in raw-resume for the raw prompt; a Ctrl-C must not reach the
             # tty between the end of boot and the REPL turning signals off (no handler then).
@@ -439,11 +441,16 @@ class VirtualBoard:
                 os.kill(pid, signal.SIGCONT)
 
     def _interrupt_when_possible(self, proc, tries: int = 2500) -> None:
-        if self._proc is not proc or self._closed:
-            return  # that runtime is gone (a reset): the Ctrl-C went with it
-        if not self._booting:
-            self.write(b"\x03")
-        elif not self._interrupt() and tries:
+        """Retry a held Ctrl-C while the board boots. (The end of boot, or a reset, releases
+        the held input by itself.)"""
+        if self._proc is not proc or self._closed or not self._booting:
+            return
+        if b"\x03" not in self._held_in:
+            return
+        if self._interrupt():
+            held, self._held_in = self._held_in.replace(b"\x03", b""), bytearray()
+            self.write(bytes(held))
+        elif tries:
             self._loop.call_later(0.002, self._interrupt_when_possible, proc, tries - 1)
 
     def _follow_paste(self, data: bytes) -> None:
