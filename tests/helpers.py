@@ -68,3 +68,17 @@ def run_cli(*args, input: bytes | None = None, timeout: float = 60, env=None):
         check=False,
         env={**os.environ, **(env or {})},
     )
+
+
+def wait_port(port: int, timeout: float = 20) -> None:
+    """Wait until something listens on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+        except OSError:
+            time.sleep(0.05)
+            continue
+        time.sleep(0.2)  # let the probe connection go before the first real client
+        return
+    pytest.fail(f"nothing listens on port {port}")

@@ -72,12 +72,14 @@ class SocketTransport(Transport):
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
         self._queue = ByteQueue()
+        def protocol() -> _Protocol:
+            # kept at once: data (telnet negotiation) may need answers before we resume
+            self._protocol = _Protocol(self._queue, self._filter_in)
+            return self._protocol
+
         try:
-            _, self._protocol = await asyncio.wait_for(
-                loop.create_connection(
-                    lambda: _Protocol(self._queue, self._filter_in), self.host, self.port
-                ),
-                self.connect_timeout,
+            await asyncio.wait_for(
+                loop.create_connection(protocol, self.host, self.port), self.connect_timeout
             )
         except (OSError, asyncio.TimeoutError) as e:
             why = "timed out" if isinstance(e, asyncio.TimeoutError) else (e.strerror or str(e))

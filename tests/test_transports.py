@@ -1,0 +1,124 @@
+"""The engine over every wired link: a serial port (a PTY stands in for the USB adapter),
+socket:// and rfc2217:// through the bridge, and reconnecting when the bridge restarts."""
+
+import asyncio
+import os
+import pty
+import subprocess
+import sys
+import tty
+
+import pytest
+from helpers import free_port, wait_port
+
+from mptui.board import BoardDisconnected, Session
+from mptui.virtual import VirtualBoard
+
+PAYLOAD = bytes(range(256)) * 400 + os.urandom(150_000)
+
+
+async def round_trip(session: Session) -> None:
+    assert await session.eval("6*7") == 42
+    await session.fs.write("/payload.bin", PAYLOAD)
+    assert await session.fs.read("/payload.bin") == PAYLOAD
+    chunks = []
+    await session.exec("for i in range(3): print(i)", on_output=chunks.append)
+    assert b"".join(chunks) == b"0\r\n1\r\n2\r\n"
+
+
+class PtySerialBoard:
+    """A virtual board behind a serial port: its output goes to a PTY's master end, and
+    `path` (the slave end, /dev/pts/N) is what a serial transport opens."""
+
+    def __init__(self, root) -> None:
+        self.board = VirtualBoard("serial", root=root)
+        self.master, self._slave = pty.openpty()
+        tty.setraw(self._slave)
+        self.path = os.ttyname(self._slave)
+
+    async def __aenter__(self):
+        await self.board.start()
+        loop = asyncio.get_running_loop()
+        loop.add_reader(self.master, lambda: self.board.write(os.read(self.master, 65536)))
+        self._pump = asyncio.create_task(self._out())
+        return self
+
+    async def _out(self):
+        while data := await self.board.read():
+            os.write(self.master, data)
+
+    def unplug(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.master)
+        os.close(self.master)
+        os.close(self._slave)
+        self.master = self._slave = -1
+
+    async def __aexit__(self, *exc):
+        self._pump.cancel()
+        if self.master >= 0:
+            self.unplug()
+        await self.board.stop()
+
+
+async def test_serial_port(board_root):
+    async with PtySerialBoard(board_root) as port:
+        async with Session(port.path) as s:
+            assert s.transport.profile.blocks_in_flight == 1  # no USB VID: a UART's buffer
+            await round_trip(s)
+            assert (board_root / "payload.bin").read_bytes() == PAYLOAD
+
+
+async def test_serial_port_unplugged_mid_transfer_is_a_clear_error(board_root):
+    async with PtySerialBoard(board_root) as port:
+        async with Session(port.path, reconnect=False) as s:
+            await s.eval("1")
+            task = asyncio.create_task(s.fs.write("/big.bin", os.urandom(2_000_000)))
+            await asyncio.sleep(0.1)
+            port.unplug()
+            with pytest.raises(BoardDisconnected):
+                await asyncio.wait_for(task, 20)
+    assert not (board_root / "big.bin").exists()
+
+
+async def test_serial_port_in_use_by_another_program(board_root):
+    async with PtySerialBoard(board_root) as port:
+        async with Session(port.path):
+            with pytest.raises(BoardDisconnected, match="in use"):
+                await Session(port.path).connect()
+
+
+@pytest.mark.parametrize("kind", ["socket", "rfc2217"])
+async def test_through_the_bridge(kind, bridge):
+    async with Session(bridge.url(kind)) as s:
+        await round_trip(s)
+    assert (bridge.root / "payload.bin").read_bytes() == PAYLOAD
+
+
+async def test_reconnects_when_the_bridge_restarts(tmp_path):
+    root = tmp_path / "board"
+    root.mkdir()
+    ports = [str(free_port()), str(free_port())]
+
+    def start():
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mptui", "bridge", "-p", ports[0], "-s", ports[1],
+             "--root", str(root)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_port(int(ports[1]))
+        return proc
+
+    bridge = start()
+    try:
+        async with Session(f"socket://127.0.0.1:{ports[1]}", reconnect_timeout=30) as s:
+            await s.fs.write("/before.txt", b"1")
+            bridge.terminate()
+            bridge.wait(10)
+            await asyncio.sleep(0.2)
+            bridge = start()
+            await s.wait_connected(30)
+            assert await s.fs.read("/before.txt") == b"1"
+            assert await s.eval("1+1") == 2
+    finally:
+        bridge.terminate()
+        bridge.wait(10)
