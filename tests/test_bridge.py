@@ -306,6 +306,20 @@ async def test_a_wrong_webrepl_password_frees_the_board(three_ports):
     writer.close()
 
 
+async def test_stop_closes_webrepl_connections_that_never_logged_in(three_ports):
+    br = three_ports
+    idle = await asyncio.open_connection("127.0.0.1", br.webrepl_port)  # no handshake at all
+    first = Session(br.webrepl_url, password=PW, reconnect=False)
+    await first.connect()
+    refused = Session(br.webrepl_url, password=PW, reconnect=False)
+    with pytest.raises(BoardDisconnected):
+        await refused.connect()
+    await asyncio.wait_for(br.stop(), 10)
+    assert await asyncio.wait_for(idle[0].read(), 10) == b""  # closed by the bridge
+    assert not br._connections
+    await first.close()
+
+
 def test_webrepl_options_are_checked(tmp_path):
     board = VirtualBoard("t", root=tmp_path)
     for password, why in ((None, "needs a password"), ("x" * 10, "1 to 9 bytes")):

@@ -64,8 +64,7 @@ class MainScreen(Screen):
         Binding("delete", "remove_board", "Remove", show=False, id="board.remove",
                 tooltip="Take a board added by hand, or one that is gone, off the list"),
         Binding("b", "scan_ble", "Scan BLE", show=False, id="board.scan-ble",
-                tooltip="Scan for Bluetooth LE boards (a few seconds); they are listed with "
-                "their signal strength"),
+                tooltip="Scan for Bluetooth LE boards (a few seconds)"),
         Binding("s", "soft_reset", "Soft reset", id="board.soft-reset",
                 tooltip="Soft reset, as Ctrl-C then Ctrl-D at the REPL"),
         Binding("ctrl+r", "hard_reset", "Hard reset", show=False, id="board.hard-reset",
