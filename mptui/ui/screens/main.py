@@ -273,6 +273,8 @@ class MainScreen(Screen):
             return board is not None and board.connected
         if action == "remove_board":
             return board is not None and (board.kind == "manual" or not board.present)
+        if action == "scan_ble":
+            return self.manager.ble is not None
         return True
 
     @work(group="connect")
