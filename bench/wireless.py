@@ -3,8 +3,9 @@
     python bench/wireless.py [--rounds 3] [--size-kb 100]
 
 One virtual board (the real MicroPython runtime) behind each link, on this machine:
-- socket://            the board over raw TCP (the bridge when it is installed), the reference;
-- ws:// file protocol  WebREPL, files over its binary file protocol (fs.use_file_channel=True);
+- socket://            the board over raw TCP (the bridge), the reference;
+- ws:// file protocol  WebREPL (the bridge's WebREPL port), files over its binary file
+                       protocol (fs.use_file_channel=True);
 - ws:// raw REPL       WebREPL, files through the raw-REPL helper, paced as ESP boards need
                        (255 bytes per 10 ms);
 - ws:// raw, unpaced   the same with pacing off: what the protocol itself costs;
@@ -19,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,61 +28,23 @@ from pathlib import Path
 
 from mptui.board import Session
 from mptui.virtual.board import VirtualBoard
-from mptui.virtual.webrepl import WebReplServer
+from mptui.virtual.bridge import ANY_PORT, OFF, Bridge
 
 PASSWORD = "bench"
 
 
 @contextlib.asynccontextmanager
 async def socket_link(board: VirtualBoard):
-    try:
-        from mptui.virtual.bridge import ANY_PORT, OFF, Bridge
-    except ImportError:
-        Bridge = None
-    if Bridge is not None:
-        async with Bridge(board, rfc2217_port=OFF, socket_port=ANY_PORT) as bridge:
-            yield {"address": bridge.socket_url}
-        return
-    print("(socket:// through a minimal forwarder: mptui.virtual.bridge is not installed)")
-    async with _MiniForwarder(board) as url:  # before the bridge lands: the same bytes
-        yield {"address": url}
-
-
-class _MiniForwarder:
-    """The board on a TCP port, bytes as they are (one client), TCP_NODELAY."""
-
-    def __init__(self, board: VirtualBoard) -> None:
-        self.board = board
-
-    async def __aenter__(self) -> str:
-        await self.board.start()
-        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
-        return f"socket://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
-
-    async def _client(self, reader, writer) -> None:
-        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.board.discard_output()
-
-        async def out():
-            while data := await self.board.read():
-                writer.write(data)
-                await writer.drain()
-
-        task = asyncio.create_task(out())
-        while (data := await reader.read(65536)) and self.board.running:
-            self.board.write(data)
-        task.cancel()
-        writer.close()
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.close()
-        await self.board.stop()
+    async with Bridge(board, rfc2217_port=OFF, socket_port=ANY_PORT) as bridge:
+        yield {"address": bridge.socket_url}
 
 
 @contextlib.asynccontextmanager
 async def webrepl_link(board: VirtualBoard, **options):
-    async with WebReplServer(board, port=0, password=PASSWORD) as server:
-        yield {"address": server.url, "password": PASSWORD, **options}
+    async with Bridge(
+        board, rfc2217_port=OFF, socket_port=OFF, webrepl_port=ANY_PORT, webrepl_password=PASSWORD
+    ) as bridge:
+        yield {"address": bridge.webrepl_url, "password": PASSWORD, **options}
 
 
 @contextlib.asynccontextmanager

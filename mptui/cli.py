@@ -27,7 +27,6 @@ COMMANDS = {
     "df": "files",
     "repl": "repl",
     "bridge": "bridge",
-    "webrepl-serve": "webrepl_serve",
     "ota": "ota",
     "sync": "sync",
     "config": "config",

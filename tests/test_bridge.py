@@ -1,6 +1,6 @@
 """The bridge's own behaviour, through pyserial's socket:// and rfc2217:// clients (the ones
-mpremote uses) and plain sockets: one client at a time, Ctrl-C, a looping main.py, output
-nobody hears, a real serial port, a clean stop."""
+mpremote uses), plain sockets and mptui's WebREPL client: one client at a time across the three
+ports, Ctrl-C, a looping main.py, output nobody hears, a real serial port, a clean stop."""
 
 from __future__ import annotations
 
@@ -16,8 +16,18 @@ import pytest
 import serial
 from helpers import expect, recv_all, runtime_processes
 
+from mptui.board import BoardAccessDenied, BoardDisconnected, Session
 from mptui.virtual.board import VirtualBoard
-from mptui.virtual.bridge import ANY_PORT, BUSY, OFF, RFC2217, SOCKET, Bridge, BridgeError
+from mptui.virtual.bridge import (
+    ANY_PORT,
+    BUSY,
+    OFF,
+    RFC2217,
+    SOCKET,
+    WEBREPL,
+    Bridge,
+    BridgeError,
+)
 from mptui.virtual.bridge_devices import SerialDevice
 
 
@@ -200,3 +210,125 @@ def test_a_quick_reconnect_waits_for_the_last_bytes_of_the_client_leaving(bridge
     with connect(bridge.socket_url) as second:
         second.write(b"print(leaving)\r")
         expect(second, b"\r\nyes\r\n")
+
+
+# -- WebREPL, the third port -----------------------------------------------------------------
+
+PW = "br1dge-pw"
+
+
+@pytest.fixture
+async def three_ports(tmp_path, monkeypatch):
+    """A bridge with RFC 2217, raw socket and WebREPL ports, in this test's event loop."""
+    monkeypatch.delenv("MPTUI_WEBREPL_PASSWORD", raising=False)
+    board = VirtualBoard("t", root=tmp_path)
+    async with Bridge(
+        board,
+        rfc2217_port=ANY_PORT,
+        socket_port=ANY_PORT,
+        webrepl_port=ANY_PORT,
+        webrepl_password=PW,
+    ) as br:
+        yield br
+
+
+async def refused_on(port: int) -> bytes:
+    """What a TCP client on `port` gets before the bridge closes it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        return await asyncio.wait_for(reader.read(), 10)
+    finally:
+        writer.close()
+
+
+async def served_on(port: int, line: bytes, marker: bytes):
+    """A TCP client on `port` that typed `line` and saw `marker`: (reader, writer)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(line)
+    out = b""
+    while marker not in out:
+        data = await asyncio.wait_for(reader.read(4096), 10)
+        assert data, out
+        out += data
+    return reader, writer
+
+
+async def test_webrepl_through_the_bridge(three_ports, tmp_path):
+    br = three_ports
+    assert br.webrepl_url == f"ws://127.0.0.1:{br.webrepl_port}"
+    assert set(br.urls) == {SOCKET, RFC2217, WEBREPL} and not br.exposed
+    session = Session(br.webrepl_url, password=PW, reconnect=False)
+    await session.connect()
+    try:
+        assert await session.eval("6*7") == 42
+        data = os.urandom(20_000)
+        await session.fs.write("/w.bin", data)  # the WebREPL file protocol
+        assert (tmp_path / "w.bin").read_bytes() == data  # lands in the board's folder
+        assert await session.transport.file_channel.get("/w.bin") == data
+        await session.exec("kept = 'across clients'")
+    finally:
+        await session.close()
+    # the board lives on for the next client, whichever port it comes in on
+    _, writer = await served_on(br.socket_port, b"print(kept)\r", b"across clients\r\n")
+    writer.close()
+
+
+async def test_one_client_at_a_time_across_all_three_ports(three_ports):
+    br = three_ports
+    first = Session(br.webrepl_url, password=PW, reconnect=False)
+    await first.connect()
+    for port in (br.socket_port, br.rfc2217_port):
+        assert await refused_on(port) == BUSY
+    second = Session(br.webrepl_url, password=PW, reconnect=False)
+    with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):
+        await second.connect()
+    assert await first.eval("1 + 1") == 2  # the first client is unharmed
+    await first.close()
+
+    _, writer = await served_on(br.socket_port, b"print('sock' + 'et')\r", b"socket\r\n")
+    with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):
+        await second.connect()  # now the socket client has the board
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.wait_for(_until(lambda: br._client is None), 10)
+    await second.connect()
+    assert await second.eval("3") == 3
+    await second.close()
+
+
+async def test_a_wrong_webrepl_password_frees_the_board(three_ports):
+    br = three_ports
+    bad = Session(br.webrepl_url, password="wrong", reconnect=False)
+    with pytest.raises(BoardAccessDenied, match="Access denied"):
+        await bad.connect()
+    assert br._client is None
+    _, writer = await served_on(br.rfc2217_port, b"print(6 * 7)\r", b"42\r\n")
+    writer.close()
+
+
+async def test_stop_closes_webrepl_connections_that_never_logged_in(three_ports):
+    br = three_ports
+    idle = await asyncio.open_connection("127.0.0.1", br.webrepl_port)  # no handshake at all
+    first = Session(br.webrepl_url, password=PW, reconnect=False)
+    await first.connect()
+    refused = Session(br.webrepl_url, password=PW, reconnect=False)
+    with pytest.raises(BoardDisconnected):
+        await refused.connect()
+    await asyncio.wait_for(br.stop(), 10)
+    assert await asyncio.wait_for(idle[0].read(), 10) == b""  # closed by the bridge
+    assert not br._connections
+    await first.close()
+
+
+def test_webrepl_options_are_checked(tmp_path):
+    board = VirtualBoard("t", root=tmp_path)
+    for password, why in ((None, "needs a password"), ("x" * 10, "1 to 9 bytes")):
+        with pytest.raises(BridgeError, match=why):
+            Bridge(board, webrepl_port=ANY_PORT, webrepl_password=password)
+    with pytest.raises(BridgeError, match="virtual board only"):
+        Bridge(SerialDevice("/dev/null"), webrepl_port=ANY_PORT, webrepl_password=PW)
+
+
+async def _until(predicate) -> None:
+    while not predicate():
+        await asyncio.sleep(0.01)

@@ -3,6 +3,7 @@ start to SIGTERM / Ctrl-C with the real mpremote."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -20,6 +21,8 @@ OPTIONS = [
     "--port",
     "-s",
     "--socket-port",
+    "--webrepl-port",
+    "--password",
     "-H",
     "--host",
     "-v",
@@ -64,6 +67,8 @@ def test_help_documents_every_option():
         ["--baud", "fast"],
         ["-p", "0", "-s", "0"],
         ["--serial", "/dev/ttyACM0", "--root", "/tmp"],
+        ["--webrepl-port", "8266"],  # no password
+        ["--webrepl-port", "8266", "--password", "s3cret", "--serial", "/dev/ttyACM0"],
     ],
 )
 def test_bad_options_give_one_line_and_exit_2(args):
@@ -210,3 +215,46 @@ def test_loopback_does_not_warn(tmp_path):
     finally:
         bridge.kill()
     assert "WARNING" not in bridge.err.read_text()
+
+
+def test_webrepl_port_with_the_others_and_the_password_never_shown(tmp_path, mpremote):
+    password = "wr-pw-77"
+    ports = [free_port() for _ in range(3)]
+    bridge = BridgeProcess(
+        tmp_path,
+        "-p",
+        str(ports[0]),
+        "-s",
+        str(ports[1]),
+        "--webrepl-port",
+        str(ports[2]),
+        "--password",
+        password,
+        "--root",
+        str(tmp_path / "board"),
+        "-vv",
+    )
+    ws_url = f"ws://127.0.0.1:{ports[2]}"
+    try:
+        banner = bridge.wait_for("Ctrl-C stops it.")
+        assert f"mptui -d {ws_url}" in banner
+        with_pw = {**os.environ, "MPTUI_WEBREPL_PASSWORD": password}
+        exec_ws = subprocess.run(
+            [*MPTUI, "-d", ws_url, "exec", "x = 6 * 7; print(x)"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=with_pw,
+            check=False,
+        )
+        assert (exec_ws.returncode, exec_ws.stdout) == (0, "42\n"), exec_ws.stderr
+        # the board persists across clients and protocols
+        assert mpremote(f"socket://127.0.0.1:{ports[1]}", "resume", "eval", "x").stdout == "42\n"
+        assert bridge.stop(signal.SIGTERM) == 0
+    finally:
+        bridge.kill()
+    log = bridge.err.read_text()
+    assert "connected on the webrepl port" in log and "logged in" in log
+    assert "client -> board" in log  # -vv: traffic, the password not among it
+    seen = banner + log + exec_ws.stdout + exec_ws.stderr
+    assert password not in seen and password.encode().hex(" ") not in seen

@@ -1,5 +1,5 @@
-"""WebREPL end to end: mptui's client transport against the virtual board's WebREPL server,
-with the real MicroPython runtime behind it."""
+"""WebREPL end to end: mptui's client transport against the bridge's WebREPL port (the virtual
+board's WebREPL server), with the real MicroPython runtime behind it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import asyncio
 import hashlib
 import logging
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -16,7 +18,8 @@ from mptui.board import BoardDisconnected, BoardExecError, Session
 from mptui.transports import make_transport
 from mptui.transports.webrepl import ENV_PASSWORD, WebReplPasswordNeeded
 from mptui.virtual.board import VirtualBoard
-from mptui.virtual.webrepl import WebReplServer, check_password
+from mptui.virtual.bridge import ANY_PORT, OFF, Bridge
+from mptui.virtual.webrepl import check_password
 from mptui.webrepl_wire import (
     CONNECTED,
     DENIED,
@@ -31,12 +34,22 @@ PW = "s3cr3t-pw"
 TIMEOUT = 20.0
 
 
+@dataclass
+class Served:
+    bridge: Bridge
+    url: str  # ws://127.0.0.1:PORT
+    root: Path  # the board's /
+
+
 @pytest.fixture
 async def server(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_PASSWORD, raising=False)
     board = VirtualBoard("wr", root=tmp_path / "board")
-    async with WebReplServer(board, port=0, password=PW) as srv:
-        yield srv
+    bridge = Bridge(
+        board, rfc2217_port=OFF, socket_port=OFF, webrepl_port=ANY_PORT, webrepl_password=PW
+    )
+    async with bridge:
+        yield Served(bridge, bridge.webrepl_url, board.root)
 
 
 @pytest.fixture
@@ -227,7 +240,8 @@ async def test_file_channel_put_get_and_version(session, server):
     assert await channel.get("/raw.bin", size=len(data)) == data  # requests run ahead
     assert await channel.get("/raw.bin") == data  # one request per reply
     assert await channel.get("/raw.bin", size=len(data) - 700) == data  # the file grew
-    assert await channel.version() == server.version != (0, 0, 0)
+    version = await session.eval("__import__('sys').implementation.version[:3]")
+    assert await channel.version() == version != (0, 0, 0)
     assert await session.eval("1") == 1  # the REPL is unaffected
 
 
@@ -247,8 +261,8 @@ async def test_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch, serv
     await s.connect()
 
     def cut(done, total):  # the network goes away after the first frame
-        if server._client is not None:
-            server._client.abort()
+        if server.bridge._client is not None:
+            server.bridge._client.abort()
 
     with pytest.raises(BoardDisconnected, match="keep.bin"):
         await s.fs.write("/keep.bin", os.urandom(50_000), progress=cut)
@@ -258,8 +272,8 @@ async def test_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch, serv
 
 async def test_writes_are_paced_and_keep_utf8_whole(server):
     frames = []
-    original = server.from_client
-    server.from_client = lambda conn, data: (frames.append(data), original(conn, data))
+    original = server.bridge._from_client
+    server.bridge._from_client = lambda conn, data: (frames.append(data), original(conn, data))
     s = Session(server.url, password=PW, reconnect=False, write_chunk=16, write_delay=0.001)
     await s.connect()
     text = "é✓" * 40  # 2- and 3-byte characters: a 16-byte cut would split some
@@ -280,7 +294,7 @@ async def test_garbage_and_strangers_do_not_hurt_the_server(server):
         with pytest.raises(ConnectionClosed):  # the board drops the session, as a real one does
             for _ in range(10):
                 await asyncio.wait_for(ws.recv(), TIMEOUT)
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.bridge.webrepl_port)
     writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP, not a WebSocket
     assert (await asyncio.wait_for(reader.read(100), TIMEOUT)).startswith(b"HTTP/1.1 4")
     writer.close()

@@ -1,5 +1,6 @@
-"""The command line around wireless boards: `mptui webrepl-serve`, the global --password, the
-config's password references, and configured WebREPL boards as a discovery source."""
+"""The command line around wireless boards: `mptui bridge --webrepl-port`, the global
+--password, the config's password references, and configured WebREPL boards as a discovery
+source."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import sys
 from types import SimpleNamespace
 
 import pytest
-from helpers import run_cli
+from helpers import free_port, run_cli
 
 from mptui.cli import build_parser
 from mptui.commands.common import run_on_board
@@ -24,7 +25,8 @@ PW = "cli-pw-42"
 
 @pytest.fixture
 def served(tmp_path, monkeypatch):
-    """`mptui webrepl-serve` in its own process; yields (url, board folder, process)."""
+    """`mptui bridge` serving WebREPL only, in its own process; yields (url, board folder,
+    process)."""
     monkeypatch.setenv("MPTUI_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("MPTUI_WEBREPL_PASSWORD", raising=False)
     root = tmp_path / "board"
@@ -33,11 +35,15 @@ def served(tmp_path, monkeypatch):
             sys.executable,
             "-m",
             "mptui",
-            "--password",
+            "--password",  # the global option reaches the bridge
             PW,
-            "webrepl-serve",
+            "bridge",
             "-p",
             "0",
+            "-s",
+            "0",
+            "--webrepl-port",
+            str(free_port()),
             "--root",
             str(root),
         ],
@@ -45,10 +51,13 @@ def served(tmp_path, monkeypatch):
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = proc.stdout.readline()
-    match = re.search(r"ws://127\.0\.0\.1:\d+", line)
-    assert match, line + proc.stderr.read()
-    yield match.group(0), root, proc
+    banner = ""
+    while "Ctrl-C stops it." not in banner and proc.poll() is None:
+        banner += proc.stdout.readline()
+    match = re.search(r"mptui -d (ws://127\.0\.0\.1:\d+)", banner)
+    assert match, banner + proc.stderr.read()
+    assert PW not in banner
+    yield match.group(1), root, proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
     proc.wait(timeout=20)
@@ -64,9 +73,9 @@ def _config(tmp_path, monkeypatch, address: str) -> None:
 
 
 def test_password_is_a_global_option():
-    args = build_parser().parse_args(["--password", "x", "-d", "ws://h", "webrepl-serve"])
+    args = build_parser().parse_args(["--password", "x", "-d", "ws://h", "bridge"])
     assert (args.password, args.device) == ("x", "ws://h")
-    args = build_parser().parse_args(["webrepl-serve", "--password", "y"])
+    args = build_parser().parse_args(["bridge", "--password", "y"])
     assert args.password == "y"  # after the command, too
 
 
@@ -108,21 +117,25 @@ def test_board_commands_over_webrepl_with_the_config_password(
     assert PW not in out + server_err + err
 
 
-def test_serve_refuses_bad_passwords(tmp_path, monkeypatch):
+def test_bridge_refuses_bad_webrepl_options(tmp_path, monkeypatch):
     monkeypatch.delenv("MPTUI_WEBREPL_PASSWORD", raising=False)
-    for extra in ([], ["--password", "much-too-long"]):
+    webrepl = ["--webrepl-port", str(free_port())]
+    for extra in (
+        webrepl,  # no password at all
+        [*webrepl, "--password", "much-too-long"],
+        [*webrepl, "--password", PW, "--serial", str(tmp_path / "ttyACM0")],
+        ["--webrepl-port", "70000", "--password", PW],
+    ):
         proc = subprocess.run(
-            [sys.executable, "-m", "mptui", "webrepl-serve", "-p", "0", *extra],
+            [sys.executable, "-m", "mptui", "bridge", "-p", "0", "-s", "0", *extra],
             capture_output=True,
             text=True,
             timeout=30,
             check=False,
         )
-        assert proc.returncode == 2
-        assert (
-            proc.stderr.startswith("mptui webrepl-serve: error:") and proc.stderr.count("\n") == 1
-        )
-        assert "much-too-long" not in proc.stderr
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.startswith("mptui bridge: error:") and proc.stderr.count("\n") == 1
+        assert "much-too-long" not in proc.stderr and PW not in proc.stderr
 
 
 def test_every_file_command_over_webrepl(served, tmp_path):

@@ -1,6 +1,7 @@
 """Talking MicroPython to one board: REPL protocol, filesystem, sessions."""
 
 from mptui.board.errors import (
+    BoardAccessDenied,
     BoardDisconnected,
     BoardError,
     BoardExecError,
@@ -11,6 +12,7 @@ from mptui.board.errors import (
 from mptui.board.session import Session, SessionEvent
 
 __all__ = [
+    "BoardAccessDenied",
     "BoardDisconnected",
     "BoardError",
     "BoardExecError",

@@ -22,6 +22,11 @@ class BoardDisconnected(BoardError):
     pass
 
 
+class BoardAccessDenied(BoardDisconnected):
+    """The link was refused for want of the right password (WebREPL's "Access denied", or no
+    password at all); the transport's error is the `__cause__`."""
+
+
 class BoardExecError(BoardError):
     """Code raised an exception on the board; carries the board's traceback."""
 

@@ -13,10 +13,21 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
+from mptui.board.errors import (
+    BoardAccessDenied,
+    BoardDisconnected,
+    BoardError,
+    BoardExecError,
+)
 from mptui.board.helper import helper_source
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
-from mptui.transports import Transport, TransportError, make_transport, parse_address
+from mptui.transports import (
+    AccessDenied,
+    Transport,
+    TransportError,
+    make_transport,
+    parse_address,
+)
 from mptui.transports.address import Address
 
 # Session states, as the device manager and the UI show them.
@@ -97,14 +108,17 @@ class Session:
     # -- connection -------------------------------------------------------------------------
 
     async def connect(self) -> Session:
-        """Open the link. The board is left as it is: no reset, no interrupt."""
+        """Open the link. The board is left as it is: no reset, no interrupt. Raises
+        BoardDisconnected, or BoardAccessDenied when the board wants a password it did not
+        get (the transport's own error is the `__cause__`)."""
         self._closing = False
         self._set_state(CONNECTING)
         try:
             await self.transport.open()
         except (TransportError, OSError, RuntimeError) as e:
             self._set_state(ERROR, str(e))
-            raise BoardDisconnected(str(e)) from None
+            error = BoardAccessDenied if isinstance(e, AccessDenied) else BoardDisconnected
+            raise error(str(e)) from e
         self._link_up()
         return self
 
@@ -172,6 +186,9 @@ class Session:
                 await self.transport.open()
             except (TransportError, OSError, RuntimeError) as e:
                 why = str(e)
+                if isinstance(e, AccessDenied):  # the password changed: retrying cannot help
+                    self._set_state(ERROR, why)
+                    return
                 if loop.time() > deadline:
                     self._set_state(ERROR, f"lost the board: {why}")
                     return

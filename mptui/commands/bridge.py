@@ -1,18 +1,22 @@
-"""Serve a board on the network: RFC 2217 and a raw TCP socket at once, one client at a time.
+"""Serve a board on the network: RFC 2217 and a raw TCP socket at once (and WebREPL with
+--webrepl-port), one client at a time across all of them.
 
 By default the board is the virtual one (a real MicroPython runtime with a folder of its own
 as /); --serial serves a real board instead. The board keeps running between clients, so
 `mpremote connect socket://127.0.0.1:2218 resume ...` finds it as the last client left it.
-Only this machine can connect unless -H says otherwise: whoever reaches the ports can run
-code on the board.
+--webrepl-port serves the virtual board as an ESP board's `webrepl` module does (a password
+prompt, the REPL, the file protocol); the password comes from --password or
+$MPTUI_WEBREPL_PASSWORD and is never printed. Only this machine can connect unless -H says
+otherwise: whoever reaches the ports can run code on the board.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-HELP = "serve a board (virtual, or --serial) over RFC 2217 and a raw TCP socket"
+HELP = "serve a board (virtual, or --serial) over RFC 2217, a raw TCP socket and WebREPL"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,6 +35,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=2218,
         metavar="PORT",
         help="raw TCP port, for socket:// clients (default: 2218; 0 disables it)",
+    )
+    p.add_argument(
+        "--webrepl-port",
+        type=_port,
+        default=0,
+        metavar="PORT",
+        help="WebREPL port, for ws:// clients (default: 0, off; WebREPL boards use 8266); "
+        "the virtual board only",
+    )
+    p.add_argument(
+        "--password",
+        metavar="PASSWORD",
+        default=argparse.SUPPRESS,  # else it would hide `mptui --password PW bridge`
+        help="the WebREPL password, 1 to 9 characters as on a board (default: "
+        "$MPTUI_WEBREPL_PASSWORD; other users can see command lines, the variable is safer)",
     )
     p.add_argument(
         "-H",
@@ -102,19 +121,19 @@ def run(args: argparse.Namespace) -> int:
     from mptui.virtual.bridge_devices import DeviceError
     from mptui.virtual.runtime import RuntimeUnavailable
 
-    usage_error = _check_combination(args)
+    usage_error = _check_combination(args) or _check_password(args)
     if usage_error:
         print(f"mptui bridge: error: {usage_error} (try 'mptui bridge --help')", file=sys.stderr)
         return 2
     _configure_logging(args.verbose)
     try:
-        return asyncio.run(_serve(args))
+        return asyncio.run(_serve(args, _password(args)))
     except (BridgeError, DeviceError, RuntimeUnavailable, OSError) as e:
         print(f"mptui bridge: error: {e}", file=sys.stderr)
         return 1
 
 
-async def _serve(args: argparse.Namespace) -> int:
+async def _serve(args: argparse.Namespace, password: str | None) -> int:
     import asyncio
     import signal
 
@@ -129,6 +148,8 @@ async def _serve(args: argparse.Namespace) -> int:
         host=args.host,
         rfc2217_port=args.port or OFF,
         socket_port=args.socket_port or OFF,
+        webrepl_port=args.webrepl_port or OFF,
+        webrepl_password=password,
     )
     async with bridge:
         _announce(bridge)
@@ -157,8 +178,12 @@ def _board(args: argparse.Namespace):
 
 
 def _announce(bridge) -> None:
+    from mptui.virtual.bridge import WEBREPL
+
     lines = [f"mptui bridge: serving {bridge.device.description}, one client at a time."]
-    lines += [f"  mpremote connect {url}" for url in bridge.urls.values()]
+    lines += [f"  mpremote connect {url}" for kind, url in bridge.urls.items() if kind != WEBREPL]
+    if bridge.webrepl_url:
+        lines.append(f"  mptui -d {bridge.webrepl_url}   (WebREPL; the password you gave)")
     lines.append("Ctrl-C stops it.")
     print("\n".join(lines), flush=True)
     if bridge.exposed:
@@ -174,10 +199,11 @@ def _announce(bridge) -> None:
 
 
 def _check_combination(args: argparse.Namespace) -> str | None:
-    if not args.port and not args.socket_port:
-        return "--port and --socket-port are both 0: nothing to serve on"
+    if not args.port and not args.socket_port and not args.webrepl_port:
+        return "--port and --socket-port are both 0 and no --webrepl-port: nothing to serve on"
     if args.serial:
         virtual_only = {
+            "--webrepl-port": args.webrepl_port,
             "--name": args.name != "default",
             "--root": args.root,
             "-O": args.optimize,
@@ -186,7 +212,32 @@ def _check_combination(args: argparse.Namespace) -> str | None:
         }
         given = [opt for opt, value in virtual_only.items() if value]
         if given:
-            return f"{', '.join(given)} apply to the virtual board, not to --serial"
+            return f"{', '.join(given)}: for the virtual board only, not with --serial"
+    return None
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    from mptui.transports.webrepl import ENV_PASSWORD
+
+    if not args.webrepl_port:
+        return None
+    return getattr(args, "password", None) or os.environ.get(ENV_PASSWORD)
+
+
+def _check_password(args: argparse.Namespace) -> str | None:
+    """A usage error about the WebREPL password (which is never part of the message)."""
+    from mptui.transports.webrepl import ENV_PASSWORD
+    from mptui.virtual.webrepl import check_password
+
+    if not args.webrepl_port:
+        return None
+    password = _password(args)
+    if not password:
+        return f"--webrepl-port needs a password: --password or ${ENV_PASSWORD}"
+    try:
+        check_password(password)
+    except ValueError as e:
+        return str(e)
     return None
 
 
@@ -200,6 +251,12 @@ def _configure_logging(verbose: int) -> None:
     bridge_log.propagate = False
     levels = {0: logging.WARNING, 1: logging.INFO}
     bridge_log.setLevel(levels.get(verbose, logging.DEBUG))
+    # WebREPL logins and refusals (never the password) with -v, like the other clients
+    webrepl_log = logging.getLogger("mptui.webrepl")
+    webrepl_log.addHandler(handler)
+    webrepl_log.propagate = False
+    webrepl_log.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("mptui.webrepl.ws").setLevel(logging.WARNING)  # websockets' own chatter
     # pyserial's RFC 2217 negotiation chatter only at -vv
     logging.getLogger("mptui.bridge.rfc2217").setLevel(
         logging.DEBUG if verbose >= 2 else logging.WARNING

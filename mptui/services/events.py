@@ -37,6 +37,7 @@ class BoardInfo:
     description: str = ""
     serial_number: str | None = None
     vid_pid: str | None = None
+    rssi: int | None = None  # dBm, when a radio scan saw it (BLE)
     present: bool = True  # False: no source sees it any more (unplugged, gone)
     state: str = DISCONNECTED
     error: str = ""  # why, when state is error (one line)

@@ -1,9 +1,10 @@
 """The DeviceManager: which boards exist, which are connected, and what state each is in.
 
-It listens to discovery sources (USB ports polled for hot-plug, the config's boards, the
-virtual board, boards added by hand, and whatever else plugs in: WebREPL, BLE scans, network
-announcements), owns one Session per connected board, and publishes plain dataclass events
-(`mptui.services.events`) to its subscribers. No UI here: a script or a test uses it as is:
+It listens to discovery sources (USB ports polled for hot-plug, the config's boards, WebREPL
+ones included, the virtual board, boards added by hand, BLE boards found by `scan_ble()`, and
+whatever else plugs in: network announcements), owns one Session per connected board, and
+publishes plain dataclass events (`mptui.services.events`) to its subscribers. No UI here: a
+script or a test uses it as is:
 
     async with DeviceManager(config) as manager:
         board = manager.find("virtual")
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from mptui.board import BoardError, Session, SessionEvent
@@ -33,6 +35,7 @@ from mptui.services.events import (
 )
 from mptui.services.sources import (
     VIRTUAL,
+    BleSource,
     DiscoverySource,
     Found,
     StaticSource,
@@ -43,13 +46,14 @@ from mptui.transports import AddressError, TransportError, parse_address
 
 Listener = Callable[[object], None]
 ConsoleSink = Callable[[bytes], None]
+AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
 
 # What the friendly REPL prints when it waits for a line: normal, continuation, paste mode.
 PROMPTS = (b">>> ", b"... ", b"=== ")
 # A line entered at the REPL that has not given the prompt back after this long is a program.
 RUNNING_AFTER = 0.3
 # Which source names a board first when several see it.
-SOURCE_ORDER = ("config", "manual", "usb", "virtual")
+SOURCE_ORDER = ("config", "manual", "usb", "ble", "virtual")
 
 
 @dataclass
@@ -84,17 +88,25 @@ class DeviceManager:
         config: Config | None = None,
         *,
         usb: DiscoverySource | bool = True,
+        ble: BleSource | bool = True,
         virtual: bool = True,
         sources: Iterable[DiscoverySource] = (),
         virtual_root: str | Path | None = None,
         reconnect_timeout: float = 15.0,
+        password: str | None = None,
+        ask_password: AskPassword | None = None,
     ) -> None:
         """`usb`: True for the real USB port listing, False for none, or a source to use
-        instead. `virtual_root`: the folder that holds virtual boards' `/` folders (default:
-        the user's data dir)."""
+        instead; `ble` the same for BLE scans (which run only when `scan_ble()` asks).
+        `virtual_root`: the folder that holds virtual boards' `/` folders (default: the user's
+        data dir). WebREPL passwords: a board's config entry, else `password` (the command
+        line's), else $MPTUI_WEBREPL_PASSWORD, else `await ask_password(board)` (the UI's
+        prompt; None: no answer)."""
         self.config = config if config is not None else load_config()
         self.virtual_root = Path(virtual_root) if virtual_root else None
         self.reconnect_timeout = reconnect_timeout
+        self.password = password
+        self.ask_password = ask_password
         self.manual = StaticSource("manual")
         self._sources: list[DiscoverySource] = [
             StaticSource("config", config_found(self.config)),
@@ -102,6 +114,9 @@ class DeviceManager:
         ]
         if usb:
             self._sources.append(UsbSource() if usb is True else usb)
+        self.ble: BleSource | None = (BleSource() if ble is True else ble) or None
+        if self.ble is not None:
+            self._sources.append(self.ble)
         if virtual:
             self._sources.append(StaticSource("virtual", [VIRTUAL]))
         self._sources.extend(sources)
@@ -230,6 +245,17 @@ class DeviceManager:
         self._publish(BoardRemoved(board.info))
         return True
 
+    async def scan_ble(self) -> list[BoardInfo]:
+        """Scan for Bluetooth LE boards once (a few seconds); they join the list with their
+        RSSI (boards from an earlier scan that are not seen again are marked gone). Returns the
+        boards found, strongest first. Raises TransportError when Bluetooth is unavailable."""
+        if self.ble is None:
+            raise TransportError("Bluetooth LE scanning is off")
+        found = await self.ble.scan()
+        if any(self._key_for(f.address) not in self._boards for f in found):
+            self._on_report(self.ble.name, found)  # the manager is not started: take them in
+        return [self._boards[self._key_for(f.address)].info for f in found]
+
     def _key_for(self, address: str) -> str:
         return str(parse_address(address, self.config.board_names()))
 
@@ -277,6 +303,7 @@ class DeviceManager:
                 description=_first(f.description for f in finds) or "",
                 serial_number=_first(f.serial_number for f in finds),
                 vid_pid=_first(f.vid_pid for f in finds),
+                rssi=next((f.rssi for f in finds if f.rssi is not None), None),
             )
         info = replace(info, present=bool(finds))
         came_back = info.present and not board.info.present
@@ -350,7 +377,16 @@ class DeviceManager:
         address = parse_address(board.info.key)
         if address.kind == "virtual" and self.virtual_root and "root" not in options:
             options["root"] = self.virtual_root / address.target
+        if address.kind == "webrepl":
+            if options.get("password") is None and self.password is not None:
+                options["password"] = self.password
+            if self.ask_password is not None:
+                options["ask_password"] = partial(self._ask_password, board.info.key)
         return options
+
+    async def _ask_password(self, key: str, _address: str) -> str | None:
+        ask = self.ask_password
+        return await ask(self._boards[key].info) if ask is not None else None
 
     async def disconnect(self, key: str) -> None:
         """Close the board's session; the board stays on the list."""

@@ -4,7 +4,8 @@ A source reports the complete list of boards it sees now, each time that list ma
 changed. Boards a source stops reporting are gone (as far as that source knows). Sources that
 poll (USB ports) subclass PollingSource; sources fed from elsewhere (the config, boards added by
 hand, BLE scans, network announcements) push their list with `StaticSource.set()` or call the
-report function from their own `run()`.
+report function from their own `run()`. WebREPL boards come from the config (`config_found`);
+BLE boards from `BleSource`, which scans only when asked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
-from mptui.services.discovery import UsbPort, usb_boards
+from mptui.services.discovery import UsbPort, ble_boards, usb_boards
 
 
 @dataclass(frozen=True, eq=True)
@@ -28,6 +29,7 @@ class Found:
     description: str = ""
     serial_number: str | None = None
     vid_pid: str | None = None
+    rssi: int | None = None  # dBm, for a radio link (BLE)
     options: dict = field(default_factory=dict, hash=False)  # transport options (config)
     password_ref: str | None = field(default=None, repr=False)  # "env:VAR" | "file:PATH"
 
@@ -112,6 +114,50 @@ class UsbSource(PollingSource):
             )
             for port in self.list_ports()
         ]
+
+
+class BleSource(StaticSource):
+    """Bluetooth LE boards (the Nordic UART Service, or a BLE-REPL name), strongest first,
+    found by `scan()` when asked: never continuously, a scan keeps the radio busy. Each scan
+    replaces the list. `scanner_backend` / `client_backend` are bleak backends for bleak's
+    public hook (tests run bleak on a virtual radio); they go with each board found, so that
+    connecting to it uses them too."""
+
+    def __init__(
+        self, timeout: float = 5.0, *, scanner_backend=None, client_backend=None
+    ) -> None:
+        super().__init__("ble")
+        self.timeout = timeout
+        self.scanner_backend = scanner_backend
+        self.client_backend = client_backend
+        self._scanning = asyncio.Lock()
+
+    async def scan(self) -> list[Found]:
+        """One scan of `timeout` seconds; reports and returns what it found. Raises
+        TransportError ("Bluetooth is not available: ...") without a usable adapter."""
+        async with self._scanning:
+            boards = await ble_boards(self.timeout, scanner_backend=self.scanner_backend)
+        options = {
+            name: backend
+            for name, backend in (
+                ("scanner_backend", self.scanner_backend),
+                ("client_backend", self.client_backend),
+            )
+            if backend is not None
+        }
+        found = [
+            Found(
+                b.device_address,
+                name=b.name or b.address,
+                kind="ble",
+                description=f"Bluetooth LE {b.address}" + (", NUS" if b.nus else ""),
+                rssi=b.rssi,
+                options=dict(options),
+            )
+            for b in boards
+        ]
+        self.set(found)
+        return found
 
 
 VIRTUAL = Found(

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from mptui.transports.address import Address, AddressError, parse_address
-from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
+from mptui.transports.base import (
+    AccessDenied,
+    LinkProfile,
+    Transport,
+    TransportClosed,
+    TransportError,
+)
 
 __all__ = [
+    "AccessDenied",
     "Address",
     "AddressError",
     "LinkProfile",

@@ -17,6 +17,11 @@ class TransportClosed(TransportError):
     """The link went away (board unplugged or reset, bridge gone, peer closed)."""
 
 
+class AccessDenied(TransportError):
+    """The board wants a password it was not given, or refused the one it got (WebREPL's
+    "Access denied"): trying again with the same one cannot help."""
+
+
 class FileChannelError(TransportError):
     """The board answered a file-channel request with something unexpected."""
 

@@ -23,6 +23,7 @@ from websockets.http11 import Response
 from websockets.uri import parse_uri
 
 from mptui.transports.base import (
+    AccessDenied,
     FileChannel,
     FileChannelError,
     LinkProfile,
@@ -57,11 +58,11 @@ REPLY_TIMEOUT = 10.0  # seconds of silence from the board before a file transfer
 AskPassword = Callable[[str], Awaitable[str | None]]
 
 
-class WebReplAccessDenied(TransportError):
+class WebReplAccessDenied(AccessDenied):
     """The board refused the password."""
 
 
-class WebReplPasswordNeeded(TransportError):
+class WebReplPasswordNeeded(AccessDenied):
     """No password was given for a board that asks for one."""
 
 

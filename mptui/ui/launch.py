@@ -9,6 +9,7 @@ def run_app(args) -> int:
     from mptui.ui.app import MptuiApp
 
     config = load_config()
-    app = MptuiApp(config, DeviceManager(config), device=getattr(args, "device", None))
+    manager = DeviceManager(config, password=getattr(args, "password", None))
+    app = MptuiApp(config, manager, device=getattr(args, "device", None))
     app.run()
     return app.return_code or 0

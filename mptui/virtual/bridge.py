@@ -1,17 +1,19 @@
-"""The bridge: one board served on the network, over RFC 2217 and raw TCP at once.
+"""The bridge: one board served on the network, over RFC 2217, raw TCP and WebREPL at once.
 
     async with Bridge(VirtualBoard(root=folder), rfc2217_port=ANY_PORT, socket_port=ANY_PORT) as br:
         print(br.socket_url, br.rfc2217_url)   # e.g. socket://127.0.0.1:40123
         await br.wait_closed()                 # until stop(), or the board is gone
 
 Ports: an int listens there, `ANY_PORT` (0) on a free port the OS picks (read it back from
-`rfc2217_port` / `socket_port`), `OFF` (None) not at all. (The command line's "0 disables"
-is mapped to `OFF` there.)
+`rfc2217_port` / `socket_port` / `webrepl_port`), `OFF` (None) not at all. (The command line's
+"0 disables" is mapped to `OFF` there.) WebREPL is off unless a port and a password are given;
+it serves the virtual board only (its file protocol works on the board's folder).
 
-One client at a time across both ports; any other gets `BUSY` and is closed. The board lives
+One client at a time across all ports; any other gets `BUSY` and is closed (a WebREPL client
+gets a close frame that says so, after the WebSocket handshake, as on a board). The board lives
 across clients; its output while nobody is connected is dropped, as a UART nobody listens to.
 Whoever reaches a port can run code on the board: bind beyond loopback only on purpose
-(`exposed` says whether we did).
+(`exposed` says whether we did). The WebREPL password is never logged.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from serial.rfc2217 import IAC, IAC_DOUBLED, M_NORMAL, PortManager
 
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge_devices import VirtualDevice
+from mptui.virtual.webrepl import WebReplConnection, check_password, host_path, runtime_version
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -38,6 +41,7 @@ ANY_PORT = 0
 OFF = None
 RFC2217 = "rfc2217"
 SOCKET = "socket"
+WEBREPL = "ws"  # the kind is the URL scheme: url(WEBREPL) is ws://HOST:PORT
 BUSY = b"Error: Device busy - another client is connected\r\n"
 REFUSED_LINGER = 1.0  # seconds a refused client has to read BUSY before we close
 HOLD_LIMIT = 1.0  # seconds a newcomer waits for a leaving client to be gone
@@ -53,7 +57,7 @@ class BridgeError(RuntimeError):
 
 class Bridge:
     """Serves one board (a `VirtualBoard` or a device from `bridge_devices`) to one client
-    at a time on an RFC 2217 port and a raw TCP port."""
+    at a time on an RFC 2217 port, a raw TCP port and (the virtual board) a WebREPL port."""
 
     def __init__(
         self,
@@ -62,14 +66,26 @@ class Bridge:
         host: str = LOOPBACK,
         rfc2217_port: int | None = 2217,
         socket_port: int | None = 2218,
+        webrepl_port: int | None = OFF,
+        webrepl_password: str | None = None,
     ) -> None:
         self.device = VirtualDevice(board) if isinstance(board, VirtualBoard) else board
         self.host = host
-        self._wanted = {SOCKET: socket_port, RFC2217: rfc2217_port}
+        self._wanted = {SOCKET: socket_port, RFC2217: rfc2217_port, WEBREPL: webrepl_port}
+        self._webrepl_password = b""
+        if webrepl_port is not OFF:
+            if not isinstance(self.device, VirtualDevice):
+                raise BridgeError("WebREPL is served for the virtual board only")
+            if not webrepl_password:
+                raise BridgeError("WebREPL needs a password")
+            try:
+                self._webrepl_password = check_password(webrepl_password)
+            except ValueError as e:
+                raise BridgeError(str(e)) from None
         self._servers: dict[str, asyncio.AbstractServer] = {}
-        self._client: _Client | None = None
+        self._client: _Client | _WebReplClient | None = None
         self._next: _Client | None = None  # held while the client before it leaves
-        self._connections: set[_Client] = set()
+        self._connections: set[_Client | _WebReplClient] = set()
         self._writable = asyncio.Event()  # the client's send buffer has room
         self._done = asyncio.Event()
         self._pump_task: asyncio.Task | None = None
@@ -81,7 +97,7 @@ class Bridge:
 
     async def start(self) -> None:
         if all(port is OFF for port in self._wanted.values()):
-            raise BridgeError("both ports are disabled: nothing to serve on")
+            raise BridgeError("every port is disabled: nothing to serve on")
         self._started = True
         try:
             for kind, port in self._wanted.items():
@@ -152,8 +168,16 @@ class Bridge:
         return f"{kind}://{host}:{port}"
 
     @property
+    def webrepl_port(self) -> int | None:
+        return self.port(WEBREPL)
+
+    @property
     def socket_url(self) -> str | None:
         return self.url(SOCKET)
+
+    @property
+    def webrepl_url(self) -> str | None:
+        return self.url(WEBREPL)
 
     @property
     def rfc2217_url(self) -> str | None:
@@ -174,10 +198,14 @@ class Bridge:
 
     async def _listen(self, kind: str, port: int) -> asyncio.AbstractServer:
         loop = asyncio.get_running_loop()
+        if kind == WEBREPL:
+            hub = _WebReplHub(self, await runtime_version(self.device.board.options))
+            password = self._webrepl_password
+            factory = lambda: _WebReplClient(hub, password)
+        else:
+            factory = lambda: _Client(self, kind)
         try:
-            return await loop.create_server(
-                lambda: _Client(self, kind), self.host, port, start_serving=False
-            )
+            return await loop.create_server(factory, self.host, port, start_serving=False)
         except OSError as e:
             reason = "address already in use" if e.errno == errno.EADDRINUSE else e.strerror
             raise BridgeError(
@@ -199,7 +227,7 @@ class Bridge:
         else:
             client.refuse()
 
-    def _attach(self, client: _Client) -> None:
+    def _attach(self, client: _Client | _WebReplClient) -> None:
         self._client = client
         self._writable.set()
         self.device.discard_output()  # what the board said before is not this client's
@@ -257,6 +285,52 @@ class Bridge:
             self.device_lost = True
             log.info("the board is gone: %s", self.device.description)
             self._done.set()
+
+
+class _WebReplHub:
+    """What a WebREPL connection talks to (see `WebReplConnection`): this bridge."""
+
+    def __init__(self, bridge: Bridge, version: tuple[int, int, int]) -> None:
+        self.bridge = bridge
+        self.version = version
+
+    def attach(self, conn: _WebReplClient) -> bool:
+        """After the WebSocket handshake: take the board, or False when it is taken."""
+        bridge = self.bridge
+        if bridge._client is not None or bridge._stopped:
+            log.info("%s refused on the %s port: busy", conn.peer, conn.kind)
+            return False
+        bridge._attach(conn)
+        return True
+
+    def detach(self, conn: _WebReplClient) -> None:
+        self.bridge._detach(conn)
+
+    def from_client(self, conn: _WebReplClient, data: bytes) -> None:
+        self.bridge._from_client(conn, data)
+
+    def pause(self, conn: _WebReplClient, paused: bool) -> None:
+        self.bridge._pause(conn, paused)
+
+    def host_path(self, name: str):
+        return host_path(self.bridge.device.board.root, name)
+
+
+class _WebReplClient(WebReplConnection):
+    """A connection on the WebREPL port, known to the bridge from its first byte (so that
+    stop() closes it) and tuned like the TCP clients."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        super().connection_made(transport)
+        _tune_socket(transport.get_extra_info("socket"))
+        self.hub.bridge._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.hub.bridge._connections.discard(self)
+        super().connection_lost(exc)
+
+    def begin(self) -> None:
+        """This is now the bridge's client: the password prompt follows (WebReplConnection)."""
 
 
 class _TelnetWriter:

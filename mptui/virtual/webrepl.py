@@ -1,7 +1,6 @@
-"""A WebREPL server in front of a virtual board: what a board's `webrepl` module does.
-
-    async with WebReplServer(board, "127.0.0.1", 8266, password="secret") as server:
-        print(server.url)  # ws://127.0.0.1:8266
+"""The board side of WebREPL for a virtual board: what a board's `webrepl` module does. The
+bridge serves it (`Bridge(board, webrepl_port=8266, webrepl_password="secret")`, or
+`mptui bridge --webrepl-port 8266`).
 
 As on a board: after the WebSocket handshake a second client is turned away (here with a close
 frame that says why); the first one gets `Password: `, then `\\r\\nAccess denied\\r\\n` and the
@@ -11,30 +10,26 @@ straight on the board's filesystem (its root folder here), not through its REPL;
 filesystem refuses ends the session, as on a board. Board output is forwarded only after login,
 in text frames that do not split UTF-8 characters. The password is never logged.
 
-`WebReplConnection` talks to a small hub (attach/detach/from_client/pause, host_path, version);
-`WebReplServer` is that hub for one board, and a bridge serving several protocols can be one too.
+`WebReplConnection` talks to a small hub (attach/detach/from_client/pause, host_path, version):
+the bridge's, which keeps one client at a time across all its ports.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import hmac
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from websockets.frames import Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from mptui.virtual.board import VirtualBoard
 from mptui.virtual.runtime import RuntimeOptions
 from mptui.webrepl_wire import (
     BUSY_CLOSE_CODE,
     CONNECTED,
-    DEFAULT_PORT,
     DENIED,
     GET_CHUNK,
     GET_FILE,
@@ -51,19 +46,11 @@ from mptui.webrepl_wire import (
     utf8_cut,
 )
 
-if TYPE_CHECKING:
-    from typing_extensions import Self
-
-LOOPBACK = "127.0.0.1"
 BUSY_REASON = "another WebREPL client is connected"
 MAX_FRAME = 16384  # bytes of board output per text frame
 UTF8_HOLD = 0.05  # seconds an unfinished UTF-8 character may wait for its last bytes
 
 log = logging.getLogger("mptui.webrepl")
-
-
-class WebReplServerError(RuntimeError):
-    pass
 
 
 def check_password(password: str) -> bytes:
@@ -294,132 +281,3 @@ class WebReplConnection(WsLink):
         held, self._held = self._held, b""
         if held and self._logged_in and self.closed is None:
             self.send_text(held)
-
-
-class WebReplServer:
-    """Serves one virtual board over WebREPL, one client at a time."""
-
-    def __init__(
-        self,
-        board: VirtualBoard,
-        host: str = LOOPBACK,
-        port: int = DEFAULT_PORT,
-        password: str = "",
-        *,
-        root: str | Path | None = None,
-    ) -> None:
-        self.board = board
-        self.host = host
-        self._port = port
-        self._password = check_password(password)
-        self.root = Path(root) if root is not None else Path(board.root)
-        self.version: tuple[int, int, int] = (0, 0, 0)
-        self._server: asyncio.AbstractServer | None = None
-        self._client: WebReplConnection | None = None
-        self._writable = asyncio.Event()
-        self._writable.set()
-        self._pump_task: asyncio.Task | None = None
-        self._started_board = False
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            self._server = await loop.create_server(
-                lambda: WebReplConnection(self, self._password), self.host, self._port
-            )
-        except OSError as e:
-            raise WebReplServerError(
-                f"cannot listen on {self.host}:{self._port}: {e.strerror or e}"
-            ) from None
-        if not self.board.running:
-            await self.board.start()
-            self._started_board = True
-        self.version = await runtime_version(self.board.options)
-        self._pump_task = loop.create_task(self._pump())
-        log.info("WebREPL for %s on %s", self.board.name, self.url)
-
-    async def stop(self) -> None:
-        """Close the port and the client; stop the board if start() started it."""
-        if self._server is not None:
-            self._server.close()
-        if self._client is not None:
-            self._client.abort()
-        if self._pump_task is not None:
-            self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pump_task
-            self._pump_task = None
-        if self._started_board:
-            await self.board.stop()
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.stop()
-
-    @property
-    def port(self) -> int:
-        sockets = self._server.sockets if self._server else ()
-        return sockets[0].getsockname()[1] if sockets else self._port
-
-    @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"ws://{host}:{self.port}"
-
-    # -- the hub a connection talks to ------------------------------------------------------
-
-    def attach(self, conn: WebReplConnection) -> bool:
-        if self._client is not None:
-            return False
-        self._client = conn
-        self._writable.set()
-        self.board.discard_output()  # what the board said before is not this client's
-        log.info("%s connected", conn.peer)
-        return True
-
-    def detach(self, conn: WebReplConnection) -> None:
-        if self._client is conn:
-            self._client = None
-            self._writable.set()
-            log.info(
-                "%s disconnected (%d bytes in, %d out)", conn.peer, conn.bytes_in, conn.bytes_out
-            )
-
-    def from_client(self, conn: WebReplConnection, data: bytes) -> None:
-        conn.bytes_in += len(data)
-        if self.board.running:
-            self.board.write(data)
-
-    def pause(self, conn: WebReplConnection, paused: bool) -> None:
-        if self._client is conn:
-            (self._writable.clear if paused else self._writable.set)()
-
-    def host_path(self, name: str) -> Path | None:
-        return host_path(self.root, name)
-
-    async def wait_closed(self) -> None:
-        """Return once the board has stopped (or the server was stopped)."""
-        if self._pump_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._pump_task)
-
-    async def _pump(self) -> None:
-        while True:
-            data = await self.board.read()
-            if not data:
-                log.error("the board stopped")
-                if self._client is not None:
-                    self._client.abort()
-                return
-            if self._client is not None:
-                self._client.bytes_out += len(data)
-                self._client.send(data)
-                await self._writable.wait()

@@ -6,6 +6,7 @@ messages become DeviceManager calls. Widgets never talk to each other or to a bo
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -19,7 +20,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from mptui.board import BoardError
+from mptui.board import BoardAccessDenied, BoardError
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING
 from mptui.paths import data_dir
 from mptui.services.events import (
@@ -62,6 +63,8 @@ class MainScreen(Screen):
                 tooltip="Add a board by address: a bridge, a network board, a serial port"),
         Binding("delete", "remove_board", "Remove", show=False, id="board.remove",
                 tooltip="Take a board added by hand, or one that is gone, off the list"),
+        Binding("b", "scan_ble", "Scan BLE", show=False, id="board.scan-ble",
+                tooltip="Scan for Bluetooth LE boards (a few seconds)"),
         Binding("s", "soft_reset", "Soft reset", id="board.soft-reset",
                 tooltip="Soft reset, as Ctrl-C then Ctrl-D at the REPL"),
         Binding("ctrl+r", "hard_reset", "Hard reset", show=False, id="board.hard-reset",
@@ -126,6 +129,7 @@ class MainScreen(Screen):
         self._unsubscribe = self.manager.subscribe(
             lambda event: self.post_message(ManagerEvent(event))
         )
+        self.manager.ask_password = self.ask_password
         for board in self.manager.boards():
             self.devices.update_board(board)
         self.devices.focus()
@@ -137,6 +141,23 @@ class MainScreen(Screen):
     def on_unmount(self) -> None:
         if self._unsubscribe:
             self._unsubscribe()
+        if self.manager.ask_password == self.ask_password:
+            self.manager.ask_password = None
+
+    async def ask_password(self, board: BoardInfo) -> str | None:
+        """The manager asks when a WebREPL board wants a password nobody gave: a masked
+        prompt; None when the user escapes it."""
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+
+        def answered(password: str | None) -> None:
+            if not answer.done():
+                answer.set_result(password)
+
+        self.app.push_screen(
+            PromptScreen(f"WebREPL password for {board.name}:", hint=board.address, secret=True),
+            answered,
+        )
+        return await answer
 
     def open_address(self, address: str) -> None:
         """Open a board named on the command line (added by hand if no source lists it)."""
@@ -224,11 +245,17 @@ class MainScreen(Screen):
     async def _connect(self, key: str) -> ReplTerminal | None:
         terminal, mounted = self.repl_pane.terminal_for(key)
         terminal.passthrough = self.app.global_keys()
+        name = self.manager.board(key).name
         try:
             if not self.manager.board(key).connected:
                 await self.manager.connect(key, console=terminal.receive)
+        except BoardAccessDenied as e:
+            self.app.notify(
+                f"{name}: {e}", title="Access denied", severity="error", timeout=10
+            )
+            return None
         except (BoardError, TransportError) as e:
-            self.app.notify(f"{self.manager.board(key).name}: {e}", severity="error")
+            self.app.notify(f"{name}: {e}", severity="error")
             return None
         finally:
             await mounted
@@ -246,6 +273,8 @@ class MainScreen(Screen):
             return board is not None and board.connected
         if action == "remove_board":
             return board is not None and (board.kind == "manual" or not board.present)
+        if action == "scan_ble":
+            return self.manager.ble is not None
         return True
 
     @work(group="connect")
@@ -275,6 +304,20 @@ class MainScreen(Screen):
         self.app.push_screen(
             PromptScreen("Board address:", hint="e.g. " + ", ".join(FORMS[:4])), added
         )
+
+    @work(group="scan", exclusive=True)
+    async def action_scan_ble(self) -> None:
+        self.app.notify("Scanning for Bluetooth LE boards…", timeout=3)
+        try:
+            found = await self.manager.scan_ble()
+        except TransportError as e:
+            self.app.notify(str(e), title="BLE scan", severity="error", timeout=10)
+            return
+        if not found:
+            self.app.notify("No Bluetooth LE boards found", title="BLE scan")
+            return
+        names = ", ".join(b.name if b.rssi is None else f"{b.name} ({b.rssi} dBm)" for b in found)
+        self.app.notify(f"Found {names}", title="BLE scan")
 
     @work(group="connect")
     async def action_remove_board(self) -> None:

@@ -1,4 +1,4 @@
-"""A one-line question: a board address, a file to capture to, code to inject."""
+"""A one-line question: a board address, a file to capture to, code to inject, a password."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from textual.widgets import Input, Label
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Returns the text entered (Enter), or None (Escape)."""
+    """Returns the text entered (Enter), or None (Escape). `secret`: the input is masked and
+    returned as typed (a password's spaces are part of it)."""
 
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
@@ -27,22 +28,26 @@ class PromptScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
     ]
 
-    def __init__(self, question: str, value: str = "", hint: str = "") -> None:
+    def __init__(
+        self, question: str, value: str = "", hint: str = "", *, secret: bool = False
+    ) -> None:
         super().__init__()
         self.question = question
         self.value = value
         self.hint = hint
+        self.secret = secret
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
-            yield Input(self.value, id="prompt-input")
+            yield Input(self.value, password=self.secret, id="prompt-input")
             if self.hint:
                 yield Label(self.hint, classes="prompt-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        value = event.value if self.secret else event.value.strip()
+        self.dismiss(value or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

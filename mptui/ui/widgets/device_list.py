@@ -14,8 +14,9 @@ from textual.widgets.option_list import Option
 from mptui.board.session import BUSY, CONNECTING, ERROR, IDLE, RECONNECTING, RUNNING
 from mptui.services.events import BoardInfo
 
-# USB and named boards first; the virtual board last (it is always there).
-_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "virtual": 4}
+# USB and named boards first, then boards added by hand, BLE boards from a scan, and the
+# virtual board last (it is always there).
+_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "ble": 3, "virtual": 4}
 _STATE_STYLE = {
     IDLE: "$device-idle",
     RUNNING: "$device-busy",
@@ -124,7 +125,9 @@ class DeviceList(OptionList):
     def _prompt(board: BoardInfo) -> Content:
         name = Content.styled(board.name, "bold" if board.connected else "")
         state = Content.styled(board.label, "$text-muted")
-        return Content.assemble(state_mark(board), " ", name, "\n  ", state)
+        rssi = board.rssi
+        signal = Content.styled(f" {rssi} dBm", "$text-muted") if rssi is not None else ""
+        return Content.assemble(state_mark(board), " ", name, signal, "\n  ", state)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

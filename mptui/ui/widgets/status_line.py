@@ -33,4 +33,8 @@ class StatusLine(Static):
         usb = " ".join(x for x in (board.description, board.vid_pid) if x)
         if usb and board.kind == "usb":
             parts.append(Content.styled(usb, "$text-muted"))
+        if board.kind == "ble":
+            rssi = f"{board.rssi} dBm" if board.rssi is not None else ""
+            radio = ", ".join(x for x in (board.description, rssi) if x)
+            parts.append(Content.styled(radio, "$text-muted"))
         self.update(Content(" │ ").join(parts))
