@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mptui.board import BoardError
@@ -67,27 +67,19 @@ class OtaFleet:
 
     async def open_project(self, path: Path | None = None) -> None:
         """Load `path` (a folder or its mptui.toml; None: found from the current directory
-        up) off the event loop, and the history; then rebuild the list."""
-        self.release_files = self.release_bytes = 0
+        up) off the event loop, and the history; then rebuild the list, all at once."""
+        project, error, files = None, "", {}
         try:
             project = await asyncio.to_thread(load_project, path)
+            files = await asyncio.to_thread(project.files)
         except ProjectError as e:
-            self.project, self.project_error = None, str(e)
-        else:
-            self.project, self.project_error = project, ""
-            try:
-                files = await asyncio.to_thread(project.files)
-            except ProjectError as e:
-                self.project_error = str(e)
-            else:
-                self.release_files = len(files)
-                self.release_bytes = sum(len(data) for data in files.values())
-        self.records = await asyncio.to_thread(self.history.load)
+            error = str(e)  # no project, or one whose release cannot be read
+        records = await asyncio.to_thread(self.history.load)
+        self.project, self.project_error, self.records = project, error, records
+        self.release_files = len(files)
+        self.release_bytes = sum(len(data) for data in files.values())
         self.boards = {}
         self.sync()
-        last = last_results(self.records)
-        for key, row in self.boards.items():
-            row.last = last.get(key)
         self.on_change(None)
 
     def sync(self) -> bool:
@@ -151,7 +143,7 @@ class OtaFleet:
             info = self._manager_board(row.manager_key)
             session = self.manager.session(row.manager_key)
             if info is None or session is None or not info.connected:
-                row.note = "not connected (c connects it)"
+                row.note = "not connected"
             elif info.state != IDLE:
                 row.note = f"{info.label}: not asked"
             else:
@@ -160,7 +152,7 @@ class OtaFleet:
                 self.on_change({row.key})
                 return
         elif not row.via_agent and not explicit:
-            row.note = "not asked yet (refresh asks it)"
+            row.note = "not asked yet (a refresh asks it)"
             self.on_change({row.key})
             return
         row.checking, row.note = True, ""
@@ -208,7 +200,11 @@ class OtaFleet:
         record = History.record([by_key[row.key] for row in rows], project.version, full,
                                 project.path)
         for row in rows:
-            row.last = (record.when, by_key[row.key])
+            result = by_key[row.key]
+            row.last = (record.when, result)
+            if result.ok:  # it answered with this version (a refresh may not be able to ask)
+                row.status = replace(row.status or BoardStatus(row.key, True), reachable=True,
+                                     release=result.version, error="", error_kind="")
         self.records.append(record)
         self.on_change({row.key for row in rows})
         await asyncio.to_thread(self.history.add, record)

@@ -59,9 +59,17 @@ async def test_push_to_one_board_shows_phases_and_the_result(make_app, isolated,
                  "rebooting…", "coming"]
         assert len(set(words)) >= 2 and words == sorted(words, key=order.index)
 
+        # fast again: nothing to send; full (P): every file again
+        await pilot.press("p")
+        await wait_until(lambda: cells(tab, "virtual")[3] == "✓ up to date")
+        await pilot.press("P")
+        await wait_until(lambda: len(History().load()) == 3, timeout=PUSH_WAIT)
+        assert [(r.full, r.results[0].files) for r in History().load()] == [
+            (False, 5), (False, 0), (True, 5)]
+
     root = isolated / "boards" / "default"
     assert release_tree(root) == files
-    assert (root / "data/runs.txt").read_text().splitlines()[-1] == "1.0 ok"
+    assert (root / "data/runs.txt").read_text().splitlines()[-2:] == ["1.0 ok", "1.0 ok"]
 
 
 async def test_ten_boards_pushed_in_parallel_with_one_key(make_app, isolated, agent_boards,
