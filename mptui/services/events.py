@@ -24,6 +24,8 @@ STATE_LABELS = {
     ERROR: "error",
 }
 CONNECTED_STATES = (IDLE, RUNNING, BUSY)
+# How lists show boards: USB and named boards first, the virtual board last (always there).
+_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "virtual": 4}
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,11 @@ class BoardInfo:
     @property
     def connected(self) -> bool:
         return self.state in CONNECTED_STATES
+
+    @property
+    def list_order(self) -> tuple[int, str]:
+        """Sort key for lists of boards (the board list, the OTA tab)."""
+        return _KIND_ORDER.get(self.kind, 3), self.name
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from mptui.board import BoardError
 from mptui.services.ota_links import DEFAULT_PORT, AgentLink, EngineLink, OtaError
-from mptui.services.ota_project import Project, Release, Secrets
+from mptui.services.ota_project import Project, ProjectError, Release, Secrets
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
 
@@ -61,6 +61,7 @@ class BoardStatus:
     last: str = ""
     error: str = ""
     info: dict = field(default_factory=dict)
+    error_kind: str = ""  # one of ota_links.KINDS when not reachable
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -133,7 +134,7 @@ async def push(target: str, project: Project, *, full: bool = False,
         await link.open()
         try:
             info = await link.info()
-            release = _build(project, info.get("mpy"), builds)
+            release = await _build(project, info.get("mpy"), builds)
             report("verify")
             live = await link.hashes()
             send = sorted(p for p, h in release.hashes.items() if full or live.get(p) != h)
@@ -155,6 +156,9 @@ async def push(target: str, project: Project, *, full: bool = False,
         report("done", f"{release.version} running")
     except OtaError as e:
         result.error, result.error_kind = str(e), e.kind
+        report("failed", str(e))
+    except ProjectError as e:  # the release folder changed under us, mpy-cross failed...
+        result.error, result.error_kind = str(e), "project"
         report("failed", str(e))
     except asyncio.TimeoutError:
         result.error, result.error_kind = "the board stopped answering", "timeout"
@@ -192,12 +196,14 @@ async def _transfer(link, release: Release, send: list[str], report: _Reporter,
         raise
 
 
-def _build(project: Project, mpy, builds: dict | None) -> Release:
+async def _build(project: Project, mpy, builds: dict | None) -> Release:
+    """The release for a board's .mpy version, built once per version for a whole fleet, in a
+    thread (reading the files and mpy-cross must not hold up the event loop: the UI runs on it)."""
     if builds is None:
-        return project.build(mpy)
+        return await asyncio.to_thread(project.build, mpy)
     if mpy not in builds:
-        builds[mpy] = project.build(mpy)
-    return builds[mpy]
+        builds[mpy] = asyncio.ensure_future(asyncio.to_thread(project.build, mpy))
+    return await asyncio.shield(builds[mpy])
 
 
 async def wait_online(target: str, version: str, secrets: Secrets | None, timeout: float, link=None,
@@ -259,13 +265,14 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
     return list(await asyncio.gather(*(one(t) for t in targets)))
 
 
-async def status(target: str, secrets: Secrets | None = None) -> BoardStatus:
-    link = make_link(target, secrets, timeout=5.0)
+async def status(target: str, secrets: Secrets | None = None, link=None) -> BoardStatus:
+    """What the board's agent runs; `link` may be one the caller holds (see push_fleet)."""
+    link = link or make_link(target, secrets, timeout=5.0)
     try:
         await link.open()
         info = await link.info()
     except OtaError as e:
-        return BoardStatus(target, False, error=str(e))
+        return BoardStatus(target, False, error=str(e), error_kind=e.kind)
     finally:
         with contextlib.suppress(Exception):
             await link.close()

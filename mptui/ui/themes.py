@@ -39,6 +39,9 @@ VARIABLES = {
     "device-busy": "warning",
     "device-error": "error",
     "device-offline": "foreground-muted",
+    "ota-ok": "text-success",
+    "ota-failed": "text-error",
+    "ota-busy": "text-warning",
 }
 
 

@@ -5,6 +5,7 @@ controls (there is no hardware here)."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,9 @@ from mptui.config import load_config
 from mptui.services.discovery import UsbPort
 from mptui.services.manager import DeviceManager
 from mptui.services.sources import UsbSource
+
+# the OTA tab's tests use the virtual boards with the real agent of tests/ota/agentboards.py
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ota"))
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +83,21 @@ async def wait_until(predicate: Callable[[], object], timeout: float = 15.0, wha
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def agent_boards(isolated):
+    """async agent_boards(*names, secrets=...) -> [AgentBoard]: virtual boards running the real
+    OTA agent, started concurrently, each answering on a free port; stopped after the test."""
+    from .ota_help import ota_secrets, start_board
+
+    started = []
+
+    async def start(*names: str, secrets=None):
+        secrets = secrets or ota_secrets(isolated)
+        return await asyncio.gather(*(
+            start_board(isolated / "agents" / name, secrets, on_start=started.append)
+            for name in names))
+
+    yield start
+    await asyncio.gather(*(b.session.close() for b in started), return_exceptions=True)

@@ -181,6 +181,7 @@ class MainScreen(Screen):
             self.devices.remove_board(key)
         else:
             self.devices.update_board(event.board)
+        self.query_one(OtaTab).boards_changed()
         terminal = self.terminal(key)
         if terminal is not None:
             if isinstance(event, BoardStateChanged):
@@ -247,8 +248,8 @@ class MainScreen(Screen):
         terminal.passthrough = self.app.global_keys()
         name = self.manager.board(key).name
         try:
-            if not self.manager.board(key).connected:
-                await self.manager.connect(key, console=terminal.receive)
+            # also when connected already (an OTA push connects boards): the output comes here
+            await self.manager.connect(key, console=terminal.receive)
         except BoardAccessDenied as e:
             self.app.notify(
                 f"{name}: {e}", title="Access denied", severity="error", timeout=10
@@ -347,6 +348,8 @@ class MainScreen(Screen):
         terminal = self.terminal()
         if tab == "repl" and terminal and terminal.display:
             terminal.focus()
+        elif tab == "ota":
+            self.query_one(OtaTab).focus_table()
 
     # -- the terminal's requests ------------------------------------------------------------
 
@@ -451,10 +454,11 @@ class MainScreen(Screen):
         terminal = self.terminal()
         if terminal is not None and terminal.display:
             groups.append(("REPL", ReplTerminal, terminal))
+        groups.append(("OTA", OtaTab, self.query_one(OtaTab)))
         for title, cls, node in groups:
             for entry in key_help([(title, cls)], keymap):
                 action = entry.binding.action
-                if cls is MainScreen and self.check_action(action.partition("(")[0], ()) is False:
+                if node.check_action(action.partition("(")[0], ()) is False:
                     continue
                 keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
                                  for k in entry.keys)

@@ -14,9 +14,12 @@ from textual.widgets.option_list import Option
 from mptui.board.session import BUSY, CONNECTING, ERROR, IDLE, RECONNECTING, RUNNING
 from mptui.services.events import BoardInfo
 
+<<<<<<< HEAD
 # USB and named boards first, then boards added by hand, BLE boards from a scan, and the
 # virtual board last (it is always there).
 _KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "ble": 3, "virtual": 4}
+=======
+>>>>>>> otatab
 _STATE_STYLE = {
     IDLE: "$device-idle",
     RUNNING: "$device-busy",
@@ -100,10 +103,7 @@ class DeviceList(OptionList):
         return option.id if option else None
 
     def _order(self) -> list[str]:
-        return sorted(
-            self.boards,
-            key=lambda k: (_KIND_ORDER.get(self.boards[k].kind, 3), self.boards[k].name),
-        )
+        return sorted(self.boards, key=lambda k: self.boards[k].list_order)
 
     def _rebuild(self) -> None:
         current = self.selected_key

@@ -1,25 +1,269 @@
-"""The OTA tab (not built yet: over-the-air updates replace this module)."""
+"""The OTA tab: the project's release and the boards to push it to (the project's `[ota] boards`,
+then the boards the app knows), each with its agent and release versions and its last result.
+Mark one or many, press one key: the release goes to all of them in parallel, with each board's
+phase, files and bytes on screen, and a result in plain words. Pushes are kept in a history.
+
+The work is done by `services.ota_fleet.OtaFleet` in workers; its change notices are coalesced
+into one repaint every REPAINT seconds, however many progress events arrive.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import DataTable
+from textual.worker import Worker, WorkerState
 
 from mptui.services.events import BoardInfo
+from mptui.services.ota_fleet import OtaFleet, short_name
+from mptui.services.ota_history import PushRecord
+from mptui.ui.keys import key_help
+from mptui.ui.ota_text import plural
+from mptui.ui.screens.ota_history import OtaHistoryScreen
+from mptui.ui.screens.prompt import PromptScreen
+from mptui.ui.widgets.ota_board_detail import OtaBoardDetail
+from mptui.ui.widgets.ota_board_table import OtaBoardTable
+from mptui.ui.widgets.ota_empty import OtaEmptyState
+from mptui.ui.widgets.ota_project_bar import OtaProjectBar
+
+REPAINT = 0.1  # seconds between repaints while events come in
+NEEDS_BOARDS = ("mark", "mark_all", "push", "refresh")
 
 
-class OtaTab(Static):
-    """Shown in the OTA tab. `show_board()` is called with the selected board."""
+class OtaTab(Vertical):
+    """Shown in the OTA tab. `show_board()` is called with the board selected in the list,
+    `boards_changed()` when the DeviceManager's boards change."""
 
+    BINDING_GROUP_TITLE = "OTA"
     DEFAULT_CSS = """
-    OtaTab { width: 1fr; height: 1fr; padding: 1 2; color: $text-muted; }
+    OtaTab { width: 1fr; height: 1fr; }
+    OtaTab > #ota-main { height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "mark", "Mark", id="ota.mark",
+                tooltip="Mark or unmark the board under the cursor"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="ota.mark-all",
+                tooltip="Mark the fleet ([ota] boards and boards whose agent answered); "
+                        "again: unmark all"),
+        Binding("p", "push", "Push", id="ota.push",
+                tooltip="Push the release to the marked boards (or the one under the cursor) "
+                        "in parallel: changed files only"),
+        Binding("P", "push(True)", "Full push", show=False, id="ota.push-full",
+                tooltip="Push the release, every file (a full push)"),
+        Binding("f5", "refresh", "Refresh", id="ota.refresh",
+                tooltip="Ask the boards which agent and release they run"),
+        Binding("h", "history", "History", id="ota.history", tooltip="The history of pushes"),
+        Binding("ctrl+o", "open_project", "Project", show=False, id="ota.project",
+                tooltip="Open another OTA project (a folder with an mptui.toml)"),
+    ]
 
-    def __init__(self, manager=None, *, id: str | None = None) -> None:
-        super().__init__(
-            "OTA: not built yet. Signed over-the-air updates come in a later version.", id=id
-        )
+    def __init__(self, manager, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.manager = manager
+        self.fleet = OtaFleet(manager, on_change=self._changed)
+        self.marked: set[str] = set()
         self.board: BoardInfo | None = None
+        self._dirty: set[str] | None = set()  # None: the whole list
+        self._repaint: Timer | None = None
+        self._opened = False
+        self._pushing = 0  # boards being pushed, at the last repaint
+
+    def compose(self) -> ComposeResult:
+        yield OtaEmptyState(id="ota-empty")
+        with Vertical(id="ota-main"):
+            yield OtaProjectBar(id="ota-project")
+            yield OtaBoardTable(id="ota-table")
+            yield OtaBoardDetail(id="ota-detail")
+
+    @property
+    def table(self) -> OtaBoardTable:
+        return self.query_one(OtaBoardTable)
+
+    @property
+    def empty(self) -> OtaEmptyState:
+        return self.query_one(OtaEmptyState)
+
+    def on_mount(self) -> None:
+        self.query_one("#ota-main").display = False
+        self.empty.show_reason("", self._key("ota.project"))
+
+    def on_show(self) -> None:
+        if not self._opened:  # the project is read the first time the tab is shown
+            self._opened = True
+            self.open_project()
+
+    # -- what the main screen calls ---------------------------------------------------------
 
     def show_board(self, board: BoardInfo | None) -> None:
+        """The board selected in the board list: the cursor follows it when it is here (from
+        the next selection on: a new list starts at the top, with the project's boards)."""
         self.board = board
+        self._follow_board()
+
+    def boards_changed(self) -> None:
+        if self.fleet.sync():
+            self._changed(None)
+
+    def focus_table(self) -> None:
+        (self.table if self.fleet.project is not None else self.empty).focus()
+
+    # -- work -------------------------------------------------------------------------------
+
+    @work(group="ota-project", exclusive=True, exit_on_error=False)
+    async def open_project(self, path: Path | None = None) -> None:
+        """Read the project (None: from the current directory up), then ask the boards."""
+        self.marked.clear()
+        await self.fleet.open_project(path)
+        await self.fleet.refresh()
+
+    @work(group="ota-status", exit_on_error=False)
+    async def refresh_boards(self, explicit: bool = False) -> None:
+        await self.fleet.refresh(explicit=explicit)
+
+    @work(group="ota-push", exit_on_error=False)
+    async def push(self, keys: list[str], full: bool = False) -> None:
+        record = await self.fleet.push(keys, full)
+        if record is not None:
+            self._tell(record)
+
+    def _tell(self, record: PushRecord) -> None:
+        count = len(record.results)
+        if not record.failed:
+            self.app.notify(f"release {record.version}: {plural(count, 'board')} ok")
+            return
+        first = next(r for r in record.results if not r.ok)
+        self.app.notify(f"release {record.version}: {count - record.failed} ok, "
+                        f"{record.failed} failed ({short_name(first.board)}: {first.error})",
+                        severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and (event.worker.group or "").startswith("ota-"):
+            self.app.notify(f"OTA: {event.worker.error}", severity="error", timeout=10)
+
+    # -- repaints ---------------------------------------------------------------------------
+
+    def _changed(self, keys: set[str] | None) -> None:
+        if keys is None or self._dirty is None:
+            self._dirty = None
+        else:
+            self._dirty |= keys
+        if self._repaint is None:
+            self._repaint = self.set_timer(REPAINT, self._flush)
+
+    def _flush(self) -> None:
+        self._repaint = None
+        dirty, self._dirty = self._dirty, set()
+        if dirty is None:
+            self._show_list()
+        else:
+            self.table.update_rows([self.fleet.boards[k] for k in dirty if k in self.fleet.boards])
+        cursor = self.table.cursor_key
+        if dirty is None or cursor in dirty:
+            self._show_detail(cursor)
+        pushing = sum(board.pushing for board in self.fleet.boards.values())
+        if pushing != self._pushing:
+            self._pushing = pushing
+            self.refresh_bindings()
+
+    def _show_list(self) -> None:
+        fleet = self.fleet
+        has_project = fleet.project is not None
+        empty, main = self.empty, self.query_one("#ota-main")
+        moved_focus = (self.table.has_focus and not has_project) or (empty.has_focus and has_project)
+        empty.display, main.display = not has_project, has_project
+        if not has_project:
+            empty.show_reason(fleet.project_error, self._key("ota.project"))
+        self.query_one(OtaProjectBar).show_project(fleet, self.table.look)
+        self.marked.intersection_update(fleet.boards)
+        self.table.show_rows(list(fleet.boards.values()), self.marked)
+        if moved_focus:
+            self.focus_table()
+        self.refresh_bindings()
+
+    def _show_detail(self, key: str | None) -> None:
+        board = self.fleet.boards.get(key) if key else None
+        self.query_one(OtaBoardDetail).show_board(board, self.table.look)
+
+    def _follow_board(self) -> None:
+        board = self.board
+        if board is None:
+            return
+        for key, row in self.fleet.boards.items():
+            if row.manager_key == board.key or (row.via_agent and key == board.name):
+                self.table.move_to(key)
+                return
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail(event.row_key.value)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        fleet = self.fleet
+        if action in NEEDS_BOARDS:
+            return fleet.project is not None and bool(fleet.boards)
+        if action == "open_project":
+            return not any(board.pushing for board in fleet.boards.values())
+        return True
+
+    def action_mark(self) -> None:
+        key = self.table.cursor_key
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        self.table.update_rows([self.fleet.boards[key]])
+        self.table.action_cursor_down()
+
+    def action_mark_all(self) -> None:
+        boards = self.fleet.boards
+        fleet = [k for k, b in boards.items() if b.in_project or b.has_agent] or list(boards)
+        if self.marked.issuperset(fleet):
+            self.marked.clear()
+        else:
+            self.marked.update(fleet)
+        self.table.update_rows(list(boards.values()))
+
+    def action_push(self, full: bool = False) -> None:
+        keys = [k for k in self.fleet.boards if k in self.marked]
+        cursor = self.table.cursor_key
+        if not keys and cursor is not None:
+            keys = [cursor]
+        busy = [k for k in keys if self.fleet.boards[k].pushing]
+        if busy and len(busy) == len(keys):
+            self.app.notify("already being pushed", severity="warning")
+            return
+        self.push(keys, full)
+
+    def action_refresh(self) -> None:
+        self.refresh_boards(explicit=True)
+
+    def action_history(self) -> None:
+        self.app.push_screen(OtaHistoryScreen(list(self.fleet.records),
+                                              str(self.fleet.history.path)))
+
+    def action_open_project(self) -> None:
+        project = self.fleet.project
+        current = str(project.root if project else Path.cwd())
+
+        def chosen(text: str | None) -> None:
+            if text:
+                self.open_project(Path(text).expanduser())
+
+        self.app.push_screen(
+            PromptScreen("OTA project: a folder with an mptui.toml (or the file):", current),
+            chosen,
+        )
+
+    def _key(self, binding_id: str) -> str:
+        """How the key bound to `binding_id` is shown, after the user's keymap."""
+        for entry in key_help([("OTA", OtaTab)], getattr(self.app, "keymap", {})):
+            if entry.id == binding_id and entry.keys:
+                return self.app.get_key_display(entry.binding.with_key(entry.keys[0]))
+        return binding_id
