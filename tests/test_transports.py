@@ -44,8 +44,19 @@ class PtySerialBoard:
         return self
 
     async def _out(self):
+        os.set_blocking(self.master, False)
+        loop = asyncio.get_running_loop()
         while data := await self.board.read():
-            os.write(self.master, data)
+            while data:
+                try:
+                    data = data[os.write(self.master, data):]
+                except BlockingIOError:  # the serial side is not reading yet: wait for room
+                    room = loop.create_future()
+                    loop.add_writer(self.master, room.set_result, None)
+                    try:
+                        await room
+                    finally:
+                        loop.remove_writer(self.master)
 
     def unplug(self) -> None:
         asyncio.get_running_loop().remove_reader(self.master)

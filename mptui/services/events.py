@@ -24,8 +24,9 @@ STATE_LABELS = {
     ERROR: "error",
 }
 CONNECTED_STATES = (IDLE, RUNNING, BUSY)
-# How lists show boards: USB and named boards first, the virtual board last (always there).
-_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "virtual": 4}
+# USB and named boards first, then boards added by hand, BLE boards from a scan, and the
+# virtual board last (it is always there).
+_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "ble": 3, "virtual": 4}
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,6 @@ from textual.widgets.option_list import Option
 from mptui.board.session import BUSY, CONNECTING, ERROR, IDLE, RECONNECTING, RUNNING
 from mptui.services.events import BoardInfo
 
-<<<<<<< HEAD
-# USB and named boards first, then boards added by hand, BLE boards from a scan, and the
-# virtual board last (it is always there).
-_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "ble": 3, "virtual": 4}
-=======
->>>>>>> otatab
 _STATE_STYLE = {
     IDLE: "$device-idle",
     RUNNING: "$device-busy",
