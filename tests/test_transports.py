@@ -72,30 +72,27 @@ class PtySerialBoard:
 
 
 async def test_serial_port(board_root):
-    async with PtySerialBoard(board_root) as port:
-        async with Session(port.path) as s:
-            assert s.transport.profile.blocks_in_flight == 1  # no USB VID: a UART's buffer
-            await round_trip(s)
-            assert (board_root / "payload.bin").read_bytes() == PAYLOAD
+    async with PtySerialBoard(board_root) as port, Session(port.path) as s:
+        assert s.transport.profile.blocks_in_flight == 1  # no USB VID: a UART's buffer
+        await round_trip(s)
+        assert (board_root / "payload.bin").read_bytes() == PAYLOAD
 
 
 async def test_serial_port_unplugged_mid_transfer_is_a_clear_error(board_root):
-    async with PtySerialBoard(board_root) as port:
-        async with Session(port.path, reconnect=False) as s:
-            await s.eval("1")
-            task = asyncio.create_task(s.fs.write("/big.bin", os.urandom(2_000_000)))
-            await asyncio.sleep(0.1)
-            port.unplug()
-            with pytest.raises(BoardDisconnected):
-                await asyncio.wait_for(task, 20)
+    async with PtySerialBoard(board_root) as port, Session(port.path, reconnect=False) as s:
+        await s.eval("1")
+        task = asyncio.create_task(s.fs.write("/big.bin", os.urandom(2_000_000)))
+        await asyncio.sleep(0.1)
+        port.unplug()
+        with pytest.raises(BoardDisconnected):
+            await asyncio.wait_for(task, 20)
     assert not (board_root / "big.bin").exists()
 
 
 async def test_serial_port_in_use_by_another_program(board_root):
-    async with PtySerialBoard(board_root) as port:
-        async with Session(port.path):
-            with pytest.raises(BoardDisconnected, match="in use"):
-                await Session(port.path).connect()
+    async with PtySerialBoard(board_root) as port, Session(port.path):
+        with pytest.raises(BoardDisconnected, match="in use"):
+            await Session(port.path).connect()
 
 
 @pytest.mark.parametrize("kind", ["socket", "rfc2217"])
