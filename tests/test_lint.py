@@ -1,0 +1,15 @@
+"""The house style holds: ruff finds nothing (its version is pinned in the dev extra)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_is_clean():
+    r = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "mptui", "tests", "bench"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
