@@ -80,6 +80,9 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
         return BOARD_ERROR
     except (BoardError, TransportError) as e:
         return die(str(e))
+    except OSError as e:  # from a filesystem side: a local file, or a board error mapped
+        where = f"{e.filename}: " if e.filename else ""
+        return die(f"{where}{e.strerror or e}")
 
 
 class Command:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from mptui.board.errors import BoardOSError
 from mptui.board.fs import board_path
 from mptui.commands.common import Command, UsageError, is_board_path, run_on_board, write_out
 
@@ -160,118 +161,72 @@ def _join(base: str, name: str) -> str:
 
 
 class _Copier:
+    """cp over the two sides of the Files tab (LocalFS and the board's adapter): their
+    writes are atomic on both sides and hash a whole tree in one go."""
+
     def __init__(self, session, force: bool) -> None:
-        self.session = session
+        from mptui.services.boardfs import BoardFSAdapter
+        from mptui.services.localfs import LocalFS
+
+        self.board, self.local = BoardFSAdapter(session), LocalFS()
         self.force = force
         self.copied = self.skipped = 0
         self.progress = _Progress()
 
+    def side(self, path: str):
+        """(the FileSystem, its path) for a cp argument."""
+        return (self.board, path[1:] or "/") if is_board_path(path) else (self.local, path)
+
     async def is_dir(self, path: str) -> bool:
-        if is_board_path(path):
-            from mptui.board import BoardOSError
-
-            try:
-                return (await self.session.fs.stat(path)).is_dir
-            except BoardOSError as e:
-                if e.errno == 2:
-                    return False
-                raise
-        return os.path.isdir(path)
-
-    async def _hash(self, path: str) -> str | None:
-        """sha256 of a file on either side, None when it does not exist."""
-        if is_board_path(path):
-            from mptui.board import BoardOSError
-
-            try:
-                return await self.session.fs.sha256(path)
-            except BoardOSError as e:
-                if e.errno in (2, 21):
-                    return None
-                raise
+        fs, p = self.side(path)
         try:
-            return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            return (await fs.stat(p)).is_dir
+        except FileNotFoundError:
+            return False
+
+    async def _hash(self, path: str) -> str:
+        """sha256 of a file on either side, "" when it does not exist."""
+        fs, p = self.side(path)
+        if fs is self.board:
+            try:
+                return await self.board.fs.sha256(p)
+            except (FileNotFoundError, IsADirectoryError, BoardOSError):
+                return ""
+        try:
+            return hashlib.sha256(Path(p).read_bytes()).hexdigest()
         except (FileNotFoundError, IsADirectoryError):
-            return None
-
-    async def _read(self, path: str) -> bytes:
-        if is_board_path(path):
-            self.progress.begin(path)
-            return await self.session.fs.read(path, self.progress)
-        try:
-            return Path(path).read_bytes()
-        except OSError as e:
-            raise UsageError(f"cp: cannot read {path}: {e.strerror or e}") from None
-
-    async def _write(self, path: str, data: bytes) -> None:
-        if is_board_path(path):
-            self.progress.begin(path)
-            await self.session.fs.write(path, data, self.progress)
-            return
-        target = Path(path)
-        tmp = target.with_name(target.name + ".mptui~")
-        try:
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise UsageError(f"cp: cannot write {path}: {e.strerror or e}") from None
+            return ""
 
     async def copy_file(self, src: str, dst: str, known: str | None = None) -> None:
-        data = await self._read(src)
+        (sfs, s), (dfs, d) = self.side(src), self.side(dst)
+        self.progress.begin(src)
+        data = await sfs.read(s, self.progress if sfs is self.board else None)
         if not self.force:
             have = known if known is not None else await self._hash(dst)
             if have == hashlib.sha256(data).hexdigest():
                 self.skipped += 1
                 return
-        await self._write(dst, data)
+        self.progress.begin(dst)
+        await dfs.write(d, data, self.progress if dfs is self.board else None)
         self.copied += 1
 
     async def copy_tree(self, src: str, dst: str) -> None:
-        """Copy a folder; files whose content already matches are skipped (hashes of the
-        whole board side in one round trip)."""
-        files, dirs = await self._walk(src)
-        existing = {} if self.force else await self._tree_hashes(dst)
-        await self._mkdir(dst)
-        for d in dirs:
-            if existing.get(d, (0,))[0] != -1:
-                await self._mkdir(_join(dst, d))
-        for f in files:
-            have = existing.get(f)
-            await self.copy_file(_join(src, f), _join(dst, f), known=have[1] if have else "")
-
-    async def _mkdir(self, path: str) -> None:
-        if is_board_path(path):
-            await self.session.fs.mkdir(path, parents=True)
-        else:
-            os.makedirs(path, exist_ok=True)
-
-    async def _walk(self, root: str) -> tuple[list[str], list[str]]:
-        if is_board_path(root):
-            entries = await self.session.fs.ls(root, recursive=True)
-            return [e.path for e in entries if not e.is_dir], [e.path for e in entries if e.is_dir]
-        files, dirs = [], []
-        for dirpath, dirnames, filenames in os.walk(root):
-            rel = os.path.relpath(dirpath, root)
-            for d in sorted(dirnames):
-                dirs.append(d if rel == "." else f"{rel}/{d}")
-            for f in sorted(filenames):
-                files.append(f if rel == "." else f"{rel}/{f}")
-        return files, dirs
-
-    async def _tree_hashes(self, root: str) -> dict[str, tuple[int, str]]:
-        if is_board_path(root):
-            if not await self.is_dir(root):
-                return {}
-            return await self.session.fs.tree_hashes(root)
-        if not os.path.isdir(root):
-            return {}
-        files, dirs = await self._walk(root)
-        result = {d: (-1, "") for d in dirs}
-        for f in files:
-            data = Path(root, f).read_bytes()
-            result[f] = (len(data), hashlib.sha256(data).hexdigest())
-        return result
+        """Copy a folder; files whose content already matches are skipped (the board side's
+        hashes come in one round trip)."""
+        (sfs, s), (dfs, d) = self.side(src), self.side(dst)
+        entries = await sfs.walk(s)
+        existing = {}
+        if not self.force and await self.is_dir(dst):
+            existing = await dfs.hashes(d)
+        await dfs.mkdir(d, parents=True)
+        for e in entries:
+            if e.is_dir and existing.get(e.path, (0,))[0] != -1:
+                await dfs.mkdir(dfs.join(d, e.path), parents=True)
+        for e in entries:
+            if not e.is_dir:
+                have = existing.get(e.path)
+                await self.copy_file(_join(src, e.path), _join(dst, e.path),
+                                     known=have[1] if have else "")
 
 
 def _cp_args(p) -> None:
