@@ -79,3 +79,22 @@ async def wait_until(predicate: Callable[[], object], timeout: float = 15.0, wha
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def project(isolated, monkeypatch) -> Path:
+    """The current directory for the Files tab: `~/proj`, with home a temporary folder, so it
+    shows the same in every run."""
+    monkeypatch.setenv("HOME", str(isolated))
+    proj = isolated / "proj"
+    proj.mkdir()
+    monkeypatch.chdir(proj)
+    return proj
+
+
+@pytest.fixture
+def board_root(isolated) -> Path:
+    """The virtual board's own `/` folder (files put here are on the board when it starts)."""
+    root = isolated / "boards" / "default"
+    root.mkdir(parents=True)
+    return root

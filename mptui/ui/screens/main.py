@@ -168,6 +168,7 @@ class MainScreen(Screen):
                 terminal.notice("[reconnected]")
         if key == self.selected:
             self._show_selected()
+            self._tabs_show_board()
         self.refresh_bindings()
 
     @staticmethod
@@ -191,9 +192,13 @@ class MainScreen(Screen):
     def _select(self, key: str) -> None:
         self.selected = key
         self._show_selected()
+        self._tabs_show_board()
+        self.refresh_bindings()
+
+    def _tabs_show_board(self) -> None:
+        """The selected board (or its new state) to the tabs that show one."""
         for tab in (FilesTab, OtaTab, LogsTab):
             self.query_one(tab).show_board(self.board)
-        self.refresh_bindings()
 
     def _show_selected(self) -> None:
         board = self.board
@@ -304,6 +309,8 @@ class MainScreen(Screen):
         terminal = self.terminal()
         if tab == "repl" and terminal and terminal.display:
             terminal.focus()
+        elif tab == "files":
+            self.query_one(FilesTab).focus_pane()
 
     # -- the terminal's requests ------------------------------------------------------------
 
@@ -404,19 +411,28 @@ class MainScreen(Screen):
         for board in self.manager.boards():
             yield f"Open REPL on {board.name}", board.address, partial(self._open_from_palette,
                                                                       board.key)
-        groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self)]
+        files = self.query_one(FilesTab)
+        groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self),
+                                                  ("Files", FilesTab, files)]
         terminal = self.terminal()
         if terminal is not None and terminal.display:
             groups.append(("REPL", ReplTerminal, terminal))
         for title, cls, node in groups:
             for entry in key_help([(title, cls)], keymap):
                 action = entry.binding.action
-                if cls is MainScreen and self.check_action(action.partition("(")[0], ()) is False:
+                if node.check_action(action.partition("(")[0], ()) is False:
                     continue
                 keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
                                  for k in entry.keys)
-                yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})",
-                       partial(self.app.run_action, action, node))
+                run = partial(self.app.run_action, action, node)
+                if node is files:
+                    run = partial(self._files_action, action)
+                yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})", run)
+
+    def _files_action(self, action: str) -> None:
+        """A Files action from the palette: the Files tab comes to the front first."""
+        self.action_show_tab("files")
+        self.call_after_refresh(self.app.run_action, action, self.query_one(FilesTab))
 
     def _open_from_palette(self, key: str) -> None:
         self.devices.select_board(key)
