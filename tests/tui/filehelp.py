@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mptui.board.session import IDLE
+from mptui.ui.screens.main import MainScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.files_tab import FilesTab
@@ -33,6 +34,12 @@ def names(pane: FilePane) -> list[str]:
 def listed(pane: FilePane, path: str | None = None) -> bool:
     return pane.fs is not None and not pane.loading and bool(pane.path) and (
         path is None or pane.path == path)
+
+
+def files_tab(app) -> FilesTab:
+    """The Files tab, whichever screen is on top."""
+    main = next(s for s in app.screen_stack if isinstance(s, MainScreen))
+    return main.query_one(FilesTab)
 
 
 async def open_files(app, pilot) -> FilesTab:

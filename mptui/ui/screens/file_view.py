@@ -53,6 +53,7 @@ def view_mode(name: str, data: bytes) -> str:
 
 
 class FileViewScreen(Screen[None]):
+    AUTO_FOCUS = "#view-body"
     DEFAULT_CSS = """
     FileViewScreen #view-title { width: 1fr; height: 1; background: $panel; padding: 0 1; }
     FileViewScreen #view-body { width: 1fr; height: 1fr; }
@@ -85,9 +86,6 @@ class FileViewScreen(Screen[None]):
             return Syntax(text, "python", theme=theme, line_numbers=True,
                           background_color="default", tab_size=4)
         return Text(text)
-
-    def on_mount(self) -> None:
-        self.query_one("#view-body").focus()
 
     def action_close(self) -> None:
         self.dismiss(None)

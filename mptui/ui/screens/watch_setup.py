@@ -36,7 +36,9 @@ class WatchSetupScreen(ModalScreen[WatchChoice | None]):
     WatchSetupScreen Label { width: 1fr; }
     WatchSetupScreen #watch-title { text-style: bold; }
     WatchSetupScreen #watch-about { color: $text-muted; margin-bottom: 1; }
-    WatchSetupScreen OptionList { height: auto; border: none; padding: 0; margin-bottom: 1; }
+    WatchSetupScreen OptionList, WatchSetupScreen OptionList:focus {
+        height: auto; border: none; padding: 0; margin-bottom: 1;
+    }
     WatchSetupScreen Checkbox { border: none; padding: 0; height: 1; background: $surface; }
     WatchSetupScreen #watch-keys { color: $text-muted; margin-top: 1; }
     """
@@ -64,7 +66,7 @@ class WatchSetupScreen(ModalScreen[WatchChoice | None]):
                               self.choice.delete, id="watch-mirror")
             mirror.can_focus = False
             yield mirror
-            yield Label("↑↓: after upload · m: mirror deletes · Enter: start · Esc: cancel",
+            yield Label("↑↓ choose · m mirror deletes · Enter start · Esc cancel",
                         id="watch-keys")
 
     def on_mount(self) -> None:

@@ -198,7 +198,7 @@ class FilePane(OptionList):
             if self.option_count:
                 self.highlighted = min(current or 0, self.option_count - 1)
         self.border_title = self._title(width)
-        self.border_subtitle = self._subtitle()
+        self.border_subtitle = self._subtitle(width)
 
     def _row(self, info: FileInfo | None, width: int) -> Content:
         if info is None:
@@ -229,7 +229,8 @@ class FilePane(OptionList):
             shown = "…" + _last_cells(shown, room - 1)
         return shown
 
-    def _subtitle(self) -> str:
+    def _subtitle(self, width: int) -> str:
+        """Marks and the free space; the marks alone when both do not fit."""
         parts = []
         if self.loading and not self.entries:
             parts.append("listing…")
@@ -237,7 +238,9 @@ class FilePane(OptionList):
             total = sum(e.size for e in self.entries if e.path in self.marked and not e.is_dir)
             parts.append(f"{len(self.marked)} marked, {short_size(total)}")
         if self.free is not None:
-            parts.append(f"{short_size(self.free[1])} free")
+            free = f"{short_size(self.free[1])} free"
+            if not parts or cell_len(" · ".join([*parts, free])) <= width - 4:
+                parts.append(free)
         return " · ".join(parts)
 
     # -- keys -------------------------------------------------------------------------------

@@ -409,10 +409,10 @@ class FilesTab(Vertical):
             meter.finish_file(entry.path, len(data))
             return data
 
-        self.run_transfer(
-            "Reading", read, lambda data: self.app.push_screen(FileViewScreen(title, entry.name,
-                                                                              data))
-        )
+        def show(data: bytes) -> None:
+            self.app.push_screen(FileViewScreen(title, entry.name, data))
+
+        self.run_transfer("Reading", read, show)
 
     def action_edit(self) -> None:
         pane = self.active_pane

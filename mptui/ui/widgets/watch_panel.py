@@ -64,9 +64,10 @@ class WatchPanel(VerticalScroll, can_focus=False):
         border-subtitle-color: $text-muted;
         display: none;
         padding: 0 1;
+        scrollbar-size-vertical: 1;
     }
     WatchPanel.-active { display: block; }
-    WatchPanel #watch-events { width: 1fr; height: auto; }
+    WatchPanel #watch-events { width: 1fr; height: auto; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     @dataclass
