@@ -9,7 +9,7 @@ import os
 import sys
 
 from textual.notifications import Notify
-from textual.widgets import Input
+from textual.widgets import Input, TabbedContent
 
 from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.file_view import FileViewScreen
@@ -17,12 +17,22 @@ from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.screens.sync_plan import SyncPlanScreen
 from mptui.ui.screens.watch_setup import WatchSetupScreen
+from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.watch_panel import event_text
 
 from .conftest import wait_until
-from .filehelp import go_to, listed, make_tree, names, open_files, transfer_done, tree
+from .filehelp import (
+    files_tab,
+    go_to,
+    listed,
+    make_tree,
+    names,
+    open_files,
+    transfer_done,
+    tree,
+)
 
 SIZE = (100, 30)
 SOURCE = {"main.py": "print('hello from main')\n", "lib/util.py": "X = 1\n" * 3000,
@@ -84,6 +94,12 @@ async def test_both_panes_list_their_side_and_folders_open_and_close(make_app, p
         await wait_until(lambda: listed(board, "/"))
         await pilot.press("tab")
         assert app.focused is local
+
+        # the mouse: a click moves the cursor, a double click opens
+        await pilot.click(local, offset=(3, 2))  # the row of lib (under '..')
+        assert local.highlighted_entry.name == "lib" and local.path == str(project)
+        await pilot.double_click(local, offset=(3, 2))
+        await wait_until(lambda: listed(local, str(project / "lib")))
 
 
 async def test_space_and_insert_mark_entries(make_app, project):
@@ -341,25 +357,41 @@ async def test_watch_lists_events_and_a_saved_file_reaches_the_board(make_app, p
         panel = tab.watch_panel
         await pilot.press("w")
         await screen_is(app, WatchSetupScreen)
-        await pilot.press("down", "down", "enter")  # after an upload: run main.py
+        await pilot.press("down", "enter")  # after an upload: soft reset
         await wait_until(lambda: any(e.kind == "watching" for e in panel.events))
         assert panel.border_title == "Watching ~/proj → virtual:/"
-        assert "after upload: run main.py" in panel.border_subtitle
+        assert "after upload: soft reset" in panel.border_subtitle
         assert [event_text(e) for e in panel.events][:2] == [
             "uploaded main.py (25 B)", "synced: 1 copied, 0 deleted, 0 unchanged"]
 
         (project / "new.py").write_text("N = 1\n")
-        await wait_until(lambda: any(e.kind == "run" for e in panel.events), timeout=20)
+        await wait_until(lambda: any(e.kind == "reset" for e in panel.events), timeout=20)
         assert (board_root / "new.py").read_bytes() == b"N = 1\n"
         shown = str(panel.query_one("#watch-events").render())
-        assert "uploaded new.py (6 B)" in shown and "ran /main.py" in shown
-        terminal = app.screen.query_one(ReplTerminal)  # main.py ran, its output in the REPL
-        await wait_until(lambda: "hello from main" in "\n".join(terminal.model.display()))
-        await wait_until(lambda: "new.py" in names(tab.board_pane))  # the pane follows
+        assert "uploaded new.py (6 B)" in shown and "soft reset" in shown
+        terminal = app.screen.query_one(ReplTerminal)  # main.py ran again, its output here
+        await wait_until(lambda: "soft reboot\nhello from main" in "\n".join(
+            terminal.model.display()), what="main.py's output in the REPL")
+        assert "new.py" in names(tab.board_pane)  # the pane follows, with no round trip
 
         await pilot.press("w")  # stops
         await wait_until(lambda: not panel.watching)
         assert not panel.display
+
+        await pilot.press("w", "down", "enter")  # from the last choice: run main.py this time
+        await wait_until(lambda: any(e.kind == "watching" for e in panel.events))
+        assert "after upload: run main.py" in panel.border_subtitle
+        (project / "new.py").unlink()  # deletes are not mirrored unless asked
+        await wait_until(lambda: any(e.kind == "kept" for e in panel.events), timeout=20)
+        (project / "lib").mkdir()
+        (project / "lib" / "x.py").write_text("X = 1\n")
+        await wait_until(lambda: any(e.kind == "run" for e in panel.events), timeout=20)
+        assert (board_root / "lib" / "x.py").read_bytes() == b"X = 1\n"
+        assert "ran /main.py" in str(panel.query_one("#watch-events").render())
+        assert "lib" in names(tab.board_pane)
+        await pilot.press("d")  # the board is disconnected: the watch stops
+        await wait_until(lambda: not panel.watching)
+        assert tab.board_pane.fs is None
 
 
 async def test_files_keys_are_in_help_and_the_palette(make_app, project):
@@ -371,7 +403,31 @@ async def test_files_keys_are_in_help_and_the_palette(make_app, project):
         listed_ids = {entry.id for entry in app.screen.keys}
         assert {"files.copy", "files.sync", "files.watch", "files.mark"} <= listed_ids
         await pilot.press("escape")
-        titles = [title for title, _, _ in app.screen.palette_commands()]
-        assert "Files: Sync the left folder to the board folder: the plan first, then apply" \
-            in titles
-        assert not any("Cancel the transfer" in t for t in titles)  # nothing to cancel now
+        commands = {title: run for title, _, run in app.screen.palette_commands()}
+        assert not any("Cancel the transfer" in t for t in commands)  # nothing to cancel now
+        await pilot.press("r")  # from another tab, the palette's sync brings the Files tab
+        assert app.screen.query_one(TabbedContent).active == "repl"
+        commands["Files: Sync the left folder to the board folder: the plan first, then apply"]()
+        await screen_is(app, SyncPlanScreen)
+        await pilot.press("escape")
+        assert app.screen.query_one(TabbedContent).active == "files"
+
+
+async def test_the_board_pane_follows_the_board(make_app, project, board_root):
+    make_tree(board_root, {"boot.py": "# boot\n"})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        devices = app.screen.query_one(DeviceList)
+        await wait_until(lambda: devices.option_count >= 1)
+        await pilot.press("f")
+        tab = files_tab(app)
+        assert tab.board_pane.fs is None
+        assert tab.board_pane.message == "virtual is not connected: c connects."
+        await pilot.press("c")  # connected: its files show
+        await wait_until(lambda: listed(tab.board_pane, "/"))
+        assert names(tab.board_pane) == ["boot.py"]
+        await pilot.press("d")  # disconnected: they go
+        await wait_until(lambda: tab.board_pane.fs is None)
+        assert tab.board_pane.message == "virtual is not connected: c connects."
+        await pilot.press("f5")  # nothing to copy to
+        assert not tab.transferring and not isinstance(app.screen, ConfirmScreen)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
-from textual import work
+from textual import events, work
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
@@ -173,6 +173,21 @@ class FilePane(OptionList):
         entry = self.highlighted_entry
         return [entry] if entry else []
 
+    def note_change(self, path: str, is_dir: bool = False, size: int = 0,
+                    gone: bool = False) -> None:
+        """Show a change made elsewhere (a watch upload) without listing the folder again: a
+        round trip would stop the program the upload may have started."""
+        if self.fs is None or not self.path or self.fs.parent(path) != self.path:
+            return
+        name = self.fs.basename(path)
+        entries = [e for e in self.entries if e.name != name]
+        if not gone:
+            entries.append(FileInfo(name, path, is_dir, 0 if is_dir else size))
+        current = self.highlighted_entry
+        self.entries = sorted(entries, key=sort_key)
+        self.marked &= {e.path for e in self.entries}
+        self._render(current.name if current else None)
+
     def clear_marks(self) -> None:
         if self.marked:
             self.marked.clear()
@@ -275,6 +290,11 @@ class FilePane(OptionList):
         self.marked = {e.path for e in self.entries} - self.marked
         self._render()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()  # a click; Enter is action_open
-        self.action_open()
+    async def _on_click(self, event: events.Click) -> None:
+        """A click moves the cursor; a double click opens, as Enter does."""
+        event.prevent_default()  # OptionList's own click would select (open) at once
+        clicked = event.style.meta.get("option")
+        if clicked is not None and not self.get_option_at_index(clicked).disabled:
+            self.highlighted = clicked
+            if event.chain == 2:
+                self.action_open()

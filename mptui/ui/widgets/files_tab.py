@@ -18,11 +18,10 @@ from textual import events, on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.worker import Worker
 
 from mptui.board import BoardError
-from mptui.board.session import CONNECTING, ERROR, RECONNECTING, RUNNING
+from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING, RUNNING
 from mptui.services.boardfs import BoardFSAdapter
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
@@ -52,7 +51,6 @@ from mptui.ui.widgets.watch_panel import WatchPanel
 
 FAILURES = (OSError, BoardError, TransportError, MpyError)
 ShowProgress = Callable[[TransferProgress], None]
-BOARD_RELOAD_DELAY = 0.3  # seconds of quiet after watch uploads before the board pane relists
 
 
 def valid_name(name: str) -> bool:
@@ -111,7 +109,8 @@ class FilesTab(Vertical):
         self.watch_choice = WatchChoice(AFTER_NONE, False)
         self.sync_delete = False
         self._active: FilePane | None = None
-        self._board_reload: Timer | None = None
+        self._watch_key: str | None = None  # the board being watched
+        self._watch_root: str | None = None  # and its folder there
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="files-panes"):
@@ -157,6 +156,11 @@ class FilesTab(Vertical):
         """The selected board, or what became of it: its files once it is connected and the
         tab is shown."""
         self.board = board
+        if board is not None and board.key == self._watch_key and board.state in (
+            DISCONNECTED, ERROR
+        ) and self.watch_panel.watching:
+            self.watch_panel.stop()
+            self.app.notify(f"Watch stopped: {board.name} is {board.label}", severity="warning")
         session = self.manager.session(board.key) if board and self.manager else None
         usable = session is not None and board.connected
         if self.board_fs is not None and (not usable or self.board_fs.session is not session):
@@ -176,7 +180,7 @@ class FilesTab(Vertical):
                 pane.set_fs(None, prefix, advice)
 
     def _shown(self) -> bool:
-        return self.is_mounted and self.screen.is_active and self.region.area > 0
+        return self.is_mounted and self.region.area > 0
 
     @staticmethod
     def _advice(board: BoardInfo | None) -> str:
@@ -485,28 +489,29 @@ class FilesTab(Vertical):
 
     def action_watch(self) -> None:
         panel = self.watch_panel
-        if panel.watching:
-            panel.stop()
-            panel.hide()
-            return
-        if not self._ready(self.local_pane, self.board_pane):
+        watching = panel.watching
+        panel.stop()
+        panel.hide()
+        if watching or not self._ready(self.local_pane, self.board_pane):
             return
         title = self._pair_title()
-        session = self.board_fs.session
+        session, key, root = self.board_fs.session, self.board.key, self.board_pane.path
 
         def chosen(choice: WatchChoice | None) -> None:
             if choice is None:
                 return
-            self.watch_choice = choice
+            self.watch_choice, self._watch_key, self._watch_root = choice, key, root
             panel.start(self.make_syncer(choice.delete), session, choice.after, title)
 
         self.app.push_screen(WatchSetupScreen(title, self.watch_choice), chosen)
 
     @on(WatchPanel.Changed)
-    def board_changed(self) -> None:
-        if self._board_reload is not None:
-            self._board_reload.stop()
-        self._board_reload = self.set_timer(BOARD_RELOAD_DELAY, self.board_pane.reload)
+    def board_changed(self, message: WatchPanel.Changed) -> None:
+        event, fs = message.event, self.board_pane.fs
+        if fs is not None and self._watch_root is not None:
+            self.board_pane.note_change(fs.join(self._watch_root, event.path.rstrip("/")),
+                                        is_dir=event.path.endswith("/"), size=event.size,
+                                        gone=event.kind == "deleted")
 
     @on(WatchPanel.Stopped)
     def watch_stopped(self, message: WatchPanel.Stopped) -> None:
