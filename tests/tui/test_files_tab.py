@@ -127,7 +127,8 @@ async def test_f5_copies_marked_files_and_folders_to_the_board_with_progress(
         make_app, project, board_root):
     make_tree(project, SOURCE)
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    messages = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         tab = await open_files(app, pilot)
         local = tab.local_pane
         await go_to(pilot, local, "lib")
@@ -137,8 +138,12 @@ async def test_f5_copies_marked_files_and_folders_to_the_board_with_progress(
         await pilot.press("f5")
         await screen_is(app, ConfirmScreen)
         assert "Copy 2 entries to virtual:/?" in str(app.screen.query_one("#confirm-question").render())
+        messages.clear()
         await pilot.press("enter")
         await transfer_done(tab)
+        # the board went busy and idle at every step; that is not a new board chosen (which
+        # would rebuild the tabs and the footer each time and slow the copy down)
+        assert not [m for m in messages if isinstance(m, DeviceList.BoardHighlighted)]
 
         expected = {k: v.encode() for k, v in SOURCE.items() if k != "data.bin"}
         assert tree(board_root) == expected  # the bytes landed, nothing else

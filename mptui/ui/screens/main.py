@@ -83,6 +83,7 @@ class MainScreen(Screen):
         self.selected: str | None = None
         self._unsubscribe = None
         self._told_offline: set[str] = set()
+        self._bindings_for: tuple | None = None  # the board state the footer was made for
         self._inject_code: str | None = manager.config.repl.inject_code
         self._inject_file: str | None = manager.config.repl.inject_file
 
@@ -169,7 +170,19 @@ class MainScreen(Screen):
         if key == self.selected:
             self._show_selected()
             self._tabs_show_board()
-        self.refresh_bindings()
+        if self._binding_state() != self._bindings_for:
+            self.refresh_bindings()  # the footer is rebuilt: not at every busy/idle flip
+
+    def _binding_state(self) -> tuple | None:
+        """What check_action looks at, for the selected board."""
+        board = self.board
+        if board is None:
+            return None
+        return board.present, board.kind, board.connected, board.state in (DISCONNECTED, ERROR)
+
+    def refresh_bindings(self) -> None:
+        self._bindings_for = self._binding_state()
+        super().refresh_bindings()
 
     @staticmethod
     def _state_notice(terminal: ReplTerminal, event: BoardStateChanged) -> None:
