@@ -267,7 +267,7 @@ async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project
         await screen_is(app, PromptScreen)
         app.screen.query_one(Input).value = "../escape"
         await pilot.press("enter")
-        await wait_until(lambda: "Not a folder name: '../escape'" in notices(messages))
+        await wait_until(lambda: any(n.startswith("Not a name: '../escape'") for n in notices(messages)))
         assert not (project.parent / "escape").exists()
 
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import events, on, work
@@ -28,17 +26,10 @@ from mptui.services.filesystem import FileInfo
 from mptui.services.localfs import LocalFS
 from mptui.services.mpy import MpyError
 from mptui.services.sync import Syncer, SyncOptions, SyncPlan
-from mptui.services.transfer import (
-    TransferMeter,
-    TransferProgress,
-    copy_file,
-    copy_paths,
-    delete_paths,
-    move_paths,
-)
+from mptui.services.transfer import copy_paths, delete_paths, move_paths
 from mptui.services.watch import AFTER_NONE
 from mptui.transports import TransportError
-from mptui.ui.editor import run_editor
+from mptui.ui.file_content import ShowProgress, edit_file, read_file
 from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.file_view import FileViewScreen
 from mptui.ui.screens.prompt import PromptScreen
@@ -50,7 +41,6 @@ from mptui.ui.widgets.transfer_bar import TransferBar
 from mptui.ui.widgets.watch_panel import WatchPanel
 
 FAILURES = (OSError, BoardError, TransportError, MpyError)
-ShowProgress = Callable[[TransferProgress], None]
 
 
 def valid_name(name: str) -> bool:
@@ -109,8 +99,7 @@ class FilesTab(Vertical):
         self.watch_choice = WatchChoice(AFTER_NONE, False)
         self.sync_delete = False
         self._active: FilePane | None = None
-        self._watch_key: str | None = None  # the board being watched
-        self._watch_root: str | None = None  # and its folder there
+        self._watched: tuple | None = None  # (board key, session, board folder) of the watch
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="files-panes"):
@@ -156,8 +145,8 @@ class FilesTab(Vertical):
         """The selected board, or what became of it: its files once it is connected and the
         tab is shown."""
         self.board = board
-        if board is not None and board.key == self._watch_key and board.state in (
-            DISCONNECTED, ERROR
+        if board is not None and self._watched and board.key == self._watched[0] and (
+            board.state in (DISCONNECTED, ERROR)
         ) and self.watch_panel.watching:
             self.watch_panel.stop()
             self.app.notify(f"Watch stopped: {board.name} is {board.label}", severity="warning")
@@ -342,45 +331,34 @@ class FilesTab(Vertical):
 
     def action_mkdir(self) -> None:
         pane = self.active_pane
-        if not self._ready(pane):
-            return
-        fs, folder = pane.fs, pane.path
-
-        def named(name: str | None) -> None:
-            if not name:
-                return
-            if not valid_name(name):
-                self.app.notify(f"Not a folder name: {name!r}", severity="error")
-                return
-            self.run_transfer(
-                "Making a folder",
-                lambda _: fs.mkdir(fs.join(folder, name)),
-                lambda _: pane.show_folder(folder, select=name),
-            )
-
-        self.app.push_screen(PromptScreen(f"New folder in {pane.location}:"), named)
+        if self._ready(pane):
+            fs, folder = pane.fs, pane.path
+            self._ask_name(pane, f"New folder in {pane.location}:", "", "Making a folder",
+                           lambda name: fs.mkdir(fs.join(folder, name)))
 
     def action_rename(self) -> None:
         pane = self.active_pane
         entry = pane.highlighted_entry
-        if not self._ready(pane) or entry is None:
-            return
-        fs, folder = pane.fs, pane.path
+        if self._ready(pane) and entry is not None:
+            fs, folder = pane.fs, pane.path
+            self._ask_name(pane, f"Rename {entry.name} to:", entry.name, "Renaming",
+                           lambda name: fs.rename(entry.path, fs.join(folder, name)))
+
+    def _ask_name(self, pane: FilePane, question: str, value: str, title: str,
+                  change: Callable[[str], Awaitable[None]]) -> None:
+        """Ask for a name (not a path), make the change, put the cursor on it."""
+        folder = pane.path
 
         def named(name: str | None) -> None:
-            if not name or name == entry.name:
+            if not name or name == value:
                 return
             if not valid_name(name):
-                self.app.notify(f"Not a name: {name!r}", severity="error")
+                self.app.notify(f"Not a name: {name!r} (no folders, no '/')", severity="error")
                 return
-            self.run_transfer(
-                "Renaming",
-                lambda _: fs.rename(entry.path, fs.join(folder, name)),
-                lambda _: pane.show_folder(folder, select=name),
-                reload=(),
-            )
+            self.run_transfer(title, lambda _: change(name),
+                              lambda _: pane.show_folder(folder, select=name))
 
-        self.app.push_screen(PromptScreen(f"Rename {entry.name} to:", entry.name), named)
+        self.app.push_screen(PromptScreen(question, value), named)
 
     # -- view and edit -----------------------------------------------------------------------
 
@@ -407,47 +385,22 @@ class FilesTab(Vertical):
         fs = pane.fs
         title = pane.location.rstrip("/") + "/" + entry.name
 
-        async def read(progress: ShowProgress) -> bytes:
-            meter = TransferMeter(entry.size, 1, progress)
-            data = await fs.read(entry.path, meter.file(entry.path, entry.size))
-            meter.finish_file(entry.path, len(data))
-            return data
-
         def show(data: bytes) -> None:
             self.app.push_screen(FileViewScreen(title, entry.name, data))
 
-        self.run_transfer("Reading", read, show)
+        self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress), show)
 
     def action_edit(self) -> None:
         pane = self.active_pane
         entry = self._file_under_cursor(pane)
-        if entry is None:
-            return
-        fs = pane.fs
-
-        async def edit(progress: ShowProgress) -> str:
-            if fs.is_local:
-                status = await run_editor(self.app, entry.path)
-                return "" if status == 0 else f"The editor exited with status {status}"
-            meter = TransferMeter(entry.size, 1, progress)
-            old = await fs.read(entry.path, meter.file(entry.path, entry.size))
-            with tempfile.TemporaryDirectory(prefix="mptui-edit-") as folder:
-                copy = Path(folder, entry.name)
-                await asyncio.to_thread(copy.write_bytes, old)
-                self.transfer_bar.start(f"Editing {entry.name}")
-                status = await run_editor(self.app, str(copy))
-                new = await asyncio.to_thread(copy.read_bytes)
-            if status != 0:
-                return f"The editor exited with status {status}: {entry.name} not uploaded"
-            if new == old:
-                return f"{entry.name} unchanged: not uploaded"
-            self.transfer_bar.start("Uploading")
-            await copy_file(None, "", fs, entry.path, TransferMeter(len(new), 1, progress),
-                            data=new)
-            return f"Uploaded {entry.name} ({size_text(len(new))})"
-
-        self.run_transfer("Downloading" if not fs.is_local else "Editing", edit,
-                          lambda message: message, reload=(pane,))
+        if entry is not None:
+            fs = pane.fs
+            self.run_transfer(
+                "Editing" if fs.is_local else "Downloading",
+                lambda progress: edit_file(self.app, fs, entry, progress, self.transfer_bar.start),
+                lambda message: message,
+                reload=(pane,),
+            )
 
     # -- sync and watch ----------------------------------------------------------------------
 
@@ -495,21 +448,22 @@ class FilesTab(Vertical):
         if watching or not self._ready(self.local_pane, self.board_pane):
             return
         title = self._pair_title()
-        session, key, root = self.board_fs.session, self.board.key, self.board_pane.path
+        watched = (self.board.key, self.board_fs.session, self.board_pane.path)
 
         def chosen(choice: WatchChoice | None) -> None:
             if choice is None:
                 return
-            self.watch_choice, self._watch_key, self._watch_root = choice, key, root
-            panel.start(self.make_syncer(choice.delete), session, choice.after, title)
+            self.watch_choice, self._watched = choice, watched
+            panel.start(self.make_syncer(choice.delete), watched[1], choice.after, title)
 
         self.app.push_screen(WatchSetupScreen(title, self.watch_choice), chosen)
 
     @on(WatchPanel.Changed)
     def board_changed(self, message: WatchPanel.Changed) -> None:
-        event, fs = message.event, self.board_pane.fs
-        if fs is not None and self._watch_root is not None:
-            self.board_pane.note_change(fs.join(self._watch_root, event.path.rstrip("/")),
+        """Show the watch's change in the board pane, if it shows that board."""
+        event, fs = message.event, self.board_fs
+        if fs is not None and self._watched and fs.session is self._watched[1]:
+            self.board_pane.note_change(fs.join(self._watched[2], event.path.rstrip("/")),
                                         is_dir=event.path.endswith("/"), size=event.size,
                                         gone=event.kind == "deleted")
 
