@@ -3,6 +3,7 @@ shown as is, anything that is not UTF-8 text as a hex dump."""
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from rich.syntax import Syntax
@@ -19,18 +20,20 @@ TEXT_LIMIT = 512 * 1024  # bytes of text shown; a file beyond is cut
 HEX_LIMIT = 64 * 1024  # bytes shown as hex
 HEX_WIDTH = 16
 PYTHON = (".py", ".pyi")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def is_text(data: bytes, cut: bool = False) -> bool:
-    """UTF-8 text without NUL bytes (`cut`: data is the start of a longer file, so it may end
-    in the middle of a character)."""
-    if b"\x00" in data:
-        return False
+    """UTF-8 text without control characters other than tabs and line ends (an escape sequence
+    would reach the terminal), so a hex dump shows anything else. `cut`: data is the start of
+    a longer file and may end in the middle of a character."""
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        return cut and e.start >= len(data) - 3
-    return True
+        if not (cut and e.start >= len(data) - 3):
+            return False
+        text = data[: e.start].decode("utf-8")
+    return CONTROL.search(text) is None
 
 
 def hexdump(data: bytes) -> str:
