@@ -147,3 +147,14 @@ async def test_helper_reloads_after_a_soft_reset(session):
     await session.fs.write("/x", b"1")
     await session.exec("import machine\ntry:\n machine.soft_reset()\nexcept SystemExit: pass")
     assert await session.fs.read("/x") == b"1"
+
+
+def test_a_garbled_answer_is_a_board_error_not_a_crash():
+    from mptui.board.fs import _lines, _literal
+
+    assert _lines(b"('main.py', 25)\r\n('lib', -1)\r\n") == [("main.py", 25), ("lib", -1)]
+    for garbage in (b"('new.py', 6)\r\nhello from main\r\n", b"\xff\xfe(1,", b"(1, 2"):
+        with pytest.raises(BoardError, match="unreadable answer from the board"):
+            _lines(garbage)
+    with pytest.raises(BoardError):
+        _literal(b"Traceback (most recent call last)")

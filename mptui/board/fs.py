@@ -52,8 +52,18 @@ def board_path(path: str) -> str:
     return "/" + p.lstrip("/")
 
 
+def _literal(out: bytes | str):
+    """A value the board printed with repr(). Garbled output (a running program's print mixed
+    in, a line hit) is a BoardError, never a crash."""
+    try:
+        return ast.literal_eval(out.decode("utf-8") if isinstance(out, bytes) else out)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+        text = out.decode("utf-8", "replace") if isinstance(out, bytes) else out
+        raise BoardError(f"unreadable answer from the board: {text.strip()[:60]!r}") from e
+
+
 def _lines(out: bytes) -> list:
-    return [ast.literal_eval(line) for line in out.decode("utf-8").splitlines() if line.strip()]
+    return [_literal(line) for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
 class BoardFS:
@@ -101,7 +111,7 @@ class BoardFS:
         p = board_path(path)
         async with self._op(p) as (repl, _):
             out = await repl.exec(f"import os\nprint(repr(os.stat({p!r})))")
-        st = ast.literal_eval(out.decode().strip())
+        st = _literal(out.strip())
         return Stat(bool(st[0] & 0x4000), st[6], st[8])
 
     async def exists(self, path: str) -> bool:
@@ -118,7 +128,7 @@ class BoardFS:
         async with self._op(p) as (repl, helper):
             if helper and self.session.helper_info[1]:
                 out = await self.session.call_helper(repl, f"hash1({p!r})")
-                return ast.literal_eval(out.decode().strip())
+                return _literal(out.strip())
         return hashlib.sha256(await self.read(p)).hexdigest()  # no hashlib on the board
 
     async def tree_hashes(self, path: str = "/") -> dict[str, tuple[int, str]]:
@@ -140,7 +150,7 @@ class BoardFS:
         p = board_path(path)
         async with self._op(p) as (repl, _):
             out = await repl.exec(f"import os\ns=os.statvfs({p!r})\nprint(repr((s[0]*s[2],s[0]*s[3])))")
-        return ast.literal_eval(out.decode().strip())
+        return _literal(out.strip())
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -230,9 +240,7 @@ class BoardFS:
 
     async def _read_channel(self, repl: Repl, helper: bool, channel, p: str, progress) -> bytes:
         if helper:
-            size, digest = ast.literal_eval(
-                (await self.session.call_helper(repl, f"sh({p!r})")).decode().strip()
-            )
+            size, digest = _literal((await self.session.call_helper(repl, f"sh({p!r})")).strip())
         else:
             out = await repl.exec(f"import os\nopen({p!r},'rb').close()\nprint(os.stat({p!r})[6])")
             size, digest = int(out), ""
@@ -275,7 +283,7 @@ class BoardFS:
                 line = bytes(buf[:i]).strip()
                 del buf[: i + 1]
                 if line:
-                    data.extend(ast.literal_eval(line.decode()))
+                    data.extend(_literal(line))
                     if progress:
                         progress(len(data), -1)
 

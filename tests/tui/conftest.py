@@ -101,3 +101,22 @@ async def agent_boards(isolated):
 
     yield start
     await asyncio.gather(*(b.session.close() for b in started), return_exceptions=True)
+
+
+@pytest.fixture
+def project(isolated, monkeypatch) -> Path:
+    """The current directory for the Files tab: `~/proj`, with home a temporary folder, so it
+    shows the same in every run."""
+    monkeypatch.setenv("HOME", str(isolated))
+    proj = isolated / "proj"
+    proj.mkdir()
+    monkeypatch.chdir(proj)
+    return proj
+
+
+@pytest.fixture
+def board_root(isolated) -> Path:
+    """The virtual board's own `/` folder (files put here are on the board when it starts)."""
+    root = isolated / "boards" / "default"
+    root.mkdir(parents=True)
+    return root

@@ -86,3 +86,40 @@ def test_installed_mptui_in_tmux(isolated):
             time.sleep(0.05)
     finally:
         tmux("kill-server", check=False)
+
+
+def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
+    """F4 hands the terminal to $EDITOR (app.suspend) and takes it back; the file goes up."""
+    board = isolated / "data" / "boards" / "default"
+    board.mkdir(parents=True)
+    (board / "main.py").write_text("print('v1')\n")
+    project = isolated / "proj"
+    project.mkdir()
+    editor = isolated / "editor.py"
+    editor.write_text("import sys\nprint('in the editor')\n"
+                      "open(sys.argv[1], 'a').write('print(2)\\n')\n")
+    marker = f"MPTUI_DATA_DIR={isolated / 'data'}"
+    tmux = Tmux(f"mptui-e2e-files-{os.getpid()}")
+    command = (f"env {marker} MPTUI_CONFIG={isolated / 'config' / 'config.toml'} "
+               f"VISUAL='{sys.executable} {editor}' {MPTUI} -d virtual")
+    tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", str(project), command)
+    try:
+        tmux.wait_for(">>>")
+        tmux.wait_for("Leave")  # the REPL has the focus (its keys in the footer)
+        tmux("send-keys", "-t", "e2e", "C-]")  # out of the REPL, into the board list
+        tmux.wait_for("Open")
+        tmux("send-keys", "-t", "e2e", "f")
+        tmux.wait_for("virtual:/")
+        tmux.wait_for("main.py")
+        tmux("send-keys", "-t", "e2e", "Tab")
+        tmux.wait_for("╭─ virtual:/")  # the board pane has the focus (its title in colour)
+        tmux("send-keys", "-t", "e2e", "F4")
+        tmux.wait_for("Uploaded main.py")  # the app is back on screen
+        assert (board / "main.py").read_text() == "print('v1')\nprint(2)\n"
+        tmux("send-keys", "-t", "e2e", "C-q")
+        deadline = time.monotonic() + 15
+        while tmux.alive() or processes_with(marker):
+            assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
+            time.sleep(0.05)
+    finally:
+        tmux("kill-server", check=False)

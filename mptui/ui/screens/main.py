@@ -86,6 +86,7 @@ class MainScreen(Screen):
         self.selected: str | None = None
         self._unsubscribe = None
         self._told_offline: set[str] = set()
+        self._bindings_for: tuple | None = None  # the board state the footer was made for
         self._inject_code: str | None = manager.config.repl.inject_code
         self._inject_file: str | None = manager.config.repl.inject_file
 
@@ -190,7 +191,20 @@ class MainScreen(Screen):
                 terminal.notice("[reconnected]")
         if key == self.selected:
             self._show_selected()
-        self.refresh_bindings()
+            self._tabs_show_board()
+        if self._binding_state() != self._bindings_for:
+            self.refresh_bindings()  # the footer is rebuilt: not at every busy/idle flip
+
+    def _binding_state(self) -> tuple | None:
+        """What check_action looks at, for the selected board."""
+        board = self.board
+        if board is None:
+            return None
+        return board.present, board.kind, board.connected, board.state in (DISCONNECTED, ERROR)
+
+    def refresh_bindings(self) -> None:
+        self._bindings_for = self._binding_state()
+        super().refresh_bindings()
 
     @staticmethod
     def _state_notice(terminal: ReplTerminal, event: BoardStateChanged) -> None:
@@ -213,9 +227,13 @@ class MainScreen(Screen):
     def _select(self, key: str) -> None:
         self.selected = key
         self._show_selected()
+        self._tabs_show_board()
+        self.refresh_bindings()
+
+    def _tabs_show_board(self) -> None:
+        """The selected board (or its new state) to the tabs that show one."""
         for tab in (FilesTab, OtaTab, LogsTab):
             self.query_one(tab).show_board(self.board)
-        self.refresh_bindings()
 
     def _show_selected(self) -> None:
         board = self.board
@@ -350,6 +368,8 @@ class MainScreen(Screen):
             terminal.focus()
         elif tab == "ota":
             self.query_one(OtaTab).focus_table()
+        elif tab == "files":
+            self.query_one(FilesTab).focus_pane()
 
     # -- the terminal's requests ------------------------------------------------------------
 
@@ -450,7 +470,9 @@ class MainScreen(Screen):
         for board in self.manager.boards():
             yield f"Open REPL on {board.name}", board.address, partial(self._open_from_palette,
                                                                       board.key)
-        groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self)]
+        files = self.query_one(FilesTab)
+        groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self),
+                                                  ("Files", FilesTab, files)]
         terminal = self.terminal()
         if terminal is not None and terminal.display:
             groups.append(("REPL", ReplTerminal, terminal))
@@ -462,8 +484,15 @@ class MainScreen(Screen):
                     continue
                 keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
                                  for k in entry.keys)
-                yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})",
-                       partial(self.app.run_action, action, node))
+                run = partial(self.app.run_action, action, node)
+                if node is files:
+                    run = partial(self._files_action, action)
+                yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})", run)
+
+    def _files_action(self, action: str) -> None:
+        """A Files action from the palette: the Files tab comes to the front first."""
+        self.action_show_tab("files")
+        self.call_after_refresh(self.app.run_action, action, self.query_one(FilesTab))
 
     def _open_from_palette(self, key: str) -> None:
         self.devices.select_board(key)

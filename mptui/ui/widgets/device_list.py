@@ -76,6 +76,7 @@ class DeviceList(OptionList):
         self._chosen_by_user = False
         self._auto_key: str | None = None  # the board highlighted for the user, not by them
         self._rebuilding = False
+        self._told_key: str | None = None  # the board last posted as highlighted
 
     def update_board(self, board: BoardInfo) -> None:
         self.boards[board.key] = board
@@ -113,7 +114,7 @@ class DeviceList(OptionList):
         finally:
             self._rebuilding = False
         if self.selected_key != current and self.selected_key:
-            self.post_message(self.BoardHighlighted(self, self.selected_key))
+            self._highlight(self.selected_key)
 
     @staticmethod
     def _prompt(board: BoardInfo) -> Content:
@@ -129,7 +130,14 @@ class DeviceList(OptionList):
             return
         if event.option.id != self._auto_key:
             self._chosen_by_user = True
-        self.post_message(self.BoardHighlighted(self, event.option.id))
+        self._highlight(event.option.id)
+
+    def _highlight(self, key: str) -> None:
+        """Tell of a newly highlighted board; a rebuild for a board's new state (its option
+        highlighted again, the message arriving after the rebuild) is not news."""
+        if key != self._told_key:
+            self._told_key = key
+            self.post_message(self.BoardHighlighted(self, key))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -1,0 +1,68 @@
+"""A file's content for F3 and F4: read with progress, edited in the user's editor ($VISUAL,
+$EDITOR, else vi) with the app suspended, written back only if it changed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from mptui.services.filesystem import FileInfo, FileSystem
+from mptui.services.transfer import TransferMeter, TransferProgress, copy_file
+from mptui.ui.units import size_text
+
+ShowProgress = Callable[[TransferProgress], None]
+
+
+def editor_command() -> list[str]:
+    return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
+
+
+async def run_editor(app, path: str) -> int:
+    """The editor's exit status. The terminal is handed over to it (app.suspend()); with no
+    terminal (a headless app) it runs as is. Raises OSError when the editor cannot start,
+    textual's SuspendNotSupported where the terminal cannot be handed over (a browser)."""
+    command = [*editor_command(), path]
+    if app.is_headless:
+        done = await asyncio.to_thread(
+            subprocess.run, command, check=False, stdin=subprocess.DEVNULL
+        )
+        return done.returncode
+    with app.suspend():  # the app waits while the editor has the terminal
+        return subprocess.run(command, check=False).returncode  # noqa: ASYNC221
+
+
+async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress) -> bytes:
+    meter = TransferMeter(info.size, 1, progress)
+    data = await fs.read(info.path, meter.file(info.path, info.size))
+    meter.finish_file(info.path, len(data))
+    return data
+
+
+async def edit_file(app, fs: FileSystem, info: FileInfo, progress: ShowProgress,
+                    stage: Callable[[str], None]) -> str:
+    """Edit a file of either side; returns what became of it, in words. A board's file is
+    downloaded to a temporary file first and uploaded (atomically) only if it changed.
+    `stage` is told when the editor opens and when the upload starts."""
+    if fs.is_local:
+        stage(f"Editing {info.name}")
+        status = await run_editor(app, info.path)
+        return "" if status == 0 else f"The editor exited with status {status}"
+    old = await read_file(fs, info, progress)
+    with tempfile.TemporaryDirectory(prefix="mptui-edit-") as folder:
+        copy = Path(folder, info.name)
+        await asyncio.to_thread(copy.write_bytes, old)
+        stage(f"Editing {info.name}")
+        status = await run_editor(app, str(copy))
+        new = await asyncio.to_thread(copy.read_bytes)
+    if status != 0:
+        return f"The editor exited with status {status}: {info.name} not uploaded"
+    if new == old:
+        return f"{info.name} unchanged: not uploaded"
+    stage("Uploading")
+    await copy_file(None, "", fs, info.path, TransferMeter(len(new), 1, progress), data=new)
+    return f"Uploaded {info.name} ({size_text(len(new))})"

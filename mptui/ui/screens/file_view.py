@@ -1,0 +1,94 @@
+"""F3 in the Files tab: a file's contents, read-only. Python is syntax-highlighted, other text
+shown as is, anything that is not UTF-8 text as a hex dump."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from mptui.ui.units import size_text
+
+TEXT_LIMIT = 512 * 1024  # bytes of text shown; a file beyond is cut
+HEX_LIMIT = 64 * 1024  # bytes shown as hex
+HEX_WIDTH = 16
+PYTHON = (".py", ".pyi")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def is_text(data: bytes, cut: bool = False) -> bool:
+    """UTF-8 text without control characters other than tabs and line ends (an escape sequence
+    would reach the terminal), so a hex dump shows anything else. `cut`: data is the start of
+    a longer file and may end in the middle of a character."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if not (cut and e.start >= len(data) - 3):
+            return False
+        text = data[: e.start].decode("utf-8")
+    return CONTROL.search(text) is None
+
+
+def hexdump(data: bytes) -> str:
+    """'00000010  48 65 6c 6c 6f 0a 00 01  02 03 ...  |Hello...|' lines (78 cells each)."""
+    lines = []
+    for offset in range(0, len(data), HEX_WIDTH):
+        row = data[offset : offset + HEX_WIDTH]
+        left = " ".join(f"{b:02x}" for b in row[:8])
+        right = " ".join(f"{b:02x}" for b in row[8:])
+        shown = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        lines.append(f"{offset:08x}  {left:<23}  {right:<23}  |{shown}|")
+    return "\n".join(lines)
+
+
+def view_mode(name: str, data: bytes) -> str:
+    """'python', 'text' or 'hex'."""
+    if not is_text(data[:TEXT_LIMIT], cut=len(data) > TEXT_LIMIT):
+        return "hex"
+    return "python" if name.lower().endswith(PYTHON) else "text"
+
+
+class FileViewScreen(Screen[None]):
+    AUTO_FOCUS = "#view-body"
+    DEFAULT_CSS = """
+    FileViewScreen #view-title { width: 1fr; height: 1; background: $panel; padding: 0 1; }
+    FileViewScreen #view-body { width: 1fr; height: 1fr; }
+    FileViewScreen #view-text { width: auto; min-width: 100%; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,f3", "close", "Close", id="view.close"),
+    ]
+
+    def __init__(self, title: str, name: str, data: bytes) -> None:
+        super().__init__()
+        self.title_text, self.name_text, self.data = title, name, data
+        self.mode = view_mode(name, data)
+
+    def compose(self) -> ComposeResult:
+        limit = HEX_LIMIT if self.mode == "hex" else TEXT_LIMIT
+        cut = f", first {size_text(limit)} shown" if len(self.data) > limit else ""
+        yield Label(f"{self.title_text} ({size_text(len(self.data))}, {self.mode}{cut})",
+                    id="view-title", markup=False)
+        with ScrollableContainer(id="view-body"):
+            yield Static(self._body(self.data[:limit]), id="view-text")
+        yield Footer()
+
+    def _body(self, data: bytes):
+        if self.mode == "hex":
+            return Text(hexdump(data))
+        text = data.decode("utf-8", "replace")
+        if self.mode == "python":
+            theme = "monokai" if self.app.current_theme.dark else "default"
+            return Syntax(text, "python", theme=theme, line_numbers=True,
+                          background_color="default", tab_size=4)
+        return Text(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
