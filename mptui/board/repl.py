@@ -194,6 +194,8 @@ class Repl:
                 await self.read_until(RAW_PROMPT, timeout)
             except BoardTimeout:
                 continue
+            if attempt:
+                await self._settle()
             self.in_raw = True
             self._prompt_due = False
             return
@@ -204,6 +206,20 @@ class Repl:
             "close other programs using the port, check the baud rate, or remove a main.py "
             "that disables Ctrl-C"
         )
+
+    async def _settle(self, quiet: float = 0.1, patience: float = 2.0) -> None:
+        """After several tries, the board may still answer the earlier ones (a second raw
+        banner): let it fall silent, then take one fresh prompt."""
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            self._buf.clear()
+            try:
+                await self._wait_data(_deadline(quiet))
+            except BoardTimeout:
+                break
+        self._buf.clear()
+        await self.write(b"\x01")  # at the raw REPL: a fresh banner and prompt
+        await self.read_until(RAW_PROMPT, 2.0)
 
     async def exit_raw(self) -> None:
         """Back to the friendly REPL (the board prints its banner)."""

@@ -76,6 +76,8 @@ class _Link:
     tail: bytes = b""
     armed: bool = False  # a line was entered; no prompt back yet
     timer: asyncio.TimerHandle | None = None
+    received: int = 0  # console bytes so far
+    received_at_arm: int = 0
 
     @property
     def at_prompt(self) -> bool:
@@ -496,7 +498,8 @@ class DeviceManager:
         if link is None:
             return
         link.tail = (link.tail + data)[-8:]
-        if link.at_prompt:
+        link.received += len(data)
+        if link.at_prompt and not link.tail.endswith(b"... "):
             link.armed = False
             if self._boards[key].info.state == RUNNING and link.session.state == IDLE:
                 self._set_state(key, IDLE)
@@ -505,6 +508,7 @@ class DeviceManager:
 
     def _arm(self, key: str, link: _Link) -> None:
         link.armed = True
+        link.received_at_arm = link.received
         if link.timer:
             link.timer.cancel()
         loop = asyncio.get_running_loop()
@@ -512,7 +516,11 @@ class DeviceManager:
 
     def _check_running(self, key: str, link: _Link) -> None:
         link.timer = None
-        if link.armed and not link.at_prompt and link.session.state == IDLE:
+        if not link.armed or link.session.state != IDLE:
+            return
+        if link.received == link.received_at_arm or link.tail.endswith(b"... "):
+            self._arm(key, link)  # no echo yet (a busy machine), or a block still being entered
+        elif not link.at_prompt:
             self._set_state(key, RUNNING)
 
     # -- actions on a connected board -------------------------------------------------------

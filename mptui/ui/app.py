@@ -16,9 +16,9 @@ from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
 from mptui.ui.widgets.device_list import DeviceList
-from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.files_tab import FilesTab
+from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
