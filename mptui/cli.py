@@ -30,6 +30,8 @@ COMMANDS = {
     "webrepl-serve": "webrepl_serve",
     "ota": "ota",
     "sync": "sync",
+    "logs": "logs",
+    "call": "call",
 }
 
 
