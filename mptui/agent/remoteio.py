@@ -249,11 +249,30 @@ def _call(msg):
     except Exception as e:
         what, tb = _describe(e)
         return _line({"t": "err", "id": cid, "kind": "raised", "e": what, "tb": tb})
-    try:
-        return _line({"t": "resp", "id": cid, "r": r})
-    except (TypeError, ValueError):
-        return _err(cid, "result", "%s returned a %s, which JSON cannot encode"
-                    % (name, type(r).__name__))
+    if not _plain(r):
+        return _err(cid, "result", "JSON cannot encode what %s returned (a %s%s)"
+                    % (name, type(r).__name__, " holding other things" if _box(r) else ""))
+    return _line({"t": "resp", "id": cid, "r": r})
+
+
+def _plain(v, depth=0):
+    """Can JSON carry it? (MicroPython's json.dumps writes `<object>` or `nan` instead of
+    refusing.)"""
+    if v is None or isinstance(v, (bool, int, str)):
+        return True
+    if isinstance(v, float):
+        return v - v == 0  # not nan or infinite
+    if depth > 32:
+        return False
+    if isinstance(v, (list, tuple)):
+        return all(_plain(x, depth + 1) for x in v)
+    if isinstance(v, dict):
+        return all(isinstance(k, str) and _plain(x, depth + 1) for k, x in v.items())
+    return False
+
+
+def _box(v):
+    return isinstance(v, (list, tuple, dict))
 
 
 def _err(cid, kind, text):
@@ -316,6 +335,7 @@ def _listen(c, yes):
 def _feed(c):
     """Move new output from the shared list into one listener's send buffer."""
     global _first, _size
+    c.flush()
     if c.pending() > 512:
         return  # its socket is full: the shared list keeps the rest (and drops the oldest)
     with _lock:
@@ -335,7 +355,7 @@ def _feed(c):
         c.queue(_line({"t": "drop", "n": dropped}))
     if text:
         c.queue(_line({"t": "out", "d": text}))
-    c.flush()
+        c.flush()
 
 
 def _pump():
@@ -422,9 +442,19 @@ def _parse(line):
     return msg
 
 
+# The unix port's socket module lacks the constant; Linux's value. lwIP's buffers are small.
+_SO_SNDBUF = getattr(socket, "SO_SNDBUF", 7 if sys.platform == "linux" else None)
+
+
 def _accept(loop, s, cfg):
+    sndbuf = cfg.get("remoteio_sndbuf", 16384)
     while True:
         c = yield from host.accept(s)
+        if sndbuf and _SO_SNDBUF is not None:
+            try:  # the OS holds at most this much for a listener that stopped reading
+                c.setsockopt(socket.SOL_SOCKET, _SO_SNDBUF, sndbuf)
+            except (OSError, TypeError):
+                pass
         loop.spawn(_client(host.Conn(c, cfg.get("timeout", 30) * 1000), cfg))
 
 

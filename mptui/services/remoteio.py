@@ -22,6 +22,7 @@ import asyncio
 import codecs
 import contextlib
 import json
+import os
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -180,7 +181,8 @@ class RemoteIO:
         except asyncio.TimeoutError:
             raise RemoteIOError("unreachable", f"{self.name}: timed out") from None
         except OSError as e:
-            raise RemoteIOError("unreachable", f"{self.name}: {e.strerror or e}") from None
+            why = os.strerror(e.errno) if e.errno else str(e)
+            raise RemoteIOError("unreachable", f"{self.name}: {why}") from None
         sock = self._w.get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):

@@ -123,6 +123,7 @@ async def start_rio_board(root: Path, app: str = APP, password: str = "", **agen
     running `app` as main.py."""
     agent.setdefault("remoteio_port", free_port())
     agent.setdefault("announce", "")
+    agent.setdefault("name", root.name)  # as `mptui ota install -d virtual:NAME` sets it
     secrets = Secrets(root.parent / f".{root.name}-secrets.toml", password=password) \
         if password else None
     board = await start_board(root, secrets, good_after=0, **agent)
