@@ -250,7 +250,7 @@ def _call(msg):
         what, tb = _describe(e)
         return _line({"t": "err", "id": cid, "kind": "raised", "e": what, "tb": tb})
     if not _plain(r):
-        return _err(cid, "result", "JSON cannot encode what %s returned (a %s%s)"
+        return _err(cid, "result", "JSON cannot encode what %s returned (type %s%s)"
                     % (name, type(r).__name__, " holding other things" if _box(r) else ""))
     return _line({"t": "resp", "id": cid, "r": r})
 

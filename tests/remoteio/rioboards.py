@@ -151,7 +151,8 @@ class Collector:
         try:
             async for line in self._source:
                 self.lines.append(line)
-                if line.kind != OUT and line.text.startswith(("connected", "reconnected")):
+                if line.kind != OUT and line.text.startswith(("connected", "reconnected",
+                                                              "watching")):
                     self.connected.set()
                 if line.kind == OUT and line.text == self.until:
                     break

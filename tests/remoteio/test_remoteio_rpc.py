@@ -62,7 +62,7 @@ async def test_errors_come_back_as_errors(rio_board):
     with pytest.raises(RemoteIOError) as e:
         await rio.call("odd")
     assert e.value.kind == "result" and str(e.value) == (
-        "the result cannot be sent: JSON cannot encode what odd returned (a object)")
+        "the result cannot be sent: JSON cannot encode what odd returned (type object)")
 
     assert await rio.call("ping") == "pong"  # the connection carries on
 
