@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ota"))
 
-from agentboards import WAIT, AgentBoard, free_port, start_board  # noqa: E402
+from agentboards import WAIT, AgentBoard, free_port, start_board
 
-from mptui.services.logs import OUT, LogLine  # noqa: E402
-from mptui.services.ota_project import Secrets  # noqa: E402
-from mptui.services.remoteio import RemoteIO, RemoteIOError  # noqa: E402
+from mptui.services.logs import OUT, LogLine
+from mptui.services.ota_project import Secrets
+from mptui.services.remoteio import RemoteIO, RemoteIOError
 
 APP = """\
 import time
