@@ -132,7 +132,11 @@ def start(thread=True):
             mod = __import__("mptui_agent." + name, None, None, ["serve"])
         except ImportError:
             continue
-        task = mod.serve(loop, cfg)
+        try:
+            task = mod.serve(loop, cfg)
+        except Exception as e:  # one service that cannot start must not stop the others
+            sys.print_exception(e)
+            task = None
         if task is None:  # not enabled: give its memory back
             sys.modules.pop("mptui_agent." + name, None)
             globals().pop(name, None)

@@ -48,13 +48,14 @@ PROTO = 1
 BUILTINS = ("ping", "version", "free_mem", "uptime_ms", "stats")
 LINGER = 10  # ms to let a burst of prints gather before it is sent
 RETRY = 20  # ms between send attempts to a listener whose socket is full
+CHUNK = 32  # bytes a small str object and its list slot take beyond its characters (32-bit)
 
 _handlers = {}
 # The shared output list; guarded by _lock (the app's threads add, the agent's thread takes).
 _items = []  # str chunks, oldest first
 _first = 0  # sequence number of _items[0]
-_size = 0  # characters held
-_limit = 8192
+_size = 0  # heap the chunks take, roughly: characters + CHUNK each
+_limit = 16384
 _armed = False  # the pump waits for a wake-up: the next chunk sends one
 _listeners = []
 _stats = {"dropped": 0, "peak": 0, "chunks": 0}
@@ -93,10 +94,10 @@ def _add(text):
         return
     with _lock:
         _items.append(text)
-        _size += len(text)
+        _size += len(text) + CHUNK
         _stats["chunks"] += 1
         while _size > _limit and len(_items) > 1:
-            _size -= len(_items.pop(0))
+            _size -= len(_items.pop(0)) + CHUNK
             _first += 1
         if _size > _stats["peak"]:
             _stats["peak"] = _size
@@ -109,7 +110,7 @@ def _add(text):
 
 
 def _print(*args, sep=" ", end="\n", file=None):
-    if file is not None:
+    if file is not None and file is not sys.stdout:
         return _orig_print(*args, sep=sep, end=end, file=file)
     text = sep.join([str(a) for a in args]) + end
     _orig_print(text, end="")
@@ -202,7 +203,9 @@ def _free_mem(collect=False):
     return gc.mem_free()
 
 
-def _stats_call():
+def _stats_call(collect=False):
+    if collect:
+        gc.collect()
     with _lock:
         out = dict(_stats)
         out["held"] = _size
@@ -347,7 +350,7 @@ def _feed(c):
         low = min(x.next for x in _listeners)
         if low > _first:  # every listener has taken these
             for s in _items[: low - _first]:
-                _size -= len(s)
+                _size -= len(s) + CHUNK
             del _items[: low - _first]
             _first = low
     if dropped:
@@ -479,9 +482,13 @@ def serve(loop, cfg):
     port = cfg.get("remoteio_port", 2019)
     if not port or socket is None:
         return None
-    _limit = cfg.get("remoteio_buffer", 8192)
+    _limit = cfg.get("remoteio_buffer", 16384)
     board_name()  # worked out now, in the main thread
-    s = host.listener(cfg.get("remoteio_bind", cfg.get("bind", "127.0.0.1")), port)
+    try:
+        s = host.listener(cfg.get("remoteio_bind", cfg.get("bind", "127.0.0.1")), port)
+    except OSError as e:  # the port is taken (another virtual board on this computer)
+        print("mptui_agent: remoteio: cannot listen on port %d: %r" % (port, e))
+        return None
     _wake_socket(port)
     sys.modules["remoteio"] = sys.modules[__name__]
     loop.spawn(_pump())

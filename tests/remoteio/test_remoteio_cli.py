@@ -14,6 +14,9 @@ from helpers import free_port
 
 from mptui.paths import virtual_board_root
 from mptui.services.announce import NetworkSource
+from mptui.services.ota_install import agent_version
+
+AGENT = agent_version()
 
 
 def mptui(*args, cwd, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -47,7 +50,7 @@ async def test_an_announced_board_shows_in_devices(rio_board, tmp_path):
                                 cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     line = next(x for x in r.stdout.splitlines() if x.startswith("rio://"))
-    assert line.startswith(f"{board.address} kitchen agent 1.1 no release ota://127.0.0.1:")
+    assert line.startswith(f"{board.address} kitchen agent {AGENT} no release ota://127.0.0.1:")
     assert line.endswith(" linux")
 
 
@@ -60,7 +63,7 @@ async def test_the_network_source_lists_boards_and_forgets_silent_ones(rio_board
     try:
         await board.agent.wait_for(lambda: reports and reports[-1], what="the board announced")
         (ann,) = reports[-1]
-        assert (ann.name, ann.address, ann.agent) == ("hall", board.address, "1.1")
+        assert (ann.name, ann.address, ann.agent) == ("hall", board.address, AGENT)
         await board.agent.session.close()  # the board goes quiet (its runtime stops)
         await board.agent.wait_for(lambda: reports[-1] == [], what="the board forgotten")
     finally:
@@ -111,8 +114,8 @@ async def test_logs_streams_lines_with_time_and_board(rio_board, tmp_path):
     proc = spawn("logs", "-d", board.address, "-n", "11", cwd=tmp_path)
     try:
         head = await read_until(proc, lambda line: "-- connected" in line)
-        assert re.fullmatch(STAMP + r" \[desk\] -- connected \(rio://127\.0\.0\.1:\d+, agent 1\.1\)",
-                            head[-1])
+        assert re.fullmatch(STAMP + r" \[desk\] -- connected \(rio://127\.0\.0\.1:\d+, agent "
+                            + re.escape(AGENT) + r"\)", head[-1])
         await board.call("start", {"lines": 10, "rate": 0})
         out, err = await asyncio.to_thread(proc.communicate, timeout=30)
     finally:

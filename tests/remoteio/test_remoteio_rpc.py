@@ -134,3 +134,18 @@ async def test_unreachable_is_a_clear_error():
     with pytest.raises(RemoteIOError) as e:
         await RemoteIO("127.0.0.1", free_port(), timeout=5).open()
     assert e.value.kind == "unreachable" and "refused" in str(e.value).lower()
+
+
+async def test_a_taken_port_turns_remoteio_off_not_the_agent(rio_board, tmp_path):
+    from agentboards import start_board
+
+    first = await rio_board("first")
+    # a second virtual board on this computer with the same RemoteIO port: its OTA server
+    # must still start (start_board waits for it), and the first board keeps its port
+    second = await start_board(tmp_path / "second", None, remoteio_port=first.port, announce="")
+    try:
+        info = await second.wait_agent("")
+        assert info["platform"] == "linux"
+        assert (await first.call("version"))["name"] == "first"
+    finally:
+        await second.session.close()
