@@ -90,6 +90,7 @@ def all_targets() -> list[str]:
 async def _stream(args, targets: list[str], pattern) -> int:
     import asyncio
 
+    from mptui.commands.common import session_for
     from mptui.services.announce import DEFAULT_PORT, announcements
     from mptui.services.logs import OUT, format_line, json_line
     from mptui.services.remoteio import LogStream, RemoteIOError, lines_of, resolve
@@ -115,7 +116,8 @@ async def _stream(args, targets: list[str], pattern) -> int:
             raise _Usage(str(e)) from None
         if target.agent:
             known.add((target.host, target.port))
-        stream.add(text, lines_of(target, password=password, fallback_password=previous))
+        stream.add(text, lines_of(target, password=password, fallback_password=previous,
+                                  session_for=session_for))
 
     async def discover() -> None:
         try:

@@ -378,8 +378,8 @@ async def _lines_from(queue: asyncio.Queue, splitter: LineSplitter,
         for line in splitter.flush(now):
             yield line
         if kind == "drop":
-            yield LogLine(splitter.board, now, f"{value} lines dropped (the board's buffer for "
-                          "this listener was full)", DROP, value)
+            yield LogLine(splitter.board, now, f"{value} lines dropped: this listener fell behind",
+                          DROP, value)
         elif kind == "status":
             yield LogLine(splitter.board, now, value, STATUS)
         elif kind == "end":
@@ -448,45 +448,61 @@ async def _agent_feed(queue, splitter, host, port, password, fallback, reconnect
         _end(queue)
 
 
+class ConsoleLines:
+    """Bytes a board printed, fed from wherever they come (a Session's console sink, or a
+    fan-out of it such as the DeviceManager's), as LogLines: `feed()` and `note()` from the
+    event loop's thread, `end()` when done, `async for line in console_lines`. A consumer
+    slower than the board loses lines, counted in a "drop" line; nothing waits for it."""
+
+    def __init__(self, label: str) -> None:
+        self.queue: asyncio.Queue = asyncio.Queue(QUEUE)
+        self.splitter = LineSplitter(label)
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._lost = 0
+
+    def _put(self, item) -> None:
+        if self._lost and not self.queue.full():
+            self.queue.put_nowait(("drop", self._lost))
+            self._lost = 0
+        if not self.queue.full():
+            self.queue.put_nowait(item)
+        elif item[0] == "out":
+            self._lost += max(1, item[1].count("\n"))
+
+    def feed(self, data: bytes) -> None:
+        text = self._decoder.decode(data)
+        if text:
+            self._put(("out", text))
+
+    def note(self, text: str) -> None:
+        self._put(("status", text))
+
+    def end(self) -> None:
+        _end(self.queue)
+
+    def __aiter__(self):
+        return _lines_from(self.queue, self.splitter)
+
+
 async def console_lines(session, label: str | None = None, *, connect: bool = True,
                         close: bool = False) -> AsyncIterator[LogLine]:
     """A board's REPL output (what it prints between operations) through a Session: for
     boards without the agent. Takes over the session's console sink while iterated."""
-    from mptui.board import SessionEvent
+    lines = ConsoleLines(label or str(session.address))
 
-    queue: asyncio.Queue = asyncio.Queue(QUEUE)
-    splitter = LineSplitter(label or str(session.address))
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    lost = [0]  # lines that found the queue full (a consumer slower than the board)
-
-    def put(item) -> None:
-        if lost[0] and not queue.full():
-            queue.put_nowait(("drop", lost[0]))
-            lost[0] = 0
-        if queue.full():
-            if item[0] == "out":
-                lost[0] += max(1, item[1].count("\n"))
-            return
-        queue.put_nowait(item)
-
-    def on_data(data: bytes) -> None:
-        text = decoder.decode(data)
-        if text:
-            put(("out", text))
-
-    def on_event(event: SessionEvent) -> None:
+    def on_event(event) -> None:
         if event.kind == "state" and event.state in ("reconnecting", "error", "disconnected"):
-            put(("status", f"{event.state}{': ' + event.detail if event.detail else ''}"))
+            lines.note(f"{event.state}{': ' + event.detail if event.detail else ''}")
         elif event.kind == "reset":
-            put(("status", event.detail or "reset"))
+            lines.note(event.detail or "reset")
 
-    session.set_console(on_data)
+    session.set_console(lines.feed)
     unsubscribe = session.subscribe(on_event)
     try:
+        lines.note(f"watching the REPL output of {session.address}")
         if connect and not session.connected:
             await session.connect()
-        put(("status", f"watching the REPL output of {session.address}"))
-        async for line in _lines_from(queue, splitter):
+        async for line in lines:
             yield line
     finally:
         unsubscribe()
@@ -496,17 +512,22 @@ async def console_lines(session, label: str | None = None, *, connect: bool = Tr
 
 
 def lines_of(target: Target | str, *, password: str = "", fallback_password: str = "",
-             config=None) -> AsyncIterator[LogLine]:
-    """The lines of one board, whatever reaches it: its agent, or its REPL (a new Session,
-    reconnecting, closed when the iteration ends)."""
+             config=None, session_for: Callable[[str], Any] | None = None,
+             ) -> AsyncIterator[LogLine]:
+    """The lines of one board, whatever reaches it: its agent, or its REPL through a new
+    Session (`session_for(address)`, default a plain reconnecting Session), closed when the
+    iteration ends."""
     t = resolve(target, config) if isinstance(target, str) else target
     if t.agent:
         return agent_lines(t.host, t.port, password, fallback_password=fallback_password,
                            label=None if t.label.lower().startswith(("rio://", "ota://"))
                            else t.label)
-    from mptui.commands.common import session_for
+    if session_for is None:
+        from mptui.board import Session
 
-    session = session_for(t.address)
+        session = Session(t.address)
+    else:
+        session = session_for(t.address)
     session.reconnect_enabled = True
     return console_lines(session, t.label, close=True)
 

@@ -113,3 +113,21 @@ def test_no_textual_below_the_ui():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_console_lines_never_wait_for_a_slow_reader():
+    from mptui.services.remoteio import QUEUE, ConsoleLines
+
+    lines = ConsoleLines("usb")
+    for i in range(QUEUE + 100):  # nobody reading yet: the last 100 find no room
+        lines.feed(f"{i}\n".encode())
+    it = aiter(lines)
+    got = [(await anext(it)).text for _ in range(QUEUE)]
+    lines.feed("caf\xc3".encode("latin-1"))  # half a character ...
+    lines.feed(b"\xa9 after\n")  # ... and the rest
+    lines.end()
+    rest = [line async for line in it]
+    assert got == [str(i) for i in range(QUEUE)]
+    assert [(x.kind, x.dropped, x.text) for x in rest] == [
+        (DROP, 100, "100 lines dropped: this listener fell behind"),
+        ("out", 0, "caf\u00e9 after")]
