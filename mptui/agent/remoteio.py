@@ -249,7 +249,7 @@ def _call(msg):
         return _err(cid, "args", "args must be a JSON object")
     try:
         r = f(**args)
-    except Exception as e:
+    except BaseException as e:  # SystemExit too: it would end the agent's thread
         what, tb = _describe(e)
         return _line({"t": "err", "id": cid, "kind": "raised", "e": what, "tb": tb})
     if not _plain(r):
