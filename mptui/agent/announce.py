@@ -1,4 +1,4 @@
-# Announcements: a UDP datagram every `announce_every` seconds (default 5) (and one at start) telling the
+# Announcements: a UDP datagram at start and every `announce_every` seconds (default 5) telling the
 # local network who this board is and where its services listen. Format: REMOTEIO.md.
 #
 # Settings: `announce` the address to send to (default 255.255.255.255, the local network, when

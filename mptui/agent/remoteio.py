@@ -64,7 +64,7 @@ _orig_print = builtins.print
 _attached = None  # "dupterm" | "print" | None
 
 
-# -- the app's side ------------------------------------------------------------------------------
+# -- the app's side ---------------------------------------------------------------------------
 
 
 def on(name):
@@ -188,7 +188,7 @@ def _detach():
         _size = 0
 
 
-# -- built-in calls --------------------------------------------------------------------------------
+# -- built-in calls ---------------------------------------------------------------------------
 
 
 def _version():
@@ -286,7 +286,7 @@ def _line(obj):
     return (json.dumps(obj) + "\n").encode()
 
 
-# -- the agent's side --------------------------------------------------------------------------------
+# -- the agent's side -------------------------------------------------------------------------
 
 
 class _Client:
@@ -367,7 +367,8 @@ def _pump():
         behind = any(c.pending() for c in _listeners)
         if _wake_rx is not None:
             with _lock:
-                behind = behind or (_items and any(c.next < _first + len(_items) for c in _listeners))
+                end = _first + len(_items)
+                behind = behind or any(c.next < end for c in _listeners)
                 _armed = not behind
             woken = yield (host.READ, _wake_rx, RETRY if behind else None)
             if woken:

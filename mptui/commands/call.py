@@ -49,8 +49,7 @@ def run(args) -> int:
     import asyncio
 
     from mptui.commands.common import die
-    from mptui.commands.logs import agent_passwords
-    from mptui.services.remoteio import RemoteIOError, call, resolve
+    from mptui.services.remoteio import RemoteIOError, agent_passwords, call, resolve
 
     target = args.target or getattr(args, "device", None)
     if not target:

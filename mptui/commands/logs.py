@@ -55,23 +55,6 @@ class _Usage(Exception):
     pass
 
 
-def agent_passwords() -> tuple[str, str]:
-    """(password, previous password) for boards' agents: $MPTUI_AGENT_PASSWORD, else the
-    project's secrets file (found from here up), else none."""
-    import os
-
-    env = os.environ.get("MPTUI_AGENT_PASSWORD")
-    if env is not None:
-        return env, ""
-    from mptui.services.ota_project import ProjectError, load_project
-
-    try:
-        secrets = load_project().secrets
-    except ProjectError:
-        return "", ""
-    return (secrets.password, secrets.previous_password) if secrets else ("", "")
-
-
 def all_targets() -> list[str]:
     """The config's boards, the project's fleet, and USB boards, each once."""
     from mptui.config import load_config
@@ -93,7 +76,7 @@ async def _stream(args, targets: list[str], pattern) -> int:
     from mptui.commands.common import session_for
     from mptui.services.announce import DEFAULT_PORT, announcements
     from mptui.services.logs import OUT, format_line, json_line
-    from mptui.services.remoteio import LogStream, RemoteIOError, lines_of, resolve
+    from mptui.services.remoteio import LogStream, RemoteIOError, agent_passwords, lines_of, resolve
     from mptui.transports import AddressError
 
     password, previous = agent_passwords()

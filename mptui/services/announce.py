@@ -175,7 +175,8 @@ class NetworkSource:
         return bool(gone)
 
     def _listed(self) -> tuple:
-        return tuple(sorted((a.key, a.name, a.release, a.agent, a.boot) for a in self.boards.values()))
+        return tuple(sorted((a.key, a.name, a.release, a.agent, a.boot)
+                            for a in self.boards.values()))
 
     async def run(self, report: Callable[[list], None]) -> None:
         report([])

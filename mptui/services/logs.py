@@ -117,8 +117,8 @@ class LogBuffer:
     def __iter__(self) -> Iterator[LogLine]:
         return iter(self.lines)
 
-    def matching(self, pattern: str = "", *, regex: bool = False, boards: Iterable[str] | None = None,
-                 ignore_case: bool = True) -> list[LogLine]:
+    def matching(self, pattern: str = "", *, regex: bool = False,
+                 boards: Iterable[str] | None = None, ignore_case: bool = True) -> list[LogLine]:
         """Lines whose text contains `pattern` (or matches it as a regular expression; a bad
         one raises re.error), of the given boards (default all)."""
         return [line for line in self.lines if line_filter(pattern, regex=regex, boards=boards,
@@ -165,7 +165,10 @@ def line_filter(pattern: str = "", *, regex: bool = False, boards: Iterable[str]
         def text_ok(text: str) -> bool:
             return needle in (text.lower() if ignore_case else text)
 
-    return lambda line: (wanted is None or line.board in wanted) and (not pattern or text_ok(line.text))
+    def keep(line: LogLine) -> bool:
+        return (wanted is None or line.board in wanted) and (not pattern or text_ok(line.text))
+
+    return keep
 
 
 def clock(timestamp: float) -> str:

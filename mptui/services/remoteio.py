@@ -336,6 +336,22 @@ def _host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def agent_passwords() -> tuple[str, str]:
+    """(password, previous password) for boards' agents: $MPTUI_AGENT_PASSWORD, else the
+    project's secrets file (found from the current folder up, as `mptui ota` does), else
+    none."""
+    env = os.environ.get("MPTUI_AGENT_PASSWORD")
+    if env is not None:
+        return env, ""
+    from mptui.services.ota_project import ProjectError, load_project
+
+    try:
+        secrets = load_project().secrets
+    except ProjectError:
+        return "", ""
+    return (secrets.password, secrets.previous_password) if secrets else ("", "")
+
+
 async def call(target: str, name: str, args: dict | None = None, *, password: str = "",
                fallback_password: str = "", timeout: float = 10.0, config=None):
     """One call on the board named by `target` (an agent address or config name)."""

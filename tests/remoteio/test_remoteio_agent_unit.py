@@ -33,8 +33,8 @@ def twice(x):
 print("call", r._call({{"id": 1, "name": "twice", "args": {{"x": 2}}}}))
 r.off("twice")
 print("gone", r._call({{"id": 2, "name": "twice"}}))
-print("plain", [r._plain(v) for v in (1, 2.5, float("nan"), float("inf"), "s", None, [1, {{"a": ()}}],
-      {{1: 2}}, b"x", object())])
+print("plain", [r._plain(v) for v in (1, 2.5, float("nan"), float("inf"), "s", None,
+                                       [1, {{"a": ()}}], {{1: 2}}, b"x", object())])
 """
 
 

@@ -107,7 +107,8 @@ async def test_garbage_ends_that_connection_only(rio_board):
             replies.append(rest(f))  # until the board closes it
             sock.close()
         sock, f = raw(board.port)
-        sock.sendall(b'{"t":"call","id":"a","name":"add","args":[1,2]}\n{"t":"what"}\n{"t":"bye"}\n')
+        sock.sendall(b'{"t":"call","id":"a","name":"add","args":[1,2]}\n'
+                     b'{"t":"what"}\n{"t":"bye"}\n')
         replies.append(rest(f))
         sock.close()
         return replies
