@@ -65,10 +65,16 @@ def run(args) -> int:
         from mptui.commands.common import die
         from mptui.services.announce import DEFAULT_PORT, network_boards
 
+        port = args.announce_port or DEFAULT_PORT
         try:
-            heard = asyncio.run(network_boards(args.network, args.announce_port or DEFAULT_PORT))
+            heard = asyncio.run(network_boards(args.network, port))
         except OSError as e:
-            return die(f"cannot listen for announcements: {e}")
+            return die(f"cannot listen for announcements on UDP port {port}: {e}")
         for a in heard:
             print(a.describe())
+        if not heard:
+            import sys
+
+            print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port})",
+                  file=sys.stderr)
     return 0

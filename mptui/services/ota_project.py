@@ -49,8 +49,8 @@ AGENT_KEYS = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
               "pull_every": (int, float), "timeout": (int, float), "stack": int,
               # RemoteIO and announcements (mptui/agent/REMOTEIO.md)
               "name": str, "remoteio_port": int, "remoteio_bind": str, "remoteio_buffer": int,
-              "remoteio_clients": int, "remoteio_max_line": int, "remoteio_sndbuf": int, "announce": str,
-              "announce_port": int, "announce_every": (int, float)}
+              "remoteio_clients": int, "remoteio_max_line": int, "remoteio_sndbuf": int,
+              "announce": str, "announce_port": int, "announce_every": (int, float)}
 NEVER_MPY = {"main.py", "boot.py"}
 
 

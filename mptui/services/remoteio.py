@@ -14,6 +14,11 @@ A board's lines come from one of two places:
 
     async with RemoteIO("192.168.1.40") as rio:
         await rio.call("set_led", {"on": True})   # the result, or RemoteIOError
+
+For a UI: keep lines in a `mptui.services.logs.LogBuffer` (bounded, with drop counters, filters,
+`series(key)` for charts); for a board whose Session someone else owns, feed `ConsoleLines` from
+that owner's console output instead of `console_lines(session)`; boards announcing themselves
+come from `mptui.services.announce.NetworkSource`.
 """
 
 from __future__ import annotations
