@@ -435,6 +435,7 @@ async def agent_lines(host: str, port: int = DEFAULT_PORT, password: str = "", *
 async def _agent_feed(queue, splitter, host, port, password, fallback, reconnect, timeout,
                       name_from_board) -> None:
     delay, connected_once, said_waiting = 0.2, False, False
+    rio = None
     try:
         while True:
             rio = RemoteIO(host, port, password, fallback_password=fallback, timeout=timeout,
@@ -466,6 +467,8 @@ async def _agent_feed(queue, splitter, host, port, password, fallback, reconnect
                 break
             await queue.put(("status", f"disconnected ({why}); reconnecting"))
     finally:
+        if rio is not None:
+            await rio.close()  # also when the reader stopped reading (cancelled)
         _end(queue)
 
 
