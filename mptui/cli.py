@@ -30,6 +30,8 @@ COMMANDS = {
     "ota": "ota",
     "sync": "sync",
     "config": "config",
+    "logs": "logs",
+    "call": "call",
 }
 
 

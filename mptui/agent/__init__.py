@@ -6,14 +6,14 @@
 import os
 import sys
 
-VERSION = "1.0"
+VERSION = "1.1"
 PROTO = 1
 CONFIG = "/config/mptui_agent.json"
 STATE = "/.ota/state.json"
 MAX_UNCLEAN = 3  # unclean boots of a new release before the previous one is restored
 # Service modules, in start order; each has serve(loop, cfg) -> generator or None (disabled).
-# Missing modules are skipped, so `remoteio` is picked up once it is installed.
-SERVICES = ["ota", "pull", "remoteio"]
+# Missing modules are skipped.
+SERVICES = ["ota", "pull", "remoteio", "announce"]
 
 _cfg = None
 _loop = None
@@ -62,6 +62,22 @@ def config():
     if _cfg is None:
         _cfg = read_json(CONFIG, {})
     return _cfg
+
+
+def board_name():
+    """The board's name in announcements and logs: `name` in the settings, else made from the
+    platform and the chip's unique id."""
+    name = config().get("name")
+    if not name:
+        try:
+            import machine
+            from binascii import hexlify
+
+            uid = hexlify(machine.unique_id()).decode()[-6:]
+        except Exception:
+            uid = BOOT_ID[:6]
+        name = config()["name"] = "%s-%s" % (sys.platform, uid)
+    return name
 
 
 def state():
@@ -116,7 +132,11 @@ def start(thread=True):
             mod = __import__("mptui_agent." + name, None, None, ["serve"])
         except ImportError:
             continue
-        task = mod.serve(loop, cfg)
+        try:
+            task = mod.serve(loop, cfg)
+        except Exception as e:  # one service that cannot start must not stop the others
+            sys.print_exception(e)
+            task = None
         if task is None:  # not enabled: give its memory back
             sys.modules.pop("mptui_agent." + name, None)
             globals().pop(name, None)

@@ -3,9 +3,16 @@
 # thread would share (and corrupt) the queues of an app that uses asyncio itself.
 # A task yields (SLEEP, None, ms), (READ, sock, timeout_ms) or (WRITE, sock, timeout_ms);
 # it is resumed with True when the socket is ready, None on timeout (timeout None: no limit).
+import os
 import select
 import time
+from binascii import unhexlify
 from hashlib import sha256
+
+try:
+    import random  # only for ports without os.urandom
+except ImportError:  # pragma: no cover
+    random = None
 
 SLEEP, READ, WRITE = 0, 1, 2
 _EV = (0, select.POLLIN, select.POLLOUT)
@@ -180,3 +187,21 @@ def same(a, b):
     for x, y in zip(a, b):
         r |= x ^ y
     return r == 0
+
+
+def nonce():
+    """16 fresh random bytes: the challenge of one login."""
+    try:
+        return os.urandom(16)
+    except (AttributeError, NotImplementedError):
+        return bytes(random.getrandbits(8) for _ in range(16))
+
+
+def answer_ok(pw, challenge, answer):
+    """Is `answer` (hex text) HMAC-SHA256(key = the password's SHA-256, `pw` in hex, message =
+    the challenge)? False for anything malformed."""
+    try:
+        got = unhexlify(answer)
+    except (TypeError, ValueError):
+        return False
+    return same(got, hmac(unhexlify(pw), challenge))

@@ -1,6 +1,6 @@
 # The OTA server (TCP, default port 2018). Protocol: PROTOCOL.md beside this file.
 import os
-from binascii import hexlify, unhexlify
+from binascii import hexlify
 
 from mptui_agent import CONFIG, PROTO, VERSION, host
 # Imported here, at boot, in the main thread: importing from the agent's thread later crashed
@@ -21,28 +21,15 @@ def _accept(loop, s, cfg):
         loop.spawn(_client(host.Conn(c, cfg.get("timeout", 30) * 1000), cfg))
 
 
-def _nonce():
-    try:
-        return os.urandom(16)
-    except (AttributeError, NotImplementedError):
-        import random
-
-        return bytes(random.getrandbits(8) for _ in range(16))
-
-
 def _client(c, cfg):
     up = None
     try:
         pw = cfg.get("pw", "")
-        nonce = _nonce() if pw else b""
+        nonce = host.nonce() if pw else b""
         yield from c.send("MPTUI-OTA %d %s %s\n" % (PROTO, VERSION, hexlify(nonce).decode() if pw else "-"))
         if pw:
             ln = yield from c.line()
-            try:
-                got = unhexlify(ln[5:]) if ln.startswith("auth ") else b""
-            except ValueError:
-                got = b""
-            if not host.same(got, host.hmac(unhexlify(pw), nonce)):
+            if not (ln.startswith("auth ") and host.answer_ok(pw, nonce, ln[5:])):
                 yield (host.SLEEP, None, 500)  # slows down guessing
                 yield from c.send("err denied wrong password\n")
                 return

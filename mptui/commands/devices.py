@@ -1,9 +1,11 @@
 """List the boards on USB serial ports: port, serial number, VID:PID, description.
---webrepl adds the WebREPL boards from the config; --ble scans for Bluetooth LE boards."""
+--webrepl adds the WebREPL boards from the config; --ble scans for Bluetooth LE boards;
+--network listens for boards whose agent announces itself on the local network."""
 
 from __future__ import annotations
 
-HELP = "list USB serial boards (--webrepl: configured WebREPL boards, --ble: a BLE scan)"
+HELP = "list USB serial boards (--webrepl: configured WebREPL boards, --ble: a BLE scan, " \
+       "--network: announced boards)"
 
 
 def add_arguments(parser) -> None:
@@ -17,6 +19,22 @@ def add_arguments(parser) -> None:
         const=5.0,
         metavar="SECONDS",
         help="also scan for Bluetooth LE boards (Nordic UART Service) for SECONDS (default 5)",
+    )
+    parser.add_argument(
+        "--network",
+        nargs="?",
+        type=float,
+        const=6.0,
+        metavar="SECONDS",
+        help="also list boards announcing themselves on the local network, heard within "
+        "SECONDS (default 6; boards announce every 5)",
+    )
+    parser.add_argument(
+        "--announce-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="UDP port the announcements come to (default 2020)",
     )
 
 
@@ -41,4 +59,22 @@ def run(args) -> int:
             return die(str(e))
         for b in boards:
             print(b.describe())
+    if getattr(args, "network", None) is not None:
+        import asyncio
+
+        from mptui.commands.common import die
+        from mptui.services.announce import DEFAULT_PORT, network_boards
+
+        port = args.announce_port or DEFAULT_PORT
+        try:
+            heard = asyncio.run(network_boards(args.network, port))
+        except OSError as e:
+            return die(f"cannot listen for announcements on UDP port {port}: {e}")
+        for a in heard:
+            print(a.describe())
+        if not heard:
+            import sys
+
+            print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port})",
+                  file=sys.stderr)
     return 0

@@ -202,6 +202,14 @@ def _install(args) -> int:
     async def work(session):
         if session.address.kind == "virtual" and args.bind is None:
             agent["bind"] = "127.0.0.1"  # a virtual board's network is this computer's
+        if "name" not in agent:  # its name in announcements and logs (RemoteIO)
+            from mptui.config import load_config
+
+            if args.device in load_config().boards:
+                agent["name"] = args.device
+            elif session.address.kind == "virtual":
+                target = session.address.target
+                agent["name"] = "virtual" if target == "default" else target
         result = await install(session, agent, secrets, use_mpy=False if args.py else None)
         form = ".mpy" if result.mpy else ".py"
         print(f"{session.address}: agent {result.agent_version} installed ({result.files} files "

@@ -15,6 +15,8 @@
     good_after = 30                 # seconds up before a new release counts as good
     pull = ""                       # http://HOST:PORT/ to poll for bundles; empty: push only
     pull_every = 60
+    remoteio_port = 2019            # live print() stream and RPC (0: off); see agent/REMOTEIO.md
+    announce_every = 5              # UDP announcements for `mptui devices --network`
 
 The secrets file holds `password` (boards keep only its SHA-256) and `signing_key` (HMAC-SHA256
 of every manifest). Neither is ever printed.
@@ -44,7 +46,11 @@ DEFAULT_IGNORE = ["__pycache__/", "*.pyc", ".*"]
 # Never part of a release: the agent, its state, the board's config and data, boot.py.
 PROTECTED = ("mptui_agent", "config", "data", "boot.py", "boot.mpy")
 AGENT_KEYS = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
-              "pull_every": (int, float), "timeout": (int, float), "stack": int}
+              "pull_every": (int, float), "timeout": (int, float), "stack": int,
+              # RemoteIO and announcements (mptui/agent/REMOTEIO.md)
+              "name": str, "remoteio_port": int, "remoteio_bind": str, "remoteio_buffer": int,
+              "remoteio_clients": int, "remoteio_max_line": int, "remoteio_sndbuf": int,
+              "announce": str, "announce_port": int, "announce_every": (int, float)}
 NEVER_MPY = {"main.py", "boot.py"}
 
 

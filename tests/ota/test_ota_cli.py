@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from mptui.services.ota_install import agent_version
 from mptui.services.ota_project import ProjectError, glob_match, ignored, load_project
 
 
@@ -48,7 +49,7 @@ def test_install_over_the_engine_and_bundle(tmp_path):
     (tmp_path / "app" / "__pycache__" / "junk.pyc").write_bytes(b"x")
     out = cli("-d", "virtual:inst", "ota", "install", "--port", "2345", "--no-reset", cwd=tmp_path,
               env={"MPTUI_DATA_DIR": str(data)})
-    assert "agent 1.0 installed" in out.stdout and "boot.py hook added" in out.stdout
+    assert f"agent {agent_version()} installed" in out.stdout and "boot.py hook added" in out.stdout
     board = data / "boards" / "inst"
     settings = json.loads((board / "config" / "mptui_agent.json").read_text())
     assert settings["port"] == 2345 and settings["pw"] == "" and len(settings["key"]) == 64

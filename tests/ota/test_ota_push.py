@@ -6,13 +6,14 @@ from __future__ import annotations
 from agentboards import app_files, make_project, release_tree
 
 from mptui.services.ota import push, status
+from mptui.services.ota_install import agent_version
 from mptui.services.ota_links import EngineLink
 
 
 async def test_install_push_fast_full_status(make_board, secrets, tmp_path):
     board = await make_board()
     info = await board.wait_agent()
-    assert info["agent"] == "1.0" and info["v"] is None
+    assert info["agent"] == agent_version() and info["v"] is None
     assert (board.root / "mptui_agent/release.mpy").exists()  # mpy-cross matches the board
     assert b"mptui_agent.boot()" in (board.root / "boot.py").read_bytes()
 
@@ -46,7 +47,7 @@ async def test_install_push_fast_full_status(make_board, secrets, tmp_path):
     await board.wait_run("2.0", count=3)
 
     st = await status(board.address, secrets)
-    assert st.reachable and st.agent == "1.0"
+    assert st.reachable and st.agent == agent_version()
     assert (st.release, st.previous) == ("2.0", "2.0")
     await board.wait_for(lambda: board.state().get("good"), what="the release marked good")
     assert (await status(board.address, secrets)).good
