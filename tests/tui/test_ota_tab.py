@@ -7,7 +7,7 @@ from __future__ import annotations
 from agentboards import app_files, board_tree, free_port, release_tree
 
 from mptui.services.ota_history import History
-from mptui.services.ota_install import install
+from mptui.services.ota_install import agent_version, install
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.ota_history import OtaHistoryScreen
 from mptui.ui.screens.prompt import PromptScreen
@@ -32,7 +32,7 @@ async def test_push_to_one_board_shows_phases_and_the_result(make_app, isolated,
         await session.hard_reset()
         tab = await open_tab(app, pilot)
         await asked(tab, "virtual")
-        assert cells(tab, "virtual")[1:3] == ["1.0", "none"]  # agent 1.0, no release yet
+        assert cells(tab, "virtual")[1:3] == [agent_version(), "none"]  # no release yet
 
         painted: list[str] = []
         update_rows = tab.table.update_rows
