@@ -22,7 +22,17 @@ from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 from .conftest import wait_until
-from .logs_help import chart, fed, fixture_lines, logs_tab, on_screen, open_logs, settled, shown, status
+from .logs_help import (
+    chart,
+    fed,
+    fixture_lines,
+    logs_tab,
+    on_screen,
+    open_logs,
+    settled,
+    shown,
+    status,
+)
 
 SIZE = (120, 40)
 
