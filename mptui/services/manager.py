@@ -127,9 +127,10 @@ class DeviceManager:
         self.ble: BleSource | None = (BleSource() if ble is True else ble) or None
         if self.ble is not None:
             self._sources.append(self.ble)
-        if network is True and self.config.network.announce_port:
-            network = network_source(self.config.network.announce_port,
-                                     self.config.network.announce_bind)
+        if network is True:
+            heard = self.config.network
+            network = heard.announce_port and network_source(heard.announce_port,
+                                                             heard.announce_bind)
         if network:
             self._sources.append(network)
         if virtual:

@@ -5,6 +5,7 @@ controls (there is no hardware here)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -49,6 +50,20 @@ class FakePorts:
 
     def unplug(self, device: str) -> None:
         self.ports = [p for p in self.ports if p.device != device]
+
+
+@pytest.fixture
+def utc():
+    """Times shown in UTC (snapshots show the same times everywhere)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
 
 
 @pytest.fixture
