@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from mptui.board import BoardError
 from mptui.services.ota_links import DEFAULT_PORT, AgentLink, EngineLink, OtaError
 from mptui.services.ota_project import Project, ProjectError, Release, Secrets
+from mptui.transports.address import AddressError, agent_address
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
 
@@ -69,18 +70,10 @@ class BoardStatus:
 
 def parse_ota_address(text: str) -> tuple[str, int] | None:
     """ota://HOST[:PORT] -> (host, port); None for other addresses."""
-    if not text.lower().startswith("ota://"):
-        return None
-    hp = text[6:].strip("/")
-    host, _, port = hp.rpartition(":") if hp.count(":") == 1 or hp.startswith("[") else (hp, "", "")
-    host = host.strip("[]") or hp
     try:
-        num = int(port) if port else DEFAULT_PORT
-    except ValueError:
-        raise OtaError("proto", f"bad port in {text!r}") from None
-    if not host or not 0 < num < 65536:
-        raise OtaError("proto", f"bad OTA address {text!r}")
-    return host, num
+        return agent_address(text, "ota://", DEFAULT_PORT)
+    except AddressError:
+        raise OtaError("proto", f"bad OTA address {text!r} (ota://HOST[:PORT])") from None
 
 
 def make_link(target: str, secrets: Secrets | None = None, timeout: float = 15.0):

@@ -37,6 +37,7 @@ from typing import Any
 
 from mptui.services.logs import DROP, STATUS, LineSplitter, LogLine
 from mptui.services.ota_links import auth_response
+from mptui.transports.address import AddressError, agent_address
 
 DEFAULT_PORT = 2019
 PROTO = 1
@@ -87,29 +88,13 @@ class Target:
 def parse_rio_address(text: str) -> tuple[str, int] | None:
     """rio://HOST[:PORT] -> (host, port), and ota://HOST[:PORT] -> (host, 2019): the RemoteIO
     server of the board whose OTA agent is there. None for other addresses."""
-    low = text.lower()
-    for scheme in ("rio://", "ota://"):
-        if low.startswith(scheme):
-            hp = text[len(scheme):].strip("/")
-            break
-    else:
-        return None
-    if hp.startswith("["):
-        host, _, rest = hp[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
-    elif hp.count(":") == 1:
-        host, _, port = hp.partition(":")
-    else:
-        host, port = hp, ""
-    if scheme == "ota://":
-        port = ""
     try:
-        num = int(port) if port else DEFAULT_PORT
-    except ValueError:
-        raise RemoteIOError("proto", f"bad port in {text!r}") from None
-    if not host or not 0 < num < 65536:
-        raise RemoteIOError("proto", f"bad RemoteIO address {text!r}")
-    return host, num
+        found = agent_address(text, "rio://", DEFAULT_PORT)
+        if found is None and (ota := agent_address(text, "ota://", DEFAULT_PORT)):
+            found = (ota[0], DEFAULT_PORT)
+    except AddressError:
+        raise RemoteIOError("proto", f"bad RemoteIO address {text!r} (rio://HOST[:PORT])") from None
+    return found
 
 
 def resolve(text: str, config=None) -> Target:

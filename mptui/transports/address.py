@@ -76,6 +76,14 @@ def parse_address(text: str, names: dict[str, str] | None = None) -> Address:
     raise AddressError(text)
 
 
+def agent_address(text: str, scheme: str, default_port: int) -> tuple[str, int] | None:
+    """SCHEME://HOST[:PORT] of a board agent's service (ota://, rio://) -> (host, port); None
+    for other forms; AddressError when it is that form but malformed."""
+    if not text.lower().startswith(scheme):
+        return None
+    return _host_port(text[len(scheme) :].strip("/"), default_port, text)
+
+
 def _host_port(hp: str, default: int | None, text: str) -> tuple[str, int]:
     m = re.match(r"^\[([^\]]+)\](?::(\d+))?$", hp) or re.match(r"^([^:\[\]]+)(?::(\d+))?$", hp)
     if not m:
