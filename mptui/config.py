@@ -12,6 +12,11 @@
     scrollback = 5000               # lines kept above the screen
     inject_code = "import main\r"   # what Ctrl-J types (asked for when not set)
     inject_file = "~/project/main.py"   # what Ctrl-K runs (asked for when not set)
+    [logs]
+    lines = 10000                   # lines the Logs tab keeps (the oldest go first)
+    [network]                       # boards whose agent announces itself (UDP)
+    announce_port = 2020            # 0: do not listen
+    announce_bind = "0.0.0.0"       # "127.0.0.1": only boards on this computer
 
 A bad file gives one error naming the file and line; defaults are used instead. User themes
 are TOML files in the `themes` folder next to the config file.
@@ -51,12 +56,25 @@ class ReplConfig:
 
 
 @dataclass
+class LogsConfig:
+    lines: int = 10_000
+
+
+@dataclass
+class NetworkConfig:
+    announce_port: int = 2020  # 0: the app does not listen for announcements
+    announce_bind: str = "0.0.0.0"
+
+
+@dataclass
 class Config:
     path: Path
     boards: dict[str, BoardConfig] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     theme: str | None = None
     repl: ReplConfig = field(default_factory=ReplConfig)
+    logs: LogsConfig = field(default_factory=LogsConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
     raw: dict = field(default_factory=dict)
     error: str | None = None  # why the file could not be used, one line
 
@@ -154,6 +172,33 @@ def _apply(cfg: Config, data: dict) -> None:
         if not isinstance(repl.get(key, ""), str):
             raise ConfigValueError(f"[repl] {key!r} must be a string", key=key)
     cfg.repl = ReplConfig(scrollback, repl.get("inject_code"), repl.get("inject_file"))
+    logs = _table(data, "logs")
+    lines = logs.get("lines", LogsConfig.lines)
+    if not _int(lines) or lines < 1:
+        raise ConfigValueError("[logs] 'lines' must be a number of lines (1 or more)",
+                               key="lines")
+    cfg.logs = LogsConfig(lines)
+    network = _table(data, "network")
+    port = network.get("announce_port", NetworkConfig.announce_port)
+    if not _int(port) or not 0 <= port < 65536:
+        raise ConfigValueError("[network] 'announce_port' must be a UDP port (0: off)",
+                               key="announce_port")
+    bind = network.get("announce_bind", NetworkConfig.announce_bind)
+    if not isinstance(bind, str) or not bind:
+        raise ConfigValueError("[network] 'announce_bind' must be an address",
+                               key="announce_bind")
+    cfg.network = NetworkConfig(port, bind)
+
+
+def _table(data: dict, name: str) -> dict:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigValueError(f"[{name}] must be a table", key=name)
+    return table
+
+
+def _int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def resolve_secret(ref: str | None) -> str | None:

@@ -28,35 +28,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="when the handler raises, also print the board's traceback")
 
 
-def parse_args(items: list[str]) -> dict:
-    """["on=true", "name=kitchen"] -> {"on": True, "name": "kitchen"}; ValueError for an item
-    that is not KEY=VALUE with KEY a Python name, or a key given twice."""
-    out: dict = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.isidentifier():
-            raise ValueError(f"{item!r}: arguments are KEY=VALUE, KEY a name (letters, digits, _)")
-        if key in out:
-            raise ValueError(f"{key} given twice")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
 def run(args) -> int:
     import asyncio
 
     from mptui.commands.common import die
-    from mptui.services.remoteio import RemoteIOError, agent_passwords, call, resolve
+    from mptui.services.remoteio import (
+        RemoteIOError,
+        agent_passwords,
+        call,
+        parse_call_args,
+        resolve,
+    )
 
     target = args.target or getattr(args, "device", None)
     if not target:
         return die("which board? give -d ADDRESS (rio://HOST[:PORT], ota://HOST, a config name)",
                    USAGE)
     try:
-        kwargs = parse_args(args.args)
+        kwargs = parse_call_args(args.args)
     except ValueError as e:
         return die(str(e), USAGE)
     try:

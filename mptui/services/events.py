@@ -24,9 +24,10 @@ STATE_LABELS = {
     ERROR: "error",
 }
 CONNECTED_STATES = (IDLE, RUNNING, BUSY)
-# USB and named boards first, then boards added by hand, BLE boards from a scan, and the
-# virtual board last (it is always there).
-_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "ble": 3, "virtual": 4}
+# USB and named boards first, then boards added by hand, BLE boards from a scan and boards
+# announcing themselves on the network, and the virtual board last (it is always there).
+_KIND_ORDER = {"usb": 0, "config": 1, "manual": 2, "ble": 3, "network": 3, "virtual": 4}
+AGENT_SCHEMES = ("rio://", "ota://")  # addresses of a board's agent: no REPL link there
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,17 @@ class BoardInfo:
         """The state in words, e.g. 'idle at the REPL', 'error: could not open port'."""
         if self.state == ERROR and self.error:
             return f"error: {self.error}"
+        if self.agent_only:
+            return self.description or "agent only, no REPL" if self.present else "gone"
         if not self.present and self.state in (DISCONNECTED, ERROR):
             return "gone"
         return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def agent_only(self) -> bool:
+        """Reached through its agent (RemoteIO, OTA) over the network: logs and calls, no
+        REPL link (a board announcing itself, or one added as rio://HOST)."""
+        return self.address.lower().startswith(AGENT_SCHEMES)
 
     @property
     def connected(self) -> bool:

@@ -1,10 +1,13 @@
 """The DeviceManager: which boards exist, which are connected, and what state each is in.
 
 It listens to discovery sources (USB ports polled for hot-plug, the config's boards, WebREPL
-ones included, the virtual board, boards added by hand, BLE boards found by `scan_ble()`, and
-whatever else plugs in: network announcements), owns one Session per connected board, and
-publishes plain dataclass events (`mptui.services.events`) to its subscribers. No UI here: a
-script or a test uses it as is:
+ones included, the virtual board, boards added by hand, BLE boards found by `scan_ble()`, boards
+whose agent announces itself on the network, and whatever else plugs in), owns one Session per
+connected board, and publishes plain dataclass events (`mptui.services.events`) to its
+subscribers. Boards reached only through their agent (`rio://`, `ota://`: announced ones) are
+listed but have no Session: their output and calls go through RemoteIO. A board's console
+output goes to one sink (the REPL terminal) and to any number of taps (a log view). No UI here:
+a script or a test uses it as is:
 
     async with DeviceManager(config) as manager:
         board = manager.find("virtual")
@@ -26,6 +29,7 @@ from mptui.board.errors import BoardExecError
 from mptui.board.session import DISCONNECTED, ERROR, IDLE, RUNNING
 from mptui.config import Config, load_config, resolve_secret
 from mptui.services.events import (
+    AGENT_SCHEMES,
     BoardAdded,
     BoardInfo,
     BoardRemoved,
@@ -33,6 +37,7 @@ from mptui.services.events import (
     BoardStateChanged,
     BoardUpdated,
 )
+from mptui.services.remoteio import RemoteIOError, parse_rio_address
 from mptui.services.sources import (
     VIRTUAL,
     BleSource,
@@ -41,6 +46,7 @@ from mptui.services.sources import (
     StaticSource,
     UsbSource,
     config_found,
+    network_source,
 )
 from mptui.transports import AddressError, TransportError, parse_address
 
@@ -91,6 +97,7 @@ class DeviceManager:
         *,
         usb: DiscoverySource | bool = True,
         ble: BleSource | bool = True,
+        network: DiscoverySource | bool = True,
         virtual: bool = True,
         sources: Iterable[DiscoverySource] = (),
         virtual_root: str | Path | None = None,
@@ -99,7 +106,8 @@ class DeviceManager:
         ask_password: AskPassword | None = None,
     ) -> None:
         """`usb`: True for the real USB port listing, False for none, or a source to use
-        instead; `ble` the same for BLE scans (which run only when `scan_ble()` asks).
+        instead; `ble` the same for BLE scans (which run only when `scan_ble()` asks);
+        `network` the same for announcements (True: as the config's [network] says).
         `virtual_root`: the folder that holds virtual boards' `/` folders (default: the user's
         data dir). WebREPL passwords: a board's config entry, else `password` (the command
         line's), else $MPTUI_WEBREPL_PASSWORD, else `await ask_password(board)` (the UI's
@@ -119,11 +127,18 @@ class DeviceManager:
         self.ble: BleSource | None = (BleSource() if ble is True else ble) or None
         if self.ble is not None:
             self._sources.append(self.ble)
+        if network is True:
+            heard = self.config.network
+            network = heard.announce_port and network_source(heard.announce_port,
+                                                             heard.announce_bind)
+        if network:
+            self._sources.append(network)
         if virtual:
             self._sources.append(StaticSource("virtual", [VIRTUAL]))
         self._sources.extend(sources)
         self._boards: dict[str, _Board] = {}
         self._links: dict[str, _Link] = {}
+        self._taps: dict[str, list[ConsoleSink]] = {}  # board key -> console taps
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task] = {}
         self._reported: dict[str, asyncio.Event] = {}
@@ -259,7 +274,8 @@ class DeviceManager:
         return [self._boards[self._key_for(f.address)].info for f in found]
 
     def _key_for(self, address: str) -> str:
-        return str(parse_address(address, self.config.board_names()))
+        agent = _agent_key(address)
+        return agent or str(parse_address(address, self.config.board_names()))
 
     def _on_report(self, source: str, found: list[Found]) -> None:
         keys = set()
@@ -340,6 +356,10 @@ class DeviceManager:
         its output from the first byte. Raises BoardError with a one-line message when the
         link cannot be opened; the board's state is then error."""
         board = self._boards[key]
+        if board.info.agent_only:
+            raise BoardError(f"{board.info.name} is reached through its agent "
+                             f"({board.info.address}), not a REPL link: its output is in the "
+                             "Logs tab")
         board.wanted = True
         link = self._links.get(key)
         if link and link.session.state not in (DISCONNECTED, ERROR):
@@ -465,6 +485,26 @@ class DeviceManager:
         """Where the board's output goes between operations (a terminal)."""
         self._links[key].sink = sink
 
+    def tap_console(self, key: str, tap: ConsoleSink) -> Callable[[], None]:
+        """Also give the board's console output to `tap` (a log view), beside the sink, from
+        now on and across reconnects, until the returned function is called."""
+        taps = self._taps.setdefault(key, [])
+        taps.append(tap)
+
+        def untap() -> None:
+            if tap in taps:
+                taps.remove(tap)
+            if not taps and self._taps.get(key) is taps:
+                del self._taps[key]
+
+        return untap
+
+    def _to_console(self, key: str, link: _Link | None, data: bytes) -> None:
+        if link is not None and link.sink:
+            link.sink(data)
+        for tap in self._taps.get(key, ()):
+            tap(data)
+
     def console_input(self, key: str, data: bytes) -> None:
         """Keystrokes for the board, sent in order (bursts coalesce into one write). Ctrl-C
         stops a program started by `run_in_repl` too."""
@@ -503,8 +543,7 @@ class DeviceManager:
             link.armed = False
             if self._boards[key].info.state == RUNNING and link.session.state == IDLE:
                 self._set_state(key, IDLE)
-        if link.sink:
-            link.sink(data)
+        self._to_console(key, link, data)
 
     def _arm(self, key: str, link: _Link) -> None:
         link.armed = True
@@ -549,8 +588,7 @@ class DeviceManager:
         session = self._session(key)
 
         def show(data: bytes) -> None:
-            if link and link.sink:
-                link.sink(data)
+            self._to_console(key, link, data)
 
         code = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
         try:
@@ -560,6 +598,21 @@ class DeviceManager:
         except BoardError as e:
             show(f"[{e}]\r\n".encode())
         self.console_input(key, b"\r")
+
+
+def _agent_key(address: str) -> str | None:
+    """The canonical form of an agent address (rio://HOST:PORT, ota://HOST[:PORT]), or None
+    for any other address."""
+    text = address.strip()
+    if not text.lower().startswith(AGENT_SCHEMES):
+        return None
+    try:
+        host, port = parse_rio_address(text)
+    except RemoteIOError as e:
+        raise AddressError(text, "bad agent address") from e
+    if text.lower().startswith("rio://"):
+        return f"rio://{host}:{port}" if ":" not in host else f"rio://[{host}]:{port}"
+    return "ota://" + text[len("ota://"):].strip("/")
 
 
 def _rank(source: str) -> int:

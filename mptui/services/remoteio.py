@@ -28,6 +28,7 @@ import codecs
 import contextlib
 import json
 import os
+import shlex
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -340,6 +341,27 @@ def agent_passwords() -> tuple[str, str]:
     except ProjectError:
         return "", ""
     return (secrets.password, secrets.previous_password) if secrets else ("", "")
+
+
+def parse_call_args(items: list[str] | str) -> dict:
+    """Arguments of a call written as KEY=VALUE items: ["on=true", "name=kitchen"] (or the
+    text 'on=true name="the kitchen"', split as a shell does) -> {"on": True, "name": ...}.
+    A value is read as a JSON literal when it is one, else taken as a string. ValueError for
+    an item that is not KEY=VALUE with KEY a Python name, or a key given twice."""
+    if isinstance(items, str):
+        items = shlex.split(items)  # ValueError for an unclosed quote
+    out: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"{item!r}: arguments are KEY=VALUE, KEY a name (letters, digits, _)")
+        if key in out:
+            raise ValueError(f"{key} given twice")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
 
 
 async def call(target: str, name: str, args: dict | None = None, *, password: str = "",

@@ -5,7 +5,8 @@ changed. Boards a source stops reporting are gone (as far as that source knows).
 poll (USB ports) subclass PollingSource; sources fed from elsewhere (the config, boards added by
 hand, BLE scans, network announcements) push their list with `StaticSource.set()` or call the
 report function from their own `run()`. WebREPL boards come from the config (`config_found`);
-BLE boards from `BleSource`, which scans only when asked.
+BLE boards from `BleSource`, which scans only when asked; boards whose agent announces itself
+from `network_source()` (their address is the agent's RemoteIO server, `rio://HOST:PORT`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from mptui.services.announce import Announcement, NetworkSource
 from mptui.services.discovery import UsbPort, ble_boards, usb_boards
 
 
@@ -177,3 +179,15 @@ def config_found(config) -> list[Found]:
         )
         for b in config.boards.values()
     ]
+
+
+def announced_found(ann: Announcement) -> Found:
+    """A board heard announcing itself: reached at its agent, named as it calls itself."""
+    release = f", release {ann.release}" if ann.release else ""
+    return Found(ann.address, name=ann.name, kind="network",
+                 description=f"agent {ann.agent}{release}")
+
+
+def network_source(port: int, bind: str = "0.0.0.0") -> NetworkSource:
+    """Boards announcing themselves on UDP `port` (bind 127.0.0.1: this computer's only)."""
+    return NetworkSource(port, bind, make=announced_found)

@@ -18,6 +18,7 @@ from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.files_tab import FilesTab
+from mptui.ui.widgets.logs_tab import LogsTab
 from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
@@ -59,6 +60,7 @@ class MptuiApp(App):
             ("OTA", OtaTab),
             ("Files", FilesTab),
             ("File pane", FilePane),
+            ("Logs", LogsTab),
         ]
 
     async def on_mount(self) -> None:

@@ -5,6 +5,7 @@ controls (there is no hardware here)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,8 +18,9 @@ from mptui.services.discovery import UsbPort
 from mptui.services.manager import DeviceManager
 from mptui.services.sources import UsbSource
 
-# the OTA tab's tests use the virtual boards with the real agent of tests/ota/agentboards.py
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ota"))
+# the OTA and Logs tabs' tests use the virtual boards with the real agent of
+# tests/ota/agentboards.py and tests/remoteio/rioboards.py
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent / name) for name in ("ota", "remoteio")]
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +53,20 @@ class FakePorts:
 
 
 @pytest.fixture
+def utc():
+    """Times shown in UTC (snapshots show the same times everywhere)."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
+@pytest.fixture
 def usb_ports() -> FakePorts:
     return FakePorts()
 
@@ -59,6 +75,7 @@ def usb_ports() -> FakePorts:
 def make_manager(isolated, usb_ports) -> Callable[..., DeviceManager]:
     def make(**kw) -> DeviceManager:
         kw.setdefault("usb", UsbSource(usb_ports, interval=0.05))
+        kw.setdefault("network", False)  # announcements: only where a test asks (on loopback)
         kw.setdefault("virtual_root", isolated / "boards")
         return DeviceManager(load_config(), **kw)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
-import time
 
 import pytest
 from agentboards import KEY, app_files, make_project
@@ -55,19 +53,6 @@ def fleet(tmp_path_factory):
 
     thread.run(tear_down())
     thread.stop()
-
-
-@pytest.fixture
-def utc():
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 @SIZES

@@ -222,7 +222,16 @@ class MainScreen(Screen):
 
     def on_device_list_board_chosen(self, message: DeviceList.BoardChosen) -> None:
         self._select(message.key)
-        self.open_board(message.key)
+        if self.query_one(TabbedContent).active == "logs":
+            self.watch_logs(message.key)  # chosen for the Logs tab: its lines come there
+        else:
+            self.open_board(message.key)
+
+    def watch_logs(self, key: str) -> None:
+        """Stream the board's lines in the Logs tab (also what opening a board reached only
+        through its agent does: it has no REPL)."""
+        self.query_one(TabbedContent).active = "logs"
+        self.query_one(LogsTab).watch(key)
 
     def _select(self, key: str) -> None:
         self.selected = key
@@ -252,7 +261,11 @@ class MainScreen(Screen):
 
     @work(group="connect")
     async def open_board(self, key: str) -> None:
-        """Connect if needed, then show the board's REPL with the focus in it."""
+        """Connect if needed, then show the board's REPL with the focus in it (the Logs tab
+        for a board reached only through its agent)."""
+        if self.manager.board(key).agent_only:
+            self.watch_logs(key)
+            return
         terminal = await self._connect(key)
         if terminal is None:
             return
@@ -285,7 +298,8 @@ class MainScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         board = self.board
         if action == "connect":
-            return board is not None and board.present and board.state in (DISCONNECTED, ERROR)
+            return board is not None and board.present and not board.agent_only and (
+                board.state in (DISCONNECTED, ERROR))
         if action == "disconnect":
             return board is not None and board.state not in (DISCONNECTED, ERROR)
         if action in ("soft_reset", "hard_reset"):
@@ -370,6 +384,8 @@ class MainScreen(Screen):
             self.query_one(OtaTab).focus_table()
         elif tab == "files":
             self.query_one(FilesTab).focus_pane()
+        elif tab == "logs":
+            self.query_one(LogsTab).focus_lines()
 
     # -- the terminal's requests ------------------------------------------------------------
 
@@ -470,13 +486,14 @@ class MainScreen(Screen):
         for board in self.manager.boards():
             yield f"Open REPL on {board.name}", board.address, partial(self._open_from_palette,
                                                                       board.key)
-        files = self.query_one(FilesTab)
+        files, logs = self.query_one(FilesTab), self.query_one(LogsTab)
         groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self),
                                                   ("Files", FilesTab, files)]
         terminal = self.terminal()
         if terminal is not None and terminal.display:
             groups.append(("REPL", ReplTerminal, terminal))
         groups.append(("OTA", OtaTab, self.query_one(OtaTab)))
+        groups.append(("Logs", LogsTab, logs))
         for title, cls, node in groups:
             for entry in key_help([(title, cls)], keymap):
                 action = entry.binding.action
@@ -485,14 +502,15 @@ class MainScreen(Screen):
                 keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
                                  for k in entry.keys)
                 run = partial(self.app.run_action, action, node)
-                if node is files:
-                    run = partial(self._files_action, action)
+                if node is files or node is logs:
+                    run = partial(self._tab_action, "files" if node is files else "logs",
+                                  action, node)
                 yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})", run)
 
-    def _files_action(self, action: str) -> None:
-        """A Files action from the palette: the Files tab comes to the front first."""
-        self.action_show_tab("files")
-        self.call_after_refresh(self.app.run_action, action, self.query_one(FilesTab))
+    def _tab_action(self, tab: str, action: str, node) -> None:
+        """A tab's action from the palette: that tab comes to the front first."""
+        self.action_show_tab(tab)
+        self.call_after_refresh(self.app.run_action, action, node)
 
     def _open_from_palette(self, key: str) -> None:
         self.devices.select_board(key)

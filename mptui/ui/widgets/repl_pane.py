@@ -58,6 +58,9 @@ class ReplPane(ContentSwitcher):
     def _advice(board: BoardInfo | None) -> str:
         if board is None:
             return "No board selected. Add one with a (address), or pick one on the left."
+        if board.agent_only:
+            return (f"{board.name} is reached through its agent ({board.address}): it has no "
+                    "REPL here. Enter streams its output in the Logs tab.")
         if board.state in (CONNECTING, RECONNECTING):
             return f"Connecting to {board.name}…"
         if board.state == ERROR:
