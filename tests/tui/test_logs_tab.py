@@ -229,7 +229,7 @@ async def test_the_line_limit_comes_from_the_config(make_app, config_file):
         await fed(pilot, fixture_lines(120))
         assert len(tab.feed.buffer) == 50 and len(shown(tab)) == 50
         assert shown(tab)[-1].endswith("n=119") and shown(tab)[0].endswith("n=70")
-        assert "50 shown of 50 (keeps 50) · 72 pushed out · 3 dropped by boards" in status(tab)
+        assert "3 dropped by boards · 72 pushed out · 50 shown of 50 (keeps 50)" in status(tab)
 
 
 async def test_a_call_from_the_palette_shows_its_result_or_its_error(make_app, rio_boards):

@@ -1,6 +1,7 @@
-"""The line under the Logs tab's lines: following or paused (and how many lines wait), how
-many lines are kept of how many allowed, and what was lost: pushed out by the limit, or
-dropped by a board because this listener fell behind."""
+"""The line under the Logs tab's lines: following or paused (and how many lines wait), what is
+wrong (a bad filter), what was lost (dropped by a board because this listener fell behind, or
+pushed out by the limit), then how many lines are shown and kept of how many allowed. The most
+urgent first: a narrow terminal cuts the end."""
 
 from __future__ import annotations
 
@@ -25,13 +26,14 @@ class LogsStatus(Static):
         else:
             state = Content.styled("not following (End follows)", "$text-muted")
         buffer = feed.buffer
-        parts = [state, Content(f"{len(feed.shown):,} shown of {len(buffer):,} "
-                                f"(keeps {buffer.limit:,})")]
-        if buffer.evicted:
-            parts.append(Content.styled(f"{buffer.evicted:,} pushed out", "$text-muted"))
+        parts = [state]
+        if problem:
+            parts.append(Content.styled(problem, "$error"))
         lost = sum(buffer.board_dropped.values())
         if lost:
             parts.append(Content.styled(f"{lost:,} dropped by boards", "$warning"))
-        if problem:
-            parts.append(Content.styled(problem, "$error"))
+        if buffer.evicted:
+            parts.append(Content.styled(f"{buffer.evicted:,} pushed out", "$text-muted"))
+        parts.append(Content(f"{len(feed.shown):,} shown of {len(buffer):,} "
+                             f"(keeps {buffer.limit:,})"))
         self.update(Content(" · ").join(parts))

@@ -210,7 +210,7 @@ class LogsTab(Vertical):
         names = [self.watching[k] for k in self.watching]
         boards = self.query_one("#logs-boards", Static)
         if not names:
-            boards.update(Content.styled("no board: w watches the selected one",
+            boards.update(Content.styled("w: watch the selected board",
                                          "$text-muted"))
             return
         parts = [Content.styled(f"● {visible(name)}",
