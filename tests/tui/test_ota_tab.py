@@ -53,11 +53,12 @@ async def test_push_to_one_board_shows_phases_and_the_result(make_app, isolated,
         shown = detail(tab)
         assert "✓ verify ✓ transfer 5/5 files" in shown and "✓ back online" in shown
         assert "✓ 1.0 running (5 files," in shown
-        # the repaints showed the phases as they came, in order
+        # the repaints showed the phases as they came, in order (how many of them a repaint
+        # catches depends on the machine's load: at least one, never out of order)
         words = [w.split()[0] for w in painted if w.endswith(("…", "%"))]
         order = ["starting…", "connecting…", "verifying…", "sending", "committing…",
                  "rebooting…", "coming"]
-        assert len(set(words)) >= 2 and words == sorted(words, key=order.index)
+        assert words and words == sorted(words, key=order.index)
 
         # fast again: nothing to send; full (P): every file again
         await pilot.press("p")
