@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import errno
 import fcntl
 import os
 import platform
@@ -33,6 +32,7 @@ import tty
 from pathlib import Path
 
 from mptui.paths import virtual_board_root
+from mptui.virtual.fd_pipe import FdPipe
 from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
@@ -43,7 +43,6 @@ FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
 FS_READY = "\x1b_mptui-fs\x1b\\"
 READY = "\x1b_mptui-ready\x1b\\"
 HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
-HIGH_WATER = 1 << 20  # stop reading the PTY (the board blocks, as on USB) past this
 
 
 class VirtualBoardError(RuntimeError):
@@ -72,11 +71,9 @@ class VirtualBoard:
         self.soft_resets = 0
         self.hard_resets = 0
         self._proc: subprocess.Popen | None = None
-        self._fd: int | None = None
+        self._pipe: FdPipe | None = None  # the PTY's master end
         self._out = bytearray()
         self._out_ready = asyncio.Event()
-        self._reading = False
-        self._pending_in = bytearray()  # written to the PTY as it accepts it
         self._held_in = bytearray()  # kept back while a new process boots
         self._raw = False  # the REPL mode, as seen in the board's output
         self._tail = b""  # last bytes of output, to find banners split across reads
@@ -163,7 +160,7 @@ class VirtualBoard:
 
     async def drain(self, limit: int = 1 << 16) -> None:
         """Wait until the runtime has taken all but `limit` bytes of the input sent."""
-        while len(self._pending_in) + len(self._held_in) > limit and not self._closed:
+        while self._unsent() > limit and not self._closed:
             self._drained = asyncio.get_running_loop().create_future()
             try:
                 await asyncio.wait_for(asyncio.shield(self._drained), 0.05)
@@ -220,26 +217,19 @@ class VirtualBoard:
             )
         finally:
             os.close(slave)
-        os.set_blocking(master, False)
-        self._fd = master
         self._booting = True
         self._fs_ready = False
         self._repl_ready = False  # the REPL has turned tty signals off at least once
         self._resume_raw = raw
         self._hide_banner = False
-        self._reading = False
-        self._resume_reading()
+        self._pipe = FdPipe(master, on_data=self._on_output, on_eof=self._child_exited,
+                            backlog=lambda: len(self._out), on_written=self._signal_drained)
 
     def _teardown(self) -> None:
-        loop = self._loop
-        if self._fd is not None:
-            if loop:
-                loop.remove_reader(self._fd)
-                loop.remove_writer(self._fd)
-            os.close(self._fd)
-            self._fd = None
+        if self._pipe is not None:
+            os.close(self._pipe.detach())
+            self._pipe = None
         proc, self._proc = self._proc, None
-        self._pending_in.clear()
         if proc and proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -278,53 +268,22 @@ class VirtualBoard:
     # -- PTY I/O ----------------------------------------------------------------------------
 
     def _resume_reading(self) -> None:
-        if not self._reading and self._fd is not None and len(self._out) < HIGH_WATER:
-            self._loop.add_reader(self._fd, self._on_readable)
-            self._reading = True
-
-    def _on_readable(self) -> None:
-        try:
-            data = os.read(self._fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError as e:
-            if e.errno != errno.EIO:
-                raise
-            data = b""
-        if not data:  # every copy of the PTY's other end is closed: the process has ended
-            self._child_exited()
-            return
-        self._on_output(data)
-        if len(self._out) >= HIGH_WATER:
-            self._loop.remove_reader(self._fd)
-            self._reading = False
+        if self._pipe is not None:
+            self._pipe.resume_reading()
 
     def _send(self, data: bytes) -> None:
-        if self._fd is None:
+        if self._pipe is None:
             self._held_in += data
-            return
-        self._pending_in += data
-        self._flush_input()
+        else:
+            self._pipe.send(data)
 
-    def _flush_input(self) -> None:
-        while self._pending_in and self._fd is not None:
-            try:
-                n = os.write(self._fd, self._pending_in)
-            except BlockingIOError:
-                n = 0
-            except OSError:  # the process is going away; its exit is handled by the reader
-                self._pending_in.clear()
-                break
-            del self._pending_in[:n]
-            if n == 0:
-                break
-        if self._fd is not None:
-            if self._pending_in:
-                self._loop.add_writer(self._fd, self._flush_input)
-            else:
-                self._loop.remove_writer(self._fd)
-        if len(self._pending_in) <= 1 << 16 and self._drained and not self._drained.done():
-            self._drained.set_result(None)
+    def _unsent(self) -> int:
+        return len(self._pipe.pending if self._pipe else b"") + len(self._held_in)
+
+    def _signal_drained(self) -> None:
+        waiter = self._drained
+        if waiter and not waiter.done() and self._pipe and len(self._pipe.pending) <= 1 << 16:
+            waiter.set_result(None)
 
     # -- output processing ------------------------------------------------------------------
 
@@ -380,9 +339,9 @@ class VirtualBoard:
     def _await_repl(self, tries: int = 1000) -> None:
         """After boot, wait (briefly) for the REPL to turn tty signals off: from then on a
         Ctrl-C is safe to pass to the tty. Held input goes in at that point."""
-        if self._fd is None or self._booting:
+        if self._pipe is None or self._booting:
             return
-        if termios.tcgetattr(self._fd)[3] & termios.ISIG and tries:
+        if termios.tcgetattr(self._pipe.fd)[3] & termios.ISIG and tries:
             self._loop.call_later(0.001, self._await_repl, tries - 1)
             return
         self._repl_ready = True

@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import os
 
 from mptui.virtual.board import VirtualBoard
-
-HIGH_WATER = 1 << 20  # stop reading the port past this much unread output
+from mptui.virtual.fd_pipe import FdPipe
 
 
 class DeviceError(RuntimeError):
@@ -120,12 +118,9 @@ class SerialDevice:
         self.baudrate = baudrate
         self.lines = None
         self._serial = None
-        self._fd: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pipe: FdPipe | None = None
         self._out = bytearray()
         self._out_ready = asyncio.Event()
-        self._pending_in = bytearray()
-        self._reading = False
         self._closed = False
 
     @property
@@ -135,21 +130,19 @@ class SerialDevice:
     async def start(self) -> None:
         import serial
 
-        self._loop = asyncio.get_running_loop()
         try:
             self._serial = serial.Serial(self.port, self.baudrate, timeout=0, exclusive=True)
         except (serial.SerialException, ValueError) as e:
             raise DeviceError(f"cannot open {self.port}: {e}") from None
-        self._fd = self._serial.fd
-        os.set_blocking(self._fd, False)
         self.lines = _PortLines(self._serial, self)
-        self._resume_reading()
+        # EIO, ENXIO, ENODEV: the adapter was unplugged
+        self._pipe = FdPipe(self._serial.fd, on_data=self._on_data, on_eof=self._close,
+                            backlog=lambda: len(self._out), on_write_error=self._close,
+                            eof_errnos=(errno.EIO, errno.ENXIO, errno.ENODEV))
 
     def write(self, data: bytes) -> None:
-        if self._fd is None:
-            return  # the port is gone; like a UART, the bytes go nowhere
-        self._pending_in += data
-        self._flush_input()
+        if self._pipe is not None:  # else the port is gone: like a UART, the bytes go nowhere
+            self._pipe.send(data)
 
     async def read(self) -> bytes:
         while not self._out:
@@ -171,53 +164,19 @@ class SerialDevice:
 
     def _close(self) -> None:
         self._closed = True
-        self._reading = False
         self._out_ready.set()
-        if self._fd is not None:
-            self._loop.remove_reader(self._fd)
-            self._loop.remove_writer(self._fd)
-            self._fd = None
+        if self._pipe is not None:
+            self._pipe.detach()
+            self._pipe = None
         if self._serial is not None:
             with contextlib.suppress(OSError):
                 self._serial.close()
             self._serial = None
 
     def _resume_reading(self) -> None:
-        if not self._reading and self._fd is not None and len(self._out) < HIGH_WATER:
-            self._loop.add_reader(self._fd, self._on_readable)
-            self._reading = True
+        if self._pipe is not None:
+            self._pipe.resume_reading()
 
-    def _on_readable(self) -> None:
-        try:
-            data = os.read(self._fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError as e:  # EIO: the adapter was unplugged
-            if e.errno not in (errno.EIO, errno.ENXIO, errno.ENODEV):
-                raise
-            data = b""
-        if not data:
-            self._close()
-            return
+    def _on_data(self, data: bytes) -> None:
         self._out += data
         self._out_ready.set()
-        if len(self._out) >= HIGH_WATER:
-            self._loop.remove_reader(self._fd)
-            self._reading = False
-
-    def _flush_input(self) -> None:
-        while self._pending_in and self._fd is not None:
-            try:
-                n = os.write(self._fd, self._pending_in)
-            except BlockingIOError:
-                break
-            except OSError:
-                self._pending_in.clear()
-                self._close()
-                return
-            del self._pending_in[:n]
-        if self._fd is not None:
-            if self._pending_in:
-                self._loop.add_writer(self._fd, self._flush_input)
-            else:
-                self._loop.remove_writer(self._fd)
