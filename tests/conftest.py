@@ -12,13 +12,16 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import BLE_NAME, WEBREPL_PW
 
 from mptui.board import Session
+from mptui.transports.webrepl import ENV_PASSWORD
 from mptui.virtual.board import VirtualBoard
-from mptui.virtual.bridge import ANY_PORT, RFC2217, SOCKET, Bridge
+from mptui.virtual.bridge import ANY_PORT, OFF, RFC2217, SOCKET, Bridge
 
 URL_KINDS = (SOCKET, RFC2217)
 MPREMOTE_TIMEOUT = 60  # seconds; only to turn a hang into a failure
@@ -171,3 +174,45 @@ class Mpremote:
 @pytest.fixture
 def mpremote() -> Mpremote:
     return Mpremote()
+
+
+# -- wireless boards: WebREPL through the bridge, BLE NUS on Bumble's virtual radio ----------
+
+
+@dataclass
+class WebReplBoard:
+    bridge: Bridge
+    url: str  # ws://127.0.0.1:PORT
+    root: Path  # the board's /
+
+
+@pytest.fixture
+async def webrepl_board(tmp_path, monkeypatch):
+    """A virtual board served over WebREPL only (password WEBREPL_PW), in this event loop."""
+    monkeypatch.delenv(ENV_PASSWORD, raising=False)
+    board = VirtualBoard("wr", root=tmp_path / "wr-board")
+    bridge = Bridge(
+        board, rfc2217_port=OFF, socket_port=OFF, webrepl_port=ANY_PORT,
+        webrepl_password=WEBREPL_PW,
+    )
+    async with bridge:
+        yield WebReplBoard(bridge, bridge.webrepl_url, board.root)
+
+
+@pytest.fixture
+async def radio():
+    pytest.importorskip("bumble", reason="the virtual radio needs bumble (Python 3.11+)")
+    from ble_bumble import VirtualRadio
+
+    return VirtualRadio()
+
+
+@pytest.fixture
+async def ble_board(radio, tmp_path):
+    """A NUS peripheral named BLE_NAME on the virtual radio, a virtual board behind it."""
+    from ble_bumble import NusPeripheral
+
+    peripheral = NusPeripheral(VirtualBoard("ble", root=tmp_path / "ble-board"), radio, BLE_NAME)
+    await peripheral.start()
+    yield peripheral
+    await peripheral.stop()

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 EXPECT_TIMEOUT = 10  # seconds; only to turn a hang into a failure
+WEBREPL_PW = "s3cr3t-pw"  # the webrepl_board fixture's password
+BLE_NAME = "mpy-test"  # the ble_board fixture's advertised name
 
 
 def expect(port, marker: bytes, timeout: float = EXPECT_TIMEOUT) -> bytes:

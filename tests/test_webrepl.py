@@ -1,5 +1,5 @@
 """WebREPL end to end: mptui's client transport against the bridge's WebREPL port (the virtual
-board's WebREPL server), with the real MicroPython runtime behind it."""
+board's WebREPL webrepl_board), with the real MicroPython runtime behind it."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ import asyncio
 import hashlib
 import logging
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
+from helpers import WEBREPL_PW
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from mptui.board import BoardDisconnected, BoardExecError, Session
 from mptui.transports import make_transport
 from mptui.transports.webrepl import ENV_PASSWORD, WebReplPasswordNeeded
-from mptui.virtual.board import VirtualBoard
-from mptui.virtual.bridge import ANY_PORT, OFF, Bridge
 from mptui.virtual.webrepl import check_password
 from mptui.webrepl_wire import (
     CONNECTED,
@@ -30,31 +27,13 @@ from mptui.webrepl_wire import (
     utf8_cut,
 )
 
-PW = "s3cr3t-pw"
+PW = WEBREPL_PW
 TIMEOUT = 20.0
 
 
-@dataclass
-class Served:
-    bridge: Bridge
-    url: str  # ws://127.0.0.1:PORT
-    root: Path  # the board's /
-
-
 @pytest.fixture
-async def server(tmp_path, monkeypatch):
-    monkeypatch.delenv(ENV_PASSWORD, raising=False)
-    board = VirtualBoard("wr", root=tmp_path / "board")
-    bridge = Bridge(
-        board, rfc2217_port=OFF, socket_port=OFF, webrepl_port=ANY_PORT, webrepl_password=PW
-    )
-    async with bridge:
-        yield Served(bridge, bridge.webrepl_url, board.root)
-
-
-@pytest.fixture
-async def session(server):
-    s = Session(server.url, password=PW, reconnect=False)
+async def session(webrepl_board):
+    s = Session(webrepl_board.url, password=PW, reconnect=False)
     await s.connect()
     yield s
     await s.close()
@@ -103,52 +82,52 @@ async def test_utf8_text_through_the_terminal(session):
     assert out.decode("utf-8") == text + "\r\n"
 
 
-async def test_wrong_password_is_refused_clearly(server):
-    bad = Session(server.url, password="wrong", reconnect=False)
+async def test_wrong_password_is_refused_clearly(webrepl_board):
+    bad = Session(webrepl_board.url, password="wrong", reconnect=False)
     with pytest.raises(BoardDisconnected, match="Access denied"):
         await bad.connect()
-    good = Session(server.url, password=PW, reconnect=False)  # the board is free again
+    good = Session(webrepl_board.url, password=PW, reconnect=False)  # the board is free again
     await good.connect()
     assert await good.eval("1") == 1
     await good.close()
 
 
-async def test_missing_password_says_where_to_give_it(server):
-    transport = make_transport(server.url)
+async def test_missing_password_says_where_to_give_it(webrepl_board):
+    transport = make_transport(webrepl_board.url)
     with pytest.raises(WebReplPasswordNeeded, match="--password.*MPTUI_WEBREPL_PASSWORD"):
         await transport.open()
 
 
-async def test_password_from_the_environment(server, monkeypatch):
+async def test_password_from_the_environment(webrepl_board, monkeypatch):
     monkeypatch.setenv(ENV_PASSWORD, PW)
-    s = Session(server.url, reconnect=False)
+    s = Session(webrepl_board.url, reconnect=False)
     await s.connect()
     assert await s.eval("2 + 2") == 4
     await s.close()
 
 
-async def test_password_asked_for_once(server):
+async def test_password_asked_for_once(webrepl_board):
     asked = []
 
     async def ask(address):
         asked.append(address)
         return PW
 
-    s = Session(server.url, ask_password=ask, reconnect=False)
+    s = Session(webrepl_board.url, ask_password=ask, reconnect=False)
     await s.connect()
     await s.close()
     await s.connect()  # reconnecting does not ask again
     await s.close()
-    assert asked == [server.url]
+    assert asked == [webrepl_board.url]
 
 
-async def test_a_refused_answer_is_asked_for_again(server):
+async def test_a_refused_answer_is_asked_for_again(webrepl_board):
     answers = ["wrong", PW]
 
     async def ask(address):
         return answers.pop(0)
 
-    s = Session(server.url, ask_password=ask, reconnect=False)
+    s = Session(webrepl_board.url, ask_password=ask, reconnect=False)
     with pytest.raises(BoardDisconnected, match="Access denied"):
         await s.connect()
     await s.connect()
@@ -156,8 +135,8 @@ async def test_a_refused_answer_is_asked_for_again(server):
     await s.close()
 
 
-async def test_second_client_is_refused(session, server):
-    second = Session(server.url, password=PW, reconnect=False)
+async def test_second_client_is_refused(session, webrepl_board):
+    second = Session(webrepl_board.url, password=PW, reconnect=False)
     with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):
         await second.connect()
     assert await session.eval("1 + 1") == 2  # the first client is unharmed
@@ -167,9 +146,9 @@ async def test_second_client_is_refused(session, server):
     await second.close()
 
 
-async def test_every_file_operation(session, server):
+async def test_every_file_operation(session, webrepl_board):
     fs = session.fs
-    root = server.root
+    root = webrepl_board.root
     await fs.mkdir("/lib/deep", parents=True)
     small = b"print('small')\n"
     big = os.urandom(5000)
@@ -199,18 +178,18 @@ async def test_every_file_operation(session, server):
 
 
 @pytest.mark.parametrize("channel", [True, False], ids=["file-protocol", "raw-repl"])
-async def test_100kb_round_trip_is_byte_identical(session, server, channel):
+async def test_100kb_round_trip_is_byte_identical(session, webrepl_board, channel):
     session.fs.use_file_channel = channel
     data = os.urandom(100 * 1024)
     progress = []
     await session.fs.write("/blob.bin", data, progress=lambda done, total: progress.append(done))
     assert progress[-1] == len(data)
-    assert (server.root / "blob.bin").read_bytes() == data
+    assert (webrepl_board.root / "blob.bin").read_bytes() == data
     assert await session.fs.sha256("/blob.bin") == hashlib.sha256(data).hexdigest()
     assert await session.fs.read("/blob.bin") == data
 
 
-async def test_without_the_helper_files_go_through_the_channel(session, server):
+async def test_without_the_helper_files_go_through_the_channel(session, webrepl_board):
     session.helper = False  # as on a board where the helper cannot load
     channel = session.transport.file_channel
     used = []
@@ -224,19 +203,19 @@ async def test_without_the_helper_files_go_through_the_channel(session, server):
         setattr(channel, name, spy)
     data = os.urandom(20_000)
     await session.fs.write("/nohelper.bin", data)
-    assert (server.root / "nohelper.bin").read_bytes() == data
+    assert (webrepl_board.root / "nohelper.bin").read_bytes() == data
     assert await session.fs.read("/nohelper.bin") == data
     assert used == ["put", "get"]
-    assert sorted(p.name for p in server.root.iterdir()) == ["nohelper.bin"]
+    assert sorted(p.name for p in webrepl_board.root.iterdir()) == ["nohelper.bin"]
     with pytest.raises(BoardExecError, match="ENOENT|Errno 2"):
         await session.fs.read("/missing.bin")
 
 
-async def test_file_channel_put_get_and_version(session, server):
+async def test_file_channel_put_get_and_version(session, webrepl_board):
     channel = session.transport.file_channel
     data = os.urandom(100 * 1024)
     await channel.put("/raw.bin", data)
-    assert (server.root / "raw.bin").read_bytes() == data
+    assert (webrepl_board.root / "raw.bin").read_bytes() == data
     assert await channel.get("/raw.bin", size=len(data)) == data  # requests run ahead
     assert await channel.get("/raw.bin") == data  # one request per reply
     assert await channel.get("/raw.bin", size=len(data) - 700) == data  # the file grew
@@ -254,27 +233,27 @@ async def test_errors_come_from_the_board_not_the_channel(session):
     assert await session.eval("5") == 5  # still connected: the WebREPL session survived
 
 
-async def test_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch, server):
+async def test_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch, webrepl_board):
     old = b"old contents\n" * 100
-    (server.root / "keep.bin").write_bytes(old)
-    s = Session(server.url, password=PW, reconnect=False)
+    (webrepl_board.root / "keep.bin").write_bytes(old)
+    s = Session(webrepl_board.url, password=PW, reconnect=False)
     await s.connect()
 
     def cut(done, total):  # the network goes away after the first frame
-        if server.bridge._client is not None:
-            server.bridge._client.abort()
+        if webrepl_board.bridge._client is not None:
+            webrepl_board.bridge._client.abort()
 
     with pytest.raises(BoardDisconnected, match="keep.bin"):
         await s.fs.write("/keep.bin", os.urandom(50_000), progress=cut)
-    assert (server.root / "keep.bin").read_bytes() == old
+    assert (webrepl_board.root / "keep.bin").read_bytes() == old
     await s.close()
 
 
-async def test_writes_are_paced_and_keep_utf8_whole(server):
+async def test_writes_are_paced_and_keep_utf8_whole(webrepl_board):
     frames = []
-    original = server.bridge._from_client
-    server.bridge._from_client = lambda conn, data: (frames.append(data), original(conn, data))
-    s = Session(server.url, password=PW, reconnect=False, write_chunk=16, write_delay=0.001)
+    original = webrepl_board.bridge._from_client
+    webrepl_board.bridge._from_client = lambda conn, data: (frames.append(data), original(conn, data))
+    s = Session(webrepl_board.url, password=PW, reconnect=False, write_chunk=16, write_delay=0.001)
     await s.connect()
     text = "é✓" * 40  # 2- and 3-byte characters: a 16-byte cut would split some
     assert await s.exec(f"print({text!r})") == (text + "\r\n").encode()
@@ -284,8 +263,8 @@ async def test_writes_are_paced_and_keep_utf8_whole(server):
         frame.decode("utf-8")  # every frame is whole UTF-8
 
 
-async def test_garbage_and_strangers_do_not_hurt_the_server(server):
-    async with ws_connect(server.url) as ws:  # a raw WebSocket client
+async def test_garbage_and_strangers_do_not_hurt_the_server(webrepl_board):
+    async with ws_connect(webrepl_board.url) as ws:  # a raw WebSocket client
         assert (await ws.recv(decode=False)) == PASSWORD_PROMPT
         await ws.send(PW + "\r")
         assert CONNECTED in await ws.recv(decode=False)
@@ -294,37 +273,37 @@ async def test_garbage_and_strangers_do_not_hurt_the_server(server):
         with pytest.raises(ConnectionClosed):  # the board drops the session, as a real one does
             for _ in range(10):
                 await asyncio.wait_for(ws.recv(), TIMEOUT)
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.bridge.webrepl_port)
+    reader, writer = await asyncio.open_connection("127.0.0.1", webrepl_board.bridge.webrepl_port)
     writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # plain HTTP, not a WebSocket
     assert (await asyncio.wait_for(reader.read(100), TIMEOUT)).startswith(b"HTTP/1.1 4")
     writer.close()
-    s = Session(server.url, password=PW, reconnect=False)  # still serving
+    s = Session(webrepl_board.url, password=PW, reconnect=False)  # still serving
     await s.connect()
     assert await s.eval("7") == 7
     await s.close()
 
 
-async def test_denied_reply_on_the_wire(server):
-    async with ws_connect(server.url) as ws:
+async def test_denied_reply_on_the_wire(webrepl_board):
+    async with ws_connect(webrepl_board.url) as ws:
         assert (await ws.recv(decode=False)) == PASSWORD_PROMPT
         await ws.send("nope\r")
         assert await ws.recv(decode=False) == DENIED
 
 
-async def test_password_never_printed_or_logged(server, caplog, capsys):
+async def test_password_never_printed_or_logged(webrepl_board, caplog, capsys):
     caplog.set_level(logging.DEBUG)
     logging.getLogger("websockets").setLevel(logging.DEBUG)
-    s = Session(server.url, password=PW, reconnect=False)
+    s = Session(webrepl_board.url, password=PW, reconnect=False)
     await s.connect()
     await s.fs.write("/x.bin", os.urandom(3000))
     await s.exec("print('hi')")
     await s.close()
-    bad = Session(server.url, password=PW + "x", reconnect=False)
+    bad = Session(webrepl_board.url, password=PW + "x", reconnect=False)
     with pytest.raises(BoardDisconnected) as err:
         await bad.connect()
     out, errors = capsys.readouterr()
     seen = caplog.text + out + errors + str(err.value) + repr(s.transport)
-    assert "logged in" in caplog.text  # the server did log, without the password
+    assert "logged in" in caplog.text  # the webrepl_board did log, without the password
     assert PW not in seen
 
 

@@ -5,6 +5,7 @@ with the real MicroPython runtime behind them."""
 from __future__ import annotations
 
 import pytest
+from helpers import BLE_NAME, WEBREPL_PW
 from textual.notifications import Notify
 from textual.widgets import Input
 
@@ -16,51 +17,18 @@ from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
-from mptui.virtual.board import VirtualBoard
-from mptui.virtual.bridge import ANY_PORT, OFF, Bridge
 
 from .conftest import wait_until
 
-PW = "tui-pw-9"
+PW = WEBREPL_PW
 SIZE = (100, 30)
-BLE_NAME = "mpy-tui"
 
 
 @pytest.fixture
-async def webrepl(isolated, monkeypatch):
-    """A virtual board served over WebREPL only; yields its ws:// address."""
-    monkeypatch.delenv(ENV_PASSWORD, raising=False)
-    board = VirtualBoard("wr", root=isolated / "wr-board")
-    bridge = Bridge(
-        board, rfc2217_port=OFF, socket_port=OFF, webrepl_port=ANY_PORT, webrepl_password=PW
-    )
-    async with bridge:
-        yield bridge.webrepl_url
-
-
-@pytest.fixture
-def kitchen(config_file, webrepl):
+def kitchen(config_file, webrepl_board):
     """The WebREPL board in the config as `kitchen`, with no password of its own."""
-    config_file.write_text(f'[boards.kitchen]\naddress = "{webrepl}"\n')
-    return webrepl
-
-
-@pytest.fixture
-async def radio():
-    pytest.importorskip("bumble", reason="the virtual radio needs bumble (Python 3.11+)")
-    from ble_bumble import VirtualRadio
-
-    return VirtualRadio()
-
-
-@pytest.fixture
-async def ble_board(radio, isolated):
-    from ble_bumble import NusPeripheral
-
-    peripheral = NusPeripheral(VirtualBoard("ble", root=isolated / "ble-board"), radio, BLE_NAME)
-    await peripheral.start()
-    yield peripheral
-    await peripheral.stop()
+    config_file.write_text(f'[boards.kitchen]\naddress = "{webrepl_board.url}"\n')
+    return webrepl_board.url
 
 
 def ble_source(radio, mtu: int | None = 247) -> BleSource:
@@ -156,7 +124,7 @@ async def test_ble_board_found_by_the_scan_key(make_app, radio, ble_board):
 # -- the DeviceManager, no UI -----------------------------------------------------------------
 
 
-async def test_where_the_webrepl_password_comes_from(make_manager, config_file, webrepl, monkeypatch):
+async def test_where_the_webrepl_password_comes_from(make_manager, config_file, webrepl_board, monkeypatch):
     """The board's config entry, else the command line's, else the environment, else asked;
     each source is tried with wrong passwords in every place after it."""
     monkeypatch.setenv("KITCHEN_PW", PW)
@@ -175,13 +143,13 @@ async def test_where_the_webrepl_password_comes_from(make_manager, config_file, 
     ]
     for ref, cli, env, answers in cases:
         entry = f'password = "{ref}"\n' if ref else ""
-        config_file.write_text(f'[boards.kitchen]\naddress = "{webrepl}"\n{entry}')
+        config_file.write_text(f'[boards.kitchen]\naddress = "{webrepl_board.url}"\n{entry}')
         if env:
             monkeypatch.setenv(ENV_PASSWORD, env)
         else:
             monkeypatch.delenv(ENV_PASSWORD, raising=False)
         async with make_manager(password=cli, ask_password=ask) as manager:
-            session = await manager.connect(webrepl)
+            session = await manager.connect(webrepl_board.url)
             assert await session.eval("6*7") == 42
     assert asked == ["kitchen"]  # only when nothing else gave one
 
