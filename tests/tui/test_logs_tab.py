@@ -19,6 +19,7 @@ from mptui.ui.screens.call_form import CallScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.device_list import DeviceList
+from mptui.ui.widgets.logs_status import LogsStatus
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 from .conftest import wait_until
@@ -230,6 +231,11 @@ async def test_the_line_limit_comes_from_the_config(make_app, config_file):
         assert len(tab.feed.buffer) == 50 and len(shown(tab)) == 50
         assert shown(tab)[-1].endswith("n=119") and shown(tab)[0].endswith("n=70")
         assert "3 dropped by boards · 72 pushed out · 50 shown of 50 (keeps 50)" in status(tab)
+        # narrower: a shorter wording that still fits, not the long one cut
+        await pilot.resize_terminal(80, 24)
+        await wait_until(lambda: "/" in status(tab), what="the short status")
+        assert status(tab) == "following · 3 dropped · 72 pushed out · 50/50 shown"
+        assert len(status(tab)) <= tab.query_one(LogsStatus).content_size.width
 
 
 async def test_a_call_from_the_palette_shows_its_result_or_its_error(make_app, rio_boards):
