@@ -280,13 +280,14 @@ async def test_one_client_at_a_time_across_all_three_ports(three_ports):
     for port in (br.socket_port, br.rfc2217_port):
         assert await refused_on(port) == BUSY
     second = Session(br.webrepl_url, password=PW, reconnect=False)
-    with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):
+    with pytest.raises(BoardDisconnected,
+                       match=r"refused: the board already has a client \(on the bridge's WebREPL"):
         await second.connect()
     assert await first.eval("1 + 1") == 2  # the first client is unharmed
     await first.close()
 
     _, writer = await served_on(br.socket_port, b"print('sock' + 'et')\r", b"socket\r\n")
-    with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):
+    with pytest.raises(BoardDisconnected, match="already has a client .on the bridge's raw socket"):
         await second.connect()  # now the socket client has the board
     writer.close()
     await writer.wait_closed()

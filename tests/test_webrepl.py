@@ -137,7 +137,7 @@ async def test_a_refused_answer_is_asked_for_again(webrepl_board):
 
 async def test_second_client_is_refused(session, webrepl_board):
     second = Session(webrepl_board.url, password=PW, reconnect=False)
-    with pytest.raises(BoardDisconnected, match="already has a WebREPL client"):
+    with pytest.raises(BoardDisconnected, match="already has a client .on the bridge's WebREPL port"):
         await second.connect()
     assert await session.eval("1 + 1") == 2  # the first client is unharmed
     await session.close()

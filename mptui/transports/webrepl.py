@@ -199,7 +199,9 @@ class WebReplTransport(Transport):
         try:
             await self._read_until(link, seen, (PASSWORD_PROMPT,))
         except TransportClosed:
+            said = getattr(link.ws.close_rcvd, "reason", "")  # a bridge says why
             raise TransportError(
+                f"{self.address}: refused: {said}" if said else
                 f"{self.address}: the board closed the connection before asking for the "
                 "password: it already has a WebREPL client (one at a time)"
             ) from None

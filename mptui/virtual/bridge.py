@@ -44,6 +44,7 @@ SOCKET = "socket"
 WEBREPL = "ws"  # the kind is the URL scheme: url(WEBREPL) is ws://HOST:PORT
 BUSY = b"Error: Device busy - another client is connected\r\n"
 REFUSED_LINGER = 1.0  # seconds a refused client has to read BUSY before we close
+PORT_NAMES = {SOCKET: "raw socket", RFC2217: "RFC 2217", "webrepl": "WebREPL"}  # by client kind
 HOLD_LIMIT = 1.0  # seconds a newcomer waits for a leaving client to be gone
 MODEM_POLL = 1.0  # seconds between modem-line checks of a real serial port (RFC 2217)
 HEX_PREVIEW = 32  # bytes of traffic shown in debug logs
@@ -294,14 +295,17 @@ class _WebReplHub:
         self.bridge = bridge
         self.version = version
 
-    def attach(self, conn: _WebReplClient) -> bool:
-        """After the WebSocket handshake: take the board, or False when it is taken."""
+    def attach(self, conn: _WebReplClient) -> str | None:
+        """After the WebSocket handshake: take the board, or say why not."""
         bridge = self.bridge
-        if bridge._client is not None or bridge._stopped:
+        if bridge._stopped:
+            return "the bridge is stopping"
+        if bridge._client is not None:
             log.info("%s refused on the %s port: busy", conn.peer, conn.kind)
-            return False
+            holder = PORT_NAMES.get(bridge._client.kind, bridge._client.kind)
+            return f"the board already has a client (on the bridge's {holder} port)"
         bridge._attach(conn)
-        return True
+        return None
 
     def detach(self, conn: _WebReplClient) -> None:
         self.bridge._detach(conn)

@@ -46,7 +46,6 @@ from mptui.webrepl_wire import (
     utf8_cut,
 )
 
-BUSY_REASON = "another WebREPL client is connected"
 MAX_FRAME = 16384  # bytes of board output per text frame
 UTF8_HOLD = 0.05  # seconds an unfinished UTF-8 character may wait for its last bytes
 
@@ -90,11 +89,12 @@ def host_path(root: Path, name: str) -> Path:
 class WebReplConnection(WsLink):
     """One WebSocket connection, speaking the board side of WebREPL.
 
-    Its hub: `attach(conn) -> bool` (False: busy, the client is turned away), `detach(conn)`,
-    `from_client(conn, data)` (REPL input for the board), `pause(conn, paused)` (this client's
-    send buffer is full / has room again), `host_path(name) -> Path | None` (where a board path
-    lands; None: no file access), `version` (major, minor, micro). The hub hands board output to
-    `conn.send(data)`; `peer`, `kind`, `bytes_in` and `bytes_out` are there for its logs.
+    Its hub: `attach(conn) -> str | None` (why the client is turned away; None: it is in),
+    `detach(conn)`, `from_client(conn, data)` (REPL input for the board), `pause(conn, paused)`
+    (this client's send buffer is full / has room again), `host_path(name) -> Path | None`
+    (where a board path lands; None: no file access), `version` (major, minor, micro). The hub
+    hands board output to `conn.send(data)`; `peer`, `kind`, `bytes_in` and `bytes_out` are
+    there for its logs.
     """
 
     kind = "webrepl"
@@ -134,9 +134,10 @@ class WebReplConnection(WsLink):
             self._received(bytes(event.data))
 
     def _opened(self) -> None:
-        if not self.hub.attach(self):
-            log.info("%s refused: %s", self.peer, BUSY_REASON)
-            self.close(BUSY_CLOSE_CODE, BUSY_REASON)
+        refused = self.hub.attach(self)
+        if refused:
+            log.info("%s refused: %s", self.peer, refused)
+            self.close(BUSY_CLOSE_CODE, refused)
             return
         self._attached = True
         self.send_text(PASSWORD_PROMPT)
