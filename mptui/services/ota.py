@@ -24,6 +24,7 @@ from mptui.services.ota_project import Project, ProjectError, Release, Secrets
 from mptui.transports.address import AddressError, agent_address
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
+CANCELLED = "cancelled (a transfer is undone; a commit already sent stands)"
 
 
 @dataclass(frozen=True)
@@ -241,11 +242,14 @@ async def wait_online(target: str, version: str, secrets: Secrets | None, timeou
 async def push_fleet(targets: list[str], project: Project, *, full: bool = False,
                      on_event: Callable[[PushEvent], None] | None = None,
                      parallel: int = 32, link_for: Callable[[str], object] | None = None,
-                     ) -> list[PushResult]:
+                     running: dict[str, asyncio.Task] | None = None) -> list[PushResult]:
     """Push to every target at once (at most `parallel` at a time); results in target order.
 
     `link_for(target)` may supply the link for a target (the UI passes an EngineLink over the
-    Session it already holds for a USB board); None or a None result: `make_link(target)`."""
+    Session it already holds for a USB board); None or a None result: `make_link(target)`.
+    `running` gets each target's task while it runs: cancelling one stops that board's push
+    (a transfer is aborted on the board, which keeps its release) and gives it a "cancelled"
+    result; the others go on."""
     gate = asyncio.Semaphore(parallel)
     builds: dict = {}
 
@@ -255,7 +259,29 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
             return await push(target, project, full=full, on_event=on_event, builds=builds,
                               link=link)
 
-    return list(await asyncio.gather(*(one(t) for t in targets)))
+    tasks = {t: asyncio.ensure_future(one(t)) for t in targets}
+    if not tasks:
+        return []
+    if running is not None:
+        running.update(tasks)
+    try:
+        await asyncio.wait(tasks.values())
+    finally:
+        for task in tasks.values():
+            task.cancel()  # only those still running: this push was cancelled as a whole
+        await asyncio.wait(tasks.values())
+        if running is not None:
+            for t in tasks:
+                running.pop(t, None)
+    return [_cancelled(t, project, on_event) if task.cancelled() else task.result()
+            for t, task in tasks.items()]
+
+
+def _cancelled(target: str, project: Project,
+               on_event: Callable[[PushEvent], None] | None) -> PushResult:
+    if on_event:
+        on_event(PushEvent(target, "failed", message=CANCELLED))
+    return PushResult(target, False, project.version, error=CANCELLED, error_kind="cancelled")
 
 
 async def status(target: str, secrets: Secrets | None = None, link=None) -> BoardStatus:

@@ -62,6 +62,7 @@ class OtaFleet:
         self.release_bytes = 0
         self.boards: dict[str, FleetBoard] = {}
         self.records: list[PushRecord] = []  # the history, oldest first
+        self.running: dict[str, asyncio.Task] = {}  # a push's task a board, while it runs
 
     # -- the project and the list -----------------------------------------------------------
 
@@ -192,7 +193,7 @@ class OtaFleet:
             failed = {r.board: r for r in early if r is not None}
             targets = [row.key for row in rows if row.key not in failed]
             results = await push_fleet(targets, project, full=full, on_event=self._on_event,
-                                       link_for=self._link_for)
+                                       link_for=self._link_for, running=self.running)
         finally:
             for row in rows:
                 row.pushing = False
@@ -210,6 +211,13 @@ class OtaFleet:
         await asyncio.to_thread(self.history.add, record)
         await self.refresh([row.key for row in rows])
         return record
+
+    def cancel(self, keys: list[str]) -> int:
+        """Stop the pushes to these boards (see push_fleet); how many were stopped."""
+        tasks = [self.running[k] for k in keys if k in self.running]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
 
     async def _connect(self, row: FleetBoard, project: Project) -> PushResult | None:
         """Connect an engine board through the DeviceManager; a failed result if it cannot."""

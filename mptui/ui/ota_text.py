@@ -42,6 +42,7 @@ SHORT = {
     "manifest": "bad manifest",
     "proto": "protocol error",
     "state": "refused",
+    "cancelled": "cancelled",
 }
 
 

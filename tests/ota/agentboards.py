@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mptui.board import Session
+from mptui.services import ota
 from mptui.services.ota import push
 from mptui.services.ota_install import install
 from mptui.services.ota_links import AgentLink, OtaError
@@ -150,6 +151,32 @@ class AgentBoard:
         await self.wait_for(seen, what=f"the app to run {version}")
 
 
+
+
+def stall_transfers(monkeypatch, targets: list[str]) -> asyncio.Event:
+    """Pushes to these targets stop after their first file, until cancelled (the real link to
+    the real agent otherwise). The event is set once every one of them has sent a file."""
+    real_link = ota.make_link
+    waiting = set(targets)
+    all_sent = asyncio.Event()
+
+    def make_link(target, *args, **kwargs):
+        link = real_link(target, *args, **kwargs)
+        if target in targets:
+            send_file = link.send_file
+
+            async def stalls(*args, **kwargs):
+                await send_file(*args, **kwargs)
+                waiting.discard(target)
+                if not waiting:
+                    all_sent.set()
+                await asyncio.Event().wait()
+
+            link.send_file = stalls
+        return link
+
+    monkeypatch.setattr(ota, "make_link", make_link)
+    return all_sent
 
 
 async def start_board(root: Path, secrets: Secrets | None, good_after: float = 0.3,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from agentboards import KEY, app_files, make_project, release_tree
+import pytest
+from agentboards import KEY, app_files, make_project, release_tree, stall_transfers
 
+from mptui.services.ota import push_fleet
 from mptui.services.ota_project import Secrets
 from mptui.services.ota_serve import BundleServer, write_bundle
 
@@ -44,6 +46,26 @@ async def test_cli_pushes_ten_boards_in_parallel(make_board, secrets, tmp_path):
     code, out, err = await _cli("ota", "status", "--all", cwd=tmp_path)
     assert code == 0 and out.count("release 1.0") == 10
     assert secrets.password not in out + err and KEY not in out + err
+
+
+async def test_a_cancelled_fleet_push_leaves_every_board_as_it_was(make_board, secrets,
+                                                                   tmp_path, monkeypatch):
+    boards = await asyncio.gather(make_board("c0"), make_board("c1"))
+    targets = [b.address for b in boards]
+    project = make_project(tmp_path, "1.0", app_files("1.0"), secrets)
+    all_sent = stall_transfers(monkeypatch, targets)
+    running: dict = {}
+    pushing = asyncio.ensure_future(push_fleet(targets, project, running=running))
+    await asyncio.wait_for(all_sent.wait(), 60)
+    assert set(running) == set(targets)
+    pushing.cancel()  # the whole push (the app quits, Ctrl-C)
+    with pytest.raises(asyncio.CancelledError):
+        await pushing
+    assert not running
+    for board in boards:  # each transfer was undone on the board: nothing staged, no release
+        assert release_tree(board.root) == {}
+        assert not (board.root / ".ota" / "stage").exists()
+        assert (await board.wait_agent()).get("v") is None
 
 
 async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path):

@@ -4,8 +4,9 @@ the history, and no project at all."""
 
 from __future__ import annotations
 
-from agentboards import app_files, board_tree, free_port, release_tree
+from agentboards import app_files, board_tree, free_port, release_tree, stall_transfers
 
+from mptui.services import ota
 from mptui.services.ota_history import History
 from mptui.services.ota_install import agent_version, install
 from mptui.ui.screens.help import HelpScreen
@@ -111,6 +112,47 @@ async def test_ten_boards_pushed_in_parallel_with_one_key(make_app, isolated, ag
         assert board.state()["v"] == "1.0"
     records = History().load()
     assert len(records) == 1 and [r.board for r in records[0].results] == addresses
+
+
+async def test_cancel_stops_one_boards_push_and_the_others_go_on(make_app, isolated,
+                                                                agent_boards, monkeypatch):
+    slow, other = await agent_boards("slow", "other")
+    files = app_files("2.0")
+    addresses = [slow.address, other.address]
+    monkeypatch.chdir(write_project(isolated / "proj", "2.0", files, addresses))
+    real_link = ota.make_link
+    mid_transfer = stall_transfers(monkeypatch, [slow.address])
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_tab(app, pilot)
+        await asked(tab, *addresses)
+        assert not app.screen.active_bindings.get("x")  # no push, no cancel key
+        await pilot.press("asterisk", "p")
+        await wait_until(mid_transfer.is_set, timeout=PUSH_WAIT, what="a file on the board")
+        await wait_until(lambda: "x" in app.screen.active_bindings, what="the cancel key")
+        await pilot.press("asterisk")  # unmarked: x stops the board under the cursor
+        tab.table.move_to(slow.address)
+        await pilot.press("x")
+        await wait_until(lambda: all(tab.fleet.boards[a].last for a in addresses),
+                         timeout=PUSH_WAIT, what="both results")
+        stopped, pushed = (tab.fleet.boards[a].last[1] for a in addresses)
+        assert (stopped.ok, stopped.error_kind) == (False, "cancelled") and pushed.ok
+        await wait_until(lambda: cells(tab, slow.address)[3] == "✗ cancelled")
+        assert "cancelled (a transfer is undone" in detail(tab)
+        assert not tab.fleet.running
+        await pilot.press("x")  # nothing left to stop: said, not an error
+        assert [r.error_kind for r in History().load()[0].results] == ["cancelled", ""]
+        assert release_tree(slow.root) == {}  # it keeps what it had: no release, nothing staged
+        assert not (slow.root / ".ota" / "stage").exists()
+
+        monkeypatch.setattr(ota, "make_link", real_link)
+        await pilot.press("p")  # the board is not left busy: the next push goes through
+        await wait_until(lambda: len(History().load()) == 2, timeout=PUSH_WAIT)
+        assert History().load()[1].results[0].ok
+
+    for board in (slow, other):
+        await board.wait_run("2.0")
+        assert release_tree(board.root) == files
 
 
 async def test_wrong_password_and_bad_signature_in_plain_words_and_the_history(

@@ -56,6 +56,9 @@ class OtaTab(Vertical):
                         "in parallel: changed files only"),
         Binding("P", "push(True)", "Full push", show=False, id="ota.push-full",
                 tooltip="Push the release, every file (a full push)"),
+        Binding("x", "cancel_push", "Cancel push", id="ota.cancel",
+                tooltip="Stop the push to the marked boards (or the one under the cursor): a "
+                        "transfer is undone on the board, which keeps its release"),
         Binding("f5", "refresh", "Refresh", id="ota.refresh",
                 tooltip="Ask the boards which agent and release they run"),
         Binding("h", "history", "History", id="ota.history", tooltip="The history of pushes"),
@@ -209,8 +212,11 @@ class OtaTab(Vertical):
         fleet = self.fleet
         if action in NEEDS_BOARDS:
             return fleet.project is not None and bool(fleet.boards)
+        pushing = any(board.pushing for board in fleet.boards.values())
         if action == "open_project":
-            return not any(board.pushing for board in fleet.boards.values())
+            return not pushing
+        if action == "cancel_push":
+            return pushing  # shown while a push runs
         return True
 
     def action_mark(self) -> None:
@@ -230,16 +236,23 @@ class OtaTab(Vertical):
             self.marked.update(fleet)
         self.table.update_rows(list(boards.values()))
 
-    def action_push(self, full: bool = False) -> None:
+    def _chosen(self) -> list[str]:
+        """The marked boards, else the one under the cursor."""
         keys = [k for k in self.fleet.boards if k in self.marked]
         cursor = self.table.cursor_key
-        if not keys and cursor is not None:
-            keys = [cursor]
+        return keys or ([cursor] if cursor is not None else [])
+
+    def action_push(self, full: bool = False) -> None:
+        keys = self._chosen()
         busy = [k for k in keys if self.fleet.boards[k].pushing]
         if busy and len(busy) == len(keys):
             self.app.notify("already being pushed", severity="warning")
             return
         self.push(keys, full)
+
+    def action_cancel_push(self) -> None:
+        if not self.fleet.cancel(self._chosen()):
+            self.app.notify("no push to stop on the chosen boards", severity="warning")
 
     def action_refresh(self) -> None:
         self.refresh_boards(explicit=True)
