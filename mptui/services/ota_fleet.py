@@ -214,7 +214,7 @@ class OtaFleet:
 
     def cancel(self, keys: list[str]) -> int:
         """Stop the pushes to these boards (see push_fleet); how many were stopped."""
-        tasks = [self.running[k] for k in keys if k in self.running]
+        tasks = [self.running[k] for k in keys if k in self.running and not self.running[k].done()]
         for task in tasks:
             task.cancel()
         return len(tasks)
