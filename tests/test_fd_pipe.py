@@ -7,21 +7,34 @@ from __future__ import annotations
 import asyncio
 import socket
 
+import pytest
+
 from mptui.virtual.fd_pipe import HIGH_WATER, FdPipe
 
 
 class Owner:
+    """A pipe over one end of a socket pair (`ours`), keeping what it reads; `far` is the
+    other end."""
+
     def __init__(self) -> None:
+        self.ours, self.far = socket.socketpair()
         self.got = bytearray()
         self.eof = asyncio.Event()
         self.written = 0
-
-    def pipe(self, fd: int) -> FdPipe:
-        return FdPipe(fd, on_data=self.got.extend, on_eof=self.eof.set,
-                      backlog=lambda: len(self.got), on_written=self.count)
+        self.pipe = FdPipe(self.ours.fileno(), on_data=self.got.extend, on_eof=self.eof.set,
+                           backlog=lambda: len(self.got), on_written=self.count)
 
     def count(self) -> None:
         self.written += 1
+
+
+@pytest.fixture
+async def owner():
+    owner = Owner()
+    yield owner
+    owner.pipe.detach()
+    owner.ours.close()
+    owner.far.close()
 
 
 async def settle() -> None:
@@ -39,67 +52,49 @@ def fill(sock: socket.socket) -> int:
             return sent
 
 
-async def test_reading_stops_at_high_water_and_resumes_when_taken():
-    ours, far = socket.socketpair()
+async def test_reading_stops_at_high_water_and_resumes_when_taken(owner):
+    far = owner.far
     far.setblocking(False)
-    owner = Owner()
-    pipe = owner.pipe(ours.fileno())
-    try:
-        sent = 0
-        while len(owner.got) < HIGH_WATER:
-            sent += fill(far)
-            await settle()
-        # the far end is held up: what it writes now stays in the kernel's buffers
-        held = fill(far)
+    sent = 0
+    while len(owner.got) < HIGH_WATER:
+        sent += fill(far)
         await settle()
-        assert len(owner.got) < sent + held
-        stalled = len(owner.got)
+    # the far end is held up: what it writes now stays in the kernel's buffers
+    held = fill(far)
+    await settle()
+    assert len(owner.got) < sent + held
+    stalled = len(owner.got)
+    await settle()
+    assert len(owner.got) == stalled
+
+    owner.got.clear()
+    owner.pipe.resume_reading()
+    while len(owner.got) < sent + held - stalled:
         await settle()
-        assert len(owner.got) == stalled
-
-        owner.got.clear()
-        pipe.resume_reading()
-        while len(owner.got) < sent + held - stalled:
-            await settle()
-        assert len(owner.got) == sent + held - stalled
-        assert set(owner.got) == {ord("x")}
-    finally:
-        pipe.detach()
-        ours.close()
-        far.close()
+    assert len(owner.got) == sent + held - stalled
+    assert set(owner.got) == {ord("x")}
 
 
-async def test_input_queues_while_the_far_end_is_full_and_goes_out_in_order():
-    ours, far = socket.socketpair()
-    owner = Owner()
-    pipe = owner.pipe(ours.fileno())
-    try:
-        payload = bytes(range(256)) * 4096  # 1 MiB: more than the socket takes at once
-        pipe.send(payload)
-        assert pipe.pending  # the rest waits for the far end to read
-        far.setblocking(False)
-        got = bytearray()
-        while len(got) < len(payload):
-            try:
-                got += far.recv(1 << 16)
-            except BlockingIOError:
-                await asyncio.sleep(0.005)
-        assert bytes(got) == payload
-        assert not pipe.pending and owner.written >= 2
-    finally:
-        pipe.detach()
-        ours.close()
-        far.close()
+async def test_input_queues_while_the_far_end_is_full_and_goes_out_in_order(owner):
+    payload = bytes(range(256)) * 4096  # 1 MiB: more than the socket takes at once
+    owner.pipe.send(payload)
+    assert owner.pipe.pending  # the rest waits for the far end to read
+    owner.far.setblocking(False)
+    got = bytearray()
+    while len(got) < len(payload):
+        try:
+            got += owner.far.recv(1 << 16)
+        except BlockingIOError:
+            await asyncio.sleep(0.005)
+    assert bytes(got) == payload
+    assert not owner.pipe.pending and owner.written >= 2
 
 
-async def test_far_end_closing_is_an_eof_and_detach_leaves_the_fd_open():
-    ours, far = socket.socketpair()
-    owner = Owner()
-    pipe = owner.pipe(ours.fileno())
-    far.sendall(b"last words")
-    far.close()
+async def test_far_end_closing_is_an_eof_and_detach_leaves_the_fd_open(owner):
+    owner.far.sendall(b"last words")
+    owner.far.close()
     await asyncio.wait_for(owner.eof.wait(), 5)
     assert bytes(owner.got) == b"last words"
-    assert pipe.detach() == ours.fileno() and pipe.fd is None and not pipe.pending
-    assert ours.fileno() >= 0  # still open: who opened it closes it
-    ours.close()
+    pipe = owner.pipe
+    assert pipe.detach() == owner.ours.fileno() and pipe.fd is None and not pipe.pending
+    assert owner.ours.fileno() >= 0  # still open: who opened it closes it
