@@ -79,8 +79,16 @@ class DeviceList(OptionList):
         self._told_key: str | None = None  # the board last posted as highlighted
 
     def update_board(self, board: BoardInfo) -> None:
+        old = self.boards.get(board.key)
         self.boards[board.key] = board
-        self._rebuild()
+        if old is None or old.list_order != board.list_order:
+            self._rebuild()
+            return
+        # Same place in the list: redraw its option only if it looks different (busy/idle
+        # flips come many times a second during a copy).
+        before, after = self._prompt(old), self._prompt(board)
+        if (before.plain, before.spans) != (after.plain, after.spans):
+            self.replace_option_prompt(board.key, after)
 
     def remove_board(self, key: str) -> None:
         self.boards.pop(key, None)
