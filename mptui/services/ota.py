@@ -254,10 +254,15 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
     builds: dict = {}
 
     async def one(target: str) -> PushResult:
-        async with gate:
-            link = link_for(target) if link_for else None
-            return await push(target, project, full=full, on_event=on_event, builds=builds,
-                              link=link)
+        try:
+            async with gate:
+                link = link_for(target) if link_for else None
+                return await push(target, project, full=full, on_event=on_event,
+                                  builds=builds, link=link)
+        except asyncio.CancelledError:
+            if on_event:  # now, not when the others are done
+                on_event(PushEvent(target, "failed", message=CANCELLED))
+            raise
 
     tasks = {t: asyncio.ensure_future(one(t)) for t in targets}
     if not tasks:
@@ -273,15 +278,8 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
         if running is not None:
             for t in tasks:
                 running.pop(t, None)
-    return [_cancelled(t, project, on_event) if task.cancelled() else task.result()
-            for t, task in tasks.items()]
-
-
-def _cancelled(target: str, project: Project,
-               on_event: Callable[[PushEvent], None] | None) -> PushResult:
-    if on_event:
-        on_event(PushEvent(target, "failed", message=CANCELLED))
-    return PushResult(target, False, project.version, error=CANCELLED, error_kind="cancelled")
+    return [PushResult(t, False, project.version, error=CANCELLED, error_kind="cancelled")
+            if task.cancelled() else task.result() for t, task in tasks.items()]
 
 
 async def status(target: str, secrets: Secrets | None = None, link=None) -> BoardStatus:

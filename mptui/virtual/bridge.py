@@ -44,7 +44,7 @@ SOCKET = "socket"
 WEBREPL = "ws"  # the kind is the URL scheme: url(WEBREPL) is ws://HOST:PORT
 BUSY = b"Error: Device busy - another client is connected\r\n"
 REFUSED_LINGER = 1.0  # seconds a refused client has to read BUSY before we close
-PORT_NAMES = {SOCKET: "raw socket", RFC2217: "RFC 2217", "webrepl": "WebREPL"}  # by client kind
+PORT_NAMES = {SOCKET: "raw socket", RFC2217: "RFC 2217", WebReplConnection.kind: "WebREPL"}
 HOLD_LIMIT = 1.0  # seconds a newcomer waits for a leaving client to be gone
 MODEM_POLL = 1.0  # seconds between modem-line checks of a real serial port (RFC 2217)
 HEX_PREVIEW = 32  # bytes of traffic shown in debug logs
@@ -300,8 +300,7 @@ class _WebReplHub:
         bridge = self.bridge
         if bridge._stopped:
             return "the bridge is stopping"
-        if bridge._client is not None:
-            log.info("%s refused on the %s port: busy", conn.peer, conn.kind)
+        if bridge._client is not None:  # the connection logs the refusal
             holder = PORT_NAMES.get(bridge._client.kind, bridge._client.kind)
             return f"the board already has a client (on the bridge's {holder} port)"
         bridge._attach(conn)

@@ -9,7 +9,7 @@ import sys
 import pytest
 from agentboards import KEY, app_files, make_project, release_tree, stall_transfers
 
-from mptui.services.ota import push_fleet
+from mptui.services.ota import CANCELLED, push_fleet
 from mptui.services.ota_project import Secrets
 from mptui.services.ota_serve import BundleServer, write_bundle
 
@@ -55,13 +55,23 @@ async def test_a_cancelled_fleet_push_leaves_every_board_as_it_was(make_board, s
     project = make_project(tmp_path, "1.0", app_files("1.0"), secrets)
     all_sent = stall_transfers(monkeypatch, targets)
     running: dict = {}
-    pushing = asyncio.ensure_future(push_fleet(targets, project, running=running))
+    failed = asyncio.Queue()
+
+    def on_event(event) -> None:
+        if event.phase == "failed":
+            failed.put_nowait((event.board, event.message))
+
+    pushing = asyncio.ensure_future(push_fleet(targets, project, running=running,
+                                               on_event=on_event))
     await asyncio.wait_for(all_sent.wait(), 60)
     assert set(running) == set(targets)
-    pushing.cancel()  # the whole push (the app quits, Ctrl-C)
+    running[targets[0]].cancel()  # one board (the tab's x): said at once, the other goes on
+    assert await asyncio.wait_for(failed.get(), 30) == (targets[0], CANCELLED)
+    assert not running[targets[1]].done() and not pushing.done()
+    pushing.cancel()  # then the whole push (the app quits, Ctrl-C)
     with pytest.raises(asyncio.CancelledError):
         await pushing
-    assert not running
+    assert not running and await failed.get() == (targets[1], CANCELLED)
     for board in boards:  # each transfer was undone on the board: nothing staged, no release
         assert release_tree(board.root) == {}
         assert not (board.root / ".ota" / "stage").exists()
