@@ -52,9 +52,9 @@ async def run(args, work: Path) -> None:
     from mptui.board.session import IDLE
     from mptui.config import load_config
     from mptui.services.boardfs import BoardFSAdapter
+    from mptui.services.copier import copy_paths
     from mptui.services.localfs import LocalFS
     from mptui.services.manager import DeviceManager
-    from mptui.services.transfer import copy_paths
     from mptui.ui.app import MptuiApp
     from mptui.ui.screens.confirm import ConfirmScreen
     from mptui.ui.widgets.files_tab import FilesTab

@@ -30,13 +30,20 @@ CHANNEL_MIN_WRITE = 1024
 
 @dataclass(frozen=True)
 class Entry:
-    path: str  # relative to the folder listed
+    path: str  # relative to the folder listed: its names joined by '/'
     is_dir: bool
     size: int
+    # the names as listed, one per folder level (a board may list a name holding a '/', or
+    # '..': `path` alone cannot tell; whoever joins them to a folder checks each)
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.names:
+            object.__setattr__(self, "names", tuple(self.path.split("/")))
 
     @property
     def name(self) -> str:
-        return posixpath.basename(self.path)
+        return self.names[-1]
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,19 @@ def _literal(out: bytes | str):
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
         text = out.decode("utf-8", "replace") if isinstance(out, bytes) else out
         raise BoardError(f"unreadable answer from the board: {text.strip()[:60]!r}") from e
+
+
+def _entry(row) -> Entry:
+    """A listed entry from (names from the folder listed, size or -1 for a folder), or an
+    Entry as it is. The names are kept as the board gave them (checked where they are joined
+    to a folder); a row of another shape is a BoardError."""
+    if isinstance(row, Entry):
+        return row
+    names, size = row if isinstance(row, tuple) and len(row) == 2 else ((), None)
+    if not (isinstance(names, tuple) and names and all(isinstance(n, str) for n in names)
+            and type(size) is int):
+        raise BoardError(f"unreadable answer from the board: {str(row)[:60]!r}")
+    return Entry("/".join(names), size < 0, max(size, 0), names)
 
 
 def _lines(out: bytes) -> list:
@@ -92,19 +112,21 @@ class BoardFS:
                 out = await self.session.call_helper(repl, f"ls({p!r},{recursive!r})")
                 rows = _lines(out)
             else:
-                rows = await self._ls_plain(repl, p, recursive, "")
-        return sorted((Entry(r, s < 0, max(s, 0)) for r, s in rows), key=lambda e: e.path)
+                rows = await self._ls_plain(repl, p, recursive)
+        return sorted((_entry(row) for row in rows), key=lambda e: e.path)
 
-    async def _ls_plain(self, repl: Repl, p: str, recursive: bool, rel: str) -> list:
+    async def _ls_plain(self, repl: Repl, p: str, recursive: bool, rel: tuple = ()) -> list:
         out = await repl.exec(
             f"import os\nfor e in os.ilistdir({p!r}):\n"
-            f" print(repr((e[0], -1 if e[1]&0x4000 else os.stat({p!r}+'/'+e[0])[6])))"
+            f" print(repr((e[0], -1 if e[1]&0x4000 else e[3] if len(e)>3 else "
+            f"os.stat({p!r}+'/'+e[0])[6])))"
         )
-        rows = [(rel + n, s) for n, s in _lines(out)]
+        rows = [_entry((rel + (row[0],), *row[1:]) if isinstance(row, tuple) and row else row)
+                for row in _lines(out)]
         if recursive:
-            for n, s in list(rows):
-                if s < 0:
-                    rows += await self._ls_plain(repl, posixpath.join(p, n[len(rel) :]), True, n + "/")
+            for e in list(rows):
+                if e.is_dir and e.name not in ("", ".", "..") and "/" not in e.name:
+                    rows += await self._ls_plain(repl, posixpath.join(p, e.name), True, e.names)
         return rows
 
     async def stat(self, path: str) -> Stat:
@@ -138,7 +160,14 @@ class BoardFS:
         async with self._op(p) as (repl, helper):
             if helper and self.session.helper_info[1]:
                 out = await self.session.call_helper(repl, f"tree({p!r})")
-                return {r: (s, h) for r, s, h in _lines(out)}
+                result = {}
+                for row in _lines(out):
+                    digest = row[2] if isinstance(row, tuple) and len(row) == 3 else None
+                    if not isinstance(digest, str):
+                        raise BoardError(f"unreadable answer from the board: {str(row)[:60]!r}")
+                    e = _entry(row[:2])
+                    result[e.path] = (-1 if e.is_dir else e.size, digest)
+                return result
         result = {}
         for e in await self.ls(p, recursive=True):
             sub = posixpath.join(p, e.path)
@@ -179,10 +208,10 @@ class BoardFS:
                 await self.session.call_helper(repl, f"rmtree({p!r})")
                 return
             if recursive:
-                entries = await self._ls_plain(repl, p, True, "") if (await self._isdir(repl, p)) else []
-                for rel, size in sorted(entries, key=lambda e: -e[0].count("/")):
-                    sub = posixpath.join(p, rel)
-                    await repl.exec(f"import os\nos.{'rmdir' if size < 0 else 'remove'}({sub!r})")
+                entries = await self._ls_plain(repl, p, True) if (await self._isdir(repl, p)) else []
+                for e in sorted(entries, key=lambda e: -len(e.names)):
+                    sub = posixpath.join(p, e.path)
+                    await repl.exec(f"import os\nos.{'rmdir' if e.is_dir else 'remove'}({sub!r})")
                 if entries or await self._isdir(repl, p):
                     await repl.exec(f"import os\nos.rmdir({p!r})")
                     return

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import posixpath
 import sys
-import time
-from pathlib import Path
 
-from mptui.board.errors import BoardOSError
 from mptui.board.fs import board_path
-from mptui.commands.common import Command, UsageError, is_board_path, run_on_board, write_out
+from mptui.commands.common import (
+    BOARD_ERROR,
+    OK,
+    Command,
+    UsageError,
+    is_board_path,
+    run_on_board,
+    write_out,
+)
 
 
 def _paths(p, nargs="+", help="board paths (a leading ':' is optional)"):
@@ -104,24 +107,19 @@ def _flag(flag: str, dest: str, help: str):
 
 
 class _Progress:
-    """A one-line progress display on a terminal (stderr); silent otherwise."""
+    """A one-line progress display per file on a terminal (stderr); silent otherwise."""
 
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty()
-        self.label = ""
-        self.start = 0.0
 
-    def begin(self, label: str) -> None:
-        self.label, self.start = label, time.monotonic()
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
+    def __call__(self, p) -> None:
+        if not self.enabled or p.file_size <= 0:
             return
-        rate = done / max(time.monotonic() - self.start, 1e-6)
-        bar = "#" * (30 * done // total)
-        sys.stderr.write(f"\r{self.label[-30:]:<30} [{bar:<30}] {100 * done // total:3}% "
+        rate = p.rate
+        bar = "#" * (30 * p.file_done // p.file_size)
+        sys.stderr.write(f"\r{p.path[-30:]:<30} [{bar:<30}] {100 * p.file_done // p.file_size:3}% "
                          f"{rate / 1024:8.1f} KiB/s")
-        if done >= total:
+        if p.file_done >= p.file_size:
             sys.stderr.write("\n")
         sys.stderr.flush()
 
@@ -130,108 +128,87 @@ def _cp(args) -> int:
     *sources, dest = args.paths
     if not sources:
         raise SystemExit("mptui cp: error: give at least one source and a destination")
+    if args.explain and not args.dry_run:
+        raise SystemExit("mptui cp: error: --explain goes with --dry-run")
 
     async def work(session):
-        copier = _Copier(session, force=args.force)
-        dest_dir = await copier.is_dir(dest) or dest.endswith("/") or dest == ":"
+        from mptui.services.boardfs import BoardFSAdapter
+        from mptui.services.copier import Copier, CopyOptions
+        from mptui.services.ignore import UploadPolicy
+        from mptui.services.localfs import LocalFS
+
+        board, local = BoardFSAdapter(session), LocalFS()
+
+        def side(path: str):
+            """(the FileSystem, its path) for a cp argument."""
+            return (board, path[1:] or "/") if is_board_path(path) else (local, path)
+
+        policy = UploadPolicy(allow_secrets=args.allow_secrets, follow_symlinks=args.follow_symlinks)
+        copier = Copier(CopyOptions(force=args.force, policy=policy), _Progress())
+        dst, d = side(dest)
+        dest_dir = await _is_dir(dst, d) or dest.endswith("/") or dest == ":"
         if len(sources) > 1 and not dest_dir:
             raise UsageError(f"cp: {dest} is not a folder (needed for several sources)")
         for src in sources:
             if not is_board_path(src) and not is_board_path(dest):
                 raise UsageError("cp: one side must be a board path (':' prefix)")
-            src_is_dir = await copier.is_dir(src)
-            if src_is_dir and not args.recursive:
+            sfs, s = side(src)
+            info = await sfs.stat(s)
+            if info.is_dir and not args.recursive:
                 raise UsageError(f"cp: {src} is a folder (use -r)")
             name = posixpath.basename(src.lstrip(":").rstrip("/")) or ""
-            target = _join(dest, name) if dest_dir else dest
-            if src_is_dir:
-                await copier.copy_tree(src, target)
-            else:
-                await copier.copy_file(src, target)
-        if copier.skipped or args.recursive:
-            print(f"{copier.copied} copied, {copier.skipped} unchanged", file=sys.stderr)
+            await copier.add(sfs, s, dst, dst.join(d, name) if dest_dir else d, info)
+        plan = copier.plan
+        _refusals(plan.refused)
+        if args.dry_run:
+            _print_plan(plan, args.explain)
+            return BOARD_ERROR if plan.refused else OK
+        shown = len(plan.refused)
+        result = await copier.run()
+        _refusals(result.refused[shown:])
+        if result.unchanged or args.recursive:
+            print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
+        return BOARD_ERROR if result.refused else OK
 
     return run_on_board(args, work)
 
 
-def _join(base: str, name: str) -> str:
-    if is_board_path(base):
-        return ":" + posixpath.join(board_path(base), name)
-    return os.path.join(base, name)
+async def _is_dir(fs, path: str) -> bool:
+    try:
+        return (await fs.stat(path)).is_dir
+    except FileNotFoundError:
+        return False
 
 
-class _Copier:
-    """cp over the two sides of the Files tab (LocalFS and the board's adapter): their
-    writes are atomic on both sides and hash a whole tree in one go."""
+def _refusals(lines) -> None:
+    for line in lines:
+        print(f"mptui: cp: {line}", file=sys.stderr)
 
-    def __init__(self, session, force: bool) -> None:
-        from mptui.services.boardfs import BoardFSAdapter
-        from mptui.services.localfs import LocalFS
 
-        self.board, self.local = BoardFSAdapter(session), LocalFS()
-        self.force = force
-        self.copied = self.skipped = 0
-        self.progress = _Progress()
-
-    def side(self, path: str):
-        """(the FileSystem, its path) for a cp argument."""
-        return (self.board, path[1:] or "/") if is_board_path(path) else (self.local, path)
-
-    async def is_dir(self, path: str) -> bool:
-        fs, p = self.side(path)
-        try:
-            return (await fs.stat(p)).is_dir
-        except FileNotFoundError:
-            return False
-
-    async def _hash(self, path: str) -> str:
-        """sha256 of a file on either side, "" when it does not exist."""
-        fs, p = self.side(path)
-        if fs is self.board:
-            try:
-                return await self.board.fs.sha256(p)
-            except (FileNotFoundError, IsADirectoryError, BoardOSError):
-                return ""
-        try:
-            return hashlib.sha256(Path(p).read_bytes()).hexdigest()
-        except (FileNotFoundError, IsADirectoryError):
-            return ""
-
-    async def copy_file(self, src: str, dst: str, known: str | None = None) -> None:
-        (sfs, s), (dfs, d) = self.side(src), self.side(dst)
-        self.progress.begin(src)
-        data = await sfs.read(s, self.progress if sfs is self.board else None)
-        if not self.force:
-            have = known if known is not None else await self._hash(dst)
-            if have == hashlib.sha256(data).hexdigest():
-                self.skipped += 1
-                return
-        self.progress.begin(dst)
-        await dfs.write(d, data, self.progress if dfs is self.board else None)
-        self.copied += 1
-
-    async def copy_tree(self, src: str, dst: str) -> None:
-        """Copy a folder; files whose content already matches are skipped (the board side's
-        hashes come in one round trip)."""
-        (sfs, s), (dfs, d) = self.side(src), self.side(dst)
-        entries = await sfs.walk(s)
-        existing = {}
-        if not self.force and await self.is_dir(dst):
-            existing = await dfs.hashes(d)
-        await dfs.mkdir(d, parents=True)
-        for e in entries:
-            if e.is_dir and existing.get(e.path, (0,))[0] != -1:
-                await dfs.mkdir(dfs.join(d, e.path), parents=True)
-        for e in entries:
-            if not e.is_dir:
-                have = existing.get(e.path)
-                await self.copy_file(_join(src, e.path), _join(dst, e.path),
-                                     known=have[1] if have else "")
+def _print_plan(plan, explain: bool) -> None:
+    """cp --dry-run: what would be copied, what is unchanged (and with --explain: what the
+    ignore set leaves out, and by which rule)."""
+    for step in plan.files:
+        print(f"copy        {step.shown or step.src_path} -> {step.dst_path} ({step.size} B)")
+    for step in plan.unchanged:
+        print(f"same        {step.shown or step.src_path}")
+    if explain:
+        for path, why in plan.ignored:
+            print(f"ignored     {path} ({why})")
+    print(f"dry run: {len(plan.files)} to copy, {len(plan.unchanged)} unchanged"
+          + (f", {len(plan.ignored)} ignored" if plan.ignored else ""))
 
 
 def _cp_args(p) -> None:
     p.add_argument("-r", "--recursive", action="store_true", help="copy folders")
     p.add_argument("-f", "--force", action="store_true", help="copy even unchanged files")
+    p.add_argument("-n", "--dry-run", action="store_true", help="show what would be copied")
+    p.add_argument("--explain", action="store_true",
+                   help="with --dry-run: say which ignore rule leaves each file out")
+    p.add_argument("--allow-secrets", action="store_true",
+                   help="send files that hold a private key (never mptui's OTA secrets file)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="send the content of links to files outside the folder")
     _paths(p, help="SRC... DST (':' marks a board path)")
 
 
@@ -239,7 +216,8 @@ COMMANDS = {
     "ls": Command("list a board folder", _ls, _ls_args),
     "cat": Command("print board files", _cat, _paths),
     "cp": Command("copy files between this computer and the board (unchanged files are "
-                  "skipped by hash unless -f)", _cp, _cp_args),
+                  "skipped by hash unless -f; ignored files and secrets are not sent)",
+                  _cp, _cp_args),
     "rm": Command("remove board files", _simple("rm", recursive=True),
                   _flag("-r", "recursive", "remove folders and what they hold")),
     "mkdir": Command("make board folders", _simple("mkdir", parents=True),

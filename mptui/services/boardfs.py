@@ -55,6 +55,11 @@ class BoardFSAdapter(FileSystem):
         with _os_errors(p):
             return await self.fs.ls(p, recursive=True)
 
+    async def sha256(self, path: str) -> str:
+        p = board_path(path)
+        with _os_errors(p):
+            return await self.fs.sha256(p)
+
     async def hashes(self, path: str) -> dict[str, tuple[int, str]]:
         p = board_path(path)
         with _os_errors(p):

@@ -3,7 +3,7 @@ localfs.py) and a board (`BoardFSAdapter`, in boardfs.py).
 
 A file pane holds a `FileSystem` and never needs to know which side it shows. Both sides write
 atomically (a temporary name, then a rename), so a failed, cancelled or killed transfer leaves
-the old file or none, never half a new one. transfer.py copies, moves and deletes marked
+the old file or none, never half a new one. copier.py copies, moves and deletes marked
 entries between sides with progress (bytes/s); cancel its task to stop it.
 
 Errors: a missing file, a full disk and the like are `OSError`s on both sides (a board's
@@ -12,6 +12,7 @@ errno is mapped, so `FileNotFoundError` is the same on both); a lost board is a 
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +20,6 @@ from dataclasses import dataclass
 from mptui.board.fs import Entry
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all) for one file
-
-
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,10 @@ class FileSystem(ABC):
     @abstractmethod
     async def walk(self, path: str) -> list[Entry]:
         """Everything under a folder, as '/'-separated paths relative to it."""
+
+    async def sha256(self, path: str) -> str:
+        """The sha256 (hex) of a file's content."""
+        return hashlib.sha256(await self.read(path)).hexdigest()
 
     @abstractmethod
     async def hashes(self, path: str) -> dict[str, tuple[int, str]]:

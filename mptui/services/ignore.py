@@ -1,26 +1,44 @@
-"""Ignore rules for sync and watch: gitignore syntax, in `.mptuiignore` files at any level.
+"""The one ignore set: what never goes from this computer to a board, for every path that
+sends host files to one (cp -r, sync and watch, the Files tab, OTA releases and bundles).
+
+Three layers, in order:
+- built in, never overridable: mptui's own secrets file (`.mptui-secrets.toml`, and whatever
+  name an `mptui.toml` [ota] `secrets` gives) and mptui's temporary files;
+- defaults, overridable by the user's rules: version control (.git .hg .svn), virtualenvs
+  (.venv, venv, any folder holding pyvenv.cfg), __pycache__, *.pyc, editor and OS litter;
+- `.mptuiignore` files at any level (and patterns a caller adds, such as OTA's `ignore`).
 
 Matching follows gitignore: blank lines and `#` comments are skipped, `\\` escapes, `!`
 re-includes, a trailing `/` matches folders only, a `/` at the start or in the middle anchors
 the pattern to the folder of its file, `**` matches across folders (`**/x`, `x/**`,
 `a/**/b`), `*` `?` `[...]` do not cross a `/`. The last matching pattern wins, a deeper file
 overrides a shallower one, and nothing inside an ignored folder can be re-included.
+`IgnoreRules.why()` names the rule that left a path out (for `--explain`).
+
+What a file holds is checked too (`UploadPolicy.refuse`): a private key or mptui's OTA secrets
+is skipped with a warning that says how to send it on purpose.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 IGNORE_FILE = ".mptuiignore"
 TEMP_SUFFIX = ".mptui~"  # mptui's own temporary files, on the board and here: never synced
-# .git, __pycache__ and *.pyc as asked; then editors' swap, backup and lock files, which a
-# watch would otherwise upload on every save
-DEFAULT_PATTERNS = (".git", "__pycache__", "*.pyc", IGNORE_FILE,
-                    "*.swp", "*.swo", "*~", ".#*", ".DS_Store")
+SECRETS_FILE = ".mptui-secrets.toml"  # what `mptui ota init` writes (with the signing key)
+PROJECT_FILE = "mptui.toml"  # its [ota] `secrets` may name another secrets file
+BUILT_IN = "built in"  # the source of the rules no user pattern overrides
+SECRETS = "secrets"  # the source of the built-in rules for mptui's secrets file
+VENVS = "(folders holding pyvenv.cfg)"  # in a defaults list: virtualenvs under any name
+# version control, virtualenvs, bytecode; then editors' swap, backup and lock files, which a
+# watch would otherwise upload on every save, and OS litter
+DEFAULT_PATTERNS = (".git", ".hg", ".svn", ".venv/", "venv/", VENVS, "__pycache__", "*.pyc",
+                    IGNORE_FILE, "*.swp", "*.swo", "*~", ".#*", ".DS_Store")
 
 _CLASSES = {
     "alnum": "a-zA-Z0-9",
@@ -44,9 +62,17 @@ class Pattern:
     regex: re.Pattern
     negate: bool
     dir_only: bool
+    source: str = ""  # where it comes from: "default", SECRETS, "sub/.mptuiignore", ...
+
+    def describe(self) -> str:
+        if self.source == SECRETS:
+            return "mptui's OTA secrets file (built in)"
+        if self.source == BUILT_IN:
+            return self.text
+        return f"{self.source} rule {self.text!r}" if self.source else f"rule {self.text!r}"
 
 
-def parse_line(line: str) -> Pattern | None:
+def parse_line(line: str, source: str = "") -> Pattern | None:
     """One line of an ignore file as a Pattern, or None for blanks and comments."""
     line = line.rstrip("\r\n")
     if not line or line.startswith("#"):
@@ -62,7 +88,7 @@ def parse_line(line: str) -> Pattern | None:
     anchored = "/" in line
     body = _translate(line.lstrip("/"))
     regex = re.compile(("^" if anchored else "^(?:.*/)?") + body + "$", re.DOTALL)
-    return Pattern(line, regex, negate, dir_only)
+    return Pattern(line, regex, negate, dir_only, source)
 
 
 def _strip_trailing_spaces(line: str) -> str:
@@ -151,8 +177,8 @@ def _bracket(seg: str, i: int) -> tuple[str, int]:
 
 
 class IgnoreRules:
-    """The rules for one folder: defaults, then its `.mptuiignore` files, read (once each)
-    as `load_dir` or `walk` reach them.
+    """The rules for one folder: built-ins, defaults, then its `.mptuiignore` files, read
+    (once each) as `load_dir` or `walk` reach them.
 
     Paths are relative to the folder, '/'-separated, with no leading '/'.
     """
@@ -162,17 +188,23 @@ class IgnoreRules:
     ) -> None:
         self.root = Path(root) if root is not None else None
         self._by_dir: dict[str, list[Pattern]] = {}
-        self._defaults = [p for p in map(parse_line, defaults) if p]
-        self._cache: dict[tuple[str, bool], bool] = {}
+        self._venvs = VENVS in defaults
+        self._defaults = [p for line in defaults if line != VENVS
+                          if (p := parse_line(line, "default"))]
+        self._builtin = [p for line in _secrets_patterns(self.root)
+                         if (p := parse_line(line, SECRETS))]
+        self._cache: dict[tuple[str, bool], Pattern | None] = {}
         self._loaded: set[str] = set()
 
-    def add(self, dir_rel: str, lines: list[str] | str) -> None:
-        """Patterns as if read from `<dir_rel>/.mptuiignore`."""
+    def add(self, dir_rel: str, lines: list[str] | str, source: str = "") -> None:
+        """Patterns as if read from `<dir_rel>/.mptuiignore` (source: where they come from)."""
         if isinstance(lines, str):
             lines = lines.splitlines()
-        pats = [p for p in map(parse_line, lines) if p]
+        dir_rel = dir_rel.strip("/")
+        source = source or (f"{dir_rel}/{IGNORE_FILE}" if dir_rel else IGNORE_FILE)
+        pats = [p for line in lines if (p := parse_line(line, source))]
         if pats:
-            self._by_dir.setdefault(dir_rel.strip("/"), []).extend(pats)
+            self._by_dir.setdefault(dir_rel, []).extend(pats)
             self._cache.clear()
 
     def load_dir(self, dir_rel: str) -> None:
@@ -194,24 +226,39 @@ class IgnoreRules:
 
     def match(self, rel: str, is_dir: bool) -> bool:
         """Whether rel itself matches (its parent folders are taken as not ignored)."""
+        return self.rule(rel, is_dir) is not None
+
+    def rule(self, rel: str, is_dir: bool) -> Pattern | None:
+        """The rule that leaves rel itself out, or None."""
         if rel.endswith(TEMP_SUFFIX):
-            return True
+            return _TEMP
         key = (rel, is_dir)
-        hit = self._cache.get(key)
-        if hit is None:
-            hit = self._cache[key] = self._last_match(rel, is_dir)
-        return hit
+        if key not in self._cache:
+            self._cache[key] = self.builtin(rel) or self._last_match(rel, is_dir)
+        return self._cache[key]
+
+    def builtin(self, rel: str) -> Pattern | None:
+        """The built-in rule (no user pattern overrides it) that leaves rel out, or None."""
+        return _last(self._builtin, rel, False, None)
 
     def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
         """Whether rel is ignored, by itself or because a folder holding it is."""
+        return self.why(rel, is_dir) is not None
+
+    def why(self, rel: str, is_dir: bool = False) -> str | None:
+        """Which rule leaves rel out (by itself or by a folder holding it), or None."""
         parts = rel.split("/")
         for k in range(1, len(parts)):
-            if self.match("/".join(parts[:k]), True):
-                return True
-        return self.match(rel, is_dir)
+            folder = "/".join(parts[:k])
+            hit = self.rule(folder, True)
+            if hit is not None:
+                return f"in {folder}/: {hit.describe()}"
+        hit = self.rule(rel, is_dir)
+        return hit.describe() if hit is not None else None
 
-    def _last_match(self, rel: str, is_dir: bool) -> bool:
-        result = _last(self._defaults, rel, is_dir, False)
+    def _last_match(self, rel: str, is_dir: bool) -> Pattern | None:
+        result = _VENV if self._venvs and is_dir and self._is_venv(rel) else None
+        result = _last(self._defaults, rel, is_dir, result)
         for base in sorted(self._by_dir, key=lambda b: (b.count("/"), b) if b else (-1, "")):
             if base == "":
                 sub = rel
@@ -222,12 +269,62 @@ class IgnoreRules:
             result = _last(self._by_dir[base], sub, is_dir, result)
         return result
 
+    def _is_venv(self, rel: str) -> bool:
+        return self.root is not None and (self.root / rel / "pyvenv.cfg").is_file()
 
-def walk(rules: IgnoreRules, start: str = "", errors: list | None = None) -> Iterator[
+
+_TEMP = Pattern(f"mptui's temporary file (*{TEMP_SUFFIX})", re.compile(r"(?!)"), False, False, BUILT_IN)
+_VENV = Pattern(VENVS, re.compile(r"(?!)"), False, True, "default")
+
+
+def _secrets_patterns(root: Path | None) -> list[str]:
+    """The built-in patterns: mptui's secrets file by its default name anywhere, and the one
+    an `mptui.toml` in root or above names, if it lies in root."""
+    out = [SECRETS_FILE, SECRETS_FILE + ".tmp"]
+    if root is None:
+        return out
+    named = _configured_secrets(Path(os.path.abspath(root)))
+    if named is not None:
+        rel = os.path.relpath(named, os.path.abspath(root)).replace(os.sep, "/")
+        if not rel.startswith("../") and rel not in (".", ".."):
+            escaped = re.sub(r"([\\*?\[\]!#])", r"\\\1", rel)
+            out += ["/" + escaped, "/" + escaped + ".tmp"]
+    return out
+
+
+def _configured_secrets(folder: Path) -> Path | None:
+    """The secrets file the nearest `mptui.toml` (here or above) names, if it names one."""
+    for d in (folder, *folder.parents):
+        project = d / PROJECT_FILE
+        if project.is_file():
+            try:
+                ota = _toml(project.read_text(encoding="utf-8")).get("ota")
+            except (OSError, ValueError):
+                return None
+            name = ota.get("secrets") if isinstance(ota, dict) else None
+            return (d / name) if isinstance(name, str) and name.strip() else None
+    return None
+
+
+def _toml(text: str) -> dict:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def walk(rules: IgnoreRules, start: str = "", errors: list | None = None,
+         skipped: list | None = None, follow_symlinks: bool = False) -> Iterator[
         tuple[str, os.DirEntry]]:
     """(relative path, entry) for everything under rules.root/start that is not ignored,
-    top-down. Ignored folders and links to folders are not entered; a folder that cannot be
-    read is noted in `errors` (when given) and skipped."""
+    top-down. Ignored folders are not entered; `skipped` (when given) gets (path, the rule)
+    for each (a folder's path ends in '/'). `errors` (when given) gets a warning line for
+    what is left out that the user should hear of: mptui's secrets file, a folder that cannot
+    be read, a link to a folder (never followed), a link to a file outside rules.root (sent
+    only with follow_symlinks)."""
+    errors = errors if errors is not None else []
+    top = os.path.realpath(rules.root)
     stack = [start]
     while stack:
         rel = stack.pop()
@@ -236,16 +333,97 @@ def walk(rules: IgnoreRules, start: str = "", errors: list | None = None) -> Ite
             with os.scandir(rules.root / rel) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as e:
-            if errors is not None:
-                errors.append(f"{rel or '.'}: cannot read ({e.strerror})")
+            errors.append(f"{rel or '.'}: cannot read ({e.strerror})")
             continue
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
-            if rules.match(child, _is_dir(entry)):
+            is_dir = _is_dir(entry)
+            hit = rules.rule(child, is_dir)
+            if hit is not None:
+                if hit.source == SECRETS:
+                    errors.append(f"{child}: {hit.describe()}: never sent to a board")
+                elif skipped is not None:
+                    skipped.append((child + "/" * is_dir, hit.describe()))
                 continue
+            if entry.is_symlink():
+                if is_dir:
+                    errors.append(f"{child}: a link to a folder; not followed")
+                    continue
+                if not follow_symlinks and not _inside(top, entry.path):
+                    errors.append(f"{child}: a link to a file outside the folder; skipped "
+                                  "(--follow-symlinks sends it)")
+                    continue
             yield child, entry
             if entry.is_dir(follow_symlinks=False):
                 stack.append(child)
+
+
+# -- what a file holds ---------------------------------------------------------------------------
+
+_PEM_KEY = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----")
+_OTA_HEADER = b"# mptui OTA secrets"
+OTA_SECRET_KEYS = frozenset({"password", "signing_key", "previous_password"})
+
+
+@dataclass(frozen=True)
+class Secret:
+    what: str  # "a private key (PEM RSA)"
+    never: bool = False  # mptui's own OTA secrets: no flag sends them
+
+
+def secret_in(data: bytes) -> Secret | None:
+    """What secret data looks like it holds (by its content, not its name), or None."""
+    m = _PEM_KEY.search(data)
+    if m:
+        kind = m.group(1).decode().strip()
+        return Secret("an OpenSSH private key" if kind == "OPENSSH" else
+                      f"a private key (PEM{' ' + kind if kind else ''})")
+    if data.startswith(b"PuTTY-User-Key-File-"):
+        return Secret("a PuTTY private key")
+    if data.startswith(_OTA_HEADER) or (b"signing_key" in data and len(data) < 65536
+                                         and _ota_keys(data)):
+        return Secret("mptui's OTA secrets (signing key, password)", never=True)
+    return None
+
+
+def _ota_keys(data: bytes) -> bool:
+    """A TOML file holding only the keys of mptui's OTA secrets file, the signing key among them."""
+    try:
+        doc = _toml(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return "signing_key" in doc and set(doc) <= OTA_SECRET_KEYS
+
+
+@dataclass(frozen=True)
+class UploadPolicy:
+    """What goes to a board beyond the ignore rules (the same for every upload path)."""
+
+    allow_secrets: bool = False  # send files that hold a private key (never mptui's OTA secrets)
+    follow_symlinks: bool = False  # send what links to files outside the folder point to
+    allowed: tuple[str, ...] = ()  # patterns of files whose private keys go (OTA's allow_secrets)
+    how: str = "--allow-secrets"  # how the user sends such a file on purpose (for the warning)
+
+    def refuse(self, rel: str, data: bytes) -> str | None:
+        """A warning line when data (the content of rel) must not go to a board, else None."""
+        secret = secret_in(data)
+        if secret is None:
+            return None
+        if secret.never:
+            return f"{rel}: holds {secret.what}: never sent to a board"
+        if self.allow_secrets or (self.allowed and self._allowed(rel)):
+            return None
+        return f"{rel}: looks like {secret.what}: skipped ({self.how} sends it)"
+
+    def _allowed(self, rel: str) -> bool:
+        rules = IgnoreRules(defaults=())
+        rules.add("", list(self.allowed))
+        return rules.is_ignored(rel)
+
+
+def _inside(top: str, path: str) -> bool:
+    target = os.path.realpath(path)
+    return target == top or target.startswith(top.rstrip(os.sep) + os.sep)
 
 
 def _is_dir(entry: os.DirEntry) -> bool:
@@ -255,8 +433,8 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def _last(patterns: list[Pattern], path: str, is_dir: bool, result: bool) -> bool:
+def _last(patterns: list[Pattern], path: str, is_dir: bool, result: Pattern | None) -> Pattern | None:
     for p in patterns:
         if (is_dir or not p.dir_only) and p.regex.match(path):
-            result = not p.negate
+            result = None if p.negate else p
     return result

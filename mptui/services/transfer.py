@@ -1,6 +1,5 @@
-"""Copying, moving and deleting marked entries between the two sides, with progress.
-
-    await copy_paths(LocalFS(), ["/home/me/proj/lib"], BoardFSAdapter(session), "/", show)
+"""Progress for transfers (TransferProgress, TransferMeter) and the one-file step every copy
+is made of (`copy_file`); the copy engine that uses them is copier.py.
 
 `show` gets a TransferProgress (bytes, files, bytes/s) as the copy goes. Cancel the task to
 stop: the file in flight is left as it was on both sides (see filesystem.py).
@@ -67,13 +66,6 @@ class TransferMeter:
             ))
 
 
-@dataclass(frozen=True)
-class CopyResult:
-    files: int
-    folders: int
-    bytes: int
-
-
 async def copy_file(
     src: FileSystem | None, src_path: str, dst: FileSystem, dst_path: str,
     meter: TransferMeter, size: int = 0, data: bytes | None = None,
@@ -89,69 +81,6 @@ async def copy_file(
                     if write_share else None)
     meter.finish_file(dst_path, len(data))
     return data
-
-
-async def copy_paths(
-    src: FileSystem,
-    paths: Sequence[str],
-    dst: FileSystem,
-    dest_dir: str,
-    progress: Callable[[TransferProgress], None] | None = None,
-) -> CopyResult:
-    """Copy files and folders (recursively) into dest_dir on the other side, keeping names.
-    Cancel the task to stop: the file in flight is left as it was on both sides."""
-    files: list[tuple[str, str, int]] = []
-    folders: list[str] = []
-    for path in paths:
-        info = await src.stat(path)
-        target = dst.join(dest_dir, info.name)
-        if not info.is_dir:
-            files.append((path, target, info.size))
-            continue
-        if src is dst and _inside(src, dest_dir, path):
-            raise OSError(22, "cannot copy a folder into itself", path)
-        folders.append(target)
-        for e in await src.walk(path):
-            parts = e.path.split("/")
-            if e.is_dir:
-                folders.append(dst.join(target, *parts))
-            else:
-                files.append((src.join(path, *parts), dst.join(target, *parts), e.size))
-    meter = TransferMeter(sum(f[2] for f in files), len(files), progress)
-    for folder in leaf_folders(dst, folders):
-        await dst.mkdir(folder, parents=True)
-    done = 0
-    for s, d, size in files:
-        done += len(await copy_file(src, s, dst, d, meter, size))
-    return CopyResult(len(files), len(set(folders)), done)
-
-
-async def move_paths(
-    src: FileSystem,
-    paths: Sequence[str],
-    dst: FileSystem,
-    dest_dir: str,
-    progress: Callable[[TransferProgress], None] | None = None,
-) -> CopyResult:
-    """Move entries into dest_dir: a rename on the same side, else a copy and then (only once
-    everything is copied) a removal of the sources."""
-    if src is dst:
-        for path in paths:
-            await src.rename(path, src.join(dest_dir, src.basename(path)))
-        return CopyResult(0, 0, 0)
-    result = await copy_paths(src, paths, dst, dest_dir, progress)
-    await delete_paths(src, paths)
-    return result
-
-
-async def delete_paths(fs: FileSystem, paths: Sequence[str]) -> None:
-    for path in paths:
-        await fs.rm(path, recursive=True)
-
-
-def _inside(fs: FileSystem, path: str, folder: str) -> bool:
-    rel = fs.relpath(path, folder)
-    return rel == "." or not rel.startswith("..")
 
 
 def leaf_folders(fs: FileSystem, folders: Sequence[str]) -> list[str]:

@@ -10,8 +10,8 @@ import pytest
 from synchelp import board_files, make_tree, sha
 
 from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.copier import copy_paths, delete_paths, move_paths
 from mptui.services.localfs import LocalFS
-from mptui.services.transfer import copy_paths, delete_paths, move_paths
 
 ALL_BYTES = bytes(range(256)) * 4 + b"\r\n\x04\x03\x01\x1b" * 50
 

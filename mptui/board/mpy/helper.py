@@ -18,18 +18,20 @@ def _mptui_make():
         return (p if p.endswith("/") else p + "/") + n
 
     def walk(p, rec, emit, rel):
+        # rel: the names from the folder listed, as a tuple (a name may hold a "/": the host
+        # judges the names; a folder whose name is not one is not entered)
         for e in os.ilistdir(p):
             n = e[0]
             fp = join(p, n)
             if e[1] & 0x4000:
-                emit(rel + n, fp, -1)
-                if rec:
-                    walk(fp, rec, emit, rel + n + "/")
+                emit(rel + (n,), fp, -1)
+                if rec and n not in ("", ".", "..") and "/" not in n:
+                    walk(fp, rec, emit, rel + (n,))
             else:
-                emit(rel + n, fp, e[3] if len(e) > 3 else os.stat(fp)[6])
+                emit(rel + (n,), fp, e[3] if len(e) > 3 else os.stat(fp)[6])
 
     def ls(p, rec):
-        walk(p, rec, lambda r, f, s: print(repr((r, s))), "")
+        walk(p, rec, lambda r, f, s: print(repr((r, s))), ())
 
     def fhash(fp, buf):
         h = sha256()
@@ -51,7 +53,7 @@ def _mptui_make():
         def emit(r, fp, s):
             print(repr((r, s, "" if s < 0 else fhash(fp, buf))))
 
-        walk(p, True, emit, "")
+        walk(p, True, emit, ())
 
     def mkdirs(p):
         cur = ""

@@ -21,12 +21,12 @@ from textual.worker import Worker
 from mptui.board import BoardError
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING, RUNNING
 from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.copier import copy_paths, delete_paths, move_paths
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
 from mptui.services.localfs import LocalFS
 from mptui.services.mpy import MpyError
 from mptui.services.sync import Syncer, SyncOptions, SyncPlan
-from mptui.services.transfer import copy_paths, delete_paths, move_paths
 from mptui.services.watch import AFTER_NONE
 from mptui.transports import TransportError
 from mptui.ui.file_content import ShowProgress, edit_file, read_file
