@@ -42,7 +42,8 @@ class BoardFSAdapter(FileSystem):
         p = board_path(path)
         with _os_errors(p):
             entries = await self.fs.ls(p)
-        return [FileInfo(e.name, posixpath.join(p, e.path), e.is_dir, e.size) for e in entries]
+        # folder + '/' + the name as listed (posixpath.join would drop the folder for '/x')
+        return [FileInfo(e.name, p.rstrip("/") + "/" + e.path, e.is_dir, e.size) for e in entries]
 
     async def stat(self, path: str) -> FileInfo:
         p = board_path(path)

@@ -53,7 +53,15 @@ def refused_name(folder: str, name: str, problem: str) -> str:
 
 
 class UnsafeName(OSError):
-    """A name from a board that is not one path component (the message names it)."""
+    """A name from a board that is not one path component (filename: its repr)."""
+
+
+def check_name(name: str) -> str:
+    """name, when it is one path component; else UnsafeName."""
+    problem = name_problem(name)
+    if problem:
+        raise UnsafeName(22, f"not a plain name ({problem})", repr(name))
+    return name
 
 
 @dataclass(frozen=True)
@@ -234,7 +242,8 @@ async def copy_paths(
     for source in sources:
         info = source if isinstance(source, FileInfo) else await src.stat(source)
         if not src.is_local and (problem := name_problem(info.name)):
-            copier.plan.refused.append(refused_name(src.parent(info.path), info.name, problem))
+            folder = info.path[: -len(info.name) - 1] if info.path.endswith("/" + info.name) else ""
+            copier.plan.refused.append(refused_name(folder or "/", info.name, problem))
             continue
         await copier.add(src, info.path, dst, _join(dst, dest_dir, (info.name,)), info)
     return await copier.run()
@@ -289,11 +298,7 @@ async def _rmdir_if_empty(fs: FileSystem, path: str) -> None:
 def _join(fs: FileSystem, base: str, names: Sequence[str]) -> str:
     """base/names..., each name one path component and the result inside base (else
     UnsafeName: nothing is ever written outside the target)."""
-    for name in names:
-        problem = name_problem(name)
-        if problem:
-            raise UnsafeName(22, f"not a plain name ({problem})", name)
-    out = fs.join(base, *names)
+    out = fs.join(base, *map(check_name, names))
     if fs.is_local:
         top = os.path.abspath(base)
         if not os.path.abspath(out).startswith(top.rstrip(os.sep) + os.sep):

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from mptui.services.copier import check_name
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.services.transfer import TransferMeter, TransferProgress, copy_file
 from mptui.ui.units import size_text
@@ -52,6 +53,7 @@ async def edit_file(app, fs: FileSystem, info: FileInfo, progress: ShowProgress,
         stage(f"Editing {info.name}")
         status = await run_editor(app, info.path)
         return "" if status == 0 else f"The editor exited with status {status}"
+    check_name(info.name)  # as the board listed it: it becomes a local file's name
     old = await read_file(fs, info, progress)
     with tempfile.TemporaryDirectory(prefix="mptui-edit-") as folder:
         copy = Path(folder, info.name)

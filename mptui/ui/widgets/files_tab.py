@@ -21,9 +21,10 @@ from textual.worker import Worker
 from mptui.board import BoardError
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING, RUNNING
 from mptui.services.boardfs import BoardFSAdapter
-from mptui.services.copier import copy_paths, delete_paths, move_paths
+from mptui.services.copier import CopyOptions, copy_paths, delete_paths, move_paths
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
+from mptui.services.ignore import UploadPolicy
 from mptui.services.localfs import LocalFS
 from mptui.services.mpy import MpyError
 from mptui.services.sync import Syncer, SyncOptions, SyncPlan
@@ -41,11 +42,19 @@ from mptui.ui.widgets.transfer_bar import TransferBar
 from mptui.ui.widgets.watch_panel import WatchPanel
 
 FAILURES = (OSError, BoardError, TransportError, MpyError)
+# what the Files tab sends to a board: the ignore set, no secrets (the CLI can send them)
+COPY_OPTIONS = CopyOptions(policy=UploadPolicy(how="mptui cp --allow-secrets"))
 
 
 def valid_name(name: str) -> bool:
     """A single file or folder name (no path)."""
     return name not in ("", ".", "..") and not any(c in name for c in ("/", os.sep, "\x00"))
+
+
+def refusals_text(lines, shown: int = 4) -> str:
+    """What was not copied, a few lines of it."""
+    more = len(lines) - shown
+    return "\n".join(lines[:shown]) + (f"\n… and {more} more" if more > 0 else "")
 
 
 def describe(entries: list[FileInfo]) -> str:
@@ -277,7 +286,6 @@ class FilesTab(Vertical):
             shown = ", ".join(replaced[:4]) + (", …" if len(replaced) > 4 else "")
             details = f"Replaces what is there: {shown}"
         where = dst.location
-        paths = [e.path for e in entries]
         src_fs, dst_fs, dest = src.fs, dst.fs, dst.path
 
         def answered(yes: bool | None) -> None:
@@ -287,13 +295,17 @@ class FilesTab(Vertical):
 
             def done(result) -> str:
                 src.clear_marks()
+                if result.refused:
+                    self.app.notify(refusals_text(result.refused), title="Not copied",
+                                    severity="warning", timeout=15, markup=False)
+                same = f"; {result.unchanged} unchanged" if result.unchanged else ""
                 return (f"{'Moved' if move else 'Copied'} {result.files} "
                         f"file{'s' if result.files != 1 else ''} "
-                        f"({size_text(result.bytes)}) to {where}")
+                        f"({size_text(result.bytes)}) to {where}{same}")
 
             self.run_transfer(
                 "Moving" if move else "Copying",
-                lambda progress: engine(src_fs, paths, dst_fs, dest, progress),
+                lambda progress: engine(src_fs, entries, dst_fs, dest, progress, COPY_OPTIONS),
                 done,
                 reload=(src, dst),
             )
