@@ -159,13 +159,13 @@ def _cp(args) -> int:
             name = posixpath.basename(src.lstrip(":").rstrip("/")) or ""
             await copier.add(sfs, s, dst, dst.join(d, name) if dest_dir else d, info)
         plan = copier.plan
-        _refusals(plan.refused)
+        _refusals(plan.warnings + plan.refused)
         if args.dry_run:
             _print_plan(plan, args.explain)
             return BOARD_ERROR if plan.refused else OK
-        shown = len(plan.refused)
+        shown = len(plan.warnings), len(plan.refused)
         result = await copier.run()
-        _refusals(result.refused[shown:])
+        _refusals(result.warnings[shown[0]:] + result.refused[shown[1]:])
         if result.unchanged or args.recursive:
             print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
         return BOARD_ERROR if result.refused else OK

@@ -233,6 +233,7 @@ def _push(args) -> int:
     targets = _targets(args, project)
     printer = _ProgressPrinter(enabled=not args.quiet)
     results = asyncio.run(push_fleet(targets, project, full=args.full, on_event=printer))
+    _left_out(project)
     failed = 0
     for r in results:
         if args.json:
@@ -248,6 +249,12 @@ def _push(args) -> int:
             print(f"{r.board}: FAILED: {r.error}")
         failed += not r.ok
     return BOARD_ERROR if failed else OK
+
+
+def _left_out(project) -> None:
+    """What the release left out that the user should hear of (secrets, links)."""
+    for line in dict.fromkeys(project.warnings):
+        print(f"mptui: warning: {line}", file=sys.stderr)
 
 
 class _ProgressPrinter:
@@ -309,6 +316,7 @@ def _bundle(args) -> int:
     project = _project(args)
     folder = Path(args.out) if args.out else project.root / "ota-bundle"
     info = write_bundle(project, folder, args.mpy)
+    _left_out(project)
     print(f"{folder}: release {info['version']}, {info['files']} files, "
           f"{info['bytes'] / 1024:.1f} KB{', signed' if info['signed'] else ', NOT signed'}")
     return OK

@@ -1,7 +1,9 @@
 """Make a board folder match a local one: only new and changed files are copied (by content
-hash; the board's whole tree is hashed in one round trip). Ignored: .git, __pycache__, *.pyc
-and whatever .mptuiignore files (gitignore syntax) name. With --watch, keep going: every
-saved file goes to the board at once."""
+hash; the board's whole tree is hashed in one round trip). Never sent: mptui's OTA secrets
+file, files holding a private key (unless --allow-secrets), links to files outside the folder
+(unless --follow-symlinks). Ignored: version control, virtualenvs, __pycache__, *.pyc, editor
+litter and whatever .mptuiignore files (gitignore syntax) name; --explain says which rule left
+each out. With --watch, keep going: every saved file goes to the board at once."""
 
 from __future__ import annotations
 
@@ -29,6 +31,12 @@ def add_arguments(p) -> None:
                    help="compile matching .py files to .mpy with mpy-cross (gitignore syntax, "
                    "e.g. 'lib/**'; may repeat); boot.py and main.py stay .py")
     p.add_argument("-v", "--verbose", action="store_true", help="list unchanged files too")
+    p.add_argument("--explain", action="store_true",
+                   help="list the files left out, each with the ignore rule that left it out")
+    p.add_argument("--allow-secrets", action="store_true",
+                   help="send files that hold a private key (never mptui's OTA secrets file)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="send the content of links to files outside the folder")
 
 
 def run(args) -> int:
@@ -47,11 +55,13 @@ def run(args) -> int:
 async def sync_on(session, args) -> int:
     """The command's work on a connected board (args as parsed)."""
     from mptui.services.boardfs import BoardFSAdapter
+    from mptui.services.ignore import UploadPolicy
     from mptui.services.localfs import LocalFS
     from mptui.services.mpy import MpyError
     from mptui.services.sync import Syncer, SyncOptions
 
-    options = SyncOptions(delete=args.delete, mpy=tuple(args.mpy))
+    policy = UploadPolicy(allow_secrets=args.allow_secrets, follow_symlinks=args.follow_symlinks)
+    options = SyncOptions(delete=args.delete, mpy=tuple(args.mpy), policy=policy)
     syncer = Syncer(LocalFS(), args.local, BoardFSAdapter(session), args.remote[1:], options)
     try:
         if args.watch:
@@ -65,7 +75,7 @@ async def sync_on(session, args) -> int:
 
 async def _sync(syncer, args) -> int:
     plan = await syncer.plan()
-    _print_plan(plan, args.verbose)
+    _print_plan(plan, args.verbose, args.explain)
     if args.dry_run:
         print(f"dry run: {len(plan.to_copy)} to copy, {len(plan.to_delete)} to delete, "
               f"{len(plan.unchanged)} unchanged")
@@ -107,7 +117,7 @@ def _print_event(event) -> None:
 # -- the plan ---------------------------------------------------------------------------------
 
 
-def _print_plan(plan, verbose: bool) -> None:
+def _print_plan(plan, verbose: bool, explain: bool = False) -> None:
     from mptui.services.sync import CHANGED, EXTRA, NEW, SAME
 
     if plan.make_root:
@@ -130,6 +140,9 @@ def _print_plan(plan, verbose: bool) -> None:
             print(f"same        {name}")
     for rel in plan.leftovers:
         print(f"clean up    {rel} (left by an interrupted copy)")
+    if explain:
+        for rel, why in plan.ignored:
+            print(f"ignored     {rel} ({why})")
     for warning in plan.warnings:
         print(f"mptui: warning: {warning}", file=sys.stderr)
 

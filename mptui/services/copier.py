@@ -5,7 +5,7 @@
 
     copier = Copier(CopyOptions(force=False), progress=show)   # several sources, own targets
     await copier.add(LocalFS(), "proj", board, "/app")
-    plan = copier.plan          # plan.files, plan.unchanged, plan.refused, plan.ignored
+    plan = copier.plan          # files, unchanged, refused, warnings, ignored
     result = await copier.run()
 
 - Unchanged files are skipped by SHA-256 (a board hashes a whole folder in one round trip);
@@ -17,7 +17,9 @@
   refused with a line naming it, skipped, and nothing is ever written outside the target.
 - From this computer to a board, the ignore set (ignore.py) leaves files out (`plan.ignored`
   says by which rule), and mptui's secrets file, private keys and links to files outside the
-  folder are refused (`plan.refused`) unless the UploadPolicy allows them.
+  folder are left out with a line (`plan.warnings`) unless the UploadPolicy allows them.
+- `refused` are errors (the CLI exits 1): a board's name that is not one, a file named on its
+  own that may not go; `warnings` are notes on what a folder's copy left out.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ class CopyPlan:
     files: list[CopyStep] = field(default_factory=list)  # to copy
     unchanged: list[CopyStep] = field(default_factory=list)  # the target has the same bytes
     folders: list[tuple[FileSystem, str]] = field(default_factory=list)  # to make
-    refused: list[str] = field(default_factory=list)  # warning lines: names, secrets, links
+    refused: list[str] = field(default_factory=list)  # error lines: bad names, named secrets
+    warnings: list[str] = field(default_factory=list)  # left out of a folder: secrets, links
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (source path, rule)
     roots: list[tuple[FileSystem, str]] = field(default_factory=list)  # the sources
 
@@ -105,7 +108,8 @@ class CopyResult:
     folders: int
     bytes: int
     unchanged: int = 0  # skipped: the target had the same content
-    refused: tuple[str, ...] = ()  # warning lines for what was not copied
+    refused: tuple[str, ...] = ()  # error lines for what was not copied
+    warnings: tuple[str, ...] = ()  # lines for what a folder's copy left out
 
 
 class Copier:
@@ -123,7 +127,8 @@ class Copier:
         self.plan.roots.append((src, path))
         if not info.is_dir:
             if not self._refuse_named(src, path, dst):
-                await self._file(CopyStep(src, path, dst, target, info.size, path), None)
+                await self._file(CopyStep(src, path, dst, target, info.size, path), None,
+                                 named=True)
             return
         if src is dst and _inside(src, target, path):
             raise OSError(22, "cannot copy a folder into itself", path)
@@ -151,12 +156,14 @@ class Copier:
             else:
                 await self._file(step, have[1])
 
-    async def _file(self, step: CopyStep, have: str | None, mine: str | None = None) -> None:
+    async def _file(self, step: CopyStep, have: str | None, mine: str | None = None,
+                    named: bool = False) -> None:
         """Plan one file: have is the target's sha256 ("" none; None: ask the target), mine
-        the source's (None: read it). What goes to a board is read here to check it."""
+        the source's (None: read it); named: given on its own (not found in a folder). What
+        goes to a board is read here to check it."""
         if step.upload:
             data = await step.src.read(step.src_path)
-            if self._refuse_content(step.shown, data):
+            if self._refuse_content(step.shown, data, named):
                 return
             mine = sha256(data)
         same = False
@@ -198,10 +205,12 @@ class Copier:
             self.plan.refused.append(f"{path}: {hit.describe()}: never sent to a board")
         return hit is not None
 
-    def _refuse_content(self, rel: str, data: bytes) -> bool:
+    def _refuse_content(self, rel: str, data: bytes, named: bool = False) -> bool:
+        """Whether data may not go to a board (a line says why: an error for a file named
+        on its own, a warning for one in a folder)."""
         warning = self.options.policy.refuse(rel, data)
         if warning:
-            self.plan.refused.append(warning)
+            (self.plan.refused if named else self.plan.warnings).append(warning)
         return warning is not None
 
     # -- copying ----------------------------------------------------------------------------
@@ -224,7 +233,7 @@ class Copier:
                                         meter, step.size, data))
             copied += 1
         return CopyResult(copied, len({(id(fs), f) for fs, f in plan.folders}), done,
-                          len(plan.unchanged), tuple(plan.refused))
+                          len(plan.unchanged), tuple(plan.refused), tuple(plan.warnings))
 
 
 async def copy_paths(
@@ -268,7 +277,7 @@ async def move_paths(
     copier = Copier(options, progress)
     result = await copy_paths(src, sources, dst, dest_dir, progress, options, copier)
     plan = copier.plan
-    if not (plan.refused or plan.ignored):
+    if not (plan.refused or plan.warnings or plan.ignored):
         await delete_paths(src, [path for fs, path in plan.roots])
         return result
     for step in plan.files + plan.unchanged:
@@ -329,8 +338,8 @@ async def _upload_entries(root: str, policy: UploadPolicy, plan: CopyPlan) -> li
                     out.append((names, False, entry.stat().st_size))
                 except OSError:
                     continue
-        plan.refused += [os.path.join(root, line) for line in warnings]
-        plan.ignored += [(os.path.join(root, rel), why) for rel, why in ignored]
+        plan.warnings += [os.path.join(root, line) for line in warnings]
+        plan.ignored += [(os.path.join(root, rel), why) for rel, why in sorted(ignored)]
         return out
 
     return await asyncio.to_thread(scan)

@@ -69,7 +69,8 @@ class Pattern:
             return "mptui's OTA secrets file (built in)"
         if self.source == BUILT_IN:
             return self.text
-        return f"{self.source} rule {self.text!r}" if self.source else f"rule {self.text!r}"
+        text = self.text + ("/" if self.dir_only and self.text != VENVS else "")
+        return f"{self.source} rule {text!r}" if self.source else f"rule {text!r}"
 
 
 def parse_line(line: str, source: str = "") -> Pattern | None:

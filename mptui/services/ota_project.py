@@ -4,7 +4,8 @@
     version = "1.0.0"
     source = "app"                  # the release folder, relative to mptui.toml
     include = ["**"]                # which files of it to push
-    ignore = ["__pycache__/", "*.pyc", ".*"]
+    ignore = ["__pycache__/", "*.pyc", ".*"]   # beside ignore.py's (never the secrets file)
+    allow_secrets = ["certs/device.key"]   # private keys that may go (skipped by default)
     mpy = ["lib/**"]                # .py files compiled to .mpy when mpy-cross matches the board
     boards = ["kitchen", "ota://192.168.1.40"]   # the fleet, for --all
     secrets = ".mptui-secrets.toml" # never committed (`mptui ota init` adds it to .gitignore)
@@ -41,7 +42,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 PROJECT_FILE = "mptui.toml"
-DEFAULT_SECRETS = ".mptui-secrets.toml"
+DEFAULT_SECRETS = ".mptui-secrets.toml"  # ignore.SECRETS_FILE: never sent to a board
 DEFAULT_IGNORE = ["__pycache__/", "*.pyc", ".*"]
 # Never part of a release: the agent, its state, the board's config and data, boot.py.
 PROTECTED = ("mptui_agent", "config", "data", "boot.py", "boot.mpy")
@@ -98,27 +99,41 @@ class Project:
     boards: list[str] = field(default_factory=list)
     agent: dict = field(default_factory=dict)
     secrets: Secrets | None = None
+    allow_secrets: list[str] = field(default_factory=list)  # files whose private keys may go
+    warnings: list[str] = field(default_factory=list)  # what files() left out, and why
 
     @property
     def root(self) -> Path:
         return self.path.parent
 
     def files(self) -> dict[str, bytes]:
-        """The release as pushed to a board without .mpy: {board path: bytes}."""
+        """The release as pushed to a board without .mpy: {board path: bytes}. What the ignore
+        set leaves out (ignore.py: mptui's secrets file always, the defaults and `.mptuiignore`
+        files, then `ignore`) is not in it; a file holding a private key is left out with a
+        line in `warnings` unless `allow_secrets` names it."""
+        from mptui.services.ignore import IgnoreRules, UploadPolicy, walk
+
         if not self.source.is_dir():
             raise ProjectError(f"{self.path}: the release folder {self.source} does not exist")
-        out = {}
-        for f in sorted(self.source.rglob("*")):
-            rel = f.relative_to(self.source).as_posix()
-            if f.is_file() and self.selected(rel):
-                out[rel] = f.read_bytes()
+        rules = IgnoreRules(root=self.source)
+        rules.add("", self.ignore, f"{PROJECT_FILE} [ota] ignore")
+        policy = UploadPolicy(follow_symlinks=True, allowed=tuple(self.allow_secrets),
+                              how=f"list it in {PROJECT_FILE} [ota] allow_secrets")
+        out, self.warnings = {}, []
+        for rel, entry in sorted(walk(rules, "", self.warnings, None, True), key=lambda x: x[0]):
+            if entry.is_file() and self.selected(rel):
+                data = Path(entry.path).read_bytes()
+                refused = policy.refuse(rel, data)
+                if refused:
+                    self.warnings.append(refused)
+                else:
+                    out[rel] = data
         if not out:
             raise ProjectError(f"{self.path}: the release folder {self.source} has no files to push")
         return out
 
     def selected(self, rel: str) -> bool:
-        if any(ignored(rel, pat) for pat in self.ignore):
-            return False
+        """Whether an entry the ignore set let through is in the release (`include`)."""
         if not any(glob_match(rel, pat) for pat in self.include):
             return False
         if rel.split("/")[0] in PROTECTED or rel.startswith(".ota"):
@@ -200,7 +215,8 @@ def load_project(path: Path | None = None) -> Project:
     if not isinstance(version, str) or not version.strip() or "\n" in version:
         raise ProjectError(f"{path}: [ota] version must be a one-line string")
     lists = {}
-    for key, default in (("include", ["**"]), ("ignore", DEFAULT_IGNORE), ("mpy", []), ("boards", [])):
+    for key, default in (("include", ["**"]), ("ignore", DEFAULT_IGNORE), ("mpy", []), ("boards", []),
+                         ("allow_secrets", [])):
         value = ota.get(key, default)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ProjectError(f"{path}: [ota] {key} must be a list of strings")
@@ -267,16 +283,12 @@ def glob_match(rel: str, pattern: str) -> bool:
 
 
 def ignored(rel: str, pattern: str) -> bool:
-    """gitignore-like: `name/` ignores folders of that name anywhere; `a/b` is anchored."""
-    if pattern.endswith("/"):
-        parts = rel.split("/")[:-1]
-        name = pattern.rstrip("/")
-        if "/" in name:
-            return any(glob_match("/".join(parts[: i + 1]), name) for i in range(len(parts)))
-        return any(_glob_re(name).match(p) for p in parts)
-    if "/" not in pattern.strip("/"):
-        return any(_glob_re(pattern).match(p) for p in rel.split("/"))
-    return glob_match(rel, pattern)
+    """Whether one `ignore` pattern leaves rel out (gitignore syntax, as ignore.py reads it)."""
+    from mptui.services.ignore import IgnoreRules
+
+    rules = IgnoreRules(defaults=())
+    rules.add("", [pattern])
+    return rules.is_ignored(rel)
 
 
 # -- .mpy --------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from mptui.board.fs import board_path
 from mptui.services.filesystem import FileSystem
-from mptui.services.ignore import DEFAULT_PATTERNS, TEMP_SUFFIX, IgnoreRules, walk
+from mptui.services.ignore import DEFAULT_PATTERNS, TEMP_SUFFIX, IgnoreRules, UploadPolicy, walk
 from mptui.services.mpy import MpyCompiler, MpyError, board_mpy_version
 from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
 
@@ -56,6 +56,7 @@ class SyncPlan:
     items: list[PlanItem] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)  # mptui temporary files on the board
     warnings: list[str] = field(default_factory=list)
+    ignored: list[tuple[str, str]] = field(default_factory=list)  # (path, the rule): --explain
     compiled: dict[str, bytes] = field(default_factory=dict)  # board path -> .mpy
     make_root: bool = False  # the board folder does not exist yet
 
@@ -105,6 +106,7 @@ class SyncOptions:
     delete: bool = False  # remove what is only on the board (ignored files excepted)
     mpy: tuple[str, ...] = ()  # .py files to compile to .mpy (patterns in gitignore syntax)
     ignore_defaults: tuple[str, ...] = DEFAULT_PATTERNS
+    policy: UploadPolicy = field(default_factory=UploadPolicy)  # secrets, links out of the folder
 
 
 @dataclass(frozen=True)
@@ -163,8 +165,9 @@ class Syncer:
         scope = None if only is None else sorted({p.strip("/") for p in only if p.strip("/")})
         if scope is None or self.remote_tree is None:
             await self.refresh()
-        files, dirs, warnings = await asyncio.to_thread(self._scan_local, scope)
-        plan = SyncPlan(self.local_root, self.remote_root, self.options.delete, warnings=warnings)
+        plan = SyncPlan(self.local_root, self.remote_root, self.options.delete)
+        files, dirs = await asyncio.to_thread(self._scan_local, scope, plan)
+        plan.ignored.sort()
         local = await self._targets(files, plan)
         self._compare(local, dirs, scope, plan)
         return plan
@@ -177,12 +180,14 @@ class Syncer:
         await self.compiler.check(version)
         self._mpy_checked = True
 
-    def _scan_local(self, scope: list[str] | None) -> tuple[dict[str, _LocalFile], set[str], list]:
-        """Local files (hashed) and folders that are not ignored, in scope."""
+    def _scan_local(self, scope: list[str] | None, plan: SyncPlan) -> tuple[dict[str, _LocalFile], set[str]]:
+        """Local files (hashed) and folders that are not ignored, in scope; what is left out
+        goes to the plan's warnings (secrets, links) and ignored (by a rule)."""
         files: dict[str, _LocalFile] = {}
         dirs: set[str] = set()
-        warnings: list[str] = []
+        warnings = plan.warnings
         root = Path(self.local_root)
+        follow = self.options.policy.follow_symlinks
         for start in [""] if scope is None else scope:
             if start:
                 self.rules.load_above(start)
@@ -191,19 +196,21 @@ class Syncer:
                 if not (is_dir or host.is_file()) or self.rules.is_ignored(start, is_dir):
                     continue
                 if not is_dir:
-                    self._add_file(files, start, host, warnings)
+                    if host.is_symlink() and not follow and not _inside(root, host):
+                        warnings.append(f"{start}: a link to a file outside the folder; skipped "
+                                        "(--follow-symlinks sends it)")
+                    else:
+                        self._add_file(files, start, host, warnings)
                     continue
                 dirs.add(start)
-            for rel, entry in walk(self.rules, start, warnings):
+            for rel, entry in walk(self.rules, start, warnings, plan.ignored, follow):
                 if not _utf8(rel):
                     warnings.append(f"{rel!r}: the name is not UTF-8; skipped")
                 elif entry.is_dir(follow_symlinks=False):
                     dirs.add(rel)
-                elif entry.is_dir():
-                    warnings.append(f"{rel}: a link to a folder; not followed")
                 elif entry.is_file():
                     self._add_file(files, rel, Path(entry.path), warnings)
-        return files, dirs, warnings
+        return files, dirs
 
     def _add_file(self, files: dict, rel: str, host: Path, warnings: list) -> None:
         try:
@@ -212,6 +219,10 @@ class Syncer:
             return  # gone while we looked (an editor's temporary file, say)
         except OSError as e:
             warnings.append(f"{rel}: cannot read ({e.strerror})")
+            return
+        refused = self.options.policy.refuse(rel, data)
+        if refused:
+            warnings.append(refused)
             return
         keep = data if self._compile_target(rel) else None
         files[rel] = _LocalFile(rel, len(data), hashlib.sha256(data).hexdigest(), keep)
@@ -293,6 +304,9 @@ class Syncer:
                 if scope is None:
                     plan.leftovers.append(rel)
                 continue
+            if not is_dir and self.rules.builtin(rel):
+                plan.warnings.append(f"{rel}: mptui's OTA secrets file is on the board: remove "
+                                     f"it (mptui rm :{self._remote(rel)})")
             if self.rules.is_ignored(rel, is_dir) or (rel in local_dirs if is_dir else rel in local):
                 kept.update(_ancestors(rel))
                 continue
@@ -355,6 +369,8 @@ class Syncer:
                     data = await self.local.read(os.path.join(self.local_root, *item.source.split("/")))
                 except FileNotFoundError:
                     continue  # gone since the plan (an editor's temporary file, say)
+                if self.options.policy.refuse(item.source, data):
+                    continue  # became a secret since the plan: the bytes sent are the bytes checked
             await copy_file(None, "", self.remote, self._remote(item.path), meter, data=data)
             tree[item.path] = (len(data), hashlib.sha256(data).hexdigest())
             copied += 1
@@ -374,6 +390,11 @@ class Syncer:
 
     def _remote(self, rel: str) -> str:
         return posixpath.join(self.remote_root, rel) if rel else self.remote_root
+
+
+def _inside(root: Path, path: Path) -> bool:
+    """Whether a link leads to a file in root (followed all the way)."""
+    return path.resolve().is_relative_to(root.resolve())
 
 
 def _utf8(name: str) -> bool:

@@ -79,7 +79,10 @@ class Watcher:
         try:
             await _until(live.wait(), watching)
             if self.initial_sync:
-                result = await self.syncer.apply(await self.syncer.plan(), on_done=self._done)
+                plan = await self.syncer.plan()
+                for warning in plan.warnings:  # what is left out: secrets, links, ...
+                    self._emit("warning", detail=warning)
+                result = await self.syncer.apply(plan, on_done=self._done)
                 self._emit("synced", detail=result.summary())
             else:
                 await self.syncer.refresh()

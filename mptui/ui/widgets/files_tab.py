@@ -44,6 +44,7 @@ from mptui.ui.widgets.watch_panel import WatchPanel
 FAILURES = (OSError, BoardError, TransportError, MpyError)
 # what the Files tab sends to a board: the ignore set, no secrets (the CLI can send them)
 COPY_OPTIONS = CopyOptions(policy=UploadPolicy(how="mptui cp --allow-secrets"))
+SYNC_POLICY = UploadPolicy(how="mptui sync --allow-secrets")
 
 
 def valid_name(name: str) -> bool:
@@ -295,8 +296,9 @@ class FilesTab(Vertical):
 
             def done(result) -> str:
                 src.clear_marks()
-                if result.refused:
-                    self.app.notify(refusals_text(result.refused), title="Not copied",
+                if result.refused or result.warnings:
+                    self.app.notify(refusals_text(result.refused + result.warnings),
+                                    title="Not copied",
                                     severity="warning", timeout=15, markup=False)
                 same = f"; {result.unchanged} unchanged" if result.unchanged else ""
                 return (f"{'Moved' if move else 'Copied'} {result.files} "
@@ -421,7 +423,8 @@ class FilesTab(Vertical):
 
     def make_syncer(self, delete: bool) -> Syncer:
         local, board = self.local_pane, self.board_pane
-        return Syncer(local.fs, local.path, board.fs, board.path, SyncOptions(delete=delete))
+        options = SyncOptions(delete=delete, policy=SYNC_POLICY)
+        return Syncer(local.fs, local.path, board.fs, board.path, options)
 
     def action_sync(self) -> None:
         if not self._ready(self.local_pane, self.board_pane):
