@@ -403,7 +403,7 @@ class UploadPolicy:
     allow_secrets: bool = False  # send files that hold a private key (never mptui's OTA secrets)
     follow_symlinks: bool = False  # send what links to files outside the folder point to
     allowed: tuple[str, ...] = ()  # patterns of files whose private keys go (OTA's allow_secrets)
-    how: str = "--allow-secrets"  # how the user sends such a file on purpose (for the warning)
+    how: str = "--allow-secrets sends it"  # how to send such a file on purpose (in the warning)
 
     def refuse(self, rel: str, data: bytes) -> str | None:
         """A warning line when data (the content of rel) must not go to a board, else None."""
@@ -414,7 +414,7 @@ class UploadPolicy:
             return f"{rel}: holds {secret.what}: never sent to a board"
         if self.allow_secrets or (self.allowed and self._allowed(rel)):
             return None
-        return f"{rel}: looks like {secret.what}: skipped ({self.how} sends it)"
+        return f"{rel}: looks like {secret.what}: skipped ({self.how})"
 
     def _allowed(self, rel: str) -> bool:
         rules = IgnoreRules(defaults=())

@@ -118,7 +118,7 @@ class Project:
         rules = IgnoreRules(root=self.source)
         rules.add("", self.ignore, f"{PROJECT_FILE} [ota] ignore")
         policy = UploadPolicy(follow_symlinks=True, allowed=tuple(self.allow_secrets),
-                              how=f"list it in {PROJECT_FILE} [ota] allow_secrets")
+                              how=f"list it in {PROJECT_FILE} [ota] allow_secrets to send it")
         out, self.warnings = {}, []
         for rel, entry in sorted(walk(rules, "", self.warnings, None, True), key=lambda x: x[0]):
             if entry.is_file() and self.selected(rel):

@@ -43,8 +43,8 @@ from mptui.ui.widgets.watch_panel import WatchPanel
 
 FAILURES = (OSError, BoardError, TransportError, MpyError)
 # what the Files tab sends to a board: the ignore set, no secrets (the CLI can send them)
-COPY_OPTIONS = CopyOptions(policy=UploadPolicy(how="mptui cp --allow-secrets"))
-SYNC_POLICY = UploadPolicy(how="mptui sync --allow-secrets")
+COPY_OPTIONS = CopyOptions(policy=UploadPolicy(how="mptui cp --allow-secrets sends it"))
+SYNC_POLICY = UploadPolicy(how="mptui sync --allow-secrets sends it")
 
 
 def valid_name(name: str) -> bool:

@@ -1,0 +1,114 @@
+"""The one copier serves `mptui cp -r` and the Files tab (copy_paths) alike: the same tree
+gives the same result and the same hash skip, both ways; and the ignore set's parts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from synchelp import board_files, make_tree
+
+from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.copier import CopyOptions, copy_paths
+from mptui.services.ignore import IgnoreRules, UploadPolicy, secret_in
+from mptui.services.localfs import LocalFS
+
+TREE = {"main.py": "print('hi')\n", "lib/a.py": "A = 1\n", "lib/deep/b.bin": bytes(range(256)),
+        "empty.txt": b"", ".git/HEAD": "ref\n", "lib/__pycache__/a.pyc": b"\x00",
+        "keys/k.pem": b"-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n"}
+SENT = {"proj/main.py", "proj/lib/a.py", "proj/lib/deep/b.bin", "proj/empty.txt"}
+
+
+def cp(*args):
+    r = subprocess.run([sys.executable, "-m", "mptui", "-d", "virtual:clitest", "cp", *args],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    return r.stderr.splitlines()
+
+
+async def test_cli_and_files_tab_copy_the_same_way(tmp_path, cli_env, session, board_root):
+    src = tmp_path / "src"
+    make_tree(src / "proj", TREE)
+    local, board = LocalFS(), BoardFSAdapter(session)
+
+    async def tab_copy(force=False):
+        return await copy_paths(local, [str(src / "proj")], board, "/", None,
+                                CopyOptions(force=force))
+
+    err = cp("-r", str(src / "proj"), ":")
+    result = await tab_copy()
+    assert set(board_files(cli_env)) == set(board_files(board_root)) == SENT
+    assert board_files(cli_env) == board_files(board_root)
+    assert err[-1] == f"{result.files} copied, {result.unchanged} unchanged" == "4 copied, 0 unchanged"
+    assert [line for line in err if "k.pem" in line] == [f"mptui: cp: {w}" for w in result.warnings]
+
+    (src / "proj" / "lib" / "a.py").write_text("A = 2\n")
+    err = cp("-r", str(src / "proj"), ":")
+    result = await tab_copy()
+    assert err[-1] == f"{result.files} copied, {result.unchanged} unchanged" == "1 copied, 3 unchanged"
+    assert board_files(cli_env) == board_files(board_root)
+    err = cp("-rf", str(src / "proj"), ":")
+    result = await tab_copy(force=True)
+    assert err[-1] == f"{result.files} copied, {result.unchanged} unchanged" == "4 copied, 0 unchanged"
+
+    # and back down into a folder (proj/ in it): the same files, then nothing to copy
+    (tmp_path / "cli-down").mkdir()
+    (tmp_path / "tab-down").mkdir()
+    for attempt in ("4 copied, 0 unchanged", "0 copied, 4 unchanged"):
+        err = cp("-r", ":proj", str(tmp_path / "cli-down"))
+        result = await copy_paths(board, ["/proj"], local, str(tmp_path / "tab-down"))
+        assert err[-1] == f"{result.files} copied, {result.unchanged} unchanged" == attempt
+    cli_down, tab_down = (
+        {p.relative_to(tmp_path).as_posix().split("/", 1)[1]: p.read_bytes()
+         for p in (tmp_path / side).rglob("*") if p.is_file()}
+        for side in ("cli-down", "tab-down"))
+    assert cli_down == tab_down == board_files(board_root)
+
+
+# -- the ignore set ---------------------------------------------------------------------------
+
+
+def test_why_names_the_rule(tmp_path):
+    make_tree(tmp_path, {"env/pyvenv.cfg": "", "sub/.mptuiignore": "*.log\n", ".mptui-secrets.toml": ""})
+    rules = IgnoreRules(root=tmp_path)
+    rules.add("", ["build/", "!keep.pyc"])
+    rules.load_dir("sub")
+    assert rules.why(".git/config") == "in .git/: default rule '.git'"
+    assert rules.why("build", True) == ".mptuiignore rule 'build/'"
+    assert rules.why("sub/x.log") == "sub/.mptuiignore rule '*.log'"
+    assert rules.why("env", True) == "default rule '(folders holding pyvenv.cfg)'"
+    assert rules.why("keep.pyc") is None and rules.why("other.pyc") == "default rule '*.pyc'"
+    assert rules.why("a/.mptui-secrets.toml") == "mptui's OTA secrets file (built in)"
+    rules.add("", ["!.mptui-secrets.toml", "!env/"])  # a user rule cannot send the secrets
+    assert rules.is_ignored(".mptui-secrets.toml") and not rules.is_ignored("env", True)
+
+
+@pytest.mark.parametrize(("data", "what"), [
+    (b"x = 1\n-----BEGIN RSA PRIVATE KEY-----\nAAA\n", "a private key (PEM RSA)"),
+    (b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n", "a private key (PEM ENCRYPTED)"),
+    (b"-----BEGIN OPENSSH PRIVATE KEY-----\n", "an OpenSSH private key"),
+    (b"PuTTY-User-Key-File-3: ssh-ed25519\n", "a PuTTY private key"),
+    (b'signing_key = "ab"\npassword = "x"\n', "mptui's OTA secrets (signing key, password)"),
+    (b"# mptui OTA secrets: keep out\n", "mptui's OTA secrets (signing key, password)"),
+    (b'password = "wifi"\n', None),  # a board's own settings: not mptui's secrets
+    (b'signing_key = "ab"\nssid = "x"\n', None),
+    (b"-----BEGIN CERTIFICATE-----\n", None),  # a certificate is public
+    (b"-----BEGIN PUBLIC KEY-----\n", None),
+    (bytes(range(256)) * 4, None),
+])
+def test_secrets_by_content(data, what):
+    found = secret_in(data)
+    assert (found.what if found else None) == what
+
+
+def test_the_policy_says_how_to_send_one():
+    pem = b"-----BEGIN PRIVATE KEY-----\n"
+    assert UploadPolicy().refuse("k.pem", pem) == (
+        "k.pem: looks like a private key (PEM): skipped (--allow-secrets sends it)")
+    assert UploadPolicy(allow_secrets=True).refuse("k.pem", pem) is None
+    assert UploadPolicy(allowed=("certs/*.pem",)).refuse("certs/k.pem", pem) is None
+    assert UploadPolicy(allowed=("certs/*.pem",)).refuse("k.pem", pem)
+    ota = b'signing_key = "ab"\n'
+    assert UploadPolicy(allow_secrets=True).refuse("s.toml", ota) == (
+        "s.toml: holds mptui's OTA secrets (signing key, password): never sent to a board")
