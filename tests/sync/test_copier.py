@@ -112,3 +112,19 @@ def test_the_policy_says_how_to_send_one():
     ota = b'signing_key = "ab"\n'
     assert UploadPolicy(allow_secrets=True).refuse("s.toml", ota) == (
         "s.toml: holds mptui's OTA secrets (signing key, password): never sent to a board")
+
+
+def test_cp_dry_run_explains_and_copies_nothing(tmp_path, cli_env):
+    make_tree(tmp_path / "proj", TREE)
+    r = subprocess.run([sys.executable, "-m", "mptui", "-d", "virtual:clitest", "cp", "-rn",
+                        "--explain", str(tmp_path / "proj"), ":"],
+                       capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert f"copy        {tmp_path / 'proj' / 'lib' / 'a.py'} -> /proj/lib/a.py (6 B)" in out
+    assert [line for line in out if line.startswith("ignored")] == [
+        f"ignored     {tmp_path / 'proj' / '.git'}/ (default rule '.git')",
+        f"ignored     {tmp_path / 'proj' / 'lib' / '__pycache__'}/ (default rule '__pycache__')"]
+    assert out[-1] == "dry run: 4 to copy, 0 unchanged, 2 ignored"
+    assert "k.pem: looks like a private key" in r.stderr
+    assert not cli_env.exists() or board_files(cli_env) == {}

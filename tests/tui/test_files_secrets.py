@@ -28,7 +28,7 @@ def ota_init(folder) -> None:
     r = subprocess.run([sys.executable, "-m", "mptui", "ota", "init"], cwd=folder,
                        capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 0, r.stderr
-    make_tree(folder, {"certs/dev.key": PEM, "lib/util.py": "U = 1\n"})
+    make_tree(folder, {"certs/dev.key": PEM, "lib/util.py": "U = 1\n", ".git/HEAD": "x\n"})
 
 
 async def test_f2_and_f5_never_send_the_secrets_file(make_app, project, board_root):
@@ -45,7 +45,10 @@ async def test_f2_and_f5_never_send_the_secrets_file(make_app, project, board_ro
         assert f"warning: {SECRETS}: mptui's OTA secrets file (built in): never sent" in shown
         assert "warning: certs/dev.key: looks like a private key (PEM EC): skipped" in shown
         assert "mptui sync --allow-secrets" in shown
-        assert f"new      {SECRETS}" not in shown
+        assert f"new      {SECRETS}" not in shown and "ignored" not in shown
+        await pilot.press("e")  # and what the ignore set leaves out, by which rule
+        shown = str(screen.query_one("#sync-plan").render())
+        assert "· ignored  .git/ (default rule '.git')" in shown
         await pilot.press("enter")
         await transfer_done(tab)
         sent = {"mptui.toml", ".gitignore", "app/main.py", "lib/util.py"}
@@ -58,7 +61,7 @@ async def test_f2_and_f5_never_send_the_secrets_file(make_app, project, board_ro
         messages.clear()
         await pilot.press("enter")
         await transfer_done(tab)
-        assert set(tree(board_root)) == sent
+        assert set(tree(board_root)) == sent | {".git/HEAD"}  # marked, so chosen: it goes
         said = "\n".join(notices(messages))
         assert f"{project / SECRETS}: mptui's OTA secrets file (built in): never sent" in said
         assert "certs/dev.key: looks like a private key" in said

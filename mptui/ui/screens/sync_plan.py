@@ -43,6 +43,8 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
         Binding("enter", "apply", "Apply", id="sync.apply", tooltip="Apply the plan"),
         Binding("d", "toggle_delete", "Delete extras", id="sync.toggle-delete",
                 tooltip="Delete what is only on the board (on/off)"),
+        Binding("e", "explain", "Explain", id="sync.explain",
+                tooltip="Show what the ignore set leaves out, and by which rule (on/off)"),
         Binding("escape", "cancel", "Cancel", id="sync.cancel"),
     ]
 
@@ -51,6 +53,7 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
         self.title_text = title
         self.planner = planner
         self.delete = delete
+        self.explain = False
         self.plan: SyncPlan | None = None
 
     def compose(self) -> ComposeResult:
@@ -64,7 +67,8 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
             checkbox = Checkbox("Delete what is only on the board", self.delete, id="sync-delete")
             checkbox.can_focus = False
             yield checkbox
-            yield Label("Enter: apply · d: delete extras on/off · Esc: cancel", id="sync-keys")
+            yield Label("Enter: apply · d: delete extras on/off · e: left out · Esc: cancel",
+                        id="sync-keys")
 
     def on_mount(self) -> None:
         self.query_one("#sync-items").focus()
@@ -82,11 +86,16 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
         self.plan = plan
         self.query_one("#sync-summary", Label).update(plan_summary(plan))
         self.query_one("#sync-outcome", Label).update(plan_outcome(plan))
-        self.query_one(SyncPlanView).show(plan)
+        self.query_one(SyncPlanView).show(plan, self.explain)
 
     def action_apply(self) -> None:
         if self.plan is not None:
             self.dismiss(self.plan)
+
+    def action_explain(self) -> None:
+        self.explain = not self.explain
+        if self.plan is not None:
+            self.query_one(SyncPlanView).show(self.plan, self.explain)
 
     def action_toggle_delete(self) -> None:
         self.query_one(Checkbox).toggle()

@@ -8,7 +8,6 @@ progress and reports. One transfer at a time, in a worker; the panes list in the
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -21,7 +20,7 @@ from textual.worker import Worker
 from mptui.board import BoardError
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING, RUNNING
 from mptui.services.boardfs import BoardFSAdapter
-from mptui.services.copier import CopyOptions, copy_paths, delete_paths, move_paths
+from mptui.services.copier import CopyOptions, copy_paths, delete_paths, move_paths, name_problem
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
 from mptui.services.ignore import UploadPolicy
@@ -48,8 +47,8 @@ SYNC_POLICY = UploadPolicy(how="mptui sync --allow-secrets sends it")
 
 
 def valid_name(name: str) -> bool:
-    """A single file or folder name (no path)."""
-    return name not in ("", ".", "..") and not any(c in name for c in ("/", os.sep, "\x00"))
+    """A single file or folder name (no path): the copier's rule for a board's names."""
+    return name_problem(name) is None
 
 
 def refusals_text(lines, shown: int = 4) -> str:

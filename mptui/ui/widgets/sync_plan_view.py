@@ -1,4 +1,5 @@
-"""A sync plan as a list: what is new, changed, only on the board, the same; and warnings."""
+"""A sync plan as a list: what is new, changed, only on the board, the same; what is left out
+(when asked); and warnings."""
 
 from __future__ import annotations
 
@@ -43,11 +44,15 @@ class SyncPlanView(Static):
     SyncPlanView { width: 1fr; height: auto; }
     """
 
-    def show(self, plan: SyncPlan) -> None:
+    def show(self, plan: SyncPlan, explain: bool = False) -> None:
+        """The plan; with explain, also what the ignore set left out and by which rule."""
         lines = [self._line(item, plan.delete) for kind in (NEW, CHANGED, EXTRA, SAME)
                  for item in plan.of(kind)]
         lines += [self._mark("clean up", "$text-muted", f"{rel} (left by a cut copy)")
                   for rel in plan.leftovers]
+        if explain:
+            lines += [self._mark("· ignored", "$text-muted", f"{rel} ({why})")
+                      for rel, why in plan.ignored]
         lines += [Content.styled(f"warning: {w}", "$warning") for w in plan.warnings]
         self.update(Content("\n").join(lines) if lines else Content("both folders are empty"))
 
