@@ -350,7 +350,7 @@ def walk(rules: IgnoreRules, start: str = "", errors: list | None = None,
                 if is_dir:
                     errors.append(f"{child}: a link to a folder; not followed")
                     continue
-                if not follow_symlinks and not _inside(top, entry.path):
+                if not follow_symlinks and not link_inside(top, entry.path):
                     errors.append(f"{child}: a link to a file outside the folder; skipped "
                                   "(--follow-symlinks sends it)")
                     continue
@@ -422,7 +422,8 @@ class UploadPolicy:
         return rules.is_ignored(rel)
 
 
-def _inside(top: str, path: str) -> bool:
+def link_inside(top: str, path: str) -> bool:
+    """Whether path, links followed all the way, is in the folder top (a realpath)."""
     target = os.path.realpath(path)
     return target == top or target.startswith(top.rstrip(os.sep) + os.sep)
 

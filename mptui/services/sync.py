@@ -26,8 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mptui.board.fs import board_path
+from mptui.services.copier import name_problem
 from mptui.services.filesystem import FileSystem
-from mptui.services.ignore import DEFAULT_PATTERNS, TEMP_SUFFIX, IgnoreRules, UploadPolicy, walk
+from mptui.services.ignore import (
+    DEFAULT_PATTERNS,
+    TEMP_SUFFIX,
+    IgnoreRules,
+    UploadPolicy,
+    link_inside,
+    walk,
+)
 from mptui.services.mpy import MpyCompiler, MpyError, board_mpy_version
 from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
 
@@ -196,7 +204,7 @@ class Syncer:
                 if not (is_dir or host.is_file()) or self.rules.is_ignored(start, is_dir):
                     continue
                 if not is_dir:
-                    if host.is_symlink() and not follow and not _inside(root, host):
+                    if host.is_symlink() and not follow and not link_inside(os.path.realpath(root), host):
                         warnings.append(f"{start}: a link to a file outside the folder; skipped "
                                         "(--follow-symlinks sends it)")
                     else:
@@ -300,6 +308,9 @@ class Syncer:
             is_dir = have[0] == -1
             if not in_scope(rel) or rel in replaced or any(a in replaced for a in _ancestors(rel)):
                 continue
+            if any(map(name_problem, rel.split("/"))):  # a hostile listing: left alone
+                plan.warnings.append(f"{rel!r}: the board lists a name that is not one; left alone")
+                continue
             if rel.endswith(TEMP_SUFFIX) and not is_dir:
                 if scope is None:
                     plan.leftovers.append(rel)
@@ -390,11 +401,6 @@ class Syncer:
 
     def _remote(self, rel: str) -> str:
         return posixpath.join(self.remote_root, rel) if rel else self.remote_root
-
-
-def _inside(root: Path, path: Path) -> bool:
-    """Whether a link leads to a file in root (followed all the way)."""
-    return path.resolve().is_relative_to(root.resolve())
 
 
 def _utf8(name: str) -> bool:

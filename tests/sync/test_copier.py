@@ -10,7 +10,7 @@ import pytest
 from synchelp import board_files, make_tree
 
 from mptui.services.boardfs import BoardFSAdapter
-from mptui.services.copier import CopyOptions, copy_paths
+from mptui.services.copier import CopyOptions, copy_paths, move_paths
 from mptui.services.ignore import IgnoreRules, UploadPolicy, secret_in
 from mptui.services.localfs import LocalFS
 
@@ -128,3 +128,12 @@ def test_cp_dry_run_explains_and_copies_nothing(tmp_path, cli_env):
     assert out[-1] == "dry run: 4 to copy, 0 unchanged, 2 ignored"
     assert "k.pem: looks like a private key" in r.stderr
     assert not cli_env.exists() or board_files(cli_env) == {}
+
+
+async def test_a_move_keeps_what_it_did_not_send(tmp_path, session, board_root):
+    make_tree(tmp_path / "proj", TREE)
+    result = await move_paths(LocalFS(), [str(tmp_path / "proj")], BoardFSAdapter(session), "/")
+    assert result.files == 4 and set(board_files(board_root)) == SENT
+    left = {p.relative_to(tmp_path).as_posix() for p in (tmp_path / "proj").rglob("*") if p.is_file()}
+    assert left == {"proj/.git/HEAD", "proj/lib/__pycache__/a.pyc", "proj/keys/k.pem"}
+    assert not (tmp_path / "proj" / "lib" / "deep").exists()  # emptied: removed

@@ -52,12 +52,15 @@ def lines_naming(text: str, word: str) -> list[str]:
 
 def test_cli_sync_of_an_ota_folder(ota_folder, cli_env):
     board = cli_env
+    make_tree(board / "x", {SECRETS: "put there by an older mptui\n"})
     r = cli("-d", "virtual:clitest", "sync", str(ota_folder), ":/x")
     assert r.returncode == 0, r.stderr
-    assert set(board_files(board / "x")) == SENT
-    assert not list(board.rglob(SECRETS))
-    [line] = lines_naming(r.stderr, SECRETS)
-    assert "never sent to a board" in line
+    assert set(board_files(board / "x")) == SENT | {SECRETS}  # kept (ignored), pointed out
+    sent_line, on_board = lines_naming(r.stderr, SECRETS)
+    assert "never sent to a board" in sent_line
+    assert on_board == ("mptui: warning: .mptui-secrets.toml: mptui's OTA secrets file is on the "
+                        "board: remove it (mptui rm :/x/.mptui-secrets.toml)")
+    (board / "x" / SECRETS).unlink()
     [line] = lines_naming(r.stderr, "certs/device.key")
     assert "private key" in line and "--allow-secrets" in line
     [line] = lines_naming(r.stderr, "link.txt")
