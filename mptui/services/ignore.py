@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from mptui.services.secret_scan import read_toml, secret_in
 
 IGNORE_FILE = ".mptuiignore"
 TEMP_SUFFIX = ".mptui~"  # mptui's own temporary files, on the board and here: never synced
@@ -244,18 +245,26 @@ class IgnoreRules:
 
     def is_ignored(self, rel: str, is_dir: bool = False) -> bool:
         """Whether rel is ignored, by itself or because a folder holding it is."""
-        return self.why(rel, is_dir) is not None
+        return self._hit(rel, is_dir) is not None
 
     def why(self, rel: str, is_dir: bool = False) -> str | None:
         """Which rule leaves rel out (by itself or by a folder holding it), or None."""
+        hit = self._hit(rel, is_dir)
+        if hit is None:
+            return None
+        folder, rule = hit
+        return f"in {folder}/: {rule.describe()}" if folder else rule.describe()
+
+    def _hit(self, rel: str, is_dir: bool) -> tuple[str, Pattern] | None:
+        """(the folder holding rel that is left out, or "" for rel itself; its rule)."""
         parts = rel.split("/")
         for k in range(1, len(parts)):
             folder = "/".join(parts[:k])
-            hit = self.rule(folder, True)
-            if hit is not None:
-                return f"in {folder}/: {hit.describe()}"
-        hit = self.rule(rel, is_dir)
-        return hit.describe() if hit is not None else None
+            rule = self.rule(folder, True)
+            if rule is not None:
+                return folder, rule
+        rule = self.rule(rel, is_dir)
+        return ("", rule) if rule is not None else None
 
     def _last_match(self, rel: str, is_dir: bool) -> Pattern | None:
         result = _VENV if self._venvs and is_dir and self._is_venv(rel) else None
@@ -299,20 +308,12 @@ def _configured_secrets(folder: Path) -> Path | None:
         project = d / PROJECT_FILE
         if project.is_file():
             try:
-                ota = _toml(project.read_text(encoding="utf-8")).get("ota")
+                ota = read_toml(project.read_text(encoding="utf-8")).get("ota")
             except (OSError, ValueError):
                 return None
             name = ota.get("secrets") if isinstance(ota, dict) else None
             return (d / name) if isinstance(name, str) and name.strip() else None
     return None
-
-
-def _toml(text: str) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    return tomllib.loads(text)
 
 
 def walk(rules: IgnoreRules, start: str = "", errors: list | None = None,
@@ -359,41 +360,7 @@ def walk(rules: IgnoreRules, start: str = "", errors: list | None = None,
                 stack.append(child)
 
 
-# -- what a file holds ---------------------------------------------------------------------------
-
-_PEM_KEY = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----")
-_OTA_HEADER = b"# mptui OTA secrets"
-OTA_SECRET_KEYS = frozenset({"password", "signing_key", "previous_password"})
-
-
-@dataclass(frozen=True)
-class Secret:
-    what: str  # "a private key (PEM RSA)"
-    never: bool = False  # mptui's own OTA secrets: no flag sends them
-
-
-def secret_in(data: bytes) -> Secret | None:
-    """What secret data looks like it holds (by its content, not its name), or None."""
-    m = _PEM_KEY.search(data)
-    if m:
-        kind = m.group(1).decode().strip()
-        return Secret("an OpenSSH private key" if kind == "OPENSSH" else
-                      f"a private key (PEM{' ' + kind if kind else ''})")
-    if data.startswith(b"PuTTY-User-Key-File-"):
-        return Secret("a PuTTY private key")
-    if data.startswith(_OTA_HEADER) or (b"signing_key" in data and len(data) < 65536
-                                         and _ota_keys(data)):
-        return Secret("mptui's OTA secrets (signing key, password)", never=True)
-    return None
-
-
-def _ota_keys(data: bytes) -> bool:
-    """A TOML file holding only the keys of mptui's OTA secrets file, the signing key among them."""
-    try:
-        doc = _toml(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return "signing_key" in doc and set(doc) <= OTA_SECRET_KEYS
+# -- what goes to a board beyond the rules -------------------------------------------------
 
 
 @dataclass(frozen=True)

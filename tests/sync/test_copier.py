@@ -11,8 +11,9 @@ from synchelp import board_files, make_tree
 
 from mptui.services.boardfs import BoardFSAdapter
 from mptui.services.copier import CopyOptions, copy_paths, move_paths
-from mptui.services.ignore import IgnoreRules, UploadPolicy, secret_in
+from mptui.services.ignore import IgnoreRules, UploadPolicy
 from mptui.services.localfs import LocalFS
+from mptui.services.secret_scan import secret_in
 
 TREE = {"main.py": "print('hi')\n", "lib/a.py": "A = 1\n", "lib/deep/b.bin": bytes(range(256)),
         "empty.txt": b"", ".git/HEAD": "ref\n", "lib/__pycache__/a.pyc": b"\x00",
