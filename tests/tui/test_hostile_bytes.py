@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mptui.services.logs import MAX_LINE, LineSplitter, numbers
-from mptui.ui.log_feed import visible
+from mptui.ui.safe_text import visible
 from mptui.ui.terminal.model import MAX_CELL, MAX_SEQUENCE, TerminalModel
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 

@@ -14,18 +14,19 @@ from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from mptui.ui.safe_text import printable
 from mptui.ui.units import size_text
 
 TEXT_LIMIT = 512 * 1024  # bytes of text shown; a file beyond is cut
 HEX_LIMIT = 64 * 1024  # bytes shown as hex
 HEX_WIDTH = 16
 PYTHON = (".py", ".pyi")
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # C0 (but tab and line ends), DEL, C1
 
 
 def is_text(data: bytes, cut: bool = False) -> bool:
     """UTF-8 text without control characters other than tabs and line ends (an escape sequence
-    would reach the terminal), so a hex dump shows anything else. `cut`: data is the start of
+    would reach the terminal), so a hex dump shows anything else (and never markup). `cut`: data is the start of
     a longer file and may end in the middle of a character."""
     try:
         text = data.decode("utf-8")
@@ -74,7 +75,7 @@ class FileViewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         limit = HEX_LIMIT if self.mode == "hex" else TEXT_LIMIT
         cut = f", first {size_text(limit)} shown" if len(self.data) > limit else ""
-        yield Label(f"{self.title_text} ({size_text(len(self.data))}, {self.mode}{cut})",
+        yield Label(printable(f"{self.title_text} ({size_text(len(self.data))}, {self.mode}{cut})"),
                     id="view-title", markup=False)
         with ScrollableContainer(id="view-body"):
             yield Static(self._body(self.data[:limit]), id="view-text")
