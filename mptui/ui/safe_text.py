@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from rich.text import Text
+
 CONTROLS = frozenset([*range(32), *range(127, 160)])
 _SHOWN_AS = {c: "\ufffd" for c in CONTROLS}
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
@@ -26,3 +28,11 @@ def visible(text: str) -> str:
     if text.isprintable():
         return text
     return _ESCAPES.sub("", text).expandtabs(4).translate(_SHOWN_AS)
+
+
+def printable_text(text: Text, keep: str = "\n") -> Text:
+    """A Rich Text made printable in place (its styles stay: each character keeps its cell)."""
+    plain = text.plain
+    if not plain.isprintable():
+        text.plain = printable(plain, keep)
+    return text
