@@ -44,7 +44,8 @@ ENV = "MPTUI_CONFIG"
 class BoardConfig:
     name: str
     address: str
-    password: str | None = None  # "env:VAR", "file:PATH" or a literal (discouraged)
+    # "env:VAR", "file:PATH" or a literal (discouraged); never in a repr (an error, a log)
+    password: str | None = field(default=None, repr=False)
     options: dict = field(default_factory=dict)  # baudrate, dtr, rts, block_size, ...
 
 
@@ -75,7 +76,7 @@ class Config:
     repl: ReplConfig = field(default_factory=ReplConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
-    raw: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict, repr=False)  # the file as read: passwords too
     error: str | None = None  # why the file could not be used, one line
 
     def board_names(self) -> dict[str, str]:
