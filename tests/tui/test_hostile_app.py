@@ -188,3 +188,39 @@ def test_a_board_file_edited_here_gets_a_temporary_name_in_the_folder():
     for name, local in [("../../x", "x"), ("..", "file"), ("/etc/passwd", "passwd"),
                         ("a\\..\\b", "b"), ("\0", "file"), (".", "file")]:
         assert _one_component(name) == local
+
+
+async def test_a_large_board_file_opens_at_once_and_is_coloured_after(make_app, project,
+                                                                    board_root):
+    from mptui.ui.screens.file_view import HIGHLIGHT_LIMIT, FileViewScreen
+    from mptui.ui.widgets.file_text import FileText
+
+    from .filehelp import go_to, make_tree, open_files
+
+    line = "print('x' * 10)  # a comment\n"
+    make_tree(board_root, {"mid.py": line * (64 * 1024 // len(line)),
+                           "huge.py": line * (2 * HIGHLIGHT_LIMIT // len(line))})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_files(app, pilot)
+        await pilot.press("tab")
+        await go_to(pilot, tab.board_pane, "mid.py")
+        await pilot.press("f3")
+        await wait_until(lambda: isinstance(app.screen, FileViewScreen), what="the viewer")
+        view = app.screen.query_one(FileText)
+        assert view.plain.startswith(line.rstrip())  # shown at once, plain
+        await wait_until(lambda: app.screen.highlighted, what="the colours (from a thread)")
+        assert len(view.lines[0].spans) > 1 and view.plain.startswith(line.rstrip())
+        await pilot.press("escape")
+        await go_to(pilot, tab.board_pane, "huge.py")
+        await pilot.press("f3")
+        await wait_until(lambda: isinstance(app.screen, FileViewScreen), what="the viewer")
+        await pilot.pause()
+        view = app.screen.query_one(FileText)
+        assert "not coloured: over 128.0 KiB" in str(app.screen.query_one("#view-title").render())
+        assert len(view.lines) == 2 * HIGHLIGHT_LIMIT // len(line) + 1
+        view.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        drawn = [view.render_line(y).text for y in range(view.size.height)]
+        assert any(f"{len(view.lines) - 1} print('x' * 10)" in row for row in drawn)
+        assert not app.screen.highlighted
