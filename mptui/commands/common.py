@@ -63,17 +63,18 @@ def session_for(device: str | None, password: str | None = None) -> Session:
 
 def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     """Connect to the board named by args.device, run `work`, and map errors to exit codes:
-    0 ok, 1 board error (one line, plus the board's traceback), 2 usage."""
-
-    stopped: list[str] = []  # what a Ctrl-C stopped, in words
+    0 ok, 1 board error (one line, plus the board's traceback), 2 usage, 130 Ctrl-C (what was
+    stopped and the board's state, in one line)."""
+    stopped = ["before the board was reached"]  # what a Ctrl-C stopped, in words
 
     async def main() -> int:
         session = session_for(getattr(args, "device", None), getattr(args, "password", None))
         await session.connect()
+        stopped[0] = "a second Ctrl-C came before the board said in what state it is"
         try:
             return await work(session) or OK
         except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels us, then raises it
-            stopped.append(await _stop_board(session, getattr(args, "command", None)))
+            stopped[0] = await _stop_board(session, getattr(args, "command", None))
             raise
         finally:
             await session.close()
@@ -81,8 +82,7 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     try:
         return asyncio.run(main())
     except KeyboardInterrupt:
-        return die(f"interrupted: {stopped[0] if stopped else 'before the board was reached'}",
-                   INTERRUPTED)
+        return die(f"interrupted: {stopped[0]}", INTERRUPTED)
     except UsageError as e:
         return die(str(e), USAGE)
     except AddressError as e:

@@ -201,7 +201,7 @@ class _Screen(pyte.Screen):
 
 
 class _Stream(pyte.ByteStream):
-    """pyte's byte stream, safe for any input: a sequence pyte fails on (a parameter it cannot
+    r"""pyte's byte stream, safe for any input: a sequence pyte fails on (a parameter it cannot
     read, such as `\x1b[\u00b9m`, one its screen method refuses, such as `\x1b[1;2A`) is
     dropped and parsing goes on with the next character, as a terminal ignores what it does not
     know; so is a sequence longer than MAX_SEQUENCE characters."""
