@@ -224,3 +224,23 @@ async def test_a_large_board_file_opens_at_once_and_is_coloured_after(make_app, 
         drawn = [view.render_line(y).text for y in range(view.size.height)]
         assert any(f"{len(view.lines) - 1} print('x' * 10)" in row for row in drawn)
         assert not app.screen.highlighted
+
+
+async def test_board_names_with_markup_and_escapes_in_the_list_and_panes(make_app, config_file):
+    name = "[/]k\x1b]0;t\x07[b"
+    config_file.write_text('[boards."[/]k\\u001b]0;t\\u0007[b"]\naddress = "socket://127.0.0.1:1"\n')
+    app = make_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        devices = app.screen.query_one(DeviceList)
+        key = "socket://127.0.0.1:1"
+        await wait_until(lambda: key in devices.boards, what="the configured board")
+        assert devices.boards[key].name == name
+        devices.select_board(key)
+        await wait_until(lambda: app.screen.selected == key)
+        await pilot.pause()
+        assert "[/]k\ufffd]0;t\ufffd[b is not connected" in assert_clean(app)
+        await pilot.press("enter")  # nothing listens there: the error, with the name
+        await wait_until(lambda: "error: cannot connect" in painted(app), what="the error")
+
+        assert_clean(app)
+        assert app.is_running

@@ -204,7 +204,7 @@ class FilePane(OptionList):
         self._width = width = self.scrollable_content_region.width
         current = self.highlighted
         if self.fs is None or (self.error and not self.entries):
-            text = self.message if self.fs is None else f"cannot list: {self.error}"
+            text = printable(self.message if self.fs is None else f"cannot list: {self.error}")
             self.set_options([Option(Content.styled(text, "$text-muted"), disabled=True)])
         else:
             self.set_options(Option(self._row(e, width)) for e in self.rows)
