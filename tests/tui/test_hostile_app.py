@@ -241,6 +241,9 @@ async def test_board_names_with_markup_and_escapes_in_the_list_and_panes(make_ap
         assert "[/]k\ufffd]0;t\ufffd[b is not connected" in assert_clean(app)
         await pilot.press("enter")  # nothing listens there: the error, with the name
         await wait_until(lambda: "error: cannot connect" in painted(app), what="the error")
-
+        assert_clean(app)
+        await pilot.press("ctrl+p")  # the palette has a command per board, named
+        await pilot.press("o", "p", "e", "n")
+        await wait_until(lambda: "Open REPL on [/]k" in painted(app), what="the palette's hit")
         assert_clean(app)
         assert app.is_running
