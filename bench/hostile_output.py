@@ -5,11 +5,13 @@
 For each stream, the milliseconds to parse one 2 KB read (the REPL widget parses 2 KB at a time,
 fewer bytes when a read costs more than its 12 ms frame budget), at 80x24 and at 250x70. Plain
 text is the reference; nothing should be far above a screenful of newlines (LF). Then the cost
-of a 8 KB log line's numbers (the Logs chart reads every line) for the worst shapes.
+of a 8 KB log line's numbers (the Logs chart reads every line) for the worst shapes, and the
+time from F3 to the file on screen for large board files (headless app, 100x30).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 
@@ -61,5 +63,26 @@ def main() -> None:
         print(f"  {name:12} {(time.perf_counter() - start) / 10 * 1000:8.2f} ms")
 
 
+async def viewer() -> None:
+    from textual.app import App
+
+    from mptui.ui.screens.file_view import FileViewScreen
+
+    files = {"lines.py (50,000 lines)": ("lines.py", b"print(1)\n" * 50000),
+             "mid.py (64 KB)": ("mid.py", b"print('x' * 10)  # comment\n" * 2400),
+             "one line (512 KB)": ("long.txt", b"x" * 512 * 1024),
+             "marks (200,000)": ("marks.txt", ("a" + "\u0301" * 200000).encode()),
+             "binary (1 MB)": ("b.bin", bytes(range(256)) * 4096)}
+    print("\nF3 on a large file, until it is on screen:")
+    for label, (name, data) in files.items():
+        app = App()
+        async with app.run_test(size=(100, 30)) as pilot:
+            start = time.perf_counter()
+            await app.push_screen(FileViewScreen("t", name, data))
+            await pilot.pause()
+            print(f"  {label:24} {time.perf_counter() - start:6.2f} s")
+
+
 if __name__ == "__main__":
     main()
+    asyncio.run(viewer())
