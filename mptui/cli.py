@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(args)
     try:
         return args._run(args) or 0
-    except KeyboardInterrupt:
-        print(file=sys.stderr)
+    except KeyboardInterrupt:  # commands that know more say what was stopped themselves
+        print(f"mptui: interrupted ({args.command} stopped)", file=sys.stderr)
         return 130
 
 

@@ -44,7 +44,8 @@ ENV = "MPTUI_CONFIG"
 class BoardConfig:
     name: str
     address: str
-    password: str | None = None  # "env:VAR", "file:PATH" or a literal (discouraged)
+    # "env:VAR", "file:PATH" or a literal (discouraged); never in a repr (an error, a log)
+    password: str | None = field(default=None, repr=False)
     options: dict = field(default_factory=dict)  # baudrate, dtr, rts, block_size, ...
 
 
@@ -75,7 +76,7 @@ class Config:
     repl: ReplConfig = field(default_factory=ReplConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
-    raw: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict, repr=False)  # the file as read: passwords too
     error: str | None = None  # why the file could not be used, one line
 
     def board_names(self) -> dict[str, str]:
@@ -117,11 +118,17 @@ def load_config(path: Path | None = None) -> Config:
     path = path or config_path()
     cfg = Config(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         return cfg
     except OSError as e:
         cfg.error = f"{path}: cannot read: {e.strerror or e}"
+        return cfg
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        cfg.error = f"{path}, line {line}: not UTF-8 text (TOML files are UTF-8)"
         return cfg
     try:
         data = tomllib.loads(text)
@@ -201,15 +208,25 @@ def _int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class SecretError(ValueError):
+    """A password reference that cannot be followed (the message names it, never a secret)."""
+
+
 def resolve_secret(ref: str | None) -> str | None:
-    """A password reference: env:VAR, file:PATH, or the literal text."""
+    """A password reference: env:VAR (None when not set), file:PATH, or the literal text.
+    SecretError for a file that cannot be read."""
     if not ref:
         return None
     if ref.startswith("env:"):
         return os.environ.get(ref[4:])
     if ref.startswith("file:"):
+        path = Path(ref[5:]).expanduser()
         try:
-            return Path(ref[5:]).expanduser().read_text().strip()
-        except OSError:
-            return None
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise SecretError(f'password "{ref}": {path} does not exist') from None
+        except OSError as e:
+            raise SecretError(f'password "{ref}": cannot read {path}: {e.strerror or e}') from None
+        except UnicodeDecodeError:
+            raise SecretError(f'password "{ref}": {path} is not UTF-8 text') from None
     return ref

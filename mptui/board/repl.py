@@ -176,11 +176,12 @@ class Repl:
 
     # -- raw REPL ---------------------------------------------------------------------------
 
-    async def enter_raw(self) -> None:
-        """Get to the raw REPL prompt, interrupting whatever runs; retry with growing patience."""
+    async def enter_raw(self) -> bytes:
+        """Get to the raw REPL prompt, interrupting whatever runs; retry with growing patience.
+        Returns what the board sent on the way (a program's last output, its traceback)."""
         if self.in_raw:
             await self._read_prompt()
-            return
+            return b""
         seen = bytearray()
         for attempt, timeout in enumerate(self.enter_timeouts):
             seen += self._buf
@@ -191,14 +192,14 @@ class Repl:
             await asyncio.sleep(0.02 * attempt)
             await self.write(b"\r\x01")
             try:
-                await self.read_until(RAW_PROMPT, timeout)
+                seen += await self.read_until(RAW_PROMPT, timeout)
             except BoardTimeout:
                 continue
             if attempt:
                 await self._settle()
             self.in_raw = True
             self._prompt_due = False
-            return
+            return bytes(seen)
         seen += self._buf
         shown = bytes(seen[-160:]).decode("utf-8", "replace") or "nothing"
         raise RawReplError(

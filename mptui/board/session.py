@@ -309,6 +309,15 @@ class Session:
     async def interrupt(self) -> None:
         await self.repl.write(b"\x03")
 
+    async def stop_program(self) -> bool:
+        """After an operation was cut short on this side (Ctrl-C in a command): interrupt
+        whatever the board still runs and get its REPL back. True when a program was stopped
+        (the board raised KeyboardInterrupt). BoardError when the board does not answer."""
+        async with self.operation() as repl:
+            repl.in_raw = False  # whatever state the cut left it in: start with Ctrl-C
+            seen = await repl.enter_raw()
+        return b"KeyboardInterrupt" in seen
+
     async def soft_reset(self) -> bytes:
         """Soft-reboot; return what boot.py printed. The board is left at the raw REPL."""
         async with self.operation() as repl:

@@ -121,14 +121,18 @@ def run(args: argparse.Namespace) -> int:
     from mptui.virtual.bridge_devices import DeviceError
     from mptui.virtual.runtime import RuntimeUnavailable
 
-    usage_error = _check_combination(args) or _check_password(args)
+    usage_error = _check_combination(args) or _check_root(args) or _check_password(args)
     if usage_error:
         print(f"mptui bridge: error: {usage_error} (try 'mptui bridge --help')", file=sys.stderr)
         return 2
     _configure_logging(args.verbose)
     try:
         return asyncio.run(_serve(args, _password(args)))
-    except (BridgeError, DeviceError, RuntimeUnavailable, OSError) as e:
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"mptui bridge: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
+    except (BridgeError, DeviceError, RuntimeUnavailable) as e:
         print(f"mptui bridge: error: {e}", file=sys.stderr)
         return 1
 
@@ -213,6 +217,19 @@ def _check_combination(args: argparse.Namespace) -> str | None:
         given = [opt for opt, value in virtual_only.items() if value]
         if given:
             return f"{', '.join(given)}: for the virtual board only, not with --serial"
+    return None
+
+
+def _check_root(args: argparse.Namespace) -> str | None:
+    """--root must be a folder, or a path where one can be made."""
+    from pathlib import Path
+
+    if args.root is None:
+        return None
+    root = Path(args.root).expanduser()
+    for path in (root, *root.parents):
+        if path.exists():
+            return None if path.is_dir() else f"--root {args.root}: {path} is a file, not a folder"
     return None
 
 

@@ -44,7 +44,14 @@ def run(args) -> int:
     for b in usb_boards():
         print(f"{b.device} {b.serial_number or '-'} {b.vid_pid} {b.description}")
     if getattr(args, "webrepl", False):
-        for w in webrepl_boards():
+        import sys
+
+        from mptui.config import load_config
+
+        config = load_config()
+        if config.error:
+            print(f"mptui: config ignored: {config.error}", file=sys.stderr)
+        for w in webrepl_boards(config):
             print(f"{w.address} {w.name} webrepl{'' if w.has_password else ' (no password set)'}")
     if getattr(args, "ble", None) is not None:
         import asyncio

@@ -42,10 +42,11 @@ class LineSplitter:
     def feed(self, text: str, now: float | None = None) -> list[LogLine]:
         now = time.time() if now is None else now
         *lines, self.partial = (self.partial + text).split("\n")
-        while len(self.partial) > MAX_LINE:
-            lines.append(self.partial[:MAX_LINE])
-            self.partial = self.partial[MAX_LINE:]
-        return [LogLine(self.board, now, _cr(line)) for line in lines]
+        if len(self.partial) > MAX_LINE:  # whole pieces out, the rest (1 to MAX_LINE) kept
+            cut = (len(self.partial) - 1) // MAX_LINE * MAX_LINE
+            lines.append(self.partial[:cut])
+            self.partial = self.partial[cut:]
+        return [LogLine(self.board, now, _cr(piece)) for line in lines for piece in _cut(line)]
 
     def flush(self, now: float | None = None) -> list[LogLine]:
         """The incomplete last line, if any (the board printed without a newline)."""
@@ -55,13 +56,23 @@ class LineSplitter:
         return [LogLine(self.board, time.time() if now is None else now, line)] if line else []
 
 
+def _cut(line: str) -> list[str]:
+    """A line in pieces of MAX_LINE characters at most (one piece, mostly)."""
+    if len(line) <= MAX_LINE:
+        return [line]
+    return [line[i : i + MAX_LINE] for i in range(0, len(line), MAX_LINE)]
+
+
 def _cr(line: str) -> str:
     line = line.rstrip("\r")
     return line.rsplit("\r", 1)[-1] if "\r" in line else line
 
 
 _NUMBER = re.compile(
-    r"(?<![\w.])([A-Za-z_][\w.\-]*)\s*[=:]\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\d.])"
+    # a key of 64 characters at most: unbounded, each start in "a-a-a-..." scanned to the
+    # line's end (seconds for a long line)
+    r"(?<![\w.])([A-Za-z_][\w.\-]{0,63})\s*[=:]\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+    r"(?![\d.])"
 )
 
 

@@ -206,7 +206,7 @@ def load_project(path: Path | None = None) -> Project:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ProjectError(f"{path}: no such file; run `mptui ota init` first") from None
-    except (OSError, tomllib.TOMLDecodeError) as e:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ProjectError(f"{path}: {e}") from None
     ota = data.get("ota")
     if not isinstance(ota, dict):
@@ -238,7 +238,7 @@ def load_secrets(path: Path) -> Secrets:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return secrets
-    except (OSError, tomllib.TOMLDecodeError) as e:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise ProjectError(f"{path}: cannot read the secrets file ({type(e).__name__})") from None
     for key in ("password", "signing_key", "previous_password"):
         value = data.get(key, "")

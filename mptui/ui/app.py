@@ -13,6 +13,7 @@ from textual.screen import Screen
 from mptui.config import Config
 from mptui.services.manager import DeviceManager
 from mptui.ui.keys import binding_ids, key_help
+from mptui.ui.safe_text import printable
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
@@ -106,6 +107,14 @@ class MptuiApp(App):
                 timeout=15,
             )
         self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
+
+    def notify(self, message: str, *, title: str = "", severity="information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification as plain text: messages carry names and errors from boards,
+        and `[/]` in a file name is no markup (Textual's default would fail on it and stop the
+        app), nor may a control character in one reach the terminal."""
+        super().notify(printable(message, keep="\n"), title=printable(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return variable_defaults(self.current_theme.to_color_system().generate())

@@ -44,6 +44,12 @@ async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress) -> b
     return data
 
 
+def _one_component(name: str) -> str:
+    """A board's file name as the name of a file in a folder here: never a path out of it."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\0", "")
+    return name if name not in ("", ".", "..") else "file"
+
+
 async def edit_file(app, fs: FileSystem, info: FileInfo, progress: ShowProgress,
                     stage: Callable[[str], None]) -> str:
     """Edit a file of either side; returns what became of it, in words. A board's file is
@@ -56,7 +62,7 @@ async def edit_file(app, fs: FileSystem, info: FileInfo, progress: ShowProgress,
     check_name(info.name)  # as the board listed it: it becomes a local file's name
     old = await read_file(fs, info, progress)
     with tempfile.TemporaryDirectory(prefix="mptui-edit-") as folder:
-        copy = Path(folder, info.name)
+        copy = Path(folder, _one_component(info.name))
         await asyncio.to_thread(copy.write_bytes, old)
         stage(f"Editing {info.name}")
         status = await run_editor(app, str(copy))

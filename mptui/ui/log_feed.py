@@ -18,17 +18,6 @@ MAX_KEYS = 32  # number keys offered for the chart (lines with ever new keys can
 MAX_POINTS = 2000  # per board, the newest points of the chosen key
 
 
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
-_CONTROLS = {c: "\ufffd" for c in [*range(32), *range(127, 160)]}
-
-
-def visible(text: str) -> str:
-    """A board's text as it may be drawn: escapes dropped, tabs expanded, controls as �."""
-    if text.isprintable():
-        return text
-    return _ESCAPES.sub("", text).expandtabs(4).translate(_CONTROLS)
-
-
 class FilterError(ValueError):
     """A filter that is not a valid regular expression (the message says why)."""
 

@@ -67,6 +67,8 @@ def load_theme(path: Path) -> Theme:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
         raise ThemeError(f"{path}: cannot read: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ThemeError(f"{path}: not UTF-8 text (TOML files are UTF-8)") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -287,7 +287,7 @@ async def test_f3_views_python_highlighted_and_binary_as_hex(make_app, project, 
         await pilot.press("enter")  # Enter on a file views it too
         await screen_is(app, FileViewScreen)
         assert app.screen.mode == "hex"
-        text = str(app.screen.query_one("#view-text").render())
+        text = app.screen.query_one("#view-text").plain
         assert "00000000  00 01 02 68 65 6c 6c 6f  ff" in text and "|...hello.|" in text
         await pilot.press("q")
         await wait_until(lambda: isinstance(app.focused, FilePane))

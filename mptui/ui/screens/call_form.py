@@ -18,7 +18,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Static
 
 from mptui.services.remoteio import RemoteIOError
-from mptui.ui.log_feed import visible
+from mptui.ui.safe_text import visible
 
 Caller = Callable[[str, str, str], Awaitable[Any]]  # (board, name, "k=v ...") -> result
 MAX_RESULT = 2000  # characters of a result shown

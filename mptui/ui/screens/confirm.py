@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label
 
+from mptui.ui.safe_text import printable
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Returns True (Enter or y) or False (Escape or n)."""
@@ -38,9 +40,10 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self.title_text
-            yield Label(self.question, id="confirm-question", markup=False)
+            yield Label(printable(self.question, keep="\n"), id="confirm-question", markup=False)
             if self.details:
-                yield Label(self.details, id="confirm-details", markup=False)
+                yield Label(printable(self.details, keep="\n"), id="confirm-details",
+                            markup=False)
             yield Label("Enter: yes · Esc: no", id="confirm-keys")
 
     def action_answer(self, yes: bool) -> None:

@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -34,6 +35,7 @@ from mptui.transports import AddressError, TransportError
 from mptui.transports.address import FORMS
 from mptui.ui.keys import key_help
 from mptui.ui.messages import ManagerEvent
+from mptui.ui.safe_text import printable
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.terminal.keys import encode_paste
 from mptui.ui.widgets.device_list import DeviceList
@@ -484,8 +486,9 @@ class MainScreen(Screen):
         """(title, help, callback) for every action that applies here, and one per board."""
         keymap = self.app.keymap
         for board in self.manager.boards():
-            yield f"Open REPL on {board.name}", board.address, partial(self._open_from_palette,
-                                                                      board.key)
+            # the palette reads markup: a board's name and address are text
+            yield (f"Open REPL on {escape(printable(board.name))}",
+                   escape(printable(board.address)), partial(self._open_from_palette, board.key))
         files, logs = self.query_one(FilesTab), self.query_one(LogsTab)
         groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self),
                                                   ("Files", FilesTab, files)]

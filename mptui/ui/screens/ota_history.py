@@ -15,6 +15,7 @@ from textual.widgets import Static
 from mptui.services.ota_fleet import short_name
 from mptui.services.ota_history import PushRecord
 from mptui.ui.ota_text import Styles, plural, result_text, stamp
+from mptui.ui.safe_text import printable_text
 
 
 def history_text(records: list[PushRecord], look: Styles) -> Text:
@@ -64,7 +65,7 @@ class OtaHistoryScreen(ModalScreen[None]):
         scroll = VerticalScroll()
         scroll.border_title = "OTA pushes"
         with scroll:
-            yield Static(history_text(self.records, Styles.from_app(self.app)),
+            yield Static(printable_text(history_text(self.records, Styles.from_app(self.app))),
                          id="ota-history-list")
             if self.where:
                 yield Static(Text(f"kept in {self.where}"), id="ota-history-where")

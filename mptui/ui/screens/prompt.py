@@ -10,10 +10,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from mptui.ui.safe_text import printable
+
 
 class PromptScreen(ModalScreen[str | None]):
     """Returns the text entered (Enter), or None (Escape). `secret`: the input is masked and
-    returned as typed (a password's spaces are part of it)."""
+    returned as typed (a password's spaces are part of it). The question and the value may
+    hold a board's names: shown as plain text, control characters as �."""
 
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
@@ -39,10 +42,10 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
-            yield Input(self.value, password=self.secret, id="prompt-input")
+            yield Label(printable(self.question), markup=False)
+            yield Input(printable(self.value), password=self.secret, id="prompt-input")
             if self.hint:
-                yield Label(self.hint, classes="prompt-hint")
+                yield Label(printable(self.hint), classes="prompt-hint", markup=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

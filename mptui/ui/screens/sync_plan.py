@@ -17,6 +17,7 @@ from mptui.board import BoardError
 from mptui.services.mpy import MpyError
 from mptui.services.sync import SyncPlan
 from mptui.transports import TransportError
+from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text
 from mptui.ui.widgets.sync_plan_view import SyncPlanView, plan_outcome, plan_summary
 
@@ -59,7 +60,7 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Sync plan"
-            yield Label(self.title_text, id="sync-title", markup=False)
+            yield Label(printable(self.title_text), id="sync-title", markup=False)
             yield Label("comparing…", id="sync-summary", markup=False)
             yield Label("", id="sync-outcome", markup=False)
             with VerticalScroll(id="sync-items"):
@@ -81,7 +82,7 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
         try:
             plan = await self.planner(self.delete)
         except (OSError, BoardError, TransportError, MpyError) as e:
-            self.query_one("#sync-summary", Label).update(f"cannot compare: {error_text(e)}")
+            self.query_one("#sync-summary", Label).update(printable(f"cannot compare: {error_text(e)}"))
             return
         self.plan = plan
         self.query_one("#sync-summary", Label).update(plan_summary(plan))

@@ -15,6 +15,7 @@ from textual.widgets import Checkbox, Label, OptionList
 from textual.widgets.option_list import Option
 
 from mptui.services.watch import AFTER_CHOICES
+from mptui.ui.safe_text import printable
 from mptui.ui.widgets.watch_panel import AFTER_LABELS
 
 
@@ -56,7 +57,7 @@ class WatchSetupScreen(ModalScreen[WatchChoice | None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Watch"
-            yield Label(self.title_text, id="watch-title", markup=False)
+            yield Label(printable(self.title_text), id="watch-title", markup=False)
             yield Label("Syncs now, then sends every saved file to the board at once.",
                         id="watch-about")
             yield Label("After an upload:")

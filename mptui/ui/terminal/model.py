@@ -8,10 +8,12 @@ screen (`first_line` is the oldest line kept, `screen_top` the screen's first li
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import deque
 
 import pyte
 from pyte import charsets, modes
+from pyte.screens import wcwidth
 
 # Bytes shown as they are when hex display is on: printable ASCII and the controls that shape
 # the text (backspace, tab, newline, carriage return, escape sequences).
@@ -20,6 +22,11 @@ Row = dict  # column -> pyte Char (a StaticDefaultDict: missing columns are blan
 # Output that is only printable ASCII and line ends skips pyte's parser (a flood, mostly).
 _PLAIN = re.compile(r"[\x20-\x7e\r\n]*\Z")
 _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
+# Bounds on what hostile output can cost: an escape sequence longer than this (a title never
+# ended, a million-digit parameter) is dropped; a cell holds at most MAX_CELL characters (a
+# letter and its combining marks). pyte already caps each parameter at 9999.
+MAX_SEQUENCE = 4096
+MAX_CELL = 8
 
 
 def escape_non_printable(data: bytes) -> bytes:
@@ -73,7 +80,7 @@ class _Screen(pyte.Screen):
             or modes.IRM in self.mode
             or not (data.isascii() and data.isprintable())
         ):
-            super().draw(data)
+            self._draw_any(data)
             return
         cursor, columns = self.cursor, self.columns
         template = cursor.attrs
@@ -84,7 +91,7 @@ class _Screen(pyte.Screen):
         while pos < n:
             if cursor.x >= columns:
                 if modes.DECAWM not in self.mode:
-                    super().draw(data[pos:])
+                    self._draw_any(data[pos:])
                     return
                 self.dirty.add(cursor.y)
                 self.carriage_return()
@@ -101,12 +108,81 @@ class _Screen(pyte.Screen):
             pos += len(chunk)
         self.dirty.add(cursor.y)
 
+    def _draw_any(self, data: str) -> None:
+        """pyte's draw, but a character that takes no cell and combines with none (a control,
+        a format character) is skipped, where pyte drops the rest of `data`, and combining marks
+        stop at MAX_CELL characters a cell (pyte's grow without end, each costing more)."""
+        data = data.translate(self.g1_charset if self.charset else self.g0_charset)
+        cursor, columns, mode = self.cursor, self.columns, self.mode
+        for char in data:
+            width = wcwidth(char)
+            if width <= 0:
+                if width == 0 and unicodedata.combining(char):
+                    self._combine(char)
+                continue
+            if cursor.x >= columns:
+                if modes.DECAWM in mode:
+                    self.dirty.add(cursor.y)
+                    self.carriage_return()
+                    self.linefeed()
+                else:
+                    cursor.x = max(0, columns - width)
+            if modes.IRM in mode:
+                self.insert_characters(width)
+            line = self.buffer[cursor.y]
+            line[cursor.x] = cursor.attrs._replace(data=char)
+            if width == 2 and cursor.x + 1 < columns:
+                line[cursor.x + 1] = cursor.attrs._replace(data="")  # a wide character's stub
+            cursor.x = min(cursor.x + width, columns)
+        self.dirty.add(cursor.y)
+
+    def _combine(self, mark: str) -> None:
+        """A combining mark joins the character before the cursor (on the line above at
+        the start of a line), as in pyte."""
+        x, y = self.cursor.x, self.cursor.y
+        if x:
+            x -= 1
+        elif y:
+            x, y = self.columns - 1, y - 1
+        else:
+            return
+        line = self.buffer[y]
+        cell = line[x]
+        joined = unicodedata.normalize("NFC", cell.data + mark)
+        if len(joined) <= MAX_CELL:
+            line[x] = cell._replace(data=joined)
+            self.dirty.add(y)
+
+    def tab(self) -> None:
+        super().tab()
+        self.cursor.x = min(self.cursor.x, self.columns - 1)  # pyte's stops outlive a resize
+
+    def insert_characters(self, count: int | None = None) -> None:
+        """ICH: pyte's moved the line's last cell one column past the screen's end."""
+        count = count or 1
+        y, columns = self.cursor.y, self.columns
+        line = self.buffer[y]
+        for x in range(columns - 1, self.cursor.x - 1, -1):
+            cell = line.pop(x, None)
+            if cell is not None and x + count < columns:
+                line[x + count] = cell
+        self.dirty.add(y)
+
+    def alignment_display(self) -> None:
+        """DECALN (the screen filled with E) a row at a time: pyte's, a cell at a time, took
+        seconds for a few hundred of them on a large screen."""
+        cells = dict.fromkeys(range(self.columns), self.default_char._replace(data="E"))
+        for y in range(self.lines):
+            self.buffer[y].update(cells)
+        self.dirty.update(range(self.lines))
+
     def resize(self, lines: int | None = None, columns: int | None = None) -> None:
         """Shrinking keeps the cursor's line: blank lines below it go first, then the top
         lines move into history (pyte would drop them)."""
         lines = lines or self.lines
         if columns and columns != self.columns:
             super().resize(self.lines, columns)
+            self.cursor.x = min(self.cursor.x, columns)  # pyte leaves it past a narrower edge
         if lines == self.lines:
             return
         if lines < self.lines:
@@ -124,10 +200,53 @@ class _Screen(pyte.Screen):
         self.dirty.update(range(lines))
 
 
+class _Stream(pyte.ByteStream):
+    r"""pyte's byte stream, safe for any input: a sequence pyte fails on (a parameter it cannot
+    read, such as `\x1b[\u00b9m`, one its screen method refuses, such as `\x1b[1;2A`) is
+    dropped and parsing goes on with the next character, as a terminal ignores what it does not
+    know; so is a sequence longer than MAX_SEQUENCE characters."""
+
+    def __init__(self, screen: _Screen) -> None:
+        super().__init__(screen)
+        self.sequence = 0  # characters of the escape sequence being parsed
+
+    def feed(self, data: bytes) -> None:  # pyte's Stream.feed, with the above
+        text = self.utf8_decoder.decode(data) if self.use_utf8 else data.decode("latin-1")
+        draw = self.listener.draw
+        match_text = self._text_pattern.match
+        plain = self._taking_plain_text
+        offset, length = 0, len(text)
+        while offset < length:
+            try:
+                if plain:
+                    match = match_text(text, offset)
+                    if match:
+                        start, offset = match.span()
+                        draw(text[start:offset])
+                        continue
+                offset += 1
+                plain = self._parser.send(text[offset - 1])
+                if plain:
+                    self.sequence = 0
+                else:
+                    self.sequence += 1
+                    if self.sequence > MAX_SEQUENCE:
+                        self._restart()
+                        plain = True
+            except Exception:  # noqa: BLE001 - whatever pyte raises on, it must go on
+                self._restart()
+                plain = True
+        self._taking_plain_text = plain
+
+    def _restart(self) -> None:
+        self._initialize_parser()
+        self.sequence = 0
+
+
 class TerminalModel:
     def __init__(self, columns: int = 80, lines: int = 24, scrollback: int = 5000) -> None:
         self.screen = _Screen(columns, lines, scrollback)
-        self.stream = pyte.ByteStream(self.screen)
+        self.stream = _Stream(self.screen)
         self.hex = False  # show non-printable bytes as hex
         self.fed = 0  # bytes fed so far
 

@@ -13,6 +13,7 @@ from textual.widgets.option_list import Option
 
 from mptui.board.session import BUSY, CONNECTING, ERROR, IDLE, RECONNECTING, RUNNING
 from mptui.services.events import BoardInfo
+from mptui.ui.safe_text import printable
 
 _STATE_STYLE = {
     IDLE: "$device-idle",
@@ -126,8 +127,8 @@ class DeviceList(OptionList):
 
     @staticmethod
     def _prompt(board: BoardInfo) -> Content:
-        name = Content.styled(board.name, "bold" if board.connected else "")
-        state = Content.styled(board.label, "$text-muted")
+        name = Content.styled(printable(board.name), "bold" if board.connected else "")
+        state = Content.styled(printable(board.label), "$text-muted")
         rssi = board.rssi
         signal = Content.styled(f" {rssi} dBm", "$text-muted") if rssi is not None else ""
         return Content.assemble(state_mark(board), " ", name, signal, "\n  ", state)

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 from mptui.board import BoardError
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.transports import TransportError
+from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text, home_relative, short_size
 
 SIZE_WIDTH = 7  # the size column: '12.3K', '<DIR>', 'UP--DIR'
@@ -203,7 +204,7 @@ class FilePane(OptionList):
         self._width = width = self.scrollable_content_region.width
         current = self.highlighted
         if self.fs is None or (self.error and not self.entries):
-            text = self.message if self.fs is None else f"cannot list: {self.error}"
+            text = printable(self.message if self.fs is None else f"cannot list: {self.error}")
             self.set_options([Option(Content.styled(text, "$text-muted"), disabled=True)])
         else:
             self.set_options(Option(self._row(e, width)) for e in self.rows)
@@ -212,14 +213,14 @@ class FilePane(OptionList):
                 current = names.index(select)
             if self.option_count:
                 self.highlighted = min(current or 0, self.option_count - 1)
-        self.border_title = self._title(width)
+        self.border_title = Content(self._title(width))  # a board's names: no markup
         self.border_subtitle = self._subtitle(width)
 
     def _row(self, info: FileInfo | None, width: int) -> Content:
         if info is None:
             name, size, style = "/" + UP, "UP--DIR", "bold"
         else:
-            name = ("/" if info.is_dir else "") + info.name
+            name = ("/" if info.is_dir else "") + printable(info.name)
             size = "<DIR>" if info.is_dir else short_size(info.size)
             style = "bold" if info.is_dir else ""
         marked = info is not None and info.path in self.marked
@@ -238,7 +239,7 @@ class FilePane(OptionList):
         return self.prefix + (home_relative(self.path) if self.fs.is_local else self.path)
 
     def _title(self, width: int) -> str:
-        shown = self.location
+        shown = printable(self.location)
         room = max(width - 4, 8)
         if cell_len(shown) > room:
             shown = "…" + _last_cells(shown, room - 1)

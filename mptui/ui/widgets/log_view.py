@@ -22,7 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mptui.services.logs import DROP, OUT, LogLine, clock
-from mptui.ui.log_feed import LogFeed, visible
+from mptui.ui.log_feed import LogFeed
+from mptui.ui.safe_text import visible
 
 BOARD_COLOURS = 6  # component classes log-view--board-0 .. -5, reused in turn
 MAX_NAME = 16  # board names are padded to the longest, up to this

@@ -32,7 +32,8 @@ from mptui.services.events import BoardInfo
 from mptui.services.log_sources import agent_target, board_lines, call_board
 from mptui.services.logs import STATUS, LogLine
 from mptui.services.remoteio import LogStream, agent_passwords, parse_call_args
-from mptui.ui.log_feed import FilterError, LogFeed, visible
+from mptui.ui.log_feed import FilterError, LogFeed
+from mptui.ui.safe_text import visible
 from mptui.ui.screens.call_form import CallScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.units import error_text, home_relative

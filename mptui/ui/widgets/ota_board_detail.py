@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from mptui.services.ota_fleet import FleetBoard
 from mptui.ui.ota_text import Styles, plural, result_text, stamp, trail
+from mptui.ui.safe_text import printable_text
 
 
 class OtaBoardDetail(Static):
@@ -31,7 +32,7 @@ class OtaBoardDetail(Static):
             when, result = row.last
             lines.append(Text.assemble(f"last push {stamp(when)}: ",
                                        result_text(result, look, full=True)))
-        self.update(Text("\n").join(lines))
+        self.update(printable_text(Text("\n").join(lines)))
 
     @staticmethod
     def _board_line(row: FleetBoard, look: Styles) -> Text:

@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from mptui.services.ota_fleet import FleetBoard
 from mptui.ui.ota_text import Styles, kind_words, progress_words, result_text, when
+from mptui.ui.safe_text import printable_text
 
 COLUMNS = (("board", "Board"), ("agent", "Agent"), ("release", "Release"), ("result", "Result"),
            ("when", "When"))
@@ -108,6 +109,7 @@ class OtaBoardTable(DataTable):
         result, time = self._result(row)
         cells = [board, Text(self._agent(row)), Text(self._release(row)), result, Text(time)]
         for cell, width in zip(cells, self._widths):
+            printable_text(cell)  # names, versions and errors come from boards
             cell.pad_left(len(GAP))
             cell.truncate(width, overflow="ellipsis")
         return cells

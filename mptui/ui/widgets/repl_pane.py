@@ -11,6 +11,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from mptui.board.session import CONNECTING, ERROR, RECONNECTING
 from mptui.services.events import BoardInfo
+from mptui.ui.safe_text import printable
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 
@@ -30,7 +31,7 @@ class ReplPane(ContentSwitcher):
         self.terminals: dict[str, ReplTerminal] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="repl-idle")
+        yield Static("", id="repl-idle", markup=False)  # names and errors from boards
 
     def terminal_for(self, key: str) -> tuple[ReplTerminal, Awaitable]:
         """The board's terminal, made on first use, and an awaitable for its mounting (it takes
@@ -50,7 +51,7 @@ class ReplPane(ContentSwitcher):
         if board is not None and board.key in self.terminals:
             self.current = _dom_id(board.key)
             return self.terminals[board.key]
-        self.query_one("#repl-idle", Static).update(self._advice(board))
+        self.query_one("#repl-idle", Static).update(printable(self._advice(board), keep="\n"))
         self.current = "repl-idle"
         return None
 

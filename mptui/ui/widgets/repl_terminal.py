@@ -28,10 +28,12 @@ from mptui.ui.terminal.model import TerminalModel
 
 FRAME = 1 / 30  # seconds between repaints while output streams in
 PARSE_BUDGET = 0.012  # seconds of parsing per frame; the rest is for input and drawing
-CHUNK = 2048  # bytes parsed between budget checks
+CHUNK = 2048  # bytes parsed between budget checks; fewer while a chunk costs more than the
+MIN_CHUNK = 128  # budget (a stream of costly sequences), so a frame stays within it
 # A flood faster than the terminal can parse: once the backlog would take longer than this to
 # parse, lines too old to stay even in the scrollback are skipped unparsed (the screen and the
-# scrollback then hold the same lines as if all had been parsed), so the screen stays current.
+# scrollback then hold the same lines as if all had been parsed), then, if that is not enough
+# (long lines, costly escape sequences), the oldest bytes: the screen stays current.
 LAG_LIMIT = 0.1
 WHEEL_LINES = 3
 
@@ -154,6 +156,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.received = 0  # bytes received from the board
         self.skipped = 0  # bytes skipped to catch up with a flood
         self._parse_rate = 1e6  # bytes/s, measured while output streams in
+        self._chunk = CHUNK
         self._capture: BinaryIO | None = None
         self._backlog = bytearray()
         self._timer: Timer | None = None
@@ -198,42 +201,56 @@ class ReplTerminal(Widget, can_focus=True):
         """Bytes received and not yet shown."""
         return len(self._backlog)
 
-    def _skip_old_lines(self) -> None:
-        """Drop the backlog's lines that would scroll out of the scrollback anyway."""
+    def _catch_up(self) -> None:
+        """When the backlog would take longer than LAG_LIMIT to parse, drop its lines that
+        would scroll out of the scrollback anyway; and if what is left would still take
+        longer (long lines, costly escape sequences), its oldest bytes."""
         backlog = self._backlog
+        keep = int(self._parse_rate * LAG_LIMIT)
+        if len(backlog) <= keep:
+            return
         cut = len(backlog)
         for _ in range(self.model.scrollback + self.model.lines):
             cut = backlog.rfind(b"\n", 0, cut)
             if cut < 0:
-                return  # all of it would still be kept
-        skipped = cut + 1
+                break  # all of it would still be kept
+        skipped = max(cut + 1, len(backlog) - max(keep, CHUNK))
         del backlog[:skipped]
         self.skipped += skipped
         self.model.notice(
-            f"[mptui: {skipped // 1024} KB of output went by faster than shown; "
-            "more than the scrollback holds. Capture (F2) keeps everything.]"
+            f"[mptui: {skipped // 1024} KB of output went by faster than shown. "
+            "Capture (F2) keeps everything.]"
         )
 
     def _flush(self) -> None:
         self._timer = None
         start = time.monotonic()
         self._last_flush = start
-        if len(self._backlog) > self._parse_rate * LAG_LIMIT:
-            self._skip_old_lines()
+        self._catch_up()
         parsed = 0
-        while self._backlog and time.monotonic() - start < PARSE_BUDGET:
-            chunk = bytes(self._backlog[:CHUNK])
-            del self._backlog[:CHUNK]
+        now = start
+        while self._backlog and now - start < PARSE_BUDGET:
+            chunk = bytes(self._backlog[: self._chunk])
+            del self._backlog[: self._chunk]
             self.model.feed(chunk)
             parsed += len(chunk)
-        spent = time.monotonic() - start
-        if parsed >= 4 * CHUNK and spent > 0:
+            before, now = now, time.monotonic()
+            self._fit_chunk(now - before)
+        spent = now - start
+        if self._backlog and parsed and spent > 0:  # the budget ran out first: a true rate
             self._parse_rate = 0.7 * self._parse_rate + 0.3 * parsed / spent
         self._repaint()
         if self._backlog:
             self._timer = self.set_timer(FRAME, self._flush, name="repl-frame")
 
+    def _fit_chunk(self, took: float) -> None:
+        if took > PARSE_BUDGET:
+            self._chunk = max(MIN_CHUNK, self._chunk // 2)
+        elif took < PARSE_BUDGET / 8:
+            self._chunk = min(CHUNK, self._chunk * 2)
+
     def _flush_all(self) -> None:
+        self._catch_up()
         if self._backlog:
             self.model.feed(bytes(self._backlog))
             self._backlog.clear()

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from mptui.services.events import BoardInfo
+from mptui.ui.safe_text import printable
 from mptui.ui.widgets.device_list import state_mark
 
 
@@ -25,16 +26,16 @@ class StatusLine(Static):
             self.update("no board selected")
             return
         parts = [
-            Content.assemble(state_mark(board), " ", Content.styled(board.name, "bold")),
-            Content(board.address),
-            Content(board.label),
+            Content.assemble(state_mark(board), " ", Content.styled(printable(board.name), "bold")),
+            Content(printable(board.address)),
+            Content(printable(board.label)),
             *(Content.styled(flag, "$warning") for flag in flags),
         ]
-        usb = " ".join(x for x in (board.description, board.vid_pid) if x)
+        usb = printable(" ".join(x for x in (board.description, board.vid_pid) if x))
         if usb and board.kind == "usb":
             parts.append(Content.styled(usb, "$text-muted"))
         if board.kind == "ble":
             rssi = f"{board.rssi} dBm" if board.rssi is not None else ""
-            radio = ", ".join(x for x in (board.description, rssi) if x)
+            radio = printable(", ".join(x for x in (board.description, rssi) if x))
             parts.append(Content.styled(radio, "$text-muted"))
         self.update(Content(" │ ").join(parts))

@@ -7,6 +7,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from mptui.services.sync import CHANGED, EXTRA, NEW, SAME, PlanItem, SyncPlan
+from mptui.ui.safe_text import printable
 from mptui.ui.units import size_text
 
 LABEL_WIDTH = 11
@@ -53,7 +54,7 @@ class SyncPlanView(Static):
         if explain:
             lines += [self._mark("· ignored", "$text-muted", f"{rel} ({why})")
                       for rel, why in plan.ignored]
-        lines += [Content.styled(f"warning: {w}", "$warning") for w in plan.warnings]
+        lines += [Content.styled(printable(f"warning: {w}"), "$warning") for w in plan.warnings]
         self.update(Content("\n").join(lines) if lines else Content("both folders are empty"))
 
     def _line(self, item: PlanItem, delete: bool) -> Content:
@@ -74,5 +75,5 @@ class SyncPlanView(Static):
         size = f" ({size_text(item.size)})" if item and not item.is_dir else ""
         source = f" from {item.source}" if item and item.source and item.source != item.path else ""
         return Content.assemble(
-            Content.styled(label.ljust(LABEL_WIDTH), style), text + size + source
+            Content.styled(label.ljust(LABEL_WIDTH), style), printable(text + size + source)
         )

@@ -10,6 +10,7 @@ from textual.timer import Timer
 from textual.widgets import Label, ProgressBar
 
 from mptui.services.transfer import TransferProgress
+from mptui.ui.safe_text import printable
 from mptui.ui.units import rate_text
 
 REDRAW = 0.1  # seconds: progress comes much more often than it is worth drawing
@@ -49,7 +50,7 @@ class TransferBar(Vertical):
 
     def start(self, title: str) -> None:
         self.title, self.last, self._drawn = title, None, None
-        self.query_one("#transfer-what", Label).update(f"{title}…")
+        self.query_one("#transfer-what", Label).update(printable(f"{title}…"))
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one("#transfer-rate", Label).update("  Esc cancels")
         self.add_class("-active")
@@ -70,7 +71,7 @@ class TransferBar(Vertical):
         name = progress.path.replace("\\", "/").rsplit("/", 1)[-1]
         count = min(progress.files_done + 1, progress.files_total)
         self.query_one("#transfer-what", Label).update(
-            f"{self.title} {count}/{progress.files_total}: {name}"
+            printable(f"{self.title} {count}/{progress.files_total}: {name}")
         )
         total = max(progress.total, 1)
         self.query_one(ProgressBar).update(

@@ -20,6 +20,7 @@ from mptui.board import BoardError
 from mptui.services.sync import Syncer
 from mptui.services.watch import AFTER_NONE, AFTER_RESET, AFTER_RUN, Watcher, WatchEvent
 from mptui.transports import TransportError
+from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text, size_text
 
 KEEP = 200  # events kept on screen
@@ -100,7 +101,7 @@ class WatchPanel(VerticalScroll, can_focus=False):
         self.stop()
         self.lines.clear()
         self.events = []
-        self.border_title = f"Watching {title}"
+        self.border_title = Content(printable(f"Watching {title}"))
         self.border_subtitle = f"after upload: {AFTER_LABELS[after]} · w stops"
         self.add_class("-active")
         watcher = Watcher(syncer, session=session, after=after, on_event=self.add)
@@ -115,7 +116,7 @@ class WatchPanel(VerticalScroll, can_focus=False):
         style = _STYLES.get(event.kind, "")
         self.lines.append(Content.assemble(
             Content.styled(clock_text(event.time), "$text-muted"), " ",
-            Content.styled(event_text(event), style),
+            Content.styled(printable(event_text(event)), style),
         ))
         self.query_one("#watch-events", Static).update(Content("\n").join(self.lines))
         self.scroll_end(animate=False)
