@@ -32,6 +32,7 @@ COMMANDS = {
     "config": "config",
     "logs": "logs",
     "call": "call",
+    "serve": "serve",
 }
 
 
