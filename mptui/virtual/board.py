@@ -38,7 +38,6 @@ from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
-OUTPUT_HOLD = 0.02  # seconds output that may start a control sequence waits for the rest
 HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
 
 
@@ -77,7 +76,6 @@ class VirtualBoard:
         self._booting = False  # until BOOTED arrives
         self._fs_ready = False  # until FS_READY arrives (input is held back till then)
         self._demux: OutputDemux | None = None
-        self._flush_timer: asyncio.TimerHandle | None = None
         self._resume_raw = False  # the new process must be put back in the raw REPL
         self._hide_banner = False  # swallow output until the raw banner
         self._closed = False
@@ -213,9 +211,6 @@ class VirtualBoard:
                             backlog=lambda: len(self._out), on_written=self._signal_drained)
 
     def _teardown(self) -> None:
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
         if self._demux is not None:
             held, self._demux = self._demux.flush(), None
             if held:
@@ -282,8 +277,9 @@ class VirtualBoard:
     # -- output processing ------------------------------------------------------------------
 
     def _on_output(self, data: bytes) -> None:
-        demux = self._demux
-        for kind, chunk in demux.feed(data):
+        # (what may start a control sequence waits for the next output: the runtime's C code
+        # rarely ends a write with ESC, and a board's frame cut by a full PTY must stay whole)
+        for kind, chunk in self._demux.feed(data):
             if kind == FS_READY:
                 self._fs_is_ready()
             elif kind == BOOTED:
@@ -292,17 +288,6 @@ class VirtualBoard:
                 self._until_raw_banner(chunk)
             else:
                 self._emit(chunk)
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
-        if demux.holding:  # unless the rest comes soon, it was plain output
-            self._flush_timer = self._loop.call_later(OUTPUT_HOLD, self._flush_held)
-
-    def _flush_held(self) -> None:
-        self._flush_timer = None
-        held = self._demux.flush() if self._demux else b""
-        if held:
-            self._emit(held)
 
     def _fs_is_ready(self) -> None:
         self._fs_ready = True

@@ -3,8 +3,11 @@
 # Paths are resolved here name by name, as lfs2_dir_find does, inside the folder only; then
 # the VfsPosix underneath does the I/O. (That VfsPosix has no root of its own: with one, its
 # rename() is broken in the unix port, both paths sharing one buffer.)
+# Every function is native code: a native frame adds no line to a traceback, so an error
+# shows as a board shows it (littlefs is C there), not with this file in it.
 # Known difference: renaming a folder into itself gives EINVAL here; littlefs says yes and
 # loses the folder.
+import micropython
 import vfs
 
 S_IFDIR = 0x4000
@@ -24,6 +27,7 @@ MODE_FLAGS = {
 }
 
 
+@micropython.native
 def _str(path):
     # as C sees the path: a str, ending at its first NUL
     if isinstance(path, bytes):
@@ -32,20 +36,24 @@ def _str(path):
     return path if i < 0 else path[:i]
 
 
+@micropython.native
 def _namelen(rest):  # lfs2_path_namelen
     i = rest.find("/")
     return len(rest) if i < 0 else i
 
 
+@micropython.native
 def _islast(rest):  # lfs2_path_islast: one name, maybe with slashes after it
     return not rest[_namelen(rest) :].strip("/")
 
 
+@micropython.native
 def _isdir(rest):  # lfs2_path_isdir: the name has a slash after it
     return _namelen(rest) < len(rest)
 
 
 class BoardFS:
+    @micropython.native
     def __init__(self, root):
         self._fs = vfs.VfsPosix()
         self._root = root.rstrip("/")
@@ -53,10 +61,12 @@ class BoardFS:
 
     # -- paths ----------------------------------------------------------------------------
 
+    @micropython.native
     def _make_path(self, path):  # vfs_lfsx.c make_path
         path = _str(path)
         return path if path.startswith("/") else self._cwd + path
 
+    @micropython.native
     def _kind(self, host):
         try:
             mode = self._fs.stat(host)[0] & 0xF000
@@ -64,6 +74,7 @@ class BoardFS:
             return None
         return mode if mode in (S_IFDIR, S_IFREG) else None
 
+    @micropython.native
     def _find(self, path):
         # lfs2_dir_find: walk `path` from the root, name by name.
         # -> (err, is_dir, host, rest): err 0 when found (host: the entry); else ENOENT,
@@ -100,6 +111,7 @@ class BoardFS:
             is_dir, host, i = kind == S_IFDIR, host + "/" + name, j
 
     @staticmethod
+    @micropython.native
     def _cancelled(path, k):
         # where the path goes on when a later ".." cancels the name ending at k (lfs2 skips
         # both without looking the name up); 0 when none does
@@ -121,12 +133,14 @@ class BoardFS:
                 depth += 1
             k = m
 
+    @micropython.native
     def _new_name(self, host, rest):
         name = rest[: _namelen(rest)]
         if len(name.encode()) > NAME_MAX:
             raise OSError(ENAMETOOLONG)
         return host + "/" + name
 
+    @micropython.native
     def _empty(self, host):
         for _ in self._fs.ilistdir(host):
             return False
@@ -134,12 +148,15 @@ class BoardFS:
 
     # -- the VFS interface ----------------------------------------------------------------
 
+    @micropython.native
     def mount(self, readonly, mkfs):
         pass
 
+    @micropython.native
     def umount(self):
         pass
 
+    @micropython.native
     def stat(self, path):
         err, is_dir, host, rest = self._find(self._make_path(path))
         if err:
@@ -152,6 +169,7 @@ class BoardFS:
         st = self._fs.stat(host)
         return (S_IFREG, 0, 0, 0, 0, 0, st[6], st[8], st[8], st[8])
 
+    @micropython.native
     def ilistdir(self, path=None):
         is_str = not isinstance(path, bytes)
         err, is_dir, host, _ = self._find(self._make_path(path) if path is not None else self._cwd)
@@ -173,16 +191,19 @@ class BoardFS:
         return self._listing(entries, is_str)
 
     @staticmethod
+    @micropython.native
     def _listing(entries, is_str):
         for e in entries:
             yield e if is_str else (e[0].encode(),) + e[1:]
 
+    @micropython.native
     def statvfs(self, path):
         # (bsize, frsize, blocks, bfree, bavail, files, ffree, favail, flag, namemax), as
         # vfs_lfsx.c fills it; the numbers are the host folder's disk
         s = self._fs.statvfs(self._root + "/")
         return (s[1], s[1], s[2], s[4], s[4], 0, 0, 0, 0, NAME_MAX)
 
+    @micropython.native
     def open(self, path, mode):
         flags, binary = 0, False
         for c in mode:
@@ -213,12 +234,14 @@ class BoardFS:
             how += "+"
         return self._fs.open(host, how + ("b" if binary else ""))
 
+    @micropython.native
     def mkdir(self, path):
         err, _, host, rest = self._find(self._make_path(path))
         if not (err == ENOENT and _islast(rest)):
             raise OSError(err or EEXIST)
         self._fs.mkdir(self._new_name(host, rest))
 
+    @micropython.native
     def remove(self, path):
         # littlefs removes files and empty folders alike (vfs_lfsx.c: rmdir is the same call)
         err, is_dir, host, _ = self._find(self._make_path(path))
@@ -235,6 +258,7 @@ class BoardFS:
 
     rmdir = remove
 
+    @micropython.native
     def rename(self, old, new):
         err, old_dir, old_host, _ = self._find(self._make_path(old))
         if err:
@@ -258,6 +282,7 @@ class BoardFS:
             raise OSError(ENOTEMPTY)
         self._fs.rename(old_host, target)
 
+    @micropython.native
     def chdir(self, path):
         path = self._make_path(path)
         if path[1:]:
@@ -269,10 +294,12 @@ class BoardFS:
                 raise OSError(ENOENT)
         self._cwd = _normalise(path)
 
+    @micropython.native
     def getcwd(self):
         return "/" if self._cwd == "/" else self._cwd[:-1]
 
 
+@micropython.native
 def _normalise(path):
     # vfs_lfsx.c chdir: no repeated slashes, no ".", ".." goes up (not above the root),
     # and a trailing "/"

@@ -4,12 +4,15 @@
 # mp_hal_stdout_tx_strn_cooked, shared/runtime/stdout_helpers.c) and sends sys.stdout.buffer
 # bytes unchanged. The unix port writes both to fd 1 as they are and leaves the rest to the
 # terminal, which cannot tell them apart. So Python-level output is sent here, in frames the
-# host passes on untouched:  ESC _ <tag> o <hex length> ESC \  <payload>
-# (text cooked here, byte for byte as a board; binary as it is). What the C runtime writes by
-# itself (REPL prompts and echo, tracebacks, repr of results) comes unframed: the host gives its
-# bare "\n" a "\r". `tag` is secret to this process, so no output can fake a frame.
+# host passes on untouched (see emit): text cooked here, byte for byte as a board; binary as
+# it is. What the C runtime writes by itself (REPL prompts and echo, tracebacks, repr of
+# results) comes unframed: the host gives its bare "\n" a "\r". `tag` is secret to this
+# process, so no output can fake a frame.
+# The functions are native code: a native frame adds no line to a traceback, so a Ctrl-C in a
+# print shows as a board shows it, not with this file in it.
 import builtins
 import io
+import micropython
 import sys
 
 
@@ -20,28 +23,35 @@ def install(tag, c_print=print):
     lock = _thread.allocate_lock()
     head = b"\x1b_" + tag + b"o"
 
-    def put(view):
-        # all of it, even when a KeyboardInterrupt comes half-way (it is raised at the end):
-        # a frame cut short would swallow what follows it
-        n, size, stop = 0, len(view), None
-        while n < size:
-            try:
-                while n < size:
-                    n += raw_write(view[n:])
-            except KeyboardInterrupt as e:
-                stop = e
-        if stop is not None:
-            raise stop
+    seq = [0]
 
+    @micropython.native
     def emit(data):
+        # One frame: ESC _ <tag> o <seq, 2 hex> <payload, ESC as ESC !> ESC \
+        # A Ctrl-C can cut a write short where nobody can tell how much went out: then the
+        # whole frame goes again, same seq, and the host drops what it already has. The
+        # KeyboardInterrupt is raised once the frame is whole.
         if not len(data):
             return
+        body = bytes(data)
+        if b"\x1b" in body:
+            body = body.replace(b"\x1b", b"\x1b!")
         with lock:  # threads: one frame at a time
-            put(memoryview(head + b"%x\x1b\\" % len(data)))
-            put(memoryview(data))
+            seq[0] = (seq[0] + 1) & 0xFF
+            frame = b"".join((head, b"%02x" % seq[0], body, b"\x1b\\"))
+            stop = None
+            while True:
+                try:
+                    raw_write(frame)
+                    break
+                except KeyboardInterrupt as e:
+                    stop = e
+            if stop is not None:
+                raise stop
 
     class Buffer(io.IOBase):
         # sys.stdout.buffer: bytes as they are
+        @micropython.native
         def write(self, buf, a=None, b=None):
             if isinstance(buf, str):
                 buf = buf.encode()
@@ -53,23 +63,28 @@ def install(tag, c_print=print):
             emit(view)
             return len(view)
 
+        @micropython.native
         def flush(self):
             pass
 
     class Text(io.IOBase):
         # sys.stdout / sys.stderr: "\n" -> "\r\n"
+        @micropython.native
         def __init__(self, real):
             self._real = real
             self.buffer = Buffer()
 
+        @micropython.native
         def write(self, s):
             b = s.encode() if isinstance(s, str) else bytes(s)
             emit(b.replace(b"\n", b"\r\n") if b"\n" in b else b)
             return len(b)
 
+        @micropython.native
         def flush(self):
             pass
 
+        @micropython.native
         def __getattr__(self, name):
             return getattr(self._real, name)
 
@@ -78,9 +93,11 @@ def install(tag, c_print=print):
 
     class Sys:
         # what `import sys` gives: the real module, with a board's stdout and stderr
+        @micropython.native
         def __init__(self, real):
             object.__setattr__(self, "_real", real)
 
+        @micropython.native
         def __getattr__(self, name):
             if name == "stdout":
                 return out
@@ -88,20 +105,29 @@ def install(tag, c_print=print):
                 return err
             return getattr(self._real, name)
 
+        @micropython.native
         def __setattr__(self, name, value):
             setattr(self._real, name, value)
 
-    def board_print(*args, sep=None, end=None, file=None):
-        if sep is None:
-            sep = " "
-        if end is None:
-            end = "\n"
-        if file is None:
-            file = out
-        if isinstance(file, Text):
-            file.write(sep.join([str(a) for a in args]) + end)
+    class Collect(io.IOBase):
+        # what the C print writes, gathered: one frame a print
+        def __init__(self):
+            self.data = bytearray()
+
+        @micropython.native
+        def write(self, b):
+            self.data += b
+            return len(b)
+
+    @micropython.native
+    def board_print(*args, **kw):
+        file = kw.get("file")
+        if file is None or isinstance(file, Text):
+            kw["file"] = collect = Collect()
+            c_print(*args, **kw)  # a board's print: its checks, its errors
+            (file or out).write(collect.data)
         else:
-            c_print(*args, sep=sep, end=end, file=file)
+            c_print(*args, **kw)
 
     builtins.print = board_print
     sys.modules["sys"] = Sys(sys)

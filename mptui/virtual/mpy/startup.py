@@ -37,6 +37,7 @@ def _mptui_start(g):
 
     signal(b"f")  # `/` is ready: the host held input back until here
 
+    @micropython.native  # no line in tracebacks: a board shows only boot.py's own
     def run(name):
         # True when the file ended with sys.exit(): a board then soft-reboots
         try:
