@@ -278,7 +278,7 @@ class VirtualBoard:
 
     def _on_output(self, data: bytes) -> None:
         # (what may start a control sequence waits for the next output: the runtime's C code
-        # rarely ends a write with ESC, and a board's frame cut by a full PTY must stay whole)
+        # rarely ends a write with ESC, and a frame's header cut by a full PTY must stay whole)
         for kind, chunk in self._demux.feed(data):
             if kind == FS_READY:
                 self._fs_is_ready()

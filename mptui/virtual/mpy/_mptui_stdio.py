@@ -24,6 +24,7 @@ def install(tag, c_print=print):
     head = b"\x1b_" + tag + b"o"
 
     seq = [0]
+    HEX2 = [b"%02x" % n for n in range(256)]
 
     @micropython.native
     def emit(data):
@@ -33,21 +34,25 @@ def install(tag, c_print=print):
         # KeyboardInterrupt is raised once the frame is whole.
         if not len(data):
             return
-        body = bytes(data)
-        if b"\x1b" in body:
-            body = body.replace(b"\x1b", b"\x1b!")
-        with lock:  # threads: one frame at a time
-            seq[0] = (seq[0] + 1) & 0xFF
-            frame = b"".join((head, b"%02x" % seq[0], body, b"\x1b\\"))
-            stop = None
+        if type(data) is not bytes:
+            data = bytes(data)
+        if b"\x1b" in data:
+            data = data.replace(b"\x1b", b"\x1b!")
+        stop = None
+        lock.acquire()  # threads: one frame at a time
+        try:
+            n = seq[0] = (seq[0] + 1) & 0xFF
+            frame = b"".join((head, HEX2[n], data, b"\x1b\\"))
             while True:
                 try:
                     raw_write(frame)
                     break
                 except KeyboardInterrupt as e:
                     stop = e
-            if stop is not None:
-                raise stop
+        finally:
+            lock.release()
+        if stop is not None:
+            raise stop
 
     class Buffer(io.IOBase):
         # sys.stdout.buffer: bytes as they are
@@ -77,7 +82,7 @@ def install(tag, c_print=print):
         @micropython.native
         def write(self, s):
             b = s.encode() if isinstance(s, str) else bytes(s)
-            emit(b.replace(b"\n", b"\r\n") if b"\n" in b else b)
+            emit(b.replace(b"\n", b"\r\n"))
             return len(b)
 
         @micropython.native
@@ -121,6 +126,9 @@ def install(tag, c_print=print):
 
     @micropython.native
     def board_print(*args, **kw):
+        if not kw:  # the common case, quicker: what print writes, in one piece
+            out.write(" ".join([str(a) for a in args]) + "\n")
+            return
         file = kw.get("file")
         if file is None or isinstance(file, Text):
             kw["file"] = collect = Collect()
