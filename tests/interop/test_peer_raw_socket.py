@@ -70,3 +70,21 @@ def test_friendly_repl_echo_prompts_and_results(client):
     assert client.until(b">>> ") == b"\r\n1\r\n2\r\n>>> "
     client.sock.sendall(b"\x03")  # Ctrl-C at the prompt: a new line and a new prompt
     assert client.until(b">>> ") == b"\r\n>>> "
+
+
+def test_ctrl_c_is_data_when_the_program_turns_it_off(client):
+    # mpremote mount does this: kbd_intr(-1), then binary file data on stdin
+    client.sock.sendall(
+        b"import micropython, sys\nmicropython.kbd_intr(-1)\nprint('ready')\n"
+        b"d = sys.stdin.buffer.read(4)\nmicropython.kbd_intr(3)\nprint(d)\x04"
+    )
+    assert client.until(b"ready\r\n") == b"OKready\r\n"
+    client.sock.sendall(b"\x03\x04\x03z")
+    assert client.until(b"\x04>") == b"b'\\x03\\x04\\x03z'\r\n\x04\x04>"
+
+
+def test_ctrl_c_stops_a_program(client):
+    client.sock.sendall(b"print('go')\nwhile True: pass\x04")
+    assert client.until(b"go\r\n") == b"OKgo\r\n"
+    client.sock.sendall(b"\x03")
+    assert client.until(b"\x04>").endswith(b"KeyboardInterrupt: \r\n\x04>")

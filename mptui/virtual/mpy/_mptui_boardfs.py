@@ -206,7 +206,7 @@ class BoardFS:
     @micropython.native
     def open(self, path, mode):
         flags, binary = 0, False
-        for c in mode:
+        for c in _str(mode):
             if c == "+":
                 flags |= O_RDWR
             elif c in "bt":
