@@ -4,7 +4,8 @@ A board's `webrepl` module speaks WebSocket: text frames carry the REPL (bytes a
 sends them, not always valid UTF-8), binary frames carry the file protocol: an 82-byte `WA`
 request header, `WB` + u16 status replies, PUT data, GET chunks (u16 length + data) asked for
 one `\\x00` at a time. `WsLink` runs websockets' Sans-I/O protocol on an asyncio connection so
-that every frame's opcode is seen, which the file protocol needs.
+that every frame's opcode is seen, which the file protocol needs (the client's side; the
+virtual board's server speaks the laxer WebSocket of a board: mptui/virtual/ws_server.py).
 """
 
 from __future__ import annotations
@@ -50,18 +51,6 @@ def utf8_cut(data: bytes | bytearray, limit: int) -> int:
         if not 0x80 <= data[cut] < 0xC0:
             return cut
     return limit
-
-
-def incomplete_utf8_tail(data: bytes | bytearray) -> int:
-    """How many bytes at the end start a UTF-8 sequence that is not complete yet."""
-    for back in range(1, min(3, len(data)) + 1):
-        b = data[-back]
-        if b < 0x80:
-            return 0
-        if b >= 0xC0:
-            need = 2 if b < 0xE0 else 3 if b < 0xF0 else 4 if b < 0xF8 else 0
-            return back if back < need else 0
-    return 0
 
 
 class _NoDebug(logging.LoggerAdapter):

@@ -84,6 +84,12 @@ def test_mkdir_rm_rmdir_touch(root):
     r = run_cli("-d", "virtual", "rm", ":a")
     assert r.returncode == 1
     assert r.stderr.decode().strip() == "mptui: /a: Is a directory [EISDIR]"
+    # a board's os.remove() takes an empty folder, its os.rmdir() a file (littlefs): mptui not
+    ok("mkdir", ":a/empty")
+    r = run_cli("-d", "virtual", "rm", ":a/empty")
+    assert r.returncode == 1 and b"[EISDIR]" in r.stderr and (root / "a" / "empty").is_dir()
+    r = run_cli("-d", "virtual", "rmdir", ":a/t.txt")
+    assert r.returncode == 1 and b"[ENOTDIR]" in r.stderr and (root / "a" / "t.txt").is_file()
     ok("rm", "-r", ":a")
     assert not (root / "a").exists()
 

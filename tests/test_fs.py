@@ -2,6 +2,7 @@
 raw-REPL fallback."""
 
 import asyncio
+import errno
 import hashlib
 import os
 
@@ -109,12 +110,17 @@ async def test_errors_are_one_line_with_the_path(session):
 
 
 async def test_board_path_cannot_escape_its_root(session, board_root, tmp_path):
+    # As on a board's littlefs, a ".." above the root is EINVAL (lfs2_dir_find)
     (tmp_path / "outside.txt").write_text("host file")
-    assert [e.path for e in await session.fs.ls("/..")] == [e.path for e in await session.fs.ls("/")]
-    await session.exec("f = open('/../../outside.txt', 'w'); f.write('x'); f.close()")
-    assert (board_root / "outside.txt").read_text() == "x"
+    for path in ("/..", "/a/../../outside.txt", "../outside.txt"):
+        with pytest.raises(BoardOSError) as e:
+            await session.exec(f"f = open({path!r}, 'w'); f.write('x'); f.close()")
+        assert e.value.errno == errno.EINVAL
+    assert await session.fs.ls("/..") == []  # mptui makes it "/" before asking the board
     assert (tmp_path / "outside.txt").read_text() == "host file"
-    assert await session.eval("__import__('os').listdir('/')") == ["outside.txt"]
+    assert await session.eval("__import__('os').listdir('/')") == []
+    await session.exec("f = open('/a/../inside.txt', 'w'); f.write('x'); f.close()")
+    assert (board_root / "inside.txt").read_text() == "x"
 
 
 async def test_board_killed_mid_write_keeps_the_old_file(session, board_root):

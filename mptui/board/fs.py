@@ -215,7 +215,8 @@ class BoardFS:
                 if entries or await self._isdir(repl, p):
                     await repl.exec(f"import os\nos.rmdir({p!r})")
                     return
-            await repl.exec(f"import os\nos.remove({p!r})")
+            # A board's remove() takes empty folders too (littlefs, FAT): refuse them here
+            await repl.exec(f"import os\nif os.stat({p!r})[0]&0x4000:raise OSError(21)\nos.remove({p!r})")
 
     async def _isdir(self, repl: Repl, p: str) -> bool:
         out = await repl.exec(f"import os\nprint(os.stat({p!r})[0]&0x4000!=0)")
@@ -224,7 +225,8 @@ class BoardFS:
     async def rmdir(self, path: str) -> None:
         p = board_path(path)
         async with self._op(p) as (repl, _):
-            await repl.exec(f"import os\nos.rmdir({p!r})")
+            # A board's rmdir() takes files too (littlefs, FAT): refuse them here
+            await repl.exec(f"import os\nif not os.stat({p!r})[0]&0x4000:raise OSError(20)\nos.rmdir({p!r})")
 
     async def rename(self, old: str, new: str) -> None:
         a, b = board_path(old), board_path(new)

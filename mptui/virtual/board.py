@@ -1,16 +1,15 @@
 """A virtual board: the MicroPython unix port under a PTY, indistinguishable from a USB board.
 
 The unix port differs from a board in ways tools notice; this module hides each of them:
-- it runs under a PTY that is its controlling terminal, so Ctrl-C raises KeyboardInterrupt;
-- the PTY does no output processing and bare `\\n` becomes `\\r\\n` here, so protocol strings
-  that already end in `\\r\\n` stay as they are (a cooked tty would give `\\r\\r\\n`);
+- output: the PTY does no processing; text output (print, sys.stdout.write) is cooked in the
+  runtime and sys.stdout.buffer bytes pass unchanged, as on a board (see output.py);
+- Ctrl-C: the PTY makes no signals (a board's 0x03 is data unless code runs with the interrupt
+  character on: `micropython.kbd_intr`). We look whether the port has its SIGINT handler
+  installed (it has exactly while code runs with Ctrl-C enabled; checked while the process is
+  stopped): then SIGINT, else the byte goes in as data (the REPL's Ctrl-C, or binary input);
 - where a board soft-reboots (Ctrl-D, `machine.soft_reset()`, `sys.exit()`) the process exits:
   we print `MPY: soft reboot`, start a new one, hide its banner and resume the raw REPL if it
   was raw, holding the host's input until the new process can take it;
-- in raw-paste execution the port leaves the PTY without ISIG, so Ctrl-C would be a plain byte,
-  and between boot.py/main.py and the REPL it has no SIGINT handler, so a Ctrl-C would kill it:
-  we follow the raw-paste exchange and the boot, and deliver Ctrl-C as SIGINT only when the
-  port has a handler installed (checked while the process is stopped);
 - `machine.reset()` restarts it as after power-on;
 - its `/` is a folder of its own (see mpy/startup.py).
 """
@@ -33,15 +32,12 @@ from pathlib import Path
 
 from mptui.paths import virtual_board_root
 from mptui.virtual.fd_pipe import FdPipe
+from mptui.virtual.output import BOOTED, FS_READY, OutputDemux
 from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
-# APC sequences printed by startup.py: FS_READY once `/` is the board's folder (input was
-# held back until then so that a Ctrl-C cannot stop the set-up), READY once boot is done.
-FS_READY = "\x1b_mptui-fs\x1b\\"
-READY = "\x1b_mptui-ready\x1b\\"
 HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
 
 
@@ -76,17 +72,15 @@ class VirtualBoard:
         self._out_ready = asyncio.Event()
         self._held_in = bytearray()  # kept back while a new process boots
         self._raw = False  # the REPL mode, as seen in the board's output
-        self._tail = b""  # last bytes of output, to find banners split across reads
-        self._booting = False  # until READY arrives
-        self._fs_ready = False  # until FS_READY arrives
+        self._tail = b""  # last bytes of output, to find the raw banner split across reads
+        self._booting = False  # until BOOTED arrives
+        self._fs_ready = False  # until FS_READY arrives (input is held back till then)
+        self._demux: OutputDemux | None = None
         self._resume_raw = False  # the new process must be put back in the raw REPL
         self._hide_banner = False  # swallow output until the raw banner
-        self._last_cr = False
         self._closed = False
         self._early_exits = 0
         self._mode_tail = b""
-        self._paste = ""  # raw-paste exchange: "" | "asked" | "receiving" | "running"
-        self._paste_eofs = 0
         self._drained: asyncio.Future | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -135,8 +129,8 @@ class VirtualBoard:
         if self._proc is None or not self._fs_ready or self._held_in:
             self._held_in += data  # nothing may stop the set-up of `/`; keep the order
             return
-        if b"\x03" in data and (self._booting or self._paste == "running"):
-            if self._interrupt():
+        if b"\x03" in data:
+            if self._interrupt():  # code runs with Ctrl-C on: KeyboardInterrupt
                 data = data.replace(b"\x03", b"")
             elif self._booting:
                 # No handler between boot's steps: as on a board, the Ctrl-C waits to stop
@@ -145,13 +139,10 @@ class VirtualBoard:
                 self._held_in += data
                 self._interrupt_when_possible(self._proc)
                 return
-        if (self._booting and self._resume_raw) or (b"\x03" in data and not self._repl_ready):
-            # Wait for the REPL: in raw-resume for the raw prompt; a Ctrl-C must not reach the
-            # tty between the end of boot and the REPL turning signals off (no handler then).
-            self._held_in += data
+            # else: nothing runs with Ctrl-C on (the REPL reads it, or kbd_intr(-1)): data
+        if self._booting and self._resume_raw:
+            self._held_in += data  # in raw-resume, input waits for the raw prompt
             return
-        if self._raw and b"\x05A\x01" in data:
-            self._paste = "asked"
         self._send(data)
 
     def _write_if_running(self, data: bytes) -> None:
@@ -188,20 +179,14 @@ class VirtualBoard:
 
     def _spawn(self, raw: bool) -> None:
         master, slave = pty.openpty()
-        tty.setraw(slave)
-        attrs = termios.tcgetattr(slave)
-        # Ctrl-C -> SIGINT -> KeyboardInterrupt in running code; NOFLSH: a board does not
-        # throw away what was typed after the Ctrl-C.
-        attrs[3] |= termios.ISIG | termios.NOFLSH
-        attrs[6][termios.VQUIT] = attrs[6][termios.VSUSP] = b"\0"  # only Ctrl-C is special
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        tty.setraw(slave)  # no output processing, no signals: bytes in and out as they are
+        tag = "mptui" + os.urandom(8).hex()  # marks the runtime's control sequences
         env = dict(os.environ)
         env.update(
             MPTUI_VB_ROOT=str(self.root.resolve()),
             MPTUI_VB_LIB=str(MPY_DIR),
             MPTUI_VB_RAW="1" if raw else "0",
-            MPTUI_VB_READY=READY,
-            MPTUI_VB_FS=FS_READY,
+            MPTUI_VB_TAG=tag,
         )
         cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
         try:
@@ -219,13 +204,17 @@ class VirtualBoard:
             os.close(slave)
         self._booting = True
         self._fs_ready = False
-        self._repl_ready = False  # the REPL has turned tty signals off at least once
         self._resume_raw = raw
         self._hide_banner = False
+        self._demux = OutputDemux(tag.encode())
         self._pipe = FdPipe(master, on_data=self._on_output, on_eof=self._child_exited,
                             backlog=lambda: len(self._out), on_written=self._signal_drained)
 
     def _teardown(self) -> None:
+        if self._demux is not None:
+            held, self._demux = self._demux.flush(), None
+            if held:
+                self._emit(held)
         if self._pipe is not None:
             os.close(self._pipe.detach())
             self._pipe = None
@@ -288,83 +277,52 @@ class VirtualBoard:
     # -- output processing ------------------------------------------------------------------
 
     def _on_output(self, data: bytes) -> None:
-        if self._booting:
-            data = self._booting_output(data)
-        if data:
-            self._emit(self._cook(data))
+        # (what may start a control sequence waits for the next output: the runtime's C code
+        # rarely ends a write with ESC, and a frame's header cut by a full PTY must stay whole)
+        for kind, chunk in self._demux.feed(data):
+            if kind == FS_READY:
+                self._fs_is_ready()
+            elif kind == BOOTED:
+                self._booted()
+            elif self._hide_banner:
+                self._until_raw_banner(chunk)
+            else:
+                self._emit(chunk)
 
-    def _booting_output(self, data: bytes) -> bytes:
-        """Strip READY; in raw-resume, hide the friendly banner and enter the raw REPL."""
-        if self._hide_banner:
-            buf = self._tail + data
-            i = buf.find(RAW_BANNER)
-            if i < 0:
-                self._tail = buf[-len(RAW_BANNER) :]
-                return b""
-            self._finish_boot()
-            return buf[i:]
-        buf = self._tail + data
-        if not self._fs_ready:
-            i = buf.find(FS_READY.encode())
-            if i < 0:
-                keep = _partial_suffix(buf, FS_READY.encode())
-                self._tail = buf[len(buf) - keep :] if keep else b""
-                return buf[: len(buf) - keep]
-            self._fs_ready = True
-            self._tail = b""
-            if self._held_in:  # through write(), later: a Ctrl-C in it needs care
-                held, self._held_in = bytes(self._held_in), bytearray()
-                self._loop.call_soon(self._write_if_running, held)
-            return buf[:i] + self._booting_output(buf[i + len(FS_READY) :])
-        i = buf.find(READY.encode())
-        if i < 0:
-            keep = _partial_suffix(buf, READY.encode())
-            self._tail = buf[len(buf) - keep :] if keep else b""
-            return buf[: len(buf) - keep]
-        before, after = buf[:i], buf[i + len(READY) :]
-        self._tail = b""
+    def _fs_is_ready(self) -> None:
+        self._fs_ready = True
+        if self._held_in:  # through write(), later: a Ctrl-C in it needs care
+            held, self._held_in = bytes(self._held_in), bytearray()
+            self._loop.call_soon(self._write_if_running, held)
+
+    def _booted(self) -> None:
+        """boot.py (and main.py) are done; in raw-resume, enter the raw REPL unseen."""
         if self._resume_raw:
             self._hide_banner = True
             self._send(b"\x01")
-            return before + self._booting_output(after)
+        else:
+            self._finish_boot()
+
+    def _until_raw_banner(self, data: bytes) -> None:
+        """Raw-resume: hide the friendly banner; show from the raw REPL's banner on."""
+        buf = self._tail + data
+        i = buf.find(RAW_BANNER)
+        if i < 0:
+            self._tail = buf[-len(RAW_BANNER) :]
+            return
         self._finish_boot()
-        return before + after
+        self._emit(buf[i:])
 
     def _finish_boot(self) -> None:
         self._booting = False
         self._hide_banner = False
         self._tail = b""
-        self._await_repl()
-
-    def _await_repl(self, tries: int = 1000) -> None:
-        """After boot, wait (briefly) for the REPL to turn tty signals off: from then on a
-        Ctrl-C is safe to pass to the tty. Held input goes in at that point."""
-        if self._pipe is None or self._booting:
-            return
-        if termios.tcgetattr(self._pipe.fd)[3] & termios.ISIG and tries:
-            self._loop.call_later(0.001, self._await_repl, tries - 1)
-            return
-        self._repl_ready = True
-        self._release_held()
-
-    def _release_held(self) -> None:
-        if self._held_in and self._repl_ready:
+        if self._held_in:
             held, self._held_in = bytes(self._held_in), bytearray()
             self.write(held)
 
-    def _cook(self, data: bytes) -> bytes:
-        """Bare LF -> CRLF, as a board's stdout does; CRLF stays CRLF."""
-        head = b""
-        if self._last_cr and data[:1] == b"\n":
-            head, data = b"\n", data[1:]
-        if data:
-            self._last_cr = data[-1:] == b"\r"
-        return head + data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
     def _emit(self, data: bytes) -> None:
         self._track_mode(data)
-        if self._paste:
-            self._follow_paste(data)
         self._out += data
         self._out_ready.set()
 
@@ -380,11 +338,9 @@ class VirtualBoard:
 
 
     def _interrupt(self) -> bool:
-        """Ctrl-C while code runs where the tty cannot raise it (boot.py/main.py, whose end
-        leaves a window where the port has no SIGINT handler and would die; raw-paste
-        execution, where the port leaves the tty without signals). The process is stopped
-        while we look: SIGINT only if its handler is installed, else False (the caller keeps
-        the byte)."""
+        """A Ctrl-C for running code: SIGINT if the port's handler is installed (code runs
+        with Ctrl-C on), else False (the caller keeps the byte). The process is stopped while
+        we look, so that the answer holds when the signal lands."""
         pid = self._proc.pid
         try:
             os.kill(pid, signal.SIGSTOP)
@@ -411,32 +367,6 @@ class VirtualBoard:
             self.write(bytes(held))
         elif tries:
             self._loop.call_later(0.002, self._interrupt_when_possible, proc, tries - 1)
-
-    def _follow_paste(self, data: bytes) -> None:
-        """Track a raw-paste exchange: R\x01 (accepted), credits, \x04 (compiled, running),
-        then the two \x04 that end stdout and stderr."""
-        i = 0
-        while i < len(data) and self._paste:
-            if self._paste == "asked":
-                j = data.find(b"R", i)
-                if j < 0:
-                    return
-                accepted = data[j + 1 : j + 2]
-                self._paste = "receiving" if accepted in (b"\x01", b"") else ""
-                i = j + 2
-            elif self._paste == "receiving":
-                j = data.find(b"\x04", i)
-                if j < 0:
-                    return
-                self._paste, self._paste_eofs, i = "running", 0, j + 1
-            else:
-                j = data.find(b"\x04", i)
-                if j < 0:
-                    return
-                self._paste_eofs += 1
-                i = j + 1
-                if self._paste_eofs == 2:
-                    self._paste = ""
 
 
 def _wait_stopped(pid: int) -> None:
@@ -472,14 +402,6 @@ def _catches_sigint(pid: int) -> bool:
     except (OSError, ValueError):
         pass
     return False
-
-
-def _partial_suffix(buf: bytes, marker: bytes) -> int:
-    """Length of the longest end of `buf` that is a start of `marker`."""
-    for n in range(min(len(marker) - 1, len(buf)), 0, -1):
-        if buf.endswith(marker[:n]):
-            return n
-    return 0
 
 
 try:

@@ -10,7 +10,7 @@ Ports: an int listens there, `ANY_PORT` (0) on a free port the OS picks (read it
 it serves the virtual board only (its file protocol works on the board's folder).
 
 One client at a time across all ports; any other gets `BUSY` and is closed (a WebREPL client
-gets a close frame that says so, after the WebSocket handshake, as on a board). The board lives
+after the WebSocket handshake, as on a board, here with a close frame that says why). The board lives
 across clients; its output while nobody is connected is dropped, as a UART nobody listens to.
 Whoever reaches a port can run code on the board: bind beyond loopback only on purpose
 (`exposed` says whether we did). The WebREPL password is never logged.

@@ -2,13 +2,16 @@
 bridge serves it (`Bridge(board, webrepl_port=8266, webrepl_password="secret")`, or
 `mptui bridge --webrepl-port 8266`).
 
-As on a board: after the WebSocket handshake a second client is turned away (here with a close
-frame that says why); the first one gets `Password: `, then `\\r\\nAccess denied\\r\\n` and the
-end of the connection, or `\\r\\nWebREPL connected\\r\\n>>> ` and the REPL in text frames.
-Binary frames carry the file protocol (PUT, GET, version), done like a board's C code does it:
-straight on the board's filesystem (its root folder here), not through its REPL; a request the
-filesystem refuses ends the session, as on a board. Board output is forwarded only after login,
-in text frames that do not split UTF-8 characters. The password is never logged.
+As on a board (extmod/modwebrepl.c, micropython-lib's webrepl.py; the WebSocket itself in
+ws_server.py): any Sec-WebSocket-Key, no version needed, masked or unmasked client frames.
+After the handshake a second client is turned away (here with a close frame that says why);
+the first one gets `Password: `, then `\\r\\nAccess denied\\r\\n` and the end of the connection,
+or `\\r\\nWebREPL connected\\r\\n>>> ` and the REPL in text frames: board output only after login,
+a frame per piece of output as it comes (a UTF-8 character may be split across two frames, as
+a board's writes split it). Binary frames carry the file protocol (PUT, GET, version), done like
+a board's C code does it: straight on the board's filesystem (its root folder here), not
+through its REPL; a request the filesystem refuses ends the session, as on a board. The
+password is never logged.
 
 `WebReplConnection` talks to a small hub (attach/detach/from_client/pause, host_path, version):
 the bridge's, which keeps one client at a time across all its ports.
@@ -17,15 +20,14 @@ the bridge's, which keeps one client at a time across all its ports.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import hmac
 import logging
+import socket
 from pathlib import Path
 
-from websockets.frames import Opcode
-from websockets.http11 import Request
-from websockets.server import ServerProtocol
-
+from mptui.virtual import ws_server
 from mptui.virtual.runtime import RuntimeOptions
 from mptui.webrepl_wire import (
     BUSY_CLOSE_CODE,
@@ -39,15 +41,11 @@ from mptui.webrepl_wire import (
     OK,
     PASSWORD_PROMPT,
     PUT_FILE,
-    WsLink,
     decode_header,
-    incomplete_utf8_tail,
-    quiet_logger,
-    utf8_cut,
 )
 
 MAX_FRAME = 16384  # bytes of board output per text frame
-UTF8_HOLD = 0.05  # seconds an unfinished UTF-8 character may wait for its last bytes
+CLOSE_GRACE = 1.0  # seconds a closing client has to answer our close frame
 
 log = logging.getLogger("mptui.webrepl")
 
@@ -75,19 +73,21 @@ async def runtime_version(options: RuntimeOptions) -> tuple[int, int, int]:
 
 
 def host_path(root: Path, name: str) -> Path:
-    """Where a board path lands in the board's folder ('..' stops at its root)."""
+    """Where a board path lands in the board's folder; OSError(EINVAL) for a '..' above its
+    root, as littlefs answers."""
     parts: list[str] = []
     for part in name.split("/"):
         if part == "..":
-            if parts:
-                parts.pop()
+            if not parts:
+                raise OSError(errno.EINVAL, "above the root")
+            parts.pop()
         elif part and part != ".":
             parts.append(part)
     return root.joinpath(*parts)
 
 
-class WebReplConnection(WsLink):
-    """One WebSocket connection, speaking the board side of WebREPL.
+class WebReplConnection(asyncio.Protocol):
+    """One connection, speaking the board side of WebREPL.
 
     Its hub: `attach(conn) -> str | None` (why the client is turned away; None: it is in),
     `detach(conn)`, `from_client(conn, data)` (REPL input for the board), `pause(conn, paused)`
@@ -100,38 +100,80 @@ class WebReplConnection(WsLink):
     kind = "webrepl"
 
     def __init__(self, hub, password: bytes) -> None:
-        super().__init__(ServerProtocol(logger=quiet_logger("mptui.webrepl.ws")))
         self.hub = hub
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.closed: str | None = None
         self.bytes_in = 0
         self.bytes_out = 0
         self._password = password
+        self._request = bytearray()  # the HTTP request, until its empty line
+        self._frames: ws_server.FrameReader | None = None  # after the handshake
         self._typed = bytearray()
         self._attached = False
         self._logged_in = False
-        self._message = Opcode.TEXT
+        self._message = ws_server.TEXT
         self._header = bytearray()
         self._put_file = None
         self._put_left = 0
         self._get_file = None
-        self._held = b""  # the start of a UTF-8 character whose end is still to come
-        self._hold_timer: asyncio.TimerHandle | None = None
+        self._close_timer: asyncio.TimerHandle | None = None
 
-    # -- WebSocket events -------------------------------------------------------------------
+    # -- the connection ---------------------------------------------------------------------
 
-    def on_event(self, event) -> None:
-        if isinstance(event, Request):
-            response = self.ws.accept(event)
-            self.ws.send_response(response)
-            self._flush()
-            if response.status_code == 101:
-                self._opened()
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
+
+    def data_received(self, data: bytes) -> None:
+        if self.closed is not None:
             return
-        if event.opcode in (Opcode.TEXT, Opcode.BINARY):
-            self._message = event.opcode
-        elif event.opcode is not Opcode.CONT:
+        if self._frames is None:
+            self._request += data
+            end = self._request.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self._request) > ws_server.MAX_REQUEST:
+                    self.abort()
+                return
+            request, data = bytes(self._request[:end]), bytes(self._request[end + 4 :])
+            self._request = bytearray()
+            if not self._handshake(request):
+                return
+        try:
+            frames = self._frames.feed(data)
+        except ws_server.WsError as e:
+            log.info("%s: %s", self.peer, e)
+            self._detach()
+            self.abort()
             return
-        if event.data and self._attached:
-            self._received(bytes(event.data))
+        for opcode, payload in frames:
+            if self.closed is not None or self.transport.is_closing():
+                return
+            if opcode == ws_server.CLOSE:  # a board answers and ends the session
+                self._write(ws_server.CLOSE_REPLY)
+                self._detach()
+                self.transport.close()
+                return
+            self._message = opcode
+            if self._attached:
+                self._received(payload)
+
+    def _handshake(self, request: bytes) -> bool:
+        reply = ws_server.handshake_reply(request)
+        if reply is None:  # not a WebSocket request: a board sends its page and closes
+            self._write(ws_server.html_page())
+            self.transport.close()
+            return False
+        self._write(reply)
+        self._frames = ws_server.FrameReader()
+        self._opened()
+        return self.closed is None and not self.transport.is_closing()
 
     def _opened(self) -> None:
         refused = self.hub.attach(self)
@@ -142,13 +184,18 @@ class WebReplConnection(WsLink):
         self._attached = True
         self.send_text(PASSWORD_PROMPT)
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._close_timer is not None:
+            self._close_timer.cancel()
+        if self.closed is None:
+            self.closed = f"the connection was lost ({exc})" if exc else "closed"
+            self.on_closed(self.closed)
+
     def on_closed(self, reason: str) -> None:
         for f in (self._put_file, self._get_file):
             if f is not None:
                 f.close()
         self._put_file = self._get_file = None
-        if self._hold_timer is not None:
-            self._hold_timer.cancel()
         self._detach()
 
     def _detach(self) -> None:
@@ -163,12 +210,21 @@ class WebReplConnection(WsLink):
         return self.closed is not None
 
     def pause_writing(self) -> None:
-        super().pause_writing()
         self.hub.pause(self, True)
 
     def resume_writing(self) -> None:
-        super().resume_writing()
         self.hub.pause(self, False)
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """A close frame that says why, then the end of the connection."""
+        payload = code.to_bytes(2, "big") + reason.encode()[:120]
+        self._write(ws_server.frame(ws_server.CLOSE, payload))
+        if self.transport is not None and self._close_timer is None:
+            self._close_timer = asyncio.get_running_loop().call_later(CLOSE_GRACE, self.abort)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
 
     # -- input ------------------------------------------------------------------------------
 
@@ -177,25 +233,27 @@ class WebReplConnection(WsLink):
             data = self._password_bytes(data)
             if not data:
                 return
-        if self._message is Opcode.TEXT:
+        if self._message == ws_server.TEXT:
             self.hub.from_client(self, data)
         else:
             self._file_bytes(data)
 
     def _password_bytes(self, data: bytes) -> bytes:
-        """Collect the password up to CR/LF (a board keeps 10 bytes); return what follows."""
+        """Collect the password up to CR/LF, from frames of any kind (a board keeps 10 bytes
+        and compares them as a C string); return what follows."""
         for i, b in enumerate(data):
             if b in b"\r\n":
-                if hmac.compare_digest(bytes(self._typed), self._password):
-                    self._typed.clear()
+                typed = bytes(self._typed).split(b"\0", 1)[0]
+                self._typed.clear()
+                if hmac.compare_digest(typed, self._password):
                     self._logged_in = True
                     log.info("%s logged in", self.peer)
                     self.send_text(CONNECTED)
                     return data[i + 1 :]
                 log.info("%s: wrong password", self.peer)
-                self.send_text(DENIED)
-                self.close(1008, "Access denied")
+                self.send_text(DENIED)  # and the end of the connection, as on a board
                 self._detach()
+                self.transport.close()
                 return b""
             if len(self._typed) < 10:
                 self._typed.append(b)
@@ -260,25 +318,19 @@ class WebReplConnection(WsLink):
     # -- output -----------------------------------------------------------------------------
 
     def send(self, data: bytes) -> None:
-        """Board output for the client (dropped until login, as on a board)."""
+        """Board output for the client (dropped until login, as on a board): text frames as
+        the output comes, cut only by size."""
         if not self._logged_in or self.closed is not None:
             return
-        if self._hold_timer is not None:
-            self._hold_timer.cancel()
-            self._hold_timer = None
-        data = self._held + data
-        keep = incomplete_utf8_tail(data)
-        self._held = data[len(data) - keep :] if keep else b""
-        if keep:
-            data = data[:-keep]
-            self._hold_timer = asyncio.get_running_loop().call_later(UTF8_HOLD, self._release)
-        while data:
-            n = utf8_cut(data, MAX_FRAME)
-            self.send_text(data[:n])
-            data = data[n:]
+        for start in range(0, len(data), MAX_FRAME):
+            self.send_text(data[start : start + MAX_FRAME])
 
-    def _release(self) -> None:
-        self._hold_timer = None
-        held, self._held = self._held, b""
-        if held and self._logged_in and self.closed is None:
-            self.send_text(held)
+    def send_text(self, data: bytes) -> None:
+        self._write(ws_server.frame(ws_server.TEXT, data))
+
+    def send_binary(self, data: bytes) -> None:
+        self._write(ws_server.frame(ws_server.BINARY, data))
+
+    def _write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)

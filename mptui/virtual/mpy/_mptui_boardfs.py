@@ -1,74 +1,313 @@
-# A VFS over a host folder that can never reach outside it: every path is made absolute and
-# normalised (".." stops at the board's root) before it reaches the VfsPosix underneath.
-# The VfsPosix has no root of its own: with one, its rename() is broken in the unix port
-# (both paths share one buffer), so the host folder is prefixed here.
+# The virtual board's `/`: a host folder that answers as a board's littlefs root does
+# (vfs.VfsLfs2: MicroPython extmod/vfs_lfsx.c, extmod/vfs_lfsx_file.c over lib/littlefs/lfs2.c).
+# Paths are resolved here name by name, as lfs2_dir_find does, inside the folder only; then
+# the VfsPosix underneath does the I/O. (That VfsPosix has no root of its own: with one, its
+# rename() is broken in the unix port, both paths sharing one buffer.)
+# Every function is native code: a native frame adds no line to a traceback, so an error
+# shows as a board shows it (littlefs is C there), not with this file in it.
+# Known difference: renaming a folder into itself gives EINVAL here; littlefs says yes and
+# loses the folder.
+import micropython
 import vfs
+
+S_IFDIR = 0x4000
+S_IFREG = 0x8000
+NAME_MAX = 255  # LFS2_NAME_MAX
+# errno numbers as littlefs returns them (lfs2.h LFS2_ERR_*), as OSError(n) on a board
+ENOENT, EEXIST, ENOTDIR, EISDIR, EINVAL = 2, 17, 20, 21, 22
+ENAMETOOLONG, ENOTEMPTY = 36, 39
+# open() flags, as vfs_lfsx_file.c builds them from the mode (lfs2.h LFS2_O_*)
+O_RDONLY, O_WRONLY, O_RDWR = 1, 2, 3
+O_CREAT, O_EXCL, O_TRUNC, O_APPEND = 0x100, 0x200, 0x400, 0x800
+MODE_FLAGS = {
+    "r": O_RDONLY,
+    "w": O_WRONLY | O_CREAT | O_TRUNC,
+    "x": O_WRONLY | O_CREAT | O_EXCL,
+    "a": O_WRONLY | O_CREAT | O_APPEND,
+}
+
+
+@micropython.native
+def _str(path):
+    # as C sees the path: a str, ending at its first NUL
+    if isinstance(path, bytes):
+        path = path.decode()
+    i = path.find("\x00")
+    return path if i < 0 else path[:i]
+
+
+@micropython.native
+def _namelen(rest):  # lfs2_path_namelen
+    i = rest.find("/")
+    return len(rest) if i < 0 else i
+
+
+@micropython.native
+def _islast(rest):  # lfs2_path_islast: one name, maybe with slashes after it
+    return not rest[_namelen(rest) :].strip("/")
+
+
+@micropython.native
+def _isdir(rest):  # lfs2_path_isdir: the name has a slash after it
+    return _namelen(rest) < len(rest)
 
 
 class BoardFS:
+    @micropython.native
     def __init__(self, root):
         self._fs = vfs.VfsPosix()
         self._root = root.rstrip("/")
-        self._cwd = "/"
+        self._cwd = "/"  # ends with "/", as vfs_lfsx.c keeps cur_dir
 
-    def _board(self, path):
-        if not path.startswith("/"):
-            path = self._cwd + "/" + path
-        parts = []
-        for part in path.split("/"):
+    # -- paths ----------------------------------------------------------------------------
+
+    @micropython.native
+    def _make_path(self, path):  # vfs_lfsx.c make_path
+        path = _str(path)
+        return path if path.startswith("/") else self._cwd + path
+
+    @micropython.native
+    def _kind(self, host):
+        try:
+            mode = self._fs.stat(host)[0] & 0xF000
+        except OSError:
+            return None
+        return mode if mode in (S_IFDIR, S_IFREG) else None
+
+    @micropython.native
+    def _find(self, path):
+        # lfs2_dir_find: walk `path` from the root, name by name.
+        # -> (err, is_dir, host, rest): err 0 when found (host: the entry); else ENOENT,
+        # ENOTDIR or EINVAL, host the folder searched. rest: the path from the last name on.
+        is_dir, host, rest = True, self._root, path
+        if not path:
+            return EINVAL, is_dir, host, rest
+        n, i = len(path), 0
+        while True:
+            if is_dir:
+                while i < n and path[i] == "/":
+                    i += 1
+            j = path.find("/", i)
+            if j < 0:
+                j = n
+            name = path[i:j]
+            if name == ".":
+                i = j
+                continue
+            if name == "..":  # above the root
+                return EINVAL, is_dir, host, rest
+            skip = self._cancelled(path, j)
+            if skip:
+                i = skip
+                continue
+            if i >= n:
+                return 0, is_dir, host, rest
+            rest = path[i:]
+            if not is_dir:
+                return ENOTDIR, is_dir, host, rest
+            kind = self._kind(host + "/" + name) if len(name.encode()) <= NAME_MAX else None
+            if kind is None:
+                return ENOENT, is_dir, host, rest
+            is_dir, host, i = kind == S_IFDIR, host + "/" + name, j
+
+    @staticmethod
+    @micropython.native
+    def _cancelled(path, k):
+        # where the path goes on when a later ".." cancels the name ending at k (lfs2 skips
+        # both without looking the name up); 0 when none does
+        n, depth = len(path), 1
+        while True:
+            while k < n and path[k] == "/":
+                k += 1
+            m = path.find("/", k)
+            if m < 0:
+                m = n
+            if m == k:
+                return 0
+            part = path[k:m]
             if part == "..":
-                if parts:
-                    parts.pop()
-            elif part and part != ".":
-                parts.append(part)
-        return "/" + "/".join(parts)
+                depth -= 1
+                if depth == 0:
+                    return m
+            elif part != ".":
+                depth += 1
+            k = m
 
-    def _path(self, path):
-        return self._root + self._board(path)
+    @micropython.native
+    def _new_name(self, host, rest):
+        name = rest[: _namelen(rest)]
+        if len(name.encode()) > NAME_MAX:
+            raise OSError(ENAMETOOLONG)
+        return host + "/" + name
 
+    @micropython.native
+    def _empty(self, host):
+        for _ in self._fs.ilistdir(host):
+            return False
+        return True
+
+    # -- the VFS interface ----------------------------------------------------------------
+
+    @micropython.native
     def mount(self, readonly, mkfs):
         pass
 
+    @micropython.native
     def umount(self):
         pass
 
-    def ilistdir(self, path):
-        path = self._path(path)
-        base = path if path.endswith("/") else path + "/"
-        for entry in self._fs.ilistdir(path):
-            # Boards give (name, type, inode, size); the unix VfsPosix leaves the size out.
-            try:
-                size = 0 if entry[1] == 0x4000 else self._fs.stat(base + entry[0])[6]
-            except OSError:
-                size = 0
-            yield (entry[0], entry[1], entry[2], size)
-
+    @micropython.native
     def stat(self, path):
-        return self._fs.stat(self._path(path))
+        err, is_dir, host, rest = self._find(self._make_path(path))
+        if err:
+            raise OSError(err)
+        if "/" in rest and not is_dir:  # lfs2_stat_: trailing slashes only on folders
+            raise OSError(ENOTDIR)
+        if is_dir:
+            # a folder has no mtime attribute (0); its size is not set by lfs2_stat (0 here)
+            return (S_IFDIR, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        st = self._fs.stat(host)
+        return (S_IFREG, 0, 0, 0, 0, 0, st[6], st[8], st[8], st[8])
 
+    @micropython.native
+    def ilistdir(self, path=None):
+        is_str = not isinstance(path, bytes)
+        err, is_dir, host, _ = self._find(self._make_path(path) if path is not None else self._cwd)
+        if err:
+            raise OSError(err)
+        if not is_dir:
+            raise OSError(ENOTDIR)
+        entries = []
+        for entry in self._fs.ilistdir(host):
+            name = entry[0]
+            try:
+                st = self._fs.stat(host + "/" + name)
+            except OSError:
+                continue
+            kind = st[0] & 0xF000
+            if kind in (S_IFDIR, S_IFREG):  # nothing else exists on littlefs
+                entries.append((name, kind, 0, st[6] if kind == S_IFREG else 0))
+        entries.sort()  # littlefs keeps a folder's names in byte order
+        return self._listing(entries, is_str)
+
+    @staticmethod
+    @micropython.native
+    def _listing(entries, is_str):
+        for e in entries:
+            yield e if is_str else (e[0].encode(),) + e[1:]
+
+    @micropython.native
     def statvfs(self, path):
-        return self._fs.statvfs(self._path(path))
+        # (bsize, frsize, blocks, bfree, bavail, files, ffree, favail, flag, namemax), as
+        # vfs_lfsx.c fills it; the numbers are the host folder's disk
+        s = self._fs.statvfs(self._root + "/")
+        return (s[1], s[1], s[2], s[4], s[4], 0, 0, 0, 0, NAME_MAX)
 
+    @micropython.native
     def open(self, path, mode):
-        return self._fs.open(self._path(path), mode)
+        flags, binary = 0, False
+        for c in _str(mode):
+            if c == "+":
+                flags |= O_RDWR
+            elif c in "bt":
+                binary = c == "b"
+            elif c in MODE_FLAGS:
+                if flags:
+                    raise ValueError()
+                flags = MODE_FLAGS[c]
+        flags = flags or O_RDONLY
+        err, is_dir, host, rest = self._find(self._make_path(path))
+        if err == ENOENT and _islast(rest):
+            if not flags & O_CREAT:
+                raise OSError(ENOENT)
+            if _isdir(rest):
+                raise OSError(ENOTDIR)
+            host = self._new_name(host, rest)
+        elif err:
+            raise OSError(err)
+        elif flags & O_EXCL:
+            raise OSError(EEXIST)
+        elif is_dir:
+            raise OSError(EISDIR)
+        how = "a" if flags & O_APPEND else "w" if flags & O_CREAT else "r"  # "x": it is new
+        if flags & O_RDWR == O_RDWR:
+            how += "+"
+        return self._fs.open(host, how + ("b" if binary else ""))
 
+    @micropython.native
     def mkdir(self, path):
-        self._fs.mkdir(self._path(path))
+        err, _, host, rest = self._find(self._make_path(path))
+        if not (err == ENOENT and _islast(rest)):
+            raise OSError(err or EEXIST)
+        self._fs.mkdir(self._new_name(host, rest))
 
-    def rmdir(self, path):
-        self._fs.rmdir(self._path(path))
-
+    @micropython.native
     def remove(self, path):
-        self._fs.remove(self._path(path))
+        # littlefs removes files and empty folders alike (vfs_lfsx.c: rmdir is the same call)
+        err, is_dir, host, _ = self._find(self._make_path(path))
+        if err:
+            raise OSError(err)
+        if host == self._root:
+            raise OSError(EINVAL)
+        if not is_dir:
+            self._fs.remove(host)
+        elif self._empty(host):
+            self._fs.rmdir(host)
+        else:
+            raise OSError(ENOTEMPTY)
 
+    rmdir = remove
+
+    @micropython.native
     def rename(self, old, new):
-        self._fs.rename(self._path(old), self._path(new))
+        err, old_dir, old_host, _ = self._find(self._make_path(old))
+        if err:
+            raise OSError(err)
+        if old_host == self._root:
+            raise OSError(EINVAL)
+        err, new_dir, target, rest = self._find(self._make_path(new))
+        if err == ENOENT and _islast(rest):
+            if _isdir(rest) and not old_dir:
+                raise OSError(ENOTDIR)
+            target = self._new_name(target, rest)
+        elif err:
+            raise OSError(err)
+        elif target == self._root:
+            raise OSError(EINVAL)
+        elif new_dir != old_dir:
+            raise OSError(EISDIR if new_dir else ENOTDIR)
+        elif target == old_host:
+            return
+        elif new_dir and not self._empty(target):
+            raise OSError(ENOTEMPTY)
+        self._fs.rename(old_host, target)
 
+    @micropython.native
     def chdir(self, path):
-        path = self._board(path)
-        if not self._fs.stat(self._root + path)[0] & 0x4000:
-            raise OSError(20)  # ENOTDIR
-        self._cwd = path
+        path = self._make_path(path)
+        if path[1:]:
+            # not the root: it must be a folder (vfs_lfsx.c says ENOENT for anything else)
+            try:
+                if self.stat(path)[0] != S_IFDIR:
+                    raise OSError(ENOENT)
+            except OSError:
+                raise OSError(ENOENT)
+        self._cwd = _normalise(path)
 
+    @micropython.native
     def getcwd(self):
-        return self._cwd
+        return "/" if self._cwd == "/" else self._cwd[:-1]
+
+
+@micropython.native
+def _normalise(path):
+    # vfs_lfsx.c chdir: no repeated slashes, no ".", ".." goes up (not above the root),
+    # and a trailing "/"
+    parts = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/" + "".join(p + "/" for p in parts)

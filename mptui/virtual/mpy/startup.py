@@ -12,24 +12,32 @@ def _mptui_start(g):
     micropython.kbd_intr(-1)  # only boot.py and main.py may be interrupted, not this set-up
 
     env = {}
-    for key in ("ROOT", "LIB", "RAW", "READY", "FS"):
+    for key in ("ROOT", "LIB", "RAW", "TAG"):
         env[key] = os.getenv("MPTUI_VB_" + key)
         os.unsetenv("MPTUI_VB_" + key)
+    tag = env["TAG"].encode()
     sys.path.insert(0, env["LIB"])
     import _mptui_boardfs
     import _mptui_machine
+    import _mptui_stdio
 
     sys.path.pop(0)
     sys.modules["machine"] = _mptui_machine
+    _mptui_stdio.install(tag)  # print and sys.stdout as a board's (see _mptui_stdio.py)
+
+    def signal(what):  # a control sequence the host takes out of the output
+        sys.stdout.buffer.write(b"\x1b_" + tag + what + b"\x1b\\")
+
     vfs.umount("/")
     vfs.mount(_mptui_boardfs.BoardFS(env["ROOT"]), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
-    for name in ("_mptui_boardfs", "_mptui_machine"):
+    for name in ("_mptui_boardfs", "_mptui_machine", "_mptui_stdio"):
         sys.modules.pop(name, None)
 
-    sys.stdout.write(env["FS"])  # the host holds input back until here
+    signal(b"f")  # `/` is ready: the host held input back until here
 
+    @micropython.native  # no line in tracebacks: a board shows only boot.py's own
     def run(name):
         # True when the file ended with sys.exit(): a board then soft-reboots
         try:
@@ -52,7 +60,7 @@ def _mptui_start(g):
     # as on a board, main.py is skipped after a soft reset in the raw REPL
     if run("boot.py") or (env["RAW"] != "1" and run("main.py")):
         os.system("kill -USR1 $PPID")  # tells the host: soft reboot (the -i REPL would go on)
-    sys.stdout.write(env["READY"])
+    signal(b"r")  # boot is done
 
 
 _mptui_start(globals())
