@@ -26,6 +26,7 @@ from websockets.frames import Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
+from mptui.virtual.login_guard import guard_for
 from mptui.virtual.runtime import RuntimeOptions
 from mptui.webrepl_wire import (
     BUSY_CLOSE_CODE,
@@ -116,6 +117,10 @@ class WebReplConnection(WsLink):
         self._held = b""  # the start of a UTF-8 character whose end is still to come
         self._hold_timer: asyncio.TimerHandle | None = None
 
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        guard_for(self.hub).opened(self)  # a login deadline, a cap, per-source back-off
+
     # -- WebSocket events -------------------------------------------------------------------
 
     def on_event(self, event) -> None:
@@ -134,7 +139,7 @@ class WebReplConnection(WsLink):
             self._received(bytes(event.data))
 
     def _opened(self) -> None:
-        refused = self.hub.attach(self)
+        refused = guard_for(self.hub).refusal(self) or self.hub.attach(self)
         if refused:
             log.info("%s refused: %s", self.peer, refused)
             self.close(BUSY_CLOSE_CODE, refused)
@@ -143,6 +148,7 @@ class WebReplConnection(WsLink):
         self.send_text(PASSWORD_PROMPT)
 
     def on_closed(self, reason: str) -> None:
+        guard_for(self.hub).closed(self)
         for f in (self._put_file, self._get_file):
             if f is not None:
                 f.close()
@@ -186,7 +192,8 @@ class WebReplConnection(WsLink):
         """Collect the password up to CR/LF (a board keeps 10 bytes); return what follows."""
         for i, b in enumerate(data):
             if b in b"\r\n":
-                if hmac.compare_digest(bytes(self._typed), self._password):
+                right = hmac.compare_digest(bytes(self._typed), self._password)
+                if guard_for(self.hub).login(self, right) is None:
                     self._typed.clear()
                     self._logged_in = True
                     log.info("%s logged in", self.peer)
