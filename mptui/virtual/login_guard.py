@@ -18,15 +18,18 @@ import asyncio
 import time
 import weakref
 
+MAX_PENDING = 8  # connections waiting to log in, at once
+DEADLINE = 10.0  # seconds from connect to login (WebSocket handshake and password)
 FREE = 3
 MAX_WAIT = 60.0
 SOURCES = 256  # sources remembered (the oldest block is forgotten first)
 
 
 class LoginGuard:
-    def __init__(self, max_pending: int = 8, deadline: float = 10.0, free: int = FREE,
-                 max_wait: float = MAX_WAIT) -> None:
-        self.max_pending, self.deadline = max_pending, deadline
+    def __init__(self, max_pending: int | None = None, deadline: float | None = None,
+                 free: int = FREE, max_wait: float = MAX_WAIT) -> None:
+        self.max_pending = MAX_PENDING if max_pending is None else max_pending
+        self.deadline = DEADLINE if deadline is None else deadline
         self.free, self.max_wait = free, max_wait
         self.pending: dict[object, asyncio.TimerHandle] = {}  # in arrival order
         self.bad: dict[str, list] = {}  # source -> [wrong in a row, refused until (monotonic)]

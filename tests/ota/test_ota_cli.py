@@ -114,3 +114,15 @@ def test_bad_project_files(tmp_path):
         toml.write_text(text)
         with pytest.raises(ProjectError, match=words):
             load_project(toml)
+
+
+def test_install_warns_when_the_agent_listens_beyond_the_board(tmp_path):
+    cli("ota", "init", cwd=tmp_path)
+    env = {"MPTUI_DATA_DIR": str(tmp_path / "data")}
+    quiet = cli("-d", "virtual:w", "ota", "install", "--no-reset", cwd=tmp_path, env=env)
+    assert "warning" not in quiet.stderr  # loopback: as init wrote it
+    loud = cli("-d", "virtual:w", "ota", "install", "--bind", "0.0.0.0", "--no-reset",
+               cwd=tmp_path, env=env)
+    assert "warning" in loud.stderr and "OTA on 0.0.0.0:2018 listens beyond the board" in loud.stderr
+    settings = json.loads((tmp_path / "data/boards/w/config/mptui_agent.json").read_text())
+    assert settings["bind"] == "0.0.0.0"
