@@ -179,7 +179,7 @@ def _command(c, cmd, arg):
             raise R.Reject("notfound", "no such file %s" % p)
         yield from c.send("ok\n")
     elif cmd == "passwd":
-        R.set_password_hash(arg.strip())
+        R.set_login_key(arg.strip())
         yield from c.send("ok\n")
     elif cmd == "good":
         import mptui_agent

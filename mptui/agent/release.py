@@ -409,7 +409,7 @@ def tree(root, hashes=False):
     return out
 
 
-def set_password_hash(h):
+def set_login_key(h):
     """The board's new login key (64 hex digits; empty: no password)."""
     from mptui_agent import CONFIG, config
 

@@ -314,4 +314,4 @@ class EngineLink:
         return version
 
     async def set_login_key(self, key_hex: str) -> None:
-        await self._run(f"_R.set_password_hash({key_hex!r})\nprint('ok')")
+        await self._run(f"_R.set_login_key({key_hex!r})\nprint('ok')")

@@ -11,7 +11,7 @@
 
     [ota.agent]                     # what `mptui ota install` configures on a board
     port = 2018
-    bind = "0.0.0.0"
+    bind = "0.0.0.0"                # default 127.0.0.1; 0.0.0.0: reachable over the board's WiFi
     good_after = 30                 # seconds up before a new release counts as good
     pull = ""                       # http://HOST:PORT/ to poll for bundles; empty: push only
     pull_every = 60
