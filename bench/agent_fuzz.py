@@ -213,8 +213,11 @@ async def good_client(board, until: float, figures: dict) -> None:
 
     listener = await board.connect(on_output=output)
     await listener.listen()
-    runs = 0
+    runs, heap, next_sample = 0, [], 0.0
     while time.monotonic() < until:
+        if time.monotonic() >= next_sample:  # the board's free heap after a collection
+            heap.append(await listener.call("free_mem", {"collect": True}))
+            next_sample = time.monotonic() + 10
         t0 = time.monotonic()
         try:
             link = AgentLink("127.0.0.1", board.agent.port, PASSWORD, timeout=10)
@@ -232,7 +235,7 @@ async def good_client(board, until: float, figures: dict) -> None:
         await asyncio.sleep(0.1)
     got = "".join(text).splitlines()
     expected = ([f"soak {i}" for i in range(200)] + ["soak done"]) * runs
-    figures.update(good_rounds=len(latencies), good_failures=dict(failures),
+    figures.update(good_rounds=len(latencies), good_failures=dict(failures), heap=heap,
                    lines=len(got), lines_in_order=got == expected,
                    p50=statistics.median(latencies) if latencies else 0,
                    p99=sorted(latencies)[int(len(latencies) * 0.99)] if latencies else 0)
@@ -249,7 +252,6 @@ async def main() -> None:
         board = await start_rio_board(Path(tmp) / "fuzz", password=PASSWORD)
         pids = runtime_processes(board.agent.root)
         info = await board.agent.wait_agent(PASSWORD)
-        heap0 = await board.call("free_mem", {"collect": True})
         figures: dict = {"boot": info["boot"]}
         stats: Counter = Counter()
         until = time.monotonic() + args.seconds
@@ -260,7 +262,6 @@ async def main() -> None:
         await asyncio.gather(good_client(board, until, figures), *(f.run(until) for f in fuzzers))
         elapsed = time.monotonic() - t0
         info = await board.agent.wait_agent(PASSWORD)
-        heap1 = await board.call("free_mem", {"collect": True})
         secrets = Secrets(Path(tmp) / "s.toml", password=PASSWORD)
         release = make_project(Path(tmp), "9.0", app_files("9.0"), secrets)
         same_process = runtime_processes(board.agent.root) == pids
@@ -279,7 +280,8 @@ async def main() -> None:
     print(f"  listener: {figures['lines']:,} lines, all in order: {figures['lines_in_order']}")
     print(f"  same boot throughout: {info['boot'] == figures['boot']}; runtime process the same: "
           f"{same_process}")
-    print(f"  board heap free after a collection: {heap0:,} -> {heap1:,} bytes")
+    print("  board heap free after a collection, every 10 s: "
+          + ", ".join(f"{h:,}" for h in figures["heap"]))
     print(f"  a push after the soak: {'ok' if pushed.ok else 'FAILED: ' + pushed.error}")
 
 
