@@ -16,7 +16,7 @@
     lines = 10000                   # lines the Logs tab keeps (the oldest go first)
     [network]                       # boards whose agent announces itself (UDP)
     announce_port = 2020            # 0: do not listen
-    announce_bind = "0.0.0.0"       # "127.0.0.1": only boards on this computer
+    announce_bind = "127.0.0.1"     # boards on this computer; "0.0.0.0": the local network
 
 A bad file gives one error naming the file and line; defaults are used instead. User themes
 are TOML files in the `themes` folder next to the config file.
@@ -64,7 +64,7 @@ class LogsConfig:
 @dataclass
 class NetworkConfig:
     announce_port: int = 2020  # 0: the app does not listen for announcements
-    announce_bind: str = "0.0.0.0"
+    announce_bind: str = "127.0.0.1"  # loopback unless configured
 
 
 @dataclass

@@ -6,8 +6,8 @@
 import os
 import sys
 
-VERSION = "1.1"
-PROTO = 1
+VERSION = "2.0"
+PROTO = 2  # 2: per-board keys, release counters (PROTOCOL.md)
 CONFIG = "/config/mptui_agent.json"
 STATE = "/.ota/state.json"
 MAX_UNCLEAN = 3  # unclean boots of a new release before the previous one is restored
@@ -64,6 +64,12 @@ def config():
     return _cfg
 
 
+def board_id():
+    """This board's id (`id` in the settings, chosen by the installer): the salt of its login
+    key and what its signing key is derived from. "-" when it has none."""
+    return config().get("id") or "-"
+
+
 def board_name():
     """The board's name in announcements and logs: `name` in the settings, else made from the
     platform and the chip's unique id."""
@@ -81,7 +87,7 @@ def board_name():
 
 
 def state():
-    return read_json(STATE, {"v": None, "pv": None, "good": True, "n": 0, "last": ""})
+    return read_json(STATE, {"v": None, "pv": None, "good": True, "n": 0, "last": "", "seq": 0, "top": 0})
 
 
 def boot():

@@ -49,6 +49,11 @@ class Loop:
                 break
         self.ready.append([task, value])
 
+    def kick(self, task):
+        """Resume a task now with None (as on a timeout) if it is waiting."""
+        if task in self.io.values() or any(e[1] is task for e in self.timers):
+            self._wake(task, None)
+
     def step(self, timeout=0):
         """Run what is ready, then wait up to `timeout` ms (-1: until something happens)."""
         ready, self.ready = self.ready, []
@@ -89,9 +94,11 @@ class Conn:
         self.s = sock
         self.buf = b""
         self.timeout = timeout
+        self.dead = False  # closed by the agent (gate.py): every wait now fails
+        self.client = False  # counted as a logged-in client (gate.py)
 
     def _fill(self, n=2048):
-        if (yield (READ, self.s, self.timeout)) is None:
+        if self.dead or (yield (READ, self.s, self.timeout)) is None or self.dead:
             raise OSError(110)  # ETIMEDOUT
         d = self.s.recv(n)
         if not d:
@@ -132,7 +139,7 @@ class Conn:
                     raise
                 n = 0
             mv = mv[n:]
-            if mv and (yield (WRITE, self.s, self.timeout)) is None:
+            if mv and (self.dead or (yield (WRITE, self.s, self.timeout)) is None):
                 raise OSError(110)
 
     def close(self):
@@ -154,11 +161,11 @@ def listener(host, port):
 
 
 def accept(s):
-    """Wait for and accept one connection (a generator)."""
+    """Wait for and accept one connection (a generator): (socket, peer address)."""
     while True:
         yield (READ, s, None)
         try:
-            return s.accept()[0]
+            return s.accept()
         except OSError:
             pass
 
@@ -198,7 +205,7 @@ def nonce():
 
 
 def answer_ok(pw, challenge, answer):
-    """Is `answer` (hex text) HMAC-SHA256(key = the password's SHA-256, `pw` in hex, message =
+    """Is `answer` (hex text) HMAC-SHA256(key = this board's login key, `pw` in hex, message =
     the challenge)? False for anything malformed."""
     try:
         got = unhexlify(answer)

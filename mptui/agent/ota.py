@@ -2,40 +2,51 @@
 import os
 from binascii import hexlify
 
-from mptui_agent import CONFIG, PROTO, VERSION, host
+from mptui_agent import CONFIG, PROTO, VERSION, board_id, gate, host
 # Imported here, at boot, in the main thread: importing from the agent's thread later crashed
 # the unix port (its threads run without a GIL, as on rp2).
 from mptui_agent import release as R
+
 
 def serve(loop, cfg):
     port = cfg.get("port", 2018)
     if not port:
         return None
     s = host.listener(cfg.get("bind", "127.0.0.1"), port)
-    return _accept(loop, s, cfg)
+    g = gate.Gate(loop, cfg, cfg.get("clients", 4))
+    return g.serve(s, lambda c, src: _client(c, src, cfg, g))
 
 
-def _accept(loop, s, cfg):
-    while True:
-        c = yield from host.accept(s)
-        loop.spawn(_client(host.Conn(c, cfg.get("timeout", 30) * 1000), cfg))
-
-
-def _client(c, cfg):
+def _client(c, src, cfg, g):
     up = None
     try:
-        pw = cfg.get("pw", "")
+        wait = gate.blocked(src)
+        if wait:
+            yield from c.send("err backoff too many wrong passwords: wait %d s\n" % (wait // 1000 + 1))
+            return
+        pw = cfg.get("login", "")
         nonce = host.nonce() if pw else b""
-        yield from c.send("MPTUI-OTA %d %s %s\n" % (PROTO, VERSION, hexlify(nonce).decode() if pw else "-"))
+        yield from c.send("MPTUI-OTA %d %s %s %s\n" % (PROTO, VERSION, hexlify(nonce).decode() if pw else "-",
+                                                       board_id()))
+        ln = yield from c.line()  # the login (with no password: the first command)
         if pw:
-            ln = yield from c.line()
-            if not (ln.startswith("auth ") and host.answer_ok(pw, nonce, ln[5:])):
+            why = gate.login(src, ln.startswith("auth ") and host.answer_ok(pw, nonce, ln[5:]))
+            if why == "backoff":
+                yield from c.send("err backoff too many wrong passwords: wait %d s\n" % (gate.blocked(src) // 1000 + 1))
+                return
+            if why:
                 yield (host.SLEEP, None, 500)  # slows down guessing
                 yield from c.send("err denied wrong password\n")
                 return
+        if not g.admit(c, cfg.get("timeout", 30) * 1000):
+            yield from c.send("err toomany too many OTA sessions (%d)\n" % g.max_clients)
+            return
+        if pw or ln.startswith("auth"):  # (with no password a client may log in all the same)
             yield from c.send("ok\n")
+            ln = None
         while True:
-            ln = yield from c.line(1024)
+            if ln is None:
+                ln = yield from c.line(1024)
             cmd, _, arg = ln.partition(" ")
             try:
                 if cmd == "update":
@@ -47,7 +58,7 @@ def _client(c, cfg):
                     if up is not None:
                         up.abort()
                     up = None
-                    up = R.Update(text, cfg.get("key", ""), int(need))
+                    up = R.Update(text, cfg.get("sign", ""), int(need))
                     yield from c.send("ok\n")
                 elif cmd == "file":
                     size, _, path = arg.partition(" ")
@@ -83,11 +94,13 @@ def _client(c, cfg):
                     return  # the rest of the stream cannot be trusted
             except (ValueError, KeyError):
                 yield from c.send("err proto bad command %r\n" % ln[:40])
+            ln = None
     except (OSError, EOFError, ValueError):
         pass
     finally:
         if up is not None:
             up.abort()
+        g.leave(c)
         c.close()
 
 
@@ -166,7 +179,7 @@ def _command(c, cmd, arg):
             raise R.Reject("notfound", "no such file %s" % p)
         yield from c.send("ok\n")
     elif cmd == "passwd":
-        R.set_password_hash(arg.strip())
+        R.set_login_key(arg.strip())
         yield from c.send("ok\n")
     elif cmd == "good":
         import mptui_agent

@@ -3,7 +3,7 @@
 import json
 import socket
 
-from mptui_agent import host, state
+from mptui_agent import board_id, host, state
 from mptui_agent import release as R  # at boot, in the main thread (see ota.py)
 
 
@@ -64,6 +64,9 @@ def _body(c, n):
     return out
 
 
+_refused = [0]  # the seq of a manifest refused already: not tried (nor reported) again
+
+
 def check(url, cfg):
     c, n = yield from _get(url + "manifest.json")
     try:
@@ -72,11 +75,24 @@ def check(url, cfg):
         c.close()
     m = json.loads(text)
     st = state()
-    if m.get("version") in (st.get("v"), st.get("bad")):  # running it, or rolled back from it
+    seq = m.get("seq")
+    # Only a newer release (its signed counter above all this board installed), never the one
+    # it rolled back from; a bundle is signed for each board (`sigs`: board id -> signature).
+    if not isinstance(seq, int) or seq <= st.get("top", 0) or seq == _refused[0] \
+            or m.get("version") == st.get("bad"):
         return False
+    m["sig"] = (m.pop("sigs", None) or {}).get(board_id(), "")
+    text = json.dumps(m)
+    try:
+        R.verify(text, cfg.get("sign", ""))  # refused before anything is fetched?
+    except R.Reject as e:
+        _refused[0] = seq
+        if e.code == "signature" and not m["sig"]:
+            e = R.Reject("signature", "the bundle is not signed for this board (id %s)" % board_id())
+        raise e
     live = {p: h for p, _, h in R.tree("/", True)}
     need = [p for p, (size, sha) in m["files"].items() if live.get(p) != sha]
-    up = R.Update(text, cfg.get("key", ""), sum(m["files"][p][0] for p in need))
+    up = R.Update(text, cfg.get("sign", ""), sum(m["files"][p][0] for p in need))
     try:
         for p in need:
             size, sha = m["files"][p]

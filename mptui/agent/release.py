@@ -1,17 +1,20 @@
 # Releases on the board: verify a manifest, stage files, commit atomically, roll back.
 # The same code serves the TCP server, the HTTP pull service and pushes over the raw REPL.
 #
-# /.ota/cur.json   manifest of the live release   {"version": v, "files": {path: [size, sha256]}}
+# /.ota/cur.json   manifest of the live release   {"version": v, "seq": n, "files": {path: [size, sha256]}}
 # /.ota/new.json   manifest being installed (verified), files in /.ota/stage/<path>
 # /.ota/prev.json  manifest of the previous release; /.ota/back/ holds its files that the live
 #                  release replaced or dropped (so a rollback needs no extra space)
 # /.ota/journal.json  exists only while a commit or rollback is being applied: every step is
 #                  idempotent, so at boot an interrupted one is simply run again to the end.
+# Downgrades: a manifest's `seq` (signed) must be above every seq this board has installed (a
+# signed manifest is good once: replaying an old one does nothing), and its version must not be
+# older than the running one unless it says (signed) `downgrade`.
 import os
 from hashlib import sha256
 from binascii import hexlify, unhexlify
 
-from mptui_agent import BOOT_ID, PROTO, STATE, VERSION, exists, read_json, state, write_json
+from mptui_agent import BOOT_ID, PROTO, STATE, VERSION, board_id, exists, read_json, state, write_json
 from mptui_agent.host import hmac, same
 
 D = "/.ota"
@@ -22,7 +25,8 @@ _busy = [None]  # the Update in progress (one at a time, whatever the link)
 
 
 class Reject(Exception):
-    """An update refused: code (signature, hash, protected, space, busy, state, manifest), why."""
+    """An update refused: code (signature, replay, downgrade, hash, protected, space, busy, state,
+    manifest), why."""
 
     def __init__(self, code, why):
         super().__init__(code, why)
@@ -34,9 +38,43 @@ def hexsha(data):
 
 
 def payload(m):
-    """What the signature covers: the version, then `path:sha256` lines in path order."""
+    """What the signature covers: the version, `seq N` (` downgrade` when allowed), then
+    `path:sha256` lines in path order."""
     f = m["files"]
-    return "\n".join([m["version"]] + ["%s:%s" % (p, f[p][1]) for p in sorted(f)]).encode()
+    head = "seq %d%s" % (m["seq"], " downgrade" if m.get("downgrade") is True else "")
+    return "\n".join([m["version"], head] + ["%s:%s" % (p, f[p][1]) for p in sorted(f)]).encode()
+
+
+_PRE = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3, "pre": 3, "preview": 3}
+
+
+def _kind(ch):
+    return 1 if "0" <= ch <= "9" else 2 if "a" <= ch <= "z" else 0
+
+
+def vkey(v):
+    """Release versions in order: numbers as numbers (1.10 after 1.9), a pre-release word (dev,
+    a, b, rc...) before the end (2.0rc1 before 2.0), other words after it (2.0 before 2.0post1,
+    before 2.0.1); ASCII letters ignore case, anything else separates. The host has the same
+    (mptui/services/ota_keys.py)."""
+    out, tok = [], ""
+    for ch in v + " ":
+        ch = chr(ord(ch) + 32) if "A" <= ch <= "Z" else ch
+        k = _kind(ch)
+        if tok and k != _kind(tok[0]):
+            out.append((3, int(tok)) if _kind(tok[0]) == 1 else (0, _PRE[tok]) if tok in _PRE else (2, tok))
+            tok = ""
+        if k:
+            tok += ch
+    return out
+
+
+def older(a, b):
+    """Is version a older than version b?"""
+    ka, kb = vkey(a), vkey(b)
+    n = max(len(ka), len(kb))
+    end = [(1, 0)]
+    return ka + end * (n - len(ka)) < kb + end * (n - len(kb))
 
 
 def check_path(p):
@@ -142,44 +180,67 @@ class Writer:
         self.up.ok.add(self.path)
 
 
+def verify(text, key=""):
+    """The manifest (a dict) if this board may install it, else Reject: valid, signed with this
+    board's key (hex; "": no key), newer than all it has installed, not an older version unless
+    it says downgrade. Nothing is written."""
+    import json
+
+    try:
+        m = json.loads(text)
+        files = m["files"]
+        version = m["version"]
+        seq = m["seq"]
+        if not isinstance(version, str) or not version or len(version) > 64 or "\n" in version:
+            raise ValueError
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            raise ValueError
+        for p, v in files.items():
+            if len(v) != 2 or not isinstance(v[0], int) or not isinstance(v[1], str) or len(v[1]) != 64:
+                raise ValueError
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise Reject("manifest", "the manifest is not valid")
+    for p in files:
+        check_path(p)
+    if key:
+        try:
+            sig = unhexlify(m.get("sig") or "")
+        except (ValueError, TypeError):
+            sig = b""
+        try:
+            good = same(sig, hmac(unhexlify(key), payload(m)))
+        except ValueError:
+            good = False
+        if not good:
+            raise Reject("signature", "bad signature: the release is not signed with this board's key")
+    st = state()
+    if seq <= st.get("top", 0):
+        raise Reject("replay", "%s (seq %d) was signed before the newest release this board has "
+                     "installed (seq %d): an old manifest is never installed again" % (version, seq, st["top"]))
+    if st.get("v") and m.get("downgrade") is not True and older(version, st["v"]):
+        raise Reject("downgrade", "%s is older than %s, the release running; installing it needs "
+                     "an explicit downgrade" % (version, st["v"]))
+    return m
+
+
 class Update:
     """An update session: begin with a manifest (verified before anything is written), stage
     files, then commit() or abort()."""
 
     def __init__(self, text, key="", need=0):
-        import json
-
-        try:
-            m = json.loads(text)
-            files = m["files"]
-            version = m["version"]
-            if not isinstance(version, str) or not version or "\n" in version:
-                raise ValueError
-            for p, v in files.items():
-                if len(v) != 2 or not isinstance(v[0], int) or len(v[1]) != 64:
-                    raise ValueError
-        except (ValueError, KeyError, TypeError, AttributeError):
-            raise Reject("manifest", "the manifest is not valid")
-        for p in files:
-            check_path(p)
-        if key:
-            try:
-                sig = unhexlify(m.get("sig") or "")
-            except ValueError:
-                sig = b""
-            if not same(sig, hmac(key, payload(m))):
-                raise Reject("signature", "bad signature: the release is not signed with this board's key")
+        m = verify(text, key)
+        version, seq, files = m["version"], m["seq"], m["files"]
         if _busy[0] is not None:
             raise Reject("busy", "another update is in progress")
         if need + 16384 > free_bytes():
             raise Reject("space", "board full: %d bytes needed, %d free" % (need, free_bytes()))
-        self.version, self.files, self.manifest = version, files, m
+        self.version, self.seq, self.files, self.manifest = version, seq, files, m
         self.ok = set()  # staged and verified
         _busy[0] = self
         try:
             rmtree(STAGE)
             mkdirs(STAGE + "/x")
-            write_json(NEW, {"version": version, "files": files})
+            write_json(NEW, {"version": version, "seq": seq, "files": files})
         except Exception:
             self.abort()
             raise
@@ -210,7 +271,8 @@ class Update:
             rmtree(NBACK)
             remove(NPREV)
             os.mkdir(NBACK)
-            write_json(JOURNAL, {"op": "commit", "put": put, "drop": drop, "v": self.version, "pv": old["version"]})
+            write_json(JOURNAL, {"op": "commit", "put": put, "drop": drop, "v": self.version, "pv": old["version"],
+                                 "seq": self.seq})
         except BaseException:
             self.abort()
             raise
@@ -261,7 +323,9 @@ def _commit(j, note):
         remove(PREV)
         os.rename(NPREV, PREV)
     rmtree(STAGE)
-    write_json(STATE, {"v": j["v"], "pv": j["pv"], "good": False, "n": 0, "last": "committed " + j["v"] + note})
+    top = max(state().get("top", 0), j["seq"])
+    write_json(STATE, {"v": j["v"], "pv": j["pv"], "good": False, "n": 0, "last": "committed " + j["v"] + note,
+                       "seq": j["seq"], "top": top})
 
 
 def _prune(path):
@@ -286,7 +350,7 @@ def rollback(why="rolled back"):
     restore = [r for r, _, _ in walk(BACK)]
     drop = sorted(p for p in cur["files"] if p not in prev["files"] and p not in restore)
     write_json(JOURNAL, {"op": "rollback", "restore": restore, "drop": drop, "why": why,
-                         "v": prev["version"], "bad": cur["version"]})
+                         "v": prev["version"], "bad": cur["version"], "seq": prev.get("seq", 0)})
     recover()
 
 
@@ -303,8 +367,9 @@ def _rollback(j, note):
         remove(CUR)
         os.rename(PREV, CUR)
     rmtree(BACK)
+    st = state()
     write_json(STATE, {"v": j["v"], "pv": None, "good": True, "n": 0, "last": j["why"] + note,
-                       "bad": j["bad"]})
+                       "bad": j["bad"], "seq": j.get("seq", 0), "top": st.get("top", 0)})
 
 
 def recover(booting=False):
@@ -329,6 +394,7 @@ def info():
     st["mpy"] = getattr(sys.implementation, "_mpy", 0)
     st["platform"] = sys.platform
     st["busy"] = _busy[0] is not None
+    st["id"] = board_id()
     return st
 
 
@@ -343,13 +409,14 @@ def tree(root, hashes=False):
     return out
 
 
-def set_password_hash(h):
+def set_login_key(h):
+    """The board's new login key (64 hex digits; empty: no password)."""
     from mptui_agent import CONFIG, config
 
     if h and (len(h) != 64 or any(c not in "0123456789abcdef" for c in h)):
-        raise Reject("manifest", "the password hash must be 64 hex digits")
+        raise Reject("manifest", "the login key must be 64 hex digits")
     cfg = dict(config())
-    cfg["pw"] = h
+    cfg["login"] = h
     mkdirs(CONFIG)
     write_json(CONFIG, cfg)
     config().update(cfg)

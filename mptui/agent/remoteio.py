@@ -18,7 +18,7 @@ import sys
 import time
 from binascii import hexlify
 
-from mptui_agent import BOOT_ID, VERSION, board_name, host, state
+from mptui_agent import BOOT_ID, VERSION, board_id, board_name, gate, host, state
 
 try:
     import os
@@ -44,7 +44,7 @@ except ImportError:
 
     _lock = _NoLock()
 
-PROTO = 1
+PROTO = 2
 BUILTINS = ("ping", "version", "free_mem", "uptime_ms", "stats")
 LINGER = 10  # ms to let a burst of prints gather before it is sent
 RETRY = 20  # ms between send attempts to a listener whose socket is full
@@ -385,29 +385,40 @@ def _pump():
                 _feed(c)
 
 
-def _client(conn, cfg):
+def _client(conn, src, cfg, g):
     c = _Client(conn.s)
     try:
-        if len(_clients) >= cfg.get("remoteio_clients", 4):
-            yield from conn.send(_err(None, "busy", "too many clients (%d)" % len(_clients)))
+        wait = gate.blocked(src)
+        if g.full() or wait:  # (gate.py; checked again at login)
+            yield from conn.send(_err(None, "backoff", "too many wrong passwords: wait %d s" % (wait // 1000 + 1))
+                                 if wait else _err(None, "busy", "too many clients (%d)" % g.max_clients))
             return
-        _clients.append(c)
-        pw = cfg.get("pw", "")
+        pw = cfg.get("login", "")
         nonce = host.nonce() if pw else b""
-        hello = {"t": "hello", "proto": PROTO, "agent": VERSION, "name": board_name(),
+        hello = {"t": "hello", "proto": PROTO, "agent": VERSION, "name": board_name(), "id": board_id(),
                  "boot": BOOT_ID, "nonce": hexlify(nonce).decode() if pw else None}
         yield from conn.send(_line(hello))
-        if pw:
-            msg = _parse((yield from conn.line(256)))
-            if msg.get("t") != "auth" or not host.answer_ok(pw, nonce, msg.get("mac")):
-                yield (host.SLEEP, None, 500)  # slows down guessing
-                yield from conn.send(_err(None, "denied", "wrong password"))
-                return
-            yield from conn.send(_line({"t": "ok"}))
         limit = cfg.get("remoteio_max_line", 4096)
+        # the login (with no password: the first message)
+        msg = _parse((yield from conn.line(256 if pw else limit)))
+        if pw:
+            why = gate.login(src, msg.get("t") == "auth" and host.answer_ok(pw, nonce, msg.get("mac")))
+            if why == "denied":
+                yield (host.SLEEP, None, 500)  # slows down guessing
+            if why:
+                yield from conn.send(_err(None, why, "wrong password" if why == "denied" else
+                                          "too many wrong passwords: wait %d s" % (gate.blocked(src) // 1000 + 1)))
+                return
+        if not g.admit(conn, cfg.get("timeout", 30) * 1000):
+            yield from conn.send(_err(None, "busy", "too many clients (%d)" % g.max_clients))
+            return
+        if pw or msg.get("t") == "auth":  # (with no password a client may log in all the same)
+            yield from conn.send(_line({"t": "ok"}))
+            msg = None
         while not c.dead:
-            conn.timeout = None if c.next >= 0 else cfg.get("timeout", 30) * 1000
-            msg = _parse((yield from conn.line(limit)))
+            if msg is None:
+                conn.timeout = None if c.next >= 0 else cfg.get("timeout", 30) * 1000
+                msg = _parse((yield from conn.line(limit)))
             t = msg.get("t")
             if t == "call":
                 c.queue(_call(msg))
@@ -417,6 +428,7 @@ def _client(conn, cfg):
                 break
             else:
                 c.queue(_err(msg.get("id"), "proto", "unknown message type %r" % (t,)))
+            msg = None
             c.flush()
             while c.pending() > limit and not c.dead:  # it sends calls but does not read
                 yield (host.SLEEP, None, RETRY)
@@ -428,12 +440,8 @@ def _client(conn, cfg):
         pass
     finally:
         _listen(c, False)
-        if c in _clients:
-            _clients.remove(c)
+        g.leave(conn)
         conn.close()
-
-
-_clients = []
 
 
 def _parse(line):
@@ -450,16 +458,20 @@ def _parse(line):
 _SO_SNDBUF = getattr(socket, "SO_SNDBUF", 7 if sys.platform == "linux" else None)
 
 
-def _accept(loop, s, cfg):
+def _tuned(cfg, handler):
+    """Each connection with its send buffer set (the OS then holds at most this much for a
+    listener that stopped reading)."""
     sndbuf = cfg.get("remoteio_sndbuf", 16384)
-    while True:
-        c = yield from host.accept(s)
+
+    def tuned(conn, src):
         if sndbuf and _SO_SNDBUF is not None:
-            try:  # the OS holds at most this much for a listener that stopped reading
-                c.setsockopt(socket.SOL_SOCKET, _SO_SNDBUF, sndbuf)
+            try:
+                conn.s.setsockopt(socket.SOL_SOCKET, _SO_SNDBUF, sndbuf)
             except (OSError, TypeError):
                 pass
-        loop.spawn(_client(host.Conn(c, cfg.get("timeout", 30) * 1000), cfg))
+        return handler(conn, src)
+
+    return tuned
 
 
 def _wake_socket(port):
@@ -493,4 +505,5 @@ def serve(loop, cfg):
     _wake_socket(port)
     sys.modules["remoteio"] = sys.modules[__name__]
     loop.spawn(_pump())
-    return _accept(loop, s, cfg)
+    g = gate.Gate(loop, cfg, cfg.get("remoteio_clients", 4))
+    return g.serve(s, _tuned(cfg, lambda conn, src: _client(conn, src, cfg, g)))

@@ -36,6 +36,12 @@ def add_arguments(parser) -> None:
         metavar="PORT",
         help="UDP port the announcements come to (default 2020)",
     )
+    parser.add_argument(
+        "--announce-bind",
+        metavar="ADDRESS",
+        help="where to listen for them (default: [network] announce_bind of the config, else "
+        "127.0.0.1, boards on this computer; 0.0.0.0: the local network)",
+    )
 
 
 def run(args) -> int:
@@ -70,11 +76,13 @@ def run(args) -> int:
         import asyncio
 
         from mptui.commands.common import die
+        from mptui.config import load_config
         from mptui.services.announce import DEFAULT_PORT, network_boards
 
         port = args.announce_port or DEFAULT_PORT
+        bind = args.announce_bind or load_config().network.announce_bind
         try:
-            heard = asyncio.run(network_boards(args.network, port))
+            heard = asyncio.run(network_boards(args.network, port, bind))
         except OSError as e:
             return die(f"cannot listen for announcements on UDP port {port}: {e}")
         for a in heard:
@@ -82,6 +90,6 @@ def run(args) -> int:
         if not heard:
             import sys
 
-            print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port})",
-                  file=sys.stderr)
+            print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port} "
+                  f"on {bind})", file=sys.stderr)
     return 0

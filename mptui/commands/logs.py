@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after N lines of output")
     parser.add_argument("--announce-port", type=int, default=None, metavar="PORT",
                         help="UDP port of the boards' announcements, for --all (default 2020)")
+    parser.add_argument("--announce-bind", metavar="ADDRESS",
+                        help="where to listen for them (default: [network] announce_bind of the "
+                        "config, else 127.0.0.1; 0.0.0.0: the local network)")
 
 
 def run(args) -> int:
@@ -104,7 +107,10 @@ async def _stream(args, targets: list[str], pattern) -> int:
 
     async def discover() -> None:
         try:
-            async for ann in announcements(args.announce_port or DEFAULT_PORT):
+            from mptui.config import load_config
+
+            bind = args.announce_bind or load_config().network.announce_bind
+            async for ann in announcements(args.announce_port or DEFAULT_PORT, bind):
                 where = (ann.host, ann.remoteio_port)
                 if ann.remoteio_port and where not in known:
                     known.add(where)

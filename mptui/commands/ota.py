@@ -3,7 +3,7 @@ board or a whole fleet in parallel, check status, serve bundles for boards in pu
 
   mptui ota init                     mptui.toml [ota], a release folder, a secrets file
   mptui ota install -d ADDR          the agent, over any link (USB, socket, virtual...)
-  mptui ota push [-d ADDR ... | --all] [--full]
+  mptui ota push [-d ADDR ... | --all] [--full] [--allow-downgrade]
   mptui ota status [-d ADDR ... | --all]
   mptui ota bundle [-o DIR]          a folder for pull mode;  mptui ota serve [DIR]
   mptui ota passwd [-d ADDR ... | --all]
@@ -41,6 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--version", dest="release_version", default="0.1.0", help="first release version")
     p.add_argument("--source", default="app", help="release folder (default: app)")
     p.add_argument("--no-password", action="store_true", help="no OTA password (LAN you trust)")
+    p.add_argument("--bind", default="127.0.0.1",
+                   help="where board agents listen (default 127.0.0.1, this board only; "
+                        "0.0.0.0: every network the board joins, e.g. to push over WiFi)")
 
     p = sub.add_parser("install", help="install or upgrade the agent on a board")
     p.add_argument("-d", "--device", dest="targets", action="append", metavar="ADDRESS")
@@ -53,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("push", help="push the release (changed files only unless --full)")
     targets(p)
     p.add_argument("--full", action="store_true", help="send every file, changed or not")
+    p.add_argument("--allow-downgrade", action="store_true",
+                   help="let boards install this release even if they run a newer version")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
     p = sub.add_parser("status", help="agent and release versions")
@@ -61,6 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("bundle", help="write the release as a folder for pull mode")
     p.add_argument("-o", "--out", metavar="DIR", help="default: ota-bundle/ beside mptui.toml")
     p.add_argument("--mpy", type=int, metavar="MPY", help="compile for boards with this sys.implementation._mpy")
+    p.add_argument("--allow-downgrade", action="store_true",
+                   help="let boards install this release even if they run a newer version")
 
     p = sub.add_parser("serve", help="serve a bundle folder over HTTP for pull mode")
     p.add_argument("folder", nargs="?", help="default: build the bundle and serve it")
@@ -129,9 +136,11 @@ secrets = ".mptui-secrets.toml" # password and signing key: never commit this fi
 
 [ota.agent]                     # written to boards by `mptui ota install`
 port = 2018
-bind = "0.0.0.0"                # all interfaces: reachable over the board's WiFi
+bind = "{bind}"{bind_note}
 good_after = 30                 # seconds up before a new release counts as good
 """
+BIND_LOOPBACK = "            # this board only (a virtual board); \"0.0.0.0\" to push over WiFi"
+BIND_OPEN = "                # every network the board joins: anyone there can try the password"
 
 
 def _init(args) -> int:
@@ -144,7 +153,10 @@ def _init(args) -> int:
     text = toml.read_text(encoding="utf-8") if toml.exists() else ""
     if "[ota]" in text:
         return _die(f"{toml} already has an [ota] table", USAGE)
-    toml.write_text(text + TEMPLATE.format(version=args.release_version, source=args.source),
+    loopback = args.bind.startswith("127.") or args.bind in ("::1", "localhost")
+    toml.write_text(text + TEMPLATE.format(version=args.release_version, source=args.source,
+                                           bind=args.bind,
+                                           bind_note=BIND_LOOPBACK if loopback else BIND_OPEN),
                     encoding="utf-8")
     made = [str(toml.name)]
     source = root / args.source
@@ -216,6 +228,13 @@ def _install(args) -> int:
               f"as {form}; boot.py hook {result.boot_py}; port {agent.get('port', 2018)}"
               f"{'; password set' if secrets and secrets.password else ''}"
               f"{'; signed releases only' if secrets and secrets.signing_key else ''})")
+        if result.upgraded_from:
+            print(f"{session.address}: upgraded from agent {result.upgraded_from}, which kept the "
+                  "password hash and the project's signing key on the board; it now keeps only "
+                  "keys of its own (boards still on 1.x need `mptui ota install` too)")
+        for service in result.exposed or []:
+            print(f"mptui: warning: {session.address}: the agent's {service} listens beyond the "
+                  "board: anyone on its networks can connect and try the password", file=sys.stderr)
         if not args.no_reset:
             await session.hard_reset()
         return OK
@@ -232,7 +251,8 @@ def _push(args) -> int:
     project = _project(args)
     targets = _targets(args, project)
     printer = _ProgressPrinter(enabled=not args.quiet)
-    results = asyncio.run(push_fleet(targets, project, full=args.full, on_event=printer))
+    results = asyncio.run(push_fleet(targets, project, full=args.full, on_event=printer,
+                                     allow_downgrade=args.allow_downgrade))
     _left_out(project)
     failed = 0
     for r in results:
@@ -315,10 +335,15 @@ def _bundle(args) -> int:
 
     project = _project(args)
     folder = Path(args.out) if args.out else project.root / "ota-bundle"
-    info = write_bundle(project, folder, args.mpy)
+    info = write_bundle(project, folder, args.mpy, args.allow_downgrade)
+    signed = f", signed for {info['boards']} board{'s' * (info['boards'] != 1)}" \
+        if info["signed"] else ", NOT signed"
     _left_out(project)
     print(f"{folder}: release {info['version']}, {info['files']} files, "
-          f"{info['bytes'] / 1024:.1f} KB{', signed' if info['signed'] else ', NOT signed'}")
+          f"{info['bytes'] / 1024:.1f} KB{signed}")
+    if info["signed"] and not info["boards"]:
+        print("mptui: warning: no board has this project's keys yet (`mptui ota install` them "
+              "first): no board will install this bundle", file=sys.stderr)
     return OK
 
 
@@ -357,7 +382,6 @@ def _serve(args) -> int:
 
 def _passwd(args) -> int:
     import getpass
-    import hashlib
     import secrets as random
 
     from mptui.services.ota import set_password
@@ -374,11 +398,10 @@ def _passwd(args) -> int:
         new = getpass.getpass("new OTA password: ")
         if not new or getpass.getpass("again: ") != new:
             return _die("passwd: the passwords differ (or are empty); nothing changed", USAGE)
-    digest = hashlib.sha256(new.encode()).hexdigest() if new else ""
     secrets = project.secrets
 
     async def change():
-        return await asyncio.gather(*(set_password(t, secrets, digest) for t in targets),
+        return await asyncio.gather(*(set_password(t, secrets, new) for t in targets),
                                     return_exceptions=True)
 
     results = asyncio.run(change())

@@ -8,6 +8,9 @@ mptui/agent/REMOTEIO.md): a listener, a one-shot scan, and a discovery source.
 
 The DeviceManager plugs in `NetworkSource`: it reports the complete list of boards heard
 recently each time that list changes (a board not heard for three of its intervals is gone).
+
+Everything listens on loopback (boards on this computer: virtual ones) unless given another
+address: "0.0.0.0" hears the local network (`[network] announce_bind` in the config).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 DEFAULT_PORT = 2020
+DEFAULT_BIND = "127.0.0.1"  # what is heard unless configured: boards on this computer
 PROTO = 1
 MAX_DATAGRAM = 1024
 
@@ -124,7 +128,7 @@ def _socket(port: int, bind: str, group: str | None) -> socket.socket:
     return sock
 
 
-async def announcements(port: int = DEFAULT_PORT, bind: str = "0.0.0.0",
+async def announcements(port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND,
                         group: str | None = None) -> AsyncIterator[Announcement]:
     """Every announcement heard on UDP `port` (joining multicast `group` if given), as it
     comes, until the caller stops. `bind` 0.0.0.0 hears the local network; this listener only
@@ -140,7 +144,7 @@ async def announcements(port: int = DEFAULT_PORT, bind: str = "0.0.0.0",
         transport.close()
 
 
-async def network_boards(seconds: float = 6.0, port: int = DEFAULT_PORT, bind: str = "0.0.0.0",
+async def network_boards(seconds: float = 6.0, port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND,
                          group: str | None = None) -> list[Announcement]:
     """The boards heard within `seconds` (each once, its latest announcement), by name."""
     found: dict[str, Announcement] = {}
@@ -162,7 +166,7 @@ class NetworkSource:
 
     name = "network"
 
-    def __init__(self, port: int = DEFAULT_PORT, bind: str = "0.0.0.0", group: str | None = None,
+    def __init__(self, port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND, group: str | None = None,
                  make: Callable[[Announcement], object] | None = None) -> None:
         self.port, self.bind, self.group = port, bind, group
         self.make = make or (lambda ann: ann)

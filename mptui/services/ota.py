@@ -1,7 +1,8 @@
 """Over-the-air updates: push a release to one board or a fleet, in parallel, with progress.
 
 A push to one board goes through phases, each reported as a PushEvent:
-connect -> verify (the board checks the signed manifest) -> transfer (changed files only, or
+connect -> verify (the board checks the manifest, signed for it: its key, a release counter
+above all it has installed, no older version unless allow_downgrade) -> transfer (changed files only, or
 all with full=True) -> commit (atomic, journaled on the board) -> reboot -> online (the board
 answers with the new version) -> done | failed. The result is a PushResult. The OTA tab and
 the CLI both use `push_fleet()`.
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mptui.board import BoardError
+from mptui.services.ota_keys import board_id, next_seq, remember_board
 from mptui.services.ota_links import DEFAULT_PORT, AgentLink, EngineLink, OtaError
 from mptui.services.ota_project import Project, ProjectError, Release, Secrets
 from mptui.transports.address import AddressError, agent_address
@@ -116,8 +118,11 @@ class _Reporter:
 
 async def push(target: str, project: Project, *, full: bool = False,
                on_event: Callable[[PushEvent], None] | None = None, link=None,
-               online_timeout: float = 30.0, builds: dict | None = None) -> PushResult:
-    """Push the project's release to one board; never raises for board problems."""
+               online_timeout: float = 30.0, builds: dict | None = None,
+               allow_downgrade: bool = False) -> PushResult:
+    """Push the project's release to one board; never raises for board problems. The board
+    refuses a version older than the one it runs unless `allow_downgrade` (the manifest then
+    says so, signed)."""
     started = time.monotonic()
     report = _Reporter(target, on_event)
     result = PushResult(target, False, project.version)
@@ -128,6 +133,9 @@ async def push(target: str, project: Project, *, full: bool = False,
         await link.open()
         try:
             info = await link.info()
+            board = link.board_id or board_id(info.get("id"))
+            if board and secrets is not None:
+                remember_board(secrets.path, board, target)  # for bundles (ota_keys.py)
             release = await _build(project, info.get("mpy"), builds)
             report("verify")
             live = await link.hashes()
@@ -136,7 +144,10 @@ async def push(target: str, project: Project, *, full: bool = False,
                 result.ok = result.up_to_date = True
                 report("done", "up to date")
                 return result
-            await _transfer(link, release, send, report, result)
+            top = info.get("top")
+            manifest = release.manifest(board, next_seq(top if isinstance(top, int) else 0),
+                                        allow_downgrade)
+            await _transfer(link, release, manifest, send, report, result)
             report("reboot")
             if isinstance(link, AgentLink):
                 await link.close()
@@ -162,11 +173,11 @@ async def push(target: str, project: Project, *, full: bool = False,
     return result
 
 
-async def _transfer(link, release: Release, send: list[str], report: _Reporter,
-                    result: PushResult) -> None:
+async def _transfer(link, release: Release, manifest: bytes, send: list[str],
+                    report: _Reporter, result: PushResult) -> None:
     """Manifest (verified by the board), the files, then the commit; abort on any failure."""
     total = sum(len(release.files[p]) for p in send)
-    await link.begin(release.manifest(), total)
+    await link.begin(manifest, total)
     report("transfer", files_total=len(send), bytes_total=total)
     done = 0
     try:
@@ -242,7 +253,8 @@ async def wait_online(target: str, version: str, secrets: Secrets | None, timeou
 async def push_fleet(targets: list[str], project: Project, *, full: bool = False,
                      on_event: Callable[[PushEvent], None] | None = None,
                      parallel: int = 32, link_for: Callable[[str], object] | None = None,
-                     running: dict[str, asyncio.Task] | None = None) -> list[PushResult]:
+                     running: dict[str, asyncio.Task] | None = None,
+                     allow_downgrade: bool = False) -> list[PushResult]:
     """Push to every target at once (at most `parallel` at a time); results in target order.
 
     `link_for(target)` may supply the link for a target (the UI passes an EngineLink over the
@@ -258,7 +270,7 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
             async with gate:
                 link = link_for(target) if link_for else None
                 return await push(target, project, full=full, on_event=on_event,
-                                  builds=builds, link=link)
+                                  builds=builds, link=link, allow_downgrade=allow_downgrade)
         except asyncio.CancelledError:
             if on_event:  # now, not when the others are done
                 on_event(PushEvent(target, "failed", message=CANCELLED))
@@ -298,11 +310,12 @@ async def status(target: str, secrets: Secrets | None = None, link=None) -> Boar
                        info=info)
 
 
-async def set_password(target: str, secrets: Secrets | None, new_hash: str) -> None:
-    """Give the board a new password (its SHA-256); `secrets` holds the current one."""
+async def set_password(target: str, secrets: Secrets, new_password: str) -> None:
+    """Give the board a new password ("": none); `secrets` holds the current one. The board
+    gets only its own login key for it (ota_keys.py)."""
     link = make_link(target, secrets)
     await link.open()
     try:
-        await link.set_password_hash(new_hash)
+        await link.set_login_key(secrets.login_key(link.board_id, new_password))
     finally:
         await link.close()

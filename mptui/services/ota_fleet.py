@@ -177,9 +177,11 @@ class OtaFleet:
 
     # -- pushing ----------------------------------------------------------------------------
 
-    async def push(self, keys: list[str], full: bool = False) -> PushRecord | None:
+    async def push(self, keys: list[str], full: bool = False,
+                   allow_downgrade: bool = False) -> PushRecord | None:
         """Push the project's release to these boards in parallel (those not already being
-        pushed); the results go to the history. None if there was nothing to do."""
+        pushed); the results go to the history. None if there was nothing to do.
+        `allow_downgrade`: boards running a newer version install it all the same."""
         project = self.project
         rows = [self.boards[k] for k in dict.fromkeys(keys)
                 if k in self.boards and not self.boards[k].pushing]
@@ -193,7 +195,8 @@ class OtaFleet:
             failed = {r.board: r for r in early if r is not None}
             targets = [row.key for row in rows if row.key not in failed]
             results = await push_fleet(targets, project, full=full, on_event=self._on_event,
-                                       link_for=self._link_for, running=self.running)
+                                       link_for=self._link_for, running=self.running,
+                                       allow_downgrade=allow_downgrade)
         finally:
             for row in rows:
                 row.pushing = False

@@ -3,15 +3,21 @@
 Every .py file of mptui/agent/ goes to /mptui_agent/ (as .mpy when mpy-cross emits what the
 board loads), the settings to /config/mptui_agent.json, and two lines to the end of /boot.py
 (after whatever the board's boot.py already does, such as joining the WiFi).
+
+The settings hold the board's id (kept across installs; a new random one the first time) and
+only the keys derived for that id (ota_keys.py), never the project's password or signing key.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import secrets as random
 from dataclasses import dataclass
 from pathlib import Path
 
 from mptui.board import BoardError, Session
+from mptui.services.ota_keys import board_id, remember_board
 from mptui.services.ota_project import Secrets, compile_mpy, mpy_cross_matches
 
 AGENT_SRC = Path(__file__).resolve().parent.parent / "agent"
@@ -26,6 +32,9 @@ class InstallResult:
     mpy: bool
     files: int
     boot_py: str  # "added", "already there"
+    board_id: str = ""
+    upgraded_from: str = ""  # "1.x": an agent that kept the password hash and the fleet key
+    exposed: list[str] | None = None  # the services listening beyond the board (see exposed())
 
 
 def agent_files(mpy: bool) -> dict[str, bytes]:
@@ -46,11 +55,27 @@ def agent_version() -> str:
     return "?"
 
 
-def agent_settings(agent: dict, secrets: Secrets | None) -> dict:
-    cfg = {"port": 2018, "bind": "127.0.0.1", "good_after": 30, **agent}
-    cfg["pw"] = secrets.password_hash if secrets else ""
-    cfg["key"] = secrets.signing_key if secrets else ""
+def agent_settings(agent: dict, secrets: Secrets | None, board: str) -> dict:
+    cfg = {"port": 2018, "bind": "127.0.0.1", "good_after": 30, **agent, "id": board}
+    cfg["login"] = secrets.login_key(board) if secrets else ""
+    cfg["sign"] = secrets.board_signing_key(board) if secrets else ""
     return cfg
+
+
+def exposed(cfg: dict) -> list[str]:
+    """The agent's services that listen beyond the board itself (not on loopback)."""
+    out = []
+    bind = cfg.get("bind", "127.0.0.1")
+    for name, port, address in (("OTA", cfg.get("port", 2018), bind),
+                                ("RemoteIO", cfg.get("remoteio_port", 2019),
+                                 cfg.get("remoteio_bind", bind))):
+        try:
+            loopback = ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            loopback = address == "localhost"
+        if port and not loopback:
+            out.append(f"{name} on {address}:{port}")
+    return out
 
 
 async def install(session: Session, agent: dict, secrets: Secrets | None,
@@ -61,6 +86,16 @@ async def install(session: Session, agent: dict, secrets: Secrets | None,
     if mpy and not mpy_cross_matches(board_mpy):
         raise BoardError("mpy-cross does not emit .mpy files this board loads; install as .py")
     files = agent_files(mpy)
+    old = {}
+    if await session.fs.exists(CONFIG):
+        try:
+            old = json.loads(await session.fs.read(CONFIG))
+        except ValueError:
+            old = {}
+    if not isinstance(old, dict):
+        old = {}
+    board = board_id(old.get("id")) or random.token_hex(8)
+    upgraded = "1.x" if ("pw" in old or "key" in old) and "id" not in old else ""
     await session.fs.mkdir(AGENT_DIR, parents=True)
     await session.fs.mkdir("/config", parents=True)
     for i, (name, data) in enumerate(files.items()):
@@ -71,7 +106,10 @@ async def install(session: Session, agent: dict, secrets: Secrets | None,
     for name in sorted(stale):
         if name.endswith((".py", ".mpy")):
             await session.fs.rm(f"{AGENT_DIR}/{name}")
-    await session.fs.write(CONFIG, json.dumps(agent_settings(agent, secrets)).encode())
+    cfg = agent_settings(agent, secrets, board)
+    await session.fs.write(CONFIG, json.dumps(cfg).encode())
+    if secrets is not None and (secrets.signing_key or secrets.password):
+        remember_board(secrets.path, board, str(session.address))
     boot = b""
     if await session.fs.exists("/boot.py"):
         boot = await session.fs.read("/boot.py")
@@ -81,4 +119,4 @@ async def install(session: Session, agent: dict, secrets: Secrets | None,
         sep = b"" if not boot or boot.endswith(b"\n") else b"\n"
         await session.fs.write("/boot.py", boot + sep + BOOT_HOOK.encode())
         hooked = "added"
-    return InstallResult(agent_version(), mpy, len(files), hooked)
+    return InstallResult(agent_version(), mpy, len(files), hooked, board, upgraded, exposed(cfg))

@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import socket
 from collections.abc import Callable
 
 from mptui.board import BoardError, BoardExecError, Session
+from mptui.services.ota_keys import auth_response, backoff_wait, board_id
 
 DEFAULT_PORT = 2018
-PROTO = 1
+PROTO = 2
 Progress = Callable[[int, int], None]
 
 # error kind -> what it means, in plain words (the board's own detail follows)
@@ -23,6 +22,10 @@ KINDS = {
     "denied": "wrong OTA password",
     "password": "the board wants an OTA password and none is set",
     "signature": "bad signature (the board's signing key differs from this project's)",
+    "replay": "refused: an old release (signed before the newest one the board installed)",
+    "downgrade": "refused: an older version than the board runs (--allow-downgrade to install it)",
+    "backoff": "too many wrong passwords from here: the board makes this computer wait",
+    "toomany": "the board has too many connections",
     "hash": "a file did not match its SHA-256; nothing was installed",
     "space": "board full",
     "unreachable": "board unreachable",
@@ -45,13 +48,6 @@ class OtaError(Exception):
         super().__init__(f"{plain}: {detail}" if detail and detail != plain else plain)
 
 
-def auth_response(password: str, nonce_hex: str) -> str:
-    """HMAC-SHA256 keyed with SHA-256(password) over the board's nonce: the password never
-    crosses the link and a response cannot be replayed."""
-    key = hashlib.sha256(password.encode()).digest()
-    return hmac.new(key, bytes.fromhex(nonce_hex), hashlib.sha256).hexdigest()
-
-
 class AgentLink:
     """The agent's TCP protocol (PROTOCOL.md), one connection."""
 
@@ -63,17 +59,27 @@ class AgentLink:
         self.timeout = timeout
         self.name = f"ota://{host}:{port}"
         self.agent_version = ""
+        self.board_id = ""  # the board's id, from its greeting (ota_keys.py)
         self._r: asyncio.StreamReader | None = None
         self._w: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
-        try:
-            await self._open(self.password)
-        except OtaError as e:
-            if e.kind != "denied" or not self.fallback:
-                raise
-            await self.close()
-            await self._open(self.fallback)
+        for _ in range(3):  # a short back-off (after wrong passwords from here) is waited out
+            try:
+                try:
+                    return await self._open(self.password)
+                except OtaError as e:
+                    if e.kind != "denied" or not self.fallback:
+                        raise
+                    await self.close()
+                    return await self._open(self.fallback)
+            except OtaError as e:
+                wait = backoff_wait(e.detail) if e.kind == "backoff" else None
+                await self.close()
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
+        return await self._open(self.password)
 
     async def _open(self, password: str) -> None:
         try:
@@ -87,18 +93,30 @@ class AgentLink:
         if sock is not None:
             with contextlib.suppress(OSError):  # already closed: the next read says so
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        greeting = (await self._line()).split()
-        if len(greeting) != 4 or greeting[0] != "MPTUI-OTA":
+        line = await self._line()
+        if line.startswith("err "):  # turned away before the greeting (back-off, too many)
+            kind, _, detail = line[4:].partition(" ")
+            raise OtaError(kind, detail)
+        greeting = line.split()
+        if len(greeting) < 4 or greeting[0] != "MPTUI-OTA":
             raise OtaError("proto", f"{self.name} is not an mptui OTA agent")
         if greeting[1] != str(PROTO):
             raise OtaError("proto", f"agent protocol {greeting[1]}, this mptui speaks {PROTO}; "
-                                    "reinstall the agent (`mptui ota install`)")
+                                    "upgrade the agent (`mptui ota install`)")
         self.agent_version = greeting[2]
-        if greeting[3] != "-":
+        self.board_id = board_id(greeting[4]) if len(greeting) > 4 else ""
+        nonce = greeting[3]
+        if nonce != "-":
             if not password:
                 raise OtaError("password")
-            await self._send(f"auth {auth_response(password, greeting[3])}\n".encode())
-            await self._reply()
+            try:
+                answer = auth_response(password, nonce, self.board_id)
+            except ValueError:
+                raise OtaError("proto", f"{self.name}: a malformed login challenge") from None
+            await self._send(f"auth {answer}\n".encode())
+        else:
+            await self._send(b"auth -\n")  # a login all the same: the board counts us as a client
+        await self._reply()
 
     async def close(self) -> None:
         if self._w is not None:
@@ -181,8 +199,9 @@ class AgentLink:
     async def rollback(self) -> str:
         return await self.cmd("rollback")
 
-    async def set_password_hash(self, digest: str) -> None:
-        await self.cmd(f"passwd {digest}")
+    async def set_login_key(self, key_hex: str) -> None:
+        """The board's new login key (Secrets.login_key for its id; "": no password)."""
+        await self.cmd(f"passwd {key_hex}")
 
     async def get(self, path: str) -> bytes:
         size = int(await self.cmd(f"get {path}"))
@@ -216,6 +235,7 @@ class EngineLink:
         self.session = session
         self.name = str(session.address)
         self.agent_version = ""
+        self.board_id = ""
         self._owned = False  # closed by close() only if open() connected it
 
     async def open(self) -> None:
@@ -225,7 +245,9 @@ class EngineLink:
             except BoardError as e:
                 raise OtaError("unreachable", str(e)) from None
             self._owned = True
-        self.agent_version = (await self.info()).get("agent", "")
+        info = await self.info()
+        self.agent_version = info.get("agent", "")
+        self.board_id = board_id(info.get("id"))
 
     async def close(self) -> None:
         if self._owned:
@@ -257,7 +279,7 @@ class EngineLink:
 
     async def begin(self, manifest: bytes, need: int) -> None:
         await self._run(
-            f"_A._u=None\n_A._u=_R.Update({manifest!r},_A.config().get('key',''),{int(need)})\n"
+            f"_A._u=None\n_A._u=_R.Update({manifest!r},_A.config().get('sign',''),{int(need)})\n"
             "print('ok')"
         )
 
@@ -291,5 +313,5 @@ class EngineLink:
         await self.reset()
         return version
 
-    async def set_password_hash(self, digest: str) -> None:
-        await self._run(f"_R.set_password_hash({digest!r})\nprint('ok')")
+    async def set_login_key(self, key_hex: str) -> None:
+        await self._run(f"_R.set_login_key({key_hex!r})\nprint('ok')")

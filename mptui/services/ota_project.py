@@ -12,21 +12,20 @@
 
     [ota.agent]                     # what `mptui ota install` configures on a board
     port = 2018
-    bind = "0.0.0.0"
+    bind = "0.0.0.0"                # default 127.0.0.1; 0.0.0.0: reachable over the board's WiFi
     good_after = 30                 # seconds up before a new release counts as good
     pull = ""                       # http://HOST:PORT/ to poll for bundles; empty: push only
     pull_every = 60
     remoteio_port = 2019            # live print() stream and RPC (0: off); see agent/REMOTEIO.md
     announce_every = 5              # UDP announcements for `mptui devices --network`
 
-The secrets file holds `password` (boards keep only its SHA-256) and `signing_key` (HMAC-SHA256
-of every manifest). Neither is ever printed.
+The secrets file holds `password` and `signing_key`; boards keep only keys derived from them for
+that one board (ota_keys.py). Neither is ever printed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 import subprocess
@@ -35,6 +34,8 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+
+from mptui.services.ota_keys import login_key, next_seq, sign, signing_key
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +52,9 @@ AGENT_KEYS = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
               # RemoteIO and announcements (mptui/agent/REMOTEIO.md)
               "name": str, "remoteio_port": int, "remoteio_bind": str, "remoteio_buffer": int,
               "remoteio_clients": int, "remoteio_max_line": int, "remoteio_sndbuf": int,
-              "announce": str, "announce_port": int, "announce_every": (int, float)}
+              "announce": str, "announce_port": int, "announce_every": (int, float),
+              # who may connect (mptui/agent/gate.py)
+              "clients": int, "pending": int, "login_timeout": (int, float)}
 NEVER_MPY = {"main.py", "boot.py"}
 
 
@@ -70,9 +73,13 @@ class Secrets:
         return f"Secrets({self.path}, password={'set' if self.password else 'unset'}, " \
                f"signing_key={'set' if self.signing_key else 'unset'})"
 
-    @property
-    def password_hash(self) -> str:
-        return hashlib.sha256(self.password.encode()).hexdigest() if self.password else ""
+    def login_key(self, board: str, password: str | None = None) -> str:
+        """The login key (hex) a board with this id keeps; "" with no password."""
+        password = self.password if password is None else password
+        return login_key(password, board).hex() if password else ""
+
+    def board_signing_key(self, board: str) -> str:
+        return signing_key(self.signing_key, board) if self.signing_key else ""
 
     def save(self) -> None:
         lines = ["# mptui OTA secrets: keep out of version control (see .gitignore)"]
@@ -169,22 +176,21 @@ class Release:
     def size(self) -> int:
         return sum(len(d) for d in self.files.values())
 
-    def manifest(self) -> bytes:
-        """Compact JSON: version, files {path: [size, sha256]}, sig (HMAC-SHA256 hex or "")."""
-        m = {"version": self.version, "files": {p: list(h) for p, h in sorted(self.hashes.items())}}
-        m["sig"] = sign(self.signing_key, m) if self.signing_key else ""
+    def manifest(self, boards: str | list[str] = "", seq: int | None = None,
+                 downgrade: bool = False) -> bytes:
+        """Compact JSON: version, seq (the release counter), files {path: [size, sha256]},
+        downgrade (when allowed), and `sig`, signed with the key of one board (a board id), or
+        `sigs` {board id: signature} for a list of them (a bundle for pull mode)."""
+        m = {"version": self.version, "seq": next_seq() if seq is None else seq,
+             "files": {p: list(h) for p, h in sorted(self.hashes.items())}}
+        if downgrade:
+            m["downgrade"] = True
+        if isinstance(boards, str):
+            m["sig"] = sign(signing_key(self.signing_key, boards), m) if self.signing_key else ""
+        else:
+            m["sigs"] = {b: sign(signing_key(self.signing_key, b), m) for b in boards} \
+                if self.signing_key else {}
         return json.dumps(m, separators=(",", ":")).encode()
-
-
-def signing_payload(manifest: dict) -> bytes:
-    """`<version>` then one `<path>:<sha256>` line per file in path order (as micro-ota)."""
-    files = manifest["files"]
-    lines = [manifest["version"]] + [f"{p}:{files[p][1]}" for p in sorted(files)]
-    return "\n".join(lines).encode()
-
-
-def sign(key: str, manifest: dict) -> str:
-    return hmac.new(key.encode(), signing_payload(manifest), hashlib.sha256).hexdigest()
 
 
 # -- finding and reading the project ---------------------------------------------------------
@@ -212,8 +218,9 @@ def load_project(path: Path | None = None) -> Project:
     if not isinstance(ota, dict):
         raise ProjectError(f"{path}: no [ota] table; run `mptui ota init`")
     version = ota.get("version")
-    if not isinstance(version, str) or not version.strip() or "\n" in version:
-        raise ProjectError(f"{path}: [ota] version must be a one-line string")
+    if not isinstance(version, str) or not version.strip() or "\n" in version \
+            or len(version.strip()) > 64:
+        raise ProjectError(f"{path}: [ota] version must be a one-line string (64 characters at most)")
     lists = {}
     for key, default in (("include", ["**"]), ("ignore", DEFAULT_IGNORE), ("mpy", []), ("boards", []),
                          ("allow_secrets", [])):

@@ -1,7 +1,9 @@
 """Bundles for pull mode, and the HTTP server agents poll.
 
-A bundle is a folder: `manifest.json` (signed, as pushed) and `f/<sha256>` for each file, so
-that paths never become URLs and unchanged files keep their names between releases.
+A bundle is a folder: `manifest.json` and `f/<sha256>` for each file, so that paths never become
+URLs and unchanged files keep their names between releases. The manifest is signed for each
+board this project's keys were given to (`sigs`, by board id: ota_keys.py); its `seq` is above
+the previous bundle's, so a board installs each bundle once and never an older one.
 The server answers GET (and HEAD) for those names only, on 127.0.0.1 unless told otherwise.
 """
 
@@ -9,17 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from pathlib import Path
 
+from mptui.services.ota_keys import known_boards, next_seq
 from mptui.services.ota_project import Project
 
 _BLOB = re.compile(r"^/f/[0-9a-f]{64}$")
 
 
-def write_bundle(project: Project, folder: Path, board_mpy: int | None = None) -> dict:
-    """Write the release to `folder`; stale blobs are removed. Returns the manifest's summary."""
+def write_bundle(project: Project, folder: Path, board_mpy: int | None = None,
+                 allow_downgrade: bool = False, boards: list[str] | None = None) -> dict:
+    """Write the release to `folder` (signed for `boards`, by default every board id the
+    project's keys were given to); stale blobs are removed. Returns the manifest's summary."""
     release = project.build(board_mpy)
+    if boards is None:
+        boards = sorted(known_boards(project.secrets.path)) if project.secrets else []
     blobs = folder / "f"
     blobs.mkdir(parents=True, exist_ok=True)
     wanted = set()
@@ -33,13 +41,21 @@ def write_bundle(project: Project, folder: Path, board_mpy: int | None = None) -
             tmp.replace(dest)
     manifest = folder / "manifest.json"
     tmp = manifest.with_suffix(".tmp")
-    tmp.write_bytes(release.manifest())
+    tmp.write_bytes(release.manifest(boards, next_seq(_last_seq(manifest)), allow_downgrade))
     tmp.replace(manifest)
     for old in blobs.iterdir():
         if old.name not in wanted:
             old.unlink()
     return {"version": release.version, "files": len(release.files), "bytes": release.size,
-            "signed": bool(release.signing_key)}
+            "signed": bool(release.signing_key), "boards": len(boards)}
+
+
+def _last_seq(manifest: Path) -> int:
+    try:
+        seq = json.loads(manifest.read_bytes()).get("seq", 0)
+    except (OSError, ValueError, AttributeError):
+        return 0
+    return seq if isinstance(seq, int) else 0
 
 
 class BundleServer:

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mptui.services.logs import DROP, STATUS, LineSplitter, LogLine
-from mptui.services.ota_links import auth_response
+from mptui.services.ota_keys import auth_response, backoff_wait, board_id
 from mptui.transports.address import AddressError, agent_address
 
 DEFAULT_PORT = 2019
-PROTO = 1
+PROTO = 2
 PARTIAL_AFTER = 0.5  # seconds of silence after which a line without its newline is shown
 QUEUE = 2000  # LogLines waiting for a slow consumer; beyond, the board's own buffer drops
 
@@ -53,6 +53,7 @@ KINDS = {
     "proto": "protocol error",
     "busy": "the board has too many RemoteIO clients",
     "denied": "wrong password",
+    "backoff": "too many wrong passwords from here: the board makes this computer wait",
     "password": "the board wants a password and none is set",
     "unreachable": "board unreachable",
     "timeout": "the board did not answer in time",
@@ -156,13 +157,22 @@ class RemoteIO:
 
     async def open(self) -> dict:
         """Connect and log in; returns the board's greeting."""
-        try:
-            return await self._open(self.password)
-        except RemoteIOError as e:
-            if e.kind != "denied" or not self.fallback_password:
-                raise
-            await self.close()
-            return await self._open(self.fallback_password)
+        for _ in range(3):  # a short back-off (after wrong passwords from here) is waited out
+            try:
+                try:
+                    return await self._open(self.password)
+                except RemoteIOError as e:
+                    if e.kind != "denied" or not self.fallback_password:
+                        raise
+                    await self.close()
+                    return await self._open(self.fallback_password)
+            except RemoteIOError as e:
+                wait = backoff_wait(e.detail) if e.kind == "backoff" else None
+                await self.close()
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
+        return await self._open(self.password)
 
     async def _open(self, password: str) -> dict:
         self.closed_why = ""
@@ -186,15 +196,20 @@ class RemoteIO:
                 raise RemoteIOError("proto", f"{self.name} is not an mptui RemoteIO server")
             if hello.get("proto") != PROTO:
                 raise RemoteIOError("proto", f"RemoteIO protocol {hello.get('proto')}, this mptui "
-                                    f"speaks {PROTO}; reinstall the agent (`mptui ota install`)")
+                                    f"speaks {PROTO}; upgrade the agent (`mptui ota install`)")
             nonce = hello.get("nonce")
+            mac = None  # with no password: a login all the same (the board counts us then)
             if nonce:
                 if not password:
                     raise RemoteIOError("password", self.name)
-                await self._send({"t": "auth", "mac": auth_response(password, str(nonce))})
-                reply = await self._message()
-                if reply.get("t") != "ok":
-                    raise _error(reply)
+                try:
+                    mac = auth_response(password, str(nonce), board_id(hello.get("id")))
+                except ValueError:
+                    raise RemoteIOError("proto", f"{self.name}: a malformed login challenge") from None
+            await self._send({"t": "auth", "mac": mac})
+            reply = await self._message()
+            if reply.get("t") != "ok":
+                raise _error(reply)
         except BaseException:
             await self._drop()
             raise

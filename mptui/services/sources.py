@@ -188,6 +188,6 @@ def announced_found(ann: Announcement) -> Found:
                  description=f"agent {ann.agent}{release}")
 
 
-def network_source(port: int, bind: str = "0.0.0.0") -> NetworkSource:
+def network_source(port: int, bind: str = "127.0.0.1") -> NetworkSource:
     """Boards announcing themselves on UDP `port` (bind 127.0.0.1: this computer's only)."""
     return NetworkSource(port, bind, make=announced_found)

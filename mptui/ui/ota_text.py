@@ -43,6 +43,10 @@ SHORT = {
     "proto": "protocol error",
     "state": "refused",
     "cancelled": "cancelled",
+    "downgrade": "older version",
+    "replay": "old release",
+    "backoff": "wait (passwords)",
+    "toomany": "too many clients",
 }
 
 

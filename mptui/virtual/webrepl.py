@@ -28,6 +28,7 @@ import socket
 from pathlib import Path
 
 from mptui.virtual import ws_server
+from mptui.virtual.login_guard import guard_for
 from mptui.virtual.runtime import RuntimeOptions
 from mptui.webrepl_wire import (
     BUSY_CLOSE_CODE,
@@ -130,6 +131,7 @@ class WebReplConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
+        guard_for(self.hub).opened(self)  # a login deadline, a cap, per-source back-off
 
     def data_received(self, data: bytes) -> None:
         if self.closed is not None:
@@ -176,7 +178,7 @@ class WebReplConnection(asyncio.Protocol):
         return self.closed is None and not self.transport.is_closing()
 
     def _opened(self) -> None:
-        refused = self.hub.attach(self)
+        refused = guard_for(self.hub).refusal(self) or self.hub.attach(self)
         if refused:
             log.info("%s refused: %s", self.peer, refused)
             self.close(BUSY_CLOSE_CODE, refused)
@@ -192,6 +194,7 @@ class WebReplConnection(asyncio.Protocol):
             self.on_closed(self.closed)
 
     def on_closed(self, reason: str) -> None:
+        guard_for(self.hub).closed(self)
         for f in (self._put_file, self._get_file):
             if f is not None:
                 f.close()
@@ -245,7 +248,8 @@ class WebReplConnection(asyncio.Protocol):
             if b in b"\r\n":
                 typed = bytes(self._typed).split(b"\0", 1)[0]
                 self._typed.clear()
-                if hmac.compare_digest(typed, self._password):
+                right = hmac.compare_digest(typed, self._password)
+                if guard_for(self.hub).login(self, right) is None:
                     self._logged_in = True
                     log.info("%s logged in", self.peer)
                     self.send_text(CONNECTED)

@@ -243,7 +243,8 @@ async def cut_trial(board: AgentBoard, old: Project, new: Project, phase: str,
             if ev.phase == "commit" and not fired.is_set():
                 threading.Thread(target=killer, daemon=True).start()
 
-    await push(board.address, new, on_event=on_event, online_timeout=WAIT)
+    # (the trials go back and forth between the two releases: every other one is older)
+    await push(board.address, new, on_event=on_event, online_timeout=WAIT, allow_downgrade=True)
     await board.wait_for(fired.is_set, what="the cut")
     await board.wait_agent()
     await board.wait_for(lambda: len(board.runs()) > runs, what="the app to start again")

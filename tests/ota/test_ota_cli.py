@@ -34,6 +34,7 @@ def test_init_writes_project_secrets_and_gitignore(tmp_path):
     assert "/.mptui-secrets.toml" in (tmp_path / ".gitignore").read_text().splitlines()
     project = load_project(tmp_path / "mptui.toml")
     assert project.version == "0.3.0" and project.agent["port"] == 2018
+    assert project.agent["bind"] == "127.0.0.1"  # loopback unless asked (PROTOCOL.md)
     assert set(project.files()) == {"main.py"}
     assert "password=set" in repr(project.secrets) and project.secrets.password not in repr(project.secrets)
     again = cli("ota", "init", cwd=tmp_path, check=False)
@@ -52,7 +53,11 @@ def test_install_over_the_engine_and_bundle(tmp_path):
     assert f"agent {agent_version()} installed" in out.stdout and "boot.py hook added" in out.stdout
     board = data / "boards" / "inst"
     settings = json.loads((board / "config" / "mptui_agent.json").read_text())
-    assert settings["port"] == 2345 and settings["pw"] == "" and len(settings["key"]) == 64
+    assert settings["port"] == 2345 and settings["login"] == "" and settings["bind"] == "127.0.0.1"
+    # the board keeps its own signing key, never the project's
+    project = load_project(tmp_path / "mptui.toml")
+    assert project.secrets.signing_key not in json.dumps(settings)
+    assert settings["sign"] == project.secrets.board_signing_key(settings["id"])
     assert (board / "mptui_agent" / "ota.mpy").exists() and not (board / "mptui_agent" / "ota.py").exists()
     out = cli("-d", "virtual:inst", "ota", "install", "--py", "--no-reset", cwd=tmp_path,
               env={"MPTUI_DATA_DIR": str(data)})
@@ -60,9 +65,10 @@ def test_install_over_the_engine_and_bundle(tmp_path):
     assert (board / "mptui_agent" / "ota.py").exists() and not (board / "mptui_agent" / "ota.mpy").exists()
 
     out = cli("ota", "bundle", "-o", "b", cwd=tmp_path)
-    assert "2 files" in out.stdout and "signed" in out.stdout
+    assert "2 files" in out.stdout and "signed for 1 board" in out.stdout
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"main.py", "lib/util.py"} and len(manifest["sig"]) == 64
+    assert set(manifest["files"]) == {"main.py", "lib/util.py"}
+    assert list(manifest["sigs"]) == [settings["id"]] and len(manifest["sigs"][settings["id"]]) == 64
     for _size, sha in manifest["files"].values():
         assert (tmp_path / "b" / "f" / sha).is_file()
 
@@ -108,3 +114,15 @@ def test_bad_project_files(tmp_path):
         toml.write_text(text)
         with pytest.raises(ProjectError, match=words):
             load_project(toml)
+
+
+def test_install_warns_when_the_agent_listens_beyond_the_board(tmp_path):
+    cli("ota", "init", cwd=tmp_path)
+    env = {"MPTUI_DATA_DIR": str(tmp_path / "data")}
+    quiet = cli("-d", "virtual:w", "ota", "install", "--no-reset", cwd=tmp_path, env=env)
+    assert "warning" not in quiet.stderr  # loopback: as init wrote it
+    loud = cli("-d", "virtual:w", "ota", "install", "--bind", "0.0.0.0", "--no-reset",
+               cwd=tmp_path, env=env)
+    assert "warning" in loud.stderr and "OTA on 0.0.0.0:2018 listens beyond the board" in loud.stderr
+    settings = json.loads((tmp_path / "data/boards/w/config/mptui_agent.json").read_text())
+    assert settings["bind"] == "0.0.0.0"

@@ -80,11 +80,12 @@ async def test_a_cancelled_fleet_push_leaves_every_board_as_it_was(make_board, s
 
 async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path):
     folder = tmp_path / "bundle"
+    folder.mkdir()
     v1 = make_project(tmp_path, "1.0", app_files("1.0"), secrets)
-    write_bundle(v1, folder)
     server = await BundleServer(folder, port=0).start()
     try:
         board = await make_board(pull=f"http://127.0.0.1:{server.port}/", pull_every=0.2)
+        write_bundle(v1, folder)  # signed for the boards installed with these keys: this one
         await board.wait_run("1.0")
         assert release_tree(board.root) == v1.files()
 

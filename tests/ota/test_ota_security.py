@@ -8,6 +8,7 @@ import pytest
 from agentboards import PASSWORD, app_files, board_tree, make_project, release_tree
 
 from mptui.services.ota import push
+from mptui.services.ota_keys import next_seq
 from mptui.services.ota_links import AgentLink, OtaError
 from mptui.services.ota_project import Secrets
 
@@ -56,7 +57,8 @@ async def test_file_not_matching_its_hash_is_rejected(board_v1, secrets, tmp_pat
     link = AgentLink("127.0.0.1", board_v1.port, PASSWORD)
     await link.open()
     try:
-        await link.begin(release.manifest(), release.size)
+        top = (await link.info())["top"]
+        await link.begin(release.manifest(link.board_id, next_seq(top)), release.size)
         await link.send_file("main.py", release.files["main.py"])
         bad = bytearray(release.files["lib/mod_a.py"])
         bad[5] ^= 1
@@ -83,7 +85,8 @@ async def test_protected_and_hostile_paths_are_refused(board_v1, secrets, tmp_pa
     before = await _settled(board_v1)
     for path in ("boot.py", "config/mptui_agent.json", "mptui_agent/ota.py", "../x.py",
                  "a//b.py", "/abs.py", ".ota/cur.json", "data/x"):
-        manifest = json.dumps({"version": "9", "files": {path: [1, "0" * 64]}, "sig": ""}).encode()
+        manifest = json.dumps({"version": "9", "seq": 1, "files": {path: [1, "0" * 64]},
+                               "sig": ""}).encode()
         link = AgentLink("127.0.0.1", board_v1.port, PASSWORD)
         await link.open()
         try:

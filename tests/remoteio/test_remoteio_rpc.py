@@ -15,10 +15,10 @@ from mptui.services.remoteio import RemoteIO, RemoteIOError
 async def test_builtins(rio_board):
     board = await rio_board()
     rio = await board.connect()
-    assert rio.hello["proto"] == 1 and rio.hello["name"] == "b"
+    assert rio.hello["proto"] == 2 and rio.hello["name"] == "b"
     assert await rio.call("ping") == "pong"
     version = await rio.call("version")
-    assert version["agent"] == rio.hello["agent"] and version["proto"] == 1
+    assert version["agent"] == rio.hello["agent"] and version["proto"] == 2
     assert version["platform"] == "linux" and version["name"] == "b"
     free = await rio.call("free_mem")
     assert isinstance(free, int) and free > 0

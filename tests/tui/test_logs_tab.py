@@ -15,6 +15,7 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, TabbedContent
 
 from mptui.services.logs import format_line
+from mptui.services.ota_install import agent_version
 from mptui.ui.screens.call_form import CallScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.prompt import PromptScreen
@@ -64,7 +65,7 @@ async def test_an_announced_board_is_listed_and_its_lines_come_live(make_app, co
         devices = app.screen.query_one(DeviceList)
         await wait_until(lambda: board.address in devices.boards, what="the announcement")
         info = devices.boards[board.address]
-        assert (info.name, info.kind, info.label) == ("kitchen", "network", "agent 1.1")
+        assert (info.name, info.kind, info.label) == ("kitchen", "network", f"agent {agent_version()}")
         assert "kitchen" in str(devices.get_option(board.address).prompt)
 
         devices.select_board(board.address)

@@ -9,6 +9,8 @@ from agentboards import app_files, board_tree, free_port, release_tree, stall_tr
 from mptui.services import ota
 from mptui.services.ota_history import History
 from mptui.services.ota_install import agent_version, install
+from mptui.services.ota_project import load_project
+from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.ota_history import OtaHistoryScreen
 from mptui.ui.screens.prompt import PromptScreen
@@ -153,6 +155,32 @@ async def test_cancel_stops_one_boards_push_and_the_others_go_on(make_app, isola
     for board in (slow, other):
         await board.wait_run("2.0")
         assert release_tree(board.root) == files
+
+
+async def test_an_older_version_is_refused_then_pushed_with_d(make_app, isolated, agent_boards,
+                                                             monkeypatch):
+    (board,) = await agent_boards("kitchen")
+    newer = write_project(isolated / "new", "2.0", app_files("2.0"), [board.address])
+    assert (await ota.push(board.address, load_project(newer))).ok
+    await board.wait_run("2.0")
+    files = app_files("1.5")
+    monkeypatch.chdir(write_project(isolated / "old", "1.5", files, [board.address]))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_tab(app, pilot)
+        await asked(tab, board.address)
+        await pilot.press("p")  # the board refuses an older version
+        row = tab.fleet.boards[board.address]
+        await wait_until(lambda: row.last is not None, timeout=PUSH_WAIT)
+        assert row.last[1].error_kind == "downgrade"
+        await wait_until(lambda: cells(tab, board.address)[3] == "✗ older version")
+        await pilot.press("D")  # asks first
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen))
+        assert "even where a newer one runs" in app.screen.question
+        await pilot.press("enter")
+        await wait_until(lambda: row.last[1].ok and not row.pushing, timeout=PUSH_WAIT)
+    await board.wait_run("1.5")
+    assert release_tree(board.root) == files
 
 
 async def test_wrong_password_and_bad_signature_in_plain_words_and_the_history(

@@ -25,6 +25,7 @@ from mptui.services.ota_fleet import OtaFleet, short_name
 from mptui.services.ota_history import PushRecord
 from mptui.ui.keys import key_help
 from mptui.ui.ota_text import plural
+from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.ota_history import OtaHistoryScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.ota_board_detail import OtaBoardDetail
@@ -33,7 +34,7 @@ from mptui.ui.widgets.ota_empty import OtaEmptyState
 from mptui.ui.widgets.ota_project_bar import OtaProjectBar
 
 REPAINT = 0.1  # seconds between repaints while events come in
-NEEDS_BOARDS = ("mark", "mark_all", "push", "refresh")
+NEEDS_BOARDS = ("mark", "mark_all", "push", "push_downgrade", "refresh")
 
 
 class OtaTab(Vertical):
@@ -56,6 +57,9 @@ class OtaTab(Vertical):
                         "in parallel: changed files only"),
         Binding("P", "push(True)", "Full push", show=False, id="ota.push-full",
                 tooltip="Push the release, every file (a full push)"),
+        Binding("D", "push_downgrade", "Push older", show=False, id="ota.push-downgrade",
+                tooltip="Push the release even to boards that run a newer version (asks "
+                        "first; the boards refuse an older version otherwise)"),
         Binding("x", "cancel_push", "Cancel push", id="ota.cancel",
                 tooltip="Stop the push to the marked boards (or the one under the cursor): a "
                         "transfer is undone on the board, which keeps its release"),
@@ -130,8 +134,9 @@ class OtaTab(Vertical):
         await self.fleet.refresh(explicit=explicit)
 
     @work(group="ota-push", exit_on_error=False)
-    async def push(self, keys: list[str], full: bool = False) -> None:
-        record = await self.fleet.push(keys, full)
+    async def push(self, keys: list[str], full: bool = False,
+                   allow_downgrade: bool = False) -> None:
+        record = await self.fleet.push(keys, full, allow_downgrade)
         if record is not None:
             self._tell(record)
 
@@ -249,6 +254,22 @@ class OtaTab(Vertical):
             self.app.notify("already being pushed", severity="warning")
             return
         self.push(keys, full)
+
+    def action_push_downgrade(self) -> None:
+        keys = [k for k in self._chosen() if not self.fleet.boards[k].pushing]
+        project = self.fleet.project
+        if not keys or project is None:
+            return
+        boards = f"{len(keys)} boards" if len(keys) > 1 else self.fleet.boards[keys[0]].name
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.push(keys, False, True)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Push release {project.version} to {boards}, even where a newer one runs?",
+            "A board refuses an older version unless told so; this push tells it (signed). "
+            "Old releases captured on the network stay refused.", title="Downgrade"), answered)
 
     def action_cancel_push(self) -> None:
         if not self.fleet.cancel(self._chosen()):
