@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mptui.services.ota_keys import BOARDS_FILE
 from mptui.services.secret_scan import read_toml, secret_in
 
 IGNORE_FILE = ".mptuiignore"
@@ -37,9 +38,10 @@ BUILT_IN = "built in"  # the source of the rules no user pattern overrides
 SECRETS = "secrets"  # the source of the built-in rules for mptui's secrets file
 VENVS = "(folders holding pyvenv.cfg)"  # in a defaults list: virtualenvs under any name
 # version control, virtualenvs, bytecode; then editors' swap, backup and lock files, which a
-# watch would otherwise upload on every save, and OS litter
+# watch would otherwise upload on every save, and OS litter; then mptui's list of the fleet's
+# board ids and addresses (not secret, but no business of a board's)
 DEFAULT_PATTERNS = (".git", ".hg", ".svn", ".venv/", "venv/", VENVS, "__pycache__", "*.pyc",
-                    IGNORE_FILE, "*.swp", "*.swo", "*~", ".#*", ".DS_Store")
+                    IGNORE_FILE, "*.swp", "*.swo", "*~", ".#*", ".DS_Store", BOARDS_FILE)
 
 _CLASSES = {
     "alnum": "a-zA-Z0-9",

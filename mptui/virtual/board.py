@@ -74,6 +74,7 @@ class VirtualBoard:
         self._raw = False  # the REPL mode, as seen in the board's output
         self._tail = b""  # last bytes of output, to find the raw banner split across reads
         self._booting = False  # until BOOTED arrives
+        self._interrupt_pending = False  # a held Ctrl-C waits for code that takes it
         self._fs_ready = False  # until FS_READY arrives (input is held back till then)
         self._demux: OutputDemux | None = None
         self._resume_raw = False  # the new process must be put back in the raw REPL
@@ -355,18 +356,25 @@ class VirtualBoard:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGCONT)
 
-    def _interrupt_when_possible(self, proc, tries: int = 2500) -> None:
-        """Retry a held Ctrl-C while the board boots. (The end of boot, or a reset, releases
-        the held input by itself.)"""
-        if self._proc is not proc or self._closed or not self._booting:
-            return
-        if b"\x03" not in self._held_in:
+    def _interrupt_when_possible(self, proc) -> None:
+        """Retry a held Ctrl-C while the board boots, until code runs that takes it (main.py,
+        however slow the machine is to get there); the end of boot, or a reset, releases the
+        held input by itself. One retry chain at a time."""
+        if not self._interrupt_pending:
+            self._interrupt_pending = True
+            self._retry_interrupt(proc, 0.002)
+
+    def _retry_interrupt(self, proc, wait: float) -> None:
+        if self._proc is not proc or self._closed or not self._booting \
+                or b"\x03" not in self._held_in:
+            self._interrupt_pending = False
             return
         if self._interrupt():
+            self._interrupt_pending = False
             held, self._held_in = self._held_in.replace(b"\x03", b""), bytearray()
             self.write(bytes(held))
-        elif tries:
-            self._loop.call_later(0.002, self._interrupt_when_possible, proc, tries - 1)
+            return
+        self._loop.call_later(wait, self._retry_interrupt, proc, min(wait * 2, 0.05))
 
 
 def _wait_stopped(pid: int) -> None:
