@@ -132,7 +132,7 @@ async def run(args, work: Path) -> None:
                 agent_tab.append((result[0] - n / args.rate, *result[1:]))
 
                 async def typed() -> None:
-                    manager.console_input(repl, program.encode() + b"\r\r")
+                    manager.console.input(repl, program.encode() + b"\r\r")
 
                 repl_tab.append(await in_the_tab(app, tab, repl, typed, f"tick {n - 1}"))
     await rio.close()

@@ -362,7 +362,7 @@ class MainScreen(Screen):
 
     def action_soft_reset(self) -> None:
         if self.selected:
-            self.manager.reboot(self.selected)
+            self.manager.console.reboot(self.selected)
 
     @work(group="reset")
     async def action_hard_reset(self) -> None:
@@ -403,7 +403,7 @@ class MainScreen(Screen):
                 message.terminal.notice("[not connected: c connects, from the board list]")
             return
         self._told_offline.discard(key)
-        self.manager.console_input(key, message.data)
+        self.manager.console.input(key, message.data)
 
     @on(ReplTerminal.FocusReleased)
     def leave_terminal(self) -> None:
@@ -461,7 +461,7 @@ class MainScreen(Screen):
     def inject_code(self, key: str, code: str) -> None:
         """Type code into the REPL: a line and Enter, or several lines in paste mode."""
         data = encode_paste(code.rstrip("\r\n"))
-        self.manager.console_input(key, data if data.startswith(b"\x05") else data + b"\r")
+        self.manager.console.input(key, data if data.startswith(b"\x05") else data + b"\r")
 
     @work(group="inject")
     async def inject_file(self, key: str, path: str) -> None:
@@ -476,7 +476,7 @@ class MainScreen(Screen):
         if terminal:
             terminal.notice(f"[running {file}]")
         try:
-            await self.manager.run_in_repl(key, source)
+            await self.manager.console.run(key, source)
         except (BoardError, TransportError) as e:
             self.app.notify(f"inject: {e}", severity="error")
 

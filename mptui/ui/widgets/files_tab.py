@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import events, on, work
@@ -468,7 +469,8 @@ class FilesTab(Vertical):
             if choice is None:
                 return
             self.watch_choice, self._watched = choice, watched
-            panel.start(self.make_syncer(choice.delete), watched[1], choice.after, title)
+            type_keys = partial(self.manager.console.write, watched[0])
+            panel.start(self.make_syncer(choice.delete), type_keys, choice.after, title)
 
         self.app.push_screen(WatchSetupScreen(title, self.watch_choice), chosen)
 
