@@ -120,12 +120,7 @@ class Watcher:
                 batches.put_nowait({path for _, path in changes})
 
     async def _handle(self, paths: set[str]) -> None:
-        root = self.syncer.local_root
-        rels = set()
-        for path in paths:
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
-            if rel != "." and not rel.startswith("../"):
-                rels.add(rel)
+        rels = _inside(paths, self.syncer.local_root)
         if not rels:
             return
         rules_changed = any(posixpath.basename(r) == IGNORE_FILE for r in rels)
@@ -166,6 +161,16 @@ class Watcher:
             line = f"exec(compile(open({main!r}).read(),{main!r},'exec'),{{'__name__':'__main__'}})"
             await self.type_keys(b"\x03" + line.encode() + b"\r")
             self._emit("run", main)
+
+
+def _inside(paths: set[str], root: str) -> set[str]:
+    """The changed paths under `root`, relative to it, with '/' separators."""
+    rels = set()
+    for path in paths:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        if rel != "." and not rel.startswith("../"):
+            rels.add(rel)
+    return rels
 
 
 async def _until(aw, watching: asyncio.Task):

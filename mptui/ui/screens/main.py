@@ -463,12 +463,14 @@ class MainScreen(Screen):
         data = encode_paste(code.rstrip("\r\n"))
         self.manager.console.input(key, data if data.startswith(b"\x05") else data + b"\r")
 
-    @work(group="inject")
-    async def inject_file(self, key: str, path: str) -> None:
+    def inject_file(self, key: str, path: str) -> None:
         """Run a local file on the board with its output in the REPL (mpremote's Ctrl-K)."""
-        file = Path(path).expanduser()
+        self._run_file(key, Path(path).expanduser())
+
+    @work(group="inject")
+    async def _run_file(self, key: str, file: Path) -> None:
         try:
-            source = file.read_bytes()
+            source = await asyncio.to_thread(file.read_bytes)
         except OSError as e:
             self.app.notify(f"inject: {file}: {e.strerror or e}", severity="error")
             return

@@ -351,7 +351,7 @@ class LogsTab(Vertical):
         lines = self.feed.matching()
         try:
             if default_folder is not None and path.parent == default_folder:
-                default_folder.mkdir(parents=True, exist_ok=True)
+                await asyncio.to_thread(default_folder.mkdir, parents=True, exist_ok=True)
             count = await asyncio.to_thread(self.feed.buffer.save, path, lines)
         except OSError as e:
             self.app.notify(f"save: {error_text(e)}", severity="error", timeout=10)
