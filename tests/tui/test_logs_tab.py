@@ -162,7 +162,7 @@ async def test_save_writes_the_lines_that_pass_the_filter(make_app, isolated):
         tab = await open_logs(pilot)
         await fed(pilot, fixture_lines())
         tab.filter_input.value = r"/n=\d*[13579]$/"  # odd lines: garage's
-        tab.focus_lines()
+        tab.focus_tab()
         await pilot.press("p")
         await fed(pilot, fixture_lines(4, start=40))  # held by the pause: saved too
         await pilot.press("ctrl+s")

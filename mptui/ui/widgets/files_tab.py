@@ -36,6 +36,7 @@ from mptui.ui.screens.file_view import FileViewScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.screens.sync_plan import SyncPlanScreen
 from mptui.ui.screens.watch_setup import WatchChoice, WatchSetupScreen
+from mptui.ui.tab import TabContent
 from mptui.ui.units import error_text, size_text
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.transfer_bar import TransferBar
@@ -65,7 +66,7 @@ def describe(entries: list[FileInfo]) -> str:
     return f"{len(entries)} entries"
 
 
-class FilesTab(Vertical):
+class FilesTab(TabContent, Vertical):
     """Shown in the Files tab. `show_board()` is called with the selected board."""
 
     BINDING_GROUP_TITLE = "Files"
@@ -199,7 +200,7 @@ class FilesTab(Vertical):
     def on_show(self) -> None:
         self.call_after_refresh(self.show_board, self.board)
 
-    def focus_pane(self) -> None:
+    def focus_tab(self) -> None:
         self.active_pane.focus()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:

@@ -36,6 +36,7 @@ from mptui.ui.log_feed import FilterError, LogFeed
 from mptui.ui.safe_text import visible
 from mptui.ui.screens.call_form import CallScreen
 from mptui.ui.screens.prompt import PromptScreen
+from mptui.ui.tab import TabContent
 from mptui.ui.units import error_text, home_relative
 from mptui.ui.widgets.log_chart import LogChart
 from mptui.ui.widgets.log_view import LogView
@@ -46,7 +47,7 @@ CHART_REPAINT = 0.5
 DEFAULT_LIMIT = 10_000
 
 
-class LogsTab(Vertical):
+class LogsTab(TabContent, Vertical):
     """Shown in the Logs tab. `show_board()` is called with the board selected in the list,
     `watch(key)` when a board is chosen for the tab."""
 
@@ -140,8 +141,13 @@ class LogsTab(Vertical):
     def show_board(self, board: BoardInfo | None) -> None:
         self.board = board
 
-    def focus_lines(self) -> None:
+    def focus_tab(self) -> None:
         self.view.focus()
+
+    def board_chosen(self, key: str) -> bool:
+        """A board chosen for this tab: its lines come here too."""
+        self.watch(key)
+        return True
 
     def watch(self, key: str) -> None:
         """Stream this board here too (its agent's output, or its REPL output)."""

@@ -27,6 +27,7 @@ from mptui.ui.keys import key_help
 from mptui.ui.ota_text import plural
 from mptui.ui.screens.ota_history import OtaHistoryScreen
 from mptui.ui.screens.prompt import PromptScreen
+from mptui.ui.tab import TabContent
 from mptui.ui.widgets.ota_board_detail import OtaBoardDetail
 from mptui.ui.widgets.ota_board_table import OtaBoardTable
 from mptui.ui.widgets.ota_empty import OtaEmptyState
@@ -36,9 +37,9 @@ REPAINT = 0.1  # seconds between repaints while events come in
 NEEDS_BOARDS = ("mark", "mark_all", "push", "refresh")
 
 
-class OtaTab(Vertical):
+class OtaTab(TabContent, Vertical):
     """Shown in the OTA tab. `show_board()` is called with the board selected in the list,
-    `boards_changed()` when the DeviceManager's boards change."""
+    `boards_changed()` when the DeviceManager's boards change (the tab protocol)."""
 
     BINDING_GROUP_TITLE = "OTA"
     DEFAULT_CSS = """
@@ -109,11 +110,11 @@ class OtaTab(Vertical):
         self.board = board
         self._follow_board()
 
-    def boards_changed(self) -> None:
+    def boards_changed(self, event=None) -> None:
         if self.fleet.sync():
             self._changed(None)
 
-    def focus_table(self) -> None:
+    def focus_tab(self) -> None:
         (self.table if self.fleet.project is not None else self.empty).focus()
 
     # -- work -------------------------------------------------------------------------------
@@ -186,7 +187,7 @@ class OtaTab(Vertical):
         self.marked.intersection_update(fleet.boards)
         self.table.show_rows(list(fleet.boards.values()), self.marked)
         if moved_focus:
-            self.focus_table()
+            self.focus_tab()
         self.refresh_bindings()
 
     def _show_detail(self, key: str | None) -> None:

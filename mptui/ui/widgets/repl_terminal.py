@@ -440,7 +440,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._capture = path.open("ab")
         self.capture_path = path
         self.notice(f"[capturing to {path}]")
-        self.post_message(self.ModeChanged(self))
+        self._mode_changed()
 
     def stop_capture(self) -> None:
         if self._capture is None:
@@ -449,7 +449,11 @@ class ReplTerminal(Widget, can_focus=True):
         self._capture = None
         self.notice(f"[capture saved in {self.capture_path}]")
         self.capture_path = None
-        self.post_message(self.ModeChanged(self))
+        self._mode_changed()
+
+    def _mode_changed(self) -> None:
+        # sent by the terminal itself: it goes past the parent whose call may have started it
+        self.post_message(self.ModeChanged(self).set_sender(self))
 
     @property
     def capturing(self) -> bool:
@@ -462,7 +466,7 @@ class ReplTerminal(Widget, can_focus=True):
     def action_toggle_hex(self) -> None:
         self._flush_all()
         self.model.hex = not self.model.hex
-        self.post_message(self.ModeChanged(self))
+        self._mode_changed()
 
     def action_inject_code(self) -> None:
         self.post_message(self.InjectRequested(self, "code"))
