@@ -14,7 +14,7 @@ from mptui.services.log_sources import agent_target, call_board
 from mptui.services.logs import LogLine
 from mptui.services.remoteio import parse_call_args
 from mptui.transports import AddressError
-from mptui.ui.log_feed import MAX_KEYS, FilterError, LogFeed, parse_filter
+from mptui.ui.models.logs import MAX_KEYS, FilterError, LogFeed, parse_filter
 from mptui.ui.safe_text import visible
 
 from .conftest import wait_until
