@@ -226,7 +226,7 @@ async def test_a_board_that_cannot_be_reached_is_in_error(make_manager):
         assert info.label.startswith("error: ")
 
 
-async def test_run_in_repl_streams_output_and_the_traceback(make_manager):
+async def test_console_run_streams_output_and_the_traceback(make_manager):
     async with make_manager() as manager:
         out = bytearray()
         await manager.connect("virtual", console=out.extend)
