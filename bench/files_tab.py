@@ -74,7 +74,8 @@ async def run(args, work: Path) -> None:
         await pilot.press("f")
         tab = app.screen.query_one(FilesTab)
         local, board = tab.local_pane, tab.board_pane
-        await until(lambda: board.path == "/" and not board.loading and not local.loading)
+        await until(lambda: board.model.path == "/" and not board.model.loading
+                    and not local.model.loading)
         session = manager.session("virtual")
         src, dst = LocalFS(), BoardFSAdapter(session)
         expected = tree(project / "app")
@@ -86,7 +87,7 @@ async def run(args, work: Path) -> None:
             assert tree(board_root / "app") == expected
 
             shutil.rmtree(board_root / "app")
-            local.highlighted = [e.name if e else ".." for e in local.rows].index("app")
+            local.highlighted = [e.name if e else ".." for e in local.model.rows].index("app")
             local.focus()
             await pilot.press("f5")
             await until(lambda: isinstance(app.screen, ConfirmScreen))
@@ -100,13 +101,13 @@ async def run(args, work: Path) -> None:
             start = time.perf_counter()
             await dst.list("/app/pkg0")
             ls_times.append(time.perf_counter() - start)
-            await until(lambda: not board.loading)
+            await until(lambda: not board.model.loading)
             start = time.perf_counter()
             board.show_folder("/app/pkg0")
-            await until(lambda: board.path == "/app/pkg0" and not board.loading)
+            await until(lambda: board.model.path == "/app/pkg0" and not board.model.loading)
             pane_times.append(time.perf_counter() - start)
             board.show_folder("/")
-            await until(lambda: board.path == "/" and not board.loading)
+            await until(lambda: board.model.path == "/" and not board.model.loading)
     report(args, engine, tab_times, ls_times, pane_times)
 
 

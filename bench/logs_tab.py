@@ -70,7 +70,7 @@ async def plain_listener(board, lines: int, rate: int) -> tuple[float, int, int]
 
 
 def shown(tab) -> list[str]:
-    return [line.text for _, line in tab.feed.shown]
+    return [line.text for _, line in tab.model.feed.shown]
 
 
 async def in_the_tab(app, tab, key: str, start, last: str) -> tuple[float, int, int, int, float]:
@@ -89,12 +89,12 @@ async def in_the_tab(app, tab, key: str, start, last: str) -> tuple[float, int, 
     await until(lambda: last in shown(tab), timeout=300)
     seconds = time.perf_counter() - t0
     worst = lag.stop()
-    lines = [line for _, line in tab.feed.shown]
+    lines = [line for _, line in tab.model.feed.shown]
     ticks = sum(line.kind == OUT and line.text.startswith("tick ") and line.text != "tick done"
                 for line in lines)
     dropped = sum(line.dropped for line in lines if line.kind == DROP)
     tab.unwatch(key)
-    await until(lambda: key not in tab.watching and "stopped watching" in shown(tab))
+    await until(lambda: key not in tab.model.watching and "stopped watching" in shown(tab))
     return seconds, ticks, dropped, tab.repaints - repaints, worst
 
 
@@ -132,7 +132,7 @@ async def run(args, work: Path) -> None:
                 agent_tab.append((result[0] - n / args.rate, *result[1:]))
 
                 async def typed() -> None:
-                    manager.console_input(repl, program.encode() + b"\r\r")
+                    manager.console.input(repl, program.encode() + b"\r\r")
 
                 repl_tab.append(await in_the_tab(app, tab, repl, typed, f"tick {n - 1}"))
     await rio.close()

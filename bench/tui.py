@@ -270,7 +270,7 @@ async def in_app(root: Path, echoes: int) -> dict:
                     offset.append(term.received + data.rindex(marker) + 1)
                 term.receive(data)
 
-            app.manager.set_console(term.board_key, spy)
+            app.manager.console.set_sink(term.board_key, spy)
             t0 = time.perf_counter()
             app.post_message(events.Key(key, key))
             while not seen:
@@ -278,7 +278,7 @@ async def in_app(root: Path, echoes: int) -> dict:
             while term.model.fed + term.skipped < offset[0]:
                 await asyncio.sleep(0.0005)
             t_paint = await painted()
-            app.manager.set_console(term.board_key, term.receive)
+            app.manager.console.set_sink(term.board_key, term.receive)
             return seen[0] - t0, t_paint - t0
 
         async def echo_series() -> tuple[list[float], list[float]]:

@@ -13,3 +13,13 @@ def test_ruff_is_clean():
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_nothing_blocks_the_event_loop():
+    """ruff's ASYNC rules (blocking calls in async code: subprocesses, sleeps, files, paths)
+    find nothing in the package."""
+    r = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "ASYNC", "mptui"],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

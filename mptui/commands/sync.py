@@ -98,7 +98,7 @@ async def _watch(session, syncer, args) -> int:
             session.set_console(write_out)  # what the board prints from now on (main.py)
         _print_event(event)
 
-    watcher = Watcher(syncer, session=session, after=args.after, on_event=on_event)
+    watcher = Watcher(syncer, type_keys=session.console_write, after=args.after, on_event=on_event)
     await watcher.run()
     return 0
 

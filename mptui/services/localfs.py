@@ -106,8 +106,7 @@ class LocalFS(FileSystem):
     async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
         """Write to a temporary file next to path, flush it to disk, then rename it over
         path; on any failure or cancellation the temporary file is removed."""
-        folder, name = os.path.split(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
+        fd, tmp = await asyncio.to_thread(_temp_file_beside, path)
         try:
             with os.fdopen(fd, "wb") as f:
                 for start in range(0, len(data), CHUNK):
@@ -144,6 +143,11 @@ class LocalFS(FileSystem):
 
     async def rename(self, old: str, new: str) -> None:
         await asyncio.to_thread(os.rename, old, new)
+
+
+def _temp_file_beside(path: str) -> tuple[int, str]:
+    folder, name = os.path.split(os.path.abspath(path))
+    return tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
 
 
 def _flush(f) -> None:

@@ -68,7 +68,7 @@ async def console_lines(manager, key: str, *, connect: bool = True) -> AsyncIter
             if note:
                 lines.note(note)
 
-    untap = manager.tap_console(key, lines.feed)
+    untap = manager.console.tap(key, lines.feed)
     unsubscribe = manager.subscribe(on_event)
     try:
         lines.note(f"watching the REPL output of {board.address}")

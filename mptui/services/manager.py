@@ -5,9 +5,9 @@ ones included, the virtual board, boards added by hand, BLE boards found by `sca
 whose agent announces itself on the network, and whatever else plugs in), owns one Session per
 connected board, and publishes plain dataclass events (`mptui.services.events`) to its
 subscribers. Boards reached only through their agent (`rio://`, `ota://`: announced ones) are
-listed but have no Session: their output and calls go through RemoteIO. A board's console
-output goes to one sink (the REPL terminal) and to any number of taps (a log view). No UI here:
-a script or a test uses it as is:
+listed but have no Session: their output and calls go through RemoteIO. A connected board's
+console (what it prints, what is typed to it) is routed by `manager.console`
+(`mptui.services.console`). No UI here: a script or a test uses it as is:
 
     async with DeviceManager(config) as manager:
         board = manager.find("virtual")
@@ -25,9 +25,9 @@ from functools import partial
 from pathlib import Path
 
 from mptui.board import BoardError, Session, SessionEvent
-from mptui.board.errors import BoardExecError
-from mptui.board.session import DISCONNECTED, ERROR, IDLE, RUNNING
+from mptui.board.session import DISCONNECTED, ERROR
 from mptui.config import Config, load_config, resolve_secret
+from mptui.services.console import ConsoleRouter, ConsoleSink
 from mptui.services.events import (
     AGENT_SCHEMES,
     BoardAdded,
@@ -39,25 +39,17 @@ from mptui.services.events import (
 )
 from mptui.services.remoteio import RemoteIOError, parse_rio_address
 from mptui.services.sources import (
-    VIRTUAL,
     BleSource,
     DiscoverySource,
     Found,
     StaticSource,
-    UsbSource,
-    config_found,
-    network_source,
+    standard_sources,
 )
 from mptui.transports import AddressError, TransportError, parse_address
 
 Listener = Callable[[object], None]
-ConsoleSink = Callable[[bytes], None]
 AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
 
-# What the friendly REPL prints when it waits for a line: normal, continuation, paste mode.
-PROMPTS = (b">>> ", b"... ", b"=== ")
-# A line entered at the REPL that has not given the prompt back after this long is a program.
-RUNNING_AFTER = 0.3
 # Which source names a board first when several see it.
 SOURCE_ORDER = ("config", "manual", "usb", "ble", "virtual")
 
@@ -71,23 +63,10 @@ class _Board:
 
 @dataclass
 class _Link:
-    """A connected board's session and its console plumbing."""
+    """A connected board's session."""
 
     session: Session
     unsubscribe: Callable[[], None]
-    sink: ConsoleSink | None = None
-    inbox: bytearray = field(default_factory=bytearray)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    writer: asyncio.Task | None = None
-    tail: bytes = b""
-    armed: bool = False  # a line was entered; no prompt back yet
-    timer: asyncio.TimerHandle | None = None
-    received: int = 0  # console bytes so far
-    received_at_arm: int = 0
-
-    @property
-    def at_prompt(self) -> bool:
-        return self.tail.endswith(PROMPTS)
 
 
 class DeviceManager:
@@ -117,28 +96,13 @@ class DeviceManager:
         self.reconnect_timeout = reconnect_timeout
         self.password = password
         self.ask_password = ask_password
-        self.manual = StaticSource("manual")
-        self._sources: list[DiscoverySource] = [
-            StaticSource("config", config_found(self.config)),
-            self.manual,
-        ]
-        if usb:
-            self._sources.append(UsbSource() if usb is True else usb)
-        self.ble: BleSource | None = (BleSource() if ble is True else ble) or None
-        if self.ble is not None:
-            self._sources.append(self.ble)
-        if network is True:
-            heard = self.config.network
-            network = heard.announce_port and network_source(heard.announce_port,
-                                                             heard.announce_bind)
-        if network:
-            self._sources.append(network)
-        if virtual:
-            self._sources.append(StaticSource("virtual", [VIRTUAL]))
-        self._sources.extend(sources)
+        standard = standard_sources(self.config, usb, ble, network, virtual)
+        self.manual: StaticSource = next(s for s in standard if s.name == "manual")
+        self.ble = next((s for s in standard if isinstance(s, BleSource)), None)
+        self._sources = [*standard, *sources]
         self._boards: dict[str, _Board] = {}
         self._links: dict[str, _Link] = {}
-        self._taps: dict[str, list[ConsoleSink]] = {}  # board key -> console taps
+        self.console = ConsoleRouter(self._set_state, lambda key: self._boards[key].info.name)
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task] = {}
         self._reported: dict[str, asyncio.Event] = {}
@@ -364,9 +328,9 @@ class DeviceManager:
         link = self._links.get(key)
         if link and link.session.state not in (DISCONNECTED, ERROR):
             if console:
-                link.sink = console
+                self.console.set_sink(key, console)
             return link.session
-        console = console or (link.sink if link else None)
+        console = console or self.console.sink(key)
         if link:
             await self._drop_link(key)
         try:
@@ -379,12 +343,10 @@ class DeviceManager:
         except (AddressError, TransportError, ValueError) as e:
             self._set_state(key, ERROR, str(e))
             raise BoardError(str(e)) from None
-        link = _Link(
-            session, session.subscribe(lambda ev: self._on_session_event(key, ev)), console
+        self._links[key] = _Link(
+            session, session.subscribe(lambda ev: self._on_session_event(key, ev))
         )
-        self._links[key] = link
-        session.set_console(lambda data: self._on_console(key, data))
-        link.writer = asyncio.create_task(self._write_console(key, link))
+        self.console.attach(key, session, console)
         await session.connect()
         return session
 
@@ -425,13 +387,7 @@ class DeviceManager:
         if link is None:
             return
         link.unsubscribe()
-        link.session.set_console(None)
-        if link.timer:
-            link.timer.cancel()
-        if link.writer:
-            link.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await link.writer
+        await self.console.detach(key)
         if link.session.state != DISCONNECTED:
             with contextlib.suppress(Exception):
                 await link.session.close()
@@ -468,99 +424,14 @@ class DeviceManager:
         self._publish(BoardStateChanged(board.info, previous=previous.state, detail=detail))
 
     def _on_session_event(self, key: str, event: SessionEvent) -> None:
-        link = self._links.get(key)
         if event.kind == "state":
-            if link:
-                link.armed = False
+            self.console.state_changed(key)
             self._set_state(key, event.state, event.detail)
         elif event.kind == "reset":
             if key in self._boards:
                 self._publish(BoardReset(self._boards[key].info, detail=event.detail))
-            if link and event.detail != "reconnected":
-                self._arm(key, link)  # boot.py / main.py may keep running
-
-    # -- the console (the board's friendly REPL) --------------------------------------------
-
-    def set_console(self, key: str, sink: ConsoleSink | None) -> None:
-        """Where the board's output goes between operations (a terminal)."""
-        self._links[key].sink = sink
-
-    def tap_console(self, key: str, tap: ConsoleSink) -> Callable[[], None]:
-        """Also give the board's console output to `tap` (a log view), beside the sink, from
-        now on and across reconnects, until the returned function is called."""
-        taps = self._taps.setdefault(key, [])
-        taps.append(tap)
-
-        def untap() -> None:
-            if tap in taps:
-                taps.remove(tap)
-            if not taps and self._taps.get(key) is taps:
-                del self._taps[key]
-
-        return untap
-
-    def _to_console(self, key: str, link: _Link | None, data: bytes) -> None:
-        if link is not None and link.sink:
-            link.sink(data)
-        for tap in self._taps.get(key, ()):
-            tap(data)
-
-    def console_input(self, key: str, data: bytes) -> None:
-        """Keystrokes for the board, sent in order (bursts coalesce into one write). Ctrl-C
-        stops a program started by `run_in_repl` too."""
-        link = self._links.get(key)
-        if link is None or not data:
-            return
-        link.inbox += data
-        link.wake.set()
-        if b"\r" in data or b"\x04" in data:
-            self._arm(key, link)
-
-    async def _write_console(self, key: str, link: _Link) -> None:
-        while True:
-            await link.wake.wait()
-            link.wake.clear()
-            data = bytes(link.inbox)
-            link.inbox.clear()
-            session = link.session
-            try:
-                if session.state == RUNNING and b"\x03" in data:
-                    await session.interrupt()  # an operation owns the board: only ^C passes
-                elif session.state == RUNNING:
-                    continue
-                else:
-                    await session.console_write(data)
-            except (BoardError, TransportError):
-                pass  # not connected: keystrokes are dropped, as on a serial line
-
-    def _on_console(self, key: str, data: bytes) -> None:
-        link = self._links.get(key)
-        if link is None:
-            return
-        link.tail = (link.tail + data)[-8:]
-        link.received += len(data)
-        if link.at_prompt and not link.tail.endswith(b"... "):
-            link.armed = False
-            if self._boards[key].info.state == RUNNING and link.session.state == IDLE:
-                self._set_state(key, IDLE)
-        self._to_console(key, link, data)
-
-    def _arm(self, key: str, link: _Link) -> None:
-        link.armed = True
-        link.received_at_arm = link.received
-        if link.timer:
-            link.timer.cancel()
-        loop = asyncio.get_running_loop()
-        link.timer = loop.call_later(RUNNING_AFTER, self._check_running, key, link)
-
-    def _check_running(self, key: str, link: _Link) -> None:
-        link.timer = None
-        if not link.armed or link.session.state != IDLE:
-            return
-        if link.received == link.received_at_arm or link.tail.endswith(b"... "):
-            self._arm(key, link)  # no echo yet (a busy machine), or a block still being entered
-        elif not link.at_prompt:
-            self._set_state(key, RUNNING)
+            if event.detail != "reconnected":
+                self.console.rebooted(key)  # boot.py / main.py may keep running
 
     # -- actions on a connected board -------------------------------------------------------
 
@@ -570,34 +441,9 @@ class DeviceManager:
             raise BoardError(f"{self._boards[key].info.name} is not connected")
         return link.session
 
-    def reboot(self, key: str) -> None:
-        """Soft-reboot as a user at the REPL does (Ctrl-C if something runs, then Ctrl-D): the
-        console shows it and main.py runs."""
-        link = self._links.get(key)
-        at_prompt = link is not None and link.tail.endswith(b">>> ")
-        self.console_input(key, b"\x04" if at_prompt else b"\x03\x04")
-
     async def hard_reset(self, key: str) -> None:
         """machine.reset(), waiting for the board to come back."""
         await self._session(key).hard_reset()
-
-    async def run_in_repl(self, key: str, source: str | bytes) -> None:
-        """Run a program (an injected file) with its output on the console, then give the
-        prompt back, as mpremote's repl does with Ctrl-K. A traceback goes to the console."""
-        link = self._links.get(key)
-        session = self._session(key)
-
-        def show(data: bytes) -> None:
-            self._to_console(key, link, data)
-
-        code = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
-        try:
-            await session.run(code, show)
-        except BoardExecError as e:
-            show(_crlf(e.traceback))
-        except BoardError as e:
-            show(f"[{e}]\r\n".encode())
-        self.console_input(key, b"\r")
 
 
 def _agent_key(address: str) -> str | None:
@@ -621,7 +467,3 @@ def _rank(source: str) -> int:
 
 def _first(values):
     return next((v for v in values if v), None)
-
-
-def _crlf(text: str) -> bytes:
-    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()

@@ -191,3 +191,26 @@ def announced_found(ann: Announcement) -> Found:
 def network_source(port: int, bind: str = "127.0.0.1") -> NetworkSource:
     """Boards announcing themselves on UDP `port` (bind 127.0.0.1: this computer's only)."""
     return NetworkSource(port, bind, make=announced_found)
+
+
+def standard_sources(config, usb: DiscoverySource | bool = True,
+                     ble: BleSource | bool = True, network: DiscoverySource | bool = True,
+                     virtual: bool = True) -> list[DiscoverySource]:
+    """What a DeviceManager listens to: the config's boards, boards added by hand ("manual"),
+    USB ports, BLE scans, network announcements (True: as the config's [network] says), the
+    virtual board. For `usb`, `ble` and `network`: True for the standard source, False for
+    none, or a source to use instead."""
+    sources: list[DiscoverySource] = [StaticSource("config", config_found(config)),
+                                      StaticSource("manual")]
+    if usb:
+        sources.append(UsbSource() if usb is True else usb)
+    if ble:
+        sources.append(BleSource() if ble is True else ble)
+    if network is True:
+        heard = config.network
+        network = heard.announce_port and network_source(heard.announce_port, heard.announce_bind)
+    if network:
+        sources.append(network)
+    if virtual:
+        sources.append(StaticSource("virtual", [VIRTUAL]))
+    return sources

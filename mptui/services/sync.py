@@ -167,7 +167,7 @@ class Syncer:
     async def plan(self, only: Iterable[str] | None = None) -> SyncPlan:
         """What a sync would do. `only`: just these local paths (relative; folders with what
         they hold), against the board's tree as last seen (no round trip)."""
-        if not os.path.isdir(self.local_root):
+        if not await asyncio.to_thread(os.path.isdir, self.local_root):
             raise NotADirectoryError(20, "not a folder", self.local_root)
         await self._check_mpy()
         scope = None if only is None else sorted({p.strip("/") for p in only if p.strip("/")})

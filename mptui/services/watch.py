@@ -1,14 +1,16 @@
 """Watch mode: a saved local file goes to the board at once (watchfiles), through the sync
 engine, so ignore rules, hashing, .mpy compiling and atomic writes are the same as for a sync.
 
-    watcher = Watcher(syncer, session=session, after=AFTER_RESET, on_event=show)
+    watcher = Watcher(syncer, type_keys=session.console_write, after=AFTER_RESET, on_event=show)
     await watcher.run()     # until cancelled; watcher.ready is set once saves are seen
 
 What happens is reported as WatchEvents (to `on_event`, for the UI's list or the CLI's lines).
 A burst of saves is read once it settles, so the board gets the final content. A file deleted
 here is deleted on the board only with SyncOptions(delete=True). After an upload the board can
-be left alone, soft-reset (boot.py and main.py run) or made to run main.py; the program's
-output goes to the session's console (the terminal), and the next upload stops it.
+be left alone, soft-reset (boot.py and main.py run) or made to run main.py, typed at the
+board's REPL by `type_keys` (a session's `console_write`; in the app, the DeviceManager's
+console, which then sees the program running); its output goes to the board's console (the
+terminal), and the next upload stops it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import contextlib
 import os
 import posixpath
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from mptui.board.errors import BoardExecError
@@ -50,7 +52,7 @@ class Watcher:
         self,
         syncer: Syncer,
         *,
-        session=None,
+        type_keys: Callable[[bytes], Awaitable[None]] | None = None,
         after: str = AFTER_NONE,
         on_event: Callable[[WatchEvent], None] | None = None,
         initial_sync: bool = True,
@@ -59,9 +61,9 @@ class Watcher:
     ) -> None:
         if after not in AFTER_CHOICES:
             raise ValueError(f"after must be one of {', '.join(AFTER_CHOICES)}")
-        if after != AFTER_NONE and session is None:
-            raise ValueError("resetting or running main.py needs the board's session")
-        self.syncer, self.session, self.after = syncer, session, after
+        if after != AFTER_NONE and type_keys is None:
+            raise ValueError("resetting or running main.py needs a way to type at the REPL")
+        self.syncer, self.type_keys, self.after = syncer, type_keys, after
         self.on_event = on_event
         self.initial_sync = initial_sync
         self.debounce_ms = debounce_ms
@@ -118,12 +120,7 @@ class Watcher:
                 batches.put_nowait({path for _, path in changes})
 
     async def _handle(self, paths: set[str]) -> None:
-        root = self.syncer.local_root
-        rels = set()
-        for path in paths:
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
-            if rel != "." and not rel.startswith("../"):
-                rels.add(rel)
+        rels = _inside(paths, self.syncer.local_root)
         if not rels:
             return
         rules_changed = any(posixpath.basename(r) == IGNORE_FILE for r in rels)
@@ -153,17 +150,27 @@ class Watcher:
     # -- after an upload --------------------------------------------------------------------
 
     async def _after(self) -> None:
-        """Start the program the friendly REPL way (its output goes to the session's console,
+        """Start the program the friendly REPL way (its output goes to the board's console,
         Ctrl-C stops it); the next upload interrupts it as every operation does."""
         if self.after == AFTER_RESET:
             # Ctrl-C clears the line; Ctrl-D soft-reboots: boot.py, then main.py
-            await self.session.console_write(b"\x03\x04")
+            await self.type_keys(b"\x03\x04")
             self._emit("reset", detail="soft reset")
         elif self.after == AFTER_RUN:
             main = posixpath.join(self.syncer.remote_root, "main.py")
             line = f"exec(compile(open({main!r}).read(),{main!r},'exec'),{{'__name__':'__main__'}})"
-            await self.session.console_write(b"\x03" + line.encode() + b"\r")
+            await self.type_keys(b"\x03" + line.encode() + b"\r")
             self._emit("run", main)
+
+
+def _inside(paths: set[str], root: str) -> set[str]:
+    """The changed paths under `root`, relative to it, with '/' separators."""
+    rels = set()
+    for path in paths:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        if rel != "." and not rel.startswith("../"):
+            rels.add(rel)
+    return rels
 
 
 async def _until(aw, watching: asyncio.Task):

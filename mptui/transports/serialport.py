@@ -59,10 +59,7 @@ class SerialTransport(Transport):
     async def open(self) -> None:
         import serial
 
-        device = self.device
-        if self.identity and not os.path.exists(device):
-            device = find_port_by_serial(self.identity) or device  # it re-enumerated
-        info = port_info(device)
+        device, info = await asyncio.to_thread(self._find_port)  # lists ports: not on the loop
         if info is not None:
             self.identity = self.identity or info.serial_number
             native = info.vid in NATIVE_USB_VIDS
@@ -94,6 +91,13 @@ class SerialTransport(Transport):
         self._drained = asyncio.Event()
         self._drained.set()
         loop.add_reader(fd, self._on_readable)
+
+    def _find_port(self):
+        """(device path, its ListPortInfo or None): where the board is now."""
+        device = self.device
+        if self.identity and not os.path.exists(device):
+            device = find_port_by_serial(self.identity) or device  # it re-enumerated
+        return device, port_info(device)
 
     @property
     def is_open(self) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
@@ -12,17 +12,14 @@ from textual.screen import Screen
 
 from mptui.config import Config
 from mptui.services.manager import DeviceManager
-from mptui.ui.keys import binding_ids, key_help
+from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
+from mptui.ui.tab import Tab
+from mptui.ui.tabs import TABS
 from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
 from mptui.ui.widgets.device_list import DeviceList
-from mptui.ui.widgets.file_pane import FilePane
-from mptui.ui.widgets.files_tab import FilesTab
-from mptui.ui.widgets.logs_tab import LogsTab
-from mptui.ui.widgets.ota_tab import OtaTab
-from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
 
@@ -42,27 +39,26 @@ class MptuiApp(App):
     ]
 
     def __init__(
-        self, config: Config, manager: DeviceManager | None = None, device: str | None = None
+        self, config: Config, manager: DeviceManager | None = None, device: str | None = None,
+        tabs: Sequence[Tab] = TABS,
     ) -> None:
         super().__init__()
         self.config = config
         self.manager = manager or DeviceManager(config)
         self.device = device
+        self.tabs = tuple(tabs)
         self.keymap: dict[str, str] = dict(config.keys)
         self.theme_errors: list[str] = []
 
-    @staticmethod
-    def key_groups() -> list[tuple[str, type]]:
-        """Where bindings live, for the help screen, the palette and keymap checks."""
+    def key_groups(self) -> list[Group]:
+        """Where bindings live, for the help screen and keymap checks: the app, the main
+        screen with a key per tab, the board list, then each tab's own."""
         return [
             ("App", MptuiApp),
             ("Boards", MainScreen),
+            ("Boards", [tab.binding for tab in self.tabs]),
             ("Board list", DeviceList),
-            ("REPL", ReplTerminal),
-            ("OTA", OtaTab),
-            ("Files", FilesTab),
-            ("File pane", FilePane),
-            ("Logs", LogsTab),
+            *(group for tab in self.tabs for group in tab.keys),
         ]
 
     async def on_mount(self) -> None:
@@ -71,7 +67,7 @@ class MptuiApp(App):
         if self.config.error:
             self.notify(f"config ignored: {self.config.error}", severity="error", timeout=15)
         await self.manager.start(settle=0.3)
-        await self.push_screen(MainScreen(self.manager, device=self.device))
+        await self.push_screen(MainScreen(self.manager, self.tabs, device=self.device))
         # What exists now lives as long as the app: keep it out of Python's full collections,
         # which otherwise stop the loop for ~70 ms while lines pour in (bench/logs_tab.py).
         gc.collect()

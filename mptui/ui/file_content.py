@@ -4,9 +4,9 @@ $EDITOR, else vi) with the app suspended, written back only if it changed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
-import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -24,17 +24,26 @@ def editor_command() -> list[str]:
 
 
 async def run_editor(app, path: str) -> int:
-    """The editor's exit status. The terminal is handed over to it (app.suspend()); with no
-    terminal (a headless app) it runs as is. Raises OSError when the editor cannot start,
-    textual's SuspendNotSupported where the terminal cannot be handed over (a browser)."""
+    """The editor's exit status. The terminal is handed over to it (app.suspend()) while the
+    event loop carries on (boards' output, transfers, watches, timers) and the app draws
+    nothing until the editor exits; with no terminal (a headless app) it runs with no input.
+    Raises OSError when the editor cannot start, textual's SuspendNotSupported where the
+    terminal cannot be handed over (a browser)."""
     command = [*editor_command(), path]
     if app.is_headless:
-        done = await asyncio.to_thread(
-            subprocess.run, command, check=False, stdin=subprocess.DEVNULL
-        )
-        return done.returncode
-    with app.suspend():  # the app waits while the editor has the terminal
-        return subprocess.run(command, check=False).returncode  # noqa: ASYNC221
+        return await _wait_for(command, stdin=asyncio.subprocess.DEVNULL)
+    with app.batch_update(), app.suspend():  # no repaint over the editor, one after it
+        return await _wait_for(command)
+
+
+async def _wait_for(command: list[str], **options) -> int:
+    process = await asyncio.create_subprocess_exec(*command, **options)
+    try:
+        return await process.wait()
+    finally:
+        if process.returncode is None:  # cancelled (the app is closing): ask it to end
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
 
 
 async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress) -> bytes:

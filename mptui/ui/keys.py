@@ -3,9 +3,14 @@ serving both), with the user's keymap applied."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingsMap
+
+# (group title, where its bindings are): a widget class (its BINDINGS, inherited ones too), or
+# bindings added to an instance (the main screen's tab keys)
+Group = tuple[str, type | Sequence[Binding]]
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,10 @@ GENERAL = "General"  # bindings widgets inherit from Textual (focus moves, list 
 
 def class_bindings(cls, with_owner: bool = False) -> list:
     """A widget class's bindings with those it inherits, later classes winning a key; with
-    `with_owner`, (binding, class that defines it) pairs."""
+    `with_owner`, (binding, class that defines it) pairs. A list of bindings is taken as is
+    (their owner: None, mptui's own)."""
+    if not isinstance(cls, type):
+        return [(b, None) for b in cls] if with_owner else list(cls)
     by_key: dict[str, tuple[Binding, type]] = {}
     for base in reversed(cls.__mro__):
         if "BINDINGS" not in vars(base):
@@ -39,14 +47,15 @@ def class_bindings(cls, with_owner: bool = False) -> list:
     return pairs if with_owner else [binding for binding, _ in pairs]
 
 
-def key_help(groups: list[tuple[str, type]], keymap: dict[str, str]) -> list[KeyHelp]:
-    """(group title, widget class) pairs -> what each key does, keymap applied."""
+def key_help(groups: list[Group], keymap: dict[str, str]) -> list[KeyHelp]:
+    """(group title, widget class or bindings) pairs -> what each key does, keymap applied."""
     found: dict[tuple, KeyHelp] = {}
     for group, cls in groups:
         for binding, owner in class_bindings(cls, with_owner=True):
             if binding.system:
                 continue
-            title = group if owner.__module__.startswith("mptui.") else GENERAL
+            ours = owner is None or owner.__module__.startswith("mptui.")
+            title = group if ours else GENERAL
             keys = _keys(binding, keymap)
             entry = found.get((title, binding.action, binding.id))
             if entry:
@@ -67,5 +76,5 @@ def _keys(binding: Binding, keymap: dict[str, str]) -> tuple[str, ...]:
     return (binding.key,)
 
 
-def binding_ids(groups: list[tuple[str, type]]) -> set[str]:
+def binding_ids(groups: list[Group]) -> set[str]:
     return {b.id for _, cls in groups for b in class_bindings(cls) if b.id}

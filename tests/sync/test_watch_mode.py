@@ -56,7 +56,7 @@ async def watching(session, local, **kw):
     options = SyncOptions(delete=kw.pop("delete", False))
     syncer = Syncer(LocalFS(), local, BoardFSAdapter(session), "/", options)
     events = Events()
-    watcher = Watcher(syncer, session=session, on_event=events, **kw)
+    watcher = Watcher(syncer, type_keys=session.console_write, on_event=events, **kw)
     task = asyncio.create_task(watcher.run())
     ready = asyncio.create_task(watcher.ready.wait())
     await asyncio.wait({task, ready}, timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)

@@ -86,9 +86,11 @@ def make_manager(isolated, usb_ports) -> Callable[..., DeviceManager]:
 def make_app(make_manager):
     from mptui.ui.app import MptuiApp
 
-    def make(device: str | None = None, **kw):
+    def make(device: str | None = None, *, tabs=None, **kw):
         manager = make_manager(**kw)
-        return MptuiApp(manager.config, manager, device=device)
+        if tabs is None:
+            return MptuiApp(manager.config, manager, device=device)
+        return MptuiApp(manager.config, manager, device=device, tabs=tabs)
 
     return make
 

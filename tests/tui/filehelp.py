@@ -28,12 +28,12 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def names(pane: FilePane) -> list[str]:
-    return [e.name for e in pane.entries]
+    return [e.name for e in pane.model.entries]
 
 
 def listed(pane: FilePane, path: str | None = None) -> bool:
-    return pane.fs is not None and not pane.loading and bool(pane.path) and (
-        path is None or pane.path == path)
+    return pane.model.fs is not None and not pane.model.loading and bool(pane.model.path) and (
+        path is None or pane.model.path == path)
 
 
 def files_tab(app) -> FilesTab:
@@ -57,7 +57,7 @@ async def open_files(app, pilot) -> FilesTab:
 
 async def go_to(pilot, pane: FilePane, name: str) -> None:
     """Put the cursor on an entry (as the arrow keys would)."""
-    rows = [e.name if e else ".." for e in pane.rows]
+    rows = [e.name if e else ".." for e in pane.model.rows]
     pane.highlighted = rows.index(name)
     await pilot.pause()
 

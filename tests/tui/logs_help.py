@@ -59,7 +59,7 @@ async def settled(pilot) -> None:
 
 def shown(tab: LogsTab) -> list[str]:
     """The texts of the lines shown (filter applied, not those held by a pause)."""
-    return [line.text for _, line in tab.feed.shown]
+    return [line.text for _, line in tab.model.feed.shown]
 
 
 def on_screen(tab: LogsTab) -> list[str]:

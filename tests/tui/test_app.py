@@ -144,7 +144,7 @@ async def test_capture_to_a_file(make_app, isolated):
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await wait_until(lambda: terminal.capturing)
-        assert "capturing to capture.log" in status(app)
+        await wait_until(lambda: "capturing to capture.log" in status(app), what="the status")
         terminal.send(b"print('captured', 6*7)\r")
         await wait_until(lambda: "captured 42" in shown(terminal))
         await pilot.press("f2")

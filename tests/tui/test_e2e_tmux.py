@@ -123,3 +123,59 @@ def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
             time.sleep(0.05)
     finally:
         tmux("kill-server", check=False)
+
+
+def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
+    """F4 on a local file while a board program floods the REPL: the editor lets the program
+    start, and waits for it to finish, which it can only do if the app keeps reading its
+    output (a blocked event loop leaves it stuck on a full pipe: the editor gives up)."""
+    board = isolated / "data" / "boards" / "default"
+    board.mkdir(parents=True)
+    project = isolated / "proj"
+    project.mkdir()
+    (project / "notes.txt").write_text("v1\n")
+    editor = isolated / "editor.py"
+    editor.write_text(
+        "import pathlib, sys, time\n"
+        f"board = pathlib.Path({str(board)!r})\n"
+        "(board / 'go').write_text('1')\n"
+        "deadline = time.monotonic() + 30\n"
+        "while not (board / 'done').exists():\n"
+        "    if time.monotonic() > deadline:\n"
+        "        sys.exit(3)\n"
+        "    time.sleep(0.02)\n"
+        "open(sys.argv[1], 'a').write('edited\\n')\n")
+    program = ("import os,time\\nwhile 'go' not in os.listdir('/'):time.sleep(0.01)\\n"
+               "for i in range(3000):print('x'*100)\\nopen('/done','w').write('1')")
+    marker = f"MPTUI_DATA_DIR={isolated / 'data'}"
+    tmux = Tmux(f"mptui-e2e-loop-{os.getpid()}")
+    command = (f"env {marker} MPTUI_CONFIG={isolated / 'config' / 'config.toml'} "
+               f"VISUAL='{sys.executable} {editor}' {MPTUI} -d virtual")
+    tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", "-c", str(project), command)
+    try:
+        tmux.wait_for(">>>")
+        tmux("send-keys", "-t", "e2e", "-l", f'exec("{program}")')
+        tmux("send-keys", "-t", "e2e", "Enter")
+        tmux.wait_for("running a program")
+        tmux("send-keys", "-t", "e2e", "C-]")  # out of the REPL, into the board list
+        tmux.wait_for("Open")
+        tmux("send-keys", "-t", "e2e", "f")
+        tmux.wait_for("notes.txt")
+        tmux("send-keys", "-t", "e2e", "Down")  # from '..' to notes.txt
+        tmux("send-keys", "-t", "e2e", "F4")
+        deadline = time.monotonic() + 60
+        while (project / "notes.txt").read_text() == "v1\n":
+            assert time.monotonic() < deadline, "the editor never finished"
+            assert "exited with status 3" not in tmux.screen(), "the board program was stuck"
+            time.sleep(0.05)
+        assert (project / "notes.txt").read_text() == "v1\nedited\n"
+        assert (board / "done").exists()
+        tmux.wait_for("Palette")  # the app is back on screen (its footer)
+        tmux("send-keys", "-t", "e2e", "C-q")
+        deadline = time.monotonic() + 15
+        while tmux.alive() or processes_with(marker):
+            assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
+            time.sleep(0.05)
+    finally:
+        tmux("kill-server", check=False)
+

@@ -32,7 +32,7 @@ async def test_f5_from_a_hostile_board_writes_only_inside_the_folder(make_app, p
         board = tab.board_pane
         board.show_folder("/evil")
         await wait_until(lambda: listed(board, "/evil"), what="/evil listed")
-        shown = {e.name for e in board.entries}
+        shown = {e.name for e in board.model.entries}
         assert {"../../x", "a/b", "good.txt", str(escape)} <= shown  # names as listed
 
         await pilot.press("tab")

@@ -3,10 +3,10 @@ viewer shows as text, names F7 and Shift-F6 accept."""
 
 from __future__ import annotations
 
+from mptui.ui.models.files import valid_name
 from mptui.ui.screens.file_view import hexdump, view_mode
 from mptui.ui.units import short_size, size_text
 from mptui.ui.widgets.file_pane import fit
-from mptui.ui.widgets.files_tab import valid_name
 
 
 def test_sizes_fit_the_size_column():

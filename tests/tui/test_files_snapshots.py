@@ -136,7 +136,7 @@ def test_watch_events(snap_compare, make_app, project, board_root, size):
         await wait_until(lambda: any(e.kind == "watching" for e in panel.events))
         (project / "new.py").write_text("N = 1\n")
         await wait_until(lambda: any(e.kind == "reset" for e in panel.events), timeout=20)
-        await wait_until(lambda: "new.py" in [e.name for e in tab.board_pane.entries])
+        await wait_until(lambda: "new.py" in [e.name for e in tab.board_pane.model.entries])
         await settled(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=watching)

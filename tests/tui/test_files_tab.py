@@ -72,16 +72,16 @@ async def test_both_panes_list_their_side_and_folders_open_and_close(make_app, p
         assert board.border_title == "virtual:/"
         session = app.manager.session("virtual")
         total, _ = await session.fs.df("/")
-        assert board.free[0] == total and "free" in board.border_subtitle  # the board's space
-        assert [e.size for e in local.entries if not e.is_dir] == [2048, 25]
+        assert board.model.free[0] == total and "free" in board.border_subtitle  # the board's space
+        assert [e.size for e in local.model.entries if not e.is_dir] == [2048, 25]
 
         await go_to(pilot, local, "lib")
         await pilot.press("enter")
         await wait_until(lambda: listed(local, str(project / "lib")))
-        assert names(local) == ["deep", "util.py"] and local.rows[0] is None  # '..' first
+        assert names(local) == ["deep", "util.py"] and local.model.rows[0] is None  # '..' first
         await pilot.press("backspace")
         await wait_until(lambda: listed(local, str(project)))
-        assert local.highlighted_entry.name == "lib"  # the cursor is back where it was
+        assert local.model.current.name == "lib"  # the cursor is back where it was
 
         await pilot.press("tab")
         assert app.focused is board
@@ -97,7 +97,7 @@ async def test_both_panes_list_their_side_and_folders_open_and_close(make_app, p
 
         # the mouse: a click moves the cursor, a double click opens
         await pilot.click(local, offset=(3, 2))  # the row of lib (under '..')
-        assert local.highlighted_entry.name == "lib" and local.path == str(project)
+        assert local.model.current.name == "lib" and local.model.path == str(project)
         await pilot.double_click(local, offset=(3, 2))
         await wait_until(lambda: listed(local, str(project / "lib")))
 
@@ -110,16 +110,16 @@ async def test_space_and_insert_mark_entries(make_app, project):
         local = tab.local_pane
         await go_to(pilot, local, "data.bin")
         await pilot.press("space")  # marks and moves down
-        assert local.highlighted_entry.name == "main.py"
+        assert local.model.current.name == "main.py"
         await pilot.press("insert")
-        assert [e.name for e in local.chosen()] == ["data.bin", "main.py"]
+        assert [e.name for e in local.model.chosen()] == ["data.bin", "main.py"]
         assert local.border_subtitle.startswith("2 marked, 2073")
         await pilot.press("asterisk")  # invert
-        assert [e.name for e in local.chosen()] == ["lib"]
+        assert [e.name for e in local.model.chosen()] == ["lib"]
         await pilot.press("asterisk")
         await go_to(pilot, local, "data.bin")
         await pilot.press("space")  # again: unmarked
-        assert [e.name for e in local.chosen()] == ["main.py"]
+        assert [e.name for e in local.model.chosen()] == ["main.py"]
         assert local.border_subtitle.startswith("1 marked, 25")
 
 
@@ -151,7 +151,7 @@ async def test_f5_copies_marked_files_and_folders_to_the_board_with_progress(
         assert (last.files_done, last.files_total) == (3, 3)
         assert last.done == last.total == sum(len(v) for v in expected.values())
         assert not tab.transfer_bar.active
-        assert local.marked == set()  # marks go once copied
+        assert local.model.marked == set()  # marks go once copied
         assert names(tab.board_pane) == ["lib", "main.py"]  # the board pane shows them
 
         # and back: a board file to this computer, from the board's pane
@@ -227,7 +227,7 @@ async def test_f8_deletes_only_after_a_yes(make_app, project, board_root):
         await pilot.press("enter")  # yes
         await transfer_done(tab)
         assert tree(board_root) == {"keep.py": b"K\n"}
-        assert names(board) == ["keep.py"] and board.marked == set()
+        assert names(board) == ["keep.py"] and board.model.marked == set()
 
 
 async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project, board_root):
@@ -241,7 +241,7 @@ async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project
         await screen_is(app, PromptScreen)
         app.screen.query_one(Input).value = "apps"
         await pilot.press("enter")
-        await wait_until(lambda: "apps" in names(board) and board.highlighted_entry.name == "apps")
+        await wait_until(lambda: "apps" in names(board) and board.model.current.name == "apps")
         assert (board_root / "apps").is_dir()
 
         await pilot.press("tab")
@@ -261,7 +261,7 @@ async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project
         await pilot.press("enter")
         await wait_until(lambda: "new-name.txt" in names(local))
         assert tree(project) == {"new-name.txt": b"x\n"}
-        assert local.highlighted_entry.name == "new-name.txt"
+        assert local.model.current.name == "new-name.txt"
 
         await pilot.press("f7")
         await screen_is(app, PromptScreen)
@@ -397,7 +397,7 @@ async def test_watch_lists_events_and_a_saved_file_reaches_the_board(make_app, p
         await wait_until(lambda: "lib" in names(tab.board_pane))
         await pilot.press("d")  # the board is disconnected: the watch stops
         await wait_until(lambda: not panel.watching)
-        assert tab.board_pane.fs is None
+        assert tab.board_pane.model.fs is None
 
 
 async def test_files_keys_are_in_help_and_the_palette(make_app, project):
@@ -427,13 +427,13 @@ async def test_the_board_pane_follows_the_board(make_app, project, board_root):
         await wait_until(lambda: devices.option_count >= 1)
         await pilot.press("f")
         tab = files_tab(app)
-        assert tab.board_pane.fs is None
-        assert tab.board_pane.message == "virtual is not connected: c connects."
+        assert tab.board_pane.model.fs is None
+        assert tab.board_pane.model.message == "virtual is not connected: c connects."
         await pilot.press("c")  # connected: its files show
         await wait_until(lambda: listed(tab.board_pane, "/"))
         assert names(tab.board_pane) == ["boot.py"]
         await pilot.press("d")  # disconnected: they go
-        await wait_until(lambda: tab.board_pane.fs is None)
-        assert tab.board_pane.message == "virtual is not connected: c connects."
+        await wait_until(lambda: tab.board_pane.model.fs is None)
+        assert tab.board_pane.model.message == "virtual is not connected: c connects."
         await pilot.press("f5")  # nothing to copy to
         assert not tab.transferring and not isinstance(app.screen, ConfirmScreen)

@@ -50,7 +50,7 @@ async def test_hostile_output_from_the_real_board_leaves_the_app_running(make_ap
                          ">>>" in "\n".join(screen_text(terminal)), what="the prompt")
         devices.focus()
         tab = await open_logs(pilot)  # the Logs tab watches the board's REPL output too
-        assert tab.watching == {"virtual": "virtual"}
+        assert tab.model.watching == {"virtual": "virtual"}
 
         for line in HOSTILE_PROGRAM:
             terminal.send(line.encode() + b"\r")
@@ -168,10 +168,11 @@ async def test_board_names_and_contents_are_shown_as_text_never_run(make_app, pr
         await pilot.press("n")
         await go_to(pilot, pane, "[")
         await pilot.press("enter")  # into the folders: their path is the pane's title
-        await wait_until(lambda: pane.path == "/[" and not pane.loading, what="the folder")
+        await wait_until(lambda: pane.model.path == "/[" and not pane.model.loading,
+                         what="the folder")
         await go_to(pilot, pane, "]\x1b[7m")
         await pilot.press("enter")
-        await wait_until(lambda: pane.path == "/[/]\x1b[7m", what="the folder in it")
+        await wait_until(lambda: pane.model.path == "/[/]\x1b[7m", what="the folder in it")
         await pilot.pause()
         assert "virtual:/[/]\ufffd[7m" in assert_clean(app)
 

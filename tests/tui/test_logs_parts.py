@@ -14,7 +14,7 @@ from mptui.services.log_sources import agent_target, call_board
 from mptui.services.logs import LogLine
 from mptui.services.remoteio import parse_call_args
 from mptui.transports import AddressError
-from mptui.ui.log_feed import MAX_KEYS, FilterError, LogFeed, parse_filter
+from mptui.ui.models.logs import MAX_KEYS, FilterError, LogFeed, parse_filter
 from mptui.ui.safe_text import visible
 
 from .conftest import wait_until
@@ -111,17 +111,17 @@ async def test_the_manager_taps_a_boards_console_beside_its_sink(make_manager, b
     (board_root / "main.py").write_text("print('from main')\n")
     async with make_manager() as manager:
         sink, tap = bytearray(), bytearray()
-        untap = manager.tap_console("virtual", tap.extend)
+        untap = manager.console.tap("virtual", tap.extend)
         await manager.connect("virtual", console=sink.extend)
-        manager.console_input("virtual", b"print(6*7)\r")
+        manager.console.input("virtual", b"print(6*7)\r")
         await wait_until(lambda: b"42\r\n>>> " in tap and b"42\r\n>>> " in sink)
         assert bytes(tap) == bytes(sink)
         await manager.disconnect("virtual")  # taps stay across connections
         await manager.connect("virtual", console=sink.extend)
-        manager.console_input("virtual", b"print(7*8)\r")
+        manager.console.input("virtual", b"print(7*8)\r")
         await wait_until(lambda: b"56\r\n>>> " in tap)
         untap()
-        manager.console_input("virtual", b"print(8*9)\r")
+        manager.console.input("virtual", b"print(8*9)\r")
         await wait_until(lambda: b"72\r\n" in sink)
         assert b"72" not in tap
 

@@ -27,7 +27,7 @@ def test_filter(snap_compare, make_app, utc, size):
     async def filtered(pilot) -> None:
         tab = await lines_in(pilot)
         tab.filter_input.value = r"/n=1\d$/"
-        tab.focus_lines()
+        tab.focus_tab()
         await settled(pilot)
 
     assert snap_compare(make_app(virtual=False), terminal_size=size, run_before=filtered)
@@ -49,7 +49,7 @@ def test_chart(snap_compare, make_app, utc, size):
         tab = await lines_in(pilot)
         await pilot.press("g")
         await wait_until(lambda: chart(tab).plotted, what="the chart")
-        tab.focus_lines()
+        tab.focus_tab()
         await settled(pilot)
 
     assert snap_compare(make_app(virtual=False), terminal_size=size, run_before=charted)

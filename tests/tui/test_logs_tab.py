@@ -72,7 +72,7 @@ async def test_an_announced_board_is_listed_and_its_lines_come_live(make_app, co
         await pilot.press("enter")  # chosen: it has no REPL, its lines come in the Logs tab
         tab = logs_tab(app)
         assert app.screen.query_one(TabbedContent).active == "logs"
-        assert tab.watching == {board.address: "kitchen"}
+        assert tab.model.watching == {board.address: "kitchen"}
         assert app.screen.check_action("connect", ()) is False
         await wait_until(lambda: any(t.startswith("connected") for t in shown(tab)))
 
@@ -98,7 +98,7 @@ async def test_a_board_without_the_agent_is_watched_at_its_repl(make_app, board_
         await wait_until(lambda: "tick" in "\n".join(terminal.model.display()))
         devices.focus()
         tab = await open_logs(pilot)  # shown for the first time: the selected board is watched
-        assert tab.watching == {"virtual": "virtual"}
+        assert tab.model.watching == {"virtual": "virtual"}
         await wait_until(lambda: sum(t.startswith("tick") for t in shown(tab)) >= 5,
                          what="ticks in the Logs tab")
         assert "watching the REPL output of virtual" in shown(tab)
@@ -163,7 +163,7 @@ async def test_save_writes_the_lines_that_pass_the_filter(make_app, isolated):
         tab = await open_logs(pilot)
         await fed(pilot, fixture_lines())
         tab.filter_input.value = r"/n=\d*[13579]$/"  # odd lines: garage's
-        tab.focus_lines()
+        tab.focus_tab()
         await pilot.press("p")
         await fed(pilot, fixture_lines(4, start=40))  # held by the pause: saved too
         await pilot.press("ctrl+s")
@@ -173,7 +173,7 @@ async def test_save_writes_the_lines_that_pass_the_filter(make_app, isolated):
         app.screen.query_one(Input).value = str(target)
         await pilot.press("enter")
         await wait_until(target.exists, what="the file")
-        expected = [format_line(line) for line in tab.feed.buffer
+        expected = [format_line(line) for line in tab.model.feed.buffer
                     if line.kind == "out" and int(line.text.split("=")[-1]) % 2]
         await wait_until(lambda: target.read_text().splitlines() == expected)
         assert len(expected) == 20 + 2  # 20 of the first lines, 2 held by the pause
@@ -187,16 +187,16 @@ async def test_clear_and_follow(make_app):
         await fed(pilot, fixture_lines(200))
         assert on_screen(tab)[-1].endswith("n=199")
         await pilot.press("up", "up", "up")
-        assert not tab.view.following and "not following" in status(tab)
+        assert not tab.model.following and "not following" in status(tab)
         top = tab.view.scroll_y
         await fed(pilot, fixture_lines(20, start=200))
         assert tab.view.scroll_y == top  # the lines read stay in view
         await pilot.press("end")
         await settled(pilot)
-        assert tab.view.following and on_screen(tab)[-1].endswith("n=219")
+        assert tab.model.following and on_screen(tab)[-1].endswith("n=219")
         await pilot.press("ctrl+l")
         await settled(pilot)
-        assert shown(tab) == [] and len(tab.feed.buffer) == 0
+        assert shown(tab) == [] and len(tab.model.feed.buffer) == 0
         await fed(pilot, fixture_lines(2, start=220))
         assert shown(tab) == ["temp=22.0 hum=50 n=220", "temp=17.5 hum=51 n=221"]
 
@@ -229,7 +229,7 @@ async def test_the_line_limit_comes_from_the_config(make_app, config_file):
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_logs(pilot)
         await fed(pilot, fixture_lines(120))
-        assert len(tab.feed.buffer) == 50 and len(shown(tab)) == 50
+        assert len(tab.model.feed.buffer) == 50 and len(shown(tab)) == 50
         assert shown(tab)[-1].endswith("n=119") and shown(tab)[0].endswith("n=70")
         assert "3 dropped by boards · 72 pushed out · 50 shown of 50 (keeps 50)" in status(tab)
         # narrower: a shorter wording that still fits, not the long one cut

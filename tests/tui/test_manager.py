@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
+from functools import partial
 
 import pytest
 
@@ -119,14 +121,68 @@ async def test_typed_program_is_running_until_the_prompt_returns(make_manager):
         out = bytearray()
         await manager.connect("virtual", console=out.extend)
         await wait_until(lambda: out.endswith(b">>> "))
-        manager.console_input("virtual", b"6*7\r")
+        manager.console.input("virtual", b"6*7\r")
         await wait_until(lambda: b"42\r\n>>> " in out)
         assert manager.board("virtual").state == IDLE
-        manager.console_input("virtual", b"while True: pass\r\r")
+        manager.console.input("virtual", b"while True: pass\r\r")
         await manager.wait_state("virtual", RUNNING)
-        manager.console_input("virtual", b"\x03")
+        manager.console.input("virtual", b"\x03")
         await manager.wait_state("virtual", IDLE)
         assert b"KeyboardInterrupt" in out
+
+
+async def test_a_program_a_watch_starts_is_running_until_its_prompt(make_manager, tmp_path):
+    """Watch mode types `main.py`'s start through the manager's console, which sees the
+    program: the board is running (a session's console_write alone left it idle)."""
+    from mptui.services.boardfs import BoardFSAdapter
+    from mptui.services.localfs import LocalFS
+    from mptui.services.sync import Syncer
+    from mptui.services.watch import AFTER_RUN, Watcher
+
+    local = tmp_path / "proj"
+    local.mkdir()
+    async with make_manager() as manager:
+        out = bytearray()
+        session = await manager.connect("virtual", console=out.extend)
+        await wait_until(lambda: out.endswith(b">>> "))
+        syncer = Syncer(LocalFS(), str(local), BoardFSAdapter(session), "/")
+        type_keys = partial(manager.console.write, "virtual")
+        watcher = Watcher(syncer, type_keys=type_keys, after=AFTER_RUN, initial_sync=False)
+        task = asyncio.create_task(watcher.run())
+        try:
+            await asyncio.wait_for(watcher.ready.wait(), 15)
+            (local / "main.py").write_text("while True:\n    pass\n")
+            await manager.wait_state("virtual", RUNNING, timeout=30)
+            manager.console.input("virtual", b"\x03")
+            await manager.wait_state("virtual", IDLE)
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        assert b"KeyboardInterrupt" in out
+
+
+async def test_the_console_is_routed_only_while_connected(make_manager):
+    async with make_manager() as manager:
+        tapped = bytearray()
+        untap = manager.console.tap("virtual", tapped.extend)
+        manager.console.input("virtual", b"6*7\r")  # not connected: dropped, no error
+        with pytest.raises(BoardError, match="virtual is not connected"):
+            await manager.console.run("virtual", "print(1)")
+        with pytest.raises(KeyError):
+            manager.console.set_sink("virtual", tapped.extend)
+        out = bytearray()
+        await manager.connect("virtual", console=out.extend)
+        await wait_until(lambda: out.endswith(b">>> "))
+        manager.console.input("virtual", b"6*7\r")
+        await wait_until(lambda: b"42\r\n>>> " in out)
+        assert b"42\r\n>>> " in tapped  # the tap made before connecting sees it too
+        untap()
+        manager.console.set_sink("virtual", None)
+        mark = len(out), len(tapped)
+        manager.console.input("virtual", b"7*8\r")
+        await manager.session("virtual").eval("1")  # a round trip: the echo had time to come
+        assert (len(out), len(tapped)) == mark
 
 
 async def test_soft_reboot_and_hard_reset_are_events(make_manager):
@@ -135,7 +191,7 @@ async def test_soft_reboot_and_hard_reset_are_events(make_manager):
         out = bytearray()
         await manager.connect("virtual", console=out.extend)
         await wait_until(lambda: out.endswith(b">>> "))
-        manager.reboot("virtual")
+        manager.console.reboot("virtual")
         await wait_until(lambda: seen.of(BoardReset), what="the soft reboot event")
         await wait_until(lambda: out.endswith(b">>> ") and b"soft reboot" in out)
         await manager.hard_reset("virtual")
@@ -170,13 +226,13 @@ async def test_a_board_that_cannot_be_reached_is_in_error(make_manager):
         assert info.label.startswith("error: ")
 
 
-async def test_run_in_repl_streams_output_and_the_traceback(make_manager):
+async def test_console_run_streams_output_and_the_traceback(make_manager):
     async with make_manager() as manager:
         out = bytearray()
         await manager.connect("virtual", console=out.extend)
         await wait_until(lambda: out.endswith(b">>> "))
         out.clear()
-        await manager.run_in_repl("virtual", "print('from a file')\n1/0\n")
+        await manager.console.run("virtual", "print('from a file')\n1/0\n")
         await wait_until(lambda: out.endswith(b">>> "), what="the prompt back")
         text = out.decode()
         assert "from a file\r\n" in text

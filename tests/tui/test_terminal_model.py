@@ -1,9 +1,13 @@
-"""The Textual-free parts of the REPL terminal: the screen model and the key encoding."""
+"""The Textual-free parts of the REPL terminal: the screen model, the key encoding, the intake
+of a flood, the capture file, the viewport."""
 
 from __future__ import annotations
 
+from mptui.ui.terminal.capture import Capture
+from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
 from mptui.ui.terminal.model import TerminalModel, escape_non_printable
+from mptui.ui.terminal.viewport import Viewport
 
 
 def test_text_lands_on_the_screen_and_scrolls_into_history():
@@ -126,3 +130,50 @@ def test_the_fast_paths_draw_exactly_what_pyte_draws():
             for x in range(40):
                 assert model.screen.buffer[y][x] == reference.buffer[y][x], (y, x, data)
         assert model.cursor == (reference.cursor.x, reference.cursor.y)
+
+
+def test_a_flood_skips_only_what_the_scrollback_would_drop():
+    model = TerminalModel(40, 4, scrollback=10)
+    intake = Intake(model)
+    intake._parse_rate = 1000  # bytes/s: 100 bytes may wait (LAG_LIMIT), the rest is a flood
+    intake.receive(b"".join(b"line %d\r\n" % i for i in range(5000)))
+    intake.parse_all()
+    assert intake.pending == 0 and intake.received > intake.skipped > 0
+    kept = [model.text(n) for n in range(model.first_line, model.screen_top + 3)]
+    first = next(i for i, text in enumerate(kept) if text.startswith("line "))
+    assert "".join(kept[:first]).startswith("[mptui: ")  # the notice, whole, at the top
+    assert "went by faster than shown" in "".join(kept[:first])
+    assert kept[first:] == [f"line {i}" for i in range(5000 - len(kept) + first, 5000)]
+
+
+def test_the_view_scrolls_back_and_keeps_its_lines_as_output_grows():
+    model = TerminalModel(10, 3, scrollback=20)
+    model.feed(b"".join(b"%d\r\n" % i for i in range(10)))
+    view = Viewport(model)
+    assert view.max_back == 8 and view.top == model.screen_top
+    assert view.scroll_to(5) and not view.scroll_to(5) and view.back == 5
+    top = view.top
+    model.feed(b"10\r\n11\r\n")
+    view.output_grew(2)
+    assert view.top == top  # the same lines in view
+    assert not view.scroll_to(99) or view.back == view.max_back
+    view.select_start(1, 0)
+    assert view.select_drag(2, 99, height=3)  # the end is bounded to the view
+    assert view.selected_columns(view.top, 10) == (1, 9)
+    assert view.selected_columns(view.top + 2, 10) == (0, 2)
+    assert view.text(3) == model.text_between(view.select_from, view.select_to)
+    assert view.clear_selection() and not view.clear_selection()
+
+
+def test_a_capture_appends_raw_bytes(tmp_path):
+    capture = Capture()
+    path = tmp_path / "captures" / "board.log"
+    capture.write(b"not captured")
+    capture.start(path)
+    capture.write(b"\x00raw\r\n")
+    assert capture.active and capture.stop() == path and not capture.active
+    capture.start(path)
+    capture.write(b"again")
+    capture.stop()
+    assert path.read_bytes() == b"\x00raw\r\nagain" and capture.stop() is None
+

@@ -1,16 +1,16 @@
-"""The main screen: boards on the left, the REPL / Files / OTA / Logs tabs, a status line.
+"""The main screen: boards on the left, the tabs (`mptui.ui.tabs.TABS`), a status line.
 
-It routes: DeviceManager events (as ManagerEvent messages) go to the widgets, the widgets'
-messages become DeviceManager calls. Widgets never talk to each other or to a board.
+It routes: DeviceManager events (as ManagerEvent messages) go to the board list and every tab,
+the board list's selection to the status line and the tabs; the board actions (connect, reset,
+...) become DeviceManager calls. Every tab is wired alike (`mptui.ui.tab`): widgets never talk
+to each other or to a board.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import partial
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on, work
@@ -21,32 +21,21 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from mptui.board import BoardAccessDenied, BoardError
-from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING
-from mptui.paths import data_dir
-from mptui.services.events import (
-    BoardInfo,
-    BoardRemoved,
-    BoardReset,
-    BoardStateChanged,
-)
+from mptui.board import BoardError
+from mptui.board.session import DISCONNECTED, ERROR
+from mptui.services.events import BoardInfo, BoardRemoved
 from mptui.services.manager import DeviceManager
 from mptui.transports import AddressError, TransportError
 from mptui.transports.address import FORMS
-from mptui.ui.keys import key_help
+from mptui.ui.keys import Group, key_help
 from mptui.ui.messages import ManagerEvent
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.prompt import PromptScreen
-from mptui.ui.terminal.keys import encode_paste
+from mptui.ui.tab import Tab, TabContent
 from mptui.ui.widgets.device_list import DeviceList
-from mptui.ui.widgets.files_tab import FilesTab
-from mptui.ui.widgets.logs_tab import LogsTab
-from mptui.ui.widgets.ota_tab import OtaTab
-from mptui.ui.widgets.repl_pane import ReplPane
+from mptui.ui.widgets.repl_tab import ReplTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
-
-TABS = ("repl", "files", "ota", "logs")
 
 
 class MainScreen(Screen):
@@ -71,39 +60,29 @@ class MainScreen(Screen):
                 tooltip="Soft reset, as Ctrl-C then Ctrl-D at the REPL"),
         Binding("ctrl+r", "hard_reset", "Hard reset", show=False, id="board.hard-reset",
                 tooltip="Hard reset (machine.reset())"),
-        Binding("r", "show_tab('repl')", "REPL", show=False, id="view.repl",
-                tooltip="Show the REPL tab, focus in the terminal"),
-        Binding("f", "show_tab('files')", "Files", show=False, id="view.files",
-                tooltip="Show the Files tab"),
-        Binding("o", "show_tab('ota')", "OTA", show=False, id="view.ota",
-                tooltip="Show the OTA tab"),
-        Binding("l", "show_tab('logs')", "Logs", show=False, id="view.logs",
-                tooltip="Show the Logs tab"),
-    ]
+    ]  # and a key per tab (view.<id>), from the tab list
 
-    def __init__(self, manager: DeviceManager, *, device: str | None = None) -> None:
+    def __init__(self, manager: DeviceManager, tabs: Iterable[Tab], *,
+                 device: str | None = None) -> None:
         super().__init__()
         self.manager = manager
+        self.tabs = tuple(tabs)
         self.device = device
         self.selected: str | None = None
+        self.contents: dict[str, TabContent] = {}  # tab id -> its widget
         self._unsubscribe = None
-        self._told_offline: set[str] = set()
         self._bindings_for: tuple | None = None  # the board state the footer was made for
-        self._inject_code: str | None = manager.config.repl.inject_code
-        self._inject_file: str | None = manager.config.repl.inject_file
+        for tab in self.tabs:  # the tabs' keys: bindings of this screen, as if in BINDINGS
+            self._bindings.key_to_bindings.setdefault(tab.key, []).append(tab.binding)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
             yield DeviceList(id="devices")
-            with TabbedContent(id="tabs", initial="repl"):
-                with TabPane("REPL", id="repl"):
-                    yield ReplPane(self.manager.config.repl.scrollback, id="repl-pane")
-                with TabPane("Files", id="files"):
-                    yield FilesTab(self.manager, id="files-tab")
-                with TabPane("OTA", id="ota"):
-                    yield OtaTab(self.manager, id="ota-tab")
-                with TabPane("Logs", id="logs"):
-                    yield LogsTab(self.manager, id="logs-tab")
+            with TabbedContent(id="tabs", initial=self.tabs[0].id if self.tabs else ""):
+                for tab in self.tabs:
+                    with TabPane(tab.title, id=tab.id):
+                        content = self.contents[tab.id] = tab.make(self.manager)
+                        yield content
         yield StatusLine(id="status")
         yield Footer()
 
@@ -114,8 +93,8 @@ class MainScreen(Screen):
         return self.query_one(DeviceList)
 
     @property
-    def repl_pane(self) -> ReplPane:
-        return self.query_one(ReplPane)
+    def repl(self) -> ReplTab:
+        return self.query_one(ReplTab)
 
     @property
     def board(self) -> BoardInfo | None:
@@ -126,7 +105,7 @@ class MainScreen(Screen):
             return None
 
     def terminal(self, key: str | None = None) -> ReplTerminal | None:
-        return self.repl_pane.terminals.get(key or self.selected or "")
+        return self.repl.terminals.get(key or self.selected or "")
 
     async def on_mount(self) -> None:
         self._unsubscribe = self.manager.subscribe(
@@ -179,21 +158,14 @@ class MainScreen(Screen):
 
     def on_manager_event(self, message: ManagerEvent) -> None:
         event = message.event
-        key = event.board.key
         if isinstance(event, BoardRemoved):
-            self.devices.remove_board(key)
+            self.devices.remove_board(event.board.key)
         else:
             self.devices.update_board(event.board)
-        self.query_one(OtaTab).boards_changed()
-        terminal = self.terminal(key)
-        if terminal is not None:
-            if isinstance(event, BoardStateChanged):
-                self._state_notice(terminal, event)
-            elif isinstance(event, BoardReset) and event.detail == "reconnected":
-                terminal.notice("[reconnected]")
-        if key == self.selected:
-            self._show_selected()
-            self._tabs_show_board()
+        for content in self.contents.values():
+            content.boards_changed(event)
+        if event.board.key == self.selected:
+            self._show_board()
         if self._binding_state() != self._bindings_for:
             self.refresh_bindings()  # the footer is rebuilt: not at every busy/idle flip
 
@@ -208,15 +180,6 @@ class MainScreen(Screen):
         self._bindings_for = self._binding_state()
         super().refresh_bindings()
 
-    @staticmethod
-    def _state_notice(terminal: ReplTerminal, event: BoardStateChanged) -> None:
-        if event.board.state == RECONNECTING:
-            terminal.notice(f"[link lost: {event.detail or 'no reason given'}; reconnecting]")
-        elif event.board.state == ERROR:
-            terminal.notice(f"[{event.board.error or event.detail}]")
-        elif event.board.state == DISCONNECTED and event.previous != CONNECTING:
-            terminal.notice("[disconnected]")
-
     # -- selection --------------------------------------------------------------------------
 
     def on_device_list_board_highlighted(self, message: DeviceList.BoardHighlighted) -> None:
@@ -224,29 +187,17 @@ class MainScreen(Screen):
 
     def on_device_list_board_chosen(self, message: DeviceList.BoardChosen) -> None:
         self._select(message.key)
-        if self.query_one(TabbedContent).active == "logs":
-            self.watch_logs(message.key)  # chosen for the Logs tab: its lines come there
-        else:
+        front = self.query_one(TabbedContent).active
+        if not (front in self.contents and self.contents[front].board_chosen(message.key)):
             self.open_board(message.key)
-
-    def watch_logs(self, key: str) -> None:
-        """Stream the board's lines in the Logs tab (also what opening a board reached only
-        through its agent does: it has no REPL)."""
-        self.query_one(TabbedContent).active = "logs"
-        self.query_one(LogsTab).watch(key)
 
     def _select(self, key: str) -> None:
         self.selected = key
-        self._show_selected()
-        self._tabs_show_board()
+        self._show_board()
         self.refresh_bindings()
 
-    def _tabs_show_board(self) -> None:
-        """The selected board (or its new state) to the tabs that show one."""
-        for tab in (FilesTab, OtaTab, LogsTab):
-            self.query_one(tab).show_board(self.board)
-
-    def _show_selected(self) -> None:
+    def _show_board(self) -> None:
+        """The selected board (or its new state) to the status line and every tab."""
         board = self.board
         terminal = self.terminal()
         flags = []
@@ -255,45 +206,30 @@ class MainScreen(Screen):
         if terminal and terminal.hex:
             flags.append("hex")
         self.query_one(StatusLine).show(board, flags)
-        shown = self.repl_pane.show_board(board)
-        if shown is None and self.focused is None:
+        for content in self.contents.values():
+            content.show_board(board)
+        if self.repl.shown is None and self.focused is None:
             self.devices.focus()
 
     # -- connecting -------------------------------------------------------------------------
 
     @work(group="connect")
     async def open_board(self, key: str) -> None:
-        """Connect if needed, then show the board's REPL with the focus in it (the Logs tab
-        for a board reached only through its agent)."""
+        """Connect if needed, then show the board's REPL with the focus in it. A board with no
+        REPL (reached only through its agent) goes to the first tab that takes it (Logs)."""
         if self.manager.board(key).agent_only:
-            self.watch_logs(key)
+            for tab_id, content in self.contents.items():
+                if content.board_chosen(key):
+                    self.query_one(TabbedContent).active = tab_id
+                    return
             return
-        terminal = await self._connect(key)
+        terminal = await self.repl.connect(key)
         if terminal is None:
             return
         if key == self.selected:
             self.query_one(TabbedContent).active = "repl"
-            self._show_selected()
+            self._show_board()
             terminal.focus()
-
-    async def _connect(self, key: str) -> ReplTerminal | None:
-        terminal, mounted = self.repl_pane.terminal_for(key)
-        terminal.passthrough = self.app.global_keys()
-        name = self.manager.board(key).name
-        try:
-            # also when connected already (an OTA push connects boards): the output comes here
-            await self.manager.connect(key, console=terminal.receive)
-        except BoardAccessDenied as e:
-            self.app.notify(
-                f"{name}: {e}", title="Access denied", severity="error", timeout=10
-            )
-            return None
-        except (BoardError, TransportError) as e:
-            self.app.notify(f"{name}: {e}", severity="error")
-            return None
-        finally:
-            await mounted
-        return terminal
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -315,8 +251,8 @@ class MainScreen(Screen):
     @work(group="connect")
     async def action_connect(self) -> None:
         if self.selected:
-            await self._connect(self.selected)
-            self._show_selected()
+            await self.repl.connect(self.selected)
+            self._show_board()
 
     @work(group="connect")
     async def action_disconnect(self) -> None:
@@ -362,7 +298,7 @@ class MainScreen(Screen):
 
     def action_soft_reset(self) -> None:
         if self.selected:
-            self.manager.reboot(self.selected)
+            self.manager.console.reboot(self.selected)
 
     @work(group="reset")
     async def action_hard_reset(self) -> None:
@@ -379,31 +315,9 @@ class MainScreen(Screen):
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        terminal = self.terminal()
-        if tab == "repl" and terminal and terminal.display:
-            terminal.focus()
-        elif tab == "ota":
-            self.query_one(OtaTab).focus_table()
-        elif tab == "files":
-            self.query_one(FilesTab).focus_pane()
-        elif tab == "logs":
-            self.query_one(LogsTab).focus_lines()
+        self.contents[tab].focus_tab()
 
-    # -- the terminal's requests ------------------------------------------------------------
-
-    @on(ReplTerminal.Typed)
-    def send_keys(self, message: ReplTerminal.Typed) -> None:
-        key = message.terminal.board_key
-        if self.manager.session(key) is None or self.manager.board(key).state in (
-            DISCONNECTED,
-            ERROR,
-        ):
-            if key not in self._told_offline:  # once, not at every key
-                self._told_offline.add(key)
-                message.terminal.notice("[not connected: c connects, from the board list]")
-            return
-        self._told_offline.discard(key)
-        self.manager.console_input(key, message.data)
+    # -- the terminal's messages that reach the screen --------------------------------------
 
     @on(ReplTerminal.FocusReleased)
     def leave_terminal(self) -> None:
@@ -411,104 +325,36 @@ class MainScreen(Screen):
 
     @on(ReplTerminal.ModeChanged)
     def terminal_mode_changed(self) -> None:
-        self._show_selected()
-
-    @on(ReplTerminal.CaptureRequested)
-    def ask_capture_file(self, message: ReplTerminal.CaptureRequested) -> None:
-        terminal = message.terminal
-        name = "".join(c if c.isalnum() or c in "-_" else "_" for c in terminal.board_key)
-        default = data_dir() / "captures" / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log"
-
-        def chosen(path: str | None) -> None:
-            if not path:
-                return
-            try:
-                terminal.start_capture(Path(path).expanduser())
-            except OSError as e:
-                self.app.notify(f"capture: {path}: {e.strerror or e}", severity="error")
-
-        self.app.push_screen(PromptScreen("Capture the board's output to:", str(default)), chosen)
-
-    @on(ReplTerminal.InjectRequested)
-    def inject(self, message: ReplTerminal.InjectRequested) -> None:
-        key = message.terminal.board_key
-        if message.kind == "code":
-            if self._inject_code:
-                self.inject_code(key, self._inject_code)
-            else:
-                self.app.push_screen(
-                    PromptScreen("Code to type into the REPL (Ctrl-J types it again):"),
-                    partial(self._remember_code, key),
-                )
-        elif self._inject_file:
-            self.inject_file(key, self._inject_file)
-        else:
-            self.app.push_screen(
-                PromptScreen("File to run on the board (Ctrl-K runs it again):"),
-                partial(self._remember_file, key),
-            )
-
-    def _remember_code(self, key: str, code: str | None) -> None:
-        if code:
-            self._inject_code = code
-            self.inject_code(key, code)
-
-    def _remember_file(self, key: str, path: str | None) -> None:
-        if path:
-            self._inject_file = path
-            self.inject_file(key, path)
-
-    def inject_code(self, key: str, code: str) -> None:
-        """Type code into the REPL: a line and Enter, or several lines in paste mode."""
-        data = encode_paste(code.rstrip("\r\n"))
-        self.manager.console_input(key, data if data.startswith(b"\x05") else data + b"\r")
-
-    @work(group="inject")
-    async def inject_file(self, key: str, path: str) -> None:
-        """Run a local file on the board with its output in the REPL (mpremote's Ctrl-K)."""
-        file = Path(path).expanduser()
-        try:
-            source = file.read_bytes()
-        except OSError as e:
-            self.app.notify(f"inject: {file}: {e.strerror or e}", severity="error")
-            return
-        terminal = self.terminal(key)
-        if terminal:
-            terminal.notice(f"[running {file}]")
-        try:
-            await self.manager.run_in_repl(key, source)
-        except (BoardError, TransportError) as e:
-            self.app.notify(f"inject: {e}", severity="error")
+        self._show_board()
 
     # -- the command palette ----------------------------------------------------------------
 
     def palette_commands(self) -> Iterator[tuple[str, str, object]]:
         """(title, help, callback) for every action that applies here, and one per board."""
-        keymap = self.app.keymap
         for board in self.manager.boards():
             # the palette reads markup: a board's name and address are text
             yield (f"Open REPL on {escape(printable(board.name))}",
                    escape(printable(board.address)), partial(self._open_from_palette, board.key))
-        files, logs = self.query_one(FilesTab), self.query_one(LogsTab)
-        groups: list[tuple[str, type, object]] = [("Boards", MainScreen, self),
-                                                  ("Files", FilesTab, files)]
-        terminal = self.terminal()
-        if terminal is not None and terminal.display:
-            groups.append(("REPL", ReplTerminal, terminal))
-        groups.append(("OTA", OtaTab, self.query_one(OtaTab)))
-        groups.append(("Logs", LogsTab, logs))
-        for title, cls, node in groups:
-            for entry in key_help([(title, cls)], keymap):
-                action = entry.binding.action
-                if node.check_action(action.partition("(")[0], ()) is False:
-                    continue
-                keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
-                                 for k in entry.keys)
-                run = partial(self.app.run_action, action, node)
-                if node is files or node is logs:
-                    run = partial(self._tab_action, "files" if node is files else "logs",
-                                  action, node)
-                yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})", run)
+        yield from self._commands(self.key_groups(), self, self.app.run_action)
+        for tab in self.tabs:
+            node = self.contents[tab.id].palette_node()
+            if node is not None and tab.keys:
+                yield from self._commands([tab.keys[0]], node, partial(self._tab_action, tab.id))
+
+    def key_groups(self) -> list[Group]:
+        """The screen's own bindings, its tabs' keys with them."""
+        return [("Boards", MainScreen), ("Boards", [tab.binding for tab in self.tabs])]
+
+    def _commands(self, groups: list[Group], node, run) -> Iterator[tuple[str, str, object]]:
+        title = groups[0][0]
+        for entry in key_help(groups, self.app.keymap):
+            action = entry.binding.action
+            if node.check_action(action.partition("(")[0], ()) is False:
+                continue
+            keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
+                             for k in entry.keys)
+            yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})",
+                   partial(run, action, node))
 
     def _tab_action(self, tab: str, action: str, node) -> None:
         """A tab's action from the palette: that tab comes to the front first."""

@@ -3,7 +3,6 @@ deleted here is deleted there too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 from textual import on
@@ -15,14 +14,9 @@ from textual.widgets import Checkbox, Label, OptionList
 from textual.widgets.option_list import Option
 
 from mptui.services.watch import AFTER_CHOICES
+from mptui.ui.models.files import WatchChoice
 from mptui.ui.safe_text import printable
 from mptui.ui.widgets.watch_panel import AFTER_LABELS
-
-
-@dataclass(frozen=True)
-class WatchChoice:
-    after: str  # mptui.services.watch AFTER_NONE, AFTER_RESET or AFTER_RUN
-    delete: bool  # mirror deletes
 
 
 class WatchSetupScreen(ModalScreen[WatchChoice | None]):

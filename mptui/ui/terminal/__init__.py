@@ -1,1 +1,2 @@
-"""The REPL terminal's Textual-free parts: the screen model and the key encoding."""
+"""The REPL terminal's Textual-free parts: the screen model, the key encoding, the intake of
+output, the capture file, the viewport (scrollback, selection), rows as styled text."""

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from mptui.services.logs import DROP, OUT, LogLine, clock
-from mptui.ui.log_feed import LogFeed
+from mptui.ui.models.logs import LogsModel
 from mptui.ui.safe_text import visible
 
 BOARD_COLOURS = 6  # component classes log-view--board-0 .. -5, reused in turn
@@ -58,10 +58,10 @@ class LogView(ScrollView, can_focus=True):
         def control(self) -> LogView:
             return self.view
 
-    def __init__(self, feed: LogFeed, *, id: str | None = None) -> None:
+    def __init__(self, model: LogsModel, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.feed = feed
-        self.following = True
+        self.model = model
+        self.feed = model.feed
         self._strips: LRUCache[int, Strip] = LRUCache(1024)
         self._width = 0
         self._name_width = 0
@@ -88,7 +88,7 @@ class LogView(ScrollView, can_focus=True):
         self._measured_upto = feed.shown[-1][0] if feed.shown else 0
         trimmed, self._trimmed = feed.trimmed - self._trimmed, feed.trimmed
         self.virtual_size = Size(self._width, len(feed.shown))
-        if self.following:
+        if self.model.following:
             self._to_end()
         elif trimmed > 0 and not refiltered:  # keep the same lines in view
             self.scroll_to(y=max(0, self.scroll_y - trimmed), animate=False, immediate=True)
@@ -97,8 +97,8 @@ class LogView(ScrollView, can_focus=True):
     def follow(self, on: bool = True) -> None:
         if on:
             self._to_end()
-        if on != self.following:
-            self.following = on
+        if on != self.model.following:
+            self.model.following = on
             self.post_message(self.FollowChanged(self, on))
 
     def _to_end(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from mptui.ui.log_feed import LogFeed
+from mptui.ui.models.logs import LogFeed, LogsModel
 from mptui.ui.ota_text import plural
 
 SEPARATOR = Content(" · ")
@@ -21,8 +21,9 @@ class LogsStatus(Static):
 
     _wordings: tuple[Content, ...] = ()
 
-    def show(self, feed: LogFeed, following: bool, problem: str = "") -> None:
-        self._wordings = tuple(SEPARATOR.join(p) for p in wordings(feed, following, problem))
+    def show(self, model: LogsModel) -> None:
+        said = wordings(model.feed, model.following, model.problem)
+        self._wordings = tuple(SEPARATOR.join(p) for p in said)
         self._fit()
 
     def on_resize(self) -> None:

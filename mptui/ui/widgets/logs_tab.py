@@ -4,17 +4,18 @@ and are kept meanwhile), clear, save to a file, a bounded number of lines (`[log
 the config), following the newest line or not, a live chart of a number in the lines, and calls
 to a board's functions (RemoteIO).
 
-A board with an agent streams through RemoteIO; any other board is watched at its REPL (through
-the DeviceManager's session). Lines arrive in a worker as fast as boards send them (1,000 a
-second is ordinary) and are shown in batches, at most every REPAINT seconds; the chart redraws
-at most every CHART_REPAINT seconds. `add_lines()` is the same way in, for lines from elsewhere.
+Its state and decisions are a LogsModel (mptui.ui.models.logs): the lines, filter, pause,
+follow, chart series, the boards watched. A board with an agent streams through RemoteIO; any
+other board is watched at its REPL (through the DeviceManager's session). Lines arrive in a
+worker as fast as boards send them (1,000 a second is ordinary) and are shown in batches, at most
+every REPAINT seconds; the chart redraws at most every CHART_REPAINT seconds. `add_lines()` is
+the same way in, for lines from elsewhere.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,15 +28,13 @@ from textual.style import Style
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from mptui.paths import data_dir
 from mptui.services.events import BoardInfo
-from mptui.services.log_sources import agent_target, board_lines, call_board
-from mptui.services.logs import STATUS, LogLine
-from mptui.services.remoteio import LogStream, agent_passwords, parse_call_args
-from mptui.ui.log_feed import FilterError, LogFeed
+from mptui.services.logs import LogLine
+from mptui.ui.models.logs import LogsModel
 from mptui.ui.safe_text import visible
 from mptui.ui.screens.call_form import CallScreen
 from mptui.ui.screens.prompt import PromptScreen
+from mptui.ui.tab import TabContent
 from mptui.ui.units import error_text, home_relative
 from mptui.ui.widgets.log_chart import LogChart
 from mptui.ui.widgets.log_view import LogView
@@ -43,10 +42,9 @@ from mptui.ui.widgets.logs_status import LogsStatus
 
 REPAINT = 0.1  # seconds between repaints while lines come in
 CHART_REPAINT = 0.5
-DEFAULT_LIMIT = 10_000
 
 
-class LogsTab(Vertical):
+class LogsTab(TabContent, Vertical):
     """Shown in the Logs tab. `show_board()` is called with the board selected in the list,
     `watch(key)` when a board is chosen for the tab."""
 
@@ -86,26 +84,18 @@ class LogsTab(Vertical):
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__(id=id)
         self.manager = manager
-        self.clock = clock
-        limit = manager.config.logs.lines if manager is not None else DEFAULT_LIMIT
-        self.feed = LogFeed(limit)
-        self.board: BoardInfo | None = None  # selected in the board list
-        self.watching: dict[str, str] = {}  # board key -> name, as watched
-        self.stream: LogStream | None = None
-        self.problem = ""  # a bad filter, said in the status line
+        self.model = LogsModel(manager, clock=clock)
         self.repaints = 0
         self._pending: list[LogLine] = []
         self._repaint: Timer | None = None
         self._chart_timer: Timer | None = None
         self._chart_due = 0.0
-        self._watched_once = False
-        self._passwords: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="logs-top"):
             yield Input(placeholder="filter: text, or /regex/", id="logs-filter", compact=True)
             yield Static("", id="logs-boards")
-        yield LogView(self.feed, id="logs-view")
+        yield LogView(self.model, id="logs-view")
         yield LogChart(id="logs-chart")
         yield LogsStatus(id="logs-status")
 
@@ -122,53 +112,47 @@ class LogsTab(Vertical):
         return self.query_one("#logs-filter", Input)
 
     def on_mount(self) -> None:
-        self.stream = LogStream(open_ended=True)
-        self._consume(self.stream)
+        self._consume(self.model.open())
         self._show_status()
         self._show_watching()
 
     async def on_unmount(self) -> None:
-        if self.stream is not None:
-            await self.stream.close()
+        await self.model.close()
 
     def on_show(self) -> None:
-        if not self._watched_once and not self.watching and self.board is not None:
-            self.watch(self.board.key)  # the first time: the board selected
+        key = self.model.first_watch()
+        if key is not None:
+            self.watch(key)  # the first time: the board selected
 
     # -- what the main screen calls ---------------------------------------------------------
 
     def show_board(self, board: BoardInfo | None) -> None:
-        self.board = board
+        self.model.board = board
 
-    def focus_lines(self) -> None:
+    def focus_tab(self) -> None:
         self.view.focus()
+
+    def board_chosen(self, key: str) -> bool:
+        """A board chosen for this tab: its lines come here too."""
+        self.watch(key)
+        return True
 
     def watch(self, key: str) -> None:
         """Stream this board here too (its agent's output, or its REPL output)."""
-        if self.manager is None or self.stream is None or key in self.watching:
-            return
-        if self._passwords is None:
-            self._passwords = agent_passwords()
-        password, previous = self._passwords
-        self.watching[key] = self.manager.board(key).name
-        self._watched_once = True
-        self.stream.add(key, board_lines(self.manager, key, password=password,
-                                         fallback_password=previous))
-        self._show_watching()
+        if self.model.watch(key):
+            self._show_watching()
 
     @work(group="logs-unwatch")
     async def unwatch(self, key: str) -> None:
-        name = self.watching.pop(key, None)
-        if name is None or self.stream is None:
-            return
-        self._show_watching()
-        await self.stream.remove(key)
-        self.add_lines([LogLine(name, self.clock(), "stopped watching", STATUS)])
+        said = self.model.unwatch(key)  # off the list at once
+        if said is not None:
+            self._show_watching()
+            self.add_lines([await said])
 
     # -- lines in ---------------------------------------------------------------------------
 
     @work(group="logs-stream", exit_on_error=False)
-    async def _consume(self, stream: LogStream) -> None:
+    async def _consume(self, stream: AsyncIterator[LogLine]) -> None:
         pending = self._pending
         async for line in stream:
             pending.append(line)
@@ -192,23 +176,23 @@ class LogsTab(Vertical):
         batch = self._pending[:]
         self._pending.clear()
         self.repaints += 1
-        keys = len(self.feed.keys)
-        self.feed.add(batch)
-        if not self.feed.paused:
+        keys = len(self.model.feed.keys)
+        self.model.feed.add(batch)
+        if not self.model.feed.paused:
             self.view.lines_changed()
-            if self.feed.charting:
-                if len(self.feed.keys) != keys and self.feed.chart_key is None:
-                    self.feed.choose_key(next(iter(self.feed.keys)))
-                self._chart_soon(keys_changed=len(self.feed.keys) != keys)
+            if self.model.feed.charting:
+                if len(self.model.feed.keys) != keys and self.model.feed.chart_key is None:
+                    self.model.feed.choose_key(next(iter(self.model.feed.keys)))
+                self._chart_soon(keys_changed=len(self.model.feed.keys) != keys)
         self._show_status()
 
     # -- the view ---------------------------------------------------------------------------
 
     def _show_status(self) -> None:
-        self.query_one(LogsStatus).show(self.feed, self.view.following, self.problem)
+        self.query_one(LogsStatus).show(self.model)
 
     def _show_watching(self) -> None:
-        names = [self.watching[k] for k in self.watching]
+        names = list(self.model.watching.values())
         boards = self.query_one("#logs-boards", Static)
         if not names:
             boards.update(Content.styled("w: watch the selected board",
@@ -226,17 +210,13 @@ class LogsTab(Vertical):
     @on(Input.Changed, "#logs-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        try:
-            self.feed.set_filter(event.value)
-        except FilterError as e:
-            self.problem = str(e)
-            self.filter_input.add_class("-invalid")
-        else:
-            self.problem = ""
+        if self.model.set_filter(event.value):
             self.filter_input.remove_class("-invalid")
             self.view.lines_changed(refiltered=True)
-            if self.feed.charting:
+            if self.model.feed.charting:
                 self._chart_soon(now=True)
+        else:
+            self.filter_input.add_class("-invalid")
         self._show_status()
 
     @on(Input.Submitted, "#logs-filter")
@@ -249,7 +229,7 @@ class LogsTab(Vertical):
     def _chart_soon(self, *, keys_changed: bool = False, now: bool = False) -> None:
         """Redraw the chart now if it was not redrawn for CHART_REPAINT, else once then."""
         if keys_changed:
-            self.chart.show_keys(list(self.feed.keys), self.feed.chart_key)
+            self.chart.show_keys(list(self.model.feed.keys), self.model.feed.chart_key)
         wait = 0.0 if now else self._chart_due - time.monotonic()
         if wait <= 0:
             self._draw_chart()
@@ -262,19 +242,19 @@ class LogsTab(Vertical):
             self._chart_timer = None
         self._chart_due = time.monotonic() + CHART_REPAINT
         series = {board: [(t, v) for _, t, v in points]
-                  for board, points in self.feed.series.items()}
+                  for board, points in self.model.feed.series.items()}
         self.chart.plot(series, {board: self.view.board_colour(board).color for board in series})
 
     @on(LogChart.KeyChosen)
     def _key_chosen(self, event: LogChart.KeyChosen) -> None:
-        self.feed.choose_key(event.key)
+        self.model.feed.choose_key(event.key)
         self._chart_soon(now=True)
 
     # -- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "watch":
-            return self.board is not None and self.manager is not None
+            return self.model.board is not None and self.manager is not None
         if action == "watch_all":
             return self.manager is not None
         return True
@@ -286,29 +266,25 @@ class LogsTab(Vertical):
         self.filter_input.focus()
 
     def action_pause(self) -> None:
-        feed = self.feed
-        if feed.paused:
-            feed.resume()
+        if self.model.toggle_pause():
             self.view.lines_changed()
-            if feed.charting:
+            if self.model.feed.charting:
                 self._chart_soon(now=True)
-        else:
-            feed.pause()
         self._show_status()
 
     def action_follow(self) -> None:
-        self.view.follow(not self.view.following)
+        self.view.follow(not self.model.following)
 
     def action_clear(self) -> None:
-        self.feed.clear()
+        self.model.feed.clear()
         self.view.lines_changed(refiltered=True)
-        if self.feed.charting:
+        if self.model.feed.charting:
             self.chart.show_keys([], None)
             self._chart_soon(now=True)
         self._show_status()
 
     def action_chart(self) -> None:
-        chart, feed = self.chart, self.feed
+        chart, feed = self.chart, self.model.feed
         if chart.has_class("-open"):
             feed.stop_chart()
             chart.remove_class("-open")
@@ -323,21 +299,20 @@ class LogsTab(Vertical):
         chart.select.focus()
 
     def action_watch(self) -> None:
-        if self.board is None:
+        board = self.model.board
+        if board is None:
             return
-        if self.board.key in self.watching:
-            self.unwatch(self.board.key)
+        if board.key in self.model.watching:
+            self.unwatch(board.key)
         else:
-            self.watch(self.board.key)
+            self.watch(board.key)
 
     def action_watch_all(self) -> None:
-        for board in sorted(self.manager.boards(), key=lambda b: b.list_order):
-            if board.connected or (board.agent_only and board.present):
-                self.watch(board.key)
+        for key in self.model.all_to_watch():
+            self.watch(key)
 
     def action_save(self) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self.clock()))
-        default = data_dir() / "logs" / f"logs-{stamp}.log"
+        default = self.model.save_path()
 
         def chosen(text: str | None) -> None:
             if text:
@@ -348,37 +323,13 @@ class LogsTab(Vertical):
 
     @work(group="logs-save")
     async def save(self, path: Path, default_folder: Path | None = None) -> None:
-        lines = self.feed.matching()
         try:
-            if default_folder is not None and path.parent == default_folder:
-                default_folder.mkdir(parents=True, exist_ok=True)
-            count = await asyncio.to_thread(self.feed.buffer.save, path, lines)
+            count = await self.model.save(path, default_folder)
         except OSError as e:
             self.app.notify(f"save: {error_text(e)}", severity="error", timeout=10)
             return
         self.app.notify(f"{count:,} lines saved to {home_relative(str(path))}")
 
     def action_call(self) -> None:
-        boards = self._agent_boards()
-        selected = self.board.name if self.board is not None and self.board.name in boards else ""
-        self.app.push_screen(CallScreen(boards, selected or (boards[0] if boards else ""),
-                                        self.call))
-
-    def _agent_boards(self) -> list[str]:
-        """Names of the boards that can be called (their agent is reachable), watched first."""
-        if self.manager is None:
-            return []
-        boards = sorted(self.manager.boards(),
-                        key=lambda b: (b.key not in self.watching, b.list_order))
-        return [b.name for b in boards
-                if agent_target(b, self.manager.config) is not None and b.present]
-
-    async def call(self, board: str, name: str, args: str):
-        """A call from the form: the result, or RemoteIOError / ValueError (said in words)."""
-        if self.manager is None:
-            raise ValueError("no boards here")
-        if self._passwords is None:
-            self._passwords = agent_passwords()
-        password, previous = self._passwords
-        return await call_board(self.manager, board, name, parse_call_args(args),
-                                password=password, fallback_password=previous)
+        boards = self.model.callable_boards()
+        self.app.push_screen(CallScreen(boards, self.model.call_default(boards), self.model.call))

@@ -28,6 +28,7 @@ from mptui.ui.ota_text import plural
 from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.ota_history import OtaHistoryScreen
 from mptui.ui.screens.prompt import PromptScreen
+from mptui.ui.tab import TabContent
 from mptui.ui.widgets.ota_board_detail import OtaBoardDetail
 from mptui.ui.widgets.ota_board_table import OtaBoardTable
 from mptui.ui.widgets.ota_empty import OtaEmptyState
@@ -37,9 +38,9 @@ REPAINT = 0.1  # seconds between repaints while events come in
 NEEDS_BOARDS = ("mark", "mark_all", "push", "push_downgrade", "refresh")
 
 
-class OtaTab(Vertical):
+class OtaTab(TabContent, Vertical):
     """Shown in the OTA tab. `show_board()` is called with the board selected in the list,
-    `boards_changed()` when the DeviceManager's boards change."""
+    `boards_changed()` when the DeviceManager's boards change (the tab protocol)."""
 
     BINDING_GROUP_TITLE = "OTA"
     DEFAULT_CSS = """
@@ -113,11 +114,11 @@ class OtaTab(Vertical):
         self.board = board
         self._follow_board()
 
-    def boards_changed(self) -> None:
+    def boards_changed(self, event=None) -> None:
         if self.fleet.sync():
             self._changed(None)
 
-    def focus_table(self) -> None:
+    def focus_tab(self) -> None:
         (self.table if self.fleet.project is not None else self.empty).focus()
 
     # -- work -------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class OtaTab(Vertical):
         self.marked.intersection_update(fleet.boards)
         self.table.show_rows(list(fleet.boards.values()), self.marked)
         if moved_focus:
-            self.focus_table()
+            self.focus_tab()
         self.refresh_bindings()
 
     def _show_detail(self, key: str | None) -> None:

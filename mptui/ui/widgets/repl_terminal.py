@@ -1,9 +1,10 @@
-"""The REPL terminal: a thin widget over the Textual-free TerminalModel.
+"""The REPL terminal: a thin widget over the Textual-free parts in mptui.ui.terminal: the
+screen model, the intake of output, the capture file, the viewport (scrollback, selection).
 
 Every key the board can use goes to the board, as the bytes a terminal sends (posted up as
 `ReplTerminal.Typed`); the one key that gives focus back is Ctrl-] (binding `repl.leave`).
-Board output arrives through `receive()`, is batched and parsed within a time budget once per
-frame, and only changed lines are repainted, so a flood never stalls typing or the UI.
+Board output arrives through `receive()`, is parsed within a time budget once per frame
+(`Intake`), and only changed lines are repainted, so a flood never stalls typing or the UI.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, ClassVar
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,41 +24,15 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from mptui.ui.terminal.capture import Capture
+from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
 from mptui.ui.terminal.model import TerminalModel
+from mptui.ui.terminal.paint import RowPainter
+from mptui.ui.terminal.viewport import Viewport
 
 FRAME = 1 / 30  # seconds between repaints while output streams in
-PARSE_BUDGET = 0.012  # seconds of parsing per frame; the rest is for input and drawing
-CHUNK = 2048  # bytes parsed between budget checks; fewer while a chunk costs more than the
-MIN_CHUNK = 128  # budget (a stream of costly sequences), so a frame stays within it
-# A flood faster than the terminal can parse: once the backlog would take longer than this to
-# parse, lines too old to stay even in the scrollback are skipped unparsed (the screen and the
-# scrollback then hold the same lines as if all had been parsed), then, if that is not enough
-# (long lines, costly escape sequences), the oldest bytes: the screen stays current.
-LAG_LIMIT = 0.1
 WHEEL_LINES = 3
-
-_ANSI = {
-    "black": "black",
-    "red": "red",
-    "green": "green",
-    "brown": "yellow",
-    "blue": "blue",
-    "magenta": "magenta",
-    "cyan": "cyan",
-    "white": "white",
-}
-
-
-def _color(name: str) -> str | None:
-    if name == "default":
-        return None
-    if name in _ANSI:
-        return _ANSI[name]
-    if name.startswith("bright") and name[6:] in _ANSI:
-        return "bright_" + _ANSI[name[6:]]
-    return "#" + name if len(name) == 6 else None
-
 
 class ReplTerminal(Widget, can_focus=True):
     """A terminal on one board's REPL."""
@@ -151,109 +126,62 @@ class ReplTerminal(Widget, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.board_key = board_key
         self.model = TerminalModel(80, 24, scrollback)
+        self.intake = Intake(self.model)
+        self.capture = Capture()
+        self.view = Viewport(self.model)
         self.passthrough: set[str] = {"ctrl+q"}  # app-wide keys that are not sent
-        self.capture_path: Path | None = None
-        self.received = 0  # bytes received from the board
-        self.skipped = 0  # bytes skipped to catch up with a flood
-        self._parse_rate = 1e6  # bytes/s, measured while output streams in
-        self._chunk = CHUNK
-        self._capture: BinaryIO | None = None
-        self._backlog = bytearray()
         self._timer: Timer | None = None
         self._last_flush = 0.0
         self._seen_top = 0
-        self._scroll_back = 0
         self._strips: dict[int, Strip] = {}
-        self._styles: dict[tuple, Style] = {}
+        self._painter = RowPainter()
         self._cursor: tuple[int, int] | None = None  # (column, line) last painted
-        self._select_from: tuple[int, int] | None = None
-        self._select_to: tuple[int, int] | None = None
 
     # -- output from the board --------------------------------------------------------------
 
     def receive(self, data: bytes) -> None:
         """Board output; parsed and shown within a frame."""
-        self.received += len(data)
-        if self._capture:
-            self._capture.write(data)
-        self._backlog += data
+        self.capture.write(data)
+        self.intake.receive(data)
         if self._timer is None and self.is_mounted:  # else on_mount shows it
             delay = max(0.001, self._last_flush + FRAME - time.monotonic())
             self._timer = self.set_timer(delay, self._flush, name="repl-frame")
 
-    def on_mount(self) -> None:
-        if self._backlog and self._timer is None:
-            self._timer = self.set_timer(0.001, self._flush, name="repl-frame")
+    @property
+    def received(self) -> int:
+        """Bytes received from the board."""
+        return self.intake.received
 
-    def on_unmount(self) -> None:
-        if self._capture:
-            self._capture.close()
-            self._capture = None
-
-    def notice(self, text: str) -> None:
-        """A line of mptui's own in the terminal (reset, reconnect, capture)."""
-        self._flush_all()
-        self.model.notice(text)
-        self._repaint()
+    @property
+    def skipped(self) -> int:
+        """Bytes skipped to catch up with a flood."""
+        return self.intake.skipped
 
     @property
     def pending(self) -> int:
         """Bytes received and not yet shown."""
-        return len(self._backlog)
+        return self.intake.pending
 
-    def _catch_up(self) -> None:
-        """When the backlog would take longer than LAG_LIMIT to parse, drop its lines that
-        would scroll out of the scrollback anyway; and if what is left would still take
-        longer (long lines, costly escape sequences), its oldest bytes."""
-        backlog = self._backlog
-        keep = int(self._parse_rate * LAG_LIMIT)
-        if len(backlog) <= keep:
-            return
-        cut = len(backlog)
-        for _ in range(self.model.scrollback + self.model.lines):
-            cut = backlog.rfind(b"\n", 0, cut)
-            if cut < 0:
-                break  # all of it would still be kept
-        skipped = max(cut + 1, len(backlog) - max(keep, CHUNK))
-        del backlog[:skipped]
-        self.skipped += skipped
-        self.model.notice(
-            f"[mptui: {skipped // 1024} KB of output went by faster than shown. "
-            "Capture (F2) keeps everything.]"
-        )
+    def on_mount(self) -> None:
+        if self.intake.pending and self._timer is None:
+            self._timer = self.set_timer(0.001, self._flush, name="repl-frame")
+
+    def on_unmount(self) -> None:
+        self.capture.stop()
+
+    def notice(self, text: str) -> None:
+        """A line of mptui's own in the terminal (reset, reconnect, capture)."""
+        self.intake.parse_all()
+        self.model.notice(text)
+        self._repaint()
 
     def _flush(self) -> None:
         self._timer = None
-        start = time.monotonic()
-        self._last_flush = start
-        self._catch_up()
-        parsed = 0
-        now = start
-        while self._backlog and now - start < PARSE_BUDGET:
-            chunk = bytes(self._backlog[: self._chunk])
-            del self._backlog[: self._chunk]
-            self.model.feed(chunk)
-            parsed += len(chunk)
-            before, now = now, time.monotonic()
-            self._fit_chunk(now - before)
-        spent = now - start
-        if self._backlog and parsed and spent > 0:  # the budget ran out first: a true rate
-            self._parse_rate = 0.7 * self._parse_rate + 0.3 * parsed / spent
+        self._last_flush = time.monotonic()
+        self.intake.parse_frame()
         self._repaint()
-        if self._backlog:
+        if self.intake.pending:
             self._timer = self.set_timer(FRAME, self._flush, name="repl-frame")
-
-    def _fit_chunk(self, took: float) -> None:
-        if took > PARSE_BUDGET:
-            self._chunk = max(MIN_CHUNK, self._chunk // 2)
-        elif took < PARSE_BUDGET / 8:
-            self._chunk = min(CHUNK, self._chunk * 2)
-
-    def _flush_all(self) -> None:
-        self._catch_up()
-        if self._backlog:
-            self.model.feed(bytes(self._backlog))
-            self._backlog.clear()
 
     # -- painting ---------------------------------------------------------------------------
 
@@ -275,25 +203,17 @@ class ReplTerminal(Widget, can_focus=True):
             self._strips = {k: v for k, v in self._strips.items() if k >= model.first_line}
             if len(self._strips) > 4 * (model.lines + 500):
                 self._strips.clear()
-        if self._scroll_back:
-            self._scroll_back = min(self._scroll_back + grew, self._max_back)
+        if self.view.back:
+            self.view.output_grew(grew)
             self.refresh(Region(0, 0, self.size.width, 1))  # the "scrolled back" bar
             return
         if grew:
             self.refresh()
             return
-        top = self._view_top
+        top = self.view.top
         for line in changed:
             if top <= line < top + self.size.height:
                 self.refresh(Region(0, line - top, self.size.width, 1))
-
-    @property
-    def _max_back(self) -> int:
-        return self.model.screen_top - self.model.first_line
-
-    @property
-    def _view_top(self) -> int:
-        return self.model.screen_top - self._scroll_back
 
     def _strip_for(self, line: int) -> Strip:
         strip = self._strips.get(line)
@@ -302,47 +222,14 @@ class ReplTerminal(Widget, can_focus=True):
         return strip
 
     def _build_strip(self, line: int) -> Strip:
-        row = self.model.row(line)
-        if not row:
-            return Strip([])
-        default = self.model.screen.default_char
-        width = max(row) + 1
-        segments = []
-        text: list[str] = []
-        attrs = None
-        for x in range(width):
-            char = row.get(x, default)
-            a = char[1:]
-            if a != attrs:
-                if text:
-                    segments.append(Segment("".join(text), self._style(attrs)))
-                text, attrs = [], a
-            text.append(char.data)
-        if text:
-            segments.append(Segment("".join(text), self._style(attrs)))
-        return Strip(segments)
-
-    def _style(self, attrs) -> Style | None:
-        style = self._styles.get(attrs)
-        if style is None:
-            fg, bg, bold, italics, underscore, strike, reverse, _blink = attrs
-            style = self._styles[attrs] = Style(
-                color=_color(fg),
-                bgcolor=_color(bg),
-                bold=bold or None,
-                italic=italics or None,
-                underline=underscore or None,
-                strike=strike or None,
-                reverse=reverse or None,
-            )
-        return style
+        return Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style
-        line = self._view_top + y
+        line = self.view.top + y
         strip = self._strip_for(line)
-        selection = self._selected_columns(line)
+        selection = self.view.selected_columns(line, width)
         if selection:
             style = self.get_component_rich_style("repl-terminal--selection")
             strip = _restyle(strip, selection[0], selection[1] + 1, style, width)
@@ -355,8 +242,8 @@ class ReplTerminal(Widget, can_focus=True):
         ):
             style = self.get_component_rich_style("repl-terminal--cursor")
             strip = _restyle(strip, cx, cx + 1, style, width)
-        if y == 0 and self._scroll_back:
-            bar = f" ↑ {self._scroll_back} lines back · Shift+End follows "
+        if y == 0 and self.view.back:
+            bar = f" ↑ {self.view.back} lines back · Shift+End follows "
             style = self.get_component_rich_style("repl-terminal--scrolled")
             bar_strip = Strip([Segment(bar[: width], style)])
             keep = max(0, width - bar_strip.cell_length)
@@ -364,18 +251,18 @@ class ReplTerminal(Widget, can_focus=True):
         return strip.extend_cell_length(width).crop(0, width).apply_style(base)
 
     def on_resize(self, event: events.Resize) -> None:
-        self._flush_all()
+        self.intake.parse_all()
         self.model.resize(event.size.width, event.size.height)
         self._strips.clear()
         self._seen_top = self.model.screen_top
-        self._scroll_back = min(self._scroll_back, self._max_back)
+        self.view.fit()
         self.model.take_changed()
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
-        self._styles.clear()
+        self._painter.clear()
 
     def on_focus(self) -> None:
         self._refresh_cursor()
@@ -385,7 +272,7 @@ class ReplTerminal(Widget, can_focus=True):
 
     def _refresh_cursor(self) -> None:
         if self._cursor is not None:
-            y = self._cursor[1] - self._view_top
+            y = self._cursor[1] - self.view.top
             self.refresh(Region(0, y, self.size.width, 1))
 
     # -- keys -------------------------------------------------------------------------------
@@ -418,7 +305,7 @@ class ReplTerminal(Widget, can_focus=True):
         if not data:
             return
         self._clear_selection()
-        if self._scroll_back:
+        if self.view.back:
             self.action_follow()
         self.post_message(self.Typed(self, data))
 
@@ -428,7 +315,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.post_message(self.FocusReleased(self))
 
     def action_capture(self) -> None:
-        if self._capture:
+        if self.capture.active:
             self.stop_capture()
         else:
             self.post_message(self.CaptureRequested(self))
@@ -436,33 +323,36 @@ class ReplTerminal(Widget, can_focus=True):
     def start_capture(self, path: Path) -> None:
         """Append everything the board sends from now on to `path` (raw bytes)."""
         self.stop_capture()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._capture = path.open("ab")
-        self.capture_path = path
+        self.capture.start(path)
         self.notice(f"[capturing to {path}]")
-        self.post_message(self.ModeChanged(self))
+        self._mode_changed()
 
     def stop_capture(self) -> None:
-        if self._capture is None:
-            return
-        self._capture.close()
-        self._capture = None
-        self.notice(f"[capture saved in {self.capture_path}]")
-        self.capture_path = None
-        self.post_message(self.ModeChanged(self))
+        path = self.capture.stop()
+        if path is not None:
+            self.notice(f"[capture saved in {path}]")
+            self._mode_changed()
+
+    def _mode_changed(self) -> None:
+        # sent by the terminal itself: it goes past the parent whose call may have started it
+        self.post_message(self.ModeChanged(self).set_sender(self))
 
     @property
     def capturing(self) -> bool:
-        return self._capture is not None
+        return self.capture.active
+
+    @property
+    def capture_path(self) -> Path | None:
+        return self.capture.path
 
     @property
     def hex(self) -> bool:
         return self.model.hex
 
     def action_toggle_hex(self) -> None:
-        self._flush_all()
+        self.intake.parse_all()
         self.model.hex = not self.model.hex
-        self.post_message(self.ModeChanged(self))
+        self._mode_changed()
 
     def action_inject_code(self) -> None:
         self.post_message(self.InjectRequested(self, "code"))
@@ -471,11 +361,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.post_message(self.InjectRequested(self, "file"))
 
     def action_copy(self) -> None:
-        if self._select_from and self._select_to:
-            text = self.model.text_between(self._select_from, self._select_to)
-        else:
-            top = self._view_top
-            text = "\n".join(self.model.text(top + y) for y in range(self.size.height)).rstrip()
+        text = self.view.text(self.size.height)
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied {len(text.splitlines())} lines", timeout=2)
 
@@ -483,26 +369,24 @@ class ReplTerminal(Widget, can_focus=True):
         self.send(encode_paste(self.app.clipboard))
 
     def action_scroll_back(self, lines: int | None = None) -> None:
-        self._scroll_to(self._scroll_back + (lines or max(1, self.size.height - 1)))
+        self._scroll_to(self.view.back + (lines or max(1, self.size.height - 1)))
 
     def action_scroll_forward(self, lines: int | None = None) -> None:
-        self._scroll_to(self._scroll_back - (lines or max(1, self.size.height - 1)))
+        self._scroll_to(self.view.back - (lines or max(1, self.size.height - 1)))
 
     def action_scroll_oldest(self) -> None:
-        self._scroll_to(self._max_back)
+        self._scroll_to(self.view.max_back)
 
     def action_follow(self) -> None:
         self._scroll_to(0)
 
     def _scroll_to(self, back: int) -> None:
-        back = max(0, min(back, self._max_back))
-        if back != self._scroll_back:
-            self._scroll_back = back
+        if self.view.scroll_to(back):
             self.refresh()
 
     @property
     def scrolled_back(self) -> int:
-        return self._scroll_back
+        return self.view.back
 
     # -- mouse ------------------------------------------------------------------------------
 
@@ -516,35 +400,23 @@ class ReplTerminal(Widget, can_focus=True):
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         self._clear_selection()
-        self._select_from = (self._view_top + event.y, event.x)
+        self.view.select_start(event.x, event.y)
         self.capture_mouse()
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        if self._select_from is None or not event.button:
-            return
-        y = max(0, min(event.y, self.size.height - 1))
-        self._select_to = (self._view_top + y, max(0, event.x))
-        self.refresh()
+        if event.button and self.view.select_drag(event.x, event.y, self.size.height):
+            self.refresh()
 
     def on_mouse_up(self, event: events.MouseUp) -> None:
         self.release_mouse()
-        if self._select_to is None:
-            self._select_from = None
+        if self.view.select_to is None:
+            self.view.select_from = None
             return
         self.action_copy()
 
     def _clear_selection(self) -> None:
-        if self._select_to is not None:
+        if self.view.clear_selection():
             self.refresh()
-        self._select_from = self._select_to = None
-
-    def _selected_columns(self, line: int) -> tuple[int, int] | None:
-        if self._select_from is None or self._select_to is None:
-            return None
-        (l0, c0), (l1, c1) = sorted((self._select_from, self._select_to))
-        if not l0 <= line <= l1:
-            return None
-        return (c0 if line == l0 else 0, c1 if line == l1 else self.size.width - 1)
 
 
 def _restyle(strip: Strip, start: int, end: int, style: Style, width: int) -> Strip:
