@@ -32,6 +32,7 @@ def isolated_env(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MPTUI_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("MPTUI_CONFIG", str(home / "config.toml"))
+    monkeypatch.setenv("MPTUI_STATE_DIR", str(home / "state"))  # the log file
     return home
 
 

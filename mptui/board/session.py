@@ -13,11 +13,14 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mptui.board import program
 from mptui.board.errors import (
     BoardAccessDenied,
     BoardDisconnected,
     BoardError,
     BoardExecError,
+    ProgramExit,
+    exec_error,
 )
 from mptui.board.helper import helper_source
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
@@ -302,9 +305,18 @@ class Session:
         except (ValueError, SyntaxError):
             return text
 
-    async def run(self, source: str, on_output: Callable[[bytes], None] | None = None) -> bytes:
-        """Run a program until it ends (no timeout)."""
-        return await self.exec(source, on_output, timeout=None)
+    async def run(self, source: str, on_output: Callable[[bytes], None] | None = None) -> None:
+        """Run a program until it ends (no timeout), its output to `on_output`. ProgramExit
+        when it called sys.exit() with a status other than 0; BoardExecError (the board's
+        traceback, as the program would give it unwrapped) for any other exception."""
+        try:
+            await self.exec(program.wrap(source), on_output, timeout=None)
+        except BoardExecError as e:
+            status = program.exit_code(e.traceback)
+            if status is None:
+                raise exec_error(program.unwrap(e.traceback), e.output) from None
+            if status or program.exit_message(e.traceback):
+                raise ProgramExit(status, program.exit_message(e.traceback)) from None
 
     async def interrupt(self) -> None:
         await self.repl.write(b"\x03")

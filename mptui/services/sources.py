@@ -32,8 +32,9 @@ class Found:
     serial_number: str | None = None
     vid_pid: str | None = None
     rssi: int | None = None  # dBm, for a radio link (BLE)
-    options: dict = field(default_factory=dict, hash=False)  # transport options (config)
-    password_ref: str | None = field(default=None, repr=False)  # "env:VAR" | "file:PATH"
+    # transport options only this source knows (BLE backends); a config entry's options and
+    # password come from the board resolver (services/boards.py)
+    options: dict = field(default_factory=dict, hash=False)
 
 
 Report = Callable[[list[Found]], None]
@@ -169,16 +170,7 @@ VIRTUAL = Found(
 
 def config_found(config) -> list[Found]:
     """The boards named in the config."""
-    return [
-        Found(
-            b.address,
-            name=b.name,
-            kind="config",
-            options=dict(b.options),
-            password_ref=b.password,
-        )
-        for b in config.boards.values()
-    ]
+    return [Found(b.address, name=b.name, kind="config") for b in config.boards.values()]
 
 
 def announced_found(ann: Announcement) -> Found:

@@ -16,7 +16,7 @@ from mptui.ui.keys import binding_ids, key_help
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
-from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
+from mptui.ui.themes import DEFAULT_THEME, all_themes, theme_problem, variable_defaults
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.files_tab import FilesTab
@@ -88,18 +88,24 @@ class MptuiApp(App):
         for error in self.theme_errors:
             self.notify(f"theme skipped: {error}", severity="warning", timeout=15)
         wanted = self.config.theme or DEFAULT_THEME
-        if wanted not in self.available_themes:
+        problem = theme_problem(wanted, themes)
+        if problem:
             self.notify(
-                f"unknown theme {wanted!r}; using {DEFAULT_THEME} (F9 lists themes)",
+                f"{problem}; using {DEFAULT_THEME} (F9 lists themes)",
                 severity="warning",
                 timeout=15,
             )
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
 
+    @classmethod
+    def unknown_key_ids(cls, keymap: dict[str, str]) -> list[str]:
+        """Binding ids of a keymap that no binding has (the app and `config check` ask)."""
+        return sorted(set(keymap) - binding_ids(cls.key_groups()))
+
     def _apply_keymap(self) -> None:
         known = binding_ids(self.key_groups())
-        unknown = sorted(set(self.keymap) - known)
+        unknown = self.unknown_key_ids(self.keymap)
         if unknown:
             self.notify(
                 f"config [keys]: unknown binding id {unknown[0]!r} (F1 lists them)",
