@@ -117,13 +117,13 @@ def failed(error: Exception, command: str | None = None) -> int:
         _quiet_stdout()
         return BROKEN_PIPE
     if isinstance(error, MptuiError):
-        logger.info("%s: %s", command, error.message)
+        logger.info("%s: %s", command, error.message, extra=log.SHOWN)
         if error.report:
             print(error.report, file=sys.stderr)
         return error.exit_code
     if isinstance(error, OSError):  # a local file, or a board error mapped to one
         where = f"{error.filename}: " if error.filename else ""
-        logger.info("%s: %s", command, error)
+        logger.info("%s: %s", command, error, extra=log.SHOWN)
         print(f"mptui: {where}{error.strerror or error}", file=sys.stderr)
         return ERROR
     print(f"mptui: {log.unexpected(logger, error, command or '')}", file=sys.stderr)

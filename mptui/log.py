@@ -44,6 +44,9 @@ def scrub(text: str) -> str:
     return text
 
 
+SHOWN = {"shown": True}  # extra= of a record the user was shown already: not again on stderr
+
+
 class _Scrubbed(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return scrub(super().format(record))
@@ -63,10 +66,7 @@ def setup(verbose: int = 0, path: str | Path | None = None, stderr: bool = True)
     when it cannot be made. Calling it again replaces the earlier set-up."""
     global _path, _verbosity
     root, ours = logging.getLogger(), logging.getLogger(ROOT)
-    for handler in _handlers:
-        root.removeHandler(handler)
-        handler.close()
-    _handlers.clear()
+    close()
     ours.setLevel(logging.DEBUG if verbose else logging.INFO)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)
@@ -85,10 +85,22 @@ def setup(verbose: int = 0, path: str | Path | None = None, stderr: bool = True)
         handler = logging.StreamHandler(sys.stderr)
         handler.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
         handler.setFormatter(_Scrubbed(STDERR_FORMAT))
+        handler.addFilter(lambda record: not getattr(record, "shown", False))
         _handlers.append(handler)
     for handler in _handlers:
         root.addHandler(handler)
     return _path
+
+
+def close() -> None:
+    """Undo `setup()` (tests)."""
+    global _path, _verbosity
+    root = logging.getLogger()
+    for handler in _handlers:
+        root.removeHandler(handler)
+        handler.close()
+    _handlers.clear()
+    _path, _verbosity = None, 0
 
 
 def verbosity() -> int:

@@ -33,7 +33,10 @@ def isolated_env(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("MPTUI_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("MPTUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("MPTUI_STATE_DIR", str(home / "state"))  # the log file
-    return home
+    yield home
+    from mptui import log
+
+    log.close()  # a command run in this process set it up
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ from mptui.transports import (
     parse_address,
 )
 from mptui.transports.address import Address
+
+logger = logging.getLogger(__name__)
 
 # Session states, as the device manager and the UI show them.
 DISCONNECTED = "disconnected"
@@ -119,10 +122,12 @@ class Session:
         try:
             await self.transport.open()
         except (TransportError, OSError, RuntimeError) as e:
+            logger.info("%s: cannot connect: %s", self.address, e)
             self._set_state(ERROR, str(e))
             error = BoardAccessDenied if isinstance(e, AccessDenied) else BoardDisconnected
             raise error(str(e)) from e
         self._link_up()
+        logger.debug("%s: connected", self.address)
         return self
 
     def _link_up(self) -> None:
@@ -171,6 +176,7 @@ class Session:
         self.helper = None
         if self._closing:
             return
+        logger.info("%s: link lost: %s", self.address, why)
         if self.reconnect_enabled or self._expect_reset:
             self._set_state(RECONNECTING, why)
             self._reconnect_task = asyncio.create_task(self._reconnect(why))
@@ -199,6 +205,7 @@ class Session:
                 delay = min(delay * 2, 1.0)
                 continue
             self._link_up()
+            logger.info("%s: reconnected", self.address)
             self._publish(SessionEvent("reset", IDLE, "reconnected"))
             return
 

@@ -463,6 +463,11 @@ class DeviceManager:
         board.info = replace(previous, state=state, error=error)
         self._publish(BoardStateChanged(board.info, previous=previous.state, detail=detail))
 
+    def report_error(self, key: str, message: str) -> None:
+        """Work for this board failed (the app's one worker-error handler says so): its state
+        shows the one line until its session's next change."""
+        self._set_state(key, ERROR, message)
+
     def _on_session_event(self, key: str, event: SessionEvent) -> None:
         link = self._links.get(key)
         if event.kind == "state":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -10,7 +11,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from mptui import log
 from mptui.config import Config
+from mptui.errors import MptuiError
 from mptui.services.manager import DeviceManager
 from mptui.ui.keys import binding_ids, key_help
 from mptui.ui.safe_text import printable
@@ -24,6 +27,7 @@ from mptui.ui.widgets.logs_tab import LogsTab
 from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
+logger = logging.getLogger(__name__)
 GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
 
 
@@ -113,6 +117,25 @@ class MptuiApp(App):
                 timeout=15,
             )
         self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
+
+    def worker_failed(self, error: Exception, board: str | None = None, label: str = "",
+                      what: str = "") -> None:
+        """The one place a worker's failure is shown (ui/workers.py): its one line in a
+        notification, and in the board's state when the work was for one; an error mptui did
+        not expect is a bug: the line names the log file, which has the traceback."""
+        if isinstance(error, MptuiError):
+            message = error.message
+            logger.info("%s: %s", what or "worker", message)
+        else:
+            message = log.unexpected(logger, error, what)
+        try:
+            name = self.manager.board(board).name if board else ""
+        except KeyError:
+            name = board or ""
+        prefix = name or label
+        self.notify(f"{prefix}: {message}" if prefix else message, severity="error", timeout=15)
+        if board:
+            self.manager.report_error(board, message)
 
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = True) -> None:

@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -21,8 +21,9 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from mptui.board import BoardAccessDenied, BoardError
+from mptui.board import BoardAccessDenied
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING
+from mptui.errors import MptuiError
 from mptui.paths import data_dir
 from mptui.services.events import (
     BoardInfo,
@@ -45,6 +46,7 @@ from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.repl_pane import ReplPane
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
+from mptui.ui.workers import work
 
 TABS = ("repl", "files", "ota", "logs")
 
@@ -288,7 +290,7 @@ class MainScreen(Screen):
                 f"{name}: {e}", title="Access denied", severity="error", timeout=10
             )
             return None
-        except (BoardError, TransportError) as e:
+        except MptuiError as e:
             self.app.notify(f"{name}: {e}", severity="error")
             return None
         finally:
@@ -374,7 +376,7 @@ class MainScreen(Screen):
             terminal.notice("[hard reset]")
         try:
             await self.manager.hard_reset(key)
-        except (BoardError, TransportError) as e:
+        except MptuiError as e:
             self.app.notify(f"hard reset: {e}", severity="error")
 
     def action_show_tab(self, tab: str) -> None:
@@ -477,7 +479,7 @@ class MainScreen(Screen):
             terminal.notice(f"[running {file}]")
         try:
             await self.manager.run_in_repl(key, source)
-        except (BoardError, TransportError) as e:
+        except MptuiError as e:
             self.app.notify(f"inject: {e}", severity="error")
 
     # -- the command palette ----------------------------------------------------------------

@@ -8,18 +8,18 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
-from textual import events, work
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from mptui.board import BoardError
+from mptui.errors import MptuiError
 from mptui.services.filesystem import FileInfo, FileSystem
-from mptui.transports import TransportError
 from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text, home_relative, short_size
+from mptui.ui.workers import work
 
 SIZE_WIDTH = 7  # the size column: '12.3K', '<DIR>', 'UP--DIR'
 UP = ".."
@@ -130,7 +130,7 @@ class FilePane(OptionList):
     async def _list(self, fs: FileSystem, path: str, select: str | None) -> None:
         try:
             entries = await fs.list(path)
-        except (OSError, BoardError, TransportError) as e:
+        except (OSError, MptuiError) as e:
             if fs is self.fs:
                 self.loading = False
                 self.error = error_text(e)
@@ -139,7 +139,7 @@ class FilePane(OptionList):
             return
         try:
             free = await fs.df(path)
-        except (OSError, BoardError, TransportError):
+        except (OSError, MptuiError):
             free = None
         if fs is not self.fs:
             return

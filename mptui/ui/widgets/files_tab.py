@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -39,6 +39,7 @@ from mptui.ui.units import error_text, size_text
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.transfer_bar import TransferBar
 from mptui.ui.widgets.watch_panel import WatchPanel
+from mptui.ui.workers import work
 
 FAILURES = (OSError, BoardError, TransportError, MpyError)
 # what the Files tab sends to a board: the ignore set, no secrets (the CLI can send them)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -40,6 +40,7 @@ from mptui.ui.units import error_text, home_relative
 from mptui.ui.widgets.log_chart import LogChart
 from mptui.ui.widgets.log_view import LogView
 from mptui.ui.widgets.logs_status import LogsStatus
+from mptui.ui.workers import work
 
 REPAINT = 0.1  # seconds between repaints while lines come in
 CHART_REPAINT = 0.5
@@ -167,7 +168,7 @@ class LogsTab(Vertical):
 
     # -- lines in ---------------------------------------------------------------------------
 
-    @work(group="logs-stream", exit_on_error=False)
+    @work(group="logs-stream")
     async def _consume(self, stream: LogStream) -> None:
         pending = self._pending
         async for line in stream:
