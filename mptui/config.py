@@ -81,9 +81,6 @@ class Config:
     raw: dict = field(default_factory=dict, repr=False)  # the file as read: passwords too
     error: str | None = None  # why the file could not be used, one line
 
-    def board_names(self) -> dict[str, str]:
-        return {name: b.address for name, b in self.boards.items()}
-
 
 def config_path() -> Path:
     env = os.environ.get(ENV)

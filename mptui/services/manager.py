@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -50,6 +51,7 @@ from mptui.services.sources import (
 )
 from mptui.transports import AddressError, TransportError
 
+logger = logging.getLogger(__name__)
 Listener = Callable[[object], None]
 ConsoleSink = Callable[[bytes], None]
 AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
@@ -157,9 +159,10 @@ class DeviceManager:
 
     def _publish(self, event) -> None:
         for listener in list(self._listeners):
-            # a broken subscriber must not break the manager
-            with contextlib.suppress(Exception):
+            try:
                 listener(event)
+            except Exception:  # a broken subscriber must not break the manager
+                logger.exception("a subscriber failed on %s", type(event).__name__)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -195,7 +198,8 @@ class DeviceManager:
             await source.run(report)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a failing source loses its boards, others carry on
+        except Exception:  # a failing source loses its boards, others carry on
+            logger.warning("discovery source %s failed", source.name, exc_info=True)
             report([])
 
     async def stop(self) -> None:

@@ -27,6 +27,7 @@ import asyncio
 import codecs
 import contextlib
 import json
+import logging
 import os
 import shlex
 import socket
@@ -40,6 +41,7 @@ from mptui.services.boards import RIO_PORT, Resolver
 from mptui.services.logs import DROP, STATUS, LineSplitter, LogLine
 from mptui.services.ota_keys import auth_response, backoff_wait, board_id
 
+logger = logging.getLogger(__name__)
 DEFAULT_PORT = RIO_PORT
 PROTO = 2
 PARTIAL_AFTER = 0.5  # seconds of silence after which a line without its newline is shown
@@ -596,7 +598,9 @@ class LogStream:
                 await self._queue.put(line)
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - one board's failure is a line, not the end
+        except Exception as e:  # one board's failure is a line, not the end
+            if not isinstance(e, MptuiError):
+                logger.exception("lines of %s failed", key)
             self.failures[key] = str(e)
             await self._queue.put(LogLine(key, time.time(), f"stopped: {e}", STATUS))
         finally:

@@ -12,6 +12,7 @@ from `network_source()` (their address is the agent's RemoteIO server, `rio://HO
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from pathlib import PurePath
 
 from mptui.services.announce import Announcement, NetworkSource
 from mptui.services.discovery import UsbPort, ble_boards, usb_boards
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=True)
@@ -86,7 +89,8 @@ class PollingSource(DiscoverySource):
         while True:
             try:
                 found = await asyncio.to_thread(self.scan)
-            except Exception:  # noqa: BLE001 - a flaky scan (racing a plug) is retried next time
+            except Exception:  # a flaky scan (racing a plug) is retried next time
+                logger.debug("%s: scan failed", self.name, exc_info=True)
                 found = last if last is not None else []
             if found != last:
                 report(found)

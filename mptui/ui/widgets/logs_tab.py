@@ -372,7 +372,7 @@ class LogsTab(Vertical):
         boards = sorted(self.manager.boards(),
                         key=lambda b: (b.key not in self.watching, b.list_order))
         return [b.name for b in boards
-                if agent_target(b, self.manager.config) is not None and b.present]
+                if agent_target(b, self.manager.resolver) is not None and b.present]
 
     async def call(self, board: str, name: str, args: str):
         """A call from the form: the result, or RemoteIOError / ValueError (said in words)."""
