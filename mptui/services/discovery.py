@@ -47,17 +47,17 @@ class ConfiguredBoard:
 
 def webrepl_boards(config=None) -> list[ConfiguredBoard]:
     """Configured boards reached over WebREPL (ws://), by name. Nothing is contacted."""
-    from mptui.errors import UsageError
-    from mptui.services.boards import Resolver
+    from mptui.config import load_config
+    from mptui.transports import AddressError, parse_address
 
-    resolver = Resolver(config)
+    cfg = config or load_config()
     found = []
-    for name, board in sorted(resolver.config.boards.items()):
+    for name, board in sorted(cfg.boards.items()):
         try:
-            address = resolver.resolve(name).address
-        except UsageError:
+            kind = parse_address(board.address).kind
+        except AddressError:
             continue
-        if address is not None and address.kind == "webrepl":
+        if kind == "webrepl":
             found.append(ConfiguredBoard(name, board.address, bool(board.password)))
     return found
 
