@@ -105,8 +105,11 @@ async def call_board(manager, board: str, name: str, args: dict | None = None, *
     if not name.strip():
         raise ValueError("which function? e.g. ping, version, free_mem, or the app's own")
     info = manager.find(text)
-    target = agent_target(info, manager.resolver) if info is not None else resolve(
-        text, resolver=manager.resolver)
+    try:
+        target = agent_target(info, manager.resolver) if info is not None else resolve(
+            text, resolver=manager.resolver)
+    except MptuiError:  # names no board: it has no agent either
+        target = None
     if target is None or not target.agent:
         raise ValueError(f"{info.name if info else text} has no agent to call: {NO_AGENT}")
     host = f"[{target.host}]" if ":" in target.host else target.host

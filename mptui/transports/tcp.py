@@ -48,11 +48,14 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.can_write.set()
+        self.queue.close(self.refusal() or "the connection was closed"
+                         + (f" ({exc})" if exc else ""))
+
+    def refusal(self) -> str:
+        """Why the other end closed, when it said so: a server that refuses us says why, then
+        closes (a bridge: busy); "" otherwise."""
         said = parting_words(self.heard)
-        if said:  # a server that refuses us says why, then closes (a bridge: busy)
-            self.queue.close(f"the other end closed the connection, saying: {said}")
-        else:
-            self.queue.close("the connection was closed" + (f" ({exc})" if exc else ""))
+        return f"the other end closed the connection, saying: {said}" if said else ""
 
 
 def parting_words(heard: bytes | None) -> str:
@@ -127,9 +130,10 @@ class SocketTransport(Transport):
             await self._protocol.can_write.wait()
 
     def _write_raw(self, data: bytes) -> None:
-        if not self.is_open:
+        if not self.is_open:  # (the session names the address)
             why = self._queue.closed if self._queue is not None else None
-            raise TransportClosed(f"{self.address}: {why or 'the connection is closed'}")
+            why = why or (self._protocol.refusal() if self._protocol else "")
+            raise TransportClosed(why or "the connection is closed")
         self._protocol.transport.write(data)
 
     async def close(self) -> None:
