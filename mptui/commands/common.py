@@ -29,14 +29,20 @@ def die(message: str, code: int = BOARD_ERROR) -> int:
 
 
 def resolver_for(args=None):
-    """The board resolver for this command line (its --password, the config)."""
+    """The board resolver for this command line (its --password, the config), made once per
+    command (kept on `args`)."""
     from mptui.config import load_config
     from mptui.services.boards import Resolver
 
+    if getattr(args, "_resolver", None) is not None:
+        return args._resolver
     config = load_config()
     if config.error:
         print(f"mptui: config ignored: {config.error}", file=sys.stderr)
-    return Resolver(config, password=getattr(args, "password", None))
+    resolver = Resolver(config, password=getattr(args, "password", None))
+    if args is not None:
+        args._resolver = resolver
+    return resolver
 
 
 def board_for(resolver, device: str | None):

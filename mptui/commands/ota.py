@@ -20,6 +20,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from mptui.commands.common import resolver_for as _resolver
+
 HELP = "over-the-air updates: install the agent, push releases, status, bundles"
 
 OK, BOARD_ERROR, USAGE = 0, 1, 2
@@ -112,19 +114,9 @@ def _targets(args, project=None) -> list[str]:
         chosen += [b for b in project.boards if b not in chosen]
     if not chosen:
         raise ProjectError("which board? give -d ADDRESS (repeatable) or --all")
-    resolver = _resolver(args)
     for target in chosen:  # a name that names no board is a usage error, before anything runs
-        resolver.resolve(target)
+        _resolver(args).resolve(target)
     return chosen
-
-
-def _resolver(args):
-    """One board resolver for the command (kept on args)."""
-    if getattr(args, "_resolver", None) is None:
-        from mptui.commands.common import resolver_for
-
-        args._resolver = resolver_for(args)
-    return args._resolver
 
 
 # -- init --------------------------------------------------------------------------------------
