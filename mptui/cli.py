@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
+
+from mptui.errors import BROKEN_PIPE, ERROR, INTERRUPTED, OK, MptuiError
+
+logger = logging.getLogger(__name__)
 
 # command name -> module under mptui.commands. A module serves one command (HELP,
 # add_arguments, run) or several (a COMMANDS dict of name -> Command).
@@ -63,6 +68,16 @@ def build_parser() -> Parser:
         help="WebREPL password for a ws:// board (other users can see command lines: prefer "
         "$MPTUI_WEBREPL_PASSWORD or password = \"env:VAR\" in the board's config entry)",
     )
+    # dest names of their own: commands have a -v of their own (bridge, sync)
+    parser.add_argument(
+        "-v", "--verbose", dest="log_verbose", action="count", default=0,
+        help="say more on stderr (what is logged; -vv: and the details)",
+    )
+    parser.add_argument(
+        "--log-file", dest="log_file", metavar="PATH",
+        help="where to log (default: mptui.log in your state folder, "
+        "~/.local/state/mptui/log on Linux)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
         mod = importlib.import_module(f"mptui.commands.{module}")
@@ -76,15 +91,55 @@ def build_parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from mptui import log
+
+    log.setup(args.log_verbose, args.log_file, stderr=args.command is not None)
     if args.command is None:
         from mptui.ui.launch import run_app
 
         return run_app(args)
     try:
-        return args._run(args) or 0
+        return args._run(args) or OK
     except KeyboardInterrupt:  # commands that know more say what was stopped themselves
         print(f"mptui: interrupted ({args.command} stopped)", file=sys.stderr)
-        return 130
+        return INTERRUPTED
+    except Exception as e:  # noqa: BLE001 - the one place a command's failure is shown
+        return failed(e, args.command)
+
+
+def failed(error: Exception, command: str | None = None) -> int:
+    """Show a command's failure on stderr and return its exit code: the one line of an
+    MptuiError, a local file's error, quiet for a reader that went away (as `cat` is), and for
+    anything else one line naming the log file, which has the traceback."""
+    from mptui import log
+
+    if isinstance(error, BrokenPipeError):
+        _quiet_stdout()
+        return BROKEN_PIPE
+    if isinstance(error, MptuiError):
+        logger.info("%s: %s", command, error.message, extra=log.SHOWN)
+        if error.report:
+            print(error.report, file=sys.stderr)
+        return error.exit_code
+    if isinstance(error, OSError):  # a local file, or a board error mapped to one
+        where = f"{error.filename}: " if error.filename else ""
+        logger.info("%s: %s", command, error, extra=log.SHOWN)
+        print(f"mptui: {where}{error.strerror or error}", file=sys.stderr)
+        return ERROR
+    print(f"mptui: {log.unexpected(logger, error, command or '')}", file=sys.stderr)
+    return ERROR
+
+
+def _quiet_stdout() -> None:
+    """Our reader is gone: what is still buffered for stdout goes nowhere, quietly (else
+    Python complains about it at exit)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _version() -> str:

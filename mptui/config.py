@@ -35,9 +35,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from mptui.errors import MptuiError, UsageError
 from mptui.paths import config_dir
 
 ENV = "MPTUI_CONFIG"
+WEBREPL_PASSWORD_ENV = "MPTUI_WEBREPL_PASSWORD"  # every WebREPL board's password, when set
 
 
 @dataclass
@@ -79,9 +81,6 @@ class Config:
     raw: dict = field(default_factory=dict, repr=False)  # the file as read: passwords too
     error: str | None = None  # why the file could not be used, one line
 
-    def board_names(self) -> dict[str, str]:
-        return {name: b.address for name, b in self.boards.items()}
-
 
 def config_path() -> Path:
     env = os.environ.get(ENV)
@@ -106,7 +105,7 @@ def key_line(text: str, key: str | None = None, table: str | None = None) -> int
     return None
 
 
-class ConfigValueError(ValueError):
+class ConfigValueError(MptuiError, ValueError):
     """A value of the wrong kind; `key` says where, to find its line."""
 
     def __init__(self, message: str, key: str | None = None, table: str | None = None) -> None:
@@ -197,6 +196,14 @@ def _apply(cfg: Config, data: dict) -> None:
     cfg.network = NetworkConfig(port, bind)
 
 
+TOP_LEVEL = ("theme", "boards", "keys", "repl", "logs", "network")  # what a config may hold
+
+
+def unknown_top_level(cfg: Config) -> list[str]:
+    """Top-level keys the config file has and mptui does not know (a typo, an old name)."""
+    return sorted(set(cfg.raw) - set(TOP_LEVEL))
+
+
 def _table(data: dict, name: str) -> dict:
     table = data.get(name, {})
     if not isinstance(table, dict):
@@ -208,17 +215,17 @@ def _int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class SecretError(ValueError):
+class SecretError(UsageError, ValueError):
     """A password reference that cannot be followed (the message names it, never a secret)."""
 
 
-def resolve_secret(ref: str | None) -> str | None:
-    """A password reference: env:VAR (None when not set), file:PATH, or the literal text.
-    SecretError for a file that cannot be read."""
+def resolve_secret(ref: str | None, environ=None) -> str | None:
+    """A password reference: env:VAR (None when not set; read in `environ`, default
+    os.environ), file:PATH, or the literal text. SecretError for a file that cannot be read."""
     if not ref:
         return None
     if ref.startswith("env:"):
-        return os.environ.get(ref[4:])
+        return (os.environ if environ is None else environ).get(ref[4:])
     if ref.startswith("file:"):
         path = Path(ref[5:]).expanduser()
         try:

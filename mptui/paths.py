@@ -1,4 +1,4 @@
-"""Where mptui keeps its files: config, data (virtual boards' folders), themes."""
+"""Where mptui keeps its files: config, data (virtual boards' folders), themes, the log."""
 
 from __future__ import annotations
 
@@ -23,3 +23,11 @@ def virtual_board_root(name: str) -> Path:
     """The folder that is `/` of the virtual board called `name`."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "default"
     return data_dir() / "boards" / safe
+
+
+def log_file() -> Path:
+    """The default log file: in the user's state folder (~/.local/state/mptui/log on Linux),
+    or in $MPTUI_STATE_DIR when set (tests)."""
+    env = os.environ.get("MPTUI_STATE_DIR")
+    folder = Path(env) if env else platformdirs.user_log_path(APP)
+    return folder / "mptui.log"

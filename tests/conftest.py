@@ -32,7 +32,11 @@ def isolated_env(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("MPTUI_DATA_DIR", str(home / "data"))
     monkeypatch.setenv("MPTUI_CONFIG", str(home / "config.toml"))
-    return home
+    monkeypatch.setenv("MPTUI_STATE_DIR", str(home / "state"))  # the log file
+    yield home
+    from mptui import log
+
+    log.close()  # a command run in this process set it up
 
 
 @pytest.fixture

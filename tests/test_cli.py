@@ -108,12 +108,6 @@ def test_errors_and_exit_codes(root):
     assert r.returncode == 1 and b"cannot connect" in r.stderr
 
 
-def test_without_device_it_says_which_board(root):
-    r = run_cli("eval", "1")
-    assert r.returncode == 0
-    assert b"mptui: using " in r.stderr
-
-
 def test_soft_reset_reset_rtc_and_devices(root):
     (root / "boot.py").write_text("print('boot ran')\n")
     assert b"boot ran" in ok("soft-reset").stdout

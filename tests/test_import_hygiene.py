@@ -45,3 +45,47 @@ def test_no_textual_import_statement_below_the_ui():
 
 def _is_ui(module: str) -> bool:
     return module.split(".")[0] == "textual" or module == "mptui.ui" or module.startswith("mptui.ui.")
+
+
+# The floors of the house, from the ground up: a module imports only its own floor or lower.
+FLOORS = {
+    "errors": 0, "paths": 0,
+    "log": 1, "config": 1, "webrepl_wire": 1,
+    "virtual": 2,
+    "transports": 3,
+    "board": 4,
+    "services": 5,
+    "ui": 6,
+    "commands": 7, "cli": 7,
+    "__main__": 8,
+}
+
+
+def _floor(module: str) -> int | None:
+    parts = module.split(".")
+    return FLOORS.get(parts[1]) if parts[0] == "mptui" and len(parts) > 1 else None
+
+
+def test_imports_only_point_down():
+    """services/ota.py once imported commands.common for a session: nothing may look up."""
+    upward = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT.parent).with_suffix("")
+        if rel.parts[1] in ("agent", "__init__") or "mpy" in rel.parts:  # board-side, the face
+            continue
+        own = _floor(".".join(rel.parts))
+        assert own is not None, f"{rel}: on no floor (add it to FLOORS)"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "mptui":
+                names = [f"mptui.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                floor = _floor(name)
+                if floor is not None and floor > own:
+                    upward.append(f"{rel}:{node.lineno} imports {name}")
+    assert upward == []

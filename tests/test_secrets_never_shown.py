@@ -4,7 +4,8 @@ and a literal in the config; the OTA password and signing key; the RemoteIO pass
 bridge's --password), in good runs and in error paths (a wrong password, a board that is not
 there, a password too long), and everything written is searched for it: stdout, stderr, the
 bridge's verbose log, and every file under the test's home (data dir, config dir, the project
-folder, the OTA history), but the files that hold the secret on purpose. The boards' own
+folder, the OTA history, mptui's log file, written with -vv), but the files that hold the
+secret on purpose. The boards' own
 folders are their flash, not something mptui writes about them: they are outside the search."""
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Witness:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.env = {**os.environ, "HOME": str(home), "MPTUI_DATA_DIR": str(home / "data"),
-                    "MPTUI_CONFIG": str(home / "config" / "config.toml")}
+                    "MPTUI_CONFIG": str(home / "config" / "config.toml"),
+                    "MPTUI_STATE_DIR": str(home / "state")}
         self.env.pop("MPTUI_WEBREPL_PASSWORD", None)
         self.env.pop("MPTUI_AGENT_PASSWORD", None)
         self.printed: list[tuple[str, str]] = []  # (command, what it printed)
@@ -73,6 +75,8 @@ class Witness:
         found = []
         for what, text in self.printed:
             found += [(what, s) for s in secrets for f in forms(s) if f in text]
+        log = self.home / "state" / "mptui.log"
+        assert log.stat().st_size > 0, "mptui's log is written (and searched)"
         holders = {p.resolve() for p in holders}
         for path in sorted(self.home.rglob("*")):
             if not path.is_file() or path.resolve() in holders:
@@ -111,22 +115,25 @@ def test_webrepl_passwords_in_every_form(witness, tmp_path):
         f'[boards.lit]\naddress = "{url}"\npassword = "{PW}"\n'  # discouraged, still secret
         f'[boards.nothere]\naddress = "ws://127.0.0.1:1"\npassword = "env:KITCHEN_PW"\n')
     run = witness.run
-    assert run("-d", url, "--password", PW, "exec", "print(6*7)").stdout.strip() == "42"
-    run("-d", url, "ls", env={"MPTUI_WEBREPL_PASSWORD": PW})
-    run("-d", "kitchen", "eval", "1+1", env={"KITCHEN_PW": PW})
-    run("-d", "desk", "ls")
-    run("-d", "lit", "exec", "print('lit')")
-    run("config", "check")
-    run("devices", "--webrepl")
+    assert run("-vv", "-d", url, "--password", PW, "exec", "print(6*7)").stdout.strip() == "42"
+    run("-vv", "-d", url, "ls", env={"MPTUI_WEBREPL_PASSWORD": PW})
+    run("-vv", "-d", "kitchen", "eval", "1+1", env={"KITCHEN_PW": PW})
+    run("-vv", "-d", "desk", "ls")
+    run("-vv", "-d", "lit", "exec", "print('lit')")
+    run("-vv", "config", "check")
+    run("-vv", "devices", "--webrepl")
     # error paths: a wrong password, one too long, a board that is not there
-    denied = run("-d", url, "--password", WRONG_PW, "ls", code=1)
+    denied = run("-vv", "-d", url, "--password", WRONG_PW, "ls", code=1)
     assert "Access denied" in denied.stderr
-    run("-d", url, "ls", env={"MPTUI_WEBREPL_PASSWORD": LONG_PW}, code=1)
-    run("-d", "kitchen", "ls", env={"KITCHEN_PW": WRONG_PW}, code=1)
-    run("-d", "nothere", "ls", env={"KITCHEN_PW": PW}, code=1)
-    run("-d", "ws://127.0.0.1:1", "--password", PW, "ls", code=1)
+    run("-vv", "-d", url, "ls", env={"MPTUI_WEBREPL_PASSWORD": LONG_PW}, code=1)
+    run("-vv", "-d", "kitchen", "ls", env={"KITCHEN_PW": WRONG_PW}, code=1)
+    run("-vv", "-d", "nothere", "ls", env={"KITCHEN_PW": PW}, code=1)
+    run("-vv", "-d", "ws://127.0.0.1:1", "--password", PW, "ls", code=1)
     config.write_text(config.read_text() + "[boards.broken]\naddress = 5\n")
     run("config", "check", code=1)  # its error names the line, not the values
+    deadline = time.monotonic() + 30  # the wrong passwords above make the board wait 1 s
+    while "too many wrong passwords" in run("-d", url, "--password", PW, "ls", code=None).stderr:
+        assert time.monotonic() < deadline
     run("-d", url, "--password", PW, "ls", code=0)
     witness.stopped(bridge, "bridge")
     witness.printed.append(("bridge banner", "".join(banner)))

@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 from helpers import free_port, run_cli
 
-from mptui.cli import build_parser
+from mptui.board import BoardAccessDenied
+from mptui.cli import build_parser, failed
 from mptui.commands.common import run_on_board
 from mptui.config import load_config
 from mptui.services.discovery import webrepl_boards
@@ -106,8 +107,10 @@ def test_board_commands_over_webrepl_with_the_config_password(
     assert capsys.readouterr().out == "via webrepl\r\n" * 2
 
     # --password beats the config; a wrong one is a board error with a one-line message
-    bad = SimpleNamespace(device="kitchen", password="wrong")
-    assert run_on_board(bad, work) == 1
+    bad = SimpleNamespace(device="kitchen", password="wrong", command="exec")
+    with pytest.raises(BoardAccessDenied) as denied:
+        run_on_board(bad, work)
+    assert failed(denied.value) == 1
     err = capsys.readouterr().err
     assert "Access denied" in err and err.count("\n") == 1
 

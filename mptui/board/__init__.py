@@ -7,6 +7,7 @@ from mptui.board.errors import (
     BoardExecError,
     BoardOSError,
     BoardTimeout,
+    ProgramExit,
     RawReplError,
 )
 from mptui.board.session import Session, SessionEvent
@@ -18,6 +19,7 @@ __all__ = [
     "BoardExecError",
     "BoardOSError",
     "BoardTimeout",
+    "ProgramExit",
     "RawReplError",
     "Session",
     "SessionEvent",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import errno as _errno
 import re
 
+from mptui.errors import MptuiError
 
-class BoardError(Exception):
+
+class BoardError(MptuiError):
     """Anything that went wrong talking to a board."""
 
 
@@ -43,6 +45,29 @@ class BoardExecError(BoardError):
     @property
     def summary(self) -> str:
         return str(self)
+
+    @property
+    def report(self) -> str:
+        """A program's error is the board's traceback, as the board printed it; a filesystem
+        operation's is one line naming the path."""
+        return super().report if self.path is not None else self.traceback
+
+
+class ProgramExit(MptuiError):
+    """A user's program ended with sys.exit(N), N not 0: the command exits with N, printing
+    only what the program asked (sys.exit("message") prints the message; its status is 1)."""
+
+    def __init__(self, status: int, text: str = "") -> None:
+        super().__init__(text or f"the program exited with status {status}")
+        self.status, self.text = status, text
+
+    @property
+    def exit_code(self) -> int:  # type: ignore[override]
+        return self.status
+
+    @property
+    def report(self) -> str:
+        return self.text
 
 
 class BoardOSError(BoardExecError):

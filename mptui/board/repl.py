@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 
@@ -18,8 +19,9 @@ from mptui.board.errors import (
     RawReplError,
     exec_error,
 )
-from mptui.transports.base import Transport, TransportClosed, TransportError
+from mptui.transports.base import Transport, TransportError
 
+logger = logging.getLogger(__name__)
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 RAW_PROMPT = RAW_BANNER + b">"
 SOFT_REBOOT = b"soft reboot\r\n"
@@ -73,9 +75,10 @@ class Repl:
                     self._wake()
                 elif self.console_sink:
                     self.console_sink(data)
-        except (TransportClosed, TransportError) as e:
+        except TransportError as e:
             self._closed = str(e) or "the link was closed"
-        except Exception as e:  # noqa: BLE001  (never let a pump die silently)
+        except Exception as e:  # (never let a pump die silently)
+            logger.exception("the link's reader failed")
             self._closed = f"link failure: {e!r}"
         self._wake()
         if self.on_closed:

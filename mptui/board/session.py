@@ -10,14 +10,18 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mptui.board import program
 from mptui.board.errors import (
     BoardAccessDenied,
     BoardDisconnected,
     BoardError,
     BoardExecError,
+    ProgramExit,
+    exec_error,
 )
 from mptui.board.helper import helper_source
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
@@ -29,6 +33,8 @@ from mptui.transports import (
     parse_address,
 )
 from mptui.transports.address import Address
+
+logger = logging.getLogger(__name__)
 
 # Session states, as the device manager and the UI show them.
 DISCONNECTED = "disconnected"
@@ -94,8 +100,8 @@ class Session:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001, S110  (a broken listener must not break the session)
-                pass
+            except Exception:  # (a broken listener must not break the session)
+                logger.exception("a session listener failed")
 
     def _set_state(self, state: str, detail: str = "") -> None:
         if state == self.state and not detail:
@@ -116,10 +122,12 @@ class Session:
         try:
             await self.transport.open()
         except (TransportError, OSError, RuntimeError) as e:
+            logger.info("%s: cannot connect: %s", self.address, e)
             self._set_state(ERROR, str(e))
             error = BoardAccessDenied if isinstance(e, AccessDenied) else BoardDisconnected
             raise error(str(e)) from e
         self._link_up()
+        logger.debug("%s: connected", self.address)
         return self
 
     def _link_up(self) -> None:
@@ -168,6 +176,7 @@ class Session:
         self.helper = None
         if self._closing:
             return
+        logger.info("%s: link lost: %s", self.address, why)
         if self.reconnect_enabled or self._expect_reset:
             self._set_state(RECONNECTING, why)
             self._reconnect_task = asyncio.create_task(self._reconnect(why))
@@ -196,6 +205,7 @@ class Session:
                 delay = min(delay * 2, 1.0)
                 continue
             self._link_up()
+            logger.info("%s: reconnected", self.address)
             self._publish(SessionEvent("reset", IDLE, "reconnected"))
             return
 
@@ -302,9 +312,18 @@ class Session:
         except (ValueError, SyntaxError):
             return text
 
-    async def run(self, source: str, on_output: Callable[[bytes], None] | None = None) -> bytes:
-        """Run a program until it ends (no timeout)."""
-        return await self.exec(source, on_output, timeout=None)
+    async def run(self, source: str, on_output: Callable[[bytes], None] | None = None) -> None:
+        """Run a program until it ends (no timeout), its output to `on_output`. ProgramExit
+        when it called sys.exit() with a status other than 0; BoardExecError (the board's
+        traceback, as the program would give it unwrapped) for any other exception."""
+        try:
+            await self.exec(program.wrap(source), on_output, timeout=None)
+        except BoardExecError as e:
+            status = program.exit_code(e.traceback)
+            if status is None:
+                raise exec_error(program.unwrap(e.traceback), e.output) from None
+            if status or program.exit_message(e.traceback):
+                raise ProgramExit(status, program.exit_message(e.traceback)) from None
 
     async def interrupt(self) -> None:
         await self.repl.write(b"\x03")
@@ -340,7 +359,7 @@ class Session:
                 try:
                     await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)
                     self._booted.set()
-                except (BoardDisconnected, BoardError):
+                except BoardError:
                     pass  # USB boards drop off the bus; the reconnect loop brings them back
             await self.wait_connected(wait)
             with contextlib.suppress(asyncio.TimeoutError):

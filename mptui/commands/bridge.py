@@ -104,24 +104,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     real.add_argument(
         "--serial",
         metavar="PORT",
-        help="serve the board on this serial port (e.g. /dev/ttyACM0) instead of the virtual one",
+        help="serve the board on this serial port (e.g. /dev/ttyACM0, or a config name of a "
+        "board on one) instead of the virtual one",
     )
     real.add_argument(
         "--baud",
         type=_baud,
-        default=115200,
-        help="baud rate of --serial (default: 115200; RFC 2217 clients may change it)",
+        default=None,
+        help="baud rate of --serial (default: the config entry's baudrate, else 115200; "
+        "RFC 2217 clients may change it)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from mptui.virtual.bridge import BridgeError
-    from mptui.virtual.bridge_devices import DeviceError
-    from mptui.virtual.runtime import RuntimeUnavailable
+    from mptui.errors import MptuiError
 
-    usage_error = _check_combination(args) or _check_root(args) or _check_password(args)
+    usage_error = (_check_combination(args) or _check_root(args) or _check_password(args)
+                   or _check_serial(args))
     if usage_error:
         print(f"mptui bridge: error: {usage_error} (try 'mptui bridge --help')", file=sys.stderr)
         return 2
@@ -132,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
         where = f"{e.filename}: " if e.filename else ""
         print(f"mptui bridge: error: {where}{e.strerror or e}", file=sys.stderr)
         return 1
-    except (BridgeError, DeviceError, RuntimeUnavailable) as e:
-        print(f"mptui bridge: error: {e}", file=sys.stderr)
-        return 1
+    except MptuiError as e:  # the board or the runtime failed; said as the bridge says things
+        print(f"mptui bridge: error: {e.message}", file=sys.stderr)
+        return e.exit_code
 
 
 async def _serve(args: argparse.Namespace, password: str | None) -> int:
@@ -173,7 +174,7 @@ def _board(args: argparse.Namespace):
     if args.serial:
         from mptui.virtual.bridge_devices import SerialDevice
 
-        return SerialDevice(args.serial, args.baud)
+        return SerialDevice(args.serial_port, args.baud)
     from mptui.virtual.board import VirtualBoard
     from mptui.virtual.runtime import RuntimeOptions
 
@@ -220,6 +221,30 @@ def _check_combination(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _check_serial(args: argparse.Namespace) -> str | None:
+    """--serial names a serial port as every -d does (services/boards.py): a port, or a
+    config name of a board on one, whose baudrate is the default of --baud."""
+    if not args.serial:
+        return None
+    from mptui.commands.common import resolver_for
+    from mptui.errors import UsageError
+
+    resolver = resolver_for(args)
+    try:
+        ref = resolver.resolve(args.serial)
+    except UsageError as e:
+        if "/" not in args.serial:
+            return f"--serial {args.serial}: {e}"
+        ref = resolver.resolve("serial://" + args.serial)  # --serial says it: any path
+    if ref.address is None or ref.address.kind != "serial":
+        return f"--serial {args.serial}: not a serial port ({ref.key})"
+    args.serial_port = ref.address.target
+    if args.baud is None:
+        baud = ref.options.get("baudrate", 115200)
+        args.baud = baud if isinstance(baud, int) and baud > 0 else 115200
+    return None
+
+
 def _check_root(args: argparse.Namespace) -> str | None:
     """--root must be a folder, or a path where one can be made."""
     from pathlib import Path
@@ -259,20 +284,21 @@ def _check_password(args: argparse.Namespace) -> str | None:
 
 
 def _configure_logging(verbose: int) -> None:
+    """The bridge's own -v: clients on stderr (-vv: the traffic too), and in mptui's log."""
     import logging
 
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
-    bridge_log = logging.getLogger("mptui.bridge")
-    bridge_log.addHandler(handler)
-    bridge_log.propagate = False
+    from mptui import log
+
+    if not log.verbosity():  # else mptui's -v shows them on stderr already
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s",
+                                               "%H:%M:%S"))
+        for name in ("mptui.bridge", "mptui.webrepl"):
+            logging.getLogger(name).addHandler(handler)
     levels = {0: logging.WARNING, 1: logging.INFO}
-    bridge_log.setLevel(levels.get(verbose, logging.DEBUG))
+    logging.getLogger("mptui.bridge").setLevel(levels.get(verbose, logging.DEBUG))
     # WebREPL logins and refusals (never the password) with -v, like the other clients
-    webrepl_log = logging.getLogger("mptui.webrepl")
-    webrepl_log.addHandler(handler)
-    webrepl_log.propagate = False
-    webrepl_log.setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("mptui.webrepl").setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("mptui.webrepl.ws").setLevel(logging.WARNING)  # websockets' own chatter
     # pyserial's RFC 2217 negotiation chatter only at -vv
     logging.getLogger("mptui.bridge.rfc2217").setLevel(

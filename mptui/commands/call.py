@@ -14,7 +14,8 @@ import sys
 
 HELP = "call a function on a board (RemoteIO) and print the result as JSON"
 
-OK, BOARD_ERROR, USAGE = 0, 1, 2
+from mptui.errors import ERROR as BOARD_ERROR
+from mptui.errors import OK, USAGE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,14 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     import asyncio
 
-    from mptui.commands.common import die
-    from mptui.services.remoteio import (
-        RemoteIOError,
-        agent_passwords,
-        call,
-        parse_call_args,
-        resolve,
-    )
+    from mptui.commands.common import die, resolver_for
+    from mptui.services.remoteio import RemoteIOError, agent_passwords, call, parse_call_args
 
     target = args.target or getattr(args, "device", None)
     if not target:
@@ -48,17 +43,16 @@ def run(args) -> int:
         kwargs = parse_call_args(args.args)
     except ValueError as e:
         return die(str(e), USAGE)
-    try:
-        if not resolve(target).agent:
-            return die(f"{target}: calls go through the board's agent over the network; give "
-                       "rio://HOST[:PORT], ota://HOST, or a config board with an ota/rio option",
-                       USAGE)
-    except RemoteIOError as e:
-        return die(str(e), USAGE)
+    resolver = resolver_for(args)
+    if resolver.resolve(target).rio is None:
+        return die(f"{target}: calls go through the board's agent over the network; give "
+                   "rio://HOST[:PORT], ota://HOST, or a config board with an ota/rio option",
+                   USAGE)
     password, previous = agent_passwords()
     try:
         result = asyncio.run(call(target, args.name, kwargs, password=password,
-                                  fallback_password=previous, timeout=args.timeout))
+                                  fallback_password=previous, timeout=args.timeout,
+                                  resolver=resolver))
     except RemoteIOError as e:
         if args.traceback and e.traceback:
             sys.stderr.write(e.traceback)

@@ -6,11 +6,12 @@ import time
 from pathlib import Path
 
 from mptui.commands.common import Command, UsageError, run_on_board, write_out
+from mptui.errors import MptuiError
 
 
 def _exec(args) -> int:
     async def work(session):
-        await session.exec(args.code, on_output=write_out, timeout=None)
+        await session.run(args.code, on_output=write_out)  # sys.exit(N) gives exit status N
 
     return run_on_board(args, work)
 
@@ -28,7 +29,9 @@ def _run(args) -> int:
     try:
         source = Path(args.file).read_text(encoding="utf-8")
     except OSError as e:
-        raise SystemExit(f"mptui: cannot read {args.file}: {e.strerror or e}") from None
+        raise MptuiError(f"cannot read {args.file}: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise MptuiError(f"cannot read {args.file}: not UTF-8 text") from None
 
     async def work(session):
         await session.run(source, on_output=write_out)

@@ -1,21 +1,26 @@
-"""What the board commands share: picking the board, opening a session, exit codes."""
+"""What the board commands share: picking the board, opening a session, exit codes.
+
+A command's errors reach `mptui.cli.failed`, the one place that shows them; only what needs
+the open session is handled here (Ctrl-C and a reader that went away: the board's program is
+stopped first)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 
-from mptui.board import BoardError, BoardExecError, Session
-from mptui.transports import AddressError, TransportError
+from mptui import log
+from mptui.board import Session
+from mptui.errors import BROKEN_PIPE, INTERRUPTED, OK, USAGE, MptuiError, UsageError
+from mptui.errors import ERROR as BOARD_ERROR
 
-OK, BOARD_ERROR, USAGE = 0, 1, 2
-INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
+__all__ = ["BOARD_ERROR", "BROKEN_PIPE", "INTERRUPTED", "OK", "USAGE", "UsageError"]
+
 PROGRAMS = ("exec", "eval", "run")  # commands whose work is a program of the user's
-
-
-class UsageError(Exception):
-    """Bad input from the user: exit status 2."""
+logger = logging.getLogger(__name__)
+_said: set[str] = set()
 
 
 def die(message: str, code: int = BOARD_ERROR) -> int:
@@ -23,58 +28,73 @@ def die(message: str, code: int = BOARD_ERROR) -> int:
     return code
 
 
+def resolver_for(args=None):
+    """The board resolver for this command line (its --password, the config), made once per
+    command (kept on `args`)."""
+    from mptui.config import load_config
+    from mptui.services.boards import Resolver
+
+    if getattr(args, "_resolver", None) is not None:
+        return args._resolver
+    config = load_config()
+    if config.error:
+        print(f"mptui: config ignored: {config.error}", file=sys.stderr)
+    resolver = Resolver(config, password=getattr(args, "password", None))
+    if args is not None:
+        args._resolver = resolver
+    return resolver
+
+
+def board_for(resolver, device: str | None):
+    """The BoardRef of -d ADDRESS, or of the default board (the first USB board, else the
+    virtual one), which is news to say once: on stderr when it is a terminal (a person reads
+    it), always in the log (so -v shows it)."""
+    if device:
+        return resolver.resolve(device)
+    ref = resolver.default()
+    logger.info("no -d: using %s", ref.key)
+    if ref.key not in _said and sys.stderr.isatty() and not log.verbosity():
+        print(f"mptui: using {ref.key} (-d chooses a board)", file=sys.stderr)
+    _said.add(ref.key)
+    return ref
+
+
 def default_device() -> str:
-    """The first USB board, else the virtual board; says which on stderr."""
-    from mptui.services.discovery import usb_boards
-
-    boards = usb_boards()
-    address = boards[0].device if boards else "virtual"
-    print(f"mptui: using {address}", file=sys.stderr)
-    return address
+    """The default board's address (see board_for)."""
+    return board_for(resolver_for(), None).key
 
 
-def session_for(device: str | None, password: str | None = None) -> Session:
-    """A Session (not yet connected) for -d ADDRESS, a config name, or the default board.
-    A WebREPL password comes from `password` (--password), else the board's config entry,
-    else $MPTUI_WEBREPL_PASSWORD (read by the transport)."""
-    from mptui.config import SecretError, load_config, resolve_secret
-    from mptui.transports import parse_address
+def session_for(device: str | None, password: str | None = None, *, resolver=None) -> Session:
+    """A Session (not yet connected) for -d ADDRESS, a config name, or the default board;
+    options and the WebREPL password by the resolver's order (services/boards.py)."""
+    if resolver is None:
+        from mptui.services.boards import Resolver
 
-    cfg = load_config()
-    if cfg.error:
-        print(f"mptui: config ignored: {cfg.error}", file=sys.stderr)
-    address = device or default_device()
-    options: dict = {}
-    entry = cfg.boards.get(address) or next(
-        (b for b in cfg.boards.values() if b.address == address), None
-    )
-    if entry is not None:
-        options = dict(entry.options)
-        if password is None:
-            try:
-                password = resolve_secret(entry.password)
-            except SecretError as e:
-                raise UsageError(f"config: board {entry.name!r}: {e}") from None
-    if password is not None:
-        options["password"] = password
-    parsed = parse_address(address, cfg.board_names())
-    return Session(parsed, reconnect=False, **options)
+        resolver = resolver_for()
+        if password is not None:
+            resolver = Resolver(resolver.config, password=password)
+    return resolver.session(board_for(resolver, device))
 
 
 def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
-    """Connect to the board named by args.device, run `work`, and map errors to exit codes:
-    0 ok, 1 board error (one line, plus the board's traceback), 2 usage, 130 Ctrl-C (what was
-    stopped and the board's state, in one line)."""
+    """Connect to the board named by args.device, run `work`, and return its exit code (0
+    when it returns None). Ctrl-C stops what the board was doing for us and says in what state
+    the board is (130); a reader of our output that went away (`| head`) stops it too (141,
+    quietly); other errors go up to the command line's one handler."""
     stopped = ["before the board was reached"]  # what a Ctrl-C stopped, in words
 
     async def main() -> int:
-        session = session_for(getattr(args, "device", None), getattr(args, "password", None))
+        session = session_for(getattr(args, "device", None), resolver=resolver_for(args))
         await session.connect()
         stopped[0] = "a second Ctrl-C came before the board said in what state it is"
         try:
             return await work(session) or OK
         except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels us, then raises it
             stopped[0] = await _stop_board(session, getattr(args, "command", None))
+            raise
+        except BrokenPipeError:  # our reader left: the board's program must not run on
+            logger.info("the reader of the output went away: %s",
+                        await _stop_board(session, getattr(args, "command", None)))
             raise
         finally:
             await session.close()
@@ -83,27 +103,13 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
         return asyncio.run(main())
     except KeyboardInterrupt:
         return die(f"interrupted: {stopped[0]}", INTERRUPTED)
-    except UsageError as e:
-        return die(str(e), USAGE)
-    except AddressError as e:
-        return die(str(e), USAGE)
-    except BoardExecError as e:
-        if e.path is not None:  # a filesystem operation: the one line says it all
-            return die(str(e))
-        print(e.traceback, file=sys.stderr)
-        return BOARD_ERROR
-    except (BoardError, TransportError) as e:
-        return die(str(e))
-    except OSError as e:  # from a filesystem side: a local file, or a board error mapped
-        where = f"{e.filename}: " if e.filename else ""
-        return die(f"{where}{e.strerror or e}")
 
 
 async def _stop_board(session: Session, command: str | None) -> str:
     """After Ctrl-C here: stop what the board runs for us and say what state it is in."""
     try:
         program = await session.stop_program()
-    except (BoardError, TransportError) as e:
+    except MptuiError as e:
         return f"{command or 'the command'} was stopped, and the board did not get back to " \
                f"its REPL ({e}); a reset brings it back"
     if command in PROGRAMS:

@@ -127,9 +127,9 @@ class _Progress:
 def _cp(args) -> int:
     *sources, dest = args.paths
     if not sources:
-        raise SystemExit("mptui cp: error: give at least one source and a destination")
+        raise UsageError("cp: give at least one source and a destination")
     if args.explain and not args.dry_run:
-        raise SystemExit("mptui cp: error: --explain goes with --dry-run")
+        raise UsageError("cp: --explain goes with --dry-run")
 
     async def work(session):
         from mptui.services.boardfs import BoardFSAdapter

@@ -14,7 +14,8 @@ import sys
 
 HELP = "stream boards' print() output live (-d ADDRESS ... | --all)"
 
-OK, BOARD_ERROR, USAGE = 0, 1, 2
+from mptui.errors import ERROR as BOARD_ERROR
+from mptui.errors import OK, USAGE
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,23 +49,15 @@ def run(args) -> int:
         pattern = re.compile(args.grep) if args.grep else None
     except re.error as e:
         return die(f"--grep: bad regular expression: {e}", USAGE)
-    try:
-        return asyncio.run(_stream(args, targets, pattern))
-    except _Usage as e:
-        return die(str(e), USAGE)
+    return asyncio.run(_stream(args, targets, pattern))
 
 
-class _Usage(Exception):
-    pass
-
-
-def all_targets() -> list[str]:
+def all_targets(config) -> list[str]:
     """The config's boards, the project's fleet, and USB boards, each once."""
-    from mptui.config import load_config
     from mptui.services.discovery import usb_boards
     from mptui.services.ota_project import ProjectError, load_project
 
-    found = list(load_config().boards)
+    found = list(config.boards)
     try:
         found += load_project().boards
     except ProjectError:
@@ -76,46 +69,36 @@ def all_targets() -> list[str]:
 async def _stream(args, targets: list[str], pattern) -> int:
     import asyncio
 
-    from mptui.commands.common import session_for
+    from mptui.commands.common import board_for, resolver_for
     from mptui.services.announce import DEFAULT_PORT, announcements
     from mptui.services.logs import OUT, format_line, json_line
-    from mptui.services.remoteio import LogStream, RemoteIOError, agent_passwords, lines_of, resolve
-    from mptui.transports import AddressError
+    from mptui.services.remoteio import LogStream, agent_passwords, lines_of, target_of
 
     password, previous = agent_passwords()
+    resolver = resolver_for(args)
     if args.all:
-        targets += [t for t in all_targets() if t not in targets]
-    elif not targets:
-        from mptui.commands.common import default_device
-
-        targets = [default_device()]
+        targets += [t for t in all_targets(resolver.config) if t not in targets]
+    # every name resolves before anything starts (a usage error otherwise); no -d: the default
+    refs = [board_for(resolver, text) for text in targets or ([] if args.all else [None])]
     stream = LogStream(open_ended=args.all)
     known: set[tuple[str, int]] = set()
-    for text in targets:
-        try:
-            target = resolve(text)
-            if not target.agent:
-                from mptui.transports import parse_address
-
-                parse_address(target.address)
-        except (RemoteIOError, AddressError) as e:
-            raise _Usage(str(e)) from None
+    for ref in refs:
+        target = target_of(ref)
         if target.agent:
             known.add((target.host, target.port))
-        stream.add(text, lines_of(target, password=password, fallback_password=previous,
-                                  session_for=session_for))
+        stream.add(ref.text, lines_of(target, password=password, fallback_password=previous,
+                                      resolver=resolver))
 
     async def discover() -> None:
         try:
-            from mptui.config import load_config
-
-            bind = args.announce_bind or load_config().network.announce_bind
+            bind = args.announce_bind or resolver.config.network.announce_bind
             async for ann in announcements(args.announce_port or DEFAULT_PORT, bind):
                 where = (ann.host, ann.remoteio_port)
                 if ann.remoteio_port and where not in known:
                     known.add(where)
                     stream.add(ann.remoteio_address, lines_of(
-                        ann.remoteio_address, password=password, fallback_password=previous))
+                        ann.remoteio_address, password=password, fallback_password=previous,
+                        resolver=resolver))
         except OSError as e:
             print(f"mptui: not listening for network boards: {e}", file=sys.stderr)
 

@@ -20,6 +20,8 @@ import asyncio
 import sys
 from pathlib import Path
 
+from mptui.commands.common import resolver_for as _resolver
+
 HELP = "over-the-air updates: install the agent, push releases, status, bundles"
 
 OK, BOARD_ERROR, USAGE = 0, 1, 2
@@ -84,16 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from mptui.services.ota_links import OtaError
-    from mptui.services.ota_project import ProjectError
-
-    action = globals()["_" + args.ota_command]
-    try:
-        return action(args) or OK
-    except ProjectError as e:
-        return _die(str(e), USAGE)
-    except OtaError as e:
-        return _die(str(e), BOARD_ERROR)
+    """A bad project is a usage error (2), an OTA failure a board error (1): as every
+    MptuiError, shown by the command line's one handler."""
+    return globals()["_" + args.ota_command](args) or OK
 
 
 def _die(message: str, code: int) -> int:
@@ -119,6 +114,8 @@ def _targets(args, project=None) -> list[str]:
         chosen += [b for b in project.boards if b not in chosen]
     if not chosen:
         raise ProjectError("which board? give -d ADDRESS (repeatable) or --all")
+    for target in chosen:  # a name that names no board is a usage error, before anything runs
+        _resolver(args).resolve(target)
     return chosen
 
 
@@ -215,10 +212,9 @@ def _install(args) -> int:
         if session.address.kind == "virtual" and args.bind is None:
             agent["bind"] = "127.0.0.1"  # a virtual board's network is this computer's
         if "name" not in agent:  # its name in announcements and logs (RemoteIO)
-            from mptui.config import load_config
-
-            if args.device in load_config().boards:
-                agent["name"] = args.device
+            named = _resolver(args).resolve(args.device).name if args.device else ""
+            if named:
+                agent["name"] = named
             elif session.address.kind == "virtual":
                 target = session.address.target
                 agent["name"] = "virtual" if target == "default" else target
@@ -252,7 +248,8 @@ def _push(args) -> int:
     targets = _targets(args, project)
     printer = _ProgressPrinter(enabled=not args.quiet)
     results = asyncio.run(push_fleet(targets, project, full=args.full, on_event=printer,
-                                     allow_downgrade=args.allow_downgrade))
+                                     allow_downgrade=args.allow_downgrade,
+                                     resolver=_resolver(args)))
     _left_out(project)
     failed = 0
     for r in results:
@@ -308,7 +305,8 @@ def _status(args) -> int:
     secrets = project.secrets if project else None
 
     async def all_status():
-        return await asyncio.gather(*(status(t, secrets) for t in targets))
+        return await asyncio.gather(*(status(t, secrets, resolver=_resolver(args))
+                                      for t in targets))
 
     failed = 0
     for s in asyncio.run(all_status()):
@@ -401,8 +399,8 @@ def _passwd(args) -> int:
     secrets = project.secrets
 
     async def change():
-        return await asyncio.gather(*(set_password(t, secrets, new) for t in targets),
-                                    return_exceptions=True)
+        return await asyncio.gather(*(set_password(t, secrets, new, _resolver(args))
+                                      for t in targets), return_exceptions=True)
 
     results = asyncio.run(change())
     failed = [t for t, r in zip(targets, results) if r is not None]
@@ -437,7 +435,7 @@ def _rollback(args) -> int:
     for target in _targets(args, project):
 
         async def one(target=target):
-            link = make_link(target, secrets)
+            link = make_link(target, secrets, resolver=_resolver(args))
             await link.open()
             try:
                 return await link.rollback()

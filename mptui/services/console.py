@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from mptui.board import BoardError, Session
 from mptui.board.errors import BoardExecError
 from mptui.board.session import IDLE, RUNNING
-from mptui.transports import TransportError
+from mptui.errors import MptuiError
 
 ConsoleSink = Callable[[bytes], None]
 StateReport = Callable[[str, str], None]  # (board key, IDLE or RUNNING)
@@ -181,7 +181,7 @@ class ConsoleRouter:
             await console.session.run(code, show)
         except BoardExecError as e:
             show(_crlf(e.traceback))
-        except BoardError as e:
+        except MptuiError as e:  # a lost link, or sys.exit(N): "the program exited with ..."
             show(f"[{e}]\r\n".encode())
         self.input(key, b"\r")
 
@@ -199,7 +199,7 @@ class ConsoleRouter:
                     continue
                 else:
                     await session.console_write(data)
-            except (BoardError, TransportError):
+            except MptuiError:
                 pass  # not connected: keystrokes are dropped, as on a serial line
 
     # -- is a program running? --------------------------------------------------------------

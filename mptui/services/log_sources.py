@@ -15,33 +15,24 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-from mptui.board import BoardError
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING
+from mptui.errors import MptuiError
 from mptui.services.events import BoardEvent, BoardInfo, BoardRemoved, BoardReset, BoardStateChanged
 from mptui.services.logs import LogLine
-from mptui.services.remoteio import (
-    ConsoleLines,
-    Target,
-    agent_lines,
-    call,
-    parse_rio_address,
-    resolve,
-)
-from mptui.transports import TransportError
+from mptui.services.remoteio import ConsoleLines, Target, agent_lines, call, resolve, target_of
 
 NO_AGENT = ("calls go through a board's agent: an announced board, rio://HOST[:PORT], ota://HOST, "
             "or a config board with an ota or rio option")
 
 
-def agent_target(board: BoardInfo, config) -> Target | None:
-    """Where the board's RemoteIO server is, when it has one mptui knows of."""
-    agent = parse_rio_address(board.address)
-    if agent is not None:
-        return Target(board.name, agent[0], agent[1])
-    if board.kind == "config" and board.name in config.boards:
-        target = resolve(board.name, config)
-        return target if target.agent else None
-    return None
+def agent_target(board: BoardInfo, resolver) -> Target | None:
+    """Where the board's RemoteIO server is, when it has one mptui knows of (the resolver
+    knows: its address, or its config entry's rio/ota option)."""
+    try:
+        target = target_of(resolver.resolve(board.key))
+    except MptuiError:
+        return None
+    return Target(board.name, target.host, target.port) if target.agent else None
 
 
 def board_lines(manager, key: str, *, password: str = "",
@@ -49,7 +40,7 @@ def board_lines(manager, key: str, *, password: str = "",
     """The board's lines, labelled with its name: through its agent when it has one, else its
     REPL output (connecting it, without a reset, if it is not connected)."""
     board = manager.board(key)
-    target = agent_target(board, manager.config)
+    target = agent_target(board, manager.resolver)
     if target is not None:
         return agent_lines(target.host, target.port, password, label=board.name,
                            fallback_password=fallback_password)
@@ -75,7 +66,7 @@ async def console_lines(manager, key: str, *, connect: bool = True) -> AsyncIter
         if connect and not board.connected:
             try:
                 await manager.connect(key)
-            except (BoardError, TransportError) as e:
+            except MptuiError as e:
                 lines.note(f"not connected: {e}")
         async with contextlib.aclosing(aiter(lines)) as source:
             async for line in source:
@@ -114,11 +105,14 @@ async def call_board(manager, board: str, name: str, args: dict | None = None, *
     if not name.strip():
         raise ValueError("which function? e.g. ping, version, free_mem, or the app's own")
     info = manager.find(text)
-    target = agent_target(info, manager.config) if info is not None else resolve(
-        text, manager.config)
+    try:
+        target = agent_target(info, manager.resolver) if info is not None else resolve(
+            text, resolver=manager.resolver)
+    except MptuiError:  # names no board: it has no agent either
+        target = None
     if target is None or not target.agent:
         raise ValueError(f"{info.name if info else text} has no agent to call: {NO_AGENT}")
     host = f"[{target.host}]" if ":" in target.host else target.host
     return await call(f"rio://{host}:{target.port}", name.strip(), args, password=password,
                       fallback_password=fallback_password, timeout=timeout,
-                      config=manager.config)
+                      resolver=manager.resolver)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -26,10 +27,11 @@ from pathlib import Path
 
 from mptui.board import BoardError, Session, SessionEvent
 from mptui.board.session import DISCONNECTED, ERROR
-from mptui.config import Config, load_config, resolve_secret
+from mptui.config import Config, load_config
+from mptui.errors import MptuiError
+from mptui.services.boards import BoardRef, Resolver
 from mptui.services.console import ConsoleRouter, ConsoleSink
 from mptui.services.events import (
-    AGENT_SCHEMES,
     BoardAdded,
     BoardInfo,
     BoardRemoved,
@@ -37,7 +39,6 @@ from mptui.services.events import (
     BoardStateChanged,
     BoardUpdated,
 )
-from mptui.services.remoteio import RemoteIOError, parse_rio_address
 from mptui.services.sources import (
     BleSource,
     DiscoverySource,
@@ -45,8 +46,9 @@ from mptui.services.sources import (
     StaticSource,
     standard_sources,
 )
-from mptui.transports import AddressError, TransportError, parse_address
+from mptui.transports import AddressError, TransportError
 
+logger = logging.getLogger(__name__)
 Listener = Callable[[object], None]
 AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
 
@@ -88,10 +90,12 @@ class DeviceManager:
         instead; `ble` the same for BLE scans (which run only when `scan_ble()` asks);
         `network` the same for announcements (True: as the config's [network] says).
         `virtual_root`: the folder that holds virtual boards' `/` folders (default: the user's
-        data dir). WebREPL passwords: a board's config entry, else `password` (the command
-        line's), else $MPTUI_WEBREPL_PASSWORD, else `await ask_password(board)` (the UI's
-        prompt; None: no answer)."""
+        data dir). Names, options and WebREPL passwords resolve as everywhere else
+        (services/boards.py): `password` (the command line's), else $MPTUI_WEBREPL_PASSWORD,
+        else the board's config entry, else `await ask_password(board)` (the UI's prompt;
+        None: no answer)."""
         self.config = config if config is not None else load_config()
+        self.resolver = Resolver(self.config, password=password)
         self.virtual_root = Path(virtual_root) if virtual_root else None
         self.reconnect_timeout = reconnect_timeout
         self.password = password
@@ -119,9 +123,10 @@ class DeviceManager:
 
     def _publish(self, event) -> None:
         for listener in list(self._listeners):
-            # a broken subscriber must not break the manager
-            with contextlib.suppress(Exception):
+            try:
                 listener(event)
+            except Exception:  # a broken subscriber must not break the manager
+                logger.exception("a subscriber failed on %s", type(event).__name__)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -157,7 +162,8 @@ class DeviceManager:
             await source.run(report)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a failing source loses its boards, others carry on
+        except Exception:  # a failing source loses its boards, others carry on
+            logger.warning("discovery source %s failed", source.name, exc_info=True)
             report([])
 
     async def stop(self) -> None:
@@ -238,8 +244,7 @@ class DeviceManager:
         return [self._boards[self._key_for(f.address)].info for f in found]
 
     def _key_for(self, address: str) -> str:
-        agent = _agent_key(address)
-        return agent or str(parse_address(address, self.config.board_names()))
+        return self.resolver.resolve(address).key
 
     def _on_report(self, source: str, found: list[Found]) -> None:
         keys = set()
@@ -306,7 +311,7 @@ class DeviceManager:
         return link is None or link.session.state in (DISCONNECTED, ERROR)
 
     async def _reconnect_quietly(self, key: str) -> None:
-        with contextlib.suppress(BoardError, TransportError, KeyError):
+        with contextlib.suppress(MptuiError, KeyError):
             await self.connect(key)
 
     # -- connecting -------------------------------------------------------------------------
@@ -334,13 +339,11 @@ class DeviceManager:
         if link:
             await self._drop_link(key)
         try:
-            session = Session(
-                self._key_for(board.info.address),
-                reconnect=True,
-                reconnect_timeout=self.reconnect_timeout,
-                **self._transport_options(board),
-            )
-        except (AddressError, TransportError, ValueError) as e:
+            ref = self.resolver.resolve(board.info.key)
+            session = Session(ref.address, reconnect=True,
+                              reconnect_timeout=self.reconnect_timeout,
+                              **self._transport_options(board, ref))
+        except (MptuiError, ValueError) as e:  # a bad address or option, a secret not found
             self._set_state(key, ERROR, str(e))
             raise BoardError(str(e)) from None
         self._links[key] = _Link(
@@ -350,22 +353,19 @@ class DeviceManager:
         await session.connect()
         return session
 
-    def _transport_options(self, board: _Board) -> dict:
+    def _transport_options(self, board: _Board, ref: BoardRef) -> dict:
+        """What the sources saw (a USB serial number, BLE backends), then the resolver's
+        options and password (services/boards.py), the prompt last."""
         options: dict = {}
         for _, found in sorted(board.seen.items(), key=lambda kv: _rank(kv[0]), reverse=True):
             options.update(found.options)
             if found.serial_number:
                 options["serial_number"] = found.serial_number
-            if found.password_ref:
-                options["password"] = resolve_secret(found.password_ref)
-        address = parse_address(board.info.key)
+        ask = partial(self._ask_password, board.info.key) if self.ask_password else None
+        options.update(self.resolver.link_options(ref, ask_password=ask))
+        address = ref.address
         if address.kind == "virtual" and self.virtual_root and "root" not in options:
             options["root"] = self.virtual_root / address.target
-        if address.kind == "webrepl":
-            if options.get("password") is None and self.password is not None:
-                options["password"] = self.password
-            if self.ask_password is not None:
-                options["ask_password"] = partial(self._ask_password, board.info.key)
         return options
 
     async def _ask_password(self, key: str, _address: str) -> str | None:
@@ -423,6 +423,11 @@ class DeviceManager:
         board.info = replace(previous, state=state, error=error)
         self._publish(BoardStateChanged(board.info, previous=previous.state, detail=detail))
 
+    def report_error(self, key: str, message: str) -> None:
+        """Work for this board failed (the app's one worker-error handler says so): its state
+        shows the one line until its session's next change."""
+        self._set_state(key, ERROR, message)
+
     def _on_session_event(self, key: str, event: SessionEvent) -> None:
         if event.kind == "state":
             self.console.state_changed(key)
@@ -444,21 +449,6 @@ class DeviceManager:
     async def hard_reset(self, key: str) -> None:
         """machine.reset(), waiting for the board to come back."""
         await self._session(key).hard_reset()
-
-
-def _agent_key(address: str) -> str | None:
-    """The canonical form of an agent address (rio://HOST:PORT, ota://HOST[:PORT]), or None
-    for any other address."""
-    text = address.strip()
-    if not text.lower().startswith(AGENT_SCHEMES):
-        return None
-    try:
-        host, port = parse_rio_address(text)
-    except RemoteIOError as e:
-        raise AddressError(text, "bad agent address") from e
-    if text.lower().startswith("rio://"):
-        return f"rio://{host}:{port}" if ":" not in host else f"rio://[{host}]:{port}"
-    return "ota://" + text[len("ota://"):].strip("/")
 
 
 def _rank(source: str) -> int:

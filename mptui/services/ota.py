@@ -7,8 +7,10 @@ all with full=True) -> commit (atomic, journaled on the board) -> reboot -> onli
 answers with the new version) -> done | failed. The result is a PushResult. The OTA tab and
 the CLI both use `push_fleet()`.
 
-Targets are strings: `ota://HOST[:PORT]` (the agent's TCP server), a config board name with an
-`ota = "HOST[:PORT]"` option (same), or any device address (USB, virtual...: the engine).
+Targets are strings, resolved as everywhere (services/boards.py): `ota://HOST[:PORT]` (the
+agent's TCP server), a config board name with an `ota = "HOST[:PORT]"` option (same), or any
+device address (USB, virtual...: the engine). `resolver` (default: the user's config) carries
+the command line's WebREPL password to engine links.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mptui.board import BoardError
+from mptui.errors import MptuiError
+from mptui.services.boards import Resolver
 from mptui.services.ota_keys import board_id, next_seq, remember_board
-from mptui.services.ota_links import DEFAULT_PORT, AgentLink, EngineLink, OtaError
+from mptui.services.ota_links import AgentLink, EngineLink, OtaError
 from mptui.services.ota_project import Project, ProjectError, Release, Secrets
-from mptui.transports.address import AddressError, agent_address
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
 CANCELLED = "cancelled (a transfer is undone; a commit already sent stands)"
@@ -71,33 +73,20 @@ class BoardStatus:
 # -- targets -----------------------------------------------------------------------------------
 
 
-def parse_ota_address(text: str) -> tuple[str, int] | None:
-    """ota://HOST[:PORT] -> (host, port); None for other addresses."""
-    try:
-        return agent_address(text, "ota://", DEFAULT_PORT)
-    except AddressError:
-        raise OtaError("proto", f"bad OTA address {text!r} (ota://HOST[:PORT])") from None
-
-
-def make_link(target: str, secrets: Secrets | None = None, timeout: float = 15.0):
-    """An unopened AgentLink or EngineLink for a target string."""
-    agent = parse_ota_address(target)
-    if agent is None:
-        from mptui.config import load_config
-
-        cfg = load_config()
-        board = cfg.boards.get(target)
-        if board is not None and isinstance(board.options.get("ota"), str):
-            agent = parse_ota_address("ota://" + board.options["ota"])
-    if agent is not None:
+def make_link(target: str, secrets: Secrets | None = None, timeout: float = 15.0,
+              resolver: Resolver | None = None):
+    """An unopened AgentLink (the board's agent is known) or EngineLink (its REPL link) for
+    a target string. AddressError (a usage error) for a name that names no board."""
+    ref = (resolver or Resolver()).resolve(target)
+    if ref.ota is not None:
         password = secrets.password if secrets else ""
         fallback = secrets.previous_password if secrets else ""
-        return AgentLink(agent[0], agent[1], password, timeout, fallback)
-    from mptui.commands.common import session_for
-
-    session = session_for(target)
-    session.reconnect_enabled = True  # a USB board drops off the bus when it resets
-    return EngineLink(session)
+        return AgentLink(ref.ota[0], ref.ota[1], password, timeout, fallback)
+    if ref.address is None:
+        raise OtaError("proto", f"{target}: no OTA agent known for it (ota://HOST[:PORT], or a "
+                       "config board with an ota option)")
+    # a USB board drops off the bus when it resets: its session reconnects
+    return EngineLink((resolver or Resolver()).session(ref, reconnect=True))
 
 
 # -- one board ---------------------------------------------------------------------------------
@@ -119,7 +108,7 @@ class _Reporter:
 async def push(target: str, project: Project, *, full: bool = False,
                on_event: Callable[[PushEvent], None] | None = None, link=None,
                online_timeout: float = 30.0, builds: dict | None = None,
-               allow_downgrade: bool = False) -> PushResult:
+               allow_downgrade: bool = False, resolver: Resolver | None = None) -> PushResult:
     """Push the project's release to one board; never raises for board problems. The board
     refuses a version older than the one it runs unless `allow_downgrade` (the manifest then
     says so, signed)."""
@@ -129,7 +118,7 @@ async def push(target: str, project: Project, *, full: bool = False,
     secrets = project.secrets
     try:
         report("connect")
-        link = link or make_link(target, secrets)
+        link = link or make_link(target, secrets, resolver=resolver)
         await link.open()
         try:
             info = await link.info()
@@ -153,7 +142,7 @@ async def push(target: str, project: Project, *, full: bool = False,
                 await link.close()
             report("online")
             await wait_online(target, release.version, secrets, online_timeout, link,
-                              old_boot=info.get("boot"))
+                              old_boot=info.get("boot"), resolver=resolver)
         finally:
             with contextlib.suppress(Exception):
                 await link.close()
@@ -168,6 +157,9 @@ async def push(target: str, project: Project, *, full: bool = False,
     except asyncio.TimeoutError:
         result.error, result.error_kind = "the board stopped answering", "timeout"
         report("failed", result.error)
+    except MptuiError as e:  # a name that names no board, a link that cannot open
+        result.error, result.error_kind = str(e), "unreachable"
+        report("failed", str(e))
     finally:
         result.seconds = time.monotonic() - started
     return result
@@ -212,14 +204,15 @@ async def _build(project: Project, mpy, builds: dict | None) -> Release:
 
 
 async def wait_online(target: str, version: str, secrets: Secrets | None, timeout: float, link=None,
-                      old_boot: str | None = None) -> dict:
+                      old_boot: str | None = None, resolver: Resolver | None = None) -> dict:
     """Wait until the board's agent answers again, rebooted (a boot id other than `old_boot`),
     with `version` running."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     last = "no answer"
     while loop.time() < deadline:
-        probe = link if isinstance(link, EngineLink) else make_link(target, secrets, timeout=3.0)
+        probe = link if isinstance(link, EngineLink) else make_link(target, secrets, 3.0,
+                                                                    resolver)
         try:
             if isinstance(probe, EngineLink):
                 await probe.session.wait_connected(max(0.1, deadline - loop.time()))
@@ -238,7 +231,7 @@ async def wait_online(target: str, version: str, secrets: Secrets | None, timeou
             if e.kind == "rolledback":
                 raise
             last = str(e)
-        except (OSError, ValueError, BoardError) as e:  # the board is still coming up
+        except (OSError, ValueError, MptuiError) as e:  # the board is still coming up
             last = str(e) or type(e).__name__
         finally:
             if not isinstance(probe, EngineLink):
@@ -254,7 +247,8 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
                      on_event: Callable[[PushEvent], None] | None = None,
                      parallel: int = 32, link_for: Callable[[str], object] | None = None,
                      running: dict[str, asyncio.Task] | None = None,
-                     allow_downgrade: bool = False) -> list[PushResult]:
+                     allow_downgrade: bool = False,
+                     resolver: Resolver | None = None) -> list[PushResult]:
     """Push to every target at once (at most `parallel` at a time); results in target order.
 
     `link_for(target)` may supply the link for a target (the UI passes an EngineLink over the
@@ -270,7 +264,8 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
             async with gate:
                 link = link_for(target) if link_for else None
                 return await push(target, project, full=full, on_event=on_event,
-                                  builds=builds, link=link, allow_downgrade=allow_downgrade)
+                                  builds=builds, link=link, allow_downgrade=allow_downgrade,
+                                  resolver=resolver)
         except asyncio.CancelledError:
             if on_event:  # now, not when the others are done
                 on_event(PushEvent(target, "failed", message=CANCELLED))
@@ -294,9 +289,10 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
             if task.cancelled() else task.result() for t, task in tasks.items()]
 
 
-async def status(target: str, secrets: Secrets | None = None, link=None) -> BoardStatus:
+async def status(target: str, secrets: Secrets | None = None, link=None,
+                 resolver: Resolver | None = None) -> BoardStatus:
     """What the board's agent runs; `link` may be one the caller holds (see push_fleet)."""
-    link = link or make_link(target, secrets, timeout=5.0)
+    link = link or make_link(target, secrets, 5.0, resolver)
     try:
         await link.open()
         info = await link.info()
@@ -310,10 +306,11 @@ async def status(target: str, secrets: Secrets | None = None, link=None) -> Boar
                        info=info)
 
 
-async def set_password(target: str, secrets: Secrets, new_password: str) -> None:
+async def set_password(target: str, secrets: Secrets, new_password: str,
+                       resolver: Resolver | None = None) -> None:
     """Give the board a new password ("": none); `secrets` holds the current one. The board
     gets only its own login key for it (ota_keys.py)."""
-    link = make_link(target, secrets)
+    link = make_link(target, secrets, resolver=resolver)
     await link.open()
     try:
         await link.set_login_key(secrets.login_key(link.board_id, new_password))

@@ -19,13 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mptui.board import BoardError
 from mptui.board.session import IDLE
+from mptui.errors import MptuiError
 from mptui.services.ota import BoardStatus, PushEvent, PushResult, push_fleet, status
 from mptui.services.ota_history import History, PushRecord, last_results
 from mptui.services.ota_links import EngineLink, OtaError
 from mptui.services.ota_project import Project, ProjectError, load_project
-from mptui.transports import TransportError
 
 Change = Callable[[set[str] | None], None]
 
@@ -108,7 +107,7 @@ class OtaFleet:
             return {}
         rows: dict[str, FleetBoard] = {}
         for entry in self.project.boards:
-            if entry.lower().startswith("ota://") or self._agent_option(entry):
+            if self._via_agent(entry):
                 rows.setdefault(entry, FleetBoard(entry, short_name(entry), in_project=True,
                                                   via_agent=True))
                 continue
@@ -119,15 +118,19 @@ class OtaFleet:
         for info in sorted(self.manager.boards(), key=lambda b: b.list_order):
             if not info.present and not info.connected:
                 continue
-            if info.kind == "config" and self._agent_option(info.name):
+            if info.kind == "config" and self._via_agent(info.name):
                 rows.setdefault(info.name, FleetBoard(info.name, info.name, via_agent=True))
             else:
                 rows.setdefault(info.key, FleetBoard(info.key, info.name, info.key))
         return rows
 
-    def _agent_option(self, name: str) -> bool:
-        board = self.manager.config.boards.get(name)
-        return board is not None and isinstance(board.options.get("ota"), str)
+    def _via_agent(self, name: str) -> bool:
+        """Pushed over its OTA agent's TCP server (ota://, a config board with an ota
+        option), rather than through a link the manager holds."""
+        try:
+            return self.manager.resolver.resolve(name).ota is not None
+        except MptuiError:
+            return False
 
     # -- asking the boards ------------------------------------------------------------------
 
@@ -160,8 +163,9 @@ class OtaFleet:
         self.on_change({row.key})
         try:
             secrets = self.project.secrets if self.project else None
-            row.status = await status(row.key, secrets, link=link)
-        except (OtaError, BoardError, TransportError, OSError, ValueError) as e:
+            row.status = await status(row.key, secrets, link=link,
+                                      resolver=self.manager.resolver)
+        except (MptuiError, OSError, ValueError) as e:
             kind = e.kind if isinstance(e, OtaError) else "unreachable"
             row.status = BoardStatus(row.key, False, error=str(e) or type(e).__name__,
                                      error_kind=kind)
@@ -196,7 +200,8 @@ class OtaFleet:
             targets = [row.key for row in rows if row.key not in failed]
             results = await push_fleet(targets, project, full=full, on_event=self._on_event,
                                        link_for=self._link_for, running=self.running,
-                                       allow_downgrade=allow_downgrade)
+                                       allow_downgrade=allow_downgrade,
+                                       resolver=self.manager.resolver)
         finally:
             for row in rows:
                 row.pushing = False
@@ -228,7 +233,7 @@ class OtaFleet:
             return None
         try:
             await self.manager.connect(row.manager_key)
-        except (BoardError, TransportError, KeyError) as e:
+        except (MptuiError, KeyError) as e:
             error = OtaError("unreachable", str(e))
             self._on_event(PushEvent(row.key, "failed", message=str(error)))
             return PushResult(row.key, False, project.version, error=str(error),

@@ -11,9 +11,11 @@ import socket
 from collections.abc import Callable
 
 from mptui.board import BoardError, BoardExecError, Session
+from mptui.errors import MptuiError
+from mptui.services.boards import OTA_PORT
 from mptui.services.ota_keys import auth_response, backoff_wait, board_id
 
-DEFAULT_PORT = 2018
+DEFAULT_PORT = OTA_PORT
 PROTO = 2
 Progress = Callable[[int, int], None]
 
@@ -41,7 +43,7 @@ KINDS = {
 }
 
 
-class OtaError(Exception):
+class OtaError(MptuiError):
     def __init__(self, kind: str, detail: str = "") -> None:
         self.kind, self.detail = kind, detail
         plain = KINDS.get(kind, kind)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from mptui.errors import UsageError
 from mptui.services.ota_keys import login_key, next_seq, sign, signing_key
 
 if sys.version_info >= (3, 11):
@@ -58,7 +59,7 @@ AGENT_KEYS = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
 NEVER_MPY = {"main.py", "boot.py"}
 
 
-class ProjectError(Exception):
+class ProjectError(UsageError):
     """A bad or missing project file: a usage error, one line."""
 
 

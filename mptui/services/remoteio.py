@@ -27,6 +27,7 @@ import asyncio
 import codecs
 import contextlib
 import json
+import logging
 import os
 import shlex
 import socket
@@ -35,11 +36,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mptui.errors import MptuiError
+from mptui.services.boards import RIO_PORT, Resolver
 from mptui.services.logs import DROP, STATUS, LineSplitter, LogLine
 from mptui.services.ota_keys import auth_response, backoff_wait, board_id
-from mptui.transports.address import AddressError, agent_address
 
-DEFAULT_PORT = 2019
+logger = logging.getLogger(__name__)
+DEFAULT_PORT = RIO_PORT
 PROTO = 2
 PARTIAL_AFTER = 0.5  # seconds of silence after which a line without its newline is shown
 QUEUE = 2000  # LogLines waiting for a slow consumer; beyond, the board's own buffer drops
@@ -61,7 +64,7 @@ KINDS = {
 }
 
 
-class RemoteIOError(Exception):
+class RemoteIOError(MptuiError):
     def __init__(self, kind: str, detail: str = "", traceback: str = "") -> None:
         self.kind, self.detail, self.traceback = kind, detail, traceback
         plain = KINDS.get(kind, kind)
@@ -86,37 +89,18 @@ class Target:
         return bool(self.host)
 
 
-def parse_rio_address(text: str) -> tuple[str, int] | None:
-    """rio://HOST[:PORT] -> (host, port), and ota://HOST[:PORT] -> (host, 2019): the RemoteIO
-    server of the board whose OTA agent is there. None for other addresses."""
-    try:
-        found = agent_address(text, "rio://", DEFAULT_PORT)
-        if found is None and (ota := agent_address(text, "ota://", DEFAULT_PORT)):
-            found = (ota[0], DEFAULT_PORT)
-    except AddressError:
-        raise RemoteIOError("proto", f"bad RemoteIO address {text!r} (rio://HOST[:PORT])") from None
-    return found
+def resolve(text: str, config=None, resolver=None) -> Target:
+    """A Target for an address or config name, as the board resolver (services/boards.py)
+    names it: its agent's RemoteIO server when known (rio://, ota://, a config board with a
+    `rio` or `ota` option), else its REPL. AddressError for a name that names no board."""
+    return target_of((resolver or Resolver(config)).resolve(text))
 
 
-def resolve(text: str, config=None) -> Target:
-    """A Target for an address or config name. Config boards reach their agent through an
-    `rio = "HOST[:PORT]"` or `ota = "HOST[:PORT]"` option; anything else is watched at its
-    REPL."""
-    agent = parse_rio_address(text)
-    if agent is not None:
-        return Target(text, agent[0], agent[1])
-    if config is None:
-        from mptui.config import load_config
-
-        config = load_config()
-    board = config.boards.get(text)
-    if board is not None:
-        for key, scheme in (("rio", "rio://"), ("ota", "ota://")):
-            if isinstance(board.options.get(key), str):
-                host, port = parse_rio_address(scheme + board.options[key])
-                return Target(text, host, port)
-        return Target(text, address=board.address)
-    return Target(text, address=text)
+def target_of(ref) -> Target:
+    """Where a BoardRef's lines come from."""
+    if ref.rio is not None:
+        return Target(ref.text, ref.rio[0], ref.rio[1])
+    return Target(ref.text, address=ref.key)
 
 
 # -- one connection to a board's RemoteIO server -------------------------------------------------
@@ -380,9 +364,10 @@ def parse_call_args(items: list[str] | str) -> dict:
 
 
 async def call(target: str, name: str, args: dict | None = None, *, password: str = "",
-               fallback_password: str = "", timeout: float = 10.0, config=None):
+               fallback_password: str = "", timeout: float = 10.0, config=None,
+               resolver=None):
     """One call on the board named by `target` (an agent address or config name)."""
-    t = resolve(target, config)
+    t = resolve(target, config, resolver)
     if not t.agent:
         raise RemoteIOError("proto", f"{target} is not reached through its agent; give "
                             "rio://HOST[:PORT] (or ota://HOST, or a config board with an "
@@ -558,23 +543,17 @@ async def console_lines(session, label: str | None = None, *, connect: bool = Tr
 
 
 def lines_of(target: Target | str, *, password: str = "", fallback_password: str = "",
-             config=None, session_for: Callable[[str], Any] | None = None,
-             ) -> AsyncIterator[LogLine]:
+             config=None, resolver=None) -> AsyncIterator[LogLine]:
     """The lines of one board, whatever reaches it: its agent, or its REPL through a new
-    Session (`session_for(address)`, default a plain reconnecting Session), closed when the
+    reconnecting Session (made by `resolver`, default one on `config`), closed when the
     iteration ends."""
-    t = resolve(target, config) if isinstance(target, str) else target
+    resolver = resolver or Resolver(config)
+    t = resolve(target, resolver=resolver) if isinstance(target, str) else target
     if t.agent:
         return agent_lines(t.host, t.port, password, fallback_password=fallback_password,
                            label=None if t.label.lower().startswith(("rio://", "ota://"))
                            else t.label)
-    if session_for is None:
-        from mptui.board import Session
-
-        session = Session(t.address)
-    else:
-        session = session_for(t.address)
-    session.reconnect_enabled = True
+    session = resolver.session(t.address, reconnect=True)
     return console_lines(session, t.label, close=True)
 
 
@@ -619,7 +598,9 @@ class LogStream:
                 await self._queue.put(line)
         except asyncio.CancelledError:
             raise
-        except Exception as e:  # noqa: BLE001 - one board's failure is a line, not the end
+        except Exception as e:  # one board's failure is a line, not the end
+            if not isinstance(e, MptuiError):
+                logger.exception("lines of %s failed", key)
             self.failures[key] = str(e)
             await self._queue.put(LogLine(key, time.time(), f"stopped: {e}", STATUS))
         finally:

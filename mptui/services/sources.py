@@ -12,6 +12,7 @@ from `network_source()` (their address is the agent's RemoteIO server, `rio://HO
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from pathlib import PurePath
 
 from mptui.services.announce import Announcement, NetworkSource
 from mptui.services.discovery import UsbPort, ble_boards, usb_boards
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=True)
@@ -32,8 +35,9 @@ class Found:
     serial_number: str | None = None
     vid_pid: str | None = None
     rssi: int | None = None  # dBm, for a radio link (BLE)
-    options: dict = field(default_factory=dict, hash=False)  # transport options (config)
-    password_ref: str | None = field(default=None, repr=False)  # "env:VAR" | "file:PATH"
+    # transport options only this source knows (BLE backends); a config entry's options and
+    # password come from the board resolver (services/boards.py)
+    options: dict = field(default_factory=dict, hash=False)
 
 
 Report = Callable[[list[Found]], None]
@@ -85,7 +89,8 @@ class PollingSource(DiscoverySource):
         while True:
             try:
                 found = await asyncio.to_thread(self.scan)
-            except Exception:  # noqa: BLE001 - a flaky scan (racing a plug) is retried next time
+            except Exception:  # a flaky scan (racing a plug) is retried next time
+                logger.debug("%s: scan failed", self.name, exc_info=True)
                 found = last if last is not None else []
             if found != last:
                 report(found)
@@ -169,16 +174,7 @@ VIRTUAL = Found(
 
 def config_found(config) -> list[Found]:
     """The boards named in the config."""
-    return [
-        Found(
-            b.address,
-            name=b.name,
-            kind="config",
-            options=dict(b.options),
-            password_ref=b.password,
-        )
-        for b in config.boards.values()
-    ]
+    return [Found(b.address, name=b.name, kind="config") for b in config.boards.values()]
 
 
 def announced_found(ann: Announcement) -> Found:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mptui.errors import UsageError
+
 FORMS = (
     "/dev/ttyACM0 or serial:///dev/ttyACM0 (or COM3)",
     "socket://HOST:PORT",
@@ -16,7 +18,7 @@ FORMS = (
 )
 
 
-class AddressError(ValueError):
+class AddressError(UsageError, ValueError):
     def __init__(self, text: str, why: str = "unknown device address") -> None:
         super().__init__(f"{why} {text!r}; valid forms: " + ", ".join(FORMS))
 

@@ -6,10 +6,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mptui.errors import MptuiError
+
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
 
-class TransportError(Exception):
+class TransportError(MptuiError):
     """A link problem, with a message fit for one line on stderr."""
 
 

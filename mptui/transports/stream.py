@@ -27,6 +27,11 @@ class ByteQueue:
         self._event.set()
 
     @property
+    def closed(self) -> str | None:
+        """Why it was closed; None while open."""
+        return self._closed
+
+    @property
     def full(self) -> bool:
         return len(self._buf) >= self.high_water
 

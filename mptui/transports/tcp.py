@@ -8,6 +8,8 @@ import socket
 from mptui.transports.base import Transport, TransportClosed, TransportError
 from mptui.transports.stream import ByteQueue
 
+LAST_WORDS = 200  # bytes: a peer that sent more before closing was talking, not refusing
+
 
 class _Protocol(asyncio.Protocol):
     def __init__(self, queue: ByteQueue, filter_in=None) -> None:
@@ -16,6 +18,7 @@ class _Protocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.can_write = asyncio.Event()
         self.can_write.set()
+        self.heard: bytearray | None = bytearray()  # all it sent, while that is little
 
     def pause_writing(self) -> None:
         self.can_write.clear()
@@ -32,6 +35,10 @@ class _Protocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         _quickack(self.transport)
+        if self.heard is not None:
+            self.heard += data
+            if len(self.heard) > LAST_WORDS:
+                self.heard = None  # a conversation, not a parting word
         if self.filter_in:
             data = self.filter_in(data)
         if data:
@@ -41,7 +48,25 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.can_write.set()
-        self.queue.close("the connection was closed" + (f" ({exc})" if exc else ""))
+        self.queue.close(self.refusal() or "the connection was closed"
+                         + (f" ({exc})" if exc else ""))
+
+    def refusal(self) -> str:
+        """Why the other end closed, when it said so: a server that refuses us says why, then
+        closes (a bridge: busy); "" otherwise."""
+        said = parting_words(self.heard)
+        return f"the other end closed the connection, saying: {said}" if said else ""
+
+
+def parting_words(heard: bytes | None) -> str:
+    """One short line of plain text, when that is all a peer sent before closing (a server's
+    refusal, e.g. the bridge's `Error: Device busy - another client is connected`)."""
+    if not heard:
+        return ""
+    text = heard.decode("ascii", "replace").strip()
+    if "\n" in text or "\r" in text or not text.isprintable() or "\ufffd" in text:
+        return ""
+    return text
 
 
 def _quickack(transport) -> None:
@@ -105,8 +130,10 @@ class SocketTransport(Transport):
             await self._protocol.can_write.wait()
 
     def _write_raw(self, data: bytes) -> None:
-        if not self.is_open:
-            raise TransportClosed(f"{self.address}: the connection is closed")
+        if not self.is_open:  # (the session names the address)
+            why = self._queue.closed if self._queue is not None else None
+            why = why or (self._protocol.refusal() if self._protocol else "")
+            raise TransportClosed(why or "the connection is closed")
         self._protocol.transport.write(data)
 
     async def close(self) -> None:

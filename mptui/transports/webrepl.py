@@ -22,6 +22,7 @@ from websockets.frames import Opcode
 from websockets.http11 import Response
 from websockets.uri import parse_uri
 
+from mptui.config import WEBREPL_PASSWORD_ENV
 from mptui.transports.base import (
     AccessDenied,
     FileChannel,
@@ -51,7 +52,7 @@ from mptui.webrepl_wire import (
     utf8_cut,
 )
 
-ENV_PASSWORD = "MPTUI_WEBREPL_PASSWORD"
+ENV_PASSWORD = WEBREPL_PASSWORD_ENV
 LOGIN_TIMEOUT = 10.0
 REPLY_TIMEOUT = 10.0  # seconds of silence from the board before a file transfer gives up
 

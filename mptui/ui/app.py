@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
@@ -10,7 +11,9 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from mptui import log
 from mptui.config import Config
+from mptui.errors import MptuiError
 from mptui.services.manager import DeviceManager
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.safe_text import printable
@@ -18,9 +21,10 @@ from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.tab import Tab
 from mptui.ui.tabs import TABS
-from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
+from mptui.ui.themes import DEFAULT_THEME, all_themes, theme_problem, variable_defaults
 from mptui.ui.widgets.device_list import DeviceList
 
+logger = logging.getLogger(__name__)
 GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
 
 
@@ -84,18 +88,24 @@ class MptuiApp(App):
         for error in self.theme_errors:
             self.notify(f"theme skipped: {error}", severity="warning", timeout=15)
         wanted = self.config.theme or DEFAULT_THEME
-        if wanted not in self.available_themes:
+        problem = theme_problem(wanted, themes)
+        if problem:
             self.notify(
-                f"unknown theme {wanted!r}; using {DEFAULT_THEME} (F9 lists themes)",
+                f"{problem}; using {DEFAULT_THEME} (F9 lists themes)",
                 severity="warning",
                 timeout=15,
             )
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
 
+    @classmethod
+    def unknown_key_ids(cls, keymap: dict[str, str]) -> list[str]:
+        """Binding ids of a keymap that no binding has (the app and `config check` ask)."""
+        return sorted(set(keymap) - binding_ids(cls.key_groups()))
+
     def _apply_keymap(self) -> None:
         known = binding_ids(self.key_groups())
-        unknown = sorted(set(self.keymap) - known)
+        unknown = self.unknown_key_ids(self.keymap)
         if unknown:
             self.notify(
                 f"config [keys]: unknown binding id {unknown[0]!r} (F1 lists them)",
@@ -103,6 +113,25 @@ class MptuiApp(App):
                 timeout=15,
             )
         self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
+
+    def worker_failed(self, error: Exception, board: str | None = None, label: str = "",
+                      what: str = "") -> None:
+        """The one place a worker's failure is shown (ui/workers.py): its one line in a
+        notification, and in the board's state when the work was for one; an error mptui did
+        not expect is a bug: the line names the log file, which has the traceback."""
+        if isinstance(error, MptuiError):
+            message = error.message
+            logger.info("%s: %s", what or "worker", message)
+        else:
+            message = log.unexpected(logger, error, what)
+        try:
+            name = self.manager.board(board).name if board else ""
+        except KeyError:
+            name = board or ""
+        prefix = name or label
+        self.notify(f"{prefix}: {message}" if prefix else message, severity="error", timeout=15)
+        if board:
+            self.manager.report_error(board, message)
 
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = True) -> None:

@@ -128,6 +128,16 @@ def load_themes(folder: Path) -> tuple[list[Theme], list[str]]:
     return themes, errors
 
 
+def theme_problem(wanted: str | None, themes: list[Theme]) -> str | None:
+    """Why the config's `theme` cannot be used (None: it can): neither Textual's nor one of
+    `themes` (all_themes()). The app and `mptui config check` both ask here."""
+    from textual.theme import BUILTIN_THEMES
+
+    if wanted is None or wanted in BUILTIN_THEMES or any(t.name == wanted for t in themes):
+        return None
+    return f"unknown theme {wanted!r}"
+
+
 def all_themes() -> tuple[list[Theme], list[str]]:
     """mptui's themes then the user's (a user theme may replace one of ours by name)."""
     builtin, errors = load_themes(builtin_dir())

@@ -30,6 +30,7 @@ import time
 import tty
 from pathlib import Path
 
+from mptui.errors import MptuiError
 from mptui.paths import virtual_board_root
 from mptui.virtual.fd_pipe import FdPipe
 from mptui.virtual.output import BOOTED, FS_READY, OutputDemux
@@ -41,7 +42,7 @@ FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
 HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
 
 
-class VirtualBoardError(RuntimeError):
+class VirtualBoardError(MptuiError, RuntimeError):
     pass
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from serial.rfc2217 import IAC, IAC_DOUBLED, M_NORMAL, PortManager
 
+from mptui.errors import MptuiError
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge_devices import VirtualDevice
 from mptui.virtual.webrepl import WebReplConnection, check_password, host_path, runtime_version
@@ -52,7 +53,7 @@ HEX_PREVIEW = 32  # bytes of traffic shown in debug logs
 log = logging.getLogger("mptui.bridge")
 
 
-class BridgeError(RuntimeError):
+class BridgeError(MptuiError, RuntimeError):
     pass
 
 

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import errno
 
+from mptui.errors import MptuiError
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.fd_pipe import FdPipe
 
 
-class DeviceError(RuntimeError):
+class DeviceError(MptuiError, RuntimeError):
     pass
 
 

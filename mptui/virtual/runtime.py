@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mptui.errors import MptuiError
+
 MPY_DIR = Path(__file__).with_name("mpy")
 
 UNAVAILABLE = (
@@ -18,7 +20,7 @@ UNAVAILABLE = (
 )
 
 
-class RuntimeUnavailable(RuntimeError):
+class RuntimeUnavailable(MptuiError, RuntimeError):
     pass
 
 

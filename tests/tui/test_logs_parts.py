@@ -135,7 +135,7 @@ async def test_an_agent_only_board_cannot_be_connected(make_manager):
             await manager.connect(board.key)
         assert manager.board(board.key).state == DISCONNECTED  # not an error: it is not one
         assert manager.add("ota://10.0.0.7:2018").key == "ota://10.0.0.7:2018"
-        with pytest.raises(AddressError, match="bad agent address"):
+        with pytest.raises(AddressError, match="bad port in device address .rio:"):
             manager.add("rio://host:99999")
 
 
@@ -144,9 +144,9 @@ async def test_calls_need_an_agent(make_manager, config_file):
                            'rio = "10.0.0.9:2019"\n')
     async with make_manager() as manager:
         porch = manager.find("porch")
-        target = agent_target(porch, manager.config)
+        target = agent_target(porch, manager.resolver)
         assert (target.host, target.port) == ("10.0.0.9", 2019)
-        assert agent_target(manager.find("virtual"), manager.config) is None
+        assert agent_target(manager.find("virtual"), manager.resolver) is None
         with pytest.raises(ValueError, match="virtual has no agent to call"):
             await call_board(manager, "virtual", "ping")
         with pytest.raises(ValueError, match="which board"):

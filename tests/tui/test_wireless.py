@@ -125,9 +125,11 @@ async def test_ble_board_found_by_the_scan_key(make_app, radio, ble_board):
 
 
 async def test_where_the_webrepl_password_comes_from(make_manager, config_file, webrepl_board, monkeypatch):
-    """The board's config entry, else the command line's, else the environment, else asked;
-    each source is tried with wrong passwords in every place after it."""
+    """The command line's, else the environment, else the board's config entry, else asked
+    (the order of every command: services/boards.py); each source is tried with wrong
+    passwords in every place after it."""
     monkeypatch.setenv("KITCHEN_PW", PW)
+    monkeypatch.setenv("WRONG_PW", "wrong")
     asked = []
 
     async def ask(board):
@@ -136,9 +138,9 @@ async def test_where_the_webrepl_password_comes_from(make_manager, config_file, 
 
     cases = [
         # (config password reference, --password, $MPTUI_WEBREPL_PASSWORD, answers to ask)
-        ("env:KITCHEN_PW", "wrong", "wrong", ["wrong"]),
-        (None, PW, "wrong", ["wrong"]),
-        (None, None, PW, ["wrong"]),
+        ("env:WRONG_PW", PW, "wrong", ["wrong"]),
+        ("env:WRONG_PW", None, PW, ["wrong"]),
+        ("env:KITCHEN_PW", None, None, ["wrong"]),
         (None, None, None, [PW]),
     ]
     for ref, cli, env, answers in cases:

@@ -11,21 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mptui.board import BoardError
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING, RUNNING
+from mptui.errors import MptuiError
 from mptui.services.boardfs import BoardFSAdapter
 from mptui.services.copier import CopyOptions, name_problem
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.services.ignore import UploadPolicy
-from mptui.services.mpy import MpyError
 from mptui.services.sync import Syncer, SyncOptions
 from mptui.services.watch import AFTER_NONE, WatchEvent
-from mptui.transports import TransportError
 from mptui.ui.units import error_text, home_relative, short_size, size_text
 
 UP = ".."
-FAILURES = (OSError, BoardError, TransportError, MpyError)
+FAILURES = (OSError, MptuiError)
 # what the Files tab sends to a board: the ignore set, no secrets (the CLI can send them)
 COPY_OPTIONS = CopyOptions(policy=UploadPolicy(how="mptui cp --allow-secrets sends it"))
 SYNC_POLICY = UploadPolicy(how="mptui sync --allow-secrets sends it")
@@ -117,14 +115,14 @@ class PaneModel:
         self.loading = True
         try:
             entries = await fs.list(path)
-        except (OSError, BoardError, TransportError) as e:
+        except (OSError, MptuiError) as e:
             if fs is not self.fs:
                 return ""
             self.loading, self.error = False, error_text(e)
             return self.error
         try:
             free = await fs.df(path)
-        except (OSError, BoardError, TransportError):
+        except (OSError, MptuiError):
             free = None
         if fs is not self.fs:
             return ""

@@ -296,7 +296,7 @@ class LogsModel:
         boards = sorted(self.manager.boards(),
                         key=lambda b: (b.key not in self.watching, b.list_order))
         return [b.name for b in boards
-                if agent_target(b, self.manager.config) is not None and b.present]
+                if agent_target(b, self.manager.resolver) is not None and b.present]
 
     def call_default(self, boards: list[str]) -> str:
         """The board the call form offers first: the selected one if it can be called."""

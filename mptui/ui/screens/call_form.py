@@ -8,7 +8,6 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
@@ -19,6 +18,7 @@ from textual.widgets import Input, Label, Static
 
 from mptui.services.remoteio import RemoteIOError
 from mptui.ui.safe_text import visible
+from mptui.ui.workers import work
 
 Caller = Callable[[str, str, str], Awaitable[Any]]  # (board, name, "k=v ...") -> result
 MAX_RESULT = 2000  # characters of a result shown

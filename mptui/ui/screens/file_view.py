@@ -8,7 +8,6 @@ from typing import ClassVar
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -17,6 +16,7 @@ from textual.widgets import Footer, Label
 from mptui.ui.safe_text import printable
 from mptui.ui.units import size_text
 from mptui.ui.widgets.file_text import FileText
+from mptui.ui.workers import work
 
 TEXT_LIMIT = 512 * 1024  # bytes of text shown; a file beyond is cut
 HIGHLIGHT_AT_ONCE = 32 * 1024  # Python up to this is coloured before it shows; more, after

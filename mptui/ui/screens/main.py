@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from functools import partial
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -21,8 +21,8 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from mptui.board import BoardError
 from mptui.board.session import DISCONNECTED, ERROR
+from mptui.errors import MptuiError
 from mptui.services.events import BoardInfo, BoardRemoved
 from mptui.services.manager import DeviceManager
 from mptui.transports import AddressError, TransportError
@@ -36,6 +36,7 @@ from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_tab import ReplTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
+from mptui.ui.workers import work
 
 
 class MainScreen(Screen):
@@ -310,7 +311,7 @@ class MainScreen(Screen):
             terminal.notice("[hard reset]")
         try:
             await self.manager.hard_reset(key)
-        except (BoardError, TransportError) as e:
+        except MptuiError as e:
             self.app.notify(f"hard reset: {e}", severity="error")
 
     def action_show_tab(self, tab: str) -> None:

@@ -6,20 +6,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Label
 
-from mptui.board import BoardError
-from mptui.services.mpy import MpyError
+from mptui.errors import MptuiError
 from mptui.services.sync import SyncPlan
-from mptui.transports import TransportError
 from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text
 from mptui.ui.widgets.sync_plan_view import SyncPlanView, plan_outcome, plan_summary
+from mptui.ui.workers import work
 
 Planner = Callable[[bool], Awaitable[SyncPlan]]  # delete? -> the plan
 
@@ -81,7 +80,7 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
         self.query_one("#sync-summary", Label).update("comparing…")
         try:
             plan = await self.planner(self.delete)
-        except (OSError, BoardError, TransportError, MpyError) as e:
+        except (OSError, MptuiError) as e:
             self.query_one("#sync-summary", Label).update(printable(f"cannot compare: {error_text(e)}"))
             return
         self.plan = plan

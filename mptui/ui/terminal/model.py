@@ -7,6 +7,7 @@ screen (`first_line` is the oldest line kept, `screen_top` the screen's first li
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections import deque
@@ -14,6 +15,8 @@ from collections import deque
 import pyte
 from pyte import charsets, modes
 from pyte.screens import wcwidth
+
+logger = logging.getLogger(__name__)
 
 # Bytes shown as they are when hex display is on: printable ASCII and the controls that shape
 # the text (backspace, tab, newline, carriage return, escape sequences).
@@ -233,7 +236,8 @@ class _Stream(pyte.ByteStream):
                     if self.sequence > MAX_SEQUENCE:
                         self._restart()
                         plain = True
-            except Exception:  # noqa: BLE001 - whatever pyte raises on, it must go on
+            except Exception:  # whatever pyte raises on, it must go on
+                logger.debug("the terminal parser failed; restarted", exc_info=True)
                 self._restart()
                 plain = True
         self._taking_plain_text = plain

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
-from textual import events, work
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
@@ -20,6 +20,7 @@ from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.ui.models.files import UP, PaneModel
 from mptui.ui.safe_text import printable
 from mptui.ui.units import short_size
+from mptui.ui.workers import work
 
 SIZE_WIDTH = 7  # the size column: '12.3K', '<DIR>', 'UP--DIR'
 

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -50,6 +50,7 @@ from mptui.ui.units import error_text
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.transfer_bar import TransferBar
 from mptui.ui.widgets.watch_panel import WatchPanel
+from mptui.ui.workers import work
 
 
 class FilesTab(TabContent, Vertical):

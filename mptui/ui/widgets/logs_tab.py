@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -39,6 +39,7 @@ from mptui.ui.units import error_text, home_relative
 from mptui.ui.widgets.log_chart import LogChart
 from mptui.ui.widgets.log_view import LogView
 from mptui.ui.widgets.logs_status import LogsStatus
+from mptui.ui.workers import work
 
 REPAINT = 0.1  # seconds between repaints while lines come in
 CHART_REPAINT = 0.5
@@ -151,7 +152,7 @@ class LogsTab(TabContent, Vertical):
 
     # -- lines in ---------------------------------------------------------------------------
 
-    @work(group="logs-stream", exit_on_error=False)
+    @work(group="logs-stream")
     async def _consume(self, stream: AsyncIterator[LogLine]) -> None:
         pending = self._pending
         async for line in stream:

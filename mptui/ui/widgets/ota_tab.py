@@ -12,13 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable
-from textual.worker import Worker, WorkerState
 
 from mptui.services.events import BoardInfo
 from mptui.services.ota_fleet import OtaFleet, short_name
@@ -33,6 +31,7 @@ from mptui.ui.widgets.ota_board_detail import OtaBoardDetail
 from mptui.ui.widgets.ota_board_table import OtaBoardTable
 from mptui.ui.widgets.ota_empty import OtaEmptyState
 from mptui.ui.widgets.ota_project_bar import OtaProjectBar
+from mptui.ui.workers import work
 
 REPAINT = 0.1  # seconds between repaints while events come in
 NEEDS_BOARDS = ("mark", "mark_all", "push", "push_downgrade", "refresh")
@@ -123,18 +122,18 @@ class OtaTab(TabContent, Vertical):
 
     # -- work -------------------------------------------------------------------------------
 
-    @work(group="ota-project", exclusive=True, exit_on_error=False)
+    @work(group="ota-project", exclusive=True, label="OTA")
     async def open_project(self, path: Path | None = None) -> None:
         """Read the project (None: from the current directory up), then ask the boards."""
         self.marked.clear()
         await self.fleet.open_project(path)
         await self.fleet.refresh()
 
-    @work(group="ota-status", exit_on_error=False)
+    @work(group="ota-status", label="OTA")
     async def refresh_boards(self, explicit: bool = False) -> None:
         await self.fleet.refresh(explicit=explicit)
 
-    @work(group="ota-push", exit_on_error=False)
+    @work(group="ota-push", label="OTA")
     async def push(self, keys: list[str], full: bool = False,
                    allow_downgrade: bool = False) -> None:
         record = await self.fleet.push(keys, full, allow_downgrade)
@@ -150,10 +149,6 @@ class OtaTab(TabContent, Vertical):
         self.app.notify(f"release {record.version}: {count - record.failed} ok, "
                         f"{record.failed} failed ({short_name(first.board)}: {first.error})",
                         severity="error", timeout=10)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and (event.worker.group or "").startswith("ota-"):
-            self.app.notify(f"OTA: {event.worker.error}", severity="error", timeout=10)
 
     # -- repaints ---------------------------------------------------------------------------
 

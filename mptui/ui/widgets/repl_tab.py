@@ -14,20 +14,21 @@ from collections.abc import Awaitable
 from functools import partial
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import ContentSwitcher, Static
 
-from mptui.board import BoardAccessDenied, BoardError
+from mptui.board import BoardAccessDenied
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING
+from mptui.errors import MptuiError
 from mptui.paths import data_dir
 from mptui.services.events import BoardEvent, BoardInfo, BoardReset, BoardStateChanged
-from mptui.transports import TransportError
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.tab import TabContent
 from mptui.ui.terminal.keys import encode_paste
 from mptui.ui.widgets.repl_terminal import ReplTerminal
+from mptui.ui.workers import work
 
 
 def _dom_id(key: str) -> str:
@@ -77,7 +78,7 @@ class ReplTab(TabContent, ContentSwitcher):
         except BoardAccessDenied as e:
             self.app.notify(f"{name}: {e}", title="Access denied", severity="error", timeout=10)
             return None
-        except (BoardError, TransportError) as e:
+        except MptuiError as e:
             self.app.notify(f"{name}: {e}", severity="error")
             return None
         finally:
@@ -220,5 +221,5 @@ class ReplTab(TabContent, ContentSwitcher):
             terminal.notice(f"[running {file}]")
         try:
             await self.manager.console.run(key, source)
-        except (BoardError, TransportError) as e:
+        except MptuiError as e:
             self.app.notify(f"inject: {e}", severity="error")

@@ -8,7 +8,6 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -16,12 +15,12 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker
 
-from mptui.board import BoardError
+from mptui.errors import MptuiError
 from mptui.services.sync import Syncer
 from mptui.services.watch import AFTER_NONE, AFTER_RESET, AFTER_RUN, Watcher, WatchEvent
-from mptui.transports import TransportError
 from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text, size_text
+from mptui.ui.workers import work
 
 KEEP = 200  # events kept on screen
 AFTER_LABELS = {AFTER_NONE: "nothing", AFTER_RESET: "soft reset", AFTER_RUN: "run main.py"}
@@ -130,7 +129,7 @@ class WatchPanel(VerticalScroll, can_focus=False):
             await watcher.run()
         except asyncio.CancelledError:
             raise
-        except (OSError, BoardError, TransportError, RuntimeError) as e:
+        except (OSError, MptuiError, RuntimeError) as e:
             reason = error_text(e)
             self.add(WatchEvent("error", detail=f"watch stopped: {reason}"))
         finally:

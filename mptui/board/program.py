@@ -1,0 +1,71 @@
+"""A user's program on the board, with its exit status.
+
+At the raw REPL a board drops what a program gives `sys.exit()`: its SystemExit prints nothing
+and soft-reboots the board. So a program runs inside a small wrapper that catches SystemExit
+and reports its value in the error part of the raw-REPL reply, where no program output goes:
+
+    try:
+     exec(<the source>)
+    except SystemExit as e:
+     raise RuntimeError(MARKER, e.args[0] if e.args else None)
+
+The board prints that as `RuntimeError: ('mptui-exit', 3)`. Any other exception comes back
+with the wrapper's frame taken out of its traceback, as if the program had run unwrapped.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from mptui.errors import exit_status
+
+MARKER = "mptui-exit"
+_WRAP = ("try:\n exec({source!r})\nexcept SystemExit as _mptui_e:\n"
+         " raise RuntimeError({marker!r}, _mptui_e.args[0] if _mptui_e.args else None)\n")
+_EXIT = re.compile(r"^RuntimeError: \('" + MARKER + r"', (.*)\)\s*$", re.DOTALL)
+# the wrapper's own frame, and the program's frames as exec() names them (the program's
+# own exec() of a string would be renamed too: a small price)
+_OUTER = re.compile(r'^  File "<stdin>", line 2, in <module>\r?$', re.MULTILINE)
+_INNER = '  File "<string>"'
+
+
+def wrap(source: str) -> str:
+    """The code to send for a program."""
+    return _WRAP.format(source=source, marker=MARKER)
+
+
+def exit_code(traceback: str) -> int | None:
+    """The exit status when the error part says the program called sys.exit(); None for
+    any other error. A value that is no plain literal (an object) counts as 1."""
+    last = traceback.strip().splitlines()[-1] if traceback.strip() else ""
+    m = _EXIT.match(last)
+    if m is None:
+        return None
+    try:
+        value = ast.literal_eval(m.group(1))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return exit_status(object())
+    return exit_status(value)
+
+
+def exit_message(traceback: str) -> str:
+    """What sys.exit("message") asked to print (CPython prints it on stderr); "" otherwise."""
+    last = traceback.strip().splitlines()[-1] if traceback.strip() else ""
+    m = _EXIT.match(last)
+    if m is None:
+        return ""
+    try:
+        value = ast.literal_eval(m.group(1))
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return m.group(1)
+    return value if isinstance(value, str) else ""
+
+
+def unwrap(traceback: str) -> str:
+    """The board's traceback as the unwrapped program would have given it."""
+    found = _OUTER.search(traceback)
+    if found is None:
+        return traceback
+    rest = traceback[found.end():].lstrip("\r\n").replace(_INNER, '  File "<stdin>"')
+    return traceback[:found.start()] + rest
