@@ -55,15 +55,7 @@ class MptuiApp(App):
         self.theme_errors: list[str] = []
 
     def key_groups(self) -> list[Group]:
-        """Where bindings live, for the help screen and keymap checks: the app, the main
-        screen with a key per tab, the board list, then each tab's own."""
-        return [
-            ("App", MptuiApp),
-            ("Boards", MainScreen),
-            ("Boards", [tab.binding for tab in self.tabs]),
-            ("Board list", DeviceList),
-            *(group for tab in self.tabs for group in tab.keys),
-        ]
+        return key_groups(self.tabs)
 
     async def on_mount(self) -> None:
         self._load_themes()
@@ -98,14 +90,14 @@ class MptuiApp(App):
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
 
-    @classmethod
-    def unknown_key_ids(cls, keymap: dict[str, str]) -> list[str]:
+    @staticmethod
+    def unknown_key_ids(keymap: dict[str, str], tabs: Sequence[Tab] = TABS) -> list[str]:
         """Binding ids of a keymap that no binding has (the app and `config check` ask)."""
-        return sorted(set(keymap) - binding_ids(cls.key_groups()))
+        return sorted(set(keymap) - binding_ids(key_groups(tabs)))
 
     def _apply_keymap(self) -> None:
         known = binding_ids(self.key_groups())
-        unknown = self.unknown_key_ids(self.keymap)
+        unknown = self.unknown_key_ids(self.keymap, self.tabs)
         if unknown:
             self.notify(
                 f"config [keys]: unknown binding id {unknown[0]!r} (F1 lists them)",
@@ -162,3 +154,15 @@ class MptuiApp(App):
         if main is not None:
             for title, help_text, callback in main.palette_commands():
                 yield SystemCommand(title, help_text, callback)
+
+
+def key_groups(tabs: Sequence[Tab]) -> list[Group]:
+    """Where bindings live, for the help screen and keymap checks: the app, the main screen
+    with a key per tab, the board list, then each tab's own."""
+    return [
+        ("App", MptuiApp),
+        ("Boards", MainScreen),
+        ("Boards", [tab.binding for tab in tabs]),
+        ("Board list", DeviceList),
+        *(group for tab in tabs for group in tab.keys),
+    ]
