@@ -8,8 +8,10 @@ mpremote, talk through pyserial) while the board is being served.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -28,11 +30,36 @@ MPREMOTE_TIMEOUT = 60  # seconds; only to turn a hang into a failure
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory, monkeypatch):
-    """Keep tests away from the user's data dir and config."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("MPTUI_DATA_DIR", str(home / "data"))
-    monkeypatch.setenv("MPTUI_CONFIG", str(home / "config.toml"))
-    return home
+    """Every test runs away from the user's files, and leaves nothing behind it: its own HOME
+    (where the MicroPython runtime keeps `.micropython.history`), XDG dirs (config, data,
+    state, cache, runtime), TMPDIR (also Python's tempfile), tmux socket folder (TMUX_TMPDIR:
+    `tmux -L NAME` lands there; an enclosing tmux is forgotten), mptui data dir and config
+    file. Afterwards any tmux server left on those sockets is killed and the whole folder
+    removed. Returns the folder: `data/` is MPTUI_DATA_DIR, `config.toml` MPTUI_CONFIG."""
+    base = tmp_path_factory.mktemp("env")
+    home = base / "home"
+    dirs = {
+        "HOME": home,
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_STATE_HOME": home / ".local" / "state",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_RUNTIME_DIR": base / "run",
+        "TMPDIR": base / "tmp",
+        "TMUX_TMPDIR": base / "tmux",
+    }
+    for name, path in dirs.items():
+        path.mkdir(mode=0o700, parents=True)
+        monkeypatch.setenv(name, str(path))
+    monkeypatch.delenv("TMUX", raising=False)  # tmux commands would go to the enclosing server
+    monkeypatch.setattr(tempfile, "tempdir", str(dirs["TMPDIR"]))
+    monkeypatch.setenv("MPTUI_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("MPTUI_CONFIG", str(base / "config.toml"))
+    yield base
+    for socket_path in dirs["TMUX_TMPDIR"].glob("tmux-*/*") if shutil.which("tmux") else ():
+        subprocess.run(["tmux", "-S", str(socket_path), "kill-server"], check=False,
+                       capture_output=True, timeout=10)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture
