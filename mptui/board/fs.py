@@ -234,6 +234,8 @@ class BoardFS:
                 if helper:
                     return await self._read_stream(repl, p, progress)
                 return await self._read_plain(repl, p, progress)
+            except BoardExecError:
+                raise  # the board's code ended with its own error: it is back at its prompt
             except BaseException:
                 await _recover(repl)
                 raise
@@ -305,6 +307,8 @@ class BoardFS:
                     await self._write_stream(repl, p, data, progress)
                 else:
                     await self._write_plain(repl, p, data, progress)
+            except BoardExecError:
+                raise  # as in read(): nothing of ours runs on the board any more
             except BaseException:
                 await _recover(repl, ABORT_WRITE if helper and not channel else b"\x03")
                 raise

@@ -1,0 +1,286 @@
+"""The filesystem API when things go wrong, against the real runtime: a link that damages
+bytes on the way, transfers cancelled half-way (the board's side stopped and its temporary
+file gone before the call returns), the board's own errors kept, and the edges of the rules
+that choose the path (helper stream, plain raw REPL, WebREPL's file channel)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from helpers import WEBREPL_PW, until
+
+from mptui.board import BoardError, BoardOSError, Session
+from mptui.board.fs import ABORT_WRITE, CHANNEL_MIN_WRITE, TMP_SUFFIX
+
+TRANSFER_WAIT = 30  # seconds; only turns a hang into a failure
+
+
+@pytest.fixture(params=["helper", "plain"])
+async def fs_session(request, session):
+    if request.param == "plain":
+        session.helper = False  # as when the helper cannot load (low memory, odd firmware)
+    return session
+
+
+@pytest.fixture
+async def wr_session(webrepl_board):
+    """A session over WebREPL: the file channel beside the REPL."""
+    s = Session(webrepl_board.url, password=WEBREPL_PW, reconnect=False)
+    await s.connect()
+    yield s
+    await s.close()
+
+
+def damage_once(transport, old: bytes, new: bytes) -> list:
+    """The link changes the first `old` the board sends into `new` (once); the list returned
+    gets an item when it has."""
+    real, done = transport.read, []
+
+    async def read() -> bytes:
+        data = await real()
+        if not done and old in data:
+            done.append(old)
+            data = data.replace(old, new, 1)
+        return data
+
+    transport.read = read
+    return done
+
+
+def count_link_bytes(transport) -> list[int]:
+    """From now on: [bytes the board sent]."""
+    real, seen = transport.read, [0]
+
+    async def read() -> bytes:
+        data = await real()
+        seen[0] += len(data)
+        return data
+
+    transport.read = read
+    return seen
+
+
+def spy_writes(transport) -> bytearray:
+    """From now on: every byte sent to the board."""
+    real, sent = transport.write, bytearray()
+
+    async def write(data: bytes) -> None:
+        sent.extend(data)
+        await real(data)
+
+    transport.write = write
+    return sent
+
+
+def flip(data: bytes) -> bytes:
+    return data[:100] + bytes([data[100] ^ 1]) + data[101:]
+
+
+def truncate(data: bytes) -> bytes:
+    return data[:-1]
+
+
+def damage_channel(channel, name: str, change) -> list[str]:
+    """channel.get's answer or channel.put's bytes go through `change`; returns the paths."""
+    real, paths = getattr(channel, name), []
+
+    async def damaged(path, *args, **kw):
+        paths.append(path)
+        if name == "put":
+            return await real(path, change(args[0]), *args[1:], **kw)
+        return change(await real(path, *args, **kw))
+
+    setattr(channel, name, damaged)
+    return paths
+
+
+# -- damaged on the way ----------------------------------------------------------------------
+
+
+async def test_a_read_damaged_on_the_way_fails_and_the_next_is_whole(session, board_root):
+    data = b"x" * 50_000
+    (board_root / "d.bin").write_bytes(data)
+    await session.eval("1")  # the helper is loaded: what follows is the read alone
+    damaged = damage_once(session.transport, b"xxxx", b"xyxx")
+    with pytest.raises(BoardError, match="sha256 differs"):
+        await session.fs.read("/d.bin")
+    assert damaged
+    assert await session.fs.read("/d.bin") == data
+
+
+@pytest.mark.parametrize("helper", [True, False], ids=["sha256", "size"])
+async def test_a_channel_read_damaged_on_the_way_fails(wr_session, webrepl_board, helper):
+    if not helper:
+        wr_session.helper = False  # the board then checks the size only (no hashlib)
+    fs, channel = wr_session.fs, wr_session.transport.file_channel
+    fs.use_file_channel = True
+    data = os.urandom(5000)
+    (webrepl_board.root / "c.bin").write_bytes(data)
+    real = channel.get
+    paths = damage_channel(channel, "get", flip if helper else truncate)
+    with pytest.raises(BoardError, match="read verification failed") as e:
+        await fs.read("/c.bin")
+    assert str(e.value).startswith("/c.bin: ") and paths == ["/c.bin"]
+    channel.get = real
+    assert await fs.read("/c.bin") == data
+
+
+@pytest.mark.parametrize("helper", [True, False], ids=["sha256", "size"])
+async def test_a_channel_write_damaged_on_the_way_keeps_the_old_file(wr_session, webrepl_board,
+                                                                     helper):
+    if not helper:
+        wr_session.helper = False
+    fs, channel, root = wr_session.fs, wr_session.transport.file_channel, webrepl_board.root
+    fs.use_file_channel = True
+    (root / "w.bin").write_bytes(b"old\n")
+    real = channel.put
+    paths = damage_channel(channel, "put", flip if helper else truncate)
+    with pytest.raises(BoardError, match="write verification failed") as e:
+        await fs.write("/w.bin", os.urandom(5000))
+    assert str(e.value).startswith("/w.bin: ")
+    assert paths == ["/w.bin" + TMP_SUFFIX]
+    assert sorted(os.listdir(root)) == ["w.bin"]  # the damaged copy removed, the old file kept
+    assert (root / "w.bin").read_bytes() == b"old\n"
+    channel.put = real
+    new = os.urandom(5000)
+    await fs.write("/w.bin", new)
+    assert (root / "w.bin").read_bytes() == new
+
+
+async def test_which_transfers_take_the_file_channel(wr_session, webrepl_board):
+    fs, channel, root = wr_session.fs, wr_session.transport.file_channel, webrepl_board.root
+    puts = damage_channel(channel, "put", lambda data: data)
+    gets = damage_channel(channel, "get", lambda data: data)
+    small, big = os.urandom(CHANNEL_MIN_WRITE - 1), os.urandom(CHANNEL_MIN_WRITE)
+    await fs.write("/small.bin", small)  # the channel's two extra round trips cost more
+    await fs.write("/big.bin", big)
+    assert await fs.read("/big.bin") == big  # with the helper, reads stream through the REPL
+    assert (puts, gets) == (["/big.bin" + TMP_SUFFIX], [])
+
+    fs.use_file_channel = True  # whatever the channel can carry
+    room = channel.max_path_bytes - len(TMP_SUFFIX)
+    longest, too_long = "/" + "n" * (room - 1), "/" + "n" * room
+    await fs.write(longest, b"a")
+    await fs.write(too_long, b"b")  # one byte over what the channel takes: the REPL
+    await fs.write("/empty", b"")  # older boards never finish an empty PUT
+    assert await fs.read("/small.bin") == small
+    assert puts[1:] == [longest + TMP_SUFFIX] and gets == ["/small.bin"]
+
+    fs.use_file_channel = False
+    await fs.write("/big2.bin", big)
+    assert await fs.read("/big2.bin") == big
+    assert len(puts) == 2 and len(gets) == 1
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == {
+        "small.bin": small, "big.bin": big, longest[1:]: b"a", too_long[1:]: b"b",
+        "empty": b"", "big2.bin": big,
+    }
+
+
+# -- stopped half-way ------------------------------------------------------------------------
+
+
+async def test_a_cancelled_write_is_undone_on_the_board_before_it_returns(session, board_root):
+    await session.fs.write("/c.bin", b"before")
+    tmp = board_root / ("c.bin" + TMP_SUFFIX)
+    task = asyncio.create_task(session.fs.write("/c.bin", os.urandom(20_000_000)))
+    await until(lambda: tmp.exists() and tmp.stat().st_size > 0, TRANSFER_WAIT,
+                "the first bytes on the board")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(os.listdir(board_root)) == ["c.bin"]  # the board removed its temporary file
+    assert (board_root / "c.bin").read_bytes() == b"before"
+    assert await session.fs.read("/c.bin") == b"before"
+
+
+async def test_a_write_failing_on_the_host_is_undone_on_the_board(session, board_root):
+    await session.fs.write("/f.bin", b"before")
+
+    def broken_progress(done, total):  # e.g. the UI that shows it is gone
+        raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar"):
+        await session.fs.write("/f.bin", os.urandom(2_000_000), progress=broken_progress)
+    assert sorted(os.listdir(board_root)) == ["f.bin"]
+    assert (board_root / "f.bin").read_bytes() == b"before"
+    assert await session.eval("6*7") == 42
+
+
+async def test_a_cancelled_read_stops_the_board_before_it_returns(session, board_root):
+    (board_root / "big.bin").write_bytes(os.urandom(20_000_000))
+    got = []
+    task = asyncio.create_task(session.fs.read("/big.bin", progress=lambda d, t: got.append(d)))
+    await until(lambda: got, TRANSFER_WAIT, "the first bytes read")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    seen = count_link_bytes(session.transport)
+    assert await session.eval("6*7") == 42
+    assert seen[0] < 1000  # the next operation's answer alone: the file stopped streaming
+
+
+async def test_a_write_the_board_refuses_gives_its_own_error_at_once(fs_session, board_root):
+    await fs_session.eval("1")
+    sent = spy_writes(fs_session.transport)
+    with pytest.raises(BoardOSError) as e:
+        await fs_session.fs.write("/no/such/dir/f.bin", os.urandom(3000))
+    assert str(e.value) == "/no/such/dir/f.bin: No such file or directory [ENOENT]"
+    # its code had ended: nothing was sent to stop it (which costs a wait for an answer)
+    assert ABORT_WRITE not in sent and not sent.endswith(b"\x03")
+    assert await fs_session.eval("1+1") == 2
+    assert list(board_root.iterdir()) == []
+
+
+async def test_a_read_the_board_refuses_gives_its_own_error(fs_session):
+    with pytest.raises(BoardOSError) as e:
+        await fs_session.fs.read("/missing.bin")
+    assert str(e.value) == "/missing.bin: No such file or directory [ENOENT]"
+    assert await fs_session.eval("1+1") == 2
+
+
+# -- metadata edges --------------------------------------------------------------------------
+
+
+async def test_exists_answers_false_only_for_a_missing_file(session, board_root):
+    (board_root / "f.txt").write_text("x")
+    assert await session.fs.exists("/f.txt") and not await session.fs.exists("/nope")
+    with pytest.raises(BoardOSError) as e:  # anything else is an error, not an answer
+        await session.fs.exists("/f.txt/inside")
+    assert e.value.errname == "ENOTDIR"
+
+
+async def test_rm_removes_a_folder_only_when_asked(fs_session, board_root):
+    fs = fs_session.fs
+    (board_root / "d" / "sub" / "deeper").mkdir(parents=True)
+    (board_root / "d" / "sub" / "f").write_text("1")
+    (board_root / "d" / "g").write_text("2")
+    (board_root / "empty").mkdir()
+    (board_root / "solo").write_text("3")
+    with pytest.raises(BoardOSError):
+        await fs.rm("/d")
+    assert (board_root / "d" / "sub" / "f").read_text() == "1"
+    await fs.rm("/d/g")
+    assert sorted(os.listdir(board_root / "d")) == ["sub"]
+    await fs.rm("/d", recursive=True)
+    await fs.rm("/empty", recursive=True)
+    await fs.rm("/solo", recursive=True)  # a file: removed as such
+    assert list(board_root.iterdir()) == []
+    with pytest.raises(BoardOSError) as e:
+        await fs.rm("/gone", recursive=True)
+    assert e.value.errname == "ENOENT"
+
+
+async def test_mkdir_parents_stops_at_a_file_in_the_way(fs_session, board_root):
+    fs = fs_session.fs
+    (board_root / "file").write_text("x")
+    for path in ("/file", "/file/sub"):
+        with pytest.raises(BoardOSError):
+            await fs.mkdir(path, parents=True)
+    await fs.mkdir("/a")
+    with pytest.raises(BoardOSError) as e:  # without parents, an existing folder is an error
+        await fs.mkdir("/a")
+    assert e.value.errname == "EEXIST"
+    await fs.mkdir("/a/b/c", parents=True)
+    assert (board_root / "a" / "b" / "c").is_dir() and (board_root / "file").read_text() == "x"
