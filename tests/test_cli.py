@@ -108,12 +108,41 @@ def test_without_device_it_says_which_board(root):
     assert b"mptui: using " in r.stderr
 
 
+BOOT_PY = """\
+import micropython
+micropython.kbd_intr(-1)  # the host's first Ctrl-C must not cut the count short
+try:
+    n = int(open('/boots').read())
+except OSError:
+    n = 0
+with open('/boots', 'w') as f:
+    f.write(str(n + 1))
+import machine
+machine.RTC().datetime((2001, 1, 2, 1, 3, 4, 5, 0))
+print('boot ran')
+micropython.kbd_intr(3)
+"""
+
+
 def test_soft_reset_reset_rtc_and_devices(root):
-    (root / "boot.py").write_text("print('boot ran')\n")
-    assert b"boot ran" in ok("soft-reset").stdout
+    """boot.py counts the board's boots in a file and sets its clock back to 2001; every
+    command starts the virtual board (one boot) before it does its work."""
+    (root / "boot.py").write_text(BOOT_PY)
+
+    def boots() -> int:
+        return int((root / "boots").read_text())
+
+    assert ok("soft-reset").stdout == b"boot ran\r\n"  # what boot.py printed as it reset
+    assert boots() == 2
     ok("reset")
-    assert len(ok("rtc").stdout.decode().split()) == 2
-    ok("rtc", "--set")
+    assert boots() == 4  # power-on, then the hard reset
+
+    assert ok("rtc").stdout.decode().startswith("2001-01-02 03:04:0")
+    started = time.time()
+    shown = ok("rtc", "--set").stdout.decode().strip()  # set from this computer, read back
+    ended = time.time()
+    board_clock = time.mktime(time.strptime(shown, "%Y-%m-%d %H:%M:%S"))
+    assert started - 2 <= board_clock <= ended + 2, shown
     assert ok("devices").returncode == 0
 
 
