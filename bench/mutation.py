@@ -49,10 +49,12 @@ RESULTS = REPO / ".mutation" / "last.json"
 # and -x stops at once). Give others with --tests.
 COVERING = {
     "mptui/board/fs.py": [
-        "tests/test_fs.py", "tests/test_webrepl.py", "tests/test_transports.py",
+        "tests/test_fs.py", "tests/test_fs_faults.py", "tests/test_webrepl.py",
+        "tests/test_transports.py",
     ],
     "mptui/board/repl.py": [
-        "tests/test_repl.py", "tests/test_fs.py", "tests/test_transports.py", "tests/test_webrepl.py",
+        "tests/test_repl.py", "tests/test_fs.py", "tests/test_fs_faults.py",
+        "tests/test_transports.py", "tests/test_webrepl.py",
     ],
     "mptui/services/ignore.py": ["tests/sync/test_ignore_rules.py", "tests/sync"],
     "mptui/services/sync.py": ["tests/sync"],
@@ -261,6 +263,9 @@ class Workspace:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             return "timeout", time.monotonic() - started, f"the run outlived {limit:.0f} s"
+        except BaseException:  # stopped (Ctrl-C, SIGTERM): the run's processes go too
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
         seconds = time.monotonic() - started
         text = out.decode("utf-8", "replace")
         failed = next((ln for ln in text.splitlines() if ln.startswith(("FAILED", "ERROR"))), "")
@@ -320,6 +325,7 @@ def main() -> None:
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--test-timeout", type=float, default=60.0, help="seconds per test")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # the copy is removed
 
     known = equivalents()
     last = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
