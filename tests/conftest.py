@@ -141,7 +141,7 @@ class BridgeThread:
         while self.bridge._client is not None:
             if time.monotonic() > deadline:
                 pytest.fail("the bridge still has a client")
-            time.sleep(0.01)
+            time.sleep(0.01)  # polling: the deadline above ends it
 
 
 @pytest.fixture
