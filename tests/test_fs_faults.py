@@ -153,7 +153,8 @@ async def test_which_transfers_take_the_file_channel(wr_session, webrepl_board):
     fs, channel, root = wr_session.fs, wr_session.transport.file_channel, webrepl_board.root
     puts = damage_channel(channel, "put", lambda data: data)
     gets = damage_channel(channel, "get", lambda data: data)
-    small, big = os.urandom(CHANNEL_MIN_WRITE - 1), os.urandom(CHANNEL_MIN_WRITE)
+    assert CHANNEL_MIN_WRITE == 1024
+    small, big = os.urandom(1023), os.urandom(1024)
     await fs.write("/small.bin", small)  # the channel's two extra round trips cost more
     await fs.write("/big.bin", big)
     assert await fs.read("/big.bin") == big  # with the helper, reads stream through the REPL
