@@ -331,7 +331,6 @@ def main() -> None:
     last = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     last_survivors = {(m["module"], m["source"], m["change"]) for m in last
                       if m["status"] == "survived"}
-    kept = [m for m in last if m["module"] not in args.modules]
     ws = None if args.list else Workspace()
     results: list[Mutant] = []
     try:
@@ -364,7 +363,11 @@ def main() -> None:
     finally:
         if ws:
             ws.remove()
-    if not args.list:
+    if not args.list:  # this run's modules replace their earlier results (read again now:
+        # a run of other modules may have ended meanwhile)
+        done = {m.module for m in results}
+        earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+        kept = [m for m in earlier if m["module"] not in done]
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(json.dumps(kept + [asdict(m) for m in results], indent=1))
 
