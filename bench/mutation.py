@@ -2,7 +2,8 @@
 
     python bench/mutation.py mptui/board/fs.py mptui/board/repl.py
     python bench/mutation.py mptui/board/fs.py --sample 40 --seed 2   # a quick look
-    python bench/mutation.py mptui/board/fs.py --rerun                # last run's survivors only
+    python bench/mutation.py mptui/board/fs.py --rerun     # last run's survivors again (after
+                                                           # new tests); the others as they were
     python bench/mutation.py mptui/board/fs.py --list                 # the mutants, not run
 
 Each mutant is one small change to the module: a comparison flipped (== to !=, < to >=) or
@@ -357,7 +358,14 @@ def main() -> None:
                 raise SystemExit(f"{module}: no covering tests known; give --tests")
             tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]
             run_module(module, todo, tests, ws, args.test_timeout)
-            judged = [m for m in mutants if m.status == "equivalent"] + todo
+            if args.rerun or args.only:  # the others as the last run found them
+                before = {(m["module"], m["source"], m["change"]): m for m in last}
+                for m in mutants:
+                    if not m.status and m.key in before:
+                        m.status, m.detail = before[m.key]["status"], before[m.key]["detail"]
+                judged = [m for m in mutants if m.status]
+            else:
+                judged = [m for m in mutants if m.status == "equivalent"] + todo
             results += judged
             report(module, judged)
     finally:
