@@ -274,7 +274,7 @@ class Workspace:
             return "survived", seconds, ""
         if "Timeout (>" in text:
             return "timeout", seconds, failed
-        if proc.returncode in (1, 2, 3):  # failures, collection errors, internal errors
+        if proc.returncode in (1, 2, 3, 4):  # failures, errors collecting, inside, loading
             return "killed", seconds, failed or text.strip().splitlines()[-1:][0]
         raise SystemExit(f"pytest exited {proc.returncode}:\n{text[-3000:]}")
 
