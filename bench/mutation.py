@@ -54,7 +54,7 @@ COVERING = {
         "tests/test_transports.py",
     ],
     "mptui/board/repl.py": [
-        "tests/test_repl.py", "tests/test_fs.py", "tests/test_fs_faults.py",
+        "tests/test_repl.py", "tests/test_repl_links.py", "tests/test_fs.py", "tests/test_fs_faults.py",
         "tests/test_transports.py", "tests/test_webrepl.py",
     ],
     "mptui/services/ignore.py": ["tests/sync/test_ignore_rules.py", "tests/sync"],

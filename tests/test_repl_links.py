@@ -1,0 +1,109 @@
+"""The REPL protocol at its edges, against the real runtime: a link that delivers one byte at a
+time (every marker split everywhere), firmware without raw-paste (its answers to the request
+made by the real board), code the board stops reading early, a board deaf to Ctrl-C, and code
+that outlives its timeout."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import until
+
+from mptui.board import BoardExecError, BoardTimeout, Session
+from mptui.board.errors import RawReplError
+from mptui.board.repl import RAW_PROMPT
+from mptui.transports.virtual import VirtualTransport
+
+
+class ChoppedLink(VirtualTransport):
+    """The virtual board behind a link that hands over its bytes one at a time."""
+
+    _pending = b""
+
+    async def read(self) -> bytes:
+        if not self._pending:
+            self._pending = await super().read()
+        byte, self._pending = self._pending[:1], self._pending[1:]
+        return byte
+
+
+class NoRawPasteLink(VirtualTransport):
+    """The virtual board as firmware without raw-paste answers its request (Ctrl-E A Ctrl-A):
+    `refuse`: "R\\x00" and a new prompt (built without it); else only the Ctrl-A is understood
+    and resets the raw REPL (its banner and prompt again). The real board makes the prompt."""
+
+    def __init__(self, name: str, *, root, refuse: bool) -> None:
+        super().__init__(name, root=root)
+        self.refuse = refuse
+        self.requests = 0
+        self._answer_next_prompt = False
+
+    async def write(self, data: bytes) -> None:
+        if b"\x05A\x01" in data:
+            self.requests += 1
+            self._answer_next_prompt = self.refuse
+            data = data.replace(b"\x05A\x01", b"\x01")
+        await super().write(data)
+
+    async def read(self) -> bytes:
+        data = await super().read()
+        if self._answer_next_prompt and RAW_PROMPT in data:
+            self._answer_next_prompt = False
+            data = data.replace(RAW_PROMPT, b"R\x00>", 1)
+        return data
+
+
+async def test_markers_split_anywhere_are_still_found(board_root):
+    (board_root / "boot.py").write_text("print('booted')\n")
+    async with Session("virtual:chop", transport=ChoppedLink("chop", root=board_root)) as s:
+        assert await s.eval("6*7") == 42
+        with pytest.raises(BoardExecError) as e:
+            await s.exec("print('before')\n1/0")
+        assert e.value.exc_type == "ZeroDivisionError" and e.value.output == "before\r\n"
+        assert await s.exec("print('a' * 300)") == b"a" * 300 + b"\r\n"
+        assert b"booted" in await s.soft_reset()
+        data = bytes(range(256)) * 4
+        await s.fs.write("/x.bin", data)
+        assert await s.fs.read("/x.bin") == data
+    assert (board_root / "x.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("refuse", [True, False], ids=["refused", "not-understood"])
+async def test_firmware_without_raw_paste_gets_the_plain_raw_repl(board_root, refuse):
+    link = NoRawPasteLink("old", root=board_root, refuse=refuse)
+    async with Session("virtual:old", transport=link) as s:
+        code = "x = 0\n" + "x += 1\n" * 300 + "print(x)"  # several 256-byte pieces
+        assert await s.exec(code) == b"300\r\n"
+        assert await s.eval("6*7") == 42
+        data = bytes(range(256)) * 4
+        await s.fs.write("/x.bin", data)
+        assert await s.fs.read("/x.bin") == data
+        assert s.repl.raw_paste is False and link.requests == 1  # asked once, remembered
+    assert (board_root / "x.bin").read_bytes() == data
+
+
+async def test_long_code_the_board_stops_reading_early(session):
+    code = "x = = 1\n" + "y = 2\n" * 3000  # the board's parser stops at line 1
+    with pytest.raises(BoardExecError) as e:
+        await session.exec(code)
+    assert e.value.exc_type == "SyntaxError"
+    assert await session.eval("1+1") == 2  # in step: none of the rest reached the REPL
+
+
+async def test_a_board_deaf_to_ctrl_c_is_a_clear_error(board_root):
+    (board_root / "main.py").write_text(
+        "import micropython\nmicropython.kbd_intr(-1)\nprint('deaf')\nwhile True:\n    pass\n")
+    async with Session("virtual:deaf", root=board_root) as s:
+        seen = bytearray()
+        s.set_console(seen.extend)
+        await until(lambda: b"deaf" in seen, what="main.py running")
+        s.repl.enter_timeouts = (0.2, 0.3)
+        with pytest.raises(RawReplError, match="remove a main.py that disables Ctrl-C"):
+            await s.eval("1")
+
+
+async def test_code_that_outlives_its_timeout_is_stopped_by_the_next_operation(session):
+    seen = bytearray()
+    with pytest.raises(BoardTimeout):
+        await session.exec("print('going')\nwhile True:\n    pass", seen.extend, timeout=0.5)
+    assert seen == b"going\r\n" and session.repl.in_raw is False
+    assert await session.eval("6*7") == 42
