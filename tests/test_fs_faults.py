@@ -12,7 +12,7 @@ import pytest
 from helpers import WEBREPL_PW, until
 
 from mptui.board import BoardError, BoardOSError, Session
-from mptui.board.fs import ABORT_WRITE, CHANNEL_MIN_WRITE, TMP_SUFFIX
+from mptui.board.fs import ABORT_WRITE, CHANNEL_MIN_WRITE, TMP_SUFFIX, Stat
 
 TRANSFER_WAIT = 30  # seconds; only turns a hang into a failure
 
@@ -285,3 +285,24 @@ async def test_mkdir_parents_stops_at_a_file_in_the_way(fs_session, board_root):
     assert e.value.errname == "EEXIST"
     await fs.mkdir("/a/b/c", parents=True)
     assert (board_root / "a" / "b" / "c").is_dir() and (board_root / "file").read_text() == "x"
+
+
+async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, board_root):
+    (board_root / "f.bin").write_bytes(b"old")
+    # the temporary name leads to /dev/full: the board's writes there fail with ENOSPC, after
+    # the transfer has begun (its open succeeds)
+    (board_root / ("f.bin" + TMP_SUFFIX)).symlink_to("/dev/full")
+    with pytest.raises(BoardOSError) as e:
+        await fs_session.fs.write("/f.bin", os.urandom(100_000))
+    assert str(e.value) == "/f.bin: No space left on device [ENOSPC]"
+    assert sorted(os.listdir(board_root)) == ["f.bin"]  # the temporary name removed
+    assert (board_root / "f.bin").read_bytes() == b"old"
+    assert await fs_session.eval("1+1") == 2
+
+
+async def test_stat_gives_the_boards_size_and_mtime(session, board_root):
+    (board_root / "f.txt").write_text("four")
+    os.utime(board_root / "f.txt", (1_700_000_000, 1_700_000_000))
+    (board_root / "d").mkdir()
+    assert await session.fs.stat("/f.txt") == Stat(False, 4, 1_700_000_000)
+    assert (await session.fs.stat("/d")).is_dir
