@@ -310,7 +310,10 @@ class BoardFS:
             except BoardExecError:
                 raise  # as in read(): nothing of ours runs on the board any more
             except BaseException:
-                await _recover(repl, ABORT_WRITE if helper and not channel else b"\x03")
+                streaming = helper and not channel  # the helper removes its file itself
+                await _recover(repl, ABORT_WRITE if streaming else b"\x03")
+                if not streaming:
+                    await _remove_quietly(repl, p + TMP_SUFFIX)
                 raise
 
     def _block_size(self) -> int:
@@ -398,6 +401,15 @@ def _channel_errors(p: str):
 # removes its temporary file. (Ctrl-C is not used: the unix port raises KeyboardInterrupt
 # straight from its signal handler, which can leave its heap locked when it lands badly.)
 ABORT_WRITE = b"!!!!!"
+
+
+async def _remove_quietly(repl: Repl, tmp: str) -> None:
+    """After a stopped write through the REPL or the file channel: its temporary file goes."""
+    with contextlib.suppress(Exception):
+        await repl.exec(
+            f"import os\ntry:\n f.close()\nexcept Exception:\n pass\ntry:\n os.remove({tmp!r})\n"
+            "except OSError:\n pass"
+        )
 
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
