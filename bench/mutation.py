@@ -322,7 +322,8 @@ def main() -> None:
     ap.add_argument("--sample", type=int, help="this many mutants per module, at random")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", type=int, nargs="+", help="these mutant numbers (#N)")
-    ap.add_argument("--rerun", action="store_true", help="only the last run's survivors")
+    ap.add_argument("--rerun", action="store_true",
+                    help="only the last run's survivors and mutants of changed lines")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     ap.add_argument("--test-timeout", type=float, default=60.0, help="seconds per test")
     args = ap.parse_args()
@@ -330,8 +331,7 @@ def main() -> None:
 
     known = equivalents()
     last = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    last_survivors = {(m["module"], m["source"], m["change"]) for m in last
-                      if m["status"] == "survived"}
+    last_status = {(m["module"], m["source"], m["change"]): m["status"] for m in last}
     ws = None if args.list else Workspace()
     results: list[Mutant] = []
     try:
@@ -344,8 +344,8 @@ def main() -> None:
             todo = [m for m in mutants if not m.status]
             if args.only:
                 todo = [m for m in todo if m.index in args.only]
-            if args.rerun:
-                todo = [m for m in todo if m.key in last_survivors]
+            if args.rerun:  # the survivors, and mutants of code changed since
+                todo = [m for m in todo if last_status.get(m.key, "survived") == "survived"]
             if args.sample and args.sample < len(todo):
                 todo = sorted(random.Random(args.seed).sample(todo, args.sample),
                               key=lambda m: m.index)
