@@ -28,15 +28,8 @@ from mptui.virtual.bridge import ANY_PORT, OFF, RFC2217, SOCKET, Bridge
 URL_KINDS = (SOCKET, RFC2217)
 MPREMOTE_TIMEOUT = 60  # seconds; only to turn a hang into a failure
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory, monkeypatch):
-    """Every test runs away from the user's files, and leaves nothing behind it: its own HOME
-    (where the MicroPython runtime keeps `.micropython.history`), XDG dirs (config, data,
-    state, cache, runtime), TMPDIR (also Python's tempfile), tmux socket folder (TMUX_TMPDIR:
-    `tmux -L NAME` lands there; an enclosing tmux is forgotten), mptui data dir and config
-    file. Afterwards any tmux server left on those sockets is killed and the whole folder
-    removed. Returns the folder: `data/` is MPTUI_DATA_DIR, `config.toml` MPTUI_CONFIG."""
-    base = tmp_path_factory.mktemp("env")
+def _isolate(base: Path, mp: pytest.MonkeyPatch) -> None:
+    """Point everything a test could write outside its own folders into `base`."""
     home = base / "home"
     dirs = {
         "HOME": home,
@@ -50,16 +43,43 @@ def isolated_env(tmp_path_factory, monkeypatch):
     }
     for name, path in dirs.items():
         path.mkdir(mode=0o700, parents=True)
-        monkeypatch.setenv(name, str(path))
-    monkeypatch.delenv("TMUX", raising=False)  # tmux commands would go to the enclosing server
-    monkeypatch.setattr(tempfile, "tempdir", str(dirs["TMPDIR"]))
-    monkeypatch.setenv("MPTUI_DATA_DIR", str(base / "data"))
-    monkeypatch.setenv("MPTUI_CONFIG", str(base / "config.toml"))
-    yield base
-    for socket_path in dirs["TMUX_TMPDIR"].glob("tmux-*/*") if shutil.which("tmux") else ():
+        mp.setenv(name, str(path))
+    mp.delenv("TMUX", raising=False)  # tmux commands would go to the enclosing server
+    mp.setattr(tempfile, "tempdir", str(dirs["TMPDIR"]))
+    mp.setenv("MPTUI_DATA_DIR", str(base / "data"))
+    mp.setenv("MPTUI_CONFIG", str(base / "config.toml"))
+
+
+def _clean_up(base: Path) -> None:
+    """Stop the tmux servers left on the folder's sockets, then remove it."""
+    for socket_path in (base / "tmux").glob("tmux-*/*") if shutil.which("tmux") else ():
         subprocess.run(["tmux", "-S", str(socket_path), "kill-server"], check=False,
                        capture_output=True, timeout=10)
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session_env(tmp_path_factory):
+    """The same as isolated_env, for what module- and session-scoped fixtures start."""
+    base = tmp_path_factory.mktemp("session-env")
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(base, mp)
+        yield base
+    _clean_up(base)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory, monkeypatch):
+    """Every test runs away from the user's files, and leaves nothing behind it: its own HOME
+    (where the MicroPython runtime keeps `.micropython.history`), XDG dirs (config, data,
+    state, cache, runtime), TMPDIR (also Python's tempfile), tmux socket folder (TMUX_TMPDIR:
+    `tmux -L NAME` lands there; an enclosing tmux is forgotten), mptui data dir and config
+    file. Afterwards any tmux server left on those sockets is killed and the whole folder
+    removed. Returns the folder: `data/` is MPTUI_DATA_DIR, `config.toml` MPTUI_CONFIG."""
+    base = tmp_path_factory.mktemp("env")
+    _isolate(base, monkeypatch)
+    yield base
+    _clean_up(base)
 
 
 @pytest.fixture
