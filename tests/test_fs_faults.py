@@ -324,3 +324,15 @@ async def test_stat_gives_the_boards_size_and_mtime(session, board_root):
     (board_root / "d").mkdir()
     assert await session.fs.stat("/f.txt") == Stat(False, 4, 1_700_000_000)
     assert (await session.fs.stat("/d")).is_dir
+
+
+async def test_blocks_shrink_to_leave_the_board_its_heap(session):
+    """Stream blocks are the link's size (16 KiB on the virtual board) unless six of them would
+    not fit in the free heap the helper reported; never below 256 bytes."""
+    sizes = {}
+    for free in (-1, 0, 98_304, 98_303, 49_152, 1_000):
+        session.helper_info = (free, True, True)
+        sizes[free] = session.fs._block_size()
+    assert sizes == {-1: 16384, 0: 16384, 98_304: 16384, 98_303: 8192, 49_152: 8192, 1_000: 256}
+    session.helper_info = ()
+    assert session.fs._block_size() == 16384

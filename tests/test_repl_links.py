@@ -10,7 +10,7 @@ from helpers import until
 
 from mptui.board import BoardExecError, BoardTimeout, Session
 from mptui.board.errors import RawReplError
-from mptui.board.repl import RAW_PROMPT
+from mptui.board.repl import RAW_PROMPT, Repl
 from mptui.transports.virtual import VirtualTransport
 
 
@@ -107,3 +107,29 @@ async def test_code_that_outlives_its_timeout_is_stopped_by_the_next_operation(s
         await session.exec("print('going')\nwhile True:\n    pass", seen.extend, timeout=0.5)
     assert seen == b"going\r\n" and session.repl.in_raw is False
     assert await session.eval("6*7") == 42
+
+
+async def test_a_repl_of_its_own_drops_idle_output_and_works(board_root):
+    """A Repl with no console, close or idle listeners set (Session sets them): what the board
+    says between operations is dropped and the link stays up."""
+    link = VirtualTransport("alone", root=board_root)
+    await link.open()
+    heard = bytearray()
+    read = link.read
+
+    async def listen() -> bytes:
+        data = await read()
+        heard.extend(data)
+        return data
+
+    link.read = listen
+    repl = Repl(link)
+    repl.start()
+    try:
+        await until(lambda: b">>> " in heard, what="the board's banner, read while idle")
+        assert repl.closed is None
+        async with repl.capture():
+            assert await repl.exec("print(6*7)") == b"42\r\n"
+    finally:
+        await repl.stop()
+        await link.close()
