@@ -6,6 +6,7 @@ that choose the path (helper stream, plain raw REPL, WebREPL's file channel)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 
 import pytest
@@ -336,3 +337,27 @@ async def test_blocks_shrink_to_leave_the_board_its_heap(session):
     assert sizes == {-1: 16384, 0: 16384, 98_304: 16384, 98_303: 8192, 49_152: 8192, 1_000: 256}
     session.helper_info = ()
     assert session.fs._block_size() == 16384
+
+
+async def test_hashes_are_made_on_the_board_when_it_can(session, board_root):
+    data = os.urandom(500_000)
+    digest = hashlib.sha256(data).hexdigest()
+    (board_root / "d").mkdir()
+    (board_root / "d" / "big.bin").write_bytes(data)
+    await session.eval("1")  # the helper is loaded
+    seen = count_link_bytes(session.transport)
+    assert await session.fs.sha256("/d/big.bin") == digest
+    assert await session.fs.tree_hashes("/d") == {"big.bin": (500_000, digest)}
+    assert seen[0] < 2000  # the hashes came over the link, not the file
+    # a board whose helper found no hashlib: the host hashes what it reads
+    session.helper_info = (session.helper_info[0], False, True)
+    assert await session.fs.sha256("/d/big.bin") == digest
+    assert await session.fs.tree_hashes("/d") == {"big.bin": (500_000, digest)}
+    assert seen[0] > 2 * len(data)
+
+
+async def test_an_executable_file_is_not_taken_for_a_folder(session, board_root):
+    (board_root / "run.sh").write_text("x")
+    (board_root / "run.sh").chmod(0o755)  # mode bits beyond the type: a VFS may report them
+    assert not (await session.fs.stat("/run.sh")).is_dir
+    assert [(e.path, e.is_dir) for e in await session.fs.ls("/")] == [("run.sh", False)]

@@ -130,6 +130,9 @@ async def test_a_repl_of_its_own_drops_idle_output_and_works(board_root):
         assert repl.closed is None
         async with repl.capture():
             assert await repl.exec("print(6*7)") == b"42\r\n"
+        await link.board.stop()  # the board goes: the pump ends cleanly, saying why
+        await until(lambda: repl.closed, what="the pump to see the link closed")
+        assert repl._pump_task.done() and repl._pump_task.exception() is None
     finally:
         await repl.stop()
         await link.close()
