@@ -103,7 +103,7 @@ def damage_channel(channel, name: str, change) -> list[str]:
 async def test_a_read_damaged_on_the_way_fails_and_the_next_is_whole(session, board_root):
     data = b"x" * 50_000
     (board_root / "d.bin").write_bytes(data)
-    await session.eval("1")  # the helper is loaded: what follows is the read alone
+    await session.fs.exists("/")  # the helper is loaded: what follows is the read alone
     damaged = damage_once(session.transport, b"xxxx", b"xyxx")
     with pytest.raises(BoardError, match="sha256 differs"):
         await session.fs.read("/d.bin")
@@ -344,7 +344,7 @@ async def test_hashes_are_made_on_the_board_when_it_can(session, board_root):
     digest = hashlib.sha256(data).hexdigest()
     (board_root / "d").mkdir()
     (board_root / "d" / "big.bin").write_bytes(data)
-    await session.eval("1")  # the helper is loaded
+    await session.fs.exists("/")  # the helper is loaded
     seen = count_link_bytes(session.transport)
     assert await session.fs.sha256("/d/big.bin") == digest
     assert await session.fs.tree_hashes("/d") == {"big.bin": (500_000, digest)}
@@ -361,3 +361,37 @@ async def test_an_executable_file_is_not_taken_for_a_folder(session, board_root)
     (board_root / "run.sh").chmod(0o755)  # mode bits beyond the type: a VFS may report them
     assert not (await session.fs.stat("/run.sh")).is_dir
     assert [(e.path, e.is_dir) for e in await session.fs.ls("/")] == [("run.sh", False)]
+
+
+def count_execs(transport) -> list[int]:
+    """From now on: [pieces of code sent to run] (each a raw-paste request)."""
+    real, sent = transport.write, [0]
+
+    async def write(data: bytes) -> None:
+        sent[0] += data.count(b"\x05A\x01")
+        await real(data)
+
+    transport.write = write
+    return sent
+
+
+async def test_tree_operations_take_one_round_trip_with_the_helper(session, board_root):
+    (board_root / "t" / "a" / "b").mkdir(parents=True)
+    for rel in ("t/one", "t/a/two", "t/a/b/three"):
+        (board_root / rel).write_text(rel)
+    await session.fs.exists("/")  # the helper is loaded
+    execs = count_execs(session.transport)
+    for call, args in ((session.fs.ls, ("/t", True)), (session.fs.tree_hashes, ("/t",)),
+                       (session.fs.mkdir, ("/t/x/y/z", True)), (session.fs.rm, ("/t", True))):
+        before = execs[0]
+        await call(*args)
+        assert execs[0] - before == 1, call.__name__
+    assert list(board_root.iterdir()) == []
+
+
+async def test_the_boards_root_is_never_removed(fs_session, board_root):
+    (board_root / "keep.txt").write_text("x")
+    for path in ("/", "", ":", "/.."):
+        with pytest.raises(BoardError, match="refusing to remove the board's root folder"):
+            await fs_session.fs.rm(path, recursive=True)
+    assert (board_root / "keep.txt").read_text() == "x"

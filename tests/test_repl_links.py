@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from helpers import until
 
-from mptui.board import BoardExecError, BoardTimeout, Session
+from mptui.board import BoardDisconnected, BoardExecError, BoardTimeout, Session
 from mptui.board.errors import RawReplError
 from mptui.board.repl import RAW_PROMPT, Repl
 from mptui.transports.virtual import VirtualTransport
@@ -50,6 +50,14 @@ class NoRawPasteLink(VirtualTransport):
             self._answer_next_prompt = False
             data = data.replace(RAW_PROMPT, b"R\x00>", 1)
         return data
+
+
+async def test_closing_a_session_that_never_connected(board_root):
+    s = Session("socket://127.0.0.1:9", reconnect=False)
+    with pytest.raises(BoardDisconnected):
+        await s.connect()
+    await s.close()  # nothing was started: nothing to stop, no error
+    assert s.state == "disconnected"
 
 
 async def test_markers_split_anywhere_are_still_found(board_root):
@@ -130,6 +138,12 @@ async def test_a_repl_of_its_own_drops_idle_output_and_works(board_root):
         assert repl.closed is None
         async with repl.capture():
             assert await repl.exec("print(6*7)") == b"42\r\n"
+        pump = repl._pump_task
+        await repl.stop()  # no reader left on the link
+        assert pump.done()
+        repl.start()
+        async with repl.capture():
+            assert await repl.exec("print(7*6)") == b"42\r\n"
         await link.board.stop()  # the board goes: the pump ends cleanly, saying why
         await until(lambda: repl.closed, what="the pump to see the link closed")
         assert repl._pump_task.done() and repl._pump_task.exception() is None
