@@ -80,13 +80,14 @@ class Mutant:
     line: int
     source: str  # the source line, stripped
     change: str  # "`a == b` -> `a != b`"
+    occurrence: int = 1  # the same change on the same line text elsewhere: 2, 3, ...
     status: str = ""  # killed | survived | timeout | equivalent
     seconds: float = 0.0
     detail: str = ""  # the failing test, or why it is equivalent
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.module, self.source, self.change)
+    def key(self) -> tuple[str, str, str, int]:
+        return (self.module, self.source, self.change, self.occurrence)
 
 
 # -- finding and applying mutations ------------------------------------------------------------
@@ -198,11 +199,13 @@ def mutants_of(module: str) -> tuple[str, list[Mutant]]:
     text = (REPO / module).read_text()
     lines = text.splitlines()
     tree = ast.parse(text)
-    found = []
+    found, seen = [], {}
     for index in range(len(_sites(tree))):
         fresh = ast.parse(text)
         line, change = _apply(fresh, index)
-        found.append(Mutant(module, index, line, lines[line - 1].strip(), change))
+        source = lines[line - 1].strip()
+        seen[source, change] = seen.get((source, change), 0) + 1
+        found.append(Mutant(module, index, line, source, change, seen[source, change]))
     return ast.unparse(tree), found
 
 
@@ -216,7 +219,18 @@ def equivalents() -> dict[tuple[str, str, str], str]:
     if not EQUIVALENT.exists():
         return {}
     entries = tomllib.loads(EQUIVALENT.read_text()).get("equivalent", [])
-    return {(e["module"], e["line"], e["mutation"]): e["why"] for e in entries}
+    return {(e["module"], e["line"], e["mutation"], e.get("occurrence", 1)): e["why"]
+            for e in entries}
+
+
+def _keyed(results: list[dict]) -> dict[tuple, dict]:
+    """Earlier results by key (results written before `occurrence` existed get it here)."""
+    seen, out = {}, {}
+    for m in sorted(results, key=lambda m: (m["module"], m["index"])):
+        base = (m["module"], m["source"], m["change"])
+        seen[base] = seen.get(base, 0) + 1
+        out[(*base, m.get("occurrence", seen[base]))] = m
+    return out
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -299,6 +313,10 @@ def run_module(module: str, chosen: list[Mutant], tests: list[str], ws: Workspac
         ws.restore(module)
 
 
+def _nth(m: Mutant) -> str:
+    return f" (occurrence {m.occurrence})" if m.occurrence > 1 else ""
+
+
 def report(module: str, mutants: list[Mutant]) -> None:
     count = {s: sum(m.status == s for m in mutants)
              for s in ("killed", "survived", "timeout", "equivalent")}
@@ -309,7 +327,7 @@ def report(module: str, mutants: list[Mutant]) -> None:
           f"kill rate {rate:.1f}%")
     for m in sorted(mutants, key=lambda m: m.index):
         if m.status == "survived":
-            print(f"  SURVIVED #{m.index} L{m.line}: {m.change}    | {m.source}")
+            print(f"  SURVIVED #{m.index} L{m.line}: {m.change}{_nth(m)}    | {m.source}")
 
 
 def main() -> None:
@@ -328,7 +346,7 @@ def main() -> None:
 
     known = equivalents()
     last = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    last_status = {(m["module"], m["source"], m["change"]): m["status"] for m in last}
+    before = _keyed(last)
     ws = None if args.list else Workspace()
     results: list[Mutant] = []
     try:
@@ -342,13 +360,15 @@ def main() -> None:
             if args.only:
                 todo = [m for m in todo if m.index in args.only]
             if args.rerun:  # the survivors, and mutants of code changed since
-                todo = [m for m in todo if last_status.get(m.key, "survived") == "survived"]
+                todo = [m for m in todo
+                        if before.get(m.key, {"status": "survived"})["status"] == "survived"]
             if args.sample and args.sample < len(todo):
                 todo = sorted(random.Random(args.seed).sample(todo, args.sample),
                               key=lambda m: m.index)
             if args.list:
                 for m in mutants:
-                    print(f"#{m.index} L{m.line} {m.status or '-':10} {m.change}    | {m.source}")
+                    print(f"#{m.index} L{m.line} {m.status or '-':10} {m.change}{_nth(m)}    "
+                          f"| {m.source}")
                 continue
             tests = args.tests or COVERING.get(module)
             if not tests:
@@ -356,7 +376,6 @@ def main() -> None:
             tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]
             run_module(module, todo, tests, ws, args.test_timeout)
             if args.rerun or args.only:  # the others as the last run found them
-                before = {(m["module"], m["source"], m["change"]): m for m in last}
                 for m in mutants:
                     if not m.status and m.key in before:
                         m.status, m.detail = before[m.key]["status"], before[m.key]["detail"]
