@@ -52,6 +52,10 @@ async def test_progress_reaches_the_total(session):
     seen.clear()
     await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100_000, 100_000)
+    wrote, read = [], []  # an empty file is done at once, both ways
+    await session.fs.write("empty", b"", progress=lambda done, total: wrote.append((done, total)))
+    await session.fs.read("empty", progress=lambda done, total: read.append((done, total)))
+    assert wrote == [(0, 0)] and read and set(read) == {(0, 0)}
 
 
 async def test_hostile_names_round_trip_and_execute_nothing(fs_session, board_root):
