@@ -150,3 +150,16 @@ async def test_a_repl_of_its_own_drops_idle_output_and_works(board_root):
     finally:
         await repl.stop()
         await link.close()
+
+
+async def test_a_reset_between_operations_is_noticed(session, board_root):
+    events = []
+    session.subscribe(events.append)
+    seen = bytearray()
+    session.set_console(seen.extend)
+    await session.fs.write("/x", b"1")  # the helper in the board's RAM, the board in raw REPL
+    await session.console_write(b"\x04")  # Ctrl-D typed at the friendly REPL: a soft reboot
+    await until(lambda: any(e.kind == "reset" for e in events), what="the reset noticed")
+    assert b"soft reboot" in seen
+    assert session.helper is None and not session.repl.in_raw  # what the board forgot
+    assert await session.fs.read("/x") == b"1"
