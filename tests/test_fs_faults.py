@@ -111,6 +111,16 @@ async def test_a_read_damaged_on_the_way_fails_and_the_next_is_whole(session, bo
     assert await session.fs.read("/d.bin") == data
 
 
+async def test_a_read_whose_end_is_lost_on_the_way_fails(session, board_root):
+    (board_root / "e.bin").write_bytes(b"x" * 1000)
+    await session.fs.exists("/")  # the helper is loaded
+    damaged = damage_once(session.transport, b"\x1bH", b"\x1bN")  # the end mark: a newline
+    with pytest.raises(BoardError, match="the transfer ended early"):
+        await session.fs.read("/e.bin")
+    assert damaged
+    assert await session.fs.read("/e.bin") == b"x" * 1000
+
+
 @pytest.mark.parametrize("helper", [True, False], ids=["sha256", "size"])
 async def test_a_channel_read_damaged_on_the_way_fails(wr_session, webrepl_board, helper):
     if not helper:

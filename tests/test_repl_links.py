@@ -71,7 +71,9 @@ async def test_markers_split_anywhere_are_still_found(board_root):
         assert b"booted" in await s.soft_reset()
         data = bytes(range(256)) * 4
         await s.fs.write("/x.bin", data)
-        assert await s.fs.read("/x.bin") == data
+        totals = []
+        assert await s.fs.read("/x.bin", progress=lambda done, total: totals.append(total)) == data
+        assert set(totals) == {len(data)}  # known from the first report on
     assert (board_root / "x.bin").read_bytes() == data
 
 
@@ -147,6 +149,7 @@ async def test_a_repl_of_its_own_drops_idle_output_and_works(board_root):
         await link.board.stop()  # the board goes: the pump ends cleanly, saying why
         await until(lambda: repl.closed, what="the pump to see the link closed")
         assert repl._pump_task.done() and repl._pump_task.exception() is None
+        assert repl.closed == "the virtual board stopped"  # the link's own words
     finally:
         await repl.stop()
         await link.close()
@@ -163,3 +166,47 @@ async def test_a_reset_between_operations_is_noticed(session, board_root):
     assert b"soft reboot" in seen
     assert session.helper is None and not session.repl.in_raw  # what the board forgot
     assert await session.fs.read("/x") == b"1"
+
+
+async def started_repl(link: VirtualTransport) -> Repl:
+    await link.open()
+    repl = Repl(link)
+    repl.start()
+    return repl
+
+
+async def test_what_a_capture_leaves_unread_goes_to_the_console(board_root):
+    link = VirtualTransport("left", root=board_root)
+    repl = await started_repl(link)
+    console = bytearray()
+    repl.console_sink = console.extend
+    try:
+        await until(lambda: console.endswith(b">>> "), what="the friendly prompt")
+        console.clear()
+        async with repl.capture():  # at the friendly REPL: echo, answer, prompt
+            await repl.write(b"6*7\r")
+            await repl.read_until(b"42\r\n")
+            await until(lambda: repl.tail().endswith(b">>> "), what="the next prompt, unread")
+        assert console == b">>> "  # not lost: the terminal shows it
+    finally:
+        await repl.stop()
+        await link.close()
+
+
+async def test_a_failing_console_is_a_link_failure_not_a_hang(board_root):
+    link = VirtualTransport("fail", root=board_root)
+    repl = await started_repl(link)
+
+    def broken(data: bytes) -> None:
+        raise RuntimeError("the terminal is gone")
+
+    repl.console_sink = broken
+    try:
+        await until(lambda: repl.closed, what="the pump to give up")
+        assert repl.closed == "link failure: RuntimeError('the terminal is gone')"
+        with pytest.raises(BoardDisconnected):
+            async with repl.capture():
+                await repl.exec("print(1)")
+    finally:
+        await repl.stop()
+        await link.close()
