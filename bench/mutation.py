@@ -356,6 +356,11 @@ def main() -> None:
             for m in mutants:
                 if m.key in known:
                     m.status, m.detail = "equivalent", known[m.key]
+            matched = {m.key for m in mutants}
+            for key in known:
+                if key[0] == module and key not in matched:
+                    print(f"{module}: stale entry in {EQUIVALENT.name} (no such mutant): "
+                          f"{key[2]} | {key[1]}")
             todo = [m for m in mutants if not m.status]
             if args.only:
                 todo = [m for m in todo if m.index in args.only]

@@ -58,6 +58,17 @@ async def test_progress_reaches_the_total(session):
     assert wrote == [(0, 0)] and read and set(read) == {(0, 0)}
 
 
+async def test_progress_without_the_helper(session):
+    session.helper = False  # writes know their size; reads learn it only at the end (-1)
+    seen = []
+    data = os.urandom(2000)
+    await session.fs.write("p.bin", data, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(256 * i, 2000) for i in range(1, 8)] + [(2000, 2000)]
+    seen.clear()
+    await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(256 * i, -1) for i in range(1, 8)] + [(2000, -1)]
+
+
 async def test_hostile_names_round_trip_and_execute_nothing(fs_session, board_root):
     (board_root / "victim").write_text("still here")
     fs = fs_session.fs
