@@ -111,6 +111,34 @@ async def test_a_board_deaf_to_ctrl_c_is_a_clear_error(board_root):
             await s.eval("1")
 
 
+async def test_a_program_that_catches_one_ctrl_c_takes_a_second_try(board_root):
+    (board_root / "main.py").write_text(
+        "try:\n    print('first loop')\n    while True:\n        pass\nexcept KeyboardInterrupt:\n"
+        "    print('caught one')\nwhile True:\n    pass\n")
+    async with Session("virtual:catch", root=board_root) as s:
+        seen = bytearray()
+        s.set_console(seen.extend)
+        await until(lambda: b"first loop" in seen, what="main.py running")
+        sent = spy_writes(s.transport)
+        assert await s.eval("1+2") == 3
+        assert sent.startswith(b"\r\x03\r\x01\r\x03\x03\r\x01")  # two tries, more Ctrl-C
+        # the board answered both tries: the first one's late banner did not reach the next
+        # operation (which would take it for an answer to its raw-paste request)
+        assert await s.exec("x = 0\n" + "x += 1\n" * 300 + "print(x)") == b"300\r\n"
+        assert s.repl.raw_paste is True
+
+
+def spy_writes(transport) -> bytearray:
+    real, sent = transport.write, bytearray()
+
+    async def write(data: bytes) -> None:
+        sent.extend(data)
+        await real(data)
+
+    transport.write = write
+    return sent
+
+
 async def test_code_that_outlives_its_timeout_is_stopped_by_the_next_operation(session):
     seen = bytearray()
     with pytest.raises(BoardTimeout):
@@ -150,6 +178,8 @@ async def test_a_repl_of_its_own_drops_idle_output_and_works(board_root):
         await until(lambda: repl.closed, what="the pump to see the link closed")
         assert repl._pump_task.done() and repl._pump_task.exception() is None
         assert repl.closed == "the virtual board stopped"  # the link's own words
+        with pytest.raises(BoardDisconnected):
+            await repl.write(b"\r")
     finally:
         await repl.stop()
         await link.close()
