@@ -158,9 +158,12 @@ async def test_a_channel_write_damaged_on_the_way_keeps_the_old_file(wr_session,
     (root / "w.bin").write_bytes(b"old\n")
     real = channel.put
     paths = damage_channel(channel, "put", flip if helper else truncate)
+    await wr_session.eval("0")
+    sent = spy_writes(wr_session.transport)
     with pytest.raises(BoardError, match="write verification failed") as e:
         await fs.write("/w.bin", os.urandom(5000))
     assert str(e.value).startswith("/w.bin: ")
+    assert b"\x03" not in sent  # no code of ours was left running: nothing to stop
     assert paths == ["/w.bin" + TMP_SUFFIX]
     assert sorted(os.listdir(root)) == ["w.bin"]  # the damaged copy removed, the old file kept
     assert (root / "w.bin").read_bytes() == b"old\n"

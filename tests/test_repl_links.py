@@ -240,3 +240,20 @@ async def test_a_failing_console_is_a_link_failure_not_a_hang(board_root):
     finally:
         await repl.stop()
         await link.close()
+
+
+async def test_running_tells_whether_code_we_sent_may_still_run(session):
+    async with session.operation() as repl:
+        assert not repl.running
+        await repl.send_code("print(1)")
+        assert repl.running
+        assert await repl.follow() == b"1\r\n" and not repl.running
+        with pytest.raises(BoardExecError):
+            await repl.exec("1/0")
+        assert not repl.running  # it ended with its own error
+        with pytest.raises(BoardTimeout):
+            await repl.exec("while True:\n    pass", timeout=0.3)
+        assert repl.running
+        await repl.abort()
+        assert not repl.running
+        assert await repl.exec("print(2)") == b"2\r\n"

@@ -234,8 +234,6 @@ class BoardFS:
                 if helper:
                     return await self._read_stream(repl, p, progress)
                 return await self._read_plain(repl, p, progress)
-            except BoardExecError:
-                raise  # the board's code ended with its own error: it is back at its prompt
             except BaseException:
                 await _recover(repl)
                 raise
@@ -307,8 +305,6 @@ class BoardFS:
                     await self._write_stream(repl, p, data, progress)
                 else:
                     await self._write_plain(repl, p, data, progress)
-            except BoardExecError:
-                raise  # as in read(): nothing of ours runs on the board any more
             except BaseException:
                 streaming = helper and not channel  # the helper removes its file itself
                 await _recover(repl, ABORT_WRITE if streaming else b"\x03")
@@ -334,6 +330,7 @@ class BoardFS:
                 b = await repl.read_exact(1)
                 if b != b"\x01":  # the board stopped early: its error follows
                     repl.unread(b)
+                    repl.in_raw = False  # blocks it did not read may follow: Ctrl-C them next
                     await repl.follow()
                     raise BoardError(f"{p}: the board stopped the transfer")
                 credits += 1
@@ -414,7 +411,10 @@ async def _remove_quietly(repl: Repl, tmp: str) -> None:
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
     """After a failed or cancelled transfer: stop the board's side (its handler removes the
-    temporary file) and wait until it is back at the prompt."""
+    temporary file) and wait until it is back at the prompt. Nothing to do when no code of
+    ours runs (it ended with the board's own error, or only the file channel was moving)."""
+    if not repl.running:
+        return
     with contextlib.suppress(Exception):
         await asyncio.shield(repl.abort(stop))
 
