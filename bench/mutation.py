@@ -5,6 +5,7 @@
     python bench/mutation.py mptui/board/fs.py --rerun     # last run's survivors again (after
                                                            # new tests); the others as they were
     python bench/mutation.py mptui/board/fs.py --list                 # the mutants, not run
+    python bench/mutation.py mptui/board/fs.py --report    # figures from the saved results
 
 Each mutant is one small change to the module: a comparison flipped (== to !=, < to >=) or
 moved by one (< to <=), an int constant +1 or -1, `and` <-> `or`, a `not` dropped,
@@ -340,6 +341,8 @@ def main() -> None:
     ap.add_argument("--rerun", action="store_true",
                     help="only the last run's survivors and mutants of changed lines")
     ap.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    ap.add_argument("--report", action="store_true",
+                    help="the figures from the saved results and today's equivalents, run nothing")
     ap.add_argument("--test-timeout", type=float, default=60.0, help="seconds per test")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))  # the copy is removed
@@ -347,7 +350,7 @@ def main() -> None:
     known = equivalents()
     last = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     before = _keyed(last)
-    ws = None if args.list else Workspace()
+    ws = None if args.list or args.report else Workspace()
     results: list[Mutant] = []
     try:
         for module in args.modules:
@@ -370,6 +373,15 @@ def main() -> None:
             if args.sample and args.sample < len(todo):
                 todo = sorted(random.Random(args.seed).sample(todo, args.sample),
                               key=lambda m: m.index)
+            if args.report:
+                for m in mutants:
+                    if not m.status and m.key in before:
+                        m.status, m.detail = before[m.key]["status"], before[m.key]["detail"]
+                unrun = [m for m in mutants if not m.status]
+                report(module, [m for m in mutants if m.status])
+                if unrun:
+                    print(f"  ({len(unrun)} mutants of changed lines not run yet: --rerun)")
+                continue
             if args.list:
                 for m in mutants:
                     print(f"#{m.index} L{m.line} {m.status or '-':10} {m.change}{_nth(m)}    "
@@ -392,7 +404,7 @@ def main() -> None:
     finally:
         if ws:
             ws.remove()
-    if not args.list:  # this run's modules replace their earlier results (read again now:
+    if not (args.list or args.report):  # this run's modules replace their earlier results (read again now:
         # a run of other modules may have ended meanwhile)
         done = {m.module for m in results}
         earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
