@@ -195,9 +195,8 @@ def _replace_expr(tree: ast.AST, old: ast.expr, new: ast.expr) -> None:
                 return
 
 
-def mutants_of(module: str) -> tuple[str, list[Mutant]]:
+def mutants_of(module: str, text: str) -> tuple[str, list[Mutant]]:
     """The module's unchanged source (as ast.unparse writes it) and its mutants."""
-    text = (REPO / module).read_text()
     lines = text.splitlines()
     tree = ast.parse(text)
     found, seen = [], {}
@@ -210,8 +209,8 @@ def mutants_of(module: str) -> tuple[str, list[Mutant]]:
     return ast.unparse(tree), found
 
 
-def mutated_source(module: str, index: int) -> str:
-    tree = ast.parse((REPO / module).read_text())
+def mutated_source(text: str, index: int) -> str:
+    tree = ast.parse(text)
     _apply(tree, index)
     return ast.unparse(ast.fix_missing_locations(tree))
 
@@ -250,6 +249,7 @@ class Workspace:
         self.root = Path(tempfile.mkdtemp(prefix="mptui-mutation-"))
         shutil.copytree(REPO, self.root / "tree", ignore=NOT_COPIED)
         self.tree = self.root / "tree"
+        self._sources: dict[str, str] = {}
         self.env = {**os.environ, "PYTHONPATH": str(self.tree), "PYTHONDONTWRITEBYTECODE": "1"}
         where = subprocess.run([sys.executable, "-c", "import mptui; print(mptui.__file__)"],
                                cwd=self.tree, env=self.env, capture_output=True, text=True,
@@ -257,11 +257,17 @@ class Workspace:
         if not where.startswith(str(self.tree)):
             raise SystemExit(f"the copy is not the mptui imported ({where}); is PYTHONPATH honoured?")
 
+    def source(self, module: str) -> str:
+        """The module as it was copied (the work tree may change while mutants run)."""
+        if module not in self._sources:
+            self._sources[module] = (self.tree / module).read_text()
+        return self._sources[module]
+
     def write(self, module: str, source: str) -> None:
         (self.tree / module).write_text(source)
 
     def restore(self, module: str) -> None:
-        shutil.copy2(REPO / module, self.tree / module)
+        self.write(module, self.source(module))
 
     def run(self, tests: list[str], test_timeout: float, limit: float) -> tuple[str, float, str]:
         """(status, seconds, the first failure's line) for one pytest run."""
@@ -296,7 +302,8 @@ class Workspace:
 
 def run_module(module: str, chosen: list[Mutant], tests: list[str], ws: Workspace,
                test_timeout: float) -> None:
-    baseline_source, _ = mutants_of(module)
+    text = ws.source(module)
+    baseline_source, _ = mutants_of(module, text)
     ws.write(module, baseline_source)  # the unchanged module as ast.unparse writes it
     status, seconds, detail = ws.run(tests, test_timeout, limit=1800)
     if status != "survived":
@@ -306,7 +313,7 @@ def run_module(module: str, chosen: list[Mutant], tests: list[str], ws: Workspac
           f"(a mutant's run is stopped after {limit:.0f} s)", flush=True)
     try:
         for n, m in enumerate(chosen, 1):
-            ws.write(module, mutated_source(module, m.index))
+            ws.write(module, mutated_source(text, m.index))
             m.status, m.seconds, m.detail = ws.run(tests, test_timeout, limit)
             print(f"  [{n}/{len(chosen)}] #{m.index} {m.status:8} {m.seconds:5.1f}s  "
                   f"L{m.line} {m.change}", flush=True)
@@ -355,7 +362,7 @@ def main() -> None:
     try:
         for module in args.modules:
             module = str(Path(module))
-            _, mutants = mutants_of(module)
+            _, mutants = mutants_of(module, ws.source(module) if ws else (REPO / module).read_text())
             for m in mutants:
                 if m.key in known:
                     m.status, m.detail = "equivalent", known[m.key]
