@@ -344,7 +344,7 @@ async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, bo
 
 async def test_stat_gives_the_boards_size_and_mtime(session, board_root):
     (board_root / "f.txt").write_text("four")
-    os.utime(board_root / "f.txt", (1_700_000_000, 1_700_000_000))
+    os.utime(board_root / "f.txt", (1_600_000_000, 1_700_000_000))  # accessed, modified
     (board_root / "d").mkdir()
     assert await session.fs.stat("/f.txt") == Stat(False, 4, 1_700_000_000)
     assert (await session.fs.stat("/d")).is_dir
@@ -354,10 +354,11 @@ async def test_blocks_shrink_to_leave_the_board_its_heap(session):
     """Stream blocks are the link's size (16 KiB on the virtual board) unless six of them would
     not fit in the free heap the helper reported; never below 256 bytes."""
     sizes = {}
-    for free in (-1, 0, 98_304, 98_303, 49_152, 1_000):
+    for free in (-1, 0, 1, 98_304, 98_303, 49_152, 1_000):
         session.helper_info = (free, True, True)
         sizes[free] = session.fs._block_size()
-    assert sizes == {-1: 16384, 0: 16384, 98_304: 16384, 98_303: 8192, 49_152: 8192, 1_000: 256}
+    assert sizes == {-1: 16384, 0: 16384, 1: 256, 98_304: 16384, 98_303: 8192, 49_152: 8192,
+                     1_000: 256}
     session.helper_info = ()
     assert session.fs._block_size() == 16384
 

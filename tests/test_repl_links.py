@@ -5,6 +5,8 @@ that outlives its timeout."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from helpers import until
 
@@ -22,6 +24,8 @@ class ChoppedLink(VirtualTransport):
     async def read(self) -> bytes:
         if not self._pending:
             self._pending = await super().read()
+        else:
+            await asyncio.sleep(0)  # not a wait: lets the reader take this byte alone
         byte, self._pending = self._pending[:1], self._pending[1:]
         return byte
 
@@ -257,3 +261,31 @@ async def test_running_tells_whether_code_we_sent_may_still_run(session):
         await repl.abort()
         assert not repl.running
         assert await repl.exec("print(2)") == b"2\r\n"
+
+
+async def scripted_repl(replies: list[bytes]) -> Repl:
+    """A Repl whose 'board' says `replies` (without being asked) and then closes the link."""
+    from test_repl import GarbageTransport
+
+    repl = Repl(GarbageTransport(replies, then_close=True))
+    repl.start()
+    return repl
+
+
+async def test_the_boards_last_words_before_the_link_closes_are_read():
+    repl = await scripted_repl([b"bye\r\n" + RAW_PROMPT])
+    async with repl.capture():
+        await until(lambda: repl.closed, what="the link to close")
+        assert await repl.read_until(RAW_PROMPT) == b"bye\r\n" + RAW_PROMPT
+        with pytest.raises(BoardDisconnected, match="gone"):
+            await repl.read_until(b">")
+    await repl.stop()
+
+
+async def test_a_marker_already_read_at_the_very_start_is_found():
+    repl = await scripted_repl([b">", b"\x04>"])
+    async with repl.capture():
+        await until(lambda: repl.closed, what="all of it read")
+        assert await repl.read_until(b">", timeout=0.5) == b">"
+        assert await repl.read_until(b"\x04>", timeout=0.5) == b"\x04>"
+    await repl.stop()
