@@ -358,7 +358,8 @@ def main() -> None:
     last = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
     before = _keyed(last)
     ws = None if args.list or args.report else Workspace()
-    results: list[Mutant] = []
+    every: dict[str, list[Mutant]] = {}  # each module's mutants, with what this run found
+    ran: set[tuple] = set()  # the keys of the mutants this run tested
     try:
         for module in args.modules:
             module = str(Path(module))
@@ -399,6 +400,8 @@ def main() -> None:
                 raise SystemExit(f"{module}: no covering tests known; give --tests")
             tests = [t for t in tests if (REPO / t.split("::")[0]).exists()]
             run_module(module, todo, tests, ws, args.test_timeout)
+            every[module] = mutants
+            ran |= {m.key for m in todo}
             if args.rerun or args.only:  # the others as the last run found them
                 for m in mutants:
                     if not m.status and m.key in before:
@@ -406,18 +409,31 @@ def main() -> None:
                 judged = [m for m in mutants if m.status]
             else:
                 judged = [m for m in mutants if m.status == "equivalent"] + todo
-            results += judged
             report(module, judged)
     finally:
         if ws:
             ws.remove()
-    if not (args.list or args.report):  # this run's modules replace their earlier results (read again now:
-        # a run of other modules may have ended meanwhile)
-        done = {m.module for m in results}
-        earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-        kept = [m for m in earlier if m["module"] not in done]
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(kept + [asdict(m) for m in results], indent=1))
+    if every:
+        save(every, ran, partial=bool(args.rerun or args.only or args.sample))
+
+
+def save(every: dict[str, list[Mutant]], ran: set[tuple], partial: bool) -> None:
+    """Merge into the saved results, read again now (another run, of other modules or of other
+    mutants of these, may have saved meanwhile): what this run tested replaces what was saved;
+    a partial run keeps the saved results of the mutants it did not test."""
+    earlier = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    saved = _keyed(earlier)
+    out = [m for m in earlier if m["module"] not in every]
+    for mutants in every.values():
+        for m in mutants:
+            if m.key in ran or m.status == "equivalent":
+                out.append(asdict(m))
+            elif partial and m.key in saved:
+                out.append({**saved[m.key], "index": m.index, "occurrence": m.occurrence})
+    RESULTS.parent.mkdir(exist_ok=True)
+    tmp = RESULTS.with_suffix(".tmp")
+    tmp.write_text(json.dumps(out, indent=1))
+    os.replace(tmp, RESULTS)
 
 
 if __name__ == "__main__":

@@ -420,3 +420,33 @@ async def test_the_boards_root_is_never_removed(fs_session, board_root):
         with pytest.raises(BoardError, match="refusing to remove the board's root folder"):
             await fs_session.fs.rm(path, recursive=True)
     assert (board_root / "keep.txt").read_text() == "x"
+
+
+async def test_each_block_waits_for_the_boards_credit(session):
+    """Flow control: a block goes only after the board has said it has room for one (a UART
+    board's input buffer holds little; the virtual board would take anything)."""
+    await session.fs.exists("/")  # the helper is loaded
+    repl, credits, blocks = session.repl, [-1], []
+    read_exact, write, send_code = repl.read_exact, session.transport.write, repl.send_code
+
+    async def sent_code(code):  # credits count once the write's call is under way
+        await send_code(code)
+        credits[0] = 0 if "_mptui.wr(" in code else credits[0]
+
+    async def counted_read_exact(n, *args, **kwargs):
+        data = await read_exact(n, *args, **kwargs)
+        if credits[0] >= 0 and n == 1:
+            credits[0] += data.count(b"\x01")
+        return data
+
+    async def watched_write(data: bytes) -> None:
+        if credits[0] >= 0 and data[:5].isalnum():  # a block: its length in 5 hex digits
+            blocks.append(credits[0])
+        await write(data)
+
+    repl.send_code = sent_code
+    repl.read_exact, session.transport.write = counted_read_exact, watched_write
+    await session.fs.write("/flow.bin", os.urandom(100_000))  # 7 blocks of 16 KiB
+    credits_before_each = blocks
+    assert len(credits_before_each) == 7
+    assert all(seen >= k for k, seen in enumerate(credits_before_each, 1))
