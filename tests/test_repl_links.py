@@ -10,7 +10,7 @@ import asyncio
 import pytest
 from helpers import until
 
-from mptui.board import BoardDisconnected, BoardExecError, BoardTimeout, Session
+from mptui.board import BoardDisconnected, BoardError, BoardExecError, BoardTimeout, Session
 from mptui.board.errors import RawReplError
 from mptui.board.repl import RAW_PROMPT, Repl
 from mptui.transports.virtual import VirtualTransport
@@ -289,3 +289,27 @@ async def test_a_marker_already_read_at_the_very_start_is_found():
         assert await repl.read_until(b">", timeout=0.5) == b">"
         assert await repl.read_until(b"\x04>", timeout=0.5) == b"\x04>"
     await repl.stop()
+
+
+async def test_operations_in_a_row_stay_at_the_raw_repl(session):
+    await session.eval("1")
+    sent = spy_writes(session.transport)
+    for i in range(3):
+        assert await session.eval(f"{i}+1") == i + 1
+    assert b"\x03" not in sent and b"\r\x01" not in sent  # no interrupt, no way in again
+    assert sent.count(b"\x05A\x01") == 3  # just the three pieces of code
+    sent.clear()
+    await session.console_write(b"\r")  # the terminal: the board leaves the raw REPL first
+    assert sent == b"\r\x02\r"
+    sent.clear()
+    assert await session.eval("7") == 7
+    assert sent.startswith(b"\r\x03\r\x01")  # in again through the front door
+
+
+async def test_a_board_whose_window_shrank_is_an_error_not_a_garbled_paste(session):
+    assert await session.eval("1") == 1  # raw-paste known to work, its window 128
+    session.repl.window = 256  # as the last board on this link had
+    code = "x = 1  # " + "." * 120  # 129 bytes: one more than the board takes at first
+    assert len(code) == 129
+    with pytest.raises(BoardError, match="raw-paste window mismatch"):
+        await session.exec(code)
