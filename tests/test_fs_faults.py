@@ -329,17 +329,43 @@ async def test_mkdir_parents_stops_at_a_file_in_the_way(fs_session, board_root):
     assert (board_root / "a" / "b" / "c").is_dir() and (board_root / "file").read_text() == "x"
 
 
-async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, board_root):
+@pytest.mark.parametrize("size", [100_000, 20_000], ids=["many-blocks", "within-the-window"])
+async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, board_root, size):
     (board_root / "f.bin").write_bytes(b"old")
     # the temporary name leads to /dev/full: the board's writes there fail with ENOSPC, after
     # the transfer has begun (its open succeeds)
     (board_root / ("f.bin" + TMP_SUFFIX)).symlink_to("/dev/full")
     with pytest.raises(BoardOSError) as e:
-        await fs_session.fs.write("/f.bin", os.urandom(100_000))
+        await fs_session.fs.write("/f.bin", os.urandom(size))
     assert str(e.value) == "/f.bin: No space left on device [ENOSPC]"
     assert sorted(os.listdir(board_root)) == ["f.bin"]  # the temporary name removed
     assert (board_root / "f.bin").read_bytes() == b"old"
+    sent = spy_writes(fs_session.transport)
     assert await fs_session.eval("1+1") == 2
+    if fs_session.helper is not False and size > 40_000:  # blocks it never read may follow:
+        assert sent.startswith(b"\r\x03")  # the next operation clears them with Ctrl-C
+
+
+async def test_a_write_damaged_on_the_way_keeps_the_old_file(session, board_root):
+    (board_root / "d.bin").write_bytes(b"old")
+    await session.fs.exists("/")  # the helper is loaded
+    write, flipped = session.transport.write, []
+
+    async def damaging_write(data: bytes) -> None:
+        if not flipped and data[:5].isalnum() and len(data) > 100:  # a block: flip one byte
+            flipped.append(data)
+            data = data[:50] + bytes([data[50] ^ 1]) + data[51:]
+        await write(data)
+
+    session.transport.write = damaging_write
+    with pytest.raises(BoardError, match="damaged on the way \\(sha256 differs\\); old file kept"):
+        await session.fs.write("/d.bin", b"a" * 50_000)
+    assert flipped
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+    assert (board_root / "d.bin").read_bytes() == b"old"
+    session.transport.write = write
+    await session.fs.write("/d.bin", b"a" * 50_000)
+    assert (board_root / "d.bin").read_bytes() == b"a" * 50_000
 
 
 async def test_stat_gives_the_boards_size_and_mtime(session, board_root):
