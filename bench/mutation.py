@@ -51,8 +51,8 @@ RESULTS = REPO / ".mutation" / "last.json"
 # and -x stops at once). Give others with --tests.
 COVERING = {
     "mptui/board/fs.py": [
-        "tests/test_fs.py", "tests/test_fs_faults.py", "tests/test_repl_links.py",
-        "tests/test_webrepl.py", "tests/test_transports.py",
+        "tests/test_fs.py", "tests/test_fs_faults.py", "tests/test_fs_edges.py",
+        "tests/test_repl_links.py", "tests/test_webrepl.py", "tests/test_transports.py",
     ],
     "mptui/board/repl.py": ["tests/test_repl.py", "tests/test_repl_links.py", "tests/test_fs.py"],
     "mptui/services/ignore.py": ["tests/sync/test_ignore_rules.py", "tests/sync"],

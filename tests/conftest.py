@@ -98,6 +98,15 @@ async def session(board_root):
     await s.close()
 
 
+@pytest.fixture(params=["helper", "plain"])
+async def fs_session(request, session):
+    """`session`, twice: with the file helper, and without (plain raw-REPL code, as when the
+    helper cannot load: low memory, odd firmware)."""
+    if request.param == "plain":
+        session.helper = False
+    return session
+
+
 
 
 

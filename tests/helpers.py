@@ -113,3 +113,29 @@ def listening(port: int) -> bool:
 def wait_port(port: int, timeout: float = 20) -> None:
     """Wait until something listens on port."""
     wait_until(lambda: listening(port), timeout, f"something to listen on port {port}")
+
+
+def count_link_bytes(transport) -> list[int]:
+    """From now on: [bytes the board sent over `transport`] (but for what the REPL's reader,
+    already waiting in the link's own read, gets next)."""
+    real, seen = transport.read, [0]
+
+    async def read() -> bytes:
+        data = await real()
+        seen[0] += len(data)
+        return data
+
+    transport.read = read
+    return seen
+
+
+def spy_writes(transport) -> bytearray:
+    """From now on: every byte sent to the board over `transport`."""
+    real, sent = transport.write, bytearray()
+
+    async def write(data: bytes) -> None:
+        sent.extend(data)
+        await real(data)
+
+    transport.write = write
+    return sent

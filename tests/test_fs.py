@@ -23,13 +23,6 @@ HOSTILE = [
 ]
 
 
-@pytest.fixture(params=["helper", "plain"])
-async def fs_session(request, session):
-    if request.param == "plain":
-        session.helper = False  # as when the helper cannot load (low memory, odd firmware)
-    return session
-
-
 async def test_all_byte_values_and_random_data_round_trip(fs_session, board_root):
     fs = fs_session.fs
     every = bytes(range(256)) * 3

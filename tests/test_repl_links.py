@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers import until
+from helpers import spy_writes, until
 
 from mptui.board import BoardDisconnected, BoardError, BoardExecError, BoardTimeout, Session
 from mptui.board.errors import RawReplError
@@ -130,17 +130,6 @@ async def test_a_program_that_catches_one_ctrl_c_takes_a_second_try(board_root):
         # operation (which would take it for an answer to its raw-paste request)
         assert await s.exec("x = 0\n" + "x += 1\n" * 300 + "print(x)") == b"300\r\n"
         assert s.repl.raw_paste is True
-
-
-def spy_writes(transport) -> bytearray:
-    real, sent = transport.write, bytearray()
-
-    async def write(data: bytes) -> None:
-        sent.extend(data)
-        await real(data)
-
-    transport.write = write
-    return sent
 
 
 async def test_code_that_outlives_its_timeout_is_stopped_by_the_next_operation(session):
