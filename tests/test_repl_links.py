@@ -39,11 +39,14 @@ class NoRawPasteLink(VirtualTransport):
         super().__init__(name, root=root)
         self.refuse = refuse
         self.requests = 0
+        self.mangle = 1 << 30  # how many requests to answer so (the rest reach the board)
         self._answer_next_prompt = False
 
     async def write(self, data: bytes) -> None:
         if b"\x05A\x01" in data:
             self.requests += 1
+        if b"\x05A\x01" in data and self.mangle > 0:
+            self.mangle -= 1
             self._answer_next_prompt = self.refuse
             data = data.replace(b"\x05A\x01", b"\x01")
         await super().write(data)
@@ -93,6 +96,17 @@ async def test_firmware_without_raw_paste_gets_the_plain_raw_repl(board_root, re
         assert await s.fs.read("/x.bin") == data
         assert s.repl.raw_paste is False and link.requests == 1  # asked once, remembered
     assert (board_root / "x.bin").read_bytes() == data
+
+
+async def test_a_lost_raw_paste_request_is_made_again(board_root):
+    link = NoRawPasteLink("step", root=board_root, refuse=False)
+    link.mangle = 0
+    async with Session("virtual:step", transport=link) as s:
+        assert await s.eval("1") == 1 and s.repl.raw_paste is True
+        link.mangle = 1  # the next request arrives as a bare Ctrl-A: out of step, not old
+        assert await s.eval("2") == 2
+        assert s.repl.raw_paste is True and link.requests == 3  # asked again, still raw-paste
+        assert await s.eval("3") == 3 and link.requests == 4
 
 
 async def test_long_code_the_board_stops_reading_early(session):
