@@ -12,8 +12,9 @@ import os
 import pytest
 from helpers import WEBREPL_PW, count_link_bytes, spy_writes, until
 
-from mptui.board import BoardError, BoardOSError, Session
+from mptui.board import BoardDisconnected, BoardError, BoardOSError, Session
 from mptui.board.fs import ABORT_WRITE, CHANNEL_MIN_WRITE, TMP_SUFFIX
+from mptui.transports.base import FileChannelError
 
 TRANSFER_WAIT = 30  # seconds; only turns a hang into a failure
 
@@ -155,6 +156,23 @@ async def test_a_cancelled_channel_write_leaves_no_temporary_file(wr_session, we
     with pytest.raises(asyncio.CancelledError):
         await task
     assert sorted(os.listdir(root)) == ["c.bin"] and (root / "c.bin").read_bytes() == b"before"
+
+
+async def test_a_file_channel_failure_is_a_board_error_naming_the_file(wr_session, webrepl_board):
+    fs, channel = wr_session.fs, wr_session.transport.file_channel
+    fs.use_file_channel = True
+    (webrepl_board.root / "c.bin").write_bytes(os.urandom(5000))
+
+    async def failing(path, *args, **kwargs):
+        raise FileChannelError("the board stopped answering (WebREPL)")
+
+    channel.get = channel.put = failing
+    for transfer in (fs.read("/c.bin"), fs.write("/c.bin", os.urandom(5000))):
+        with pytest.raises(BoardError) as e:
+            await transfer
+        assert str(e.value) == "/c.bin: the board stopped answering (WebREPL)"
+        assert not isinstance(e.value, BoardDisconnected)  # the link itself is fine
+    assert sorted(os.listdir(webrepl_board.root)) == ["c.bin"]
 
 
 async def test_which_transfers_take_the_file_channel(wr_session, webrepl_board):

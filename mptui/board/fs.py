@@ -369,18 +369,14 @@ class BoardFS:
             raise BoardError(f"{p}: write verification failed (size or sha256); file not replaced")
 
     async def _write_plain(self, repl: Repl, p: str, data: bytes, progress) -> None:
+        """(A failure part-way: write() closes and removes the temporary file.)"""
         tmp = p + TMP_SUFFIX
         await repl.exec(f"f=open({tmp!r},'wb')\nw=f.write")
-        try:
-            for start in range(0, len(data), 256):
-                await repl.exec(f"w({data[start : start + 256]!r})")
-                if progress:
-                    progress(min(start + 256, len(data)), len(data))
-            await repl.exec(f"import os\nf.close()\nos.rename({tmp!r},{p!r})")
-        except BoardExecError:
-            with contextlib.suppress(BoardError):
-                await repl.exec(f"import os\nf.close()\nos.remove({tmp!r})")
-            raise
+        for start in range(0, len(data), 256):
+            await repl.exec(f"w({data[start : start + 256]!r})")
+            if progress:
+                progress(min(start + 256, len(data)), len(data))
+        await repl.exec(f"import os\nf.close()\nos.rename({tmp!r},{p!r})")
 
 
 @contextlib.contextmanager
