@@ -54,7 +54,9 @@ COVERING = {
         "tests/test_fs.py", "tests/test_fs_faults.py", "tests/test_fs_edges.py",
         "tests/test_repl_links.py", "tests/test_webrepl.py", "tests/test_transports.py",
     ],
-    "mptui/board/repl.py": ["tests/test_repl.py", "tests/test_repl_links.py", "tests/test_fs.py"],
+    "mptui/board/repl.py": [
+        "tests/test_repl.py", "tests/test_repl_links.py", "tests/test_fs.py", "tests/test_fs_faults.py",
+    ],
     "mptui/services/ignore.py": ["tests/sync/test_ignore_rules.py", "tests/sync"],
     "mptui/services/sync.py": ["tests/sync"],
     "mptui/services/transfer.py": ["tests/sync", "tests/tui/test_files_tab.py"],

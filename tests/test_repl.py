@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from helpers import until
+from helpers import spy_writes, until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,8 +77,10 @@ async def test_ctrl_c_interrupts_running_code(session):
 async def test_soft_reset_clears_ram_and_runs_boot(session, board_root):
     (board_root / "boot.py").write_text("print('booting')\n")
     await session.exec("x = 1")
-    assert b"booting" in await session.soft_reset()
+    assert await session.soft_reset() == b"booting\r\n"  # what boot.py printed, alone
+    sent = spy_writes(session.transport)
     assert await session.eval("'x' in globals()") is False
+    assert b"\x03" not in sent  # left at the raw REPL's prompt: no need to interrupt
 
 
 async def test_reconnects_after_hard_reset(session):

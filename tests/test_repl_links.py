@@ -40,6 +40,7 @@ class NoRawPasteLink(VirtualTransport):
         self.refuse = refuse
         self.requests = 0
         self.mangle = 1 << 30  # how many requests to answer so (the rest reach the board)
+        self.garble_ok = False  # the next "OK" of the plain raw REPL arrives as "KO"
         self._answer_next_prompt = False
 
     async def write(self, data: bytes) -> None:
@@ -53,6 +54,9 @@ class NoRawPasteLink(VirtualTransport):
 
     async def read(self) -> bytes:
         data = await super().read()
+        if self.garble_ok and b"OK" in data:
+            self.garble_ok = False
+            data = data.replace(b"OK", b"KO", 1)
         if self._answer_next_prompt and RAW_PROMPT in data:
             self._answer_next_prompt = False
             data = data.replace(RAW_PROMPT, b"R\x00>", 1)
@@ -96,6 +100,15 @@ async def test_firmware_without_raw_paste_gets_the_plain_raw_repl(board_root, re
         assert await s.fs.read("/x.bin") == data
         assert s.repl.raw_paste is False and link.requests == 1  # asked once, remembered
     assert (board_root / "x.bin").read_bytes() == data
+
+
+async def test_plain_raw_repl_without_its_ok_is_an_error(board_root):
+    link = NoRawPasteLink("ok", root=board_root, refuse=True)
+    async with Session("virtual:ok", transport=link) as s:
+        assert await s.eval("1") == 1  # plain raw REPL from now on
+        link.garble_ok = True
+        with pytest.raises(BoardError, match="raw REPL: expected OK, got b'KO"):
+            await s.eval("3")
 
 
 async def test_a_lost_raw_paste_request_is_made_again(board_root):
