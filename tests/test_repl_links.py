@@ -289,10 +289,25 @@ async def scripted_repl(replies: list[bytes]) -> Repl:
 
 
 async def test_the_boards_last_words_before_the_link_closes_are_read():
-    repl = await scripted_repl([b"bye\r\n" + RAW_PROMPT])
+    from test_repl import GarbageTransport
+
+    class LastWords(GarbageTransport):
+        """Says its piece once let, then closes at once."""
+
+        let = asyncio.Event()
+
+        async def read(self):
+            await self.let.wait()
+            return await super().read()
+
+    repl = Repl(LastWords([b"bye\r\n" + RAW_PROMPT], then_close=True))
+    repl.start()
     async with repl.capture():
-        await until(lambda: repl.closed, what="the link to close")
-        assert await repl.read_until(RAW_PROMPT) == b"bye\r\n" + RAW_PROMPT
+        reading = asyncio.create_task(repl.read_until(RAW_PROMPT))
+        await until(lambda: repl._waiter is not None, what="the reader waiting")
+        LastWords.let.set()  # the words and the close, while the reader waits
+        assert await reading == b"bye\r\n" + RAW_PROMPT
+        assert repl.closed
         with pytest.raises(BoardDisconnected, match="gone"):
             await repl.read_until(b">")
     await repl.stop()
