@@ -344,3 +344,11 @@ async def test_a_board_whose_window_shrank_is_an_error_not_a_garbled_paste(sessi
     assert len(code) == 129
     with pytest.raises(BoardError, match="raw-paste window mismatch"):
         await session.exec(code)
+
+
+async def test_a_soft_reset_from_the_friendly_repl_comes_back_to_the_raw_one(session, board_root):
+    (board_root / "boot.py").write_text("print('booting')\n")
+    await session.eval("1")
+    await session.console_write(b"\r")  # the terminal took the board to the friendly REPL
+    assert await session.soft_reset() == b"booting\r\n"
+    assert await session.eval("6*7") == 42
