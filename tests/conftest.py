@@ -8,8 +8,10 @@ mpremote, talk through pyserial) while the board is being served.
 from __future__ import annotations
 
 import asyncio
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -26,17 +28,62 @@ from mptui.virtual.bridge import ANY_PORT, OFF, RFC2217, SOCKET, Bridge
 URL_KINDS = (SOCKET, RFC2217)
 MPREMOTE_TIMEOUT = 60  # seconds; only to turn a hang into a failure
 
+def _isolate(base: Path, mp: pytest.MonkeyPatch) -> None:
+    """Point everything a test could write outside its own folders into `base`."""
+    home = base / "home"
+    dirs = {
+        "HOME": home,
+        "XDG_CONFIG_HOME": home / ".config",
+        "XDG_DATA_HOME": home / ".local" / "share",
+        "XDG_STATE_HOME": home / ".local" / "state",
+        "XDG_CACHE_HOME": home / ".cache",
+        "XDG_RUNTIME_DIR": base / "run",
+        "TMPDIR": base / "tmp",
+        "TMUX_TMPDIR": base / "tmux",
+    }
+    for name, path in dirs.items():
+        path.mkdir(mode=0o700, parents=True)
+        mp.setenv(name, str(path))
+    mp.delenv("TMUX", raising=False)  # tmux commands would go to the enclosing server
+    mp.setattr(tempfile, "tempdir", str(dirs["TMPDIR"]))
+    mp.setenv("MPTUI_DATA_DIR", str(base / "data"))
+    mp.setenv("MPTUI_CONFIG", str(base / "config.toml"))
+    mp.setenv("MPTUI_STATE_DIR", str(base / "state"))  # the log file
+
+
+def _clean_up(base: Path) -> None:
+    """Stop the tmux servers left on the folder's sockets, then remove it."""
+    for socket_path in (base / "tmux").glob("tmux-*/*") if shutil.which("tmux") else ():
+        subprocess.run(["tmux", "-S", str(socket_path), "kill-server"], check=False,
+                       capture_output=True, timeout=10)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_session_env(tmp_path_factory):
+    """The same as isolated_env, for what module- and session-scoped fixtures start."""
+    base = tmp_path_factory.mktemp("session-env")
+    with pytest.MonkeyPatch.context() as mp:
+        _isolate(base, mp)
+        yield base
+    _clean_up(base)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory, monkeypatch):
-    """Keep tests away from the user's data dir and config."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("MPTUI_DATA_DIR", str(home / "data"))
-    monkeypatch.setenv("MPTUI_CONFIG", str(home / "config.toml"))
-    monkeypatch.setenv("MPTUI_STATE_DIR", str(home / "state"))  # the log file
-    yield home
+    """Every test runs away from the user's files, and leaves nothing behind it: its own HOME
+    (where the MicroPython runtime keeps `.micropython.history`), XDG dirs (config, data,
+    state, cache, runtime), TMPDIR (also Python's tempfile), tmux socket folder (TMUX_TMPDIR:
+    `tmux -L NAME` lands there; an enclosing tmux is forgotten), mptui data dir and config
+    file. Afterwards any tmux server left on those sockets is killed and the whole folder
+    removed. Returns the folder: `data/` is MPTUI_DATA_DIR, `config.toml` MPTUI_CONFIG."""
+    base = tmp_path_factory.mktemp("env")
+    _isolate(base, monkeypatch)
+    yield base
     from mptui import log
 
     log.close()  # a command run in this process set it up
+    _clean_up(base)
 
 
 @pytest.fixture
@@ -53,6 +100,15 @@ async def session(board_root):
     await s.connect()
     yield s
     await s.close()
+
+
+@pytest.fixture(params=["helper", "plain"])
+async def fs_session(request, session):
+    """`session`, twice: with the file helper, and without (plain raw-REPL code, as when the
+    helper cannot load: low memory, odd firmware)."""
+    if request.param == "plain":
+        session.helper = False
+    return session
 
 
 
@@ -118,7 +174,7 @@ class BridgeThread:
         while self.bridge._client is not None:
             if time.monotonic() > deadline:
                 pytest.fail("the bridge still has a client")
-            time.sleep(0.01)
+            time.sleep(0.01)  # polling: the deadline above ends it
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -12,8 +13,31 @@ from pathlib import Path
 import pytest
 
 EXPECT_TIMEOUT = 10  # seconds; only to turn a hang into a failure
+POLL = 0.01  # seconds between two looks while polling: how often, never how long to wait
 WEBREPL_PW = "s3cr3t-pw"  # the webrepl_board fixture's password
 BLE_NAME = "mpy-test"  # the ble_board fixture's advertised name
+
+
+def wait_until(predicate, timeout: float = EXPECT_TIMEOUT, what: str = "", interval: float = POLL):
+    """Poll `predicate` (cheap state: a file, a flag) until it is true; return its value. Fails
+    after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what or predicate}")
+        time.sleep(interval)  # polling: the deadline above ends it
+    return value
+
+
+async def until(predicate, timeout: float = EXPECT_TIMEOUT, what: str = "",
+                interval: float = POLL):
+    """`wait_until` for a coroutine: the event loop runs between looks."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(interval)  # polling: the deadline above ends it
+    return value
 
 
 def expect(port, marker: bytes, timeout: float = EXPECT_TIMEOUT) -> bytes:
@@ -72,15 +96,46 @@ def run_cli(*args, input: bytes | None = None, timeout: float = 60, env=None):
     )
 
 
-def wait_port(port: int, timeout: float = 20) -> None:
-    """Wait until something listens on 127.0.0.1:port."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def listening(port: int) -> bool:
+    """Whether a TCP socket listens on `port`, read from the kernel's tables (no probe
+    connection: the bridge serves one client at a time, a probe would take its place)."""
+    wanted = f":{port:04X} "
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            rows = Path(table).read_text().splitlines()[1:]
         except OSError:
-            time.sleep(0.05)
             continue
-        time.sleep(0.2)  # let the probe connection go before the first real client
-        return
-    pytest.fail(f"nothing listens on port {port}")
+        if any(wanted in row.split(None, 2)[1] + " " and row.split()[3] == "0A" for row in rows):
+            return True
+    return False
+
+
+def wait_port(port: int, timeout: float = 20) -> None:
+    """Wait until something listens on port."""
+    wait_until(lambda: listening(port), timeout, f"something to listen on port {port}")
+
+
+def count_link_bytes(transport) -> list[int]:
+    """From now on: [bytes the board sent over `transport`] (but for what the REPL's reader,
+    already waiting in the link's own read, gets next)."""
+    real, seen = transport.read, [0]
+
+    async def read() -> bytes:
+        data = await real()
+        seen[0] += len(data)
+        return data
+
+    transport.read = read
+    return seen
+
+
+def spy_writes(transport) -> bytearray:
+    """From now on: every byte sent to the board over `transport`."""
+    real, sent = transport.write, bytearray()
+
+    async def write(data: bytes) -> None:
+        sent.extend(data)
+        await real(data)
+
+    transport.write = write
+    return sent

@@ -14,7 +14,7 @@ import time
 
 import pytest
 import serial
-from helpers import expect, recv_all, runtime_processes
+from helpers import expect, recv_all, runtime_processes, until, wait_until
 
 from mptui.board import BoardAccessDenied, BoardDisconnected, Session
 from mptui.virtual.board import VirtualBoard
@@ -89,10 +89,7 @@ def test_output_while_nobody_listens_is_dropped(bridge):
         expect(port, b'close()")\r\n')  # the board has the line
     bridge.wait_idle()
     (bridge.root / "go").touch()
-    deadline = time.monotonic() + 10
-    while not (bridge.root / "done").exists():
-        assert time.monotonic() < deadline, "the board did not get to speak"
-        time.sleep(0.01)
+    wait_until((bridge.root / "done").exists, what="the board to speak")
     with connect(bridge.socket_url) as port:
         port.write(b"print('he' + 're')\r")
         out = expect(port, b"\r\nhere\r\n")
@@ -291,7 +288,7 @@ async def test_one_client_at_a_time_across_all_three_ports(three_ports):
         await second.connect()  # now the socket client has the board
     writer.close()
     await writer.wait_closed()
-    await asyncio.wait_for(_until(lambda: br._client is None), 10)
+    await until(lambda: br._client is None, what="the bridge to drop its client")
     await second.connect()
     assert await second.eval("3") == 3
     await second.close()
@@ -329,7 +326,3 @@ def test_webrepl_options_are_checked(tmp_path):
     with pytest.raises(BridgeError, match="virtual board only"):
         Bridge(SerialDevice("/dev/null"), webrepl_port=ANY_PORT, webrepl_password=PW)
 
-
-async def _until(predicate) -> None:
-    while not predicate():
-        await asyncio.sleep(0.01)

@@ -131,7 +131,7 @@ class BridgeProcess:
                 pytest.fail(f"mptui bridge exited {self.proc.returncode}: {self.err.read_text()}")
             if time.monotonic() > deadline:
                 pytest.fail(f"no {text!r} from mptui bridge in {content!r}")
-            time.sleep(0.02)
+            time.sleep(0.02)  # polling: the deadline above ends it
         return content
 
     def stop(self, sig: int) -> int:

@@ -119,4 +119,4 @@ def _wait_until(condition, proc, timeout: float = 30) -> None:
             pytest.fail(f"mpremote ended (status {proc.returncode}) before the transfer began")
         if time.monotonic() > deadline:
             pytest.fail("the transfer did not start")
-        time.sleep(0.02)
+        time.sleep(0.02)  # polling: the deadline above ends it

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from helpers import run_cli
+from helpers import run_cli, wait_until
 
 
 @pytest.fixture
@@ -108,12 +108,48 @@ def test_errors_and_exit_codes(root):
     assert r.returncode == 1 and b"cannot connect" in r.stderr
 
 
-def test_soft_reset_reset_rtc_and_devices(root):
-    (root / "boot.py").write_text("print('boot ran')\n")
-    assert b"boot ran" in ok("soft-reset").stdout
-    ok("reset")
-    assert len(ok("rtc").stdout.decode().split()) == 2
-    ok("rtc", "--set")
+BOOT_PY = """\
+try:
+    n = int(open('/boots').read())
+except OSError:
+    n = 0
+with open('/boots', 'w') as f:
+    f.write(str(n + 1))
+import machine
+machine.RTC().datetime((2001, 1, 2, 1, 3, 4, 5, 0))
+print('boot ran')
+"""
+
+
+def test_soft_reset_reset_rtc_and_devices(start_bridge):
+    """On one board that outlives the commands (served by the bridge): boot.py counts its boots
+    in a file and sets the clock back to 2001."""
+    bridge = start_bridge(files={"boot.py": BOOT_PY})
+    counter = bridge.root / "boots"
+
+    def boots() -> str:
+        return counter.read_text() if counter.exists() else ""
+
+    wait_until(lambda: boots() == "1", what="the board's first boot")
+
+    def on_board(*args) -> bytes:
+        r = run_cli("-d", bridge.socket_url, *args)
+        assert r.returncode == 0, (r.stdout, r.stderr)
+        return r.stdout
+
+    on_board("exec", "x = 1")
+    assert on_board("soft-reset") == b"boot ran\r\n"  # what boot.py printed as it reset
+    assert boots() == "2" and on_board("eval", "'x' in globals()") == b"False\r\n"
+    on_board("exec", "x = 1")
+    on_board("reset")
+    assert boots() == "3" and on_board("eval", "'x' in globals()") == b"False\r\n"
+
+    assert on_board("rtc").decode().startswith("2001-01-02 03:04:0")
+    started = time.time()
+    on_board("rtc", "--set")  # from this computer's clock
+    shown = on_board("rtc").decode().strip()  # read back by the next command
+    board_clock = time.mktime(time.strptime(shown, "%Y-%m-%d %H:%M:%S"))
+    assert started - 2 <= board_clock <= time.time() + 2, shown
     assert ok("devices").returncode == 0
 
 
@@ -133,9 +169,8 @@ def test_board_killed_mid_copy_keeps_old_file_and_exits_1(root, tmp_path):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     runtime = _wait_for_child(proc.pid)
-    deadline = time.monotonic() + 20
-    while not (root / "big.bin.mptui~").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    tmp = root / "big.bin.mptui~"
+    wait_until(lambda: tmp.exists() and tmp.stat().st_size > 0, 20, "bytes on the board")
     os.kill(runtime, signal.SIGKILL)  # the board loses power mid-write
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 1
@@ -144,14 +179,11 @@ def test_board_killed_mid_copy_keeps_old_file_and_exits_1(root, tmp_path):
 
 
 def _wait_for_child(pid: int) -> int:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def child() -> int:
         try:
             with open(f"/proc/{pid}/task/{pid}/children") as f:
-                children = f.read().split()
-        except OSError:
-            children = []
-        if children:
-            return int(children[0])
-        time.sleep(0.01)
-    raise AssertionError("the virtual board never started")
+                return int(f.read().split()[0])
+        except (OSError, IndexError):
+            return 0
+
+    return wait_until(child, 20, "the virtual board to start")

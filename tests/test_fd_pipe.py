@@ -8,6 +8,7 @@ import asyncio
 import socket
 
 import pytest
+from helpers import until
 
 from mptui.virtual.fd_pipe import HIGH_WATER, FdPipe
 
@@ -37,11 +38,6 @@ async def owner():
     owner.far.close()
 
 
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0.01)
-
-
 def fill(sock: socket.socket) -> int:
     """Write into sock until it would block; how many bytes went."""
     sent = 0
@@ -56,21 +52,19 @@ async def test_reading_stops_at_high_water_and_resumes_when_taken(owner):
     far = owner.far
     far.setblocking(False)
     sent = 0
-    while len(owner.got) < HIGH_WATER:
+    while owner.pipe._reading:  # the far end writes until the pipe stops taking it
         sent += fill(far)
-        await settle()
-    # the far end is held up: what it writes now stays in the kernel's buffers
+        await until(lambda n=sent: len(owner.got) == n or not owner.pipe._reading,
+                    what="the pipe to take what was sent, or to stop")
+    assert len(owner.got) >= HIGH_WATER
+    # no reader on the fd any more: what the far end writes now stays in the kernel's buffers
     held = fill(far)
-    await settle()
-    assert len(owner.got) < sent + held
     stalled = len(owner.got)
-    await settle()
-    assert len(owner.got) == stalled
+    assert stalled < sent + held and not owner.pipe._reading
 
     owner.got.clear()
     owner.pipe.resume_reading()
-    while len(owner.got) < sent + held - stalled:
-        await settle()
+    await until(lambda: len(owner.got) >= sent + held - stalled, what="the held bytes")
     assert len(owner.got) == sent + held - stalled
     assert set(owner.got) == {ord("x")}
 
@@ -81,11 +75,15 @@ async def test_input_queues_while_the_far_end_is_full_and_goes_out_in_order(owne
     assert owner.pipe.pending  # the rest waits for the far end to read
     owner.far.setblocking(False)
     got = bytearray()
-    while len(got) < len(payload):
+
+    def take() -> bool:
         try:
-            got += owner.far.recv(1 << 16)
+            got.extend(owner.far.recv(1 << 16))
         except BlockingIOError:
-            await asyncio.sleep(0.005)
+            pass
+        return len(got) >= len(payload)
+
+    await until(take, what="the whole payload at the far end", interval=0.005)
     assert bytes(got) == payload
     assert not owner.pipe.pending and owner.written >= 2
 

@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from helpers import spy_writes, until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,14 +46,6 @@ async def test_plain_raw_repl_fallback(session):
     assert await session.exec("print(sum(range(100)))") == b"4950\r\n"
 
 
-async def _until_seen(seen: bytearray, marker: bytes) -> None:
-    for _ in range(500):
-        if marker in seen:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{marker!r} never came")
-
-
 @pytest.mark.parametrize(
     "main",
     [
@@ -66,24 +59,28 @@ async def test_enter_raw_while_main_runs_forever(board_root, main):
     async with Session("virtual:loop", root=board_root) as s:
         seen = bytearray()
         s.set_console(seen.extend)
-        await _until_seen(seen, b"looping")
+        await until(lambda: b"looping" in seen, what="main.py running")
         assert await s.eval("1+2") == 3
 
 
 async def test_ctrl_c_interrupts_running_code(session):
-    task = asyncio.create_task(session.run("while True:\n    pass"))
-    await asyncio.sleep(0.2)
+    seen = bytearray()
+    task = asyncio.create_task(session.run("print('started')\nwhile True:\n    pass", seen.extend))
+    await until(lambda: b"started" in seen, what="the program running")
     await session.interrupt()
     with pytest.raises(BoardExecError) as e:
         await asyncio.wait_for(task, 10)
     assert e.value.exc_type == "KeyboardInterrupt"
+    assert "<stdin>" in e.value.traceback  # stopped inside the loop
 
 
 async def test_soft_reset_clears_ram_and_runs_boot(session, board_root):
     (board_root / "boot.py").write_text("print('booting')\n")
     await session.exec("x = 1")
-    assert b"booting" in await session.soft_reset()
+    assert await session.soft_reset() == b"booting\r\n"  # what boot.py printed, alone
+    sent = spy_writes(session.transport)
     assert await session.eval("'x' in globals()") is False
+    assert b"\x03" not in sent  # left at the raw REPL's prompt: no need to interrupt
 
 
 async def test_reconnects_after_hard_reset(session):
@@ -100,11 +97,7 @@ async def test_console_passthrough_between_operations(session):
     session.set_console(seen.extend)
     await session.eval("1")  # leaves the board at the raw REPL
     await session.console_write(b"6*7\r")
-    for _ in range(100):
-        if b"42" in seen:
-            break
-        await asyncio.sleep(0.02)
-    assert b"42\r\n>>> " in seen
+    await until(lambda: b"42\r\n>>> " in seen, what="the answer and a prompt")
     assert b"MicroPython" not in seen  # leaving the raw REPL did not spill the banner
 
 
@@ -123,7 +116,7 @@ class GarbageTransport(Transport):
             return self.replies.pop(0)
         if self.then_close:
             raise TransportClosed("gone")
-        await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # silent for ever (the test's timeouts end it)
 
     async def write(self, data):
         pass

@@ -9,9 +9,11 @@ import sys
 import tty
 
 import pytest
-from helpers import free_port, wait_port
+from helpers import free_port, until, wait_port
 
 from mptui.board import BoardDisconnected, Session
+from mptui.board.fs import TMP_SUFFIX
+from mptui.board.session import RECONNECTING
 from mptui.virtual import VirtualBoard
 
 PAYLOAD = bytes(range(256)) * 400 + os.urandom(150_000)
@@ -82,7 +84,8 @@ async def test_serial_port_unplugged_mid_transfer_is_a_clear_error(board_root):
     async with PtySerialBoard(board_root) as port, Session(port.path, reconnect=False) as s:
         await s.eval("1")
         task = asyncio.create_task(s.fs.write("/big.bin", os.urandom(2_000_000)))
-        await asyncio.sleep(0.1)
+        tmp = board_root / ("big.bin" + TMP_SUFFIX)
+        await until(lambda: tmp.exists() and tmp.stat().st_size > 0, 20, "bytes on the board")
         port.unplug()
         with pytest.raises(BoardDisconnected):
             await asyncio.wait_for(task, 20)
@@ -122,7 +125,7 @@ async def test_reconnects_when_the_bridge_restarts(tmp_path):
             await s.fs.write("/before.txt", b"1")
             bridge.terminate()
             bridge.wait(10)
-            await asyncio.sleep(0.2)
+            await until(lambda: s.state == RECONNECTING, what="the session to see the link go")
             bridge = start()
             await s.wait_connected(30)
             assert await s.fs.read("/before.txt") == b"1"

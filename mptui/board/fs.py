@@ -337,7 +337,10 @@ class BoardFS:
                 else:
                     await self._write_plain(repl, p, data, progress)
             except BaseException:
-                await _recover(repl, ABORT_WRITE if helper and not channel else b"\x03")
+                streaming = helper and not channel  # the helper removes its file itself
+                await _recover(repl, ABORT_WRITE if streaming else b"\x03")
+                if not streaming:
+                    await _remove_quietly(repl, p + TMP_SUFFIX)
                 raise
 
     def _block_size(self) -> int:
@@ -358,6 +361,7 @@ class BoardFS:
                 b = await repl.read_exact(1)
                 if b != b"\x01":  # the board stopped early: its error follows
                     repl.unread(b)
+                    repl.in_raw = False  # blocks it did not read may follow: Ctrl-C them next
                     await repl.follow()
                     raise BoardError(f"{p}: the board stopped the transfer")
                 credits += 1
@@ -396,18 +400,14 @@ class BoardFS:
             raise BoardError(f"{p}: write verification failed (size or sha256); file not replaced")
 
     async def _write_plain(self, repl: Repl, p: str, data: bytes, progress) -> None:
+        """(A failure part-way: write() closes and removes the temporary file.)"""
         tmp = p + TMP_SUFFIX
         await repl.exec(f"f=open({tmp!r},'wb')\nw=f.write")
-        try:
-            for start in range(0, len(data), 256):
-                await repl.exec(f"w({data[start : start + 256]!r})")
-                if progress:
-                    progress(min(start + 256, len(data)), len(data))
-            await repl.exec(f"import os\nf.close()\nos.rename({tmp!r},{p!r})")
-        except BoardExecError:
-            with contextlib.suppress(BoardError):
-                await repl.exec(f"import os\nf.close()\nos.remove({tmp!r})")
-            raise
+        for start in range(0, len(data), 256):
+            await repl.exec(f"w({data[start : start + 256]!r})")
+            if progress:
+                progress(min(start + 256, len(data)), len(data))
+        await repl.exec(f"import os\nf.close()\nos.rename({tmp!r},{p!r})")
 
 
 @contextlib.contextmanager
@@ -427,9 +427,21 @@ def _channel_errors(p: str):
 ABORT_WRITE = b"!!!!!"
 
 
+async def _remove_quietly(repl: Repl, tmp: str) -> None:
+    """After a stopped write through the REPL or the file channel: its temporary file goes."""
+    with contextlib.suppress(Exception):
+        await repl.exec(
+            f"import os\ntry:\n f.close()\nexcept Exception:\n pass\ntry:\n os.remove({tmp!r})\n"
+            "except OSError:\n pass"
+        )
+
+
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
     """After a failed or cancelled transfer: stop the board's side (its handler removes the
-    temporary file) and wait until it is back at the prompt."""
+    temporary file) and wait until it is back at the prompt. Nothing to do when no code of
+    ours runs (it ended with the board's own error, or only the file channel was moving)."""
+    if not repl.running:
+        return
     with contextlib.suppress(Exception):
         await asyncio.shield(repl.abort(stop))
 

@@ -39,6 +39,7 @@ class Repl:
         self.raw_paste: bool | None = None  # None until the board has answered once
         self.window = 128
         self._prompt_due = False  # a '>' from the last exec is still to be read
+        self.running = False  # code we sent may still run (or be arriving): its end not yet read
         self.enter_timeouts = (0.5, 1.5, 3.0)  # patience per attempt at entering the raw REPL
         self._buf = bytearray()
         self._waiter: asyncio.Future | None = None
@@ -262,6 +263,7 @@ class Repl:
     async def send_code(self, code: str | bytes) -> None:
         """Send code to run (raw-paste with flow control, else plain raw REPL)."""
         data = code.encode() if isinstance(code, str) else code
+        self.running = True  # from here until follow() reads its end, a stop needs an abort
         await self.enter_raw()
         if self.raw_paste is not False:
             known = self.raw_paste
@@ -295,6 +297,7 @@ class Repl:
         except BoardTimeout:
             self.in_raw = False  # whatever runs is left running; the next op interrupts it
             raise
+        self.running = False
         if err:
             raise exec_error(err.decode("utf-8", "replace"), out.decode("utf-8", "replace"))
         return bytes(out)
@@ -362,7 +365,7 @@ class Repl:
     async def abort(self, stop: bytes = b"\x03") -> None:
         """Stop the code running from our last send_code (Ctrl-C, or `stop`: bytes the code
         itself takes as the end) and wait for its end; the next operation starts over."""
-        self.in_raw = False
+        self.in_raw = self.running = False
         try:
             await self.write(stop)
             await self.read_until(b"\x04>", timeout=2.0)

@@ -130,7 +130,7 @@ class AgentBoard:
             except OtaError:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # polling: the deadline above ends it
             finally:
                 await link.close()
 
@@ -139,7 +139,7 @@ class AgentBoard:
         while not predicate():
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"{self.name}: timed out waiting for {what or predicate}")
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # polling: the deadline above ends it
 
     async def wait_run(self, version: str, count: int | None = None) -> None:
         """Until the app has started (count times in all, if given) on `version`."""
@@ -236,7 +236,7 @@ async def cut_trial(board: AgentBoard, old: Project, new: Project, phase: str,
             while wait and not journal.exists() and time.monotonic() - t0 < 0.5:
                 pass
             t1 = time.monotonic()
-            time.sleep(delay)
+            time.sleep(delay)  # not a wait: the cut's random point (0-10 ms) after the event
             cut(f"commit {'journal' if wait else 'sent'} +{1000 * (time.monotonic() - t1):.1f} ms")
 
         def on_event(ev):

@@ -82,7 +82,17 @@ async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path)
     folder = tmp_path / "bundle"
     folder.mkdir()
     v1 = make_project(tmp_path, "1.0", app_files("1.0"), secrets)
-    server = await BundleServer(folder, port=0).start()
+    requests: list[str] = []  # the server's log: "127.0.0.1 GET /manifest.json 200"
+    server = await BundleServer(folder, port=0, log=requests.append).start()
+
+    async def three_polls() -> list[str]:
+        """Until the agent has asked for the manifest three more times (so at least two polls
+        have seen the folder as it is now, and one has ended); the requests meanwhile."""
+        start = len(requests)
+        await board.wait_for(lambda: sum(" /manifest.json " in r for r in requests[start:]) >= 3,
+                             what="three more polls")
+        return requests[start:]
+
     try:
         board = await make_board(pull=f"http://127.0.0.1:{server.port}/", pull_every=0.2)
         write_bundle(v1, folder)  # signed for the boards installed with these keys: this one
@@ -99,7 +109,8 @@ async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path)
         forged = Secrets(tmp_path / "x.toml", signing_key="not the board's key")
         write_bundle(make_project(tmp_path, "3.0", app_files("3.0"), forged), folder)
         runs = len(board.runs())
-        await asyncio.sleep(0.6)  # three polls: each refuses the signature
+        polled = await three_polls()
+        assert not [r for r in polled if " /f/" in r]  # refused before fetching a file
         assert release_tree(board.root) == before and len(board.runs()) == runs
         assert (await board.wait_agent())["v"] == "2.0"
 
@@ -108,7 +119,8 @@ async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path)
         write_bundle(make_project(tmp_path, "4.0", looping, secrets), folder)
         await board.wait_for(lambda: board.state().get("bad") == "4.0", what="4.0 rolled back")
         await board.wait_run("2.0", count=runs + 1)
-        await asyncio.sleep(0.6)  # three more polls: 4.0 is not taken again
+        polled = await three_polls()
+        assert not [r for r in polled if " /f/" in r]  # 4.0, rolled back from, is not taken again
         assert board.state()["v"] == "2.0" and len(board.runs()) == runs + 1
         assert release_tree(board.root) == before
     finally:

@@ -110,7 +110,7 @@ class RioBoard:
             except RemoteIOError:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.05)  # polling: the deadline above ends it
 
     async def close(self) -> None:
         for rio in self.opened:

@@ -104,7 +104,7 @@ async def test_a_burst_of_saves_ends_with_the_final_content(session, tmp_path):
         target = local / "busy.py"
         for i in range(40):
             target.write_text(f"VERSION = {i}\n" + "#" * (i * 997 % 5000) + "\n")
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # not a wait: the watcher may see any of the saves
         final = target.read_bytes()
 
         deadline = asyncio.get_running_loop().time() + TIMEOUT
@@ -193,7 +193,7 @@ async def test_run_main_after_an_upload(session, tmp_path):
     console = Console(session)
     async with watching(session, local, after=AFTER_RUN, initial_sync=False) as events:
         (local / "main.py").write_text("import time\nprint('second run')\nwhile True:\n"
-                                       "    time.sleep(0.01)\n")
+                                       "    time.sleep(0.01)\n")  # (the board's program)
         await console.wait(b"second run")
         mark = len(console.data)
         (local / "main.py").write_text("print('third run')\n")  # stops the loop, runs again

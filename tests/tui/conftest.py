@@ -101,7 +101,7 @@ async def wait_until(predicate: Callable[[], object], timeout: float = 15.0, wha
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.02)  # polling: the deadline above ends it
 
 
 @pytest.fixture

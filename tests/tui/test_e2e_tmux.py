@@ -41,7 +41,7 @@ class Tmux:
                 return shown
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} never appeared; the screen:\n{shown}")
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling: the deadline above ends it
 
 
 def processes_with(marker: str) -> list[int]:
@@ -83,7 +83,7 @@ def test_installed_mptui_in_tmux(isolated):
         deadline = time.monotonic() + 15
         while tmux.alive() or processes_with(marker):
             assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling: the deadline above ends it
     finally:
         tmux("kill-server", check=False)
 
@@ -120,7 +120,7 @@ def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
         deadline = time.monotonic() + 15
         while tmux.alive() or processes_with(marker):
             assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling: the deadline above ends it
     finally:
         tmux("kill-server", check=False)
 

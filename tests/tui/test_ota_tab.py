@@ -4,6 +4,8 @@ the history, and no project at all."""
 
 from __future__ import annotations
 
+import asyncio
+
 from agentboards import app_files, board_tree, free_port, release_tree, stall_transfers
 
 from mptui.services import ota
@@ -39,12 +41,33 @@ async def test_push_to_one_board_shows_phases_and_the_result(make_app, isolated,
 
         painted: list[str] = []
         update_rows = tab.table.update_rows
+        sending_shown = asyncio.Event()
 
         def record(rows):
             update_rows(rows)
-            painted.extend(cells(tab, "virtual")[3] for row in rows if row.key == "virtual")
+            for row in rows:
+                if row.key == "virtual":
+                    painted.append(cells(tab, "virtual")[3])
+                    if painted[-1].startswith("sending"):
+                        sending_shown.set()
 
         tab.table.update_rows = record
+        link_for = tab.fleet._link_for
+
+        def held_link(target):
+            """The real link; its first file waits until a repaint has shown the transfer
+            under way (however loaded the machine, one phase is seen as it happens)."""
+            link = link_for(target)
+            send_file = link.send_file
+
+            async def send_when_shown(*args, **kwargs):
+                await asyncio.wait_for(sending_shown.wait(), PUSH_WAIT)
+                await send_file(*args, **kwargs)
+
+            link.send_file = send_when_shown
+            return link
+
+        tab.fleet._link_for = held_link
         await pilot.press("p")
         row = tab.fleet.boards["virtual"]
         await wait_until(lambda: row.last is not None, timeout=PUSH_WAIT, what="the result")
@@ -57,11 +80,11 @@ async def test_push_to_one_board_shows_phases_and_the_result(make_app, isolated,
         assert "✓ verify ✓ transfer 5/5 files" in shown and "✓ back online" in shown
         assert "✓ 1.0 running (5 files," in shown
         # the repaints showed the phases as they came, in order (how many of them a repaint
-        # catches depends on the machine's load: at least one, never out of order)
+        # catches depends on the machine's load: "sending" for certain, never out of order)
         words = [w.split()[0] for w in painted if w.endswith(("…", "%"))]
         order = ["starting…", "connecting…", "verifying…", "sending", "committing…",
                  "rebooting…", "coming"]
-        assert words and words == sorted(words, key=order.index)
+        assert "sending" in words and words == sorted(words, key=order.index)
 
         # fast again: nothing to send; full (P): every file again
         await pilot.press("p")

@@ -1,0 +1,338 @@
+"""The filesystem API when things go wrong, against the real runtime: a link that damages
+bytes on the way, transfers cancelled half-way (the board's side stopped and its temporary
+file gone before the call returns), a filesystem that fills up, the board's own errors kept,
+flow control, and the rules that choose the path (helper stream, plain raw REPL, WebREPL's
+file channel). Metadata and tree operations at their edges: test_fs_edges.py."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from helpers import WEBREPL_PW, count_link_bytes, spy_writes, until
+
+from mptui.board import BoardDisconnected, BoardError, BoardOSError, Session
+from mptui.board.fs import ABORT_WRITE, CHANNEL_MIN_WRITE, TMP_SUFFIX
+from mptui.transports.base import FileChannelError
+
+TRANSFER_WAIT = 30  # seconds; only turns a hang into a failure
+
+
+@pytest.fixture
+async def wr_session(webrepl_board):
+    """A session over WebREPL: the file channel beside the REPL."""
+    s = Session(webrepl_board.url, password=WEBREPL_PW, reconnect=False)
+    await s.connect()
+    yield s
+    await s.close()
+
+
+def damage_once(transport, old: bytes, new: bytes) -> list:
+    """The link changes the first `old` the board sends into `new` (once), even split between
+    two reads; the list returned gets an item when it has. The REPL's reader is already
+    waiting in the link's own read: the change applies from the next operation on."""
+    real, done, held = transport.read, [], bytearray()
+
+    async def read() -> bytes:
+        data = held + await real()
+        held.clear()
+        if done:
+            return bytes(data)
+        if old in data:
+            done.append(old)
+            return bytes(data.replace(old, new, 1))
+        for n in range(len(old) - 1, 0, -1):  # a start of `old` at the end: keep it for later
+            if data.endswith(old[:n]):
+                held.extend(data[-n:])
+                return bytes(data[:-n])
+        return bytes(data)
+
+    transport.read = read
+    return done
+
+
+def flip(data: bytes) -> bytes:
+    return data[:100] + bytes([data[100] ^ 1]) + data[101:]
+
+
+def truncate(data: bytes) -> bytes:
+    return data[:-1]
+
+
+def damage_channel(channel, name: str, change) -> list[str]:
+    """channel.get's answer or channel.put's bytes go through `change`; returns the paths."""
+    real, paths = getattr(channel, name), []
+
+    async def damaged(path, *args, **kw):
+        paths.append(path)
+        if name == "put":
+            return await real(path, change(args[0]), *args[1:], **kw)
+        return change(await real(path, *args, **kw))
+
+    setattr(channel, name, damaged)
+    return paths
+
+
+# -- damaged on the way ----------------------------------------------------------------------
+
+
+async def test_a_read_damaged_on_the_way_fails_and_the_next_is_whole(session, board_root):
+    data = b"x" * 50_000
+    (board_root / "d.bin").write_bytes(data)
+    await session.fs.exists("/")  # the helper is loaded: what follows is the read alone
+    damaged = damage_once(session.transport, b"xxxx", b"xyxx")
+    await session.eval("0")  # (the reader already waiting used the link's own read)
+    with pytest.raises(BoardError, match="sha256 differs"):
+        await session.fs.read("/d.bin")
+    assert damaged
+    assert await session.fs.read("/d.bin") == data
+
+
+async def test_a_read_whose_end_is_lost_on_the_way_fails(session, board_root):
+    (board_root / "e.bin").write_bytes(b"x" * 1000)
+    await session.fs.exists("/")  # the helper is loaded
+    damaged = damage_once(session.transport, b"\x1bH", b"\x1bN")  # the end mark: a newline
+    await session.eval("0")  # (the reader already waiting used the link's own read)
+    with pytest.raises(BoardError, match="the transfer ended early"):
+        await session.fs.read("/e.bin")
+    assert damaged
+    assert await session.fs.read("/e.bin") == b"x" * 1000
+
+
+@pytest.mark.parametrize("helper", [True, False], ids=["sha256", "size"])
+async def test_a_channel_read_damaged_on_the_way_fails(wr_session, webrepl_board, helper):
+    if not helper:
+        wr_session.helper = False  # the board then checks the size only (no hashlib)
+    fs, channel = wr_session.fs, wr_session.transport.file_channel
+    fs.use_file_channel = True
+    data = os.urandom(5000)
+    (webrepl_board.root / "c.bin").write_bytes(data)
+    real = channel.get
+    paths = damage_channel(channel, "get", flip if helper else truncate)
+    with pytest.raises(BoardError, match="read verification failed") as e:
+        await fs.read("/c.bin")
+    assert str(e.value).startswith("/c.bin: ") and paths == ["/c.bin"]
+    channel.get = real
+    assert await fs.read("/c.bin") == data
+
+
+@pytest.mark.parametrize("helper", [True, False], ids=["sha256", "size"])
+async def test_a_channel_write_damaged_on_the_way_keeps_the_old_file(wr_session, webrepl_board,
+                                                                     helper):
+    if not helper:
+        wr_session.helper = False
+    fs, channel, root = wr_session.fs, wr_session.transport.file_channel, webrepl_board.root
+    fs.use_file_channel = True
+    (root / "w.bin").write_bytes(b"old\n")
+    real = channel.put
+    paths = damage_channel(channel, "put", flip if helper else truncate)
+    await wr_session.eval("0")
+    sent = spy_writes(wr_session.transport)
+    with pytest.raises(BoardError, match="write verification failed") as e:
+        await fs.write("/w.bin", os.urandom(5000))
+    assert str(e.value).startswith("/w.bin: ")
+    assert b"\x03" not in sent  # no code of ours was left running: nothing to stop
+    assert paths == ["/w.bin" + TMP_SUFFIX]
+    assert sorted(os.listdir(root)) == ["w.bin"]  # the damaged copy removed, the old file kept
+    assert (root / "w.bin").read_bytes() == b"old\n"
+    channel.put = real
+    new = os.urandom(5000)
+    await fs.write("/w.bin", new)
+    assert (root / "w.bin").read_bytes() == new
+
+
+async def test_a_cancelled_channel_write_leaves_no_temporary_file(wr_session, webrepl_board):
+    root = webrepl_board.root
+    (root / "c.bin").write_bytes(b"before")
+    wr_session.fs.use_file_channel = True
+    sent = []
+    task = asyncio.create_task(wr_session.fs.write("/c.bin", os.urandom(5_000_000),
+                                                   progress=lambda d, t: sent.append(d)))
+    tmp = root / ("c.bin" + TMP_SUFFIX)
+    await until(lambda: sent and tmp.exists() and tmp.stat().st_size > 0, TRANSFER_WAIT,
+                "bytes on the board")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(os.listdir(root)) == ["c.bin"] and (root / "c.bin").read_bytes() == b"before"
+
+
+async def test_a_file_channel_failure_is_a_board_error_naming_the_file(wr_session, webrepl_board):
+    fs, channel = wr_session.fs, wr_session.transport.file_channel
+    fs.use_file_channel = True
+    (webrepl_board.root / "c.bin").write_bytes(os.urandom(5000))
+
+    async def failing(path, *args, **kwargs):
+        raise FileChannelError("the board stopped answering (WebREPL)")
+
+    channel.get = channel.put = failing
+    for transfer in (fs.read("/c.bin"), fs.write("/c.bin", os.urandom(5000))):
+        with pytest.raises(BoardError) as e:
+            await transfer
+        assert str(e.value) == "/c.bin: the board stopped answering (WebREPL)"
+        assert not isinstance(e.value, BoardDisconnected)  # the link itself is fine
+    assert sorted(os.listdir(webrepl_board.root)) == ["c.bin"]
+
+
+async def test_which_transfers_take_the_file_channel(wr_session, webrepl_board):
+    fs, channel, root = wr_session.fs, wr_session.transport.file_channel, webrepl_board.root
+    puts = damage_channel(channel, "put", lambda data: data)
+    gets = damage_channel(channel, "get", lambda data: data)
+    assert CHANNEL_MIN_WRITE == 1024
+    small, big = os.urandom(1023), os.urandom(1024)
+    await fs.write("/small.bin", small)  # the channel's two extra round trips cost more
+    await fs.write("/big.bin", big)
+    assert await fs.read("/big.bin") == big  # with the helper, reads stream through the REPL
+    assert (puts, gets) == (["/big.bin" + TMP_SUFFIX], [])
+
+    fs.use_file_channel = True  # whatever the channel can carry
+    room = channel.max_path_bytes - len(TMP_SUFFIX)
+    longest, too_long = "/" + "n" * (room - 1), "/" + "n" * room
+    await fs.write(longest, b"a")
+    await fs.write(too_long, b"b")  # one byte over what the channel takes: the REPL
+    await fs.write("/empty", b"")  # older boards never finish an empty PUT
+    assert await fs.read("/small.bin") == small
+    assert puts[1:] == [longest + TMP_SUFFIX] and gets == ["/small.bin"]
+
+    fs.use_file_channel = False
+    await fs.write("/big2.bin", big)
+    assert await fs.read("/big2.bin") == big
+    assert len(puts) == 2 and len(gets) == 1
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == {
+        "small.bin": small, "big.bin": big, longest[1:]: b"a", too_long[1:]: b"b",
+        "empty": b"", "big2.bin": big,
+    }
+
+
+# -- stopped half-way ------------------------------------------------------------------------
+
+
+async def test_a_cancelled_write_is_undone_on_the_board_before_it_returns(fs_session, board_root):
+    session = fs_session
+    await session.fs.write("/c.bin", b"before")
+    tmp = board_root / ("c.bin" + TMP_SUFFIX)
+    size = 20_000_000 if session.helper is not False else 1_000_000
+    task = asyncio.create_task(session.fs.write("/c.bin", os.urandom(size)))
+    await until(lambda: tmp.exists() and tmp.stat().st_size > 0, TRANSFER_WAIT,
+                "the first bytes on the board")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(os.listdir(board_root)) == ["c.bin"]  # the board removed its temporary file
+    assert (board_root / "c.bin").read_bytes() == b"before"
+    assert await session.fs.read("/c.bin") == b"before"
+
+
+async def test_a_write_failing_on_the_host_is_undone_on_the_board(session, board_root):
+    await session.fs.write("/f.bin", b"before")
+
+    def broken_progress(done, total):  # e.g. the UI that shows it is gone
+        raise RuntimeError("the progress bar broke")
+
+    with pytest.raises(RuntimeError, match="progress bar"):
+        await session.fs.write("/f.bin", os.urandom(2_000_000), progress=broken_progress)
+    assert sorted(os.listdir(board_root)) == ["f.bin"]
+    assert (board_root / "f.bin").read_bytes() == b"before"
+    assert await session.eval("6*7") == 42
+
+
+async def test_a_cancelled_read_stops_the_board_before_it_returns(session, board_root):
+    (board_root / "big.bin").write_bytes(os.urandom(20_000_000))
+    got = []
+    task = asyncio.create_task(session.fs.read("/big.bin", progress=lambda d, t: got.append(d)))
+    await until(lambda: got, TRANSFER_WAIT, "the first bytes read")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    seen = count_link_bytes(session.transport)
+    assert await session.eval("6*7") == 42
+    assert seen[0] < 1000  # the next operation's answer alone: the file stopped streaming
+
+
+async def test_a_write_the_board_refuses_gives_its_own_error_at_once(fs_session, board_root):
+    await fs_session.eval("1")
+    sent = spy_writes(fs_session.transport)
+    with pytest.raises(BoardOSError) as e:
+        await fs_session.fs.write("/no/such/dir/f.bin", os.urandom(3000))
+    assert str(e.value) == "/no/such/dir/f.bin: No such file or directory [ENOENT]"
+    # its code had ended: nothing was sent to stop it (which costs a wait for an answer)
+    assert ABORT_WRITE not in sent and not sent.endswith(b"\x03")
+    assert await fs_session.eval("1+1") == 2
+    assert list(board_root.iterdir()) == []
+
+
+async def test_a_read_the_board_refuses_gives_its_own_error(fs_session):
+    with pytest.raises(BoardOSError) as e:
+        await fs_session.fs.read("/missing.bin")
+    assert str(e.value) == "/missing.bin: No such file or directory [ENOENT]"
+    assert await fs_session.eval("1+1") == 2
+
+
+@pytest.mark.parametrize("size", [100_000, 20_000], ids=["many-blocks", "within-the-window"])
+async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, board_root, size):
+    (board_root / "f.bin").write_bytes(b"old")
+    # the temporary name leads to /dev/full: the board's writes there fail with ENOSPC, after
+    # the transfer has begun (its open succeeds)
+    (board_root / ("f.bin" + TMP_SUFFIX)).symlink_to("/dev/full")
+    with pytest.raises(BoardOSError) as e:
+        await fs_session.fs.write("/f.bin", os.urandom(size))
+    assert str(e.value) == "/f.bin: No space left on device [ENOSPC]"
+    assert sorted(os.listdir(board_root)) == ["f.bin"]  # the temporary name removed
+    assert (board_root / "f.bin").read_bytes() == b"old"
+    sent = spy_writes(fs_session.transport)
+    assert await fs_session.eval("1+1") == 2
+    if fs_session.helper is not False and size > 40_000:  # blocks it never read may follow:
+        assert sent.startswith(b"\r\x03")  # the next operation clears them with Ctrl-C
+
+
+async def test_a_write_damaged_on_the_way_keeps_the_old_file(session, board_root):
+    (board_root / "d.bin").write_bytes(b"old")
+    await session.fs.exists("/")  # the helper is loaded
+    write, flipped = session.transport.write, []
+
+    async def damaging_write(data: bytes) -> None:
+        if not flipped and data[:5].isalnum() and len(data) > 100:  # a block: flip one byte
+            flipped.append(data)
+            data = data[:50] + bytes([data[50] ^ 1]) + data[51:]
+        await write(data)
+
+    session.transport.write = damaging_write
+    with pytest.raises(BoardError, match="damaged on the way \\(sha256 differs\\); old file kept"):
+        await session.fs.write("/d.bin", b"a" * 50_000)
+    assert flipped
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+    assert (board_root / "d.bin").read_bytes() == b"old"
+    session.transport.write = write
+    await session.fs.write("/d.bin", b"a" * 50_000)
+    assert (board_root / "d.bin").read_bytes() == b"a" * 50_000
+
+
+async def test_each_block_waits_for_the_boards_credit(session):
+    """Flow control: a block goes only after the board has said it has room for one (a UART
+    board's input buffer holds little; the virtual board would take anything)."""
+    await session.fs.exists("/")  # the helper is loaded
+    repl, credits, blocks = session.repl, [-1], []
+    read_exact, write, send_code = repl.read_exact, session.transport.write, repl.send_code
+
+    async def sent_code(code):  # credits count once the write's call is under way
+        await send_code(code)
+        credits[0] = 0 if "_mptui.wr(" in code else credits[0]
+
+    async def counted_read_exact(n, *args, **kwargs):
+        data = await read_exact(n, *args, **kwargs)
+        if credits[0] >= 0 and n == 1:
+            credits[0] += data.count(b"\x01")
+        return data
+
+    async def watched_write(data: bytes) -> None:
+        if credits[0] >= 0 and data[:5].isalnum():  # a block: its length in 5 hex digits
+            blocks.append(credits[0])
+        await write(data)
+
+    repl.send_code = sent_code
+    repl.read_exact, session.transport.write = counted_read_exact, watched_write
+    await session.fs.write("/flow.bin", os.urandom(100_000))  # 7 blocks of 16 KiB
+    credits_before_each = blocks
+    assert len(credits_before_each) == 7
+    assert all(seen >= k for k, seen in enumerate(credits_before_each, 1))
