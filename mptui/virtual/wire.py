@@ -96,6 +96,7 @@ class Pacer:
         self.queue = bytearray()
         self.free_at = 0.0  # when the wire is done with the bytes it has carried so far
         self.moved = 0  # bytes carried (after faults)
+        self.held = False  # the far end took less than the wire brought (USB's NAK)
         self._timer: asyncio.TimerHandle | None = None
 
     def push(self, data: bytes) -> None:
@@ -140,6 +141,7 @@ class Pacer:
         taken = self.sink(bytes(self.queue[:n])) if n > 0 else 0
         del self.queue[:taken]
         self.moved += taken
+        self.held = taken < n
         if self.rate is not None:
             self.free_at += taken / self.rate
         if self.on_moved:
