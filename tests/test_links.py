@@ -145,6 +145,7 @@ async def _send_while_board_is_busy(session: Session, root, data: bytes) -> tupl
 async def test_a_uart_ring_drops_what_the_board_does_not_read(board_root):
     async with Session("virtual:ring?link=uart:115200", root=board_root) as s:
         got, held = await _send_while_board_is_busy(s, board_root, b"a" * 1000)
+        assert held == 0  # a UART never holds the host back
         wire = s.transport.board.wire
         burst = int(11520 * TICK)
         assert 256 <= got <= 256 + 2 * burst  # (the PTY may count a burst late)
