@@ -12,7 +12,8 @@ moves its bytes through `wire.Wire` when a profile asks for more than the fast d
 - `usb-cdc`: USB full speed, about 1 MB/s in 64-byte packets; a full ring is never lost: the
   firmware leaves packets in TinyUSB's 256-byte FIFO, and once that is full too the endpoint
   NAKs and the host waits (shared/tinyusb/mp_usbd_cdc.c); a Ctrl-C waits its turn there;
-- `esp8266`, `esp32`, `rp2040`: a board's usual link and heap (see BOARDS);
+- `esp8266`, `esp32`, `rp2040`: a board's usual link, ring and heap, and a busy spell after
+  each 4 KiB it reads (see BOARDS);
 - `lossy:P[:SEED]` on top of any of them: each byte is dropped, duplicated or corrupted with
   probability P, and now and then the wire stalls for a while; seeded (0 unless given), so a
   run can be repeated.
