@@ -101,6 +101,9 @@ def run_case(tool: Tool, case: str, work: Path, board: Path) -> float | None:
     """Seconds for one whole process, or None when it failed or moved a wrong file."""
     back = work / "back.bin"
     back.unlink(missing_ok=True)
+    name = MOVES.get(case)
+    if name and case.startswith("read"):  # (whatever an earlier failed write left there)
+        shutil.copy(work / name, board / name)
     t = time.perf_counter()
     try:
         r = subprocess.run(tool.argv(case, work), capture_output=True, timeout=TOOL_TIMEOUT,
@@ -109,7 +112,6 @@ def run_case(tool: Tool, case: str, work: Path, board: Path) -> float | None:
         print(f"  {tool.name} {case}: timed out", file=sys.stderr)
         return None
     elapsed = time.perf_counter() - t
-    name = MOVES.get(case)
     good = r.returncode == 0
     if good and name and case.startswith("write"):
         good = (board / name).read_bytes() == (work / name).read_bytes()
@@ -159,7 +161,6 @@ def bench_profile(profile: str, rounds: int) -> list[str]:
     proc, url = start_bridge(board, "--link", profile)
     try:
         up, down = asyncio.run(raw_rates(url, SIZE if link.rate else 16 * SIZE))
-        rate = link.rate or min(x for x in (up, down) if x)
         times: dict[tuple[str, str], list[float | None]] = {}
         peers = tools(url)
         for _ in range(rounds):
@@ -170,16 +171,21 @@ def bench_profile(profile: str, rounds: int) -> list[str]:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
-    return table(profile, link, rate, up, down, peers, times)
+    return table(profile, link, up, down, peers, times)
 
 
-def table(profile, link, rate, up, down, peers, times) -> list[str]:
+def table(profile, link, up, down, peers, times) -> list[str]:
+    """Transfers as a fraction of the link's rate: the profile's, or (fast) the one measured
+    in the transfer's direction."""
+    rates = {"write": link.rate or up, "read": link.rate or down}
+
     def raw(x):
         if x is None:
             return "n/a (the board's ring overflowed)"
-        return f"{x:,.0f} B/s ({100 * x / rate:.0f}%, 64 KiB in {SIZE / x:.2f} s)"
+        share = f"{100 * x / link.rate:.0f}%, " if link.rate else ""
+        return f"{x:,.0f} B/s ({share}64 KiB in {SIZE / x:.2f} s)"
 
-    nominal = f"{rate:,.0f} B/s each way" if link.rate else "unpaced"
+    nominal = f"{link.rate:,.0f} B/s each way" if link.rate else "unpaced"
     lines = [f"== {profile}: {nominal}; measured: host->board {raw(up)}, board->host {raw(down)}"]
     names = [t.name for t in peers]
     lines.append(f"{'':22}" + "".join(f"{n:>20}" for n in names)
@@ -195,6 +201,7 @@ def table(profile, link, rate, up, down, peers, times) -> list[str]:
             if s is None:
                 cells.append(f"{'failed':>20}")
             elif case in MOVES:
+                rate = rates[case.split()[0]]
                 cells.append(f"{s:8.2f} s ({100 * SIZE / s / rate:4.0f}%)".rjust(20))
             else:
                 cells.append(f"{s:8.2f} s".rjust(20))

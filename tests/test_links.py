@@ -224,6 +224,18 @@ async def test_mptui_through_a_socket_bridge_never_overruns_an_esp8266(start_bri
     assert bridge.board.wire.dropped == 0
 
 
+async def test_the_helper_loads_again_in_an_esp8266s_fragmented_heap(start_bridge):
+    # Each session loads the helper again: with the last one and a transfer's leftovers in a
+    # 38 KB heap, compiling it fails with MemoryError unless the old one is let go first
+    bridge = start_bridge(link=parse_link("esp8266"))
+    data = os.urandom(6000)
+    for _ in range(3):
+        async with Session(bridge.socket_url, reconnect=False) as s:
+            await s.fs.write("/x.bin", data)
+            assert s.helper is True
+    assert (bridge.root / "x.bin").read_bytes() == data
+
+
 def test_mpremote_through_mptui_bridge_on_a_uart_link(tmp_path, mpremote):
     root = tmp_path / "board"
     port = free_port()
