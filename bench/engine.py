@@ -39,11 +39,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_bridge(root: Path) -> tuple[subprocess.Popen, str]:
+def start_bridge(root: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """`mptui bridge` (with `options`, e.g. --link PROFILE) on free ports; its socket:// URL."""
     rfc, sock = free_port(), free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mptui", "bridge", "-p", str(rfc), "-s", str(sock),
-         "--root", str(root)],
+         "--root", str(root), *options],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     deadline = time.monotonic() + 20

@@ -93,13 +93,49 @@ def board_root(tmp_path):
     return root
 
 
+@dataclass(frozen=True)
+class LinkCase:
+    """A link profile a test runs on (the `link_profile` fixture)."""
+
+    profile: str  # as in virtual:NAME?link=PROFILE
+
+    @property
+    def slow(self) -> bool:
+        return self.profile != "fast"
+
+    def address(self, name: str) -> str:
+        return f"virtual:{name}" + (f"?link={self.profile}" if self.slow else "")
+
+    def size(self, fast: int, slow: int) -> int:
+        """A test's data size: enough to prove the point, within CI's time on a slow link."""
+        return slow if self.slow else fast
+
+
+# The profiles the engine suites run on: the fast link, a 115200-baud UART (a 256-byte ring
+# that drops), and an ESP8266 (that UART, a 38 KB heap, flash-erase busy spells).
+LINK_PROFILES = {"fast": "fast", "uart115200": "uart:115200", "esp8266": "esp8266"}
+
+
+@pytest.fixture(params=list(LINK_PROFILES.values()), ids=list(LINK_PROFILES))
+def link_profile(request) -> LinkCase:
+    """Run the test on each link profile; the `session` fixture follows it."""
+    return LinkCase(request.param)
+
+
 @pytest.fixture
-async def session(board_root):
-    """A connected session to a virtual board whose `/` is `board_root`."""
-    s = Session("virtual:test", root=board_root)
+async def session(request, board_root):
+    """A connected session to a virtual board whose `/` is `board_root` (on the test's
+    `link_profile` when it asks for one: then no byte may be lost to a full ring)."""
+    link = LinkCase("fast")
+    if "link_profile" in request.fixturenames:
+        link = request.getfixturevalue("link_profile")
+    s = Session(link.address("test"), root=board_root)
     await s.connect()
     yield s
+    wire = s.transport.board.wire
     await s.close()
+    if wire is not None:
+        assert wire.dropped == 0, f"mptui overran the board's stdin ring by {wire.dropped} bytes"
 
 
 @pytest.fixture(params=["helper", "plain"])
@@ -109,9 +145,6 @@ async def fs_session(request, session):
     if request.param == "plain":
         session.helper = False
     return session
-
-
-
 
 
 def pytest_configure(config):
@@ -125,9 +158,9 @@ class BridgeThread:
     """A `Bridge` on free loopback ports, served from a thread. `board` is a factory called
     on the bridge's loop; by default a virtual board on `root`."""
 
-    def __init__(self, root: Path, board=None) -> None:
+    def __init__(self, root: Path, board=None, link=None) -> None:
         self.root = root
-        self._make_board = board or (lambda: VirtualBoard("test", root=root))
+        self._make_board = board or (lambda: VirtualBoard("test", root=root, link=link))
         self.loop = asyncio.new_event_loop()
         self.bridge: Bridge | None = None
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -179,16 +212,16 @@ class BridgeThread:
 
 @pytest.fixture
 def start_bridge(tmp_path):
-    """Factory: start_bridge(files={"main.py": "..."}, board=factory) -> a running BridgeThread.
-    `files` are put in the board's folder before it boots."""
+    """Factory: start_bridge(files={"main.py": "..."}, board=factory, link=Link) -> a running
+    BridgeThread. `files` are put in the board's folder before it boots."""
     started = []
 
-    def start(files: dict[str, str] | None = None, board=None) -> BridgeThread:
+    def start(files: dict[str, str] | None = None, board=None, link=None) -> BridgeThread:
         root = tmp_path / f"board{len(started)}"
         root.mkdir()
         for name, text in (files or {}).items():
             (root / name).write_text(text)
-        bt = BridgeThread(root, board)
+        bt = BridgeThread(root, board, link)
         started.append(bt)
         return bt.start()
 

@@ -32,6 +32,8 @@ OPTIONS = [
     "-O",
     "-X",
     "--micropython",
+    "--link",
+    "--heap",
     "--serial",
     "--baud",
 ]

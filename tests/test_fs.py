@@ -1,5 +1,6 @@
 """The board filesystem API against the real runtime, on the fast helper path and on the plain
-raw-REPL fallback."""
+raw-REPL fallback; the core of it on the fast link, a 115200-baud UART and an ESP8266 too (the
+`link_profile` fixture: no byte may be lost to the board's 256-byte stdin ring)."""
 
 import asyncio
 import errno
@@ -24,13 +25,16 @@ HOSTILE = [
 ]
 
 
-async def test_all_byte_values_and_random_data_round_trip(fs_session, board_root):
+async def test_all_byte_values_and_random_data_round_trip(fs_session, board_root, link_profile):
     fs = fs_session.fs
     every = bytes(range(256)) * 3
     await fs.write("/every.bin", every)
     assert (board_root / "every.bin").read_bytes() == every
     assert await fs.read("/every.bin") == every
-    blob = os.urandom(1_000_000 if fs_session.helper is not False else 20_000)
+    if fs_session.helper is not False:
+        blob = os.urandom(link_profile.size(1_000_000, 6_000))
+    else:
+        blob = os.urandom(link_profile.size(20_000, 1_500))
     await fs.write("blob.bin", blob)
     assert await fs.read("blob.bin") == blob
     assert await fs.sha256("blob.bin") == hashlib.sha256(blob).hexdigest()
@@ -63,7 +67,7 @@ async def test_progress_without_the_helper(session):
     assert seen == [(256 * i, -1) for i in range(1, 8)] + [(2000, -1)]
 
 
-async def test_hostile_names_round_trip_and_execute_nothing(fs_session, board_root):
+async def test_hostile_names_round_trip_and_execute_nothing(fs_session, board_root, link_profile):
     (board_root / "victim").write_text("still here")
     fs = fs_session.fs
     await fs.mkdir("/d")
@@ -80,7 +84,7 @@ async def test_hostile_names_round_trip_and_execute_nothing(fs_session, board_ro
     assert sorted(os.listdir(board_root / "d")) == sorted(f"{n} dir" for n in HOSTILE)
 
 
-async def test_listing_stat_mkdir_rm_and_hashes(fs_session, board_root):
+async def test_listing_stat_mkdir_rm_and_hashes(fs_session, board_root, link_profile):
     fs = fs_session.fs
     await fs.mkdir("/a/b/c", parents=True)
     await fs.mkdir("/a/b/c", parents=True)  # -p: an existing folder is fine

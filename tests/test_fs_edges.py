@@ -66,14 +66,14 @@ async def test_stat_gives_the_boards_size_and_mtime(session, board_root):
 
 
 async def test_blocks_shrink_to_leave_the_board_its_heap(session):
-    """Stream blocks are the link's size (16 KiB on the virtual board) unless six of them would
-    not fit in the free heap the helper reported; never below 256 bytes."""
+    """Stream blocks are the link's size (16 KiB on the virtual board) unless sixteen of them
+    would not fit in the free heap the helper reported; never below 256 bytes."""
     sizes = {}
-    for free in (-1, 0, 1, 98_304, 98_303, 49_152, 1_000):
+    for free in (-1, 0, 1, 262_144, 262_143, 131_072, 1_000):
         session.helper_info = (free, True, True)
         sizes[free] = session.fs._block_size()
-    assert sizes == {-1: 16384, 0: 16384, 1: 256, 98_304: 16384, 98_303: 8192, 49_152: 8192,
-                     1_000: 256}
+    assert sizes == {-1: 16384, 0: 16384, 1: 256, 262_144: 16384, 262_143: 8192,
+                     131_072: 8192, 1_000: 256}
     session.helper_info = ()
     assert session.fs._block_size() == 16384
 

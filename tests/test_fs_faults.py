@@ -269,6 +269,8 @@ async def test_a_read_the_board_refuses_gives_its_own_error(fs_session):
     assert await fs_session.eval("1+1") == 2
 
 
+@pytest.mark.xfail(reason="the board-like VFS does not follow a symlink to /dev/full: needs a "
+                   "virtual board with a filesystem size of its own", strict=False)
 @pytest.mark.parametrize("size", [100_000, 20_000], ids=["many-blocks", "within-the-window"])
 async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, board_root, size):
     (board_root / "f.bin").write_bytes(b"old")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
-from mptui.board.helper import StreamDecoder, encode_block
+from mptui.board.helper import HEADER, StreamDecoder, encode_blocks
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
@@ -346,17 +346,21 @@ class BoardFS:
     def _block_size(self) -> int:
         size = self.session.transport.profile.block_size
         free = self.session.helper_info[0] if self.session.helper_info else -1
-        while free > 0 and size > 256 and size * 6 > free:  # leave the app its heap
+        # leave the app its heap: a read keeps about 5 blocks alive, in a fragmented heap
+        while free > 0 and size > 256 and size * 16 > free:
             size //= 2
         return size
 
     async def _write_stream(self, repl: Repl, p: str, data: bytes, progress) -> None:
         window = self.session.transport.profile.blocks_in_flight
         bs = self._block_size()
+        ring = self.session.transport.profile.ring
+        if ring:  # a link that loses what the board cannot hold: two blocks fill its ring
+            window, bs = 2, ring // 2 - HEADER
         digest = hashlib.sha256(data).hexdigest()
         await repl.send_code(f"_mptui.wr({p!r},{len(data)},{window},{digest!r})")
         credits = 0
-        for start in range(0, len(data), bs):
+        for done, block in encode_blocks(data, bs, exact=bool(ring)):
             while credits == 0:
                 b = await repl.read_exact(1)
                 if b != b"\x01":  # the board stopped early: its error follows
@@ -366,9 +370,9 @@ class BoardFS:
                     raise BoardError(f"{p}: the board stopped the transfer")
                 credits += 1
             credits -= 1
-            await repl.write(encode_block(data[start : start + bs]))
+            await repl.write(block)
             if progress:
-                progress(min(start + bs, len(data)), len(data))
+                progress(done, len(data))
         try:
             await repl.follow()
         except BoardExecError as e:

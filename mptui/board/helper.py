@@ -20,6 +20,9 @@ def helper_source() -> str:
     return "\n".join(lines) + "\n"
 
 
+HEADER = 5  # a block's length, in hex
+
+
 def encode_block(data: bytes) -> bytes:
     """Host -> board: a length header, then the data with ESC and Ctrl-A..D escaped (so that
     bytes left over after a failure are harmless to the raw REPL)."""
@@ -27,6 +30,20 @@ def encode_block(data: bytes) -> bytes:
     for i, letter in enumerate(b"ABCD", 1):
         body = body.replace(bytes([i]), bytes([27, letter]))
     return b"%05x" % len(body) + body
+
+
+def encode_blocks(data: bytes, size: int, exact: bool = False):
+    """(bytes of data done, block) for `data` in blocks of `size` bytes; with `exact`, `size`
+    bounds the block's body as sent (escapes double some bytes), not the data in it."""
+    start = 0
+    while start < len(data):
+        n = size
+        block = encode_block(data[start : start + n])
+        while exact and len(block) - HEADER > size:
+            n = max(1, min(n - 1, n * size // (len(block) - HEADER)))
+            block = encode_block(data[start : start + n])
+        start += n
+        yield min(start, len(data)), block
 
 
 class StreamDecoder:

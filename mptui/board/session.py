@@ -375,7 +375,15 @@ class Session:
         load (low memory, odd firmware): callers then use plain raw-REPL code."""
         if self.helper is None:
             try:
-                await repl.exec(helper_source())
+                try:
+                    await repl.exec(helper_source())
+                except BoardExecError as e:
+                    if e.exc_type != "MemoryError":
+                        raise
+                    # a small heap, fragmented (the last helper, a transfer's blocks): let the
+                    # old helper go, collect, and try once more
+                    await repl.exec("_mptui=None\nimport gc\ngc.collect()")
+                    await repl.exec(helper_source())
                 info = await repl.exec("_mptui.info()")
                 self.helper_info = ast.literal_eval(info.decode().strip())
                 self.helper = bool(self.helper_info[2])

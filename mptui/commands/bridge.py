@@ -79,6 +79,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "data directory)",
     )
     vb.add_argument(
+        "--link",
+        type=_link,
+        metavar="PROFILE",
+        help="the wire to the board, as a real board has it: fast (default), uart:BAUD "
+        "(paced, a 256-byte stdin ring that drops when full), usb-cdc, esp8266, esp32, rp2040 "
+        "(a board's link and heap); +lossy:P[:SEED] adds faults (see the README)",
+    )
+    vb.add_argument(
+        "--heap",
+        type=_heap,
+        metavar="SIZE",
+        help="the board's free heap after boot, e.g. 40k (default: the link profile's, else "
+        "the runtime's 2 MB)",
+    )
+    vb.add_argument(
         "-O",
         dest="optimize",
         type=_optimize,
@@ -175,11 +190,17 @@ def _board(args: argparse.Namespace):
         from mptui.virtual.bridge_devices import SerialDevice
 
         return SerialDevice(args.serial_port, args.baud)
+    from dataclasses import replace
+
     from mptui.virtual.board import VirtualBoard
+    from mptui.virtual.link import FAST
     from mptui.virtual.runtime import RuntimeOptions
 
     options = RuntimeOptions(args.micropython, args.optimize, list(args.x_options))
-    return VirtualBoard(args.name, root=args.root, options=options)
+    link = args.link or FAST
+    if args.heap:
+        link = replace(link, heap=args.heap)
+    return VirtualBoard(args.name, root=args.root, options=options, link=link)
 
 
 def _announce(bridge) -> None:
@@ -214,6 +235,8 @@ def _check_combination(args: argparse.Namespace) -> str | None:
             "-O": args.optimize,
             "-X": args.x_options,
             "--micropython": args.micropython,
+            "--link": args.link,
+            "--heap": args.heap,
         }
         given = [opt for opt, value in virtual_only.items() if value]
         if given:
@@ -320,6 +343,24 @@ def _optimize(text: str) -> int:
     if text not in ("0", "1", "2", "3"):
         raise argparse.ArgumentTypeError(f"optimisation level must be 0-3, not {text!r}")
     return int(text)
+
+
+def _link(text: str):
+    from mptui.virtual.link import LinkError, parse_link
+
+    try:
+        return parse_link(text)
+    except LinkError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _heap(text: str) -> int:
+    from mptui.virtual.link import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _baud(text: str) -> int:

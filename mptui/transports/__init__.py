@@ -47,7 +47,8 @@ def make_transport(address: Address | str, **options) -> Transport:
     if addr.kind == "virtual":
         from mptui.transports.virtual import VirtualTransport
 
-        return VirtualTransport(addr.target, root=options.get("root"), options=options.get("runtime"))
+        return VirtualTransport(addr.target, root=options.get("root"), options=options.get("runtime"),
+                                link=addr.link, heap=addr.heap)
     if addr.kind == "webrepl":
         from mptui.transports.webrepl import WebReplTransport
 

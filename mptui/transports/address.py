@@ -13,7 +13,7 @@ FORMS = (
     "rfc2217://HOST:PORT",
     "ws://HOST[:PORT] (WebREPL, port 8266 by default)",
     "ble:NAME-or-ADDRESS",
-    "virtual or virtual:NAME",
+    "virtual or virtual:NAME (?link=PROFILE&heap=SIZE)",
     "a board name from the config",
 )
 
@@ -23,17 +23,37 @@ class AddressError(UsageError, ValueError):
         super().__init__(f"{why} {text!r}; valid forms: " + ", ".join(FORMS))
 
 
+# A virtual board's options (`virtual:NAME?link=PROFILE&heap=SIZE`), in the order str() gives.
+VIRTUAL_OPTIONS = ("link", "heap")
+
+
 @dataclass(frozen=True)
 class Address:
     kind: str  # serial | socket | rfc2217 | webrepl | ble | virtual
     target: str  # device path, host, BLE name/address or virtual board name
     port: int | None = None
+    # (key, value) pairs in VIRTUAL_OPTIONS order, values in canonical form: the link profile
+    # (mptui.virtual.link) and the free heap of a virtual board
+    options: tuple[tuple[str, str], ...] = ()
+
+    def option(self, key: str) -> str | None:
+        return dict(self.options).get(key)
+
+    @property
+    def link(self) -> str | None:
+        return self.option("link")
+
+    @property
+    def heap(self) -> str | None:
+        return self.option("heap")
 
     def __str__(self) -> str:
         if self.kind == "serial":
             return self.target
         if self.kind == "virtual":
-            return "virtual" if self.target == "default" else f"virtual:{self.target}"
+            name = "virtual" if self.target == "default" else f"virtual:{self.target}"
+            query = "&".join(f"{k}={v}" for k, v in self.options)
+            return f"{name}?{query}" if query else name
         if self.kind == "ble":
             return f"ble:{self.target}"
         scheme = {"socket": "socket", "rfc2217": "rfc2217", "webrepl": "ws"}[self.kind]
@@ -51,13 +71,8 @@ def parse_address(text: str, names: dict[str, str] | None = None) -> Address:
     if names and s in names and names[s] != s:
         return parse_address(names[s])
     low = s.lower()
-    if low == "virtual":
-        return Address("virtual", "default")
-    if low.startswith("virtual:"):
-        name = s[len("virtual:") :]
-        if not _NAME.match(name):
-            raise AddressError(text, "bad virtual board name")
-        return Address("virtual", name)
+    if low == "virtual" or low.startswith(("virtual:", "virtual?")):
+        return _virtual(s, text)
     if low.startswith("ble:"):
         name = s[4:].strip()
         if not name:
@@ -76,6 +91,36 @@ def parse_address(text: str, names: dict[str, str] | None = None) -> Address:
     if s.startswith("/dev/") or re.match(r"^COM\d+$", s, re.IGNORECASE):
         return Address("serial", s)
     raise AddressError(text)
+
+
+def _virtual(s: str, text: str) -> Address:
+    head, _, query = s.partition("?")
+    name = head[len("virtual:") :] if ":" in head else "default"
+    if not _NAME.match(name):
+        raise AddressError(text, "bad virtual board name")
+    return Address("virtual", name, options=virtual_options(query, text) if query else ())
+
+
+def virtual_options(query: str, text: str = "") -> tuple[tuple[str, str], ...]:
+    """`link=PROFILE&heap=SIZE` -> canonical (key, value) pairs; AddressError when bad."""
+    from mptui.virtual.link import LinkError, format_size, parse_link, parse_size
+
+    found: dict[str, str] = {}
+    for pair in query.split("&"):
+        key, eq, value = pair.partition("=")
+        key = key.strip().lower()
+        if key not in VIRTUAL_OPTIONS or not eq or key in found:
+            why = "repeated" if key in found else "unknown"
+            raise AddressError(
+                text or query, f"{why} virtual board option {pair!r} (link=PROFILE, heap=SIZE) in"
+            )
+        try:
+            found[key] = str(parse_link(value)) if key == "link" else format_size(parse_size(value))
+        except (LinkError, ValueError) as e:
+            raise AddressError(text or query, f"{e}; in") from None
+    if found.get("link") == "fast":
+        del found["link"]  # the default: one board, one address
+    return tuple((k, found[k]) for k in VIRTUAL_OPTIONS if k in found)
 
 
 def agent_address(text: str, scheme: str, default_port: int) -> tuple[str, int] | None:

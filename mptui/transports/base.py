@@ -35,11 +35,14 @@ class LinkProfile:
     block_size/blocks_in_flight: how much the helper may stream to the board before it
     acknowledges (a UART board behind a USB-serial chip has a small receive buffer; USB CDC,
     PTYs and TCP have flow control). write_chunk/write_delay: pacing for links that lose
-    bursts (WebREPL on ESP boards, BLE MTU-sized writes).
+    bursts (WebREPL on ESP boards, BLE MTU-sized writes). ring: the bytes a board may hold
+    unread before the link loses more (a UART's stdin ring, 256 on most ports): the host
+    never has more than that in flight; None when the link holds the host back instead.
     """
 
     block_size: int = 8192
     blocks_in_flight: int = 2
+    ring: int | None = None
     write_chunk: int | None = None
     write_delay: float = 0.0
     text_only: bool = False  # the link carries only text (WebREPL terminal frames)

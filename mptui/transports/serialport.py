@@ -11,7 +11,7 @@ from mptui.transports.stream import ByteQueue
 # USB vendors whose MicroPython boards talk native USB CDC (flow-controlled end to end):
 # MicroPython's own, Raspberry Pi (RP2), Espressif native USB, Adafruit, Arduino, Pyboard.
 NATIVE_USB_VIDS = {0xF055, 0x2E8A, 0x303A, 0x239A, 0x2341}
-UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1)
+UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1, ring=256)
 
 
 def port_info(device: str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from mptui.transports.base import Transport, TransportClosed, TransportError
+from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
 from mptui.transports.stream import ByteQueue
 
 LAST_WORDS = 200  # bytes: a peer that sent more before closing was talking, not refusing
@@ -80,7 +80,15 @@ def _quickack(transport) -> None:
             pass
 
 
+# What is behind a socket (or RFC 2217) is unknown: often a board's UART, whose 256-byte stdin
+# ring loses what the host sends beyond it while the board is busy (mptui bridge --link
+# esp8266 shows it). The host keeps no more in flight than that.
+UNKNOWN_LINK = LinkProfile(ring=256)
+
+
 class SocketTransport(Transport):
+    profile = UNKNOWN_LINK
+
     def __init__(self, host: str, port: int, *, connect_timeout: float = 5.0) -> None:
         self.host, self.port = host, port
         self.address = f"socket://{host}:{port}"

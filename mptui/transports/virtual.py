@@ -1,27 +1,50 @@
-"""virtual / virtual:NAME — the in-process virtual board as a transport."""
+"""virtual / virtual:NAME[?link=PROFILE&heap=SIZE]: the in-process virtual board as a transport."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from mptui.transports.base import LinkProfile, Transport, TransportClosed
 from mptui.virtual import RuntimeOptions, VirtualBoard
+from mptui.virtual.link import parse_link, parse_size
+
+FAST_PROFILE = LinkProfile(block_size=16384, blocks_in_flight=2)
 
 
 class VirtualTransport(Transport):
-    profile = LinkProfile(block_size=16384, blocks_in_flight=2)
+    profile = FAST_PROFILE
 
     def __init__(
-        self, name: str = "default", *, root=None, options: RuntimeOptions | None = None
+        self,
+        name: str = "default",
+        *,
+        root=None,
+        options: RuntimeOptions | None = None,
+        link: str | None = None,
+        heap: str | None = None,
     ) -> None:
+        """link, heap: as in the address (a link profile, a free heap size)."""
+        from mptui.transports.address import Address, virtual_options
+
         self.name = name
-        self.address = "virtual" if name == "default" else f"virtual:{name}"
+        query = "&".join(f"{k}={v}" for k, v in (("link", link), ("heap", heap)) if v)
+        self.address = str(Address("virtual", name, options=virtual_options(query) if query else ()))
         self.identity = self.address
-        self.board = VirtualBoard(name, root=root, options=options, usb_reset=True)
+        self.link = parse_link(link or "")
+        if heap:
+            self.link = replace(self.link, heap=parse_size(heap))
+        if self.link.drops:  # a UART: never more in flight than the board's ring holds
+            self.profile = replace(FAST_PROFILE, ring=self.link.ring)
+        self.board = self._new_board(root, options)
         self._open = False
+
+    def _new_board(self, root, options) -> VirtualBoard:
+        return VirtualBoard(self.name, root=root, options=options, usb_reset=True, link=self.link)
 
     async def open(self) -> None:
         if not self.board.running:
             old = self.board
-            self.board = VirtualBoard(self.name, root=old.root, options=old.options, usb_reset=True)
+            self.board = self._new_board(old.root, old.options)
             await self.board.start()
         self._open = True
 

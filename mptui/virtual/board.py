@@ -11,30 +11,36 @@ The unix port differs from a board in ways tools notice; this module hides each 
   we print `MPY: soft reboot`, start a new one, hide its banner and resume the raw REPL if it
   was raw, holding the host's input until the new process can take it;
 - `machine.reset()` restarts it as after power-on;
-- its `/` is a folder of its own (see mpy/startup.py).
+- its `/` is a folder of its own (see mpy/startup.py);
+- a link profile (link.py) puts a real-time wire between host and board (wire.py): a UART's
+  rate and 256-byte stdin ring, USB's packets, a small board's heap, faults.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import fcntl
 import os
-import platform
 import pty
 import signal
 import subprocess
-import termios
-import time
 import tty
 from pathlib import Path
 
 from mptui.errors import MptuiError
 from mptui.paths import virtual_board_root
 from mptui.virtual.fd_pipe import FdPipe
+from mptui.virtual.link import FAST, Link
 from mptui.virtual.output import BOOTED, FS_READY, OutputDemux
+from mptui.virtual.process import (
+    catches_sigint,
+    child_setup,
+    continue_process,
+    interrupt_main_thread,
+    wait_stopped,
+)
 from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
+from mptui.virtual.wire import TtyProbe, Wire
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -56,15 +62,19 @@ class VirtualBoard:
         root: str | os.PathLike | None = None,
         options: RuntimeOptions | None = None,
         usb_reset: bool = False,
+        link: Link | None = None,
     ) -> None:
         """usb_reset: a hard reset or power cycle drops the link, as a USB board's does:
         read() raises ConnectionResetError once (output not yet read is lost); reads then go
-        on with the boot output."""
+        on with the boot output. link: the wire's profile (default: the fast PTY link)."""
         self.name = name
         self.usb_reset = usb_reset
         self._link_dropped = False
         self.root = Path(root) if root else virtual_board_root(name)
-        self.options = options or RuntimeOptions()
+        self.link = link or FAST
+        self.options = (options or RuntimeOptions()).with_heap(self.link.heap)
+        self.wire: Wire | None = None  # made at start() for a link that needs one
+        self._probe: TtyProbe | None = None
         self.soft_resets = 0
         self.hard_resets = 0
         self._proc: subprocess.Popen | None = None
@@ -92,6 +102,10 @@ class VirtualBoard:
         self._loop = asyncio.get_running_loop()
         self.options.executable()  # fail early and clearly when there is no runtime
         self.root.mkdir(parents=True, exist_ok=True)
+        if self.link.paced:
+            self.wire = Wire(self.link, deliver=self._write_now, pending=self._stdin_pending,
+                             overflow=self._overflow, release=self._release,
+                             hold_tx=self._hold_tx, stall=self._stall)
         self._spawn(raw=False)
 
     async def __aenter__(self) -> VirtualBoard:  # noqa: PYI034
@@ -128,6 +142,14 @@ class VirtualBoard:
         """Send bytes to the board, as typed on its USB serial line. Never blocks."""
         if self._closed:
             raise VirtualBoardError("the virtual board is stopped")
+        if self.wire is not None:
+            self.wire.send(data)  # on to _write_now as the wire carries it
+        else:
+            self._write_now(data)
+
+    def _write_now(self, data: bytes) -> None:
+        if self._closed:
+            return
         if self._proc is None or not self._fs_ready or self._held_in:
             self._held_in += data  # nothing may stop the set-up of `/`; keep the order
             return
@@ -152,7 +174,11 @@ class VirtualBoard:
             self.write(data)
 
     async def drain(self, limit: int = 1 << 16) -> None:
-        """Wait until the runtime has taken all but `limit` bytes of the input sent."""
+        """Wait until the runtime has taken all but `limit` bytes of the input sent (with a
+        wire: until the wire has all but a host's write buffer of it)."""
+        if self.wire is not None:
+            await self.wire.drain()
+            return
         while self._unsent() > limit and not self._closed:
             self._drained = asyncio.get_running_loop().create_future()
             try:
@@ -168,6 +194,8 @@ class VirtualBoard:
 
     def discard_output(self) -> None:
         self._out.clear()
+        if self.wire is not None:
+            self.wire.discard_output()
         self._resume_reading()
 
     async def stop(self) -> None:
@@ -176,6 +204,8 @@ class VirtualBoard:
         self._closed = True
         self._out_ready.set()
         self._teardown()
+        if self.wire is not None:
+            self.wire.close()
 
     # -- process management -----------------------------------------------------------------
 
@@ -199,9 +229,12 @@ class VirtualBoard:
                 stderr=slave,
                 env=env,
                 cwd=str(self.root),
-                preexec_fn=_child_setup,  # noqa: PLW1509 (setsid + TIOCSCTTY need it)
+                preexec_fn=child_setup,  # noqa: PLW1509 (setsid + TIOCSCTTY need it)
                 close_fds=True,
             )
+            if self.wire is not None:
+                self._probe = TtyProbe(slave, self._proc)
+                self.wire.new_runtime()
         finally:
             os.close(slave)
         self._booting = True
@@ -213,6 +246,9 @@ class VirtualBoard:
                             backlog=lambda: len(self._out), on_written=self._signal_drained)
 
     def _teardown(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
         if self._demux is not None:
             held, self._demux = self._demux.flush(), None
             if held:
@@ -249,6 +285,9 @@ class VirtualBoard:
             self._held_in.clear()  # a board drops what was in flight when it resets
             if self.usb_reset:
                 self._out.clear()
+                if self.wire is not None:
+                    self.wire.host_to_board.clear()
+                    self.wire.discard_output()
                 self._link_dropped = True
                 self._out_ready.set()
         else:
@@ -325,8 +364,40 @@ class VirtualBoard:
 
     def _emit(self, data: bytes) -> None:
         self._track_mode(data)
+        if self.wire is not None:
+            self.wire.from_board(data)  # on to _release as the wire carries it
+        else:
+            self._release(data)
+
+    def _release(self, data: bytes) -> None:
         self._out += data
         self._out_ready.set()
+
+    # -- the wire's view of the board (link profiles) -----------------------------------------
+
+    def _stdin_pending(self) -> int:
+        """Input the runtime has not read yet: in the PTY, or held back here while it boots."""
+        return (self._probe.unread() if self._probe else 0) + self._unsent()
+
+    def _overflow(self, lost: bytes) -> None:
+        """Bytes a full ring lost: a Ctrl-C among them still stops code that runs with it on
+        (a UART's receive interrupt acts on it before the ring)."""
+        if b"\x03" in lost and self._proc is not None and not self._booting:
+            self._interrupt()
+
+    def _hold_tx(self, hold: bool) -> None:
+        if self._probe is not None:
+            self._probe.hold_output(hold)
+
+    def _stall(self, seconds: float) -> None:
+        """The runtime stops for a while, as a board busy erasing flash (a Ctrl-C check,
+        which stops and continues it too, may end the spell early)."""
+        proc = self._proc
+        if proc is None or self._booting:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGSTOP)
+            self._loop.call_later(seconds, continue_process, proc)
 
     def _track_mode(self, data: bytes) -> None:
         window = self._mode_tail + data
@@ -346,9 +417,9 @@ class VirtualBoard:
         pid = self._proc.pid
         try:
             os.kill(pid, signal.SIGSTOP)
-            _wait_stopped(pid)
-            if _catches_sigint(pid):
-                _interrupt_main_thread(pid)
+            wait_stopped(pid)
+            if catches_sigint(pid):
+                interrupt_main_thread(pid)
                 return True
             return False
         except ProcessLookupError:
@@ -376,53 +447,3 @@ class VirtualBoard:
             self.write(bytes(held))
             return
         self._loop.call_later(wait, self._retry_interrupt, proc, min(wait * 2, 0.05))
-
-
-def _wait_stopped(pid: int) -> None:
-    """Spin briefly until the process shows as stopped (SIGSTOP is delivered asynchronously)."""
-    for _ in range(2000):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                if f.read().rsplit(")", 1)[1].split()[0] in "Tt":
-                    return
-        except OSError:
-            return
-        time.sleep(0.0001)
-
-
-_TGKILL = {"x86_64": 234, "aarch64": 131, "armv7l": 268, "i686": 270}.get(platform.machine())
-
-
-def _interrupt_main_thread(pid: int) -> None:
-    """SIGINT to the main thread (tgkill), as a board's Ctrl-C interrupts the main program;
-    a process-wide signal may land in a `_thread` of the app instead."""
-    if _TGKILL is not None and _libc is not None and _libc.syscall(_TGKILL, pid, pid, 2) == 0:
-        return
-    os.kill(pid, signal.SIGINT)
-
-
-def _catches_sigint(pid: int) -> bool:
-    """Does the process have a SIGINT handler installed? (Linux: SigCgt in /proc/PID/status.)"""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
-    except (OSError, ValueError):
-        pass
-    return False
-
-
-try:
-    _libc = ctypes.CDLL(None, use_errno=True)
-    _prctl = _libc.prctl
-except (OSError, AttributeError):  # not Linux
-    _libc = _prctl = None
-
-
-def _child_setup() -> None:
-    """In the child: own session, PTY as controlling terminal, die with the parent."""
-    os.setsid()
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-    if _prctl is not None:
-        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG

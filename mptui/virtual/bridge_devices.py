@@ -58,7 +58,11 @@ class VirtualDevice:
 
     @property
     def description(self) -> str:
-        return f"virtual board {self.board.name!r} (root {self.board.root})"
+        link = self.board.link
+        extra = f", link {link}" if link.paced else ""
+        if link.heap:
+            extra += f", {link.heap // 1024} KB free heap"
+        return f"virtual board {self.board.name!r} (root {self.board.root}{extra})"
 
     async def start(self) -> None:
         await self.board.start()

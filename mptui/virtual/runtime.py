@@ -6,12 +6,15 @@ import importlib.util
 import os
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mptui.errors import MptuiError
 
 MPY_DIR = Path(__file__).with_name("mpy")
+# What the board's own set-up (mpy/startup.py: its filesystem, stdio, machine) keeps of the
+# heap after boot, measured with gc.mem_alloc(): added to a link profile's free heap.
+SETUP_HEAP = 33 * 1024
 
 UNAVAILABLE = (
     "the virtual board needs the MicroPython unix port: on Linux x86_64 "
@@ -46,6 +49,13 @@ class RuntimeOptions:
             raise RuntimeUnavailable(UNAVAILABLE)
         # The PyPI package embeds the port in an extension module of this very interpreter.
         return [sys.executable, "-c", "import sys, micropython_unix; sys.exit(micropython_unix.main())"]
+
+    def with_heap(self, free: int | None) -> RuntimeOptions:
+        """These options with a heap that leaves `free` bytes after boot (None, or a
+        heapsize given with -X already: unchanged)."""
+        if free is None or any(o.startswith("heapsize=") for o in self.x_options):
+            return self
+        return replace(self, x_options=[*self.x_options, f"heapsize={free + SETUP_HEAP}"])
 
     def arguments(self) -> list[str]:
         args = []

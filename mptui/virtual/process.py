@@ -1,0 +1,69 @@
+"""The runtime process, as the virtual board handles it: started as a board's own terminal,
+stopped and continued, interrupted the way a board's Ctrl-C interrupts."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import os
+import platform
+import signal
+import termios
+import time
+
+
+def continue_process(proc) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGCONT)
+
+
+def wait_stopped(pid: int) -> None:
+    """Spin briefly until the process shows as stopped (SIGSTOP is delivered asynchronously)."""
+    for _ in range(2000):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] in "Tt":
+                    return
+        except OSError:
+            return
+        time.sleep(0.0001)
+
+
+_TGKILL = {"x86_64": 234, "aarch64": 131, "armv7l": 268, "i686": 270}.get(platform.machine())
+
+
+def interrupt_main_thread(pid: int) -> None:
+    """SIGINT to the main thread (tgkill), as a board's Ctrl-C interrupts the main program;
+    a process-wide signal may land in a `_thread` of the app instead."""
+    if _TGKILL is not None and _libc is not None and _libc.syscall(_TGKILL, pid, pid, 2) == 0:
+        return
+    os.kill(pid, signal.SIGINT)
+
+
+def catches_sigint(pid: int) -> bool:
+    """Does the process have a SIGINT handler installed? (Linux: SigCgt in /proc/PID/status.)"""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _prctl = _libc.prctl
+except (OSError, AttributeError):  # not Linux
+    _libc = _prctl = None
+
+
+def child_setup() -> None:
+    """In the child: own session, PTY as controlling terminal, die with the parent."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    if _prctl is not None:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
