@@ -43,7 +43,7 @@ async def main() -> None:
     await watcher.ready.wait()
 
     latencies = []
-    for i in range(args.saves):
+    for _ in range(args.saves):
         data = os.urandom(args.bytes // 2).hex().encode()
         uploaded.clear()
         start = time.perf_counter()

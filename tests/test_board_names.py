@@ -263,7 +263,7 @@ def test_the_readmes_address_table_is_the_resolvers():
                           "the entry's"}
     config = tmp_config()
     resolver = Resolver(config)
-    for names, kind in zip(examples, kinds):
+    for names, kind in zip(examples, kinds, strict=True):
         for name in names:
             ref = resolver.resolve(name)
             got = ref.address.kind if ref.address is not None else "agent"

@@ -403,8 +403,8 @@ def _passwd(args) -> int:
                                       for t in targets), return_exceptions=True)
 
     results = asyncio.run(change())
-    failed = [t for t, r in zip(targets, results) if r is not None]
-    for t, r in zip(targets, results):
+    failed = [t for t, r in zip(targets, results, strict=True) if r is not None]
+    for t, r in zip(targets, results, strict=True):
         print(f"{t}: {'password changed' if r is None else f'FAILED: {r}'}")
     if len(failed) == len(targets):
         return BOARD_ERROR

@@ -568,6 +568,7 @@ class LogStream:
     def __init__(self, *, open_ended: bool = False, maxsize: int = QUEUE) -> None:
         self._queue: asyncio.Queue = asyncio.Queue(maxsize)
         self._tasks: dict[str, asyncio.Task] = {}
+        self._closing: set[asyncio.Task] = set()  # sources refused, being closed
         self.open_ended = open_ended
         self.failures: dict[str, str] = {}  # key -> why its source stopped
         self._closed = False
@@ -580,7 +581,9 @@ class LogStream:
         """Start merging a source under `key`; False (and the source is not started) when that
         key is already there."""
         if key in self._tasks:
-            asyncio.ensure_future(_aclose(lines))
+            task = asyncio.ensure_future(_aclose(lines))
+            self._closing.add(task)  # a task nobody holds may be collected before it ends
+            task.add_done_callback(self._closing.discard)
             return False
         self._tasks[key] = asyncio.create_task(self._pump(key, lines))
         return True

@@ -56,7 +56,7 @@ class OtaBoardTable(DataTable):
         for row in rows:
             if row.key not in shown:
                 continue
-            for (column, _), value in zip(COLUMNS, self._cells(row)):
+            for (column, _), value in zip(COLUMNS, self._cells(row), strict=True):
                 self.update_cell(row.key, column, value)
 
     @property
@@ -93,7 +93,7 @@ class OtaBoardTable(DataTable):
         current = self.cursor_key
         self._widths = self._column_widths()
         self.clear(columns=True)
-        for (key, label), width in zip(COLUMNS, self._widths):
+        for (key, label), width in zip(COLUMNS, self._widths, strict=True):
             self.add_column(GAP + label, width=width, key=key)
         for row in self.boards:
             self.add_row(*self._cells(row), key=row.key)
@@ -108,7 +108,7 @@ class OtaBoardTable(DataTable):
         board = Text.assemble(("■ ", look.mark) if marked else ("□ ", look.muted), row.name)
         result, time = self._result(row)
         cells = [board, Text(self._agent(row)), Text(self._release(row)), result, Text(time)]
-        for cell, width in zip(cells, self._widths):
+        for cell, width in zip(cells, self._widths, strict=True):
             printable_text(cell)  # names, versions and errors come from boards
             cell.pad_left(len(GAP))
             cell.truncate(width, overflow="ellipsis")
