@@ -31,9 +31,9 @@ from helpers import runtime_processes
 from rioboards import start_rio_board
 
 from mptui.services.ota import push
-from mptui.services.ota_keys import auth_response
-from mptui.services.ota_links import AgentLink, OtaError
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.keys import auth_response
+from mptui.services.ota.links import AgentLink, OtaError
+from mptui.services.ota.project import Secrets
 from mptui.services.remoteio import RemoteIOError
 
 PASSWORD = "fuzz-pw"

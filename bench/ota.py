@@ -23,8 +23,8 @@ from agentboards import KEY, PASSWORD, free_port, start_board
 
 from mptui.board import Session
 from mptui.services.ota import push, push_fleet
-from mptui.services.ota_install import install
-from mptui.services.ota_project import Project, Secrets
+from mptui.services.ota.install import install
+from mptui.services.ota.project import Project, Secrets
 from mptui.transports.virtual import VirtualTransport
 
 

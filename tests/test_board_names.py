@@ -143,7 +143,7 @@ async def test_boards_reached_through_their_agent(links, form):
     manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
     assert (manager.find(form) or manager.add(form)).key == key
     if ota is None:
-        from mptui.services.ota_links import OtaError
+        from mptui.services.ota.links import OtaError
 
         with pytest.raises(OtaError, match="no OTA agent"):
             ota_link(links, form)

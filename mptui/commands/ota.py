@@ -97,13 +97,13 @@ def _die(message: str, code: int) -> int:
 
 
 def _project(args):
-    from mptui.services.ota_project import load_project
+    from mptui.services.ota.project import load_project
 
     return load_project(Path(args.project) if args.project else None)
 
 
 def _targets(args, project=None) -> list[str]:
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.project import ProjectError
 
     chosen = list(args.targets or [])
     if not chosen and getattr(args, "device", None):
@@ -143,7 +143,7 @@ BIND_OPEN = "                # every network the board joins: anyone there can t
 def _init(args) -> int:
     import secrets as random
 
-    from mptui.services.ota_project import PROJECT_FILE, Secrets, load_project
+    from mptui.services.ota.project import PROJECT_FILE, Secrets, load_project
 
     root = Path(args.project).parent if args.project else Path.cwd()
     toml = root / PROJECT_FILE
@@ -192,8 +192,8 @@ def _gitignore(root: Path, secrets: Path) -> None:
 
 def _install(args) -> int:
     from mptui.commands.common import run_on_board
-    from mptui.services.ota_install import install
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.install import install
+    from mptui.services.ota.project import ProjectError
 
     try:
         project = _project(args)
@@ -295,7 +295,7 @@ class _ProgressPrinter:
 
 def _status(args) -> int:
     from mptui.services.ota import status
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.project import ProjectError
 
     try:
         project = _project(args)
@@ -329,7 +329,7 @@ def _status(args) -> int:
 
 
 def _bundle(args) -> int:
-    from mptui.services.ota_serve import write_bundle
+    from mptui.services.ota.serve import write_bundle
 
     project = _project(args)
     folder = Path(args.out) if args.out else project.root / "ota-bundle"
@@ -346,7 +346,7 @@ def _bundle(args) -> int:
 
 
 def _serve(args) -> int:
-    from mptui.services.ota_serve import BundleServer, write_bundle
+    from mptui.services.ota.serve import BundleServer, write_bundle
 
     if args.folder:
         folder = Path(args.folder)
@@ -424,7 +424,7 @@ def _passwd(args) -> int:
 
 def _rollback(args) -> int:
     from mptui.services.ota import make_link
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.project import ProjectError
 
     try:
         project = _project(args)
@@ -442,7 +442,7 @@ def _rollback(args) -> int:
             finally:
                 await link.close()
 
-        from mptui.services.ota_links import OtaError
+        from mptui.services.ota.links import OtaError
 
         try:
             version = asyncio.run(one())

@@ -24,7 +24,7 @@ PHASE_WORDS = {
     "failed": "failed",
 }
 TRAIL_WORDS = {"online": "back online"}
-# Error kinds in a few words, for the table; the full sentence (ota_links.KINDS and the board's
+# Error kinds in a few words, for the table; the full sentence (ota.links.KINDS and the board's
 # detail) is in the detail lines and the history.
 SHORT = {
     "denied": "wrong password",

@@ -11,8 +11,8 @@ import pytest
 from agentboards import KEY, app_files, make_project
 
 from mptui.services.ota import push, push_fleet
-from mptui.services.ota_history import History
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.history import History
+from mptui.services.ota.project import Secrets
 from mptui.ui.widgets.device_list import DeviceList
 
 from .conftest import wait_until

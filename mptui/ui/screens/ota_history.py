@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mptui.services.ota_fleet import short_name
-from mptui.services.ota_history import PushRecord
+from mptui.services.ota.fleet import short_name
+from mptui.services.ota.history import PushRecord
 from mptui.ui.ota_text import Styles, plural, result_text, stamp
 from mptui.ui.safe_text import printable_text
 

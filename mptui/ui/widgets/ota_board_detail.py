@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from mptui.services.ota_fleet import FleetBoard
+from mptui.services.ota.fleet import FleetBoard
 from mptui.ui.ota_text import Styles, plural, result_text, stamp, trail
 from mptui.ui.safe_text import printable_text
 

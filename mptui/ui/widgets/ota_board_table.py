@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from mptui.services.ota_fleet import FleetBoard
+from mptui.services.ota.fleet import FleetBoard
 from mptui.ui.ota_text import Styles, kind_words, progress_words, result_text, when
 from mptui.ui.safe_text import printable_text
 

@@ -3,7 +3,7 @@ then the boards the app knows), each with its agent and release versions and its
 Mark one or many, press one key: the release goes to all of them in parallel, with each board's
 phase, files and bytes on screen, and a result in plain words. Pushes are kept in a history.
 
-The work is done by `services.ota_fleet.OtaFleet` in workers; its change notices are coalesced
+The work is done by `services.ota.fleet.OtaFleet` in workers; its change notices are coalesced
 into one repaint every REPAINT seconds, however many progress events arrive.
 """
 
@@ -19,8 +19,8 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 
 from mptui.services.events import BoardInfo
-from mptui.services.ota_fleet import OtaFleet, short_name
-from mptui.services.ota_history import PushRecord
+from mptui.services.ota.fleet import OtaFleet, short_name
+from mptui.services.ota.history import PushRecord
 from mptui.ui.keys import key_help
 from mptui.ui.ota_text import plural
 from mptui.ui.screens.confirm import ConfirmScreen

@@ -5,7 +5,7 @@ board loads), the settings to /config/mptui_agent.json, and two lines to the end
 (after whatever the board's boot.py already does, such as joining the WiFi).
 
 The settings hold the board's id (kept across installs; a new random one the first time) and
-only the keys derived for that id (ota_keys.py), never the project's password or signing key.
+only the keys derived for that id (ota/keys.py), never the project's password or signing key.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mptui.board import BoardError, Session
-from mptui.services.ota_keys import board_id, remember_board
-from mptui.services.ota_project import Secrets, compile_mpy, mpy_cross_matches
+from mptui.services.ota.keys import board_id, remember_board
+from mptui.services.ota.project import Secrets, compile_mpy, mpy_cross_matches
 
-AGENT_SRC = Path(__file__).resolve().parent.parent / "agent"
+AGENT_SRC = Path(__file__).resolve().parents[2] / "agent"  # mptui/agent
 AGENT_DIR = "/mptui_agent"
 CONFIG = "/config/mptui_agent.json"
 BOOT_HOOK = "import mptui_agent\nmptui_agent.boot()\n"

@@ -22,9 +22,9 @@ from pathlib import Path
 from mptui.board.session import IDLE
 from mptui.errors import MptuiError
 from mptui.services.ota import BoardStatus, PushEvent, PushResult, push_fleet, status
-from mptui.services.ota_history import History, PushRecord, last_results
-from mptui.services.ota_links import EngineLink, OtaError
-from mptui.services.ota_project import Project, ProjectError, load_project
+from mptui.services.ota.history import History, PushRecord, last_results
+from mptui.services.ota.links import EngineLink, OtaError
+from mptui.services.ota.project import Project, ProjectError, load_project
 
 Change = Callable[[set[str] | None], None]
 
