@@ -30,6 +30,10 @@ PALETTE_KEY = "f12"
 class MptuiApp(App):
     TITLE = "mptui"
     COMMAND_PALETTE_BINDING = PALETTE_KEY  # the footer shows the key bound to it
+    # Over a dialog, notifications go to the top: its keys' hints are at its bottom.
+    CSS = """
+    ModalScreen ToastRack { dock: top; align: right top; margin-bottom: 0; }
+    """
     BINDING_GROUP_TITLE = "App"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit",

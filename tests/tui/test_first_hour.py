@@ -85,3 +85,38 @@ async def test_help_says_how_to_close_it(make_app):
         assert "Esc, F1 or q closes this list" in painted(app)
         await pilot.press("q")
         await wait_until(lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_notifications_leave_the_hints_of_dialogs_visible(make_app, project):
+    """A toast over a dialog never covers the line that says its keys (at its bottom)."""
+    from textual.widgets._toast import Toast
+
+    from mptui.ui.screens.prompt import PromptScreen
+    from mptui.ui.screens.sync_plan import SyncPlanScreen
+    from mptui.ui.screens.watch_setup import WatchSetupScreen
+
+    from .filehelp import open_files
+
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await open_files(app, pilot)
+        dialogs = (("f2", SyncPlanScreen, "#sync-keys"), ("w", WatchSetupScreen, "#watch-keys"),
+                   ("f1", HelpScreen, None), ("a", PromptScreen, None))
+        for key, screen_type, hint in dialogs:
+            if screen_type is PromptScreen:  # the board list's Add
+                app.screen.query_one(DeviceList).focus()
+            await pilot.press(key)
+            await wait_until(lambda: isinstance(app.screen, screen_type))  # noqa: B023
+            app.notify("a notification\nof three lines\nat least")
+            await wait_until(lambda: app.screen.query(Toast))
+            await pilot.pause()
+            if hint:
+                hint_rows = app.screen.query_one(hint).region
+            else:  # the hint is on the box's bottom border
+                box = app.screen.children[-1].region
+                hint_rows = box._replace(y=box.bottom - 1, height=1)
+            toast = app.screen.query_one(Toast).region
+            assert not toast.overlaps(hint_rows), (
+                f"{screen_type.__name__}: the toast {toast} covers the hint {hint_rows}")
+            await pilot.press("escape")
+            await wait_until(lambda: not isinstance(app.screen, screen_type))  # noqa: B023
