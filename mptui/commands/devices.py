@@ -47,18 +47,26 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from mptui.services.discovery import usb_boards, webrepl_boards
 
-    for b in usb_boards():
-        print(f"{b.device} {b.serial_number or '-'} {b.vid_pid} {b.description}")
-    if getattr(args, "webrepl", False):
-        import sys
+    import sys
 
+    usb = usb_boards()
+    for b in usb:
+        print(f"{b.device} {b.serial_number or '-'} {b.vid_pid} {b.description}")
+    if not usb:
+        print("mptui: no USB board found (plugged in? --webrepl, --ble and --network look "
+              "further; `mptui -d virtual` needs no hardware)", file=sys.stderr)
+    if getattr(args, "webrepl", False):
         from mptui.config import load_config
 
         config = load_config()
         if config.error:
             print(f"mptui: config ignored: {config.error}", file=sys.stderr)
-        for w in webrepl_boards(config):
+        webrepl = webrepl_boards(config)
+        for w in webrepl:
             print(f"{w.address} {w.name} webrepl{'' if w.has_password else ' (no password set)'}")
+        if not webrepl:
+            print("mptui: no WebREPL board in the config ([boards.NAME] address = "
+                  "\"ws://HOST\")", file=sys.stderr)
     if getattr(args, "ble", None) is not None:
         import asyncio
 
@@ -72,6 +80,8 @@ def run(args) -> int:
             return die(str(e))
         for b in boards:
             print(b.describe())
+        if not boards:
+            print(f"mptui: no Bluetooth LE board found within {args.ble:g} s", file=sys.stderr)
     if getattr(args, "network", None) is not None:
         import asyncio
 
@@ -88,8 +98,6 @@ def run(args) -> int:
         for a in heard:
             print(a.describe())
         if not heard:
-            import sys
-
             print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port} "
                   f"on {bind})", file=sys.stderr)
     return 0

@@ -166,8 +166,7 @@ def _cp(args) -> int:
         shown = len(plan.warnings), len(plan.refused)
         result = await copier.run()
         _refusals(result.warnings[shown[0]:] + result.refused[shown[1]:])
-        if result.unchanged or args.recursive:
-            print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
+        print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
         return BOARD_ERROR if result.refused else OK
 
     return run_on_board(args, work)
