@@ -9,12 +9,12 @@ from helpers import run_cli
 
 def test_help_keeps_the_usage_lines():
     for command, lines in (
-        ("ota", ["  mptui ota init                     mptui.toml [ota], a release folder, "
-                 "a secrets file",
+        ("ota", [("  mptui ota init                     mptui.toml [ota], a release folder, "
+                 "a secrets file"),
                  "  mptui ota rollback -d ADDR"]),
         ("config", ['  mptui config check    read it: "ok", or the one-line error (exit status 1)',
-                    "  mptui config path     print the config file's path ($MPTUI_CONFIG "
-                    "overrides it)"]),
+                    ("  mptui config path     print the config file's path ($MPTUI_CONFIG "
+                    "overrides it)")]),
     ):
         r = run_cli(command, "--help")
         assert r.returncode == 0

@@ -33,8 +33,8 @@ BENCH = "a benchmark (a minute or more of timings): test_bench_scripts_start_as_
 # command (as the README writes it, without its comment) -> (why it cannot run here, and the
 # command run in its place, if any: the same on the virtual board)
 NOT_HERE: dict[str, tuple[str, str | None]] = {
-    "python3 -m venv .venv": ("makes a virtualenv and installs from the package registry: "
-                              ".ci/run does it on a clean checkout", None),
+    "python3 -m venv .venv": (("makes a virtualenv and installs from the package registry: "
+                              ".ci/run does it on a clean checkout"), None),
     ".venv/bin/pip install -q .": ("installs from the package registry (.ci/run)", None),
     ".venv/bin/pip install -q -e '.[dev]'": ("installs from the package registry (.ci/run)",
                                              None),

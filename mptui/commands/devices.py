@@ -45,9 +45,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from mptui.services.discovery import usb_boards, webrepl_boards
-
     import sys
+
+    from mptui.services.discovery import usb_boards, webrepl_boards
 
     usb = usb_boards()
     for b in usb:
