@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
@@ -12,6 +13,7 @@ from textual.screen import Screen
 
 from mptui.config import Config
 from mptui.services.manager import DeviceManager
+from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.help import HelpScreen
@@ -101,6 +103,24 @@ class MptuiApp(App):
             )
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
+
+    def _theme_picked(self, theme) -> None:
+        """A theme picked with F9 or the palette is the theme from now on, next time too."""
+        if theme.name != (self.config.theme or DEFAULT_THEME):
+            self.config.theme = theme.name
+            self.remember({"theme": theme.name})
+
+    def remember(self, values: dict[str, str]) -> None:
+        """Keep choices made in the app in the config file (mptui.settings), off the loop;
+        a file that cannot take them is one warning."""
+
+        async def write() -> None:
+            error = await asyncio.to_thread(remember, self.config.path, values)
+            if error:
+                self.notify(error, severity="warning", timeout=10)
+
+        self.run_worker(write(), group="settings")
 
     def _apply_keymap(self) -> None:
         known = binding_ids(self.key_groups())

@@ -9,12 +9,13 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Footer, Input
 
 from mptui.ui.screens.help import HelpScreen
+from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 from .conftest import wait_until
-from .test_app import open_repl, shown
+from .test_app import notices, open_repl, shown
 from .test_hostile_app import painted
 
 SIZE = (100, 30)
@@ -91,7 +92,6 @@ async def test_notifications_leave_the_hints_of_dialogs_visible(make_app, projec
     """A toast over a dialog never covers the line that says its keys (at its bottom)."""
     from textual.widgets._toast import Toast
 
-    from mptui.ui.screens.prompt import PromptScreen
     from mptui.ui.screens.sync_plan import SyncPlanScreen
     from mptui.ui.screens.watch_setup import WatchSetupScreen
 
@@ -120,3 +120,63 @@ async def test_notifications_leave_the_hints_of_dialogs_visible(make_app, projec
                 f"{screen_type.__name__}: the toast {toast} covers the hint {hint_rows}")
             await pilot.press("escape")
             await wait_until(lambda: not isinstance(app.screen, screen_type))  # noqa: B023
+
+
+CONFIG = """# my boards and my look
+[boards.kitchen]      # the one by the fridge
+address = "socket://127.0.0.1:1"
+
+[repl]
+scrollback = 4000     # enough
+"""
+
+
+async def test_choices_made_in_the_app_are_kept_in_the_config(make_app, config_file, tmp_path):
+    config_file.write_text(CONFIG)
+    program = tmp_path / "blink.py"
+    program.write_text("print('blink ' + str(6*7))\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "mptui-dark"
+        await pilot.press("f9")
+        await wait_until(lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one(Input).value = "mptui-light"
+        await wait_until(lambda: app.screen.query_one(CommandList).option_count > 0)
+        await pilot.press("down", "enter")
+        await wait_until(lambda: 'theme = "mptui-light"' in config_file.read_text(),
+                         what="the theme in the config file")
+        app.screen.query_one(DeviceList).select_board("virtual")
+        terminal = await open_repl(app, pilot)
+        await pilot.press("ctrl+k")  # asked once, then kept
+        await wait_until(lambda: isinstance(app.screen, PromptScreen))
+        app.screen.query_one(Input).value = str(program)
+        await pilot.press("enter")
+        await wait_until(lambda: "blink 42" in shown(terminal), what="the file's output")
+        await wait_until(lambda: "inject_file" in config_file.read_text())
+    text = config_file.read_text()
+    # the user's comments and layout stay; the choices are where they belong
+    added = ('theme = "mptui-light"\n\n', f'inject_file = "{program}"\n')
+    assert text.replace(added[0], "").replace(added[1], "") == CONFIG
+    assert text.index(added[0]) < text.index("[boards.kitchen]")
+    assert f'inject_file = "{program}"' in text.split("[repl]")[1]
+
+    app = make_app()  # the next start
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "mptui-light"
+        await wait_until(lambda: app.screen.query(DeviceList))
+        app.screen.query_one(DeviceList).select_board("virtual")
+        terminal = await open_repl(app, pilot)
+        await pilot.press("ctrl+k")  # not asked again
+        await wait_until(lambda: "blink 42" in shown(terminal), what="the file's output")
+        assert not isinstance(app.screen, PromptScreen)
+
+
+async def test_a_config_that_is_not_toml_is_never_overwritten(make_app, config_file):
+    config_file.write_text("theme = [unclosed\n")
+    messages = []
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=messages.append):
+        app.theme = "mptui-light"
+        await wait_until(lambda: any("not saved" in n for n in notices(messages)),
+                         what="the warning")
+    assert config_file.read_text() == "theme = [unclosed\n"
