@@ -16,7 +16,8 @@ from mptui.ui.keys import KeyHelp
 
 INTRO = (
     "In the REPL every key goes to the board (Ctrl-C, Ctrl-D, Ctrl-E, arrows, Tab...) except "
-    "the REPL keys below, F-keys and Ctrl-Q; {leave} gives focus back. The mouse wheel scrolls "
+    "the REPL keys below, F-keys (F12: the command palette) and Ctrl-Q; {leave} gives focus "
+    "back. The mouse wheel scrolls "
     "back, a drag selects and copies. Keys can be remapped in the config's [keys] table by "
     "binding id (`mptui config path` shows where it is)."
 )
