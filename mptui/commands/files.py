@@ -166,7 +166,8 @@ def _cp(args) -> int:
         shown = len(plan.warnings), len(plan.refused)
         result = await copier.run()
         _refusals(result.warnings[shown[0]:] + result.refused[shown[1]:])
-        print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
+        if result.files or result.unchanged or not result.refused:  # what was done, always
+            print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
         return BOARD_ERROR if result.refused else OK
 
     return run_on_board(args, work)

@@ -10,6 +10,7 @@ until its prompt comes back. No UI here:
     manager.console.set_sink(key, terminal.receive)
     manager.console.input(key, b"6*7\\r")
     await manager.console.run(key, "print('from a file')")
+    watcher = Watcher(syncer, console=manager.console.board(key), after=AFTER_RUN)
 """
 
 from __future__ import annotations
@@ -154,10 +155,6 @@ class ConsoleRouter:
         if b"\r" in data or b"\x04" in data:
             self._arm(key, console)
 
-    async def write(self, key: str, data: bytes) -> None:
-        """`input()` for code that awaits its writes (watch mode's reset or run)."""
-        self.input(key, data)
-
     def reboot(self, key: str) -> None:
         """Soft-reboot as a user at the REPL does (Ctrl-C if something runs, then Ctrl-D): the
         console shows it and main.py runs."""
@@ -183,7 +180,11 @@ class ConsoleRouter:
             show(_crlf(e.traceback))
         except BoardError as e:
             show(f"[{e}]\r\n".encode())
-        self.input(key, b"\r")
+        await console.session.to_friendly()  # the prompt, as after a line typed there
+
+    def board(self, key: str) -> BoardConsole:
+        """The board's console as one object (for watch mode)."""
+        return BoardConsole(self, key)
 
     async def _write(self, console: _Console) -> None:
         while True:
@@ -221,6 +222,25 @@ class ConsoleRouter:
         elif not console.at_prompt:
             console.running = True
             self._report_state(key, RUNNING)
+
+
+@dataclass(frozen=True)
+class BoardConsole:
+    """One board's console: keys typed at its REPL, a program run as Ctrl-K runs a file (its
+    output on the console, its code not typed there), Ctrl-C to what runs."""
+
+    router: ConsoleRouter
+    key: str
+
+    async def type(self, data: bytes) -> None:
+        self.router.input(self.key, data)
+
+    async def run(self, source: str) -> None:
+        """Until the program ends (a traceback, a Ctrl-C too); BoardError if not connected."""
+        await self.router.run(self.key, source)
+
+    def interrupt(self) -> None:
+        self.router.input(self.key, b"\x03")
 
 
 def _crlf(text: str) -> bytes:

@@ -131,8 +131,12 @@ class MptuiApp(App):
                 severity="warning",
                 timeout=15,
             )
-        self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
-        palette = self.keymap.get("app.command-palette", "").split(",")[0].strip()
+        keymap = {k: v for k, v in self.keymap.items() if k in known}
+        taken = {key.strip() for keys in keymap.values() for key in keys.split(",")}
+        if "app.command-palette" not in keymap and PALETTE_KEY in taken:
+            keymap["app.command-palette"] = "ctrl+p"  # the user gave its F-key to another
+        self.set_keymap(keymap)
+        palette = keymap.get("app.command-palette", "").split(",")[0].strip()
         if palette:  # the footer looks the palette's key up by this name
             self.COMMAND_PALETTE_BINDING = palette
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any, ClassVar
 
 from textual import events, on, work
@@ -379,8 +378,8 @@ class FilesTab(TabContent, Vertical):
             if choice is None:
                 return
             model.watch_choice, model.watched = choice, watched
-            type_keys = partial(self.manager.console.write, watched[0])
-            panel.start(model.make_syncer(choice.delete), type_keys, choice.after, title)
+            console = self.manager.console.board(watched[0])
+            panel.start(model.make_syncer(choice.delete), console, choice.after, title)
 
         self.app.push_screen(WatchSetupScreen(title, model.watch_choice), chosen)
 
