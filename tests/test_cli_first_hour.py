@@ -3,6 +3,12 @@ usage lines, errors that point at the right help, and a word where there was sil
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
+import sys
+import time
+
 import pytest
 from helpers import run_cli
 
@@ -58,3 +64,21 @@ def test_cp_says_what_it_did_both_times(isolated_env, tmp_path):
         src.read_bytes()
     again = run_cli("-d", "virtual", "cp", str(src), ":")
     assert again.stderr.decode().splitlines()[-1] == "0 copied, 1 unchanged"
+
+
+def test_repl_on_a_bridge_shows_the_prompt_with_no_key_pressed(isolated_env, bridge):
+    """The board behind a bridge runs already and says nothing when a client comes."""
+    proc = subprocess.Popen([sys.executable, "-m", "mptui", "-d", bridge.socket_url, "repl"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        out = b""
+        deadline = time.monotonic() + 30
+        while not out.endswith(b">>> "):  # no key sent: stdin stays open and silent
+            assert time.monotonic() < deadline, f"no prompt: {out!r}"
+            if select.select([proc.stdout], [], [], 1.0)[0]:
+                out += os.read(proc.stdout.fileno(), 4096)
+    finally:
+        proc.stdin.close()  # end of input: the REPL leaves
+        proc.wait(30)
+    assert proc.returncode == 0

@@ -32,6 +32,9 @@ StateReport = Callable[[str, str], None]  # (board key, IDLE or RUNNING)
 PROMPTS = (b">>> ", b"... ", b"=== ")
 # A line entered at the REPL that has not given the prompt back after this long is a program.
 RUNNING_AFTER = 0.3
+# A board that sends nothing this long after its link opens (one that was running already: a
+# USB board, a bridge's) gets an Enter, as a user would press, so that its prompt shows.
+GREET_AFTER = 0.3
 
 
 @dataclass
@@ -84,6 +87,19 @@ class ConsoleRouter:
             console.writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await console.writer
+
+    def greet(self, key: str) -> None:
+        """The board's link just opened: if the board stays quiet (GREET_AFTER), an Enter
+        shows its prompt."""
+        console = self._consoles.get(key)
+        if console is not None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(GREET_AFTER, self._greet, key, console)
+
+    def _greet(self, key: str, console: _Console) -> None:
+        if self._consoles.get(key) is console and not console.received and not console.inbox \
+                and console.session.state == IDLE:
+            self.input(key, b"\r")
 
     def state_changed(self, key: str) -> None:
         """The session's own state changed: a line typed before no longer waits for its

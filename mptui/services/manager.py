@@ -348,6 +348,8 @@ class DeviceManager:
         )
         self.console.attach(key, session, console)
         await session.connect()
+        if session.address.kind != "virtual":  # a virtual board starts anew: it says hello
+            self.console.greet(key)
         return session
 
     def _transport_options(self, board: _Board) -> dict:

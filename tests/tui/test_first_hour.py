@@ -180,3 +180,13 @@ async def test_a_config_that_is_not_toml_is_never_overwritten(make_app, config_f
         await wait_until(lambda: any("not saved" in n for n in notices(messages)),
                          what="the warning")
     assert config_file.read_text() == "theme = [unclosed\n"
+
+
+async def test_a_bridge_board_shows_its_prompt_on_connecting(make_app, bridge):
+    """The board behind a bridge runs already and says nothing when a client comes: the REPL
+    shows its prompt all the same, no key pressed."""
+    app = make_app(device=bridge.socket_url)
+    async with app.run_test(size=SIZE):
+        await wait_until(lambda: isinstance(app.focused, ReplTerminal), what="the REPL")
+        terminal = app.focused
+        await wait_until(lambda: shown(terminal).rstrip().endswith(">>>"), what="the prompt")
