@@ -190,3 +190,29 @@ async def test_a_bridge_board_shows_its_prompt_on_connecting(make_app, bridge):
         await wait_until(lambda: isinstance(app.focused, ReplTerminal), what="the REPL")
         terminal = app.focused
         await wait_until(lambda: shown(terminal).rstrip().endswith(">>>"), what="the prompt")
+
+
+async def test_the_chart_leaves_the_newest_lines_in_view_and_one_point_per_instant(make_app):
+    from mptui.services.logs import LogLine
+
+    from .logs_help import T0, chart, fed, fixture_lines, on_screen, open_logs, settled
+
+    app = make_app(virtual=False)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_logs(pilot)
+        await fed(pilot, fixture_lines(100))
+        assert on_screen(tab)[-1].endswith("n=99")
+        await pilot.press("g")  # the chart takes half the height: the newest line stays
+        plot = chart(tab)
+        await wait_until(lambda: plot.display and plot.plotted, what="the chart")
+        await settled(pilot)
+        await wait_until(lambda: on_screen(tab)[-1].endswith("n=99"), what="the newest line")
+        # three lines that came in one batch (one time), then one later
+        then = T0 + 100
+        await fed(pilot, [LogLine("kitchen", then, f"temp={v}") for v in (30, 20, 10)]
+                  + [LogLine("kitchen", then + 1, "temp=40")])
+        await wait_until(lambda: plot.plotted["kitchen"][-1] == (then + 1, 40.0))
+        assert plot.plotted["kitchen"][-2:] == [(then, 10.0), (then + 1, 40.0)]
+        times = [t for t, _ in plot.plotted["kitchen"]]
+        assert times == sorted(set(times))  # one point per instant, in order
+        assert on_screen(tab)[-1].endswith("temp=40")

@@ -107,6 +107,11 @@ class LogView(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.scroll_end(animate=False, x_axis=False)
 
+    def on_resize(self) -> None:
+        """Smaller (the chart opened, the terminal shrank): the newest line stays in view."""
+        if self.model.following:
+            self._to_end()
+
     # -- scrolling by the user stops following -----------------------------------------------
 
     def action_scroll_up(self) -> None:
