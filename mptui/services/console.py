@@ -73,7 +73,7 @@ class ConsoleRouter:
         """Route the session's console (a board just connected); `sink` gets its output."""
         console = self._consoles[key] = _Console(session, sink)
         session.set_console(lambda data: self._on_output(key, data))
-        console.writer = asyncio.create_task(self._write(console), name=f"mptui-console-{key}")
+        console.writer = asyncio.create_task(self._write(key, console), name=f"mptui-console-{key}")
 
     async def detach(self, key: str) -> None:
         """Stop routing the board's console (its link is dropped); its taps stay."""
@@ -168,8 +168,6 @@ class ConsoleRouter:
             return
         console.inbox += data
         console.wake.set()
-        if b"\r" in data or b"\x04" in data:
-            self._arm(key, console)
 
     def reboot(self, key: str) -> None:
         """Soft-reboot as a user at the REPL does (Ctrl-C if something runs, then Ctrl-D): the
@@ -202,7 +200,7 @@ class ConsoleRouter:
         """The board's console as one object (for watch mode)."""
         return BoardConsole(self, key)
 
-    async def _write(self, console: _Console) -> None:
+    async def _write(self, key: str, console: _Console) -> None:
         while True:
             await console.wake.wait()
             console.wake.clear()
@@ -216,6 +214,8 @@ class ConsoleRouter:
                     continue
                 else:
                     await session.console_write(data)
+                    if b"\r" in data or b"\x04" in data:  # a line entered, once it is sent
+                        self._arm(key, console)  # (leaving the raw REPL first shows a prompt)
             except (BoardError, TransportError):
                 pass  # not connected: keystrokes are dropped, as on a serial line
 

@@ -216,3 +216,28 @@ async def test_the_chart_leaves_the_newest_lines_in_view_and_one_point_per_insta
         times = [t for t, _ in plot.plotted["kitchen"]]
         assert times == sorted(set(times))  # one point per instant, in order
         assert on_screen(tab)[-1].endswith("temp=40")
+
+
+async def test_the_local_pane_follows_changes_on_disk(make_app, project):
+    from .filehelp import names, open_files
+
+    (project / "notes.txt").write_text("short\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_files(app, pilot)
+        pane = tab.local_pane
+
+        def size_of(name: str) -> int | None:
+            return next((e.size for e in pane.model.entries if e.name == name), None)
+
+        assert size_of("notes.txt") == 6
+        (project / "notes.txt").write_text("x" * 5000)  # saved by an editor elsewhere
+        await wait_until(lambda: size_of("notes.txt") == 5000, what="the new size")
+        await wait_until(lambda: any(
+            "notes.txt" in row and row.endswith(" 5000") for row in
+            (str(pane.get_option_at_index(i).prompt) for i in range(pane.option_count))),
+            what="the new size drawn")
+        (project / "new.py").write_text("N = 1\n")
+        await wait_until(lambda: "new.py" in names(pane), what="a new file listed")
+        (project / "notes.txt").unlink()
+        await wait_until(lambda: "notes.txt" not in names(pane), what="a deleted file gone")
