@@ -241,3 +241,27 @@ async def test_the_local_pane_follows_changes_on_disk(make_app, project):
         await wait_until(lambda: "new.py" in names(pane), what="a new file listed")
         (project / "notes.txt").unlink()
         await wait_until(lambda: "notes.txt" not in names(pane), what="a deleted file gone")
+
+
+async def test_the_focused_field_of_the_call_form_looks_focused(make_app):
+    from mptui.ui.screens.call_form import CallScreen
+
+    from .logs_help import open_logs
+
+    app = make_app(virtual=False)
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_logs(pilot)
+        tab.action_call()
+        await wait_until(lambda: isinstance(app.screen, CallScreen), what="the form")
+        await pilot.pause()
+        fields = list(app.screen.query(Input))
+        assert len(fields) == 3 and app.focused in fields
+
+        def looks() -> list:
+            return [field.rich_style.bgcolor for field in fields]
+
+        for field in fields:
+            field.focus()
+            await pilot.pause()
+            others = [colour for f, colour in zip(fields, looks()) if f is not field]
+            assert field.rich_style.bgcolor not in others, f"{field.id} looks as the others"
