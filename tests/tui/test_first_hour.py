@@ -257,11 +257,13 @@ async def test_the_focused_field_of_the_call_form_looks_focused(make_app):
         fields = list(app.screen.query(Input))
         assert len(fields) == 3 and app.focused in fields
 
-        def looks() -> list:
-            return [field.rich_style.bgcolor for field in fields]
+        def background(field) -> tuple[int, int, int]:
+            return tuple(field.rich_style.bgcolor.get_truecolor())
 
         for field in fields:
             field.focus()
             await pilot.pause()
-            others = [colour for f, colour in zip(fields, looks()) if f is not field]
-            assert field.rich_style.bgcolor not in others, f"{field.id} looks as the others"
+            for other in fields:
+                if other is not field:  # plainly apart, not a shade
+                    apart = sum(abs(a - b) for a, b in zip(background(field), background(other)))
+                    assert apart >= 60, f"{field.id} looks as {other.id} ({apart})"
