@@ -241,13 +241,14 @@ class Session:
             except BoardDisconnected:
                 pass
 
-    async def to_friendly(self) -> None:
-        """Back to the friendly REPL after a program run as an operation (`run`), its prompt
-        on the console as after a line typed there."""
+    async def to_friendly(self, prompt: bool = True) -> None:
+        """Back to the friendly REPL after operations: after a program run as one (`run`),
+        its prompt on the console as after a line typed there; with `prompt` False, as if
+        they had never left it (no second prompt)."""
         async with self._lock:
             if self.repl.in_raw and self.connected:
                 with contextlib.suppress(BoardDisconnected):
-                    await self._back_to_friendly(prompt=True)
+                    await self._back_to_friendly(prompt=prompt)
 
     async def _back_to_friendly(self, prompt: bool = False) -> None:
         """Leave the raw REPL and wait for the friendly prompt before anything is typed (keys

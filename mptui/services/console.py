@@ -52,6 +52,8 @@ class _Console:
     timer: asyncio.TimerHandle | None = None
     received: int = 0  # console bytes so far
     received_at_arm: int = 0
+    held: int = 0  # questions asked at the raw REPL (`ask`): typed keys wait for them
+    writing: bool = False  # keys on their way to the board
 
     @property
     def at_prompt(self) -> bool:
@@ -59,11 +61,14 @@ class _Console:
 
 
 class ConsoleRouter:
-    def __init__(self, report_state: StateReport, name_of: Callable[[str], str] = str) -> None:
+    def __init__(self, report_state: StateReport, name_of: Callable[[str], str] = str,
+                 on_prompt: Callable[[str], None] | None = None) -> None:
         """`report_state(key, state)`: a program started at the prompt (RUNNING) or gave the
-        prompt back (IDLE). `name_of(key)`: the board's name, for messages."""
+        prompt back (IDLE). `name_of(key)`: the board's name, for messages. `on_prompt(key)`:
+        the board shows its prompt (after anything else): it waits there, idle."""
         self._report_state = report_state
         self._name_of = name_of
+        self._on_prompt = on_prompt
         self._consoles: dict[str, _Console] = {}
         self._taps: dict[str, list[ConsoleSink]] = {}  # board key -> console taps
 
@@ -149,8 +154,11 @@ class ConsoleRouter:
         console = self._consoles.get(key)
         if console is None:
             return
+        prompted = console.tail.endswith(b">>> ")
         console.tail = (console.tail + data)[-8:]
         console.received += len(data)
+        if not prompted and console.tail.endswith(b">>> ") and self._on_prompt is not None:
+            asyncio.get_running_loop().call_soon(self._on_prompt, key)
         if console.at_prompt and not console.tail.endswith(b"... "):
             console.armed = False
             if console.running and console.session.state == IDLE:
@@ -196,6 +204,31 @@ class ConsoleRouter:
             show(f"[{e}]\r\n".encode())
         await console.session.to_friendly()  # the prompt, as after a line typed there
 
+    def idle(self, key: str) -> bool:
+        """The board waits at its prompt: nothing typed or running, no operation."""
+        console = self._consoles.get(key)
+        return console is not None and console.tail.endswith(b">>> ") and not (
+            console.armed or console.inbox or console.held or console.writing
+        ) and console.session.state == IDLE
+
+    async def ask(self, key: str, code: str) -> bytes | None:
+        """Run short code that answers a question (its output) at the raw REPL while the
+        board waits at its prompt; keys typed meanwhile wait, and the board is left at its
+        prompt with nothing shown. None when it is not idle or the question fails."""
+        console = self._consoles.get(key)
+        if console is None or not self.idle(key):
+            return None
+        console.held += 1
+        try:
+            out = await console.session.exec(code, timeout=5.0)
+            await console.session.to_friendly(prompt=False)
+            return out
+        except (BoardError, TransportError):
+            return None
+        finally:
+            console.held -= 1
+            console.wake.set()  # what was typed meanwhile goes now
+
     def board(self, key: str) -> BoardConsole:
         """The board's console as one object (for watch mode)."""
         return BoardConsole(self, key)
@@ -204,6 +237,8 @@ class ConsoleRouter:
         while True:
             await console.wake.wait()
             console.wake.clear()
+            if console.held:
+                continue  # a question at the raw REPL: the keys wait for it (ask)
             data = bytes(console.inbox)
             console.inbox.clear()
             session = console.session
@@ -213,7 +248,11 @@ class ConsoleRouter:
                 elif session.state == RUNNING:
                     continue
                 else:
-                    await session.console_write(data)
+                    console.writing = True
+                    try:
+                        await session.console_write(data)
+                    finally:
+                        console.writing = False
                     if b"\r" in data or b"\x04" in data:  # a line entered, once it is sent
                         self._arm(key, console)  # (leaving the raw REPL first shows a prompt)
             except (BoardError, TransportError):

@@ -34,8 +34,9 @@ NO_AGENT = ("calls go through a board's agent: an announced board, rio://HOST[:P
 
 
 def agent_target(board: BoardInfo, config) -> Target | None:
-    """Where the board's RemoteIO server is, when it has one mptui knows of."""
-    agent = parse_rio_address(board.address)
+    """Where the board's RemoteIO server is, when it has one mptui knows of (a board on a
+    USB or REPL link whose agent announced itself too has it)."""
+    agent = parse_rio_address(board.agent or board.address)
     if agent is not None:
         return Target(board.name, agent[0], agent[1])
     if board.kind == "config" and board.name in config.boards:

@@ -34,6 +34,9 @@ class Found:
     rssi: int | None = None  # dBm, for a radio link (BLE)
     options: dict = field(default_factory=dict, hash=False)  # transport options (config)
     password_ref: str | None = field(default=None, repr=False)  # "env:VAR" | "file:PATH"
+    board_id: str = ""  # the id its agent was installed with, when it says (announcements)
+    agent: str = ""  # its agent's RemoteIO server, rio://HOST:PORT
+    ota: str = ""  # its agent's OTA server, ota://HOST:PORT
 
 
 Report = Callable[[list[Found]], None]
@@ -185,7 +188,8 @@ def announced_found(ann: Announcement) -> Found:
     """A board heard announcing itself: reached at its agent, named as it calls itself."""
     release = f", release {ann.release}" if ann.release else ""
     return Found(ann.address, name=ann.name, kind="network",
-                 description=f"agent {ann.agent}{release}")
+                 description=f"agent {ann.agent}{release}", board_id=ann.board_id,
+                 agent=ann.remoteio_address or "", ota=ann.ota_address or "")
 
 
 def network_source(port: int, bind: str = "127.0.0.1") -> NetworkSource:

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from mptui.board.session import BUSY, CONNECTING, ERROR, IDLE, RECONNECTING, RUNNING
 from mptui.services.events import BoardInfo
-from mptui.ui.safe_text import printable
+from mptui.ui.safe_text import fit, printable
 
 _STATE_STYLE = {
     IDLE: "$device-idle",
@@ -32,20 +32,24 @@ def state_mark(board: BoardInfo) -> Content:
     return Content.styled("●", _STATE_STYLE.get(board.state, "$device-offline"))
 
 
+WIDTH = 26  # the list's width, borders included
+TEXT_WIDTH = WIDTH - 2 - 2 - 2  # a line's text: no borders, padding or the mark before it
+
+
 class DeviceList(OptionList):
     """Posts BoardHighlighted as the cursor moves and BoardChosen on Enter."""
 
     BINDING_GROUP_TITLE = "Boards"
-    DEFAULT_CSS = """
-    DeviceList {
-        width: 26;
+    DEFAULT_CSS = f"""
+    DeviceList {{
+        width: {WIDTH};
         height: 1fr;
         border: round $panel;
         border-title-color: $text-muted;
         padding: 0;
-    }
-    DeviceList:focus { border: round $primary; border-title-color: $primary; }
-    DeviceList > .option-list--option { padding: 0 1; }
+    }}
+    DeviceList:focus {{ border: round $primary; border-title-color: $primary; }}
+    DeviceList > .option-list--option {{ padding: 0 1; }}
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Open", id="board.open",
@@ -127,11 +131,15 @@ class DeviceList(OptionList):
 
     @staticmethod
     def _prompt(board: BoardInfo) -> Content:
-        name = Content.styled(printable(board.name), "bold" if board.connected else "")
-        state = Content.styled(printable(board.label), "$text-muted")
+        """Two lines, each kept to one line of the list (a long name or error loses its
+        middle; the status line under the tabs has it whole)."""
         rssi = board.rssi
-        signal = Content.styled(f" {rssi} dBm", "$text-muted") if rssi is not None else ""
-        return Content.assemble(state_mark(board), " ", name, signal, "\n  ", state)
+        signal = f" {rssi} dBm" if rssi is not None else ""
+        name = Content.styled(fit(printable(board.name), TEXT_WIDTH - len(signal)),
+                              "bold" if board.connected else "")
+        state = Content.styled(fit(printable(board.label), TEXT_WIDTH), "$text-muted")
+        return Content.assemble(state_mark(board), " ", name,
+                                Content.styled(signal, "$text-muted"), "\n  ", state)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

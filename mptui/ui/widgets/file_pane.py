@@ -18,31 +18,11 @@ from textual.widgets.option_list import Option
 
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.ui.models.files import UP, PaneModel
-from mptui.ui.safe_text import printable
+from mptui.ui.safe_text import fit, last_cells, printable
 from mptui.ui.units import short_size
 
 SIZE_WIDTH = 7  # the size column: '12.3K', '<DIR>', 'UP--DIR'
 WATCH_MS = 200  # a burst of changes on disk is listed once, this long after it settles
-
-
-def fit(name: str, width: int) -> str:
-    """The name in at most `width` cells; a long one loses its middle ('longna…me.py')."""
-    if cell_len(name) <= width:
-        return name
-    if width <= 1:
-        return "…"[:width]
-    tail = (width - 1) // 2
-    head = width - 1 - tail
-    return Content(name).truncate(head).plain + "…" + _last_cells(name, tail)
-
-
-def _last_cells(text: str, width: int) -> str:
-    out = ""
-    for ch in reversed(text):
-        if cell_len(ch + out) > width:
-            break
-        out = ch + out
-    return out
 
 
 class FilePane(OptionList):
@@ -197,7 +177,7 @@ class FilePane(OptionList):
         shown = printable(self.model.location)
         room = max(width - 4, 8)
         if cell_len(shown) > room:
-            shown = "…" + _last_cells(shown, room - 1)
+            shown = "…" + last_cells(shown, room - 1)
         return shown
 
     def _subtitle(self, width: int) -> str:
