@@ -5,6 +5,7 @@ shows the prompt after connecting."""
 
 from __future__ import annotations
 
+import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import Footer, Input
 
@@ -267,3 +268,29 @@ async def test_the_focused_field_of_the_call_form_looks_focused(make_app):
                 if other is not field:  # plainly apart, not a shade
                     apart = sum(abs(a - b) for a, b in zip(background(field), background(other)))
                     assert apart >= 60, f"{field.id} looks as {other.id} ({apart})"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+async def test_no_footer_key_is_cut(make_app, project, size):
+    """Every key in the footer is whole, in every tab: a key that does not fit is left out
+    (F1 lists it), never cut in the middle; F1 and the palette's key are always there."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await wait_until(lambda: app.screen.query(DeviceList))
+        for key in ("r", "f", "o", "l"):
+            app.screen.query_one(DeviceList).focus()
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.pause()
+            keys = list(app.screen.query_one(Footer).query(FooterKey))
+            palette = [k for k in keys if k.has_class("-command-palette")]
+            assert palette and any(k.key_display == "f1" for k in keys), key
+            for footer_key in keys:
+                region = footer_key.region
+                assert region.right <= size[0], f"{key}: {footer_key.render()} is cut"
+                if footer_key not in palette:
+                    assert region.right <= palette[0].region.x, (
+                        f"{key}: {footer_key.render()} runs under the palette's key")
+                assert footer_key.content_region.width >= len(str(footer_key.render()))

@@ -33,6 +33,7 @@ def state_mark(board: BoardInfo) -> Content:
 
 
 WIDTH = 26  # the list's width, borders included
+WIDE = (140, 34)  # from this many columns of terminal on, the list is this wide
 TEXT_WIDTH = WIDTH - 2 - 2 - 2  # a line's text: no borders, padding or the mark before it
 
 
@@ -82,6 +83,7 @@ class DeviceList(OptionList):
         self._auto_key: str | None = None  # the board highlighted for the user, not by them
         self._rebuilding = False
         self._told_key: str | None = None  # the board last posted as highlighted
+        self.text_width = TEXT_WIDTH
 
     def update_board(self, board: BoardInfo) -> None:
         old = self.boards.get(board.key)
@@ -129,15 +131,22 @@ class DeviceList(OptionList):
         if self.selected_key != current and self.selected_key:
             self._highlight(self.selected_key)
 
-    @staticmethod
-    def _prompt(board: BoardInfo) -> Content:
+    def fit_width(self, terminal_width: int) -> None:
+        """Wider on a wide terminal (the main screen says its width): more of long names."""
+        width = WIDE[1] if terminal_width >= WIDE[0] else WIDTH
+        self.styles.width = width
+        if width - 6 != self.text_width:
+            self.text_width = width - 6
+            self._rebuild()
+
+    def _prompt(self, board: BoardInfo) -> Content:
         """Two lines, each kept to one line of the list (a long name or error loses its
         middle; the status line under the tabs has it whole)."""
         rssi = board.rssi
         signal = f" {rssi} dBm" if rssi is not None else ""
-        name = Content.styled(fit(printable(board.name), TEXT_WIDTH - len(signal)),
+        name = Content.styled(fit(printable(board.name), self.text_width - len(signal)),
                               "bold" if board.connected else "")
-        state = Content.styled(fit(printable(board.label), TEXT_WIDTH), "$text-muted")
+        state = Content.styled(fit(printable(board.label), self.text_width), "$text-muted")
         return Content.assemble(state_mark(board), " ", name,
                                 Content.styled(signal, "$text-muted"), "\n  ", state)
 
