@@ -27,6 +27,7 @@ from pathlib import Path
 from mptui.board import BoardError, Session, SessionEvent
 from mptui.board.session import DISCONNECTED, ERROR
 from mptui.config import Config, load_config, resolve_secret
+from mptui.services.board_ids import BoardIds
 from mptui.services.console import ConsoleRouter, ConsoleSink
 from mptui.services.events import (
     AGENT_SCHEMES,
@@ -37,7 +38,6 @@ from mptui.services.events import (
     BoardStateChanged,
     BoardUpdated,
 )
-from mptui.services.ota_keys import board_id
 from mptui.services.remoteio import RemoteIOError, parse_rio_address
 from mptui.services.sources import (
     BleSource,
@@ -49,12 +49,6 @@ from mptui.services.sources import (
 from mptui.transports import AddressError, TransportError, parse_address
 
 Listener = Callable[[object], None]
-# Asked of a board idle at its prompt while an agent announces an id no board is known to have:
-# its own agent's id, if it has one (mptui.services.ota_install writes it there).
-AGENT_ID_CODE = (
-    "try:\n import json\n print(json.load(open('/config/mptui_agent.json')).get('id',''))\n"
-    "except Exception:\n print('')\n"
-)
 AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
 
 # Which source names a board first when several see it.
@@ -76,7 +70,7 @@ class _Link:
     unsubscribe: Callable[[], None]
 
 
-class DeviceManager:
+class DeviceManager(BoardIds):
     def __init__(
         self,
         config: Config | None = None,
@@ -111,13 +105,13 @@ class DeviceManager:
         self._links: dict[str, _Link] = {}
         self.console = ConsoleRouter(self._set_state, lambda key: self._boards[key].info.name,
                                      on_prompt=self._at_prompt)
-        self._asked: set[str] = set()  # boards asked their agent's id since they connected
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task] = {}
         self._reported: dict[str, asyncio.Event] = {}
         self._seen_by: dict[str, set[str]] = {}  # source name -> keys it reported last
         self._last: dict[str, list[Found]] = {}  # source name -> what it reported last
         self._ids: dict[str, str] = {}  # board id -> the board learnt to have it (its link)
+        self._asked: set[str] = set()  # boards asked their agent's id since they connected
         self._background: set[asyncio.Task] = set()
         self._started = False
 
@@ -213,25 +207,6 @@ class DeviceManager:
             return self._boards[key].info
         return next((b.info for b in self._boards.values() if key in b.info.ways), None)
 
-    def identify(self, key: str, board_id: str) -> None:
-        """The board's id, learnt through its link (its agent's settings): a board that
-        announces itself with the same id is this one, listed once with every way to reach
-        it (its link, its agent's OTA and RemoteIO servers)."""
-        board = self._boards.get(key)
-        if board is None or not board_id or board.info.agent_only:
-            return
-        if board.info.board_id == board_id and self._ids.get(board_id) == key:
-            return
-        old = board.info.board_id
-        if old and self._ids.get(old) == key:
-            del self._ids[old]
-        self._ids[board_id] = key
-        board.info = replace(board.info, board_id=board_id)
-        self._publish(BoardUpdated(board.info))
-        for source, found in list(self._last.items()):
-            if any(f.board_id for f in found):  # the announcements, sorted out again
-                self._on_report(source, found)
-
     def add(self, address: str, name: str | None = None) -> BoardInfo:
         """Add a board by hand (a bridge, a network board, a serial port not listed). Raises
         AddressError for an address that is not one."""
@@ -298,37 +273,6 @@ class DeviceManager:
         if any(f.board_id for f in found):
             for key in self._links:
                 self._at_prompt(key)
-
-    # -- one board, one entry: boards learn their agent's id --------------------------------
-
-    def _at_prompt(self, key: str) -> None:
-        """A connected board waits at its prompt: while an agent announces an id no board is
-        known to have, ask this board for its agent's id (once a connection)."""
-        if key in self._asked or not self.console.idle(key) or not any(
-                b.info.agent_only and b.info.board_id and b.info.board_id not in self._ids
-                for b in self._boards.values()):
-            return
-        self._asked.add(key)
-        task = asyncio.get_running_loop().create_task(self._ask_id(key))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    async def _ask_id(self, key: str) -> None:
-        out = await self.console.ask(key, AGENT_ID_CODE)
-        if out is None:
-            self._asked.discard(key)  # not idle after all: the next prompt asks again
-            return
-        self.identify(key, board_id(out.decode("utf-8", "replace").strip()))
-
-    def _twin(self, found: Found) -> str | None:
-        """The board a find is another way to (its id learnt through that board's link)."""
-        key = self._ids.get(found.board_id) if found.board_id else None
-        return key if key in self._boards else None
-
-    def _twin_of(self, info: BoardInfo) -> bool:
-        """An agent's entry whose board is listed under its link."""
-        key = self._ids.get(info.board_id) if info.board_id else None
-        return info.agent_only and key is not None and key != info.key and key in self._boards
 
     def _merge(self, key: str, source: str, found: Found, error: str = "") -> None:
         board = self._boards.get(key)
