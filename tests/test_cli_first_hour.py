@@ -49,9 +49,12 @@ def test_devices_says_when_it_finds_nothing(isolated_env):
     assert r.returncode == 0
     if r.stdout.strip():
         pytest.skip("this machine has a USB board")
-    err = r.stderr.decode().splitlines()
-    assert err[0].startswith("mptui: no USB board found")
-    assert err[1].startswith("mptui: no WebREPL board in the config")
+    assert r.stderr.decode().splitlines() == [
+        ("mptui: no board found on USB ports, in the config (WebREPL); `mptui -d virtual` needs "
+        "no hardware")]
+    r = run_cli("devices")
+    assert r.stderr.decode().startswith("mptui: no board found on USB ports (--webrepl, --ble "
+                                        "and --network look further)")
 
 
 def test_cp_says_what_it_did_both_times(isolated_env, tmp_path):

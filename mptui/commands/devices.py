@@ -52,9 +52,7 @@ def run(args) -> int:
     usb = usb_boards()
     for b in usb:
         print(f"{b.device} {b.serial_number or '-'} {b.vid_pid} {b.description}")
-    if not usb:
-        print("mptui: no USB board found (plugged in? --webrepl, --ble and --network look "
-              "further; `mptui -d virtual` needs no hardware)", file=sys.stderr)
+    looked, found = ["on USB ports"], len(usb)  # for one line when nothing is found at all
     if getattr(args, "webrepl", False):
         from mptui.config import load_config
 
@@ -64,9 +62,8 @@ def run(args) -> int:
         webrepl = webrepl_boards(config)
         for w in webrepl:
             print(f"{w.address} {w.name} webrepl{'' if w.has_password else ' (no password set)'}")
-        if not webrepl:
-            print("mptui: no WebREPL board in the config ([boards.NAME] address = "
-                  "\"ws://HOST\")", file=sys.stderr)
+        looked.append("in the config (WebREPL)")
+        found += len(webrepl)
     if getattr(args, "ble", None) is not None:
         import asyncio
 
@@ -80,8 +77,8 @@ def run(args) -> int:
             return die(str(e))
         for b in boards:
             print(b.describe())
-        if not boards:
-            print(f"mptui: no Bluetooth LE board found within {args.ble:g} s", file=sys.stderr)
+        looked.append(f"over Bluetooth LE ({args.ble:g} s)")
+        found += len(boards)
     if getattr(args, "network", None) is not None:
         import asyncio
 
@@ -97,7 +94,10 @@ def run(args) -> int:
             return die(f"cannot listen for announcements on UDP port {port}: {e}")
         for a in heard:
             print(a.describe())
-        if not heard:
-            print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port} "
-                  f"on {bind})", file=sys.stderr)
+        looked.append(f"announcing itself ({args.network:g} s, UDP port {port} on {bind})")
+        found += len(heard)
+    if not found:
+        hint = "" if len(looked) > 1 else " (--webrepl, --ble and --network look further)"
+        print(f"mptui: no board found {', '.join(looked)}{hint}; `mptui -d virtual` needs no "
+              "hardware", file=sys.stderr)
     return 0
