@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.worker import Worker
 
-from mptui.services.copier import copy_paths, delete_paths, move_paths
+from mptui.services.copier import check_name, copy_paths, delete_paths, move_paths
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
 from mptui.services.localfs import LocalFS
@@ -42,6 +42,7 @@ from mptui.ui.models.files import (
 )
 from mptui.ui.safe_text import fit, printable
 from mptui.ui.screens.confirm import ConfirmScreen
+from mptui.ui.screens.file_edit import FileEditScreen, not_editable
 from mptui.ui.screens.file_view import FileViewScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.screens.sync_plan import SyncPlanScreen
@@ -71,7 +72,11 @@ class FilesTab(TabContent, Vertical):
         Binding("f3", "view", "View", id="files.view",
                 tooltip="View the file (Python highlighted, binary as hex)"),
         Binding("f4", "edit", "Edit", id="files.edit",
-                tooltip="Edit the file in $EDITOR (a board file goes back only if it changed)"),
+                tooltip="Edit the file here (Ctrl-S saves it; Python highlighted)"),
+        Binding("shift+f4", "edit_outside", "Edit in $EDITOR", show=False,
+                id="files.edit-outside",
+                tooltip="Edit the file in $VISUAL/$EDITOR (a board file goes back only if it "
+                "changed)"),
         Binding("f5", "copy", "Copy", id="files.copy",
                 tooltip="Copy the marked entries (or the one under the cursor) to the other side"),
         Binding("f6", "move", "Move", id="files.move",
@@ -344,6 +349,31 @@ class FilesTab(TabContent, Vertical):
         self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress), show)
 
     def action_edit(self) -> None:
+        entry = self.model.file_under_cursor()
+        if not isinstance(entry, FileInfo):
+            self._warn(entry)
+            return
+        pane = self.model.active
+        fs = pane.fs
+        title = pane.location.rstrip("/") + "/" + entry.name
+        where = "this computer" if fs.is_local else "the board"
+
+        async def read(progress: ShowProgress) -> bytes:
+            if not fs.is_local:
+                check_name(entry.name)  # as listed: its path must be the file it names
+            return await read_file(fs, entry, progress)
+
+        def opened(data: bytes) -> str | None:
+            why = not_editable(data)
+            if why:
+                return f"{entry.name}: {why}"
+            self.app.push_screen(FileEditScreen(fs, entry, data, title, where),
+                                 lambda saved: saved and self.pane(pane).reload())
+            return None
+
+        self.run_transfer("Reading", read, opened)
+
+    def action_edit_outside(self) -> None:
         entry = self.model.file_under_cursor()
         if not isinstance(entry, FileInfo):
             self._warn(entry)
