@@ -132,6 +132,8 @@ def test_github_package_json_through_a_mirror(index, root):
     assert (root / "lib" / "gh" / "x.py").read_bytes() == GH_X
     assert (root / "lib" / "gh" / "y.py").read_bytes() == GH_Y  # relative to package.json
     assert (root / "lib" / "bar.py").read_bytes() == BAR_PY  # its dep, from the index
+    r = run_cli("-d", "virtual", "exec", "import bar; print(bar.Y)")  # /lib is on sys.path
+    assert r.stdout == b"bar source\r\n", r.stderr
     r = mip_cli(index, "--no-mpy", "github:org/repo@v2")  # a branch
     assert r.returncode == 0, r.stderr
     assert (root / "lib" / "gh" / "x.py").read_bytes() == b"X = 'v2'\n"
@@ -192,6 +194,11 @@ def test_resolver_bounds_and_names(index, monkeypatch):
         resolve("odd", None, source)
     found = resolve("foo", None, source)  # foo -> bar -> foo: each once
     assert found.files == {"foo/__init__.py": FOO_PY, "bar.py": BAR_PY}
+    stop, asked = threading.Event(), len(index.requests)
+    stop.set()  # Ctrl-C: no further request
+    with pytest.raises(MipError, match="stopped"):
+        resolve("foo", None, source, stop=stop)
+    assert len(index.requests) == asked
 
 
 def test_split_spec():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 
 from mptui.commands.common import OK, UsageError, run_on_board
 
@@ -65,7 +66,12 @@ def run(args) -> int:
         for spec, version in specs:
             print(f"Installing {spec}{'@' + version if version else ''} to {target}"
                   + (f" (mpy {mpy})" if mpy != "py" else " (source)"), file=sys.stderr)
-            found = await asyncio.to_thread(resolve, spec, version, source)
+            stop = threading.Event()
+            try:
+                found = await asyncio.to_thread(resolve, spec, version, source, stop=stop)
+            except asyncio.CancelledError:  # Ctrl-C: no further request
+                stop.set()
+                raise
             for line in found.packages[1:]:
                 print(f"  with {line}", file=sys.stderr)
             result = await install(found.files, board, target, _Progress())

@@ -30,6 +30,7 @@ import os
 import re
 import socket
 import tempfile
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -104,9 +105,11 @@ def mirror_from_env(value: str | None = None) -> str:
 
 
 def resolve(spec: str, version: str | None, source: MipSource,
-            say: Callable[[str], None] = lambda line: None) -> Resolved:
-    """Fetch and check every file of a package and its deps (blocking: run it in a thread)."""
-    resolver = _Resolver(source, say)
+            say: Callable[[str], None] = lambda line: None,
+            stop: threading.Event | None = None) -> Resolved:
+    """Fetch and check every file of a package and its deps (blocking: run it in a thread;
+    setting `stop` ends it before its next request)."""
+    resolver = _Resolver(source, say, stop or threading.Event())
     resolver.package(spec, version)
     return resolver.out
 
@@ -171,8 +174,9 @@ def is_url(text: str) -> bool:
 
 
 class _Resolver:
-    def __init__(self, source: MipSource, say: Callable[[str], None]) -> None:
-        self.source, self.say = source, say
+    def __init__(self, source: MipSource, say: Callable[[str], None],
+                 stop: threading.Event) -> None:
+        self.source, self.say, self.stop = source, say, stop
         self.index = source.index.rstrip("/")
         self.out = Resolved()
         self.seen: set[tuple[str, str | None]] = set()
@@ -247,6 +251,8 @@ class _Resolver:
         """The body at url, at most limit bytes (and the install's total), or MipError."""
         if not url.startswith(FETCHED):
             raise MipError(f"{shown(url)}: only http:// and https:// are fetched")
+        if self.stop.is_set():
+            raise MipError("stopped")
         self.say(url)
         try:
             with _OPENER.open(url, timeout=TIMEOUT) as response:
