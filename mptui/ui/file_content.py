@@ -39,7 +39,12 @@ async def _wait_for(command: list[str], **options) -> int:
                 process.terminate()
 
 
-async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress) -> bytes:
+async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress,
+                    named: bool = False) -> bytes:
+    """A file's bytes, with progress. `named`: a board's file must have a plain name (as it
+    listed it), so that its path is the file it names (the editor saves to that path)."""
+    if named and not fs.is_local:
+        check_name(info.name)
     meter = TransferMeter(info.size, 1, progress)
     data = await fs.read(info.path, meter.file(info.path, info.size))
     meter.finish_file(info.path, len(data))

@@ -148,3 +148,23 @@ def test_editor_snapshot(snap_compare, make_app, project, board_root, size):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=size, run_before=editing)
+
+
+async def test_a_local_file_is_edited_the_same_way(make_app, project, board_root):
+    make_tree(project, {"notes.txt": "v1\n"})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_files(app, pilot)
+        await go_to(pilot, tab.local_pane, "notes.txt")
+        await pilot.press("f4")
+        await wait_until(lambda: isinstance(app.screen, FileEditScreen), what="the editor")
+        screen = app.screen
+        screen.query_one(TextArea).text = "v2\n"
+        (project / "notes.txt").write_text("changed here\n")
+        await pilot.press("ctrl+s")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "changed on this computer" in app.screen.question
+        await pilot.press("y")
+        await wait_until(lambda: app.screen is screen and not screen.modified, what="the save")
+        assert (project / "notes.txt").read_text() == "v2\n"
+        assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]

@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import OptionList, Static
 from textual.worker import Worker
 
-from mptui.services.copier import check_name, copy_paths, delete_paths, move_paths
+from mptui.services.copier import copy_paths, delete_paths, move_paths
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
 from mptui.services.localfs import LocalFS
@@ -332,12 +332,17 @@ class FilesTab(TabContent, Vertical):
     def file_chosen(self, message: FilePane.FileChosen) -> None:
         self._view(message.pane.model, message.info)
 
-    def action_view(self) -> None:
+    def _file(self) -> FileInfo | None:
+        """The file under the active pane's cursor (else None, and a line says why)."""
         entry = self.model.file_under_cursor()
-        if not isinstance(entry, FileInfo):
-            self._warn(entry)
-            return
-        self._view(self.model.active, entry)
+        if isinstance(entry, FileInfo):
+            return entry
+        self._warn(entry)
+        return None
+
+    def action_view(self) -> None:
+        if entry := self._file():
+            self._view(self.model.active, entry)
 
     def _view(self, pane: PaneModel, entry: FileInfo) -> None:
         fs = pane.fs
@@ -349,34 +354,27 @@ class FilesTab(TabContent, Vertical):
         self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress), show)
 
     def action_edit(self) -> None:
-        entry = self.model.file_under_cursor()
-        if not isinstance(entry, FileInfo):
-            self._warn(entry)
+        """The app's own editor (F4)."""
+        if not (entry := self._file()):
             return
         pane = self.model.active
-        fs = pane.fs
-        title = pane.location.rstrip("/") + "/" + entry.name
-        where = "this computer" if fs.is_local else "the board"
-
-        async def read(progress: ShowProgress) -> bytes:
-            if not fs.is_local:
-                check_name(entry.name)  # as listed: its path must be the file it names
-            return await read_file(fs, entry, progress)
+        fs, title = pane.fs, pane.location.rstrip("/") + "/" + entry.name
 
         def opened(data: bytes) -> str | None:
             why = not_editable(data)
             if why:
                 return f"{entry.name}: {why}"
+            where = "this computer" if fs.is_local else "the board"
             self.app.push_screen(FileEditScreen(fs, entry, data, title, where),
                                  lambda saved: saved and self.pane(pane).reload())
             return None
 
-        self.run_transfer("Reading", read, opened)
+        self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress, named=True),
+                          opened)
 
     def action_edit_outside(self) -> None:
-        entry = self.model.file_under_cursor()
-        if not isinstance(entry, FileInfo):
-            self._warn(entry)
+        """$VISUAL/$EDITOR (Shift-F4)."""
+        if not (entry := self._file()):
             return
         pane = self.model.active
         fs = pane.fs
