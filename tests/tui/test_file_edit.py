@@ -168,3 +168,23 @@ async def test_a_local_file_is_edited_the_same_way(make_app, project, board_root
         await wait_until(lambda: app.screen is screen and not screen.modified, what="the save")
         assert (project / "notes.txt").read_text() == "v2\n"
         assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]
+
+
+async def test_ctrl_q_asks_first_when_the_editor_has_unsaved_changes(make_app, project,
+                                                                    board_root):
+    make_tree(board_root, {"main.py": MAIN})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_editor(app, pilot, "main.py")
+        screen.query_one(TextArea).text = "unsaved\n"
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "Quit without saving main.py?" in app.screen.question
+        await pilot.press("n")
+        await wait_until(lambda: app.screen is screen)
+        assert app.is_running
+        await pilot.press("ctrl+q")
+        await wait_until(lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        await pilot.press("ctrl+q")  # again: quits
+        await wait_until(lambda: not app.is_running, what="the app to quit")
+    assert (board_root / "main.py").read_text() == MAIN
