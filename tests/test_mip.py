@@ -55,8 +55,10 @@ class Index:
         self.files[f"/package/{mpy}/{name}/{version}.json"] = body
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
 
 
 FOO_MPY, FOO_PY, FOO_1 = b"M\x06foo-compiled", b"X = 'foo source'\n", b"X = 'foo 1.0'\n"
@@ -166,6 +168,11 @@ def test_usage_errors(index, root):
     assert r.returncode == 2 and b"--index must be an http(s) URL" in r.stderr
     r = mip_cli(index, "--no-mpy", "a b")
     assert r.returncode == 1 and b"not a package name or URL: 'a b'" in r.stderr
+    index.close()  # nothing listens there now
+    r = mip_cli(index, "--no-mpy", "foo")
+    assert r.returncode == 1
+    assert r.stderr.decode().splitlines()[-1] == \
+        f"mptui: {index.url}/package/py/foo/latest.json: [Errno 111] Connection refused"
 
 
 def test_on_a_115200_uart_link(index, isolated_env):
