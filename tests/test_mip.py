@@ -74,6 +74,9 @@ def index():
                                           "deps": [["bar", "latest"]], "version": "2.0"})
         ix.package(mpy, "bar", "latest", {"hashes": [[f"bar.{ext}", ix.file(bar)]],
                                           "deps": [["foo", "latest"]]})  # a cycle: once each
+        ix.package(mpy, "qux", "latest", {"hashes": [[f"qux/__init__.{ext}", ix.file(foo)]],
+                                          "deps": [["baz", "latest"]]})  # no cycle (mpremote
+        ix.package(mpy, "baz", "latest", {"hashes": [[f"baz.{ext}", ix.file(bar)]]})  # loops)
     ix.package("py", "foo", "1.0", {"hashes": [["foo/__init__.py", ix.file(FOO_1)]]})
     # github:org/repo through the mirror (raw.githubusercontent.com/ORG/REPO/BRANCH/PATH)
     gh = "/raw.githubusercontent.com/org/repo"
@@ -92,6 +95,10 @@ def index():
     ix.package("py", "badjson", "latest", b"{not json")
     ix.package("py", "local", "latest", {"urls": [["x.py", "file:///etc/passwd"]]})
     ix.files["/evil.py"] = b"print('pwned')\n"
+    ix.files["/web/package.json"] = json.dumps({  # a package.json at a URL
+        "urls": [["web/a.py", "src/a.py"], ["web/evil.py", f"{ix.url}/evil.py"]],
+        "deps": [["baz", "latest"]]}).encode()
+    ix.files["/web/src/a.py"] = GH_Y
     yield ix
     ix.close()
 
@@ -216,3 +223,18 @@ def test_split_spec():
     assert mip.rewrite("gitlab:o/r/p/q.py", "b") == "https://gitlab.com/o/r/-/raw/b/p/q.py"
     assert mip.rewrite("github:o/r", None, "http://m/") == \
         "http://m/raw.githubusercontent.com/o/r/HEAD/"
+
+
+def tree(root) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("package", ["qux", "--no-mpy qux", "/web/package.json"])
+def test_files_land_where_mpremote_puts_them(index, start_bridge, mpremote, package):
+    """The same index, the same package: mpremote's mip and ours leave the same files."""
+    theirs, ours = start_bridge(), start_bridge()
+    package = package.replace("/web", f"{index.url}/web").split()
+    mpremote(theirs.url("socket"), "mip", "install", "--index", index.url, *package)
+    r = run_cli("-d", ours.url("socket"), "mip", "install", "--index", index.url, *package)
+    assert r.returncode == 0, r.stderr
+    assert tree(ours.root) == tree(theirs.root) != {}
