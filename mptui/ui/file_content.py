@@ -1,5 +1,5 @@
-"""A file's content for F3 and F4: read with progress, edited in the user's editor ($VISUAL,
-$EDITOR, else vi) with the app suspended, written back only if it changed."""
+"""A file's content for F3, F4 and Shift-F4: read with progress; edited in the user's editor
+($VISUAL, $EDITOR, else vi) with the app suspended, written back only if it changed."""
 
 from __future__ import annotations
 
