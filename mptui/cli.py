@@ -31,6 +31,8 @@ COMMANDS = {
     "touch": "files",
     "sha256sum": "files",
     "df": "files",
+    "edit": "edit",
+    "mip": "mip",
     "repl": "repl",
     "bridge": "bridge",
     "ota": "ota",

@@ -30,6 +30,8 @@ LANGUAGES = {"sh", "toml", "python"}
 
 APP = "the full-screen app: tests/tui/test_e2e_tmux.py drives it in a terminal"
 BENCH = "a benchmark (a minute or more of timings): test_bench_scripts_start_as_written"
+EDITS = "opens an editor: tests/test_edit.py drives it with a scripted one"
+MIP = "fetches from the network: tests/test_mip.py serves an index on 127.0.0.1"
 BOOTS = "the virtual board's agent boots anew for each command (see below)"
 # command (as the README writes it, without its comment) -> (why it cannot run here, and the
 # command run in its place, if any: the same on the virtual board)
@@ -64,6 +66,10 @@ NOT_HERE: dict[str, tuple[str, str | None]] = {
     "mptui call -d rio://192.168.1.40 set_led on=true": ("a board on another computer's network",
                                                          None),
     "mptui call -d kitchen version": ("a board on the network (config)", None),
+    "mptui edit :main.py :lib/util.py": (EDITS, None),
+    "mptui mip install aioble": (MIP, None),
+    "mptui mip install --no-mpy umqtt.simple@1.3.4 github:org/repo@main": (MIP, None),
+    "mptui mip install --target /app https://example.org/lib/thing.py": (MIP, None),
 }
 # command -> (what it prints once ready, the port it needs free): started, seen, stopped
 UNTIL_STOPPED: dict[str, tuple[str, int | None]] = {

@@ -116,7 +116,7 @@ async def _stop_board(session: Session, command: str | None) -> str:
         what = "the board's program was stopped" + (" (KeyboardInterrupt)" if program else "")
     else:
         what = f"{command} was stopped" + (
-            "; files are written whole or not at all" if command in ("cp", "sync") else "")
+            "; files are written whole or not at all" if command in ("cp", "sync", "mip", "edit") else "")
     return f"{what}; the board is at its REPL"
 
 

@@ -19,6 +19,8 @@ from mptui.services.manager import DeviceManager
 from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.safe_text import printable
+from mptui.ui.screens.confirm import ConfirmScreen
+from mptui.ui.screens.file_edit import FileEditScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.tab import Tab
@@ -179,6 +181,18 @@ class MptuiApp(App):
             if entry.id in GLOBAL_KEY_IDS:
                 keys.update(entry.keys)
         return keys
+
+    async def action_quit(self) -> None:
+        """Ctrl-Q: quit; when an editor holds unsaved changes, after a yes (Ctrl-Q again, too)."""
+        unsaved = [s for s in self.screen_stack if isinstance(s, FileEditScreen) and s.modified]
+        if not unsaved or (isinstance(self.screen, ConfirmScreen) and self.screen.id == "quit"):
+            self.exit()
+            return
+        names = ", ".join(s.info.name for s in unsaved)
+        question = ConfirmScreen(f"Quit without saving {names}?",
+                                 "Ctrl-S in the editor saves it.", title="Unsaved")
+        question.id = "quit"
+        self.push_screen(question, lambda yes: yes and self.exit())
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

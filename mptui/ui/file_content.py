@@ -1,26 +1,19 @@
-"""A file's content for F3 and F4: read with progress, edited in the user's editor ($VISUAL,
-$EDITOR, else vi) with the app suspended, written back only if it changed."""
+"""A file's content for F3, F4 and Shift-F4: read with progress; edited in the user's editor
+($VISUAL, $EDITOR, else vi) with the app suspended, written back only if it changed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shlex
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 from mptui.services.copier import check_name
+from mptui.services.editing import edit_on_host, editor_command
 from mptui.services.filesystem import FileInfo, FileSystem
-from mptui.services.transfer import TransferMeter, TransferProgress, copy_file
+from mptui.services.transfer import TransferMeter, TransferProgress
 from mptui.ui.units import size_text
 
 ShowProgress = Callable[[TransferProgress], None]
-
-
-def editor_command() -> list[str]:
-    return shlex.split(os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi")
 
 
 async def run_editor(app, path: str) -> int:
@@ -46,40 +39,33 @@ async def _wait_for(command: list[str], **options) -> int:
                 process.terminate()
 
 
-async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress) -> bytes:
+async def read_file(fs: FileSystem, info: FileInfo, progress: ShowProgress,
+                    named: bool = False) -> bytes:
+    """A file's bytes, with progress. `named`: a board's file must have a plain name (as it
+    listed it), so that its path is the file it names (the editor saves to that path)."""
+    if named and not fs.is_local:
+        check_name(info.name)
     meter = TransferMeter(info.size, 1, progress)
     data = await fs.read(info.path, meter.file(info.path, info.size))
     meter.finish_file(info.path, len(data))
     return data
 
 
-def _one_component(name: str) -> str:
-    """A board's file name as the name of a file in a folder here: never a path out of it."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1].replace("\0", "")
-    return name if name not in ("", ".", "..") else "file"
-
-
 async def edit_file(app, fs: FileSystem, info: FileInfo, progress: ShowProgress,
                     stage: Callable[[str], None]) -> str:
-    """Edit a file of either side; returns what became of it, in words. A board's file is
-    downloaded to a temporary file first and uploaded (atomically) only if it changed.
-    `stage` is told when the editor opens and when the upload starts."""
+    """Edit a file of either side in the user's editor; returns what became of it, in words.
+    A board's file is downloaded to a temporary file first and uploaded (atomically) only if
+    it changed (services/editing.py, as `mptui edit` does). `stage` is told when the editor
+    opens and when the upload starts."""
     if fs.is_local:
         stage(f"Editing {info.name}")
         status = await run_editor(app, info.path)
         return "" if status == 0 else f"The editor exited with status {status}"
-    check_name(info.name)  # as the board listed it: it becomes a local file's name
-    old = await read_file(fs, info, progress)
-    with tempfile.TemporaryDirectory(prefix="mptui-edit-") as folder:
-        copy = Path(folder, _one_component(info.name))
-        await asyncio.to_thread(copy.write_bytes, old)
-        stage(f"Editing {info.name}")
-        status = await run_editor(app, str(copy))
-        new = await asyncio.to_thread(copy.read_bytes)
-    if status != 0:
-        return f"The editor exited with status {status}: {info.name} not uploaded"
-    if new == old:
+    check_name(info.name)  # as the board listed it: its path must be the file it names
+    edited = await edit_on_host(fs, info.path, lambda path: run_editor(app, path), progress,
+                                lambda: stage(f"Editing {info.name}"), lambda: stage("Uploading"))
+    if edited.status != 0:
+        return f"The editor exited with status {edited.status}: {info.name} not uploaded"
+    if not edited.changed:
         return f"{info.name} unchanged: not uploaded"
-    stage("Uploading")
-    await copy_file(None, "", fs, info.path, TransferMeter(len(new), 1, progress), data=new)
-    return f"Uploaded {info.name} ({size_text(len(new))})"
+    return f"Uploaded {info.name} ({size_text(edited.size)})"

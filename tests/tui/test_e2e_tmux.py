@@ -89,7 +89,7 @@ def test_installed_mptui_in_tmux(isolated):
 
 
 def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
-    """F4 hands the terminal to $EDITOR (app.suspend) and takes it back; the file goes up."""
+    """Shift-F4 hands the terminal to $EDITOR (app.suspend) and takes it back; the file goes up."""
     board = isolated / "data" / "boards" / "default"
     board.mkdir(parents=True)
     (board / "main.py").write_text("print('v1')\n")
@@ -113,7 +113,7 @@ def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
         tmux.wait_for("main.py")
         tmux("send-keys", "-t", "e2e", "Tab")
         tmux.wait_for("╭─ virtual:/")  # the board pane has the focus (its title in colour)
-        tmux("send-keys", "-t", "e2e", "F4")
+        tmux("send-keys", "-t", "e2e", "S-F4")
         tmux.wait_for("Uploaded main.py")  # the app is back on screen
         assert (board / "main.py").read_text() == "print('v1')\nprint(2)\n"
         tmux("send-keys", "-t", "e2e", "C-q")
@@ -126,7 +126,7 @@ def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
 
 
 def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
-    """F4 on a local file while a board program floods the REPL: the editor lets the program
+    """Shift-F4 on a local file while a board program floods the REPL: the editor lets the program
     start, and waits for it to finish, which it can only do if the app keeps reading its
     output (a blocked event loop leaves it stuck on a full pipe: the editor gives up)."""
     board = isolated / "data" / "boards" / "default"
@@ -162,7 +162,7 @@ def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
         tmux("send-keys", "-t", "e2e", "f")
         tmux.wait_for("notes.txt")
         tmux("send-keys", "-t", "e2e", "Down")  # from '..' to notes.txt
-        tmux("send-keys", "-t", "e2e", "F4")
+        tmux("send-keys", "-t", "e2e", "S-F4")
         deadline = time.monotonic() + 60
         while (project / "notes.txt").read_text() == "v1\n":
             assert time.monotonic() < deadline, "the editor never finished"

@@ -56,11 +56,14 @@ async def test_f5_from_a_hostile_board_writes_only_inside_the_folder(make_app, p
         assert all(any(repr(name) in line for name in hostile) for line in refused)
         assert f"and {len(hostile) - 4} more" in said  # a few lines shown, the count of the rest
 
-        # F4 on a hostile name: no local file is made of it
-        messages.clear()
-        await go_to(pilot, board, "../../x")
-        await pilot.press("f4")
-        await wait_until(lambda: not tab.transferring and notices(messages), what="the error")
-        assert "'../../x': not a plain name" in "\n".join(notices(messages))
-        assert not (project.parent.parent / "x").exists()
+        # F4 and Shift-F4 on a hostile name: no other file is read, no local file made of it
+        for key in ("f4", "shift+f4"):
+            messages.clear()
+            await go_to(pilot, board, "../../x")
+            await pilot.press(key)
+            await wait_until(lambda: not tab.transferring and notices(messages),
+                             what="the error")
+            assert "'../../x': not a plain name" in "\n".join(notices(messages))
+            assert not (project.parent.parent / "x").exists()
+            assert app.screen is board.screen  # no editor opened
         assert BAD_DIR in shown and BAD_IN_SUB not in shown

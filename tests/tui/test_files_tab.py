@@ -293,7 +293,7 @@ async def test_f3_views_python_highlighted_and_binary_as_hex(make_app, project, 
         await wait_until(lambda: isinstance(app.focused, FilePane))
 
 
-async def test_f4_edits_a_board_file_and_uploads_it_only_if_it_changed(
+async def test_shift_f4_edits_a_board_file_in_editor_and_uploads_it_only_if_it_changed(
         make_app, project, board_root, monkeypatch, tmp_path):
     make_tree(board_root, {"main.py": "print('v1')\n"})
     editor = tmp_path / "editor.py"
@@ -305,13 +305,13 @@ async def test_f4_edits_a_board_file_and_uploads_it_only_if_it_changed(
         tab = await open_files(app, pilot)
         await pilot.press("tab")
         await go_to(pilot, tab.board_pane, "main.py")
-        await pilot.press("f4")
+        await pilot.press("shift+f4")
         await transfer_done(tab)
         assert (board_root / "main.py").read_bytes() == b"print('v1')\nprint(\"v2\")\n"
         assert any("Uploaded main.py" in n for n in notices(messages))
 
         monkeypatch.setenv("VISUAL", "true")  # an editor that changes nothing
-        await pilot.press("f4")
+        await pilot.press("shift+f4")
         await transfer_done(tab)
         assert any("main.py unchanged: not uploaded" in n for n in notices(messages))
         assert list(board_root.iterdir()) == [board_root / "main.py"]

@@ -182,15 +182,6 @@ async def test_board_names_and_contents_are_shown_as_text_never_run(make_app, pr
         assert "copied [/] and [bold to \ufffd]0;x\ufffd" in text and app.is_running
 
 
-def test_a_board_file_edited_here_gets_a_temporary_name_in_the_folder():
-    from mptui.ui.file_content import _one_component
-
-    assert _one_component("main.py") == "main.py"
-    for name, local in [("../../x", "x"), ("..", "file"), ("/etc/passwd", "passwd"),
-                        ("a\\..\\b", "b"), ("\0", "file"), (".", "file")]:
-        assert _one_component(name) == local
-
-
 async def test_a_large_board_file_opens_at_once_and_is_coloured_after(make_app, project,
                                                                     board_root):
     from mptui.ui.screens.file_view import HIGHLIGHT_LIMIT, FileViewScreen

@@ -42,6 +42,7 @@ from mptui.ui.models.files import (
 )
 from mptui.ui.safe_text import fit, printable
 from mptui.ui.screens.confirm import ConfirmScreen
+from mptui.ui.screens.file_edit import FileEditScreen, not_editable
 from mptui.ui.screens.file_view import FileViewScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.screens.sync_plan import SyncPlanScreen
@@ -71,7 +72,11 @@ class FilesTab(TabContent, Vertical):
         Binding("f3", "view", "View", id="files.view",
                 tooltip="View the file (Python highlighted, binary as hex)"),
         Binding("f4", "edit", "Edit", id="files.edit",
-                tooltip="Edit the file in $EDITOR (a board file goes back only if it changed)"),
+                tooltip="Edit the file here (Ctrl-S saves it; Python highlighted)"),
+        Binding("shift+f4", "edit_outside", "Edit in $EDITOR", show=False,
+                id="files.edit-outside",
+                tooltip="Edit the file in $VISUAL/$EDITOR (a board file goes back only if it "
+                "changed)"),
         Binding("f5", "copy", "Copy", id="files.copy",
                 tooltip="Copy the marked entries (or the one under the cursor) to the other side"),
         Binding("f6", "move", "Move", id="files.move",
@@ -327,12 +332,17 @@ class FilesTab(TabContent, Vertical):
     def file_chosen(self, message: FilePane.FileChosen) -> None:
         self._view(message.pane.model, message.info)
 
-    def action_view(self) -> None:
+    def _file(self) -> FileInfo | None:
+        """The file under the active pane's cursor (else None, and a line says why)."""
         entry = self.model.file_under_cursor()
-        if not isinstance(entry, FileInfo):
-            self._warn(entry)
-            return
-        self._view(self.model.active, entry)
+        if isinstance(entry, FileInfo):
+            return entry
+        self._warn(entry)
+        return None
+
+    def action_view(self) -> None:
+        if entry := self._file():
+            self._view(self.model.active, entry)
 
     def _view(self, pane: PaneModel, entry: FileInfo) -> None:
         fs = pane.fs
@@ -344,9 +354,27 @@ class FilesTab(TabContent, Vertical):
         self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress), show)
 
     def action_edit(self) -> None:
-        entry = self.model.file_under_cursor()
-        if not isinstance(entry, FileInfo):
-            self._warn(entry)
+        """The app's own editor (F4)."""
+        if not (entry := self._file()):
+            return
+        pane = self.model.active
+        fs, title = pane.fs, pane.location.rstrip("/") + "/" + entry.name
+
+        def opened(data: bytes) -> str | None:
+            why = not_editable(data)
+            if why:
+                return f"{entry.name}: {why}"
+            where = "this computer" if fs.is_local else "the board"
+            self.app.push_screen(FileEditScreen(fs, entry, data, title, where),
+                                 lambda saved: saved and self.pane(pane).reload())
+            return None
+
+        self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress, named=True),
+                          opened)
+
+    def action_edit_outside(self) -> None:
+        """$VISUAL/$EDITOR (Shift-F4)."""
+        if not (entry := self._file()):
             return
         pane = self.model.active
         fs = pane.fs
