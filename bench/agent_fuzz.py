@@ -24,6 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path[:0] = [str(TESTS / "remoteio"), str(TESTS / "ota"), str(TESTS)]
 from agentboards import app_files, make_project

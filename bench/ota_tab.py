@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ota"))
 from agentboards import KEY, PASSWORD, start_board
 

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.board import Session
 from mptui.services.boardfs import BoardFSAdapter
 from mptui.services.localfs import LocalFS

@@ -192,7 +192,7 @@ def _gitignore(root: Path, secrets: Path) -> None:
 
 def _install(args) -> int:
     from mptui.commands.common import run_on_board
-    from mptui.services.ota.install import install
+    from mptui.services.ota.install import board_settings, install
     from mptui.services.ota.project import ProjectError
 
     try:
@@ -209,16 +209,9 @@ def _install(args) -> int:
         args.device = args.targets[0]
 
     async def work(session):
-        if session.address.kind == "virtual" and args.bind is None:
-            agent["bind"] = "127.0.0.1"  # a virtual board's network is this computer's
-        if "name" not in agent:  # its name in announcements and logs (RemoteIO)
-            named = _resolver(args).resolve(args.device).name if args.device else ""
-            if named:
-                agent["name"] = named
-            elif session.address.kind == "virtual":
-                target = session.address.target
-                agent["name"] = "virtual" if target == "default" else target
-        result = await install(session, agent, secrets, use_mpy=False if args.py else None)
+        named = (_resolver(args).resolve(args.device).name or None) if args.device else None
+        settings = board_settings(agent, session.address, named, keep_bind=args.bind is not None)
+        result = await install(session, settings, secrets, use_mpy=False if args.py else None)
         form = ".mpy" if result.mpy else ".py"
         print(f"{session.address}: agent {result.agent_version} installed ({result.files} files "
               f"as {form}; boot.py hook {result.boot_py}; port {agent.get('port', 2018)}"

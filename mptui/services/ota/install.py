@@ -62,6 +62,24 @@ def agent_settings(agent: dict, secrets: Secrets | None, board: str) -> dict:
     return cfg
 
 
+def board_settings(agent: dict, address, name: str | None = None,
+                   keep_bind: bool = False) -> dict:
+    """The agent's settings for one board (`address` parsed): the project's [ota.agent]; on
+    a virtual board its services listen on loopback (its network is this computer's) unless
+    `keep_bind` (a bind asked for on the command line); `name` (a config name, a virtual
+    board's) names it in announcements and logs unless the project does."""
+    agent = dict(agent)
+    if address.kind == "virtual":
+        if not keep_bind:
+            agent["bind"] = "127.0.0.1"
+        if name is None:
+            target = address.target
+            name = "virtual" if target == "default" else target
+    if name and "name" not in agent:
+        agent["name"] = name
+    return agent
+
+
 def exposed(cfg: dict) -> list[str]:
     """The agent's services that listen beyond the board itself (not on loopback)."""
     out = []

@@ -48,7 +48,7 @@ class OtaHistoryScreen(ModalScreen[None]):
     OtaHistoryScreen > VerticalScroll {
         width: 110; max-width: 96%; height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
-        border-title-color: $primary;
+        border-title-color: $primary; border-subtitle-color: $text;
     }
     OtaHistoryScreen #ota-history-where { color: $text-muted; margin-top: 1; }
     """
@@ -64,6 +64,7 @@ class OtaHistoryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         scroll = VerticalScroll()
         scroll.border_title = "OTA pushes"
+        scroll.border_subtitle = "Esc, h or q closes"
         with scroll:
             yield Static(printable_text(history_text(self.records, Styles.from_app(self.app))),
                          id="ota-history-list")

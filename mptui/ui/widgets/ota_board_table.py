@@ -16,6 +16,7 @@ COLUMNS = (("board", "Board"), ("agent", "Agent"), ("release", "Release"), ("res
            ("when", "When"))
 WHEN_WIDTH = 6
 MIN_RESULT = 12
+MIN_BOARD = 10
 GAP = " "  # before every cell: one column between them (no cell padding: 80 columns are few)
 
 
@@ -80,13 +81,17 @@ class OtaBoardTable(DataTable):
             self._rebuild()
 
     def _column_widths(self) -> tuple[int, ...]:
+        """Every column within the width (no sideways scrolling): names give up room before
+        results do, down to MIN_BOARD; the lines under the table have both whole."""
         gap = len(GAP)
-        board = min(max([5, *(len(r.name) for r in self.boards)]) + 2, 24) + gap
         agent = max([5, *(len(self._agent(r)) for r in self.boards)]) + gap
         release = max([7, *(len(self._release(r)) for r in self.boards)]) + gap
         when = WHEN_WIDTH + gap
         width = self.scrollable_content_region.width or self.size.width
-        result = max(MIN_RESULT + gap, width - board - agent - release - when)
+        fixed = agent + release + when
+        board = min(max([5, *(len(r.name) for r in self.boards)]) + 2, 40) + gap
+        board = max(MIN_BOARD + gap, min(board, width - fixed - MIN_RESULT - gap))
+        result = max(MIN_RESULT + gap, width - board - fixed)
         return board, agent, release, result, when
 
     def _rebuild(self) -> None:
