@@ -50,7 +50,7 @@ def decode_header(raw: bytes) -> tuple[int, int, bytes]:
     return op, size, name.split(b"\0", 1)[0]
 
 
-def utf8_cut(data: bytes | bytearray, limit: int) -> int:
+def utf8_cut(data: bytes | bytearray | memoryview, limit: int) -> int:
     """An index <= limit that does not split a UTF-8 sequence (when data is text at all)."""
     if limit >= len(data):
         return len(data)
