@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-Listener = Callable[[BoardEvent], None]
+Listener = Callable[[BoardEvent], object]
 AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
 
 # Which source names a board first when several see it.
