@@ -83,7 +83,7 @@ class Parser(argparse.ArgumentParser):
             sub = next((a for a in parser._actions
                         if isinstance(a, argparse._SubParsersAction)), None)
             chosen = getattr(parsed, sub.dest, None) if sub is not None else None
-            if chosen not in (sub.choices if sub is not None else {}):
+            if sub is None or chosen not in sub.choices:
                 return parser
             parser = sub.choices[chosen]
 

@@ -28,8 +28,10 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,7 +51,7 @@ class BoardConfig:
     address: str
     # "env:VAR", "file:PATH" or a literal (discouraged); never in a repr (an error, a log)
     password: str | None = field(default=None, repr=False)
-    options: dict = field(default_factory=dict)  # baudrate, dtr, rts, block_size, ...
+    options: dict[str, Any] = field(default_factory=dict)  # baudrate, dtr, rts, block_size, ...
 
 
 @dataclass
@@ -79,7 +81,7 @@ class Config:
     repl: ReplConfig = field(default_factory=ReplConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
-    raw: dict = field(default_factory=dict, repr=False)  # the file as read: passwords too
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the file as read: passwords too
     error: str | None = None  # why the file could not be used, one line
 
 
@@ -127,16 +129,16 @@ def load_config(path: Path | None = None) -> Config:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data.count(b"\n", 0, e.start) + 1
-        cfg.error = f"{path}, line {line}: not UTF-8 text (TOML files are UTF-8)"
+        n = data.count(b"\n", 0, e.start) + 1
+        cfg.error = f"{path}, line {n}: not UTF-8 text (TOML files are UTF-8)"
         return cfg
     try:
-        data = tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         cfg.error = f"{path}: {e}"  # tomllib names the line and column
         return cfg
     try:
-        _apply(cfg, data)
+        _apply(cfg, table)
     except ConfigValueError as e:
         line = key_line(text, e.key, e.table)
         where = f"{path}, line {line}" if line else str(path)
@@ -146,7 +148,7 @@ def load_config(path: Path | None = None) -> Config:
     return cfg
 
 
-def _apply(cfg: Config, data: dict) -> None:
+def _apply(cfg: Config, data: dict[str, Any]) -> None:
     cfg.raw = data
     theme = data.get("theme")
     if theme is not None and not isinstance(theme, str):
@@ -205,14 +207,14 @@ def unknown_top_level(cfg: Config) -> list[str]:
     return sorted(set(cfg.raw) - set(TOP_LEVEL))
 
 
-def _table(data: dict, name: str) -> dict:
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     table = data.get(name, {})
     if not isinstance(table, dict):
         raise ConfigValueError(f"[{name}] must be a table", key=name)
     return table
 
 
-def _int(value) -> bool:
+def _int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -220,7 +222,7 @@ class SecretError(UsageError, ValueError):
     """A password reference that cannot be followed (the message names it, never a secret)."""
 
 
-def resolve_secret(ref: str | None, environ=None) -> str | None:
+def resolve_secret(ref: str | None, environ: Mapping[str, str] | None = None) -> str | None:
     """A password reference: env:VAR (None when not set; read in `environ`, default
     os.environ), file:PATH, or the literal text. SecretError for a file that cannot be read."""
     if not ref:

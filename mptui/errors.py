@@ -43,7 +43,7 @@ class UsageError(MptuiError):
     exit_code = USAGE
 
 
-def exit_status(value) -> int:
+def exit_status(value: object) -> int:
     """A program's exit status from what it gave SystemExit, as CPython reads it: nothing or
     None is 0, an integer is itself (as a shell sees it, 0-255), anything else 1."""
     if value is None:

@@ -15,9 +15,16 @@ import contextlib
 import logging
 import socket
 import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from websockets.exceptions import InvalidState, ProtocolError
-from websockets.protocol import State
+from websockets.protocol import Event, Protocol, State
+
+if TYPE_CHECKING:  # generic for the checker; not subscriptable at run time before Python 3.11
+    _LoggerAdapter = logging.LoggerAdapter[logging.Logger]
+else:
+    _LoggerAdapter = logging.LoggerAdapter
 
 DEFAULT_PORT = 8266
 PASSWORD_PROMPT = b"Password: "
@@ -43,7 +50,7 @@ def decode_header(raw: bytes) -> tuple[int, int, bytes]:
     return op, size, name.split(b"\0", 1)[0]
 
 
-def utf8_cut(data: bytes | bytearray, limit: int) -> int:
+def utf8_cut(data: bytes | bytearray | memoryview, limit: int) -> int:
     """An index <= limit that does not split a UTF-8 sequence (when data is text at all)."""
     if limit >= len(data):
         return len(data)
@@ -53,14 +60,14 @@ def utf8_cut(data: bytes | bytearray, limit: int) -> int:
     return limit
 
 
-class _NoDebug(logging.LoggerAdapter):
+class _NoDebug(_LoggerAdapter):
     """websockets logs every frame at DEBUG, the password with them: never log at DEBUG."""
 
     def isEnabledFor(self, level: int) -> bool:
         return level > logging.DEBUG and self.logger.isEnabledFor(level)
 
 
-def quiet_logger(name: str) -> logging.LoggerAdapter:
+def quiet_logger(name: str) -> _LoggerAdapter:
     return _NoDebug(logging.getLogger(name), {})
 
 
@@ -71,7 +78,7 @@ class WsLink(asyncio.Protocol):
     `on_closed(reason)`; they send with `send_text`, `send_binary` and `close`.
     """
 
-    def __init__(self, ws) -> None:
+    def __init__(self, ws: Protocol) -> None:
         self.ws = ws
         self.transport: asyncio.Transport | None = None
         self.peer = "?"
@@ -82,7 +89,8 @@ class WsLink(asyncio.Protocol):
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
-    def connection_made(self, transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # a stream connection's
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -121,7 +129,7 @@ class WsLink(asyncio.Protocol):
 
     # -- for subclasses ---------------------------------------------------------------------
 
-    def on_event(self, event) -> None:
+    def on_event(self, event: Event) -> None:
         raise NotImplementedError
 
     def on_closed(self, reason: str) -> None:
@@ -133,7 +141,7 @@ class WsLink(asyncio.Protocol):
     def send_binary(self, data: bytes) -> None:
         self._send(self.ws.send_binary, data)
 
-    def _send(self, send, data: bytes) -> None:
+    def _send(self, send: Callable[[bytes], None], data: bytes) -> None:
         if self.closed is not None or self.transport is None or self.transport.is_closing():
             return
         try:
@@ -174,7 +182,7 @@ class WsLink(asyncio.Protocol):
             self._close_timer = asyncio.get_running_loop().call_later(1.0, self.abort)
 
     def _close_reason(self, exc: Exception | None) -> str:
-        rcvd = getattr(self.ws, "close_rcvd", None)
+        rcvd = self.ws.close_rcvd
         if rcvd is not None and rcvd.reason:
             return rcvd.reason
         if exc is not None:

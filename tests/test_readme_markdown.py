@@ -25,7 +25,8 @@ BIN = Path(sys.executable).parent
 
 SECTIONS = ["mptui", "Quick start", "The app", "In a browser", "Commands",
             "What never goes to a board", "Files", "Virtual board", "Bridge", "Wireless boards",
-            "Over-the-air updates", "Live logs and calls (RemoteIO)", "Threat model", "Architecture"]
+            "Over-the-air updates", "Live logs and calls (RemoteIO)", "Threat model", "Architecture",
+            "Development"]
 LANGUAGES = {"sh", "toml", "python"}
 
 APP = "the full-screen app: tests/tui/test_e2e_tmux.py drives it in a terminal"
@@ -43,6 +44,9 @@ NOT_HERE: dict[str, tuple[str, str | None]] = {
                                              None),
     ".venv/bin/mptui -d virtual": (APP, None),
     ".venv/bin/python -m pytest -q": ("the test suite itself (.ci/run)", None),
+    ".venv/bin/python -m pytest -q tests/sync -x": ("tests, run from the checkout (.ci/run)", None),
+    ".venv/bin/ruff check mptui tests bench": ("runs from the checkout: tests/test_lint.py", None),
+    ".venv/bin/mypy": ("runs from the checkout: tests/test_typing.py", None),
     ".venv/bin/python bench/tui.py": (BENCH, None),
     ".venv/bin/python bench/files_tab.py": (BENCH, None),
     ".venv/bin/python bench/logs_tab.py": (BENCH, None),

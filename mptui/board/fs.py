@@ -14,13 +14,17 @@ import asyncio
 import contextlib
 import hashlib
 import posixpath
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
 from mptui.board.helper import HEADER, StreamDecoder, encode_blocks
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
+
+if TYPE_CHECKING:
+    from mptui.board.session import Session
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 TMP_SUFFIX = ".mptui~"  # a file being written, beside its final name
@@ -59,7 +63,7 @@ def board_path(path: str) -> str:
     return "/" + p.lstrip("/")
 
 
-def _literal(out: bytes | str):
+def _literal(out: bytes | str) -> Any:
     """A value the board printed with repr(). Garbled output (a running program's print mixed
     in, a line hit) is a BoardError, never a crash."""
     try:
@@ -69,7 +73,7 @@ def _literal(out: bytes | str):
         raise BoardError(f"unreadable answer from the board: {text.strip()[:60]!r}") from e
 
 
-def _entry(row) -> Entry:
+def _entry(row: object) -> Entry:
     """A listed entry from (names from the folder listed, size or -1 for a folder), or an
     Entry as it is. The names are kept as the board gave them (checked where they are joined
     to a folder); a row of another shape is a BoardError."""
@@ -82,19 +86,19 @@ def _entry(row) -> Entry:
     return Entry("/".join(names), size < 0, max(size, 0), names)
 
 
-def _lines(out: bytes) -> list:
+def _lines(out: bytes) -> list[Any]:
     return [_literal(line) for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
 class BoardFS:
-    def __init__(self, session) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         # The link's file channel: None = where it is faster, True = whenever it can carry
         # the file, False = never (benchmarks and tests compare the paths on one link).
         self.use_file_channel: bool | None = None
 
     @contextlib.asynccontextmanager
-    async def _op(self, path: str):
+    async def _op(self, path: str) -> AsyncIterator[tuple[Repl, bool]]:
         """An operation on `path`; board errors carry the path for one-line messages."""
         try:
             async with self.session.operation() as repl:
@@ -115,7 +119,7 @@ class BoardFS:
                 rows = await self._ls_plain(repl, p, recursive)
         return sorted((_entry(row) for row in rows), key=lambda e: e.path)
 
-    async def _ls_plain(self, repl: Repl, p: str, recursive: bool, rel: tuple = ()) -> list:
+    async def _ls_plain(self, repl: Repl, p: str, recursive: bool, rel: tuple[str, ...] = ()) -> list[Entry]:
         out = await repl.exec(
             f"import os\nfor e in os.ilistdir({p!r}):\n"
             f" print(repr((e[0], -1 if e[1]&0x4000 else e[3] if len(e)>3 else "
@@ -150,7 +154,8 @@ class BoardFS:
         async with self._op(p) as (repl, helper):
             if helper and self.session.helper_info[1]:
                 out = await self.session.call_helper(repl, f"hash1({p!r})")
-                return _literal(out.strip())
+                digest: str = _literal(out.strip())  # the helper's answer
+                return digest
         return hashlib.sha256(await self.read(p)).hexdigest()  # no hashlib on the board
 
     async def tree_hashes(self, path: str = "/") -> dict[str, tuple[int, str]]:
@@ -179,7 +184,8 @@ class BoardFS:
         p = board_path(path)
         async with self._op(p) as (repl, _):
             out = await repl.exec(f"import os\ns=os.statvfs({p!r})\nprint(repr((s[0]*s[2],s[0]*s[3])))")
-        return _literal(out.strip())
+        total_free: tuple[int, int] = _literal(out.strip())
+        return total_free
 
     # -- changes ----------------------------------------------------------------------------
 
@@ -269,7 +275,8 @@ class BoardFS:
                 await _recover(repl)
                 raise
 
-    async def _read_channel(self, repl: Repl, helper: bool, channel, p: str, progress) -> bytes:
+    async def _read_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
+                            progress: Progress | None) -> bytes:
         if helper:
             size, digest = _literal((await self.session.call_helper(repl, f"sh({p!r})")).strip())
         else:
@@ -351,7 +358,8 @@ class BoardFS:
             size //= 2
         return size
 
-    async def _write_stream(self, repl: Repl, p: str, data: bytes, progress) -> None:
+    async def _write_stream(self, repl: Repl, p: str, data: bytes,
+                            progress: Progress | None) -> None:
         window = self.session.transport.profile.blocks_in_flight
         bs = self._block_size()
         ring = self.session.transport.profile.ring
@@ -382,7 +390,8 @@ class BoardFS:
         if progress and not data:
             progress(0, 0)
 
-    async def _write_channel(self, repl: Repl, helper: bool, channel, p: str, data, progress):
+    async def _write_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
+                             data: bytes, progress: Progress | None) -> None:
         tmp = p + TMP_SUFFIX
         # Created through the REPL first: a missing folder or a read-only filesystem gives the
         # board's own error here (a board drops the WebREPL session when a put cannot open).
@@ -403,7 +412,8 @@ class BoardFS:
         if not ok:
             raise BoardError(f"{p}: write verification failed (size or sha256); file not replaced")
 
-    async def _write_plain(self, repl: Repl, p: str, data: bytes, progress) -> None:
+    async def _write_plain(self, repl: Repl, p: str, data: bytes,
+                           progress: Progress | None) -> None:
         """(A failure part-way: write() closes and removes the temporary file.)"""
         tmp = p + TMP_SUFFIX
         await repl.exec(f"f=open({tmp!r},'wb')\nw=f.write")
@@ -415,7 +425,7 @@ class BoardFS:
 
 
 @contextlib.contextmanager
-def _channel_errors(p: str):
+def _channel_errors(p: str) -> Iterator[None]:
     """File-channel failures as board errors that name the file."""
     try:
         yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def encode_block(data: bytes) -> bytes:
     return b"%05x" % len(body) + body
 
 
-def encode_blocks(data: bytes, size: int, exact: bool = False):
+def encode_blocks(data: bytes, size: int, exact: bool = False) -> Iterator[tuple[int, bytes]]:
     """(bytes of data done, block) for `data` in blocks of `size` bytes; with `exact`, `size`
     bounds the block's body as sent (escapes double some bytes), not the data in it."""
     start = 0

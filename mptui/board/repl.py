@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from mptui.board.errors import (
     BoardDisconnected,
@@ -42,10 +42,10 @@ class Repl:
         self.running = False  # code we sent may still run (or be arriving): its end not yet read
         self.enter_timeouts = (0.5, 1.5, 3.0)  # patience per attempt at entering the raw REPL
         self._buf = bytearray()
-        self._waiter: asyncio.Future | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._capturing = 0
         self._closed: str | None = None
-        self._pump_task: asyncio.Task | None = None
+        self._pump_task: asyncio.Task[None] | None = None
 
     # -- the pump ---------------------------------------------------------------------------
 
@@ -86,7 +86,7 @@ class Repl:
             self.on_closed(self._closed)
 
     @contextlib.asynccontextmanager
-    async def capture(self):
+    async def capture(self) -> AsyncIterator[None]:
         """Route board output to the protocol (not the console) for the duration."""
         self._capturing += 1
         try:
@@ -404,7 +404,7 @@ class Repl:
         return boot[: -len(RAW_PROMPT)]
 
 
-def _expire(waiter: asyncio.Future) -> None:
+def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(BoardTimeout("the board stopped answering"))
 

@@ -11,8 +11,9 @@ import ast
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mptui.board import program
 from mptui.board.errors import (
@@ -64,7 +65,7 @@ class Session:
         transport: Transport | None = None,
         reconnect: bool = True,
         reconnect_timeout: float = 15.0,
-        **transport_options,
+        **transport_options: Any,
     ) -> None:
         self.address = parse_address(address) if isinstance(address, str) else address
         self.transport = transport or make_transport(self.address, **transport_options)
@@ -76,12 +77,13 @@ class Session:
         self.state = DISCONNECTED
         self.error = ""
         self.helper: bool | None = None  # None: not loaded; False: cannot load (fallbacks)
-        self.helper_info: tuple = ()
+        # (free heap, hashlib there, sys.stdout.buffer there): the board's answer, as it gave it
+        self.helper_info: tuple[Any, ...] = ()
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[SessionEvent], None]] = []
         self._connected = asyncio.Event()
         self._booted = asyncio.Event()  # the REPL banner was seen (boot.py and main.py done)
-        self._reconnect_task: asyncio.Task | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
         self._closing = False
         self._expect_reset = False  # a reset we asked for: reconnect even if reconnect is off
         self._idle_tail = b""
@@ -168,7 +170,7 @@ class Session:
     async def __aenter__(self) -> Session:  # noqa: PYI034
         return await self.connect()
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     @property
@@ -296,7 +298,7 @@ class Session:
     # -- operations -------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
-    async def operation(self, state: str = BUSY):
+    async def operation(self, state: str = BUSY) -> AsyncIterator[Repl]:
         """Exclusive use of the board at the raw REPL."""
         async with self._lock:
             await self.wait_connected()
@@ -328,7 +330,7 @@ class Session:
                 await repl.write(b"\x03")
             return await repl.follow(on_output, timeout)
 
-    async def eval(self, expr: str):
+    async def eval(self, expr: str) -> Any:
         """Evaluate an expression on the board; a Python value when it has a literal repr,
         else the repr text."""
         text = (await self.exec(f"print(repr({expr}))")).decode("utf-8", "replace").strip()
@@ -421,7 +423,7 @@ class Session:
                 self.helper = False
         return self.helper
 
-    async def call_helper(self, repl: Repl, call: str, **kw) -> bytes:
+    async def call_helper(self, repl: Repl, call: str, **kw: Any) -> bytes:
         """Run `_mptui.<call>`; reload the helper once if the board lost it (a reset)."""
         try:
             return await repl.exec("_mptui." + call, **kw)

@@ -75,8 +75,8 @@ def run(args) -> int:
             boards = asyncio.run(ble_boards(args.ble))
         except TransportError as e:
             return die(str(e))
-        for b in boards:
-            print(b.describe())
+        for ble in boards:
+            print(ble.describe())
         looked.append(f"over Bluetooth LE ({args.ble:g} s)")
         found += len(boards)
     if getattr(args, "network", None) is not None:

@@ -37,8 +37,8 @@ def _ls(args) -> int:
             st = await session.fs.stat(path)
             entries = None
             _print_entry(posixpath.basename(board_path(path)), False, st.size, args.long)
-        for e in entries or ():
-            _print_entry(e.path, e.is_dir, e.size, args.long)
+        for entry in entries or ():
+            _print_entry(entry.path, entry.is_dir, entry.size, args.long)
 
     return run_on_board(args, work)
 

@@ -79,7 +79,8 @@ async def _stream(args, targets: list[str], pattern) -> int:
     if args.all:
         targets += [t for t in all_targets(resolver.config) if t not in targets]
     # every name resolves before anything starts (a usage error otherwise); no -d: the default
-    refs = [board_for(resolver, text) for text in targets or ([] if args.all else [None])]
+    wanted: list[str | None] = [*targets] if targets else [] if args.all else [None]
+    refs = [board_for(resolver, text) for text in wanted]
     stream = LogStream(open_ended=args.all)
     known: set[tuple[str, int]] = set()
     for ref in refs:
@@ -94,7 +95,7 @@ async def _stream(args, targets: list[str], pattern) -> int:
             bind = args.announce_bind or resolver.config.network.announce_bind
             async for ann in announcements(args.announce_port or DEFAULT_PORT, bind):
                 where = (ann.host, ann.remoteio_port)
-                if ann.remoteio_port and where not in known:
+                if ann.remoteio_address and where not in known:
                     known.add(where)
                     stream.add(ann.remoteio_address, lines_of(
                         ann.remoteio_address, password=password, fallback_password=previous,

@@ -158,7 +158,7 @@ def _compiled_from(item) -> str:
     return f" from {item.source}" if item.source and item.source != item.path else ""
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     for unit in ("B", "KiB", "MiB"):
         if n < 1024 or unit == "MiB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"

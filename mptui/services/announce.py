@@ -20,8 +20,9 @@ import contextlib
 import json
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mptui.services.ota.keys import board_id
 
@@ -108,10 +109,10 @@ def _host(host: str) -> str:
 
 
 class _Protocol(asyncio.DatagramProtocol):
-    def __init__(self, queue: asyncio.Queue) -> None:
+    def __init__(self, queue: asyncio.Queue[Announcement]) -> None:
         self.queue = queue
 
-    def datagram_received(self, data: bytes, addr) -> None:
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         ann = parse_announcement(data, addr[0])
         if ann is not None and not self.queue.full():
             self.queue.put_nowait(ann)
@@ -132,11 +133,11 @@ def _socket(port: int, bind: str, group: str | None) -> socket.socket:
 
 
 async def announcements(port: int = DEFAULT_PORT, bind: str = DEFAULT_BIND,
-                        group: str | None = None) -> AsyncIterator[Announcement]:
+                        group: str | None = None) -> AsyncGenerator[Announcement, None]:
     """Every announcement heard on UDP `port` (joining multicast `group` if given), as it
     comes, until the caller stops. `bind` 0.0.0.0 hears the local network; this listener only
     receives and parses (nothing it hears is acted on). OSError if the port cannot be bound."""
-    queue: asyncio.Queue = asyncio.Queue(256)
+    queue: asyncio.Queue[Announcement] = asyncio.Queue(256)
     loop = asyncio.get_running_loop()
     transport, _ = await loop.create_datagram_endpoint(
         lambda: _Protocol(queue), sock=_socket(port, bind, group))
@@ -181,14 +182,14 @@ class NetworkSource:
             del self.boards[k]
         return bool(gone)
 
-    def _listed(self) -> tuple:
+    def _listed(self) -> tuple[tuple[str, str, str | None, str, str, str], ...]:
         return tuple(sorted((a.key, a.name, a.release, a.agent, a.boot, a.board_id)
                             for a in self.boards.values()))
 
-    async def run(self, report: Callable[[list], None]) -> None:
+    async def run(self, report: Callable[[list[Any]], None]) -> None:
         report([])
         stream = announcements(self.port, self.bind, self.group)
-        next_ann = None
+        next_ann: asyncio.Future[Announcement] | None = None
         try:
             while True:
                 if next_ann is None:

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from mptui.services.events import BoardInfo, BoardUpdated
+from mptui.services.events import BoardEvent, BoardInfo, BoardUpdated
 from mptui.services.ota.keys import board_id
 from mptui.services.sources import Found
+
+if TYPE_CHECKING:
+    from mptui.services.console import ConsoleRouter
+    from mptui.services.manager import _Board
 
 # Asked of a board idle at its prompt while an agent announces an id no board is known to have:
 # its own agent's id, if it has one (mptui.services.ota.install writes it there).
@@ -26,6 +31,20 @@ AGENT_ID_CODE = (
 
 
 class BoardIds:
+    # the manager's, which this mixin uses
+    _boards: dict[str, _Board]
+    _ids: dict[str, str]  # board id -> the board learnt to have it (its link)
+    _last: dict[str, list[Found]]
+    _asked: set[str]
+    _background: set[asyncio.Task[None]]
+    console: ConsoleRouter
+
+    def _publish(self, event: BoardEvent) -> None:
+        raise NotImplementedError
+
+    def _on_report(self, source: str, found: list[Found]) -> None:
+        raise NotImplementedError
+
     def identify(self, key: str, board_id: str) -> None:
         """The board's id, learnt through its link (its agent's settings): a board that
         announces itself with the same id is this one, listed once with every way to reach

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import os
 import posixpath
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from mptui.board.errors import BoardDisconnected, BoardError, BoardOSError
 from mptui.board.fs import Entry, board_path
 from mptui.services.filesystem import FileInfo, FileSystem, Progress
 from mptui.services.ignore import TEMP_SUFFIX
+
+if TYPE_CHECKING:
+    from mptui.board.session import Session
 
 CLEANUP_TIMEOUT = 10.0  # seconds to wait for a board to come back to remove a temporary file
 
@@ -18,7 +24,7 @@ CLEANUP_TIMEOUT = 10.0  # seconds to wait for a board to come back to remove a t
 class BoardFSAdapter(FileSystem):
     """A board's filesystem (`session.fs`) as a FileSystem. Paths are board paths ('/...')."""
 
-    def __init__(self, session) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.fs = session.fs
         self.label = str(session.address)
@@ -51,7 +57,7 @@ class BoardFSAdapter(FileSystem):
             st = await self.fs.stat(p)
         return FileInfo(posixpath.basename(p), p, st.is_dir, 0 if st.is_dir else st.size, st.mtime)
 
-    async def walk(self, path: str) -> list[Entry]:
+    async def walk(self, path: str) -> builtins.list[Entry]:  # (`list` is a method here)
         p = board_path(path)
         with _os_errors(p):
             return await self.fs.ls(p, recursive=True)
@@ -125,7 +131,7 @@ class BoardFSAdapter(FileSystem):
 
 
 @contextlib.contextmanager
-def _os_errors(path: str):
+def _os_errors(path: str) -> Iterator[None]:
     """A board's OSError as the host's (FileNotFoundError, FileExistsError, ...)."""
     try:
         yield

@@ -28,12 +28,17 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from mptui import log
 from mptui.config import WEBREPL_PASSWORD_ENV, BoardConfig, Config, SecretError, resolve_secret
 from mptui.errors import UsageError
 from mptui.transports.address import FORMS as LINK_FORMS
 from mptui.transports.address import Address, AddressError, agent_address, parse_address
+
+if TYPE_CHECKING:
+    from mptui.board import Session
+    from mptui.transports.webrepl import AskPassword
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ class BoardRef:
     key: str  # canonical: every way of writing one board gives one key
     address: Address | None  # its REPL link; None: reached only through its agent
     name: str = ""  # its name in the config, when the config names it
-    options: Mapping = field(default_factory=dict, compare=False)  # the config entry's options
+    options: Mapping[str, Any] = field(default_factory=dict, compare=False)  # the config entry's options
     ota: tuple[str, int] | None = None  # where its OTA agent listens, when known
     rio: tuple[str, int] | None = None  # its RemoteIO server, when known
     password_ref: str | None = field(default=None, repr=False, compare=False)  # env:/file:
@@ -89,7 +94,7 @@ class Resolver:
         s = text.strip()
         if not s:
             raise AddressError(text, "empty device address")
-        entry = self.config.boards.get(s) or self._entries().get(_canonical(s))
+        entry = self.config.boards.get(s) or self._entries().get(_canonical(s) or "")
         if entry is not None:
             return self._from_entry(s, entry)
         return _from_address(s)
@@ -144,15 +149,20 @@ class Resolver:
         log.hide(secret)
         return secret
 
-    def link_options(self, ref: BoardRef,
-                     ask_password: Callable | None = None) -> dict:
-        """Transport options for the board's link: the config entry's, and for WebREPL the
-        password by the order above, else `ask_password` (the prompt)."""
+    def link_address(self, ref: BoardRef) -> Address:
+        """The board's REPL link; UsageError for a board reached only through its agent."""
         if ref.address is None:
             raise UsageError(f"{ref.label} is reached through its agent ({ref.key}), not a "
                              "REPL link")
+        return ref.address
+
+    def link_options(self, ref: BoardRef,
+                     ask_password: AskPassword | None = None) -> dict[str, Any]:
+        """Transport options for the board's link: the config entry's, and for WebREPL the
+        password by the order above, else `ask_password` (the prompt)."""
+        address = self.link_address(ref)
         options = dict(ref.options)
-        if ref.address.kind == "webrepl":
+        if address.kind == "webrepl":
             password = self.link_password(ref)
             if password is not None:
                 options["password"] = password
@@ -160,7 +170,8 @@ class Resolver:
                 options["ask_password"] = ask_password
         return options
 
-    def session(self, ref: BoardRef | str, *, reconnect: bool = False, **options):
+    def session(self, ref: BoardRef | str, *, reconnect: bool = False,
+                **options: Any) -> Session:
         """A Session (not connected) to the board; `options` add to the link's."""
         from mptui.board import Session
 
@@ -168,7 +179,7 @@ class Resolver:
         link = self.link_options(ref)
         link.update(options)
         logger.debug("opening %s (%s)", ref.key, ref.label)
-        return Session(ref.address, reconnect=reconnect, **link)
+        return Session(self.link_address(ref), reconnect=reconnect, **link)
 
 
 def _from_address(s: str) -> BoardRef:
@@ -181,14 +192,21 @@ def _from_address(s: str) -> BoardRef:
 
 
 def _ota(s: str) -> BoardRef:
-    host, port = agent_address(s, "ota://", OTA_PORT)
+    host, port = _agent_at(s, "ota://", OTA_PORT)
     return BoardRef(s, f"ota://{_host(host)}:{port}", None, ota=(host, port),
                     rio=(host, RIO_PORT))
 
 
 def _rio(s: str) -> BoardRef:
-    host, port = agent_address(s, "rio://", RIO_PORT)
+    host, port = _agent_at(s, "rio://", RIO_PORT)
     return BoardRef(s, f"rio://{_host(host)}:{port}", None, rio=(host, port))
+
+
+def _agent_at(s: str, scheme: str, port: int) -> tuple[str, int]:
+    found = agent_address(s, scheme, port)
+    if found is None:  # (never: called for that form only)
+        raise AddressError(s)
+    return found
 
 
 # prefix -> parser, tried before the link forms of transports.address

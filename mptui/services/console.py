@@ -45,7 +45,7 @@ class _Console:
     sink: ConsoleSink | None = None
     inbox: bytearray = field(default_factory=bytearray)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    writer: asyncio.Task | None = None
+    writer: asyncio.Task[None] | None = None
     tail: bytes = b""
     armed: bool = False  # a line was entered; no prompt back yet
     running: bool = False  # reported running (a program started at the prompt)

@@ -134,7 +134,7 @@ class Copier:
             raise OSError(22, "cannot copy a folder into itself", path)
         self.plan.folders.append((dst, target))
         existing = {} if self.options.force else await _hashes(dst, target)
-        theirs: dict | None = None  # a board source's hashes, fetched once if needed
+        theirs: dict[str, tuple[int, str]] | None = None  # a board source's hashes, fetched once if needed
         for names, is_dir, size in await self._entries(src, path, dst):
             rel = "/".join(names)
             to = _join(dst, target, names)
@@ -178,7 +178,8 @@ class Copier:
                 same = False
         (self.plan.unchanged if same else self.plan.files).append(step)
 
-    async def _entries(self, src, path, dst) -> list[tuple[tuple[str, ...], bool, int]]:
+    async def _entries(self, src: FileSystem, path: str,
+                       dst: FileSystem) -> list[tuple[tuple[str, ...], bool, int]]:
         """(names, is_dir, size) of everything under a source folder that may be copied."""
         if src.is_local and not dst.is_local and self.options.ignore:
             return await _upload_entries(path, self.options.policy, self.plan)
@@ -323,11 +324,14 @@ async def _hashes(fs: FileSystem, folder: str) -> dict[str, tuple[int, str]]:
         return {}
 
 
-async def _upload_entries(root: str, policy: UploadPolicy, plan: CopyPlan) -> list:
+async def _upload_entries(root: str, policy: UploadPolicy,
+                          plan: CopyPlan) -> list[tuple[tuple[str, ...], bool, int]]:
     """What the ignore set lets go from a local folder to a board (each file's size)."""
 
-    def scan():
-        out, warnings, ignored = [], [], []
+    def scan() -> list[tuple[tuple[str, ...], bool, int]]:
+        out: list[tuple[tuple[str, ...], bool, int]] = []
+        warnings: list[str] = []
+        ignored: list[tuple[str, str]] = []
         rules = IgnoreRules(root=root)
         for rel, entry in walk(rules, "", warnings, ignored, policy.follow_symlinks):
             names = tuple(rel.split("/"))

@@ -4,6 +4,13 @@ in through the DeviceManager)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from mptui.config import Config
+    from mptui.transports.ble import BleBoard
 
 
 @dataclass(frozen=True)
@@ -45,7 +52,7 @@ class ConfiguredBoard:
     has_password: bool  # a password reference is set (its value is not read here)
 
 
-def webrepl_boards(config=None) -> list[ConfiguredBoard]:
+def webrepl_boards(config: Config | None = None) -> list[ConfiguredBoard]:
     """Configured boards reached over WebREPL (ws://), by name. Nothing is contacted."""
     from mptui.config import load_config
     from mptui.transports import AddressError, parse_address
@@ -62,7 +69,12 @@ def webrepl_boards(config=None) -> list[ConfiguredBoard]:
     return found
 
 
-async def ble_boards(timeout: float = 5.0, *, scanner_backend=None, everything: bool = False):
+async def ble_boards(
+    timeout: float = 5.0,
+    *,
+    scanner_backend: type[BaseBleakScanner] | None = None,
+    everything: bool = False,
+) -> list[BleBoard]:
     """BLE boards in range (advertising the Nordic UART Service or a BLE-REPL name), strongest
     first, as `BleBoard(name, address, rssi, nus)`. One scan of `timeout` seconds; raises
     TransportError("Bluetooth is not available: ...") without an adapter."""

@@ -12,6 +12,7 @@ errno is mapped, so `FileNotFoundError` is the same on both); a lost board is a 
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -73,7 +74,7 @@ class FileSystem(ABC):
         return True
 
     @abstractmethod
-    async def walk(self, path: str) -> list[Entry]:
+    async def walk(self, path: str) -> builtins.list[Entry]:  # (`list` is a method here)
         """Everything under a folder, as '/'-separated paths relative to it."""
 
     async def sha256(self, path: str) -> str:

@@ -62,7 +62,7 @@ _CLASSES = {
 @dataclass(frozen=True)
 class Pattern:
     text: str
-    regex: re.Pattern
+    regex: re.Pattern[str]
     negate: bool
     dir_only: bool
     source: str = ""  # where it comes from: "default", SECRETS, "sub/.mptuiignore", ...
@@ -152,7 +152,7 @@ def _bracket(seg: str, i: int) -> tuple[str, int]:
     negate = j < len(seg) and seg[j] in "!^"
     if negate:
         j += 1
-    parts = []
+    parts: list[str] = []
     first = True
     while j < len(seg):
         c = seg[j]
@@ -318,9 +318,9 @@ def _configured_secrets(folder: Path) -> Path | None:
     return None
 
 
-def walk(rules: IgnoreRules, start: str = "", errors: list | None = None,
-         skipped: list | None = None, follow_symlinks: bool = False) -> Iterator[
-        tuple[str, os.DirEntry]]:
+def walk(rules: IgnoreRules, start: str = "", errors: list[str] | None = None,
+         skipped: list[tuple[str, str]] | None = None, follow_symlinks: bool = False,
+         ) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """(relative path, entry) for everything under rules.root/start that is not ignored,
     top-down. Ignored folders are not entered; `skipped` (when given) gets (path, the rule)
     for each (a folder's path ends in '/'). `errors` (when given) gets a warning line for
@@ -328,13 +328,16 @@ def walk(rules: IgnoreRules, start: str = "", errors: list | None = None,
     be read, a link to a folder (never followed), a link to a file outside rules.root (sent
     only with follow_symlinks)."""
     errors = errors if errors is not None else []
-    top = os.path.realpath(rules.root)
+    root = rules.root
+    if root is None:
+        raise ValueError("walk: the rules have no root folder")
+    top = os.path.realpath(root)
     stack = [start]
     while stack:
         rel = stack.pop()
         rules.load_dir(rel)
         try:
-            with os.scandir(rules.root / rel) as it:
+            with os.scandir(root / rel) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as e:
             errors.append(f"{rel or '.'}: cannot read ({e.strerror})")
@@ -391,13 +394,13 @@ class UploadPolicy:
         return rules.is_ignored(rel)
 
 
-def link_inside(top: str, path: str) -> bool:
+def link_inside(top: str, path: str | os.PathLike[str]) -> bool:
     """Whether path, links followed all the way, is in the folder top (a realpath)."""
     target = os.path.realpath(path)
     return target == top or target.startswith(top.rstrip(os.sep) + os.sep)
 
 
-def _is_dir(entry: os.DirEntry) -> bool:
+def _is_dir(entry: os.DirEntry[str]) -> bool:
     try:
         return entry.is_dir()
     except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import hashlib
 import os
@@ -10,6 +11,7 @@ import shutil
 import stat as stat_mod
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from mptui.board.fs import Entry
 from mptui.services.filesystem import FileInfo, FileSystem, Progress
@@ -40,8 +42,8 @@ class LocalFS(FileSystem):
     async def list(self, path: str) -> list[FileInfo]:
         return await asyncio.to_thread(self._list, path)
 
-    def _list(self, path: str) -> list[FileInfo]:
-        out = []
+    def _list(self, path: str) -> builtins.list[FileInfo]:
+        out: builtins.list[FileInfo] = []
         with os.scandir(path) as it:
             for e in it:
                 try:
@@ -57,13 +59,13 @@ class LocalFS(FileSystem):
         is_dir = stat_mod.S_ISDIR(st.st_mode)
         return FileInfo(self.basename(path), path, is_dir, 0 if is_dir else st.st_size, st.st_mtime)
 
-    async def walk(self, path: str) -> list[Entry]:
+    async def walk(self, path: str) -> builtins.list[Entry]:  # (`list` is a method here)
         return await asyncio.to_thread(self._walk, path)
 
-    def _walk(self, root: str) -> list[Entry]:
+    def _walk(self, root: str) -> builtins.list[Entry]:
         if not os.path.isdir(root):
             raise NotADirectoryError(20, os.strerror(20), root)
-        out = []
+        out: builtins.list[Entry] = []
         for dirpath, dirnames, filenames in os.walk(root):
             rel = self.relpath(dirpath, root)
             prefix = "" if rel == "." else rel + "/"
@@ -75,7 +77,7 @@ class LocalFS(FileSystem):
         return sorted(out, key=lambda e: e.path)
 
     async def hashes(self, path: str) -> dict[str, tuple[int, str]]:
-        def work():
+        def work() -> dict[str, tuple[int, str]]:
             result = {}
             for e in self._walk(path):
                 if e.is_dir:
@@ -130,7 +132,7 @@ class LocalFS(FileSystem):
             await asyncio.to_thread(os.mkdir, path)
 
     async def rm(self, path: str, recursive: bool = False) -> None:
-        def work():
+        def work() -> None:
             if os.path.isdir(path) and not os.path.islink(path):
                 if recursive:
                     shutil.rmtree(path)
@@ -150,7 +152,7 @@ def _temp_file_beside(path: str) -> tuple[int, str]:
     return tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=folder)
 
 
-def _flush(f) -> None:
+def _flush(f: BinaryIO) -> None:
     f.flush()
     os.fsync(f.fileno())
 

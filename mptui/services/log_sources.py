@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from mptui.board.session import CONNECTING, DISCONNECTED, ERROR, RECONNECTING
 from mptui.errors import MptuiError
@@ -21,11 +22,15 @@ from mptui.services.events import BoardEvent, BoardInfo, BoardRemoved, BoardRese
 from mptui.services.logs import LogLine
 from mptui.services.remoteio import ConsoleLines, Target, agent_lines, call, resolve, target_of
 
+if TYPE_CHECKING:
+    from mptui.services.boards import Resolver
+    from mptui.services.manager import DeviceManager
+
 NO_AGENT = ("calls go through a board's agent: an announced board, rio://HOST[:PORT], ota://HOST, "
             "or a config board with an ota or rio option")
 
 
-def agent_target(board: BoardInfo, resolver) -> Target | None:
+def agent_target(board: BoardInfo, resolver: Resolver) -> Target | None:
     """Where the board's RemoteIO server is, when it has one mptui knows of: the agent it
     announced (a board on a USB or REPL link), else what the resolver knows of its address or
     config entry (its rio/ota option)."""
@@ -41,7 +46,7 @@ def agent_target(board: BoardInfo, resolver) -> Target | None:
     return None
 
 
-def board_lines(manager, key: str, *, password: str = "",
+def board_lines(manager: DeviceManager, key: str, *, password: str = "",
                 fallback_password: str = "") -> AsyncIterator[LogLine]:
     """The board's lines, labelled with its name: through its agent when it has one, else its
     REPL output (connecting it, without a reset, if it is not connected)."""
@@ -53,7 +58,7 @@ def board_lines(manager, key: str, *, password: str = "",
     return console_lines(manager, key)
 
 
-async def console_lines(manager, key: str, *, connect: bool = True) -> AsyncIterator[LogLine]:
+async def console_lines(manager: DeviceManager, key: str, *, connect: bool = True) -> AsyncIterator[LogLine]:
     """A board's REPL output through the DeviceManager's session (a tap beside the REPL
     terminal), with its connection changes as status lines, for as long as the caller reads."""
     board = manager.board(key)
@@ -100,8 +105,9 @@ def _note(event: BoardEvent) -> str:
     return ""
 
 
-async def call_board(manager, board: str, name: str, args: dict | None = None, *,
-                     password: str = "", fallback_password: str = "", timeout: float = 10.0):
+async def call_board(manager: DeviceManager, board: str, name: str,
+                     args: dict[str, Any] | None = None, *, password: str = "",
+                     fallback_password: str = "", timeout: float = 10.0) -> Any:
     """Call `name` on a board given by name, key or address (one the manager lists, or any
     agent address or config name). Its result, or RemoteIOError; ValueError when the board
     has no agent to call through."""

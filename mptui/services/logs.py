@@ -5,10 +5,11 @@ for plotting. No I/O here; `mptui.services.remoteio` produces the lines."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 OUT, DROP, STATUS = "out", "drop", "status"
@@ -153,7 +154,7 @@ class LogBuffer:
                 seen.update(dict.fromkeys(line.numbers()))
         return list(seen)
 
-    def save(self, path, lines: Iterable[LogLine] | None = None) -> int:
+    def save(self, path: str | os.PathLike[str], lines: Iterable[LogLine] | None = None) -> int:
         """Write lines (default: all held) as `format_line` text; returns how many."""
         chosen = list(self.lines if lines is None else lines)
         with open(path, "w", encoding="utf-8") as f:
@@ -162,7 +163,7 @@ class LogBuffer:
 
 
 def line_filter(pattern: str = "", *, regex: bool = False, boards: Iterable[str] | None = None,
-                ignore_case: bool = True):
+                ignore_case: bool = True) -> Callable[[LogLine], bool]:
     """A predicate on LogLines (the Logs tab's filter); a bad regex raises re.error."""
     wanted = set(boards) if boards is not None else None
     if regex:

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mptui.board import BoardError, Session, SessionEvent
 from mptui.board.session import DISCONNECTED, ERROR
@@ -34,6 +35,7 @@ from mptui.services.boards import BoardRef, Resolver
 from mptui.services.console import ConsoleRouter, ConsoleSink
 from mptui.services.events import (
     BoardAdded,
+    BoardEvent,
     BoardInfo,
     BoardRemoved,
     BoardReset,
@@ -44,13 +46,18 @@ from mptui.services.sources import (
     BleSource,
     DiscoverySource,
     Found,
+    Report,
     StaticSource,
     standard_sources,
 )
 from mptui.transports import AddressError, TransportError
 
+if TYPE_CHECKING:
+    from typing_extensions import Self  # (typing's from Python 3.11)
+
 logger = logging.getLogger(__name__)
-Listener = Callable[[object], None]
+T = TypeVar("T")
+Listener = Callable[[BoardEvent], object]
 AskPassword = Callable[[BoardInfo], Awaitable[str | None]]
 
 # Which source names a board first when several see it.
@@ -102,7 +109,8 @@ class DeviceManager(BoardIds):
         self.password = password
         self.ask_password = ask_password
         standard = standard_sources(self.config, usb, ble, network, virtual)
-        self.manual: StaticSource = next(s for s in standard if s.name == "manual")
+        self.manual = next(s for s in standard
+                           if isinstance(s, StaticSource) and s.name == "manual")
         self.ble = next((s for s in standard if isinstance(s, BleSource)), None)
         self._sources = [*standard, *sources]
         self._boards: dict[str, _Board] = {}
@@ -110,13 +118,13 @@ class DeviceManager(BoardIds):
         self.console = ConsoleRouter(self._set_state, lambda key: self._boards[key].info.name,
                                      on_prompt=self._at_prompt)
         self._listeners: list[Listener] = []
-        self._tasks: dict[str, asyncio.Task] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
         self._reported: dict[str, asyncio.Event] = {}
         self._seen_by: dict[str, set[str]] = {}  # source name -> keys it reported last
         self._last: dict[str, list[Found]] = {}  # source name -> what it reported last
         self._ids: dict[str, str] = {}  # board id -> the board learnt to have it (its link)
         self._asked: set[str] = set()  # boards asked their agent's id since they connected
-        self._background: set[asyncio.Task] = set()
+        self._background: set[asyncio.Task[None]] = set()
         self._started = False
 
     # -- events -----------------------------------------------------------------------------
@@ -126,7 +134,7 @@ class DeviceManager(BoardIds):
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def _publish(self, event) -> None:
+    def _publish(self, event: BoardEvent) -> None:
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -162,7 +170,7 @@ class DeviceManager(BoardIds):
             self._run_source(source, report), name=f"mptui-source-{source.name}"
         )
 
-    async def _run_source(self, source: DiscoverySource, report) -> None:
+    async def _run_source(self, source: DiscoverySource, report: Report) -> None:
         try:
             await source.run(report)
         except asyncio.CancelledError:
@@ -184,11 +192,11 @@ class DeviceManager(BoardIds):
             await self.disconnect(key)
         self._started = False
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
     # -- the list of boards -----------------------------------------------------------------
@@ -361,7 +369,7 @@ class DeviceManager(BoardIds):
             await self._drop_link(key)
         try:
             ref = self.resolver.resolve(board.info.key)
-            session = Session(ref.address, reconnect=True,
+            session = Session(self.resolver.link_address(ref), reconnect=True,
                               reconnect_timeout=self.reconnect_timeout,
                               **self._transport_options(board, ref))
         except (MptuiError, ValueError) as e:  # a bad address or option, a secret not found
@@ -376,17 +384,17 @@ class DeviceManager(BoardIds):
             self.console.greet(key)
         return session
 
-    def _transport_options(self, board: _Board, ref: BoardRef) -> dict:
+    def _transport_options(self, board: _Board, ref: BoardRef) -> dict[str, Any]:
         """What the sources saw (a USB serial number, BLE backends), then the resolver's
         options and password (services/boards.py), the prompt last."""
-        options: dict = {}
+        options: dict[str, Any] = {}
         for _, found in sorted(board.seen.items(), key=lambda kv: _rank(kv[0]), reverse=True):
             options.update(found.options)
             if found.serial_number:
                 options["serial_number"] = found.serial_number
         ask = partial(self._ask_password, board.info.key) if self.ask_password else None
         options.update(self.resolver.link_options(ref, ask_password=ask))
-        address = ref.address
+        address = self.resolver.link_address(ref)
         if address.kind == "virtual" and self.virtual_root and "root" not in options:
             options["root"] = self.virtual_root / address.target
         return options
@@ -425,7 +433,10 @@ class DeviceManager(BoardIds):
                     f"{key} is {self._boards[key].info.state}, not {'/'.join(states)}"
                 )
             changed = asyncio.Event()
-            unsubscribe = self.subscribe(lambda ev, changed=changed: changed.set())
+            def wake(_event: BoardEvent, changed: asyncio.Event = changed) -> None:
+                changed.set()
+
+            unsubscribe = self.subscribe(wake)
             try:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(changed.wait(), deadline - loop.time())
@@ -479,5 +490,5 @@ def _rank(source: str) -> int:
     return SOURCE_ORDER.index(source) if source in SOURCE_ORDER else len(SOURCE_ORDER)
 
 
-def _first(values):
+def _first(values: Iterable[T | None]) -> T | None:
     return next((v for v in values if v), None)

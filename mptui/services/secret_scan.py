@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 _PEM_KEY = re.compile(rb"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----")
 _OTA_HEADER = b"# mptui OTA secrets"
@@ -43,7 +44,7 @@ def _ota_keys(data: bytes) -> bool:
     return "signing_key" in doc and set(doc) <= OTA_SECRET_KEYS
 
 
-def read_toml(text: str) -> dict:
+def read_toml(text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover

@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mptui.services.announce import Announcement, NetworkSource
 from mptui.services.discovery import UsbPort, ble_boards, usb_boards
+
+if TYPE_CHECKING:
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.scanner import BaseBleakScanner
+
+    from mptui.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +44,7 @@ class Found:
     rssi: int | None = None  # dBm, for a radio link (BLE)
     # transport options only this source knows (BLE backends); a config entry's options and
     # password come from the board resolver (services/boards.py)
-    options: dict = field(default_factory=dict, hash=False)
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
     board_id: str = ""  # the id its agent was installed with, when it says (announcements)
     agent: str = ""  # its agent's RemoteIO server, rio://HOST:PORT
     ota: str = ""  # its agent's OTA server, ota://HOST:PORT
@@ -46,9 +53,10 @@ class Found:
 Report = Callable[[list[Found]], None]
 
 
-class DiscoverySource(ABC):
+class DiscoverySource(Protocol):
     """Finds boards. `run()` calls `report` with everything it sees, promptly once at start and
-    again whenever that may have changed; it runs until cancelled."""
+    again whenever that may have changed; it runs until cancelled. (A protocol: NetworkSource,
+    in announce.py, is one without deriving from it.)"""
 
     name: str = "source"
 
@@ -134,7 +142,11 @@ class BleSource(StaticSource):
     connecting to it uses them too."""
 
     def __init__(
-        self, timeout: float = 5.0, *, scanner_backend=None, client_backend=None
+        self,
+        timeout: float = 5.0,
+        *,
+        scanner_backend: type[BaseBleakScanner] | None = None,
+        client_backend: type[BaseBleakClient] | None = None,
     ) -> None:
         super().__init__("ble")
         self.timeout = timeout
@@ -175,7 +187,7 @@ VIRTUAL = Found(
 )
 
 
-def config_found(config) -> list[Found]:
+def config_found(config: Config) -> list[Found]:
     """The boards named in the config."""
     return [Found(b.address, name=b.name, kind="config") for b in config.boards.values()]
 
@@ -193,7 +205,7 @@ def network_source(port: int, bind: str = "127.0.0.1") -> NetworkSource:
     return NetworkSource(port, bind, make=announced_found)
 
 
-def standard_sources(config, usb: DiscoverySource | bool = True,
+def standard_sources(config: Config, usb: DiscoverySource | bool = True,
                      ble: BleSource | bool = True, network: DiscoverySource | bool = True,
                      virtual: bool = True) -> list[DiscoverySource]:
     """What a DeviceManager listens to: the config's boards, boards added by hand ("manual"),
@@ -208,8 +220,9 @@ def standard_sources(config, usb: DiscoverySource | bool = True,
         sources.append(BleSource() if ble is True else ble)
     if network is True:
         heard = config.network
-        network = heard.announce_port and network_source(heard.announce_port, heard.announce_bind)
-    if network:
+        network = heard.announce_port > 0 and network_source(heard.announce_port,
+                                                              heard.announce_bind)
+    if network is not False:
         sources.append(network)
     if virtual:
         sources.append(StaticSource("virtual", [VIRTUAL]))

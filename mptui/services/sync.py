@@ -129,7 +129,7 @@ class Syncer:
     def __init__(
         self,
         local: FileSystem,
-        local_root: str | os.PathLike,
+        local_root: str | os.PathLike[str],
         remote: FileSystem,
         remote_root: str,
         options: SyncOptions = SyncOptions(),
@@ -185,8 +185,13 @@ class Syncer:
             return
         session = getattr(self.remote, "session", None)
         version = await board_mpy_version(session) if session else None
-        await self.compiler.check(version)
+        await self._mpy_compiler().check(version)
         self._mpy_checked = True
+
+    def _mpy_compiler(self) -> MpyCompiler:
+        if self.compiler is None:  # (made at the start whenever options.mpy is set)
+            self.compiler = MpyCompiler()
+        return self.compiler
 
     def _scan_local(self, scope: list[str] | None, plan: SyncPlan) -> tuple[dict[str, _LocalFile], set[str]]:
         """Local files (hashed) and folders that are not ignored, in scope; what is left out
@@ -220,7 +225,8 @@ class Syncer:
                     self._add_file(files, rel, Path(entry.path), warnings)
         return files, dirs
 
-    def _add_file(self, files: dict, rel: str, host: Path, warnings: list) -> None:
+    def _add_file(self, files: dict[str, _LocalFile], rel: str, host: Path,
+                  warnings: list[str]) -> None:
         try:
             data = host.read_bytes()
         except FileNotFoundError:
@@ -251,18 +257,19 @@ class Syncer:
             if target in files:
                 plan.warnings.append(f"{rel}: {target} is here too; copied, not compiled")
                 target = None
-            if target is None:
+            if target is None or lf.data is None:  # (the data is kept for a target)
                 out[rel] = lf
                 continue
             key = (rel, lf.sha)
             if key not in self._compiled:
-                self._compiled[key] = await self.compiler.compile(lf.data, rel)
+                self._compiled[key] = await self._mpy_compiler().compile(lf.data, rel)
             data = self._compiled[key]
             plan.compiled[target] = data
             out[target] = _LocalFile(rel, len(data), hashlib.sha256(data).hexdigest())
         return out
 
-    def _compare(self, local: dict, local_dirs: set[str], scope: list[str] | None, plan: SyncPlan):
+    def _compare(self, local: dict[str, _LocalFile], local_dirs: set[str],
+                 scope: list[str] | None, plan: SyncPlan) -> None:
         remote = self.remote_tree or {}
         plan.make_root = not self.remote_exists
         for target in local:
@@ -297,7 +304,8 @@ class Syncer:
                 plan.items.append(PlanItem(kind, target, size=lf.size, source=lf.source))
         self._extras(local, local_dirs, scope, plan)
 
-    def _extras(self, local: dict, local_dirs: set[str], scope, plan: SyncPlan) -> None:
+    def _extras(self, local: dict[str, _LocalFile], local_dirs: set[str],
+                scope: list[str] | None, plan: SyncPlan) -> None:
         """What is only on the board; a folder holding nothing that stays is one item."""
         remote = self.remote_tree or {}
         in_scope = _scope_filter(scope, self._compile_target)
@@ -422,7 +430,8 @@ def _forget(tree: Tree, rel: str) -> None:
         del tree[key]
 
 
-def _scope_filter(scope: list[str] | None, compile_target) -> Callable[[str], bool]:
+def _scope_filter(scope: list[str] | None,
+                  compile_target: Callable[[str], str | None]) -> Callable[[str], bool]:
     """Whether a board path is within the local paths in scope (a .py in scope covers the
     .mpy it compiles to)."""
     if scope is None:

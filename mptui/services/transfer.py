@@ -75,6 +75,8 @@ async def copy_file(
     read_share = 0.0 if data is not None or src is None or src.is_local else (
         1.0 if dst.is_local else 0.5)
     if data is None:
+        if src is None:
+            raise ValueError("copy_file: neither a source nor the data")
         data = await src.read(src_path, meter.file(dst_path, size, read_share) if read_share else None)
     write_share = 1.0 - read_share
     await dst.write(dst_path, data, meter.file(dst_path, len(data), write_share, read_share)

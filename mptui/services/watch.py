@@ -20,8 +20,9 @@ import contextlib
 import os
 import posixpath
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from mptui.board.errors import BoardError, BoardExecError
 from mptui.services.console import BoardConsole
@@ -34,6 +35,7 @@ DEBOUNCE_MS = 300  # the longest a burst of saves is gathered before it is sent
 SETTLE_MS = 50  # a burst ends after this long without a change
 WAKE_MS = 250  # with no change, the watch still reports back this often (first: "in place")
 STOP_WAIT = 5.0  # seconds a program run after an upload has to stop at Ctrl-C (then: dropped)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class Watcher:
         if after != AFTER_NONE and console is None:
             raise ValueError("resetting or running main.py needs the board's console")
         self.syncer, self.console, self.after = syncer, console, after
-        self.program: asyncio.Task | None = None  # main.py, run after the last upload
+        self.program: asyncio.Task[None] | None = None  # main.py, run after the last upload
         self.on_event = on_event
         self.initial_sync = initial_sync
         self.debounce_ms = debounce_ms
@@ -103,7 +105,7 @@ class Watcher:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watching
 
-    async def _watch(self, batches: asyncio.Queue, live: asyncio.Event) -> None:
+    async def _watch(self, batches: asyncio.Queue[set[str]], live: asyncio.Event) -> None:
         from watchfiles import awatch
 
         # rust_timeout + yield_on_timeout: the first (maybe empty) batch tells us the watch
@@ -156,7 +158,7 @@ class Watcher:
     async def _after(self) -> None:
         if self.after == AFTER_RESET:
             # Ctrl-C clears the line; Ctrl-D soft-reboots: boot.py, then main.py
-            await self.console.type(b"\x03\x04")
+            await self._console().type(b"\x03\x04")
             self._emit("reset", detail="soft reset")
         elif self.after == AFTER_RUN:
             main = posixpath.join(self.syncer.remote_root, "main.py")
@@ -164,9 +166,14 @@ class Watcher:
             self.program = asyncio.create_task(self._run(code), name="mptui-watch-main")
             self._emit("run", main)
 
+    def _console(self) -> BoardConsole:
+        if self.console is None:  # (refused at the start, unless `after` is none)
+            raise ValueError("resetting or running main.py needs the board's console")
+        return self.console
+
     async def _run(self, code: str) -> None:
         try:
-            await self.console.run(code)
+            await self._console().run(code)
         except BoardError as e:  # the board went away: said, the watch goes on
             self._emit("error", detail=str(e))
 
@@ -176,7 +183,7 @@ class Watcher:
         program, self.program = self.program, None
         if program is None or program.done():
             return
-        self.console.interrupt()
+        self._console().interrupt()
         done, _ = await asyncio.wait({program}, timeout=STOP_WAIT)
         if not done:
             program.cancel()
@@ -194,7 +201,7 @@ def _inside(paths: set[str], root: str) -> set[str]:
     return rels
 
 
-async def _until(aw, watching: asyncio.Task):
+async def _until(aw: Awaitable[T], watching: asyncio.Task[None]) -> T:
     """Await aw, unless the watch task ends first (its error is raised)."""
     waiter = asyncio.ensure_future(aw)
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mptui.transports.address import Address, AddressError, parse_address
 from mptui.transports.base import (
     AccessDenied,
@@ -24,13 +26,14 @@ __all__ = [
 ]
 
 
-def make_transport(address: Address | str, **options) -> Transport:
+def make_transport(address: Address | str, **options: Any) -> Transport:
     """An unopened transport for an address. Options depend on the kind of link:
     serial: baudrate, dtr, rts, serial_number; virtual: root, runtime (RuntimeOptions);
     webrepl: password, ask_password, connect_timeout, write_chunk, write_delay, block_size,
     blocks_in_flight; ble: scan_timeout, connect_timeout, write_delay, block_size,
     blocks_in_flight, scanner_backend, client_backend (bleak backends, for tests)."""
     addr = parse_address(address) if isinstance(address, str) else address
+    keys: tuple[str, ...]
     if addr.kind == "serial":
         from mptui.transports.serialport import SerialTransport
 
@@ -39,11 +42,11 @@ def make_transport(address: Address | str, **options) -> Transport:
     if addr.kind == "socket":
         from mptui.transports.tcp import SocketTransport
 
-        return SocketTransport(addr.target, addr.port)
+        return SocketTransport(addr.target, _port(addr))
     if addr.kind == "rfc2217":
         from mptui.transports.rfc2217 import Rfc2217Transport
 
-        return Rfc2217Transport(addr.target, addr.port, baudrate=options.get("baudrate", 115200))
+        return Rfc2217Transport(addr.target, _port(addr), baudrate=options.get("baudrate", 115200))
     if addr.kind == "virtual":
         from mptui.transports.virtual import VirtualTransport
 
@@ -61,7 +64,7 @@ def make_transport(address: Address | str, **options) -> Transport:
             "block_size",
             "blocks_in_flight",
         )
-        return WebReplTransport(addr.target, addr.port, **_pick(options, keys))
+        return WebReplTransport(addr.target, _port(addr), **_pick(options, keys))
     if addr.kind == "ble":
         from mptui.transports.ble import BleTransport
 
@@ -78,5 +81,12 @@ def make_transport(address: Address | str, **options) -> Transport:
     raise AddressError(str(address))
 
 
-def _pick(options: dict, keys: tuple[str, ...]) -> dict:
+def _pick(options: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: options[k] for k in keys if k in options}
+
+
+def _port(addr: Address) -> int:
+    """The port of a network address (parse_address always gives one)."""
+    if addr.port is None:
+        raise AddressError(str(addr), "no port in")
+    return addr.port

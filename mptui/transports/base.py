@@ -5,8 +5,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mptui.errors import MptuiError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # (typing's from Python 3.11)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 
@@ -88,11 +92,11 @@ class Transport(ABC):
         """A side channel for whole-file transfers (WebREPL), or None."""
         return None
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
-    async def __aexit__(self, *exc):
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
 

@@ -16,9 +16,17 @@ import asyncio
 import contextlib
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
 from mptui.transports.stream import ByteQueue
+
+if TYPE_CHECKING:
+    from bleak import BleakClient
+    from bleak.backends.characteristic import BleakGATTCharacteristic
+    from bleak.backends.client import BaseBleakClient
+    from bleak.backends.device import BLEDevice
+    from bleak.backends.scanner import BaseBleakScanner
 
 NUS_SERVICE = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
 NUS_RX = "6e400002-b5a3-f393-e0a9-e50e24dcca9e"  # host -> board
@@ -57,7 +65,7 @@ class BleBoard:
         return f"{self.device_address}  {self.address}  {rssi}  {service}"
 
 
-def _backend(cls) -> dict:
+def _backend(cls: type[BaseBleakScanner | BaseBleakClient] | None) -> dict[str, Any]:
     return {} if cls is None else {"backend": cls}
 
 
@@ -70,7 +78,10 @@ def _unavailable(e: BaseException) -> TransportError:
 
 
 async def scan(
-    timeout: float = 5.0, *, scanner_backend=None, everything: bool = False
+    timeout: float = 5.0,
+    *,
+    scanner_backend: type[BaseBleakScanner] | None = None,
+    everything: bool = False,
 ) -> list[BleBoard]:
     """Boards that advertise NUS or a BLE-REPL name (`everything`: every device), by RSSI."""
     from bleak import BleakScanner
@@ -99,8 +110,8 @@ class BleTransport(Transport):
         write_delay: float = 0.0,
         block_size: int = 256,
         blocks_in_flight: int = 1,
-        scanner_backend=None,
-        client_backend=None,
+        scanner_backend: type[BaseBleakScanner] | None = None,
+        client_backend: type[BaseBleakClient] | None = None,
     ) -> None:
         self.target = target
         self.address = f"ble:{target}"
@@ -116,8 +127,8 @@ class BleTransport(Transport):
             write_delay=write_delay,
         )
         self.mtu: int | None = None  # the negotiated ATT MTU, once connected
-        self._client = None
-        self._rx = None
+        self._client: BleakClient | None = None
+        self._rx: BleakGATTCharacteristic | None = None
         self._with_response = False
         self._queue: ByteQueue | None = None
         self._write_lock = asyncio.Lock()
@@ -159,7 +170,7 @@ class BleTransport(Transport):
         )
         self.identity = device.address
 
-    async def _find(self):
+    async def _find(self) -> BLEDevice:
         from bleak import BleakScanner
         from bleak.exc import BleakError
 
@@ -181,7 +192,9 @@ class BleTransport(Transport):
             )
         return device
 
-    def _nus(self, client):
+    def _nus(
+        self, client: BleakClient
+    ) -> tuple[BleakGATTCharacteristic, BleakGATTCharacteristic]:
         rx = client.services.get_characteristic(NUS_RX)
         tx = client.services.get_characteristic(NUS_TX)
         if rx is None or tx is None or "notify" not in tx.properties:
@@ -204,14 +217,15 @@ class BleTransport(Transport):
     async def write(self, data: bytes) -> None:
         from bleak.exc import BleakError
 
-        chunk, delay = self.profile.write_chunk, self.profile.write_delay
+        chunk, delay = self.profile.write_chunk or MIN_CHUNK, self.profile.write_delay
         async with self._write_lock:
             for start in range(0, len(data), chunk):
-                if not self.is_open:
+                client, rx = self._client, self._rx
+                if not self.is_open or client is None or rx is None:
                     raise TransportClosed(f"{self.address}: the Bluetooth connection was lost")
                 try:
-                    await self._client.write_gatt_char(
-                        self._rx, data[start : start + chunk], response=self._with_response
+                    await client.write_gatt_char(
+                        rx, data[start : start + chunk], response=self._with_response
                     )
                 except (BleakError, OSError) as e:
                     raise TransportClosed(f"{self.address}: write failed: {e}") from None

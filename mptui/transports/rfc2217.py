@@ -7,6 +7,7 @@ ser2net, pyserial's PortManager and `mptui bridge` consider us a proper RFC 2217
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from mptui.transports.tcp import SocketTransport
 
@@ -23,7 +24,7 @@ _THEY_DO = {BINARY, SGA, ECHO, COM_PORT}  # options we accept from the server
 class TelnetFilter:
     """Splits a telnet byte stream into data and commands; answers option negotiation."""
 
-    def __init__(self, reply) -> None:
+    def __init__(self, reply: Callable[[bytes], object]) -> None:
         self.reply = reply
         self._state = 0  # 0 data, 1 after IAC, 2 after IAC+verb, 3 in SB, 4 IAC in SB
         self._verb = 0
@@ -74,8 +75,9 @@ class TelnetFilter:
 
 
 class Rfc2217Transport(SocketTransport):
-    def __init__(self, host: str, port: int, *, baudrate: int = 115200, **kw) -> None:
-        super().__init__(host, port, **kw)
+    def __init__(self, host: str, port: int, *, baudrate: int = 115200,
+                 connect_timeout: float = 5.0) -> None:
+        super().__init__(host, port, connect_timeout=connect_timeout)
         self.address = f"rfc2217://{host}:{port}"
         self.baudrate = baudrate
         self._telnet = TelnetFilter(self._write_raw)

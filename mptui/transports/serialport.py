@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
 from mptui.transports.stream import ByteQueue
+
+if TYPE_CHECKING:
+    import serial
+    from serial.tools.list_ports_common import ListPortInfo
 
 # USB vendors whose MicroPython boards talk native USB CDC (flow-controlled end to end):
 # MicroPython's own, Raspberry Pi (RP2), Espressif native USB, Adafruit, Arduino, Pyboard.
@@ -14,7 +19,7 @@ NATIVE_USB_VIDS = {0xF055, 0x2E8A, 0x303A, 0x239A, 0x2341}
 UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1, ring=256)
 
 
-def port_info(device: str):
+def port_info(device: str) -> ListPortInfo | None:
     """pyserial's ListPortInfo for a device path, or None."""
     from serial.tools import list_ports
 
@@ -51,7 +56,7 @@ class SerialTransport(Transport):
         self.baudrate = baudrate
         self.dtr, self.rts = dtr, rts
         self.identity = serial_number
-        self._serial = None
+        self._serial: serial.Serial | None = None
         self._queue: ByteQueue | None = None
         self._pending = bytearray()
         self._drained: asyncio.Event | None = None
@@ -92,7 +97,7 @@ class SerialTransport(Transport):
         self._drained.set()
         loop.add_reader(fd, self._on_readable)
 
-    def _find_port(self):
+    def _find_port(self) -> tuple[str, ListPortInfo | None]:
         """(device path, its ListPortInfo or None): where the board is now."""
         device = self.device
         if self.identity and not os.path.exists(device):
@@ -104,8 +109,11 @@ class SerialTransport(Transport):
         return self._serial is not None
 
     def _on_readable(self) -> None:
+        ser, queue = self._serial, self._queue
+        if ser is None or queue is None:
+            return  # (released while a callback was queued)
         try:
-            data = os.read(self._serial.fileno(), 65536)
+            data = os.read(ser.fileno(), 65536)
         except BlockingIOError:
             return
         except OSError as e:
@@ -114,12 +122,13 @@ class SerialTransport(Transport):
         if not data:  # a USB port that disappeared reads as EOF
             self._lost(f"{self.device} went away (unplugged or reset)")
             return
-        self._queue.push(data)
-        if self._queue.full:
-            asyncio.get_running_loop().remove_reader(self._serial.fileno())
+        queue.push(data)
+        if queue.full:
+            asyncio.get_running_loop().remove_reader(ser.fileno())
 
     def _lost(self, why: str) -> None:
-        self._queue.close(why)
+        if self._queue is not None:
+            self._queue.close(why)
         self._release()
 
     def _release(self) -> None:
@@ -145,7 +154,8 @@ class SerialTransport(Transport):
             raise TransportClosed(f"{self.device} is not open")
         self._pending += data
         self._flush()
-        await self._drained.wait()
+        if self._drained is not None:
+            await self._drained.wait()
         if self._serial is None:
             raise TransportClosed(f"{self.device} went away")
 
@@ -163,11 +173,13 @@ class SerialTransport(Transport):
             return
         del self._pending[:n]
         if self._pending:
-            self._drained.clear()
+            if self._drained is not None:
+                self._drained.clear()
             loop.add_writer(fd, self._flush)
         else:
             loop.remove_writer(fd)
-            self._drained.set()
+            if self._drained is not None:
+                self._drained.set()
 
     async def set_control_lines(self, dtr: bool | None = None, rts: bool | None = None) -> None:
         if self._serial is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from mptui.transports.base import TransportClosed
 
@@ -15,7 +16,7 @@ class ByteQueue:
         self._event = asyncio.Event()
         self._closed: str | None = None
         self.high_water = high_water
-        self.on_drained = None  # called when the reader takes data after high water
+        self.on_drained: Callable[[], object] | None = None  # called when the reader takes data after high water
 
     def push(self, data: bytes) -> None:
         self._buf += data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 
 from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
 from mptui.transports.stream import ByteQueue
@@ -12,7 +13,8 @@ LAST_WORDS = 200  # bytes: a peer that sent more before closing was talking, not
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, queue: ByteQueue, filter_in=None) -> None:
+    def __init__(self, queue: ByteQueue,
+                 filter_in: Callable[[bytes], bytes] | None = None) -> None:
         self.queue = queue
         self.filter_in = filter_in
         self.transport: asyncio.Transport | None = None
@@ -26,7 +28,8 @@ class _Protocol(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.can_write.set()
 
-    def connection_made(self, transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # a stream connection's
         self.transport = transport
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -43,10 +46,10 @@ class _Protocol(asyncio.Protocol):
             data = self.filter_in(data)
         if data:
             self.queue.push(data)
-        if self.queue.full:
+        if self.queue.full and self.transport is not None:
             self.transport.pause_reading()
 
-    def connection_lost(self, exc) -> None:
+    def connection_lost(self, exc: Exception | None) -> None:
         self.can_write.set()
         self.queue.close(self.refusal() or "the connection was closed"
                          + (f" ({exc})" if exc else ""))
@@ -58,7 +61,7 @@ class _Protocol(asyncio.Protocol):
         return f"the other end closed the connection, saying: {said}" if said else ""
 
 
-def parting_words(heard: bytes | None) -> str:
+def parting_words(heard: bytes | bytearray | None) -> str:
     """One short line of plain text, when that is all a peer sent before closing (a server's
     refusal, e.g. the bridge's `Error: Device busy - another client is connected`)."""
     if not heard:
@@ -69,7 +72,7 @@ def parting_words(heard: bytes | None) -> str:
     return text
 
 
-def _quickack(transport) -> None:
+def _quickack(transport: asyncio.BaseTransport | None) -> None:
     """Answer at once instead of delaying ACKs: raw-paste flow control is ping-pong."""
     quickack = getattr(socket, "TCP_QUICKACK", None)
     sock = transport.get_extra_info("socket") if transport else None
@@ -104,10 +107,10 @@ class SocketTransport(Transport):
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
-        self._queue = ByteQueue()
+        queue = self._queue = ByteQueue()
         def protocol() -> _Protocol:
             # kept at once: data (telnet negotiation) may need answers before we resume
-            self._protocol = _Protocol(self._queue, self._filter_in)
+            self._protocol = _Protocol(queue, self._filter_in)
             return self._protocol
 
         try:
@@ -134,15 +137,17 @@ class SocketTransport(Transport):
 
     async def write(self, data: bytes) -> None:
         self._write_raw(self._encode_out(data))
-        if not self._protocol.can_write.is_set():
-            await self._protocol.can_write.wait()
+        p = self._protocol
+        if p is not None and not p.can_write.is_set():
+            await p.can_write.wait()
 
     def _write_raw(self, data: bytes) -> None:
-        if not self.is_open:  # (the session names the address)
+        p = self._protocol
+        if p is None or p.transport is None or not self.is_open:  # (the session names the address)
             why = self._queue.closed if self._queue is not None else None
-            why = why or (self._protocol.refusal() if self._protocol else "")
+            why = why or (p.refusal() if p else "")
             raise TransportClosed(why or "the connection is closed")
-        self._protocol.transport.write(data)
+        p.transport.write(data)
 
     async def close(self) -> None:
         if self._protocol and self._protocol.transport:

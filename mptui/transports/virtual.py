@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from mptui.transports.base import LinkProfile, Transport, TransportClosed
@@ -18,7 +19,7 @@ class VirtualTransport(Transport):
         self,
         name: str = "default",
         *,
-        root=None,
+        root: str | os.PathLike[str] | None = None,
         options: RuntimeOptions | None = None,
         link: str | None = None,
         heap: str | None = None,
@@ -38,7 +39,9 @@ class VirtualTransport(Transport):
         self.board = self._new_board(root, options)
         self._open = False
 
-    def _new_board(self, root, options) -> VirtualBoard:
+    def _new_board(
+        self, root: str | os.PathLike[str] | None, options: RuntimeOptions | None
+    ) -> VirtualBoard:
         return VirtualBoard(self.name, root=root, options=options, usb_reset=True, link=self.link)
 
     async def open(self) -> None:

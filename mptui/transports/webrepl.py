@@ -18,8 +18,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from websockets.client import ClientProtocol
-from websockets.frames import Opcode
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.protocol import Event
 from websockets.uri import parse_uri
 
 from mptui.config import WEBREPL_PASSWORD_ENV
@@ -73,21 +74,24 @@ class _ClientLink(WsLink):
     def __init__(self, ws: ClientProtocol) -> None:
         super().__init__(ws)
         loop = asyncio.get_running_loop()
-        self.handshake: asyncio.Future = loop.create_future()
+        self.handshake: asyncio.Future[Exception | None] = loop.create_future()
         self.gone = asyncio.Event()
         self.text = ByteQueue()
         self.binary = ByteQueue()
         self._message = Opcode.TEXT  # opcode of the message whose frames are arriving
 
-    def connection_made(self, transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
+        assert isinstance(transport, asyncio.Transport)  # a stream connection's
         self.text.on_drained = self.binary.on_drained = transport.resume_reading
 
-    def on_event(self, event) -> None:
+    def on_event(self, event: Event) -> None:
         if isinstance(event, Response):
             if not self.handshake.done():
                 self.handshake.set_result(self.ws.handshake_exc)
             return
+        if not isinstance(event, Frame):
+            return  # (a request: servers get those)
         if event.opcode in (Opcode.TEXT, Opcode.BINARY):
             self._message = event.opcode
         elif event.opcode is not Opcode.CONT:
@@ -95,7 +99,7 @@ class _ClientLink(WsLink):
         if event.data:
             queue = self.text if self._message is Opcode.TEXT else self.binary
             queue.push(bytes(event.data))
-            if queue.full:
+            if queue.full and self.transport is not None:
                 self.transport.pause_reading()
 
     def on_closed(self, reason: str) -> None:
@@ -185,6 +189,7 @@ class WebReplTransport(Transport):
             raise TransportError(f"cannot connect to {self.address}: {why}") from None
         ws.send_request(ws.connect())
         link._flush()
+        failure: Exception | str | None
         try:
             failure = await asyncio.wait_for(link.handshake, self.connect_timeout)
         except asyncio.TimeoutError:
@@ -208,6 +213,7 @@ class WebReplTransport(Transport):
             ) from None
         link.send_text(password.encode() + b"\r")
         seen.clear()
+        marker: bytes | None
         try:
             marker = await self._read_until(link, seen, (CONNECTED, DENIED))
         except TransportClosed:
@@ -224,7 +230,9 @@ class WebReplTransport(Transport):
             )
         return bytes(seen[seen.find(CONNECTED) + len(CONNECTED) :])
 
-    async def _read_until(self, link: _ClientLink, seen: bytearray, markers) -> bytes:
+    async def _read_until(
+        self, link: _ClientLink, seen: bytearray, markers: tuple[bytes, ...]
+    ) -> bytes:
         deadline = time.monotonic() + LOGIN_TIMEOUT
         while True:
             for marker in markers:
@@ -388,4 +396,5 @@ class WebReplFiles(FileChannel):
             link = self._transport._live_link()
             self._buf.clear()
             link.send_binary(encode_header(GET_VER, b""))
-            return tuple(await self._read_exact(link, 3, "version"))
+            major, minor, micro = await self._read_exact(link, 3, "version")
+            return major, minor, micro

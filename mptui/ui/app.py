@@ -142,7 +142,8 @@ class MptuiApp(App):
         self.set_keymap(keymap)
         palette = keymap.get("app.command-palette", "").split(",")[0].strip()
         if palette:  # the footer looks the palette's key up by this name
-            self.COMMAND_PALETTE_BINDING = palette
+            # (this app's: tests run several apps, each with its own keymap)
+            self.COMMAND_PALETTE_BINDING = palette  # type: ignore[misc]
 
     def worker_failed(self, error: Exception, board: str | None = None, label: str = "",
                       what: str = "") -> None:
@@ -176,7 +177,7 @@ class MptuiApp(App):
 
     def global_keys(self) -> set[str]:
         """Keys the REPL lets through to the app (quit), after the keymap."""
-        keys = set()
+        keys: set[str] = set()
         for entry in key_help([("App", MptuiApp)], self.keymap):
             if entry.id in GLOBAL_KEY_IDS:
                 keys.update(entry.keys)

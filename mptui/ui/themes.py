@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
@@ -90,7 +91,7 @@ def load_theme(path: Path) -> Theme:
         raise fail(f"unknown key {first!r}", key=first)
     if "primary" not in data:
         raise fail("'primary' colour missing")
-    colors = {}
+    colors: dict[str, Any] = {}  # Theme's colour keywords (its others are not strings)
     for key in COLORS:
         if key in data:
             colors[key] = _color(data[key], key, fail)
@@ -117,7 +118,8 @@ def _color(value, key: str, fail) -> str:
 
 def load_themes(folder: Path) -> tuple[list[Theme], list[str]]:
     """Every *.toml theme in a folder: (themes loaded, one-line errors for the bad files)."""
-    themes, errors = [], []
+    themes: list[Theme] = []
+    errors: list[str] = []
     if not folder.is_dir():
         return themes, errors
     for path in sorted(folder.glob("*.toml")):

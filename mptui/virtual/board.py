@@ -96,6 +96,11 @@ class VirtualBoard:
         self._drained: asyncio.Future | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
+    def _started_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the virtual board was not started")
+        return self._loop
+
     # -- public API -----------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -254,7 +259,9 @@ class VirtualBoard:
             if held:
                 self._emit(held)
         if self._pipe is not None:
-            os.close(self._pipe.detach())
+            fd = self._pipe.detach()
+            if fd is not None:
+                os.close(fd)
             self._pipe = None
         proc, self._proc = self._proc, None
         if proc and proc.poll() is None:
@@ -320,6 +327,8 @@ class VirtualBoard:
     def _on_output(self, data: bytes) -> None:
         # (what may start a control sequence waits for the next output: the runtime's C code
         # rarely ends a write with ESC, and a frame's header cut by a full PTY must stay whole)
+        if self._demux is None:
+            return  # (closed)
         for kind, chunk in self._demux.feed(data):
             if kind == FS_READY:
                 self._fs_is_ready()
@@ -334,7 +343,7 @@ class VirtualBoard:
         self._fs_ready = True
         if self._held_in:  # through write(), later: a Ctrl-C in it needs care
             held, self._held_in = bytes(self._held_in), bytearray()
-            self._loop.call_soon(self._write_if_running, held)
+            self._started_loop().call_soon(self._write_if_running, held)
 
     def _booted(self) -> None:
         """boot.py (and main.py) are done; in raw-resume, enter the raw REPL unseen."""
@@ -397,7 +406,7 @@ class VirtualBoard:
             return
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGSTOP)
-            self._loop.call_later(seconds, continue_process, proc)
+            self._started_loop().call_later(seconds, continue_process, proc)
 
     def _track_mode(self, data: bytes) -> None:
         window = self._mode_tail + data
@@ -414,6 +423,8 @@ class VirtualBoard:
         """A Ctrl-C for running code: SIGINT if the port's handler is installed (code runs
         with Ctrl-C on), else False (the caller keeps the byte). The process is stopped while
         we look, so that the answer holds when the signal lands."""
+        if self._proc is None:
+            return False
         pid = self._proc.pid
         try:
             os.kill(pid, signal.SIGSTOP)
@@ -446,4 +457,4 @@ class VirtualBoard:
             held, self._held_in = self._held_in.replace(b"\x03", b""), bytearray()
             self.write(bytes(held))
             return
-        self._loop.call_later(wait, self._retry_interrupt, proc, min(wait * 2, 0.05))
+        self._started_loop().call_later(wait, self._retry_interrupt, proc, min(wait * 2, 0.05))

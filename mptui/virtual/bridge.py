@@ -25,6 +25,7 @@ import ipaddress
 import logging
 import select
 import socket
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from serial.rfc2217 import IAC, IAC_DOUBLED, M_NORMAL, PortManager
@@ -84,7 +85,7 @@ class Bridge:
                 self._webrepl_password = check_password(webrepl_password)
             except ValueError as e:
                 raise BridgeError(str(e)) from None
-        self._servers: dict[str, asyncio.AbstractServer] = {}
+        self._servers: dict[str, asyncio.Server] = {}
         self._client: _Client | _WebReplClient | None = None
         self._next: _Client | None = None  # held while the client before it leaves
         self._connections: set[_Client | _WebReplClient] = set()
@@ -122,7 +123,8 @@ class Bridge:
         for server in self._servers.values():
             server.close()
         for conn in list(self._connections):
-            conn.transport.abort()
+            if conn.transport is not None:
+                conn.transport.abort()
         if self._pump_task is not None:
             self._pump_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -187,7 +189,7 @@ class Bridge:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {kind: self.url(kind) for kind in self._servers}
+        return {kind: url for kind in self._servers if (url := self.url(kind)) is not None}
 
     @property
     def exposed(self) -> bool:
@@ -198,8 +200,9 @@ class Bridge:
             for sock in server.sockets
         )
 
-    async def _listen(self, kind: str, port: int) -> asyncio.AbstractServer:
+    async def _listen(self, kind: str, port: int) -> asyncio.Server:
         loop = asyncio.get_running_loop()
+        factory: Callable[[], asyncio.Protocol]
         if kind == WEBREPL:
             hub = _WebReplHub(self, await runtime_version(self.device.board.options))
             password = self._webrepl_password
@@ -236,7 +239,7 @@ class Bridge:
         log.info("%s connected on the %s port", client.peer, client.kind)
         client.begin()
 
-    def _detach(self, client: _Client) -> None:
+    def _detach(self, client: _Client | _WebReplClient) -> None:
         if self._next is client:
             self._next = None
         if self._client is not client:
@@ -255,14 +258,14 @@ class Bridge:
             self._next = None
             client.refuse()
 
-    def _from_client(self, client: _Client, data: bytes) -> None:
+    def _from_client(self, client: _Client | _WebReplClient, data: bytes) -> None:
         client.bytes_in += len(data)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("client -> board %5d bytes  %s", len(data), _preview(data))
         if not self._stopped and not self.device_lost:
             self.device.write(data)
 
-    def _pause(self, client: _Client, paused: bool) -> None:
+    def _pause(self, client: _Client | _WebReplClient, paused: bool) -> None:
         if self._client is client:
             if paused:
                 self._writable.clear()
@@ -324,7 +327,7 @@ class _WebReplClient(WebReplConnection):
     """A connection on the WebREPL port, known to the bridge from its first byte (so that
     stop() closes it) and tuned like the TCP clients."""
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         _tune_socket(transport.get_extra_info("socket"))
         self.hub.bridge._connections.add(self)
@@ -354,15 +357,16 @@ class _Client(asyncio.Protocol):
         self.bridge = bridge
         self.kind = kind
         self.peer = "?"
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.Transport  # (from connection_made on)
         self.telnet: PortManager | None = None
         self.refused = False
         self.bytes_in = 0
         self.bytes_out = 0
-        self._sock = None
+        self._sock: socket.socket | None = None
         self._timer: asyncio.TimerHandle | None = None
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # a stream connection's
         self.transport = transport
         self._sock = transport.get_extra_info("socket")
         self.peer = _format_peer(transport.get_extra_info("peername"))
@@ -376,7 +380,9 @@ class _Client(asyncio.Protocol):
         if self.kind == RFC2217:
             rfc_log = logging.getLogger("mptui.bridge.rfc2217")
             lines = self.bridge.device.lines
-            self.telnet = PortManager(lines, _TelnetWriter(self.transport), rfc_log)
+            # (PortManager takes any object with a serial port's attributes and a writer)
+            self.telnet = PortManager(lines, _TelnetWriter(self.transport),  # type: ignore[arg-type]
+                                      rfc_log)
             if self.bridge.device.poll_modem_lines:
                 self._timer = asyncio.get_running_loop().call_later(MODEM_POLL, self._check_modem)
         self.transport.resume_reading()
@@ -400,14 +406,15 @@ class _Client(asyncio.Protocol):
 
     def peer_left(self) -> bool:
         """Has the peer closed its end (its EOF or reset not yet read by us)?"""
-        if not hasattr(select, "POLLRDHUP"):
+        if not hasattr(select, "POLLRDHUP") or self._sock is None:
             return False
         poller = select.poll()
         poller.register(self._sock.fileno(), select.POLLRDHUP)
         return bool(poller.poll(0))
 
     def _check_modem(self) -> None:
-        self.telnet.check_modem_lines()
+        if self.telnet is not None:
+            self.telnet.check_modem_lines()
         self._timer = asyncio.get_running_loop().call_later(MODEM_POLL, self._check_modem)
 
     def _cancel_timer(self) -> None:
@@ -428,6 +435,8 @@ class _Client(asyncio.Protocol):
         """Telnet/RFC 2217 commands out, doubled IACs undone (PortManager.filter), with a
         fast path for the common case of plain data."""
         tn = self.telnet
+        if tn is None:
+            return data
         if IAC not in data and tn.mode == M_NORMAL and tn.suboption is None:
             return data
         return b"".join(tn.filter(data))

@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+from typing import TYPE_CHECKING
 
 from mptui.errors import MptuiError
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.fd_pipe import FdPipe
+
+if TYPE_CHECKING:
+    import serial
 
 
 class DeviceError(MptuiError, RuntimeError):
@@ -121,8 +125,8 @@ class SerialDevice:
     def __init__(self, port: str, baudrate: int = 115200) -> None:
         self.port = port
         self.baudrate = baudrate
-        self.lines = None
-        self._serial = None
+        self.lines: _PortLines | None = None
+        self._serial: serial.Serial | None = None
         self._pipe: FdPipe | None = None
         self._out = bytearray()
         self._out_ready = asyncio.Event()
@@ -136,12 +140,13 @@ class SerialDevice:
         import serial
 
         try:
-            self._serial = serial.Serial(self.port, self.baudrate, timeout=0, exclusive=True)
+            port = self._serial = serial.Serial(self.port, self.baudrate, timeout=0,
+                                                exclusive=True)
         except (serial.SerialException, ValueError) as e:
             raise DeviceError(f"cannot open {self.port}: {e}") from None
-        self.lines = _PortLines(self._serial, self)
+        self.lines = _PortLines(port, self)
         # EIO, ENXIO, ENODEV: the adapter was unplugged
-        self._pipe = FdPipe(self._serial.fd, on_data=self._on_data, on_eof=self._close,
+        self._pipe = FdPipe(port.fileno(), on_data=self._on_data, on_eof=self._close,
                             backlog=lambda: len(self._out), on_write_error=self._close,
                             eof_errnos=(errno.EIO, errno.ENXIO, errno.ENODEV))
 

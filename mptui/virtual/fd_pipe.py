@@ -64,8 +64,11 @@ class FdPipe:
         return fd
 
     def _on_readable(self) -> None:
+        fd = self.fd
+        if fd is None:
+            return  # (detached while a callback was queued)
         try:
-            data = os.read(self.fd, 65536)
+            data = os.read(fd, 65536)
         except BlockingIOError:
             return
         except OSError as e:
@@ -73,7 +76,7 @@ class FdPipe:
                 raise
             data = b""
         if not data:
-            self._loop.remove_reader(self.fd)
+            self._loop.remove_reader(fd)
             self._reading = False
             self._on_eof()
             return

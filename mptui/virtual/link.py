@@ -142,7 +142,7 @@ def _lossy(part: str, text: str) -> tuple[float, int]:
         p = float(m.group(1)) if m else -1.0
     except ValueError:
         p = -1.0
-    if not 0 < p <= 0.5:
+    if m is None or not 0 < p <= 0.5:
         raise LinkError(text, "lossy:P needs a probability 0 < P <= 0.5 in link profile")
     return p, int(m.group(2) or 0)
 

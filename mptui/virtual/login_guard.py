@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+from typing import Any
 
 MAX_PENDING = 8  # connections waiting to log in, at once
 DEADLINE = 10.0  # seconds from connect to login (WebSocket handshake and password)
@@ -31,7 +32,8 @@ class LoginGuard:
         self.max_pending = MAX_PENDING if max_pending is None else max_pending
         self.deadline = DEADLINE if deadline is None else deadline
         self.free, self.max_wait = free, max_wait
-        self.pending: dict[object, asyncio.TimerHandle] = {}  # in arrival order
+        # connections (any object with what the docstring says) -> their deadline, in arrival order
+        self.pending: dict[Any, asyncio.TimerHandle] = {}
         self.bad: dict[str, list] = {}  # source -> [wrong in a row, refused until (monotonic)]
 
     def opened(self, conn) -> None:

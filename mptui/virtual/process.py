@@ -11,6 +11,7 @@ import platform
 import signal
 import termios
 import time
+from collections.abc import Callable
 
 
 def continue_process(proc) -> None:
@@ -54,6 +55,8 @@ def catches_sigint(pid: int) -> bool:
     return False
 
 
+_libc: ctypes.CDLL | None
+_prctl: Callable[..., int] | None
 try:
     _libc = ctypes.CDLL(None, use_errno=True)
     _prctl = _libc.prctl

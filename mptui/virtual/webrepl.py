@@ -26,6 +26,7 @@ import hmac
 import logging
 import socket
 from pathlib import Path
+from typing import BinaryIO
 
 from mptui.virtual import ws_server
 from mptui.virtual.login_guard import guard_for
@@ -115,9 +116,9 @@ class WebReplConnection(asyncio.Protocol):
         self._logged_in = False
         self._message = ws_server.TEXT
         self._header = bytearray()
-        self._put_file = None
+        self._put_file: BinaryIO | None = None
         self._put_left = 0
-        self._get_file = None
+        self._get_file: BinaryIO | None = None
         self._close_timer: asyncio.TimerHandle | None = None
 
     # -- the connection ---------------------------------------------------------------------
@@ -145,7 +146,7 @@ class WebReplConnection(asyncio.Protocol):
                 return
             request, data = bytes(self._request[:end]), bytes(self._request[end + 4 :])
             self._request = bytearray()
-            if not self._handshake(request):
+            if not self._handshake(request) or self._frames is None:
                 return
         try:
             frames = self._frames.feed(data)
@@ -155,12 +156,12 @@ class WebReplConnection(asyncio.Protocol):
             self.abort()
             return
         for opcode, payload in frames:
-            if self.closed is not None or self.transport.is_closing():
+            if self.closed is not None or self._closing():
                 return
             if opcode == ws_server.CLOSE:  # a board answers and ends the session
                 self._write(ws_server.CLOSE_REPLY)
                 self._detach()
-                self.transport.close()
+                self._close_transport()
                 return
             self._message = opcode
             if self._attached:
@@ -170,12 +171,19 @@ class WebReplConnection(asyncio.Protocol):
         reply = ws_server.handshake_reply(request)
         if reply is None:  # not a WebSocket request: a board sends its page and closes
             self._write(ws_server.html_page())
-            self.transport.close()
+            self._close_transport()
             return False
         self._write(reply)
         self._frames = ws_server.FrameReader()
         self._opened()
-        return self.closed is None and not self.transport.is_closing()
+        return self.closed is None and not self._closing()
+
+    def _closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    def _close_transport(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
     def _opened(self) -> None:
         refused = guard_for(self.hub).refusal(self) or self.hub.attach(self)
@@ -257,7 +265,7 @@ class WebReplConnection(asyncio.Protocol):
                 log.info("%s: wrong password", self.peer)
                 self.send_text(DENIED)  # and the end of the connection, as on a board
                 self._detach()
-                self.transport.close()
+                self._close_transport()
                 return b""
             if len(self._typed) < 10:
                 self._typed.append(b)
@@ -266,7 +274,7 @@ class WebReplConnection(asyncio.Protocol):
     def _file_bytes(self, data: bytes) -> None:
         view = memoryview(data)
         while view and self._attached:
-            if self._put_left:
+            if self._put_left and self._put_file is not None:
                 n = min(self._put_left, len(view))
                 self._put_file.write(view[:n])
                 self._put_left -= n
@@ -316,7 +324,8 @@ class WebReplConnection(asyncio.Protocol):
     def _finish(self) -> None:
         f = self._put_file or self._get_file
         self._put_file = self._get_file = None
-        f.close()
+        if f is not None:
+            f.close()
         self.send_binary(OK)
 
     # -- output -----------------------------------------------------------------------------

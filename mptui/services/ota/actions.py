@@ -20,12 +20,17 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mptui.errors import MptuiError
 from mptui.services.boards import Resolver
 from mptui.services.ota.keys import board_id, next_seq, remember_board
 from mptui.services.ota.links import AgentLink, EngineLink, OtaError
 from mptui.services.ota.project import Project, ProjectError, Release, Secrets
+
+Link = AgentLink | EngineLink  # a board's agent: over its TCP server, or at its REPL
+# releases by a board's .mpy version (None: .py), each built once for a fleet
+Builds = dict[Any, asyncio.Future[Release]]
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
 CANCELLED = "cancelled (a transfer is undone; a commit already sent stands)"
@@ -66,7 +71,7 @@ class BoardStatus:
     unclean_boots: int = 0
     last: str = ""
     error: str = ""
-    info: dict = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
     error_kind: str = ""  # one of ota.links.KINDS when not reachable
 
 
@@ -74,7 +79,7 @@ class BoardStatus:
 
 
 def make_link(target: str, secrets: Secrets | None = None, timeout: float = 15.0,
-              resolver: Resolver | None = None):
+              resolver: Resolver | None = None) -> Link:
     """An unopened AgentLink (the board's agent is known) or EngineLink (its REPL link) for
     a target string. AddressError (a usage error) for a name that names no board."""
     ref = (resolver or Resolver()).resolve(target)
@@ -97,7 +102,7 @@ class _Reporter:
         self.board, self.on_event = board, on_event
         self.files_total = self.bytes_total = self.files_done = self.bytes_done = 0
 
-    def __call__(self, phase: str, message: str = "", **counts) -> None:
+    def __call__(self, phase: str, message: str = "", **counts: int) -> None:
         for k, v in counts.items():
             setattr(self, k, v)
         if self.on_event:
@@ -106,8 +111,8 @@ class _Reporter:
 
 
 async def push(target: str, project: Project, *, full: bool = False,
-               on_event: Callable[[PushEvent], None] | None = None, link=None,
-               online_timeout: float = 30.0, builds: dict | None = None,
+               on_event: Callable[[PushEvent], None] | None = None, link: Link | None = None,
+               online_timeout: float = 30.0, builds: Builds | None = None,
                allow_downgrade: bool = False, resolver: Resolver | None = None) -> PushResult:
     """Push the project's release to one board; never raises for board problems. The board
     refuses a version older than the one it runs unless `allow_downgrade` (the manifest then
@@ -165,7 +170,7 @@ async def push(target: str, project: Project, *, full: bool = False,
     return result
 
 
-async def _transfer(link, release: Release, manifest: bytes, send: list[str],
+async def _transfer(link: Link, release: Release, manifest: bytes, send: list[str],
                     report: _Reporter, result: PushResult) -> None:
     """Manifest (verified by the board), the files, then the commit; abort on any failure."""
     total = sum(len(release.files[p]) for p in send)
@@ -176,7 +181,8 @@ async def _transfer(link, release: Release, manifest: bytes, send: list[str],
         for i, path in enumerate(send):
             data = release.files[path]
 
-            def progress(n, _size, base=done, i=i, path=path):
+            def progress(n: int, _size: int, base: int = done, i: int = i,
+                         path: str = path) -> None:
                 report("transfer", path, files_done=i, bytes_done=base + n)
 
             await link.send_file(path, data, progress)
@@ -193,7 +199,7 @@ async def _transfer(link, release: Release, manifest: bytes, send: list[str],
         raise
 
 
-async def _build(project: Project, mpy, builds: dict | None) -> Release:
+async def _build(project: Project, mpy: int | None, builds: Builds | None) -> Release:
     """The release for a board's .mpy version, built once per version for a whole fleet, in a
     thread (reading the files and mpy-cross must not hold up the event loop: the UI runs on it)."""
     if builds is None:
@@ -203,8 +209,9 @@ async def _build(project: Project, mpy, builds: dict | None) -> Release:
     return await asyncio.shield(builds[mpy])
 
 
-async def wait_online(target: str, version: str, secrets: Secrets | None, timeout: float, link=None,
-                      old_boot: str | None = None, resolver: Resolver | None = None) -> dict:
+async def wait_online(target: str, version: str, secrets: Secrets | None, timeout: float,
+                      link: Link | None = None, old_boot: str | None = None,
+                      resolver: Resolver | None = None) -> dict[str, Any]:
     """Wait until the board's agent answers again, rebooted (a boot id other than `old_boot`),
     with `version` running."""
     loop = asyncio.get_running_loop()
@@ -245,8 +252,8 @@ async def wait_online(target: str, version: str, secrets: Secrets | None, timeou
 
 async def push_fleet(targets: list[str], project: Project, *, full: bool = False,
                      on_event: Callable[[PushEvent], None] | None = None,
-                     parallel: int = 32, link_for: Callable[[str], object] | None = None,
-                     running: dict[str, asyncio.Task] | None = None,
+                     parallel: int = 32, link_for: Callable[[str], Link | None] | None = None,
+                     running: dict[str, asyncio.Task[PushResult]] | None = None,
                      allow_downgrade: bool = False,
                      resolver: Resolver | None = None) -> list[PushResult]:
     """Push to every target at once (at most `parallel` at a time); results in target order.
@@ -257,7 +264,7 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
     (a transfer is aborted on the board, which keeps its release) and gives it a "cancelled"
     result; the others go on."""
     gate = asyncio.Semaphore(parallel)
-    builds: dict = {}
+    builds: Builds = {}
 
     async def one(target: str) -> PushResult:
         try:
@@ -289,7 +296,7 @@ async def push_fleet(targets: list[str], project: Project, *, full: bool = False
             if task.cancelled() else task.result() for t, task in tasks.items()]
 
 
-async def status(target: str, secrets: Secrets | None = None, link=None,
+async def status(target: str, secrets: Secrets | None = None, link: Link | None = None,
                  resolver: Resolver | None = None) -> BoardStatus:
     """What the board's agent runs; `link` may be one the caller holds (see push_fleet)."""
     link = link or make_link(target, secrets, 5.0, resolver)

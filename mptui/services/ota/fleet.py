@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mptui.board import BoardError
 from mptui.board.session import IDLE
@@ -28,6 +29,10 @@ from mptui.services.ota.install import InstallResult, board_settings, install
 from mptui.services.ota.keys import board_id
 from mptui.services.ota.links import EngineLink, OtaError
 from mptui.services.ota.project import Project, ProjectError, load_project
+
+if TYPE_CHECKING:
+    from mptui.services.events import BoardInfo
+    from mptui.services.manager import DeviceManager
 
 Change = Callable[[set[str] | None], None]
 
@@ -55,7 +60,7 @@ class FleetBoard:
 
 
 class OtaFleet:
-    def __init__(self, manager, history: History | None = None,
+    def __init__(self, manager: DeviceManager, history: History | None = None,
                  on_change: Change | None = None) -> None:
         self.manager = manager
         self.history = history or History()
@@ -66,7 +71,7 @@ class OtaFleet:
         self.release_bytes = 0
         self.boards: dict[str, FleetBoard] = {}
         self.records: list[PushRecord] = []  # the history, oldest first
-        self.running: dict[str, asyncio.Task] = {}  # a push's task a board, while it runs
+        self.running: dict[str, asyncio.Task[PushResult]] = {}  # a push's task a board, while it runs
 
     # -- the project and the list -----------------------------------------------------------
 
@@ -184,10 +189,11 @@ class OtaFleet:
         finally:
             row.checking = False
             self.on_change({row.key})
-        if link is not None and row.status.reachable:  # its agent's id: one board, one entry
+        if link is not None and row.manager_key and row.status.reachable:
+            # its agent's id: one board, one entry
             self.manager.identify(row.manager_key, board_id(row.status.info.get("id")))
 
-    def _manager_board(self, key: str):
+    def _manager_board(self, key: str) -> BoardInfo | None:
         try:
             return self.manager.board(key)
         except KeyError:
@@ -287,7 +293,7 @@ class OtaFleet:
                               error_kind=error.kind)
         return None
 
-    def _link_for(self, target: str):
+    def _link_for(self, target: str) -> EngineLink | None:
         row = self.boards.get(target)
         session = self.manager.session(row.manager_key) if row and row.manager_key else None
         return EngineLink(session) if session is not None else None

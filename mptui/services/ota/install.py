@@ -15,10 +15,13 @@ import json
 import secrets as random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mptui.board import BoardError, Session
 from mptui.services.ota.keys import board_id, remember_board
 from mptui.services.ota.project import Secrets, compile_mpy, mpy_cross_matches
+from mptui.transports.address import Address
+from mptui.transports.base import Progress
 
 AGENT_SRC = Path(__file__).resolve().parents[2] / "agent"  # mptui/agent
 AGENT_DIR = "/mptui_agent"
@@ -55,15 +58,16 @@ def agent_version() -> str:
     return "?"
 
 
-def agent_settings(agent: dict, secrets: Secrets | None, board: str) -> dict:
+def agent_settings(agent: dict[str, Any], secrets: Secrets | None,
+                   board: str) -> dict[str, Any]:
     cfg = {"port": 2018, "bind": "127.0.0.1", "good_after": 30, **agent, "id": board}
     cfg["login"] = secrets.login_key(board) if secrets else ""
     cfg["sign"] = secrets.board_signing_key(board) if secrets else ""
     return cfg
 
 
-def board_settings(agent: dict, address, name: str | None = None,
-                   keep_bind: bool = False) -> dict:
+def board_settings(agent: dict[str, Any], address: Address, name: str | None = None,
+                   keep_bind: bool = False) -> dict[str, Any]:
     """The agent's settings for one board (`address` parsed): the project's [ota.agent]; on
     a virtual board its services listen on loopback (its network is this computer's) unless
     `keep_bind` (a bind asked for on the command line); `name` (a config name, a virtual
@@ -80,7 +84,7 @@ def board_settings(agent: dict, address, name: str | None = None,
     return agent
 
 
-def exposed(cfg: dict) -> list[str]:
+def exposed(cfg: dict[str, Any]) -> list[str]:
     """The agent's services that listen beyond the board itself (not on loopback)."""
     out = []
     bind = cfg.get("bind", "127.0.0.1")
@@ -96,8 +100,9 @@ def exposed(cfg: dict) -> list[str]:
     return out
 
 
-async def install(session: Session, agent: dict, secrets: Secrets | None,
-                  use_mpy: bool | None = None, progress=None) -> InstallResult:
+async def install(session: Session, agent: dict[str, Any], secrets: Secrets | None,
+                  use_mpy: bool | None = None,
+                  progress: Progress | None = None) -> InstallResult:
     """Install or upgrade the agent; the board runs it from its next boot."""
     board_mpy = await session.eval("getattr(__import__('sys').implementation,'_mpy',0)")
     mpy = mpy_cross_matches(board_mpy) if use_mpy is None else use_mpy

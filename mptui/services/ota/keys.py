@@ -27,6 +27,7 @@ import re
 import time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 LOGIN_ITERATIONS = 100_000
 SEQ_EPOCH = 1_704_067_200  # 2024-01-01 UTC: seq stays a small int on a 32-bit board until ~2058
@@ -35,7 +36,7 @@ _ID = re.compile(r"[0-9a-f]{8,32}\Z")
 _PRE = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3, "pre": 3, "preview": 3}
 
 
-def board_id(text) -> str:
+def board_id(text: object) -> str:
     """A board id as the agent gives it ("" for none or anything malformed: hostile input)."""
     return text if isinstance(text, str) and _ID.match(text) else ""
 
@@ -66,7 +67,7 @@ def signing_key(project_key: str, board: str) -> str:
     return hmac.new(project_key.encode(), f"mptui-sign:{board}".encode(), hashlib.sha256).hexdigest()
 
 
-def signing_payload(manifest: dict) -> bytes:
+def signing_payload(manifest: dict[str, Any]) -> bytes:
     """The version, `seq N` (+ ` downgrade`), then `path:sha256` lines in path order."""
     files = manifest["files"]
     head = f"seq {manifest['seq']}" + (" downgrade" if manifest.get("downgrade") is True else "")
@@ -74,7 +75,7 @@ def signing_payload(manifest: dict) -> bytes:
     return "\n".join(lines).encode()
 
 
-def sign(board_key_hex: str, manifest: dict) -> str:
+def sign(board_key_hex: str, manifest: dict[str, Any]) -> str:
     return hmac.new(bytes.fromhex(board_key_hex), signing_payload(manifest), hashlib.sha256).hexdigest()
 
 
@@ -83,13 +84,14 @@ def next_seq(top: int = 0) -> int:
     return max(int(time.time()) - SEQ_EPOCH, int(top) + 1, 1)
 
 
-def version_key(version: str) -> list[tuple]:
+def version_key(version: str) -> list[tuple[int, int | str]]:
     """As the agent orders versions (release.py `vkey`): numbers as numbers, pre-release words
     before the end, other words after; ASCII letters ignore case, anything else separates."""
     def kind(ch: str) -> int:
         return 1 if "0" <= ch <= "9" else 2 if "a" <= ch <= "z" else 0
 
-    out, tok = [], ""
+    out: list[tuple[int, int | str]] = []
+    tok = ""
     for ch in version + " ":
         ch = chr(ord(ch) + 32) if "A" <= ch <= "Z" else ch
         k = kind(ch)

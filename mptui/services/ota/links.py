@@ -9,6 +9,7 @@ import contextlib
 import json
 import socket
 from collections.abc import Callable
+from typing import Any
 
 from mptui.board import BoardError, BoardExecError, Session
 from mptui.errors import MptuiError
@@ -85,13 +86,13 @@ class AgentLink:
 
     async def _open(self, password: str) -> None:
         try:
-            self._r, self._w = await asyncio.wait_for(
+            self._r, self._w = reader_writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port), self.timeout)
         except asyncio.TimeoutError:
             raise OtaError("unreachable", f"{self.name}: timed out") from None
         except OSError as e:
             raise OtaError("unreachable", f"{self.name}: {e.strerror or e}") from None
-        sock = self._w.get_extra_info("socket")
+        sock = reader_writer[1].get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):  # already closed: the next read says so
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -128,9 +129,15 @@ class AgentLink:
                 await asyncio.wait_for(self._w.wait_closed(), 1.0)
             self._w = None
 
+    def _streams(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._r is None or self._w is None:
+            raise OtaError("unreachable", f"{self.name}: not connected")
+        return self._r, self._w
+
     async def _line(self) -> str:
+        reader, _ = self._streams()
         try:
-            line = await asyncio.wait_for(self._r.readline(), self.timeout)
+            line = await asyncio.wait_for(reader.readline(), self.timeout)
         except asyncio.TimeoutError:
             raise OtaError("timeout", self.name) from None
         except (OSError, ValueError) as e:
@@ -140,9 +147,10 @@ class AgentLink:
         return line.decode("utf-8", "replace").strip()
 
     async def _send(self, data: bytes) -> None:
+        _, writer = self._streams()
         try:
-            self._w.write(data)
-            await self._w.drain()
+            writer.write(data)
+            await writer.drain()
         except (OSError, RuntimeError) as e:
             raise OtaError("unreachable", f"{self.name}: {e}") from None
 
@@ -164,12 +172,12 @@ class AgentLink:
 
     # -- the common interface ----------------------------------------------------------------
 
-    async def info(self) -> dict:
-        return json.loads(await self.cmd("version"))
+    async def info(self) -> dict[str, Any]:
+        return _json_object(await self.cmd("version"))
 
     async def hashes(self) -> dict[str, tuple[int, str]]:
         n = int(await self.cmd("hashes /"))
-        out = {}
+        out: dict[str, tuple[int, str]] = {}
         for _ in range(n):
             path, size, sha = json.loads(await self._line())
             out[path] = (size, sha)
@@ -207,10 +215,19 @@ class AgentLink:
 
     async def get(self, path: str) -> bytes:
         size = int(await self.cmd(f"get {path}"))
+        reader, _ = self._streams()
         try:
-            return await asyncio.wait_for(self._r.readexactly(size), self.timeout + size / 10000)
+            return await asyncio.wait_for(reader.readexactly(size), self.timeout + size / 10000)
         except (asyncio.IncompleteReadError, asyncio.TimeoutError, OSError) as e:
             raise OtaError("unreachable", f"{self.name}: {e}") from None
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A JSON object the board answered with (anything else: a protocol error)."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise OtaError("proto", f"unexpected reply {text[:60]!r}")
+    return value
 
 
 # Code run at the raw REPL: the agent's own module does the work; errors come back as one
@@ -272,8 +289,8 @@ class EngineLink:
             raise OtaError("proto", f"unexpected output {line[0][:60]!r}")
         return rest
 
-    async def info(self) -> dict:
-        return json.loads(await self._run("import json\nprint('ok',json.dumps(_R.info()))"))
+    async def info(self) -> dict[str, Any]:
+        return _json_object(await self._run("import json\nprint('ok',json.dumps(_R.info()))"))
 
     async def hashes(self) -> dict[str, tuple[int, str]]:
         items = json.loads(await self._run("import json\nprint('ok',json.dumps(_R.tree('/',True)))"))

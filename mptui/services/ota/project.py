@@ -34,6 +34,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from mptui.errors import UsageError
 from mptui.services.ota.keys import login_key, next_seq, sign, signing_key
@@ -48,7 +49,7 @@ DEFAULT_SECRETS = ".mptui-secrets.toml"  # ignore.SECRETS_FILE: never sent to a 
 DEFAULT_IGNORE = ["__pycache__/", "*.pyc", ".*"]
 # Never part of a release: the agent, its state, the board's config and data, boot.py.
 PROTECTED = ("mptui_agent", "config", "data", "boot.py", "boot.mpy")
-AGENT_KEYS = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
+AGENT_KEYS: dict[str, type | tuple[type, ...]] = {"port": int, "bind": str, "good_after": (int, float), "pull": str,
               "pull_every": (int, float), "timeout": (int, float), "stack": int,
               # RemoteIO and announcements (mptui/agent/REMOTEIO.md)
               "name": str, "remoteio_port": int, "remoteio_bind": str, "remoteio_buffer": int,
@@ -105,7 +106,7 @@ class Project:
     ignore: list[str] = field(default_factory=lambda: list(DEFAULT_IGNORE))
     mpy: list[str] = field(default_factory=list)
     boards: list[str] = field(default_factory=list)
-    agent: dict = field(default_factory=dict)
+    agent: dict[str, Any] = field(default_factory=dict)
     secrets: Secrets | None = None
     allow_secrets: list[str] = field(default_factory=list)  # files whose private keys may go
     warnings: list[str] = field(default_factory=list)  # what files() left out, and why
@@ -260,7 +261,7 @@ def load_secrets(path: Path) -> Secrets:
 
 
 @lru_cache(maxsize=256)
-def _glob_re(pattern: str) -> re.Pattern:
+def _glob_re(pattern: str) -> re.Pattern[str]:
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith("**/", i):

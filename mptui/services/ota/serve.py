@@ -13,7 +13,9 @@ import asyncio
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mptui.services.ota.keys import known_boards, next_seq
 from mptui.services.ota.project import Project
@@ -22,7 +24,8 @@ _BLOB = re.compile(r"^/f/[0-9a-f]{64}$")
 
 
 def write_bundle(project: Project, folder: Path, board_mpy: int | None = None,
-                 allow_downgrade: bool = False, boards: list[str] | None = None) -> dict:
+                 allow_downgrade: bool = False,
+                 boards: list[str] | None = None) -> dict[str, Any]:
     """Write the release to `folder` (signed for `boards`, by default every board id the
     project's keys were given to); stale blobs are removed. Returns the manifest's summary."""
     release = project.build(board_mpy)
@@ -61,7 +64,8 @@ def _last_seq(manifest: Path) -> int:
 class BundleServer:
     """`await start()`, then `port` is the bound port; `await stop()`."""
 
-    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 8080, log=None) -> None:
+    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 8080,
+                 log: Callable[[str], None] | None = None) -> None:
         self.folder = Path(folder)
         self.host, self.port = host, port
         self.log = log
@@ -78,6 +82,8 @@ class BundleServer:
             await self._server.wait_closed()
 
     async def serve_forever(self) -> None:
+        if self._server is None:
+            raise RuntimeError("the bundle server was not started")
         await self._server.serve_forever()
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -14,11 +14,16 @@ import shlex
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mptui.errors import MptuiError
-from mptui.services.boards import RIO_PORT, Resolver
+from mptui.services.boards import RIO_PORT, BoardRef, Resolver
 from mptui.services.ota.keys import auth_response, backoff_wait, board_id
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # (typing's from Python 3.11)
+
+    from mptui.config import Config
 
 logger = logging.getLogger(__name__)
 DEFAULT_PORT = RIO_PORT
@@ -68,14 +73,15 @@ class Target:
         return bool(self.host)
 
 
-def resolve(text: str, config=None, resolver=None) -> Target:
+def resolve(text: str, config: Config | None = None,
+            resolver: Resolver | None = None) -> Target:
     """A Target for an address or config name, as the board resolver (services/boards.py)
     names it: its agent's RemoteIO server when known (rio://, ota://, a config board with a
     `rio` or `ota` option), else its REPL. AddressError for a name that names no board."""
     return target_of((resolver or Resolver(config)).resolve(text))
 
 
-def target_of(ref) -> Target:
+def target_of(ref: BoardRef) -> Target:
     """Where a BoardRef's lines come from."""
     if ref.rio is not None:
         return Target(ref.text, ref.rio[0], ref.rio[1])
@@ -99,26 +105,26 @@ class RemoteIO:
         self.on_output = on_output
         self.on_closed = on_closed
         self.name = f"rio://{_host(host)}:{port}"
-        self.hello: dict = {}
+        self.hello: dict[str, Any] = {}
         self._r: asyncio.StreamReader | None = None
         self._w: asyncio.StreamWriter | None = None
-        self._reader: asyncio.Task | None = None
-        self._pending: dict[int, asyncio.Future] = {}
+        self._reader: asyncio.Task[None] | None = None
+        self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = 0
         self.closed_why = ""
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     @property
     def board_name(self) -> str:
         return str(self.hello.get("name") or self.name)
 
-    async def open(self) -> dict:
+    async def open(self) -> dict[str, Any]:
         """Connect and log in; returns the board's greeting."""
         for _ in range(3):  # a short back-off (after wrong passwords from here) is waited out
             try:
@@ -137,17 +143,17 @@ class RemoteIO:
                 await asyncio.sleep(wait)
         return await self._open(self.password)
 
-    async def _open(self, password: str) -> dict:
+    async def _open(self, password: str) -> dict[str, Any]:
         self.closed_why = ""
         try:
-            self._r, self._w = await asyncio.wait_for(
+            self._r, self._w = reader_writer = await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port, limit=1 << 20), self.timeout)
         except asyncio.TimeoutError:
             raise RemoteIOError("unreachable", f"{self.name}: timed out") from None
         except OSError as e:
             why = os.strerror(e.errno) if e.errno else str(e)
             raise RemoteIOError("unreachable", f"{self.name}: {why}") from None
-        sock = self._w.get_extra_info("socket")
+        sock = reader_writer[1].get_extra_info("socket")
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -180,9 +186,12 @@ class RemoteIO:
         self._reader = asyncio.create_task(self._read_loop())
         return hello
 
-    async def _message(self) -> dict:
+    async def _message(self) -> dict[str, Any]:
+        reader = self._r
+        if reader is None:
+            raise RemoteIOError("closed", self.closed_why or self.name)
         try:
-            line = await asyncio.wait_for(self._r.readline(), self.timeout)
+            line = await asyncio.wait_for(reader.readline(), self.timeout)
         except asyncio.TimeoutError:
             raise RemoteIOError("timeout", self.name) from None
         except (OSError, ValueError) as e:
@@ -191,7 +200,7 @@ class RemoteIO:
             raise RemoteIOError("closed", self.name)
         return _decode(line, self.name)
 
-    async def _send(self, msg: dict) -> None:
+    async def _send(self, msg: dict[str, Any]) -> None:
         if self._w is None or self._w.is_closing():
             raise RemoteIOError("closed", self.closed_why or self.name)
         try:
@@ -203,8 +212,11 @@ class RemoteIO:
     async def _read_loop(self) -> None:
         why = "closed by the board"
         try:
+            reader = self._r
+            if reader is None:
+                raise RemoteIOError("closed", self.name)
             while True:
-                line = await self._r.readline()
+                line = await reader.readline()
                 if not line:
                     break
                 msg = _decode(line, self.name)
@@ -216,7 +228,8 @@ class RemoteIO:
                         if asyncio.iscoroutine(result):
                             await result  # a full queue slows our reading: TCP holds the board
                 elif t in ("resp", "err"):
-                    fut = self._pending.pop(msg.get("id"), None)
+                    cid = msg.get("id")  # (anything, from the board)
+                    fut = self._pending.pop(cid, None) if isinstance(cid, int) else None
                     if fut is not None and not fut.done():
                         if t == "resp":
                             fut.set_result(msg.get("r"))
@@ -250,14 +263,15 @@ class RemoteIO:
         """Start (or stop) receiving the board's output, from now on."""
         await self._send({"t": "listen", "on": on})
 
-    async def call(self, name: str, args: dict | None = None, *, timeout: float | None = None):
+    async def call(self, name: str, args: dict[str, Any] | None = None, *,
+                   timeout: float | None = None) -> Any:
         """Call a handler on the board; its result, or RemoteIOError (kind "unknown", "raised"
         with the board's `traceback`, "timeout", ...)."""
         if self._reader is None:
             raise RemoteIOError("closed", "not connected")
         self._ids += 1
         cid = self._ids
-        fut = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[cid] = fut
         try:
             await self._send({"t": "call", "id": cid, "name": name, "args": args or {}})
@@ -286,7 +300,7 @@ class RemoteIO:
             self._w = None
 
 
-def _decode(line: bytes, name: str) -> dict:
+def _decode(line: bytes, name: str) -> dict[str, Any]:
     try:
         msg = json.loads(line)
     except ValueError:
@@ -296,7 +310,7 @@ def _decode(line: bytes, name: str) -> dict:
     return msg
 
 
-def _error(msg: dict) -> RemoteIOError:
+def _error(msg: dict[str, Any]) -> RemoteIOError:
     return RemoteIOError(str(msg.get("kind") or "proto"), str(msg.get("e") or ""),
                          str(msg.get("tb") or ""))
 
@@ -321,14 +335,14 @@ def agent_passwords() -> tuple[str, str]:
     return (secrets.password, secrets.previous_password) if secrets else ("", "")
 
 
-def parse_call_args(items: list[str] | str) -> dict:
+def parse_call_args(items: list[str] | str) -> dict[str, Any]:
     """Arguments of a call written as KEY=VALUE items: ["on=true", "name=kitchen"] (or the
     text 'on=true name="the kitchen"', split as a shell does) -> {"on": True, "name": ...}.
     A value is read as a JSON literal when it is one, else taken as a string. ValueError for
     an item that is not KEY=VALUE with KEY a Python name, or a key given twice."""
     if isinstance(items, str):
         items = shlex.split(items)  # ValueError for an unclosed quote
-    out: dict = {}
+    out: dict[str, Any] = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.isidentifier():
@@ -342,9 +356,9 @@ def parse_call_args(items: list[str] | str) -> dict:
     return out
 
 
-async def call(target: str, name: str, args: dict | None = None, *, password: str = "",
-               fallback_password: str = "", timeout: float = 10.0, config=None,
-               resolver=None):
+async def call(target: str, name: str, args: dict[str, Any] | None = None, *,
+               password: str = "", fallback_password: str = "", timeout: float = 10.0,
+               config: Config | None = None, resolver: Resolver | None = None) -> Any:
     """One call on the board named by `target` (an agent address or config name)."""
     t = resolve(target, config, resolver)
     if not t.agent:

@@ -9,7 +9,8 @@ import codecs
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from mptui.errors import MptuiError
 from mptui.services.boards import Resolver
@@ -25,17 +26,26 @@ from mptui.services.remoteio.client import (
     resolve,
 )
 
+if TYPE_CHECKING:
+    from mptui.board.session import Session, SessionEvent
+    from mptui.config import Config
+
 logger = logging.getLogger(__name__)
+# what a queue of lines holds: ("out", text) | ("drop", n) | ("status", text) | ("end", "")
+Item = tuple[str, Any]
 
 
 # -- sources of lines ----------------------------------------------------------------------------
 
 
-async def _lines_from(queue: asyncio.Queue, splitter: LineSplitter,
-                      feeder: asyncio.Task | None = None) -> AsyncIterator[LogLine]:
+async def _lines_from(queue: asyncio.Queue[Item], splitter: LineSplitter,
+                      feeder: asyncio.Task[None] | None = None,
+                      ) -> AsyncGenerator[LogLine, None]:
     """Lines from a queue of ("out", text) | ("drop", n) | ("status", text) | ("end", ""),
     showing a line without its newline after PARTIAL_AFTER seconds of silence. Ends at "end",
     or once `feeder` is done and the queue empty (it may not have had room for "end")."""
+    kind: str
+    value: Any
     while True:
         if feeder is not None and feeder.done() and queue.empty():
             kind, value = "end", ""
@@ -65,7 +75,7 @@ async def _lines_from(queue: asyncio.Queue, splitter: LineSplitter,
             return
 
 
-def _end(queue: asyncio.Queue) -> None:
+def _end(queue: asyncio.Queue[Item]) -> None:
     with contextlib.suppress(asyncio.QueueFull):  # full: the reader sees the feeder done
         queue.put_nowait(("end", ""))
 
@@ -76,7 +86,7 @@ async def agent_lines(host: str, port: int = DEFAULT_PORT, password: str = "", *
     """A board's output through its agent, for as long as the caller reads: after a reset or a
     network loss it reconnects (with status lines saying so). A wrong password or protocol
     ends it with RemoteIOError."""
-    queue: asyncio.Queue = asyncio.Queue(QUEUE)
+    queue: asyncio.Queue[Item] = asyncio.Queue(QUEUE)
     splitter = LineSplitter(label or f"rio://{_host(host)}:{port}")
     task = asyncio.create_task(_agent_feed(queue, splitter, host, port, password,
                                            fallback_password, reconnect, timeout, label is None))
@@ -90,8 +100,9 @@ async def agent_lines(host: str, port: int = DEFAULT_PORT, password: str = "", *
             await task
 
 
-async def _agent_feed(queue, splitter, host, port, password, fallback, reconnect, timeout,
-                      name_from_board) -> None:
+async def _agent_feed(queue: asyncio.Queue[Item], splitter: LineSplitter, host: str, port: int,
+                      password: str, fallback: str, reconnect: bool, timeout: float,
+                      name_from_board: bool) -> None:
     delay, connected_once, said_waiting = 0.2, False, False
     rio = None
     try:
@@ -137,12 +148,12 @@ class ConsoleLines:
     slower than the board loses lines, counted in a "drop" line; nothing waits for it."""
 
     def __init__(self, label: str) -> None:
-        self.queue: asyncio.Queue = asyncio.Queue(QUEUE)
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(QUEUE)
         self.splitter = LineSplitter(label)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         self._lost = 0
 
-    def _put(self, item) -> None:
+    def _put(self, item: Item) -> None:
         if self._lost and not self.queue.full():
             self.queue.put_nowait(("drop", self._lost))
             self._lost = 0
@@ -162,17 +173,17 @@ class ConsoleLines:
     def end(self) -> None:
         _end(self.queue)
 
-    def __aiter__(self):
+    def __aiter__(self) -> AsyncGenerator[LogLine, None]:  # noqa: PYI058 (callers aclose it)
         return _lines_from(self.queue, self.splitter)
 
 
-async def console_lines(session, label: str | None = None, *, connect: bool = True,
+async def console_lines(session: Session, label: str | None = None, *, connect: bool = True,
                         close: bool = False) -> AsyncIterator[LogLine]:
     """A board's REPL output (what it prints between operations) through a Session: for
     boards without the agent. Takes over the session's console sink while iterated."""
     lines = ConsoleLines(label or str(session.address))
 
-    def on_event(event) -> None:
+    def on_event(event: SessionEvent) -> None:
         if event.kind == "state" and event.state in ("reconnecting", "error", "disconnected"):
             lines.note(f"{event.state}{': ' + event.detail if event.detail else ''}")
         elif event.kind == "reset":
@@ -194,7 +205,8 @@ async def console_lines(session, label: str | None = None, *, connect: bool = Tr
 
 
 def lines_of(target: Target | str, *, password: str = "", fallback_password: str = "",
-             config=None, resolver=None) -> AsyncIterator[LogLine]:
+             config: Config | None = None,
+             resolver: Resolver | None = None) -> AsyncIterator[LogLine]:
     """The lines of one board, whatever reaches it: its agent, or its REPL through a new
     reconnecting Session (made by `resolver`, default one on `config`), closed when the
     iteration ends."""
@@ -217,9 +229,9 @@ class LogStream:
     stream that discovery keeps adding to). A source that fails ends with a status line."""
 
     def __init__(self, *, open_ended: bool = False, maxsize: int = QUEUE) -> None:
-        self._queue: asyncio.Queue = asyncio.Queue(maxsize)
-        self._tasks: dict[str, asyncio.Task] = {}
-        self._closing: set[asyncio.Task] = set()  # sources refused, being closed
+        self._queue: asyncio.Queue[LogLine | None] = asyncio.Queue(maxsize)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._closing: set[asyncio.Task[None]] = set()  # sources refused, being closed
         self.open_ended = open_ended
         self.failures: dict[str, str] = {}  # key -> why its source stopped
         self._closed = False
@@ -264,7 +276,7 @@ class LogStream:
                 with contextlib.suppress(asyncio.QueueFull):  # full: the reader will see it
                     self._queue.put_nowait(None)
 
-    def __aiter__(self):
+    def __aiter__(self) -> AsyncIterator[LogLine]:
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[LogLine]:
@@ -283,7 +295,7 @@ class LogStream:
             self._queue.put_nowait(None)
 
 
-async def _aclose(it) -> None:
+async def _aclose(it: object) -> None:
     close = getattr(it, "aclose", None)
     if close is not None:
         with contextlib.suppress(Exception):

@@ -161,6 +161,13 @@ class PaneModel:
         return rows[self.cursor]
 
     @property
+    def ready_fs(self) -> FileSystem:
+        """Its filesystem, where `FilesModel.not_ready` has said there is one."""
+        if self.fs is None:
+            raise RuntimeError("this side lists no filesystem")
+        return self.fs
+
+    @property
     def location(self) -> str:
         """Where the pane is, as the user reads it: '~/proj', 'virtual:/lib'."""
         if self.fs is None or not self.path:
@@ -263,14 +270,14 @@ class FilesModel:
         it), else the advice; None when that does not change."""
         self.board_info = board
         session = self.manager.session(board.key) if board and self.manager else None
-        usable = session is not None and board.connected
+        usable = session is not None and board is not None and board.connected
         if self.board_fs is not None and (not usable or self.board_fs.session is not session):
             self.board_fs = None
-        if usable and self.board_fs is None:
+        if usable and self.board_fs is None and session is not None:
             self.board_fs, self.board_listed = BoardFSAdapter(session), False
         prefix = f"{board.name}:" if board else ""
         if self.board_fs is not None and not self.board_listed and shown and (
-            board.state != RUNNING
+            board is not None and board.state != RUNNING
         ):
             self.board_listed = True
             return self.board_fs, prefix, ""
@@ -362,10 +369,13 @@ class FilesModel:
 
     def make_syncer(self, delete: bool) -> Syncer:
         options = SyncOptions(delete=delete, policy=SYNC_POLICY)
-        return Syncer(self.local.fs, self.local.path, self.board.fs, self.board.path, options)
+        return Syncer(self.local.ready_fs, self.local.path, self.board.ready_fs, self.board.path,
+                      options)
 
     def watch_target(self) -> tuple:
         """(board key, session, board folder) of a watch started now."""
+        if self.board_info is None or self.board_fs is None:
+            raise RuntimeError("no board listed to watch")
         return self.board_info.key, self.board_fs.session, self.board.path
 
     def watched_change(self, event: WatchEvent) -> bool:

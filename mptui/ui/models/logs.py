@@ -16,7 +16,7 @@ import asyncio
 import re
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from itertools import islice
 from pathlib import Path
 
@@ -219,7 +219,7 @@ class LogsModel:
         self.stream: LogStream | None = None
         self._passwords: tuple[str, str] | None = None
 
-    def open(self) -> AsyncIterator[LogLine]:
+    def open(self) -> LogStream:
         """The stream every watched board's lines come through, as they come."""
         self.stream = LogStream(open_ended=True)
         return self.stream
@@ -276,7 +276,8 @@ class LogsModel:
         return self._stopped(key, name)
 
     async def _stopped(self, key: str, name: str) -> LogLine:
-        await self.stream.remove(key)
+        if self.stream is not None:
+            await self.stream.remove(key)
         return LogLine(name, self.clock(), "stopped watching", STATUS)
 
     def first_watch(self) -> str | None:

@@ -124,4 +124,4 @@ def highlighted(text: str, theme: str) -> list[Text]:
     syntax = Syntax(text, "python", theme=theme, background_color="default", tab_size=4)
     colours = syntax.highlight(text)
     colours.expand_tabs(4)
-    return colours.split("\n", allow_blank=True)
+    return list(colours.split("\n", allow_blank=True))

@@ -9,9 +9,9 @@ to each other or to a board.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -38,6 +38,9 @@ from mptui.ui.widgets.repl_tab import ReplTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
 from mptui.ui.workers import work
+
+if TYPE_CHECKING:
+    from mptui.ui.app import MptuiApp
 
 
 class MainScreen(Screen):
@@ -72,7 +75,7 @@ class MainScreen(Screen):
         self.device = device
         self.selected: str | None = None
         self.contents: dict[str, TabContent] = {}  # tab id -> its widget
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._bindings_for: tuple | None = None  # the board state the footer was made for
         for tab in self.tabs:  # the tabs' keys: bindings of this screen, as if in BINDINGS
             self._bindings.key_to_bindings.setdefault(tab.key, []).append(tab.binding)
@@ -83,7 +86,9 @@ class MainScreen(Screen):
             with TabbedContent(id="tabs", initial=self.tabs[0].id if self.tabs else ""):
                 for tab in self.tabs:
                     with TabPane(tab.title, id=tab.id):
-                        content = self.contents[tab.id] = tab.make(self.manager)
+                        content = tab.make(self.manager)
+                        assert isinstance(content, TabContent)  # what a Tab makes (ui/tab.py)
+                        self.contents[tab.id] = content
                         yield content
         yield StatusLine(id="status")
         yield FitFooter()
@@ -206,7 +211,7 @@ class MainScreen(Screen):
         board = self.board
         terminal = self.terminal()
         flags = []
-        if terminal and terminal.capturing:
+        if terminal and terminal.capturing and terminal.capture_path:
             flags.append(f"capturing to {terminal.capture_path.name}")
         if terminal and terminal.hex:
             flags.append("hex")
@@ -334,7 +339,7 @@ class MainScreen(Screen):
 
     # -- the command palette ----------------------------------------------------------------
 
-    def palette_commands(self) -> Iterator[tuple[str, str, object]]:
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         """(title, help, callback) for every action that applies here, and one per board."""
         for board in self.manager.boards():
             # the palette reads markup: a board's name and address are text
@@ -350,9 +355,10 @@ class MainScreen(Screen):
         """The screen's own bindings, its tabs' keys with them."""
         return [("Boards", MainScreen), ("Boards", [tab.binding for tab in self.tabs])]
 
-    def _commands(self, groups: list[Group], node, run) -> Iterator[tuple[str, str, object]]:
+    def _commands(self, groups: list[Group], node,
+                  run) -> Iterator[tuple[str, str, Callable[[], object]]]:
         title = groups[0][0]
-        for entry in key_help(groups, self.app.keymap):
+        for entry in key_help(groups, cast("MptuiApp", self.app).keymap):
             action = entry.binding.action
             if node.check_action(action.partition("(")[0], ()) is False:
                 continue

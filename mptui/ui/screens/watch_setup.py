@@ -71,7 +71,8 @@ class WatchSetupScreen(ModalScreen[WatchChoice | None]):
 
     @on(OptionList.OptionSelected)
     def start(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(WatchChoice(event.option.id, self.query_one(Checkbox).value))
+        if event.option.id is not None:  # (every option has one: its `after`)
+            self.dismiss(WatchChoice(event.option.id, self.query_one(Checkbox).value))
 
     def action_toggle_mirror(self) -> None:
         self.query_one(Checkbox).toggle()

@@ -213,7 +213,10 @@ class _Stream(pyte.ByteStream):
         super().__init__(screen)
         self.sequence = 0  # characters of the escape sequence being parsed
 
-    def feed(self, data: bytes) -> None:  # pyte's Stream.feed, with the above
+    # pyte's Stream.feed, with the above (bytes, as pyte's own ByteStream.feed takes)
+    def feed(self, data: bytes) -> None:  # type: ignore[override]
+        if self.listener is None:  # (attached at construction)
+            return
         text = self.utf8_decoder.decode(data) if self.use_utf8 else data.decode("latin-1")
         draw = self.listener.draw
         match_text = self._text_pattern.match
@@ -228,7 +231,7 @@ class _Stream(pyte.ByteStream):
                         draw(text[start:offset])
                         continue
                 offset += 1
-                plain = self._parser.send(text[offset - 1])
+                plain = self._parser.send(text[offset - 1]) if self._parser else True
                 if plain:
                     self.sequence = 0
                 else:

@@ -141,7 +141,7 @@ class FilesTab(TabContent, Vertical):
     def show_board(self, board: BoardInfo | None) -> None:
         """The selected board, or what became of it: its files once it is connected and the
         tab is shown."""
-        if self.model.watch_lost(board) and self.watch_panel.watching:
+        if board is not None and self.model.watch_lost(board) and self.watch_panel.watching:
             self.watch_panel.stop()
             self.app.notify(f"Watch stopped: {board.name} is {board.label}", severity="warning")
         shown = self.is_mounted and self.region.area > 0
@@ -242,7 +242,7 @@ class FilesTab(TabContent, Vertical):
             self._warn(plan)
             return
         src, dst, entries = plan.src, plan.dst, plan.entries
-        src_fs, dst_fs, dest, where = src.fs, dst.fs, dst.path, dst.location
+        src_fs, dst_fs, dest, where = src.ready_fs, dst.ready_fs, dst.path, dst.location
 
         def answered(yes: bool | None) -> None:
             if not yes:
@@ -273,7 +273,7 @@ class FilesTab(TabContent, Vertical):
             self._warn(plan)
             return
         pane, entries = plan.pane, plan.entries
-        paths, fs, where = [e.path for e in entries], pane.fs, pane.location
+        paths, fs, where = [e.path for e in entries], pane.ready_fs, pane.location
 
         def answered(yes: bool | None) -> None:
             if not yes:
@@ -294,7 +294,7 @@ class FilesTab(TabContent, Vertical):
         if why:
             self._warn(why)
             return
-        fs, folder = pane.fs, pane.path
+        fs, folder = pane.ready_fs, pane.path
         self._ask_name(pane, f"New folder in {pane.location}:", "", "Making a folder",
                        lambda name: fs.mkdir(fs.join(folder, name)))
 
@@ -306,7 +306,7 @@ class FilesTab(TabContent, Vertical):
             self._warn(why)
             return
         if entry is not None:
-            fs, folder = pane.fs, pane.path
+            fs, folder = pane.ready_fs, pane.path
             self._ask_name(pane, f"Rename {entry.name} to:", entry.name, "Renaming",
                            lambda name: fs.rename(entry.path, fs.join(folder, name)))
 
@@ -345,7 +345,7 @@ class FilesTab(TabContent, Vertical):
             self._view(self.model.active, entry)
 
     def _view(self, pane: PaneModel, entry: FileInfo) -> None:
-        fs = pane.fs
+        fs = pane.ready_fs
         title = pane.location.rstrip("/") + "/" + entry.name
 
         def show(data: bytes) -> None:
@@ -377,7 +377,7 @@ class FilesTab(TabContent, Vertical):
         if not (entry := self._file()):
             return
         pane = self.model.active
-        fs = pane.fs
+        fs = pane.ready_fs
         self.run_transfer(
             "Editing" if fs.is_local else "Downloading",
             lambda progress: edit_file(self.app, fs, entry, progress, self.transfer_bar.start),

@@ -83,8 +83,9 @@ class LogChart(Vertical):
             if not points:
                 continue
             colour = colours.get(board)
+            rgb = colour.get_truecolor() if colour else None
             plt.plot([t - newest for t, _ in points], [v for _, v in points],
                      label=board if len(series) > 1 else None, marker="braille",
-                     color=tuple(colour.get_truecolor()) if colour else "default")
+                     color=(rgb.red, rgb.green, rgb.blue) if rgb else "default")
         plt.xlabel("seconds (0: the newest)")
         plot.refresh()

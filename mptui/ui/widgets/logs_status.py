@@ -50,7 +50,7 @@ def wordings(feed: LogFeed, following: bool, problem: str) -> list[list[Content]
         state, state_style = ("not following (End follows)", "not following"), "$text-muted"
     lost = sum(buffer.board_dropped.values())
     shown, kept = f"{len(feed.shown):,}", f"{len(buffer):,}"
-    said = []
+    said: list[list[Content]] = []
     for long in (True, True, False):
         parts = [Content.styled(state[0 if long else 1], state_style)]
         if problem:

@@ -15,7 +15,7 @@ the same way in, for lines from elsewhere.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -124,7 +124,7 @@ class LogsTab(TabContent, Vertical):
     def on_show(self) -> None:
         key = self.model.first_watch()
         if key is not None:
-            self.watch(key)  # the first time: the board selected
+            self.watch_board(key)  # the first time: the board selected
 
     # -- what the main screen calls ---------------------------------------------------------
 
@@ -136,10 +136,10 @@ class LogsTab(TabContent, Vertical):
 
     def board_chosen(self, key: str) -> bool:
         """A board chosen for this tab: its lines come here too."""
-        self.watch(key)
+        self.watch_board(key)
         return True
 
-    def watch(self, key: str) -> None:
+    def watch_board(self, key: str) -> None:
         """Stream this board here too (its agent's output, or its REPL output)."""
         if self.model.watch(key):
             self._show_watching()
@@ -154,7 +154,7 @@ class LogsTab(TabContent, Vertical):
     # -- lines in ---------------------------------------------------------------------------
 
     @work(group="logs-stream")
-    async def _consume(self, stream: AsyncIterator[LogLine]) -> None:
+    async def _consume(self, stream: AsyncIterable[LogLine]) -> None:
         pending = self._pending
         async for line in stream:
             pending.append(line)
@@ -307,11 +307,11 @@ class LogsTab(TabContent, Vertical):
         if board.key in self.model.watching:
             self.unwatch(board.key)
         else:
-            self.watch(board.key)
+            self.watch_board(board.key)
 
     def action_watch_all(self) -> None:
         for key in self.model.all_to_watch():
-            self.watch(key)
+            self.watch_board(key)
 
     def action_save(self) -> None:
         default = self.model.save_path()

@@ -27,7 +27,7 @@ class OtaBoardDetail(Static):
             return
         lines = [self._board_line(row, look)]
         if row.phases and "install" in row.phases:
-            lines.append(Text(progress_words(row.progress), look.busy))
+            lines.append(Text(progress_words(row.progress) if row.progress else "", look.busy))
         elif row.phases:
             lines.append(trail(row.phases, row.progress, look))
         if row.last is not None and not row.pushing:

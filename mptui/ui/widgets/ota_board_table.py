@@ -62,7 +62,7 @@ class OtaBoardTable(DataTable):
 
     @property
     def shown_keys(self) -> set[str]:
-        return {row.key.value for row in self.ordered_rows}
+        return {row.key.value for row in self.ordered_rows if row.key.value is not None}
 
     @property
     def cursor_key(self) -> str | None:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -29,6 +30,9 @@ from mptui.ui.tab import TabContent
 from mptui.ui.terminal.keys import encode_paste
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.workers import work
+
+if TYPE_CHECKING:
+    from mptui.ui.app import MptuiApp
 
 
 def _dom_id(key: str) -> str:
@@ -71,7 +75,7 @@ class ReplTab(TabContent, ContentSwitcher):
         """Connect the board with its output in its terminal (also when connected already: an
         OTA push connects boards); None, with a notification, when it cannot be."""
         terminal, mounting = self.terminal_for(key)
-        terminal.passthrough = self.app.global_keys()
+        terminal.passthrough = cast("MptuiApp", self.app).global_keys()
         name = self.manager.board(key).name
         try:
             await self.manager.connect(key, console=terminal.receive)

@@ -369,18 +369,18 @@ class ReplTerminal(Widget, can_focus=True):
         self.send(encode_paste(self.app.clipboard))
 
     def action_scroll_back(self, lines: int | None = None) -> None:
-        self._scroll_to(self.view.back + (lines or max(1, self.size.height - 1)))
+        self._scroll_back_to(self.view.back + (lines or max(1, self.size.height - 1)))
 
     def action_scroll_forward(self, lines: int | None = None) -> None:
-        self._scroll_to(self.view.back - (lines or max(1, self.size.height - 1)))
+        self._scroll_back_to(self.view.back - (lines or max(1, self.size.height - 1)))
 
     def action_scroll_oldest(self) -> None:
-        self._scroll_to(self.view.max_back)
+        self._scroll_back_to(self.view.max_back)
 
     def action_follow(self) -> None:
-        self._scroll_to(0)
+        self._scroll_back_to(0)
 
-    def _scroll_to(self, back: int) -> None:
+    def _scroll_back_to(self, back: int) -> None:
         if self.view.scroll_to(back):
             self.refresh()
 

@@ -4,6 +4,8 @@ what does not fit is left out, the least needed first."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.content import Content
 from textual.widgets import Static
 
@@ -30,7 +32,7 @@ class StatusLine(Static):
         self._parts: list[Content] = []
         self._needed = 0  # the first parts shown whatever the width
 
-    def show(self, board: BoardInfo | None, flags: list[str] = ()) -> None:
+    def show(self, board: BoardInfo | None, flags: Sequence[str] = ()) -> None:
         if board is None:
             self._parts, self._needed = [Content("no board selected")], 1
             self._fit()

@@ -107,7 +107,7 @@ class WatchPanel(VerticalScroll, can_focus=False):
         self._worker = self._run(watcher)
 
     def stop(self) -> None:
-        if self.watching:
+        if self.watching and self._worker is not None:
             self._worker.cancel()
 
     def add(self, event: WatchEvent) -> None:
