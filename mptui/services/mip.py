@@ -41,6 +41,7 @@ from mptui.errors import MptuiError, UsageError
 from mptui.services.copier import Copier, CopyOptions, CopyResult, name_problem
 from mptui.services.filesystem import FileSystem
 from mptui.services.localfs import LocalFS
+from mptui.services.transfer import TransferProgress
 
 INDEX = "https://micropython.org/pi/v2"
 MIRROR_ENV = "MPTUI_MIP_MIRROR"  # a base URL that serves the hosts' raw files (tests, mirrors)
@@ -115,7 +116,7 @@ def resolve(spec: str, version: str | None, source: MipSource,
 
 
 async def install(files: dict[str, bytes], board: FileSystem, target: str,
-                  progress=None) -> CopyResult:
+                  progress: Callable[[TransferProgress], None] | None = None) -> CopyResult:
     """Write checked files under target on the board through the copy engine: folders made
     as needed, each file atomic, files the board has already (same sha256) left alone."""
     with tempfile.TemporaryDirectory(prefix="mptui-mip-") as stage:
@@ -134,7 +135,7 @@ def _stage(files: dict[str, bytes], folder: str) -> None:
             f.write(data)
 
 
-def checked_path(path, where: str) -> str:
+def checked_path(path: object, where: str) -> str:
     """A file name from a package.json, when it is a plain relative path ('pkg/mod.py');
     else MipError."""
     if not isinstance(path, str):
@@ -152,7 +153,7 @@ def checked_path(path, where: str) -> str:
     return path
 
 
-def shown(text: str, limit: int = 200) -> str:
+def shown(text: object, limit: int = 200) -> str:
     """Text from the network as one printable line (control characters escaped), cut short."""
     out = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in str(text))
     return out if len(out) <= limit else out[: limit - 3] + "..."
@@ -256,7 +257,7 @@ class _Resolver:
         self.say(url)
         try:
             with _OPENER.open(url, timeout=TIMEOUT) as response:
-                data = response.read(limit + 1)
+                data: bytes = response.read(limit + 1)
         except urllib.error.HTTPError as e:
             if e.code == 404:
                 raise MipError(missing or f"{shown(url)}: not found (404)") from None
@@ -274,7 +275,7 @@ class _Resolver:
         return data
 
 
-def _pairs(doc: dict, key: str, where: str) -> list[tuple[str, str]]:
+def _pairs(doc: dict[str, object], key: str, where: str) -> list[tuple[str, str]]:
     """doc[key] as [str, str] pairs (missing: none), else MipError."""
     value = doc.get(key, [])
     if not isinstance(value, list) or not all(

@@ -193,7 +193,12 @@ class MptuiApp(App):
         question = ConfirmScreen(f"Quit without saving {names}?",
                                  "Ctrl-S in the editor saves it.", title="Unsaved")
         question.id = "quit"
-        self.push_screen(question, lambda yes: yes and self.exit())
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(question, answered)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

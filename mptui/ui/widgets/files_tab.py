@@ -358,15 +358,18 @@ class FilesTab(TabContent, Vertical):
         if not (entry := self._file()):
             return
         pane = self.model.active
-        fs, title = pane.fs, pane.location.rstrip("/") + "/" + entry.name
+        fs, title = pane.ready_fs, pane.location.rstrip("/") + "/" + entry.name
 
         def opened(data: bytes) -> str | None:
             why = not_editable(data)
             if why:
                 return f"{entry.name}: {why}"
             where = "this computer" if fs.is_local else "the board"
-            self.app.push_screen(FileEditScreen(fs, entry, data, title, where),
-                                 lambda saved: saved and self.pane(pane).reload())
+            def closed(saved: bool | None) -> None:
+                if saved:
+                    self.pane(pane).reload()
+
+            self.app.push_screen(FileEditScreen(fs, entry, data, title, where), closed)
             return None
 
         self.run_transfer("Reading", lambda progress: read_file(fs, entry, progress, named=True),
