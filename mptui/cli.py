@@ -86,6 +86,15 @@ class Parser(argparse.ArgumentParser):
             parser = sub.choices[chosen]
 
 
+class DeviceOption(argparse.Action):
+    """-d: the last one is the board (`args.device`); all of them, in order, are
+    `args.devices` (exec, eval and run run on each)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.device = values
+        namespace.devices = [*(getattr(namespace, "devices", None) or []), values]
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="mptui",
@@ -97,8 +106,10 @@ def build_parser() -> Parser:
         "-d",
         "--device",
         metavar="ADDRESS",
+        action=DeviceOption,
         help="the board: /dev/ttyACM0, socket://HOST:PORT, rfc2217://HOST:PORT, ws://HOST, "
-        "ble:NAME, virtual[:NAME] or a name from the config",
+        "ble:NAME, virtual[:NAME] or a name from the config (exec, eval, run: give it "
+        "several times for several boards)",
     )
     parser.add_argument(
         "--password",

@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from mptui.commands import broadcast
 from mptui.commands.common import Command, UsageError, run_on_board, write_out
 from mptui.errors import MptuiError
 
 
 def _exec(args) -> int:
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, args.code)
+
     async def work(session):
         await session.run(args.code, on_output=write_out)  # sys.exit(N) gives exit status N
 
@@ -17,6 +21,9 @@ def _exec(args) -> int:
 
 
 def _eval(args) -> int:
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, f"print({args.expr})")
+
     async def work(session):
         # mpremote prints str() of the value; so do we
         out = await session.exec(f"print({args.expr})")
@@ -32,6 +39,8 @@ def _run(args) -> int:
         raise MptuiError(f"cannot read {args.file}: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise MptuiError(f"cannot read {args.file}: not UTF-8 text") from None
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, source)
 
     async def work(session):
         await session.run(source, on_output=write_out)
@@ -72,17 +81,17 @@ COMMANDS = {
     "exec": Command(
         "run Python code on the board, streaming its output",
         _exec,
-        lambda p: p.add_argument("code", help="the code to run"),
+        lambda p: (p.add_argument("code", help="the code to run"), broadcast.add_arguments(p)),
     ),
     "eval": Command(
         "evaluate an expression on the board and print the result",
         _eval,
-        lambda p: p.add_argument("expr", help="the expression"),
+        lambda p: (p.add_argument("expr", help="the expression"), broadcast.add_arguments(p)),
     ),
     "run": Command(
         "run a local file on the board until it ends (Ctrl-C stops it)",
         _run,
-        lambda p: p.add_argument("file", help="a local .py file"),
+        lambda p: (p.add_argument("file", help="a local .py file"), broadcast.add_arguments(p)),
     ),
     "soft-reset": Command("soft-reset the board (its RAM is cleared, boot.py runs)", _soft_reset),
     "reset": Command("hard-reset the board (machine.reset()) and wait for it", _reset),
