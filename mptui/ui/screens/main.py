@@ -62,6 +62,8 @@ class MainScreen(Screen):
                 tooltip="Soft reset, as Ctrl-C then Ctrl-D at the REPL"),
         Binding("ctrl+r", "hard_reset", "Hard reset", show=False, id="board.hard-reset",
                 tooltip="Hard reset (machine.reset())"),
+        Binding("r", "run_marked", "Run on marked", show=False, id="board.run-marked",
+                tooltip="Run code on every marked board at once (space marks a board)"),
     ]  # and a key per tab (view.<id>), from the tab list
 
     def __init__(self, manager: DeviceManager, tabs: Iterable[Tab], *,
@@ -317,6 +319,16 @@ class MainScreen(Screen):
             await self.manager.hard_reset(key)
         except MptuiError as e:
             self.app.notify(f"hard reset: {e}", severity="error")
+
+    def action_run_marked(self) -> None:
+        """The run-on-marked-boards screen: the marked boards, else the selected one."""
+        from mptui.ui.screens.broadcast import BroadcastScreen
+
+        keys = [k for k in self.devices.marked_keys() if not self.manager.board(k).agent_only]
+        if not keys and self.board is not None and not self.board.agent_only:
+            keys = [self.board.key]
+        if keys:
+            self.app.push_screen(BroadcastScreen(self.manager, keys))
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
