@@ -22,6 +22,7 @@ COMMANDS = {
     "soft-reset": "code",
     "reset": "code",
     "rtc": "code",
+    "info": "info",
     "ls": "files",
     "cat": "files",
     "cp": "files",
