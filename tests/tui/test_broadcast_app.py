@@ -1,4 +1,4 @@
-"""Run on marked boards in the app: space marks boards in the board list, r opens the screen,
+"""Run on marked boards in the app: space marks boards in the board list, e opens the screen,
 the code runs on every marked board at once, each row has its state, time and error; a board
 lost midway is reported and the others end (issue 13). Snapshots at 80x24 and 120x40."""
 
@@ -42,7 +42,7 @@ async def marked_and_opened(pilot) -> BroadcastScreen:
         await pilot.press("space")
     assert devices.marked_keys() == [f"virtual:{n}" for n in NAMES]
     assert "◆ virtual:a" in str(devices.get_option("virtual:a").prompt)
-    await pilot.press("r")
+    await pilot.press("e")
     await wait_until(lambda: isinstance(app.screen, BroadcastScreen), what="the run screen")
     return app.screen
 

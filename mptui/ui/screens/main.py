@@ -62,8 +62,10 @@ class MainScreen(Screen):
                 tooltip="Soft reset, as Ctrl-C then Ctrl-D at the REPL"),
         Binding("ctrl+r", "hard_reset", "Hard reset", show=False, id="board.hard-reset",
                 tooltip="Hard reset (machine.reset())"),
-        Binding("r", "run_marked", "Run on marked", show=False, id="board.run-marked",
+        Binding("e", "run_marked", "Run on marked", show=False, id="board.run-marked",
                 tooltip="Run code on every marked board at once (space marks a board)"),
+        Binding("n", "board_info", "Info", show=False, id="board.info",
+                tooltip="What the selected board is: firmware, memory, modules, link"),
     ]  # and a key per tab (view.<id>), from the tab list
 
     def __init__(self, manager: DeviceManager, tabs: Iterable[Tab], *,
@@ -329,6 +331,12 @@ class MainScreen(Screen):
             keys = [self.board.key]
         if keys:
             self.app.push_screen(BroadcastScreen(self.manager, keys))
+
+    def action_board_info(self) -> None:
+        from mptui.ui.screens.board_info import BoardInfoScreen
+
+        if self.board is not None and not self.board.agent_only:
+            self.app.push_screen(BoardInfoScreen(self.manager, self.board))
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

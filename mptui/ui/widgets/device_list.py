@@ -56,7 +56,7 @@ class DeviceList(OptionList):
         Binding("enter", "select", "Open", id="board.open",
                 tooltip="Connect to the board and open its REPL"),
         Binding("space", "mark", "Mark", show=False, id="board.mark",
-                tooltip="Mark or unmark the board (r runs code on every marked board)"),
+                tooltip="Mark or unmark the board (e runs code on every marked board)"),
     ]
 
     @dataclass
