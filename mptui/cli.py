@@ -23,6 +23,7 @@ COMMANDS = {
     "reset": "code",
     "rtc": "code",
     "info": "info",
+    "store": "store",
     "ls": "files",
     "cat": "files",
     "cp": "files",
