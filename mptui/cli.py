@@ -24,6 +24,7 @@ COMMANDS = {
     "rtc": "code",
     "info": "info",
     "store": "store",
+    "diff": "diff",
     "ls": "files",
     "cat": "files",
     "cp": "files",
