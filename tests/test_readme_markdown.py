@@ -47,6 +47,8 @@ NOT_HERE: dict[str, tuple[str, str | None]] = {
     ".venv/bin/python bench/broadcast.py": (BENCH, None),
     "mptui run --all app/main.py": ("the config's boards and USB boards",
                                     "mptui run -d virtual:a -d virtual:b app/main.py"),
+    "mptui rtc --all --set": ("the config's boards and USB boards",
+                              "mptui rtc -d virtual:a -d virtual:b --set"),
     "mptui serve -H 0.0.0.0 -p 8080": ("listens on every interface of the test machine", None),
     "mptui bridge --serial /dev/ttyACM0": ("a USB board", None),
     "mptui -d ws://127.0.0.1:8266": (APP, None),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import re
 from pathlib import Path
 
 from mptui.commands import broadcast
@@ -63,16 +63,18 @@ def _reset(args) -> int:
 
 
 def _rtc(args) -> int:
+    from mptui.services import rtc
+
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, rtc.program(args.set))
+
     async def work(session):
         if args.set:
-            t = time.localtime()
-            dt = (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec, 0)
-            await session.exec(f"import machine\nmachine.RTC().datetime({dt!r})")
-        value = await session.eval("__import__('machine').RTC().datetime()")
-        if not isinstance(value, tuple) or len(value) < 7:
-            raise UsageError(f"unexpected RTC value {value!r}")
-        y, mo, d, _wd, h, mi, s = value[:7]
-        print(f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            await rtc.set_clock(session)
+        shown = await rtc.read_clock(session)
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shown):
+            raise UsageError(f"unexpected RTC value {shown!r}")
+        print(shown)
 
     return run_on_board(args, work)
 
@@ -98,6 +100,7 @@ COMMANDS = {
     "rtc": Command(
         "show the board's clock; --set sets it from this computer's",
         _rtc,
-        lambda p: p.add_argument("--set", action="store_true", help="set the clock first"),
+        lambda p: (p.add_argument("--set", action="store_true", help="set the clock first"),
+                   broadcast.add_arguments(p)),
     ),
 }
