@@ -332,6 +332,11 @@ class MainScreen(Screen):
         if keys:
             self.app.push_screen(BroadcastScreen(self.manager, keys))
 
+    def _open_store(self, board: BoardInfo) -> None:
+        from mptui.ui.screens.store import StoreScreen
+
+        self.app.push_screen(StoreScreen(self.manager, board))
+
     def action_board_info(self) -> None:
         from mptui.ui.screens.board_info import BoardInfoScreen
 
@@ -361,6 +366,10 @@ class MainScreen(Screen):
             yield (f"Open REPL on {escape(printable(board.name))}",
                    escape(printable(board.address)), partial(self._open_from_palette, board.key))
         yield from self._commands(self.key_groups(), self, self.app.run_action)
+        board = self.board
+        if board is not None and board.connected:
+            yield ("Boards: values on the board (store: put, show, list)",
+                   escape(printable(board.name)), partial(self._open_store, board))
         for tab in self.tabs:
             node = self.contents[tab.id].palette_node()
             if node is not None and tab.keys:
