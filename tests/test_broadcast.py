@@ -127,3 +127,32 @@ def test_cli_all_runs_on_the_configured_boards(boards_dir, isolated_env):
     r = run_cli("exec", "--all", "print(open('/name').read())")
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().split() == ["[kitchen]", "k1", "[garage]", "k2"]
+
+
+def test_ctrl_c_stops_every_board_and_shows_what_they_printed(start_bridge):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from test_interrupt_cli import at_friendly_prompt
+
+    bridges = [start_bridge(), start_bridge()]
+    code = ("print('started')\nf = open('/running', 'w')\nf.write('1')\nf.close()\n"
+            "while True: pass")
+    proc = subprocess.Popen([sys.executable, "-m", "mptui", "exec",
+                             *(arg for b in bridges for arg in ("-d", b.socket_url)), code],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not all((b.root / "running").exists() for b in bridges):  # both loop now
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+        time.sleep(0.05)  # polling the boards' folders: the deadline ends it
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert out.decode().split("\n")[:-1] == [f"[{b.socket_url}] started\r" for b in bridges]
+    assert err.decode().endswith("mptui: interrupted: the boards' programs were stopped; the "
+                                 "boards are at their REPL\n")
+    for b in bridges:
+        b.wait_idle()
+        assert at_friendly_prompt(b.bridge.socket_port).endswith(b">>> ")

@@ -9,7 +9,6 @@ first failing board's (1 for an error or a lost board, N for sys.exit(N))."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 
 from mptui.commands.common import INTERRUPTED, UsageError, die, resolver_for
@@ -62,18 +61,26 @@ def run(args, names: list[str], source: str) -> int:
                             virtual=False, password=resolver.password, reconnect_timeout=2.0)
     keys = [manager.add(ref.key, name=ref.label).key for ref in refs.values()]
     ended: dict[str, asyncio.Future] = {}
+    seen: dict = {}  # key -> its run, from its first change
+    shown: set[str] = set()
+    stuck: list[str] = []  # boards whose program could not be stopped after Ctrl-C
+
+    def show(board_run) -> None:
+        shown.add(board_run.key)
+        _show(board_run)
 
     async def main():
         loop = asyncio.get_running_loop()
         ended.update((key, loop.create_future()) for key in keys)
 
         def changed(board_run):
+            seen[board_run.key] = board_run
             if board_run.state in ENDED and not ended[board_run.key].done():
                 ended[board_run.key].set_result(board_run)
 
         async def show_in_order():  # a board's group once it and those before it are done
             for key in keys:
-                _show(await ended[key])
+                show(await ended[key])
 
         printer = asyncio.create_task(show_in_order())
         try:
@@ -81,8 +88,11 @@ def run(args, names: list[str], source: str) -> int:
             await printer
         finally:
             printer.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(_stop_all(manager, keys), 5)
+            unfinished = [k for k, run in seen.items() if run.state not in ENDED]
+            try:
+                stuck.extend(await asyncio.wait_for(_stop_all(manager, unfinished), 10))
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                stuck.extend(unfinished)
             await manager.stop()
         for board_run in runs:
             print(f"mptui: {board_run.summary}", file=sys.stderr)
@@ -90,21 +100,32 @@ def run(args, names: list[str], source: str) -> int:
 
     try:
         return asyncio.run(main())
-    except KeyboardInterrupt:
-        return die("interrupted: the boards' programs were stopped", INTERRUPTED)
+    except KeyboardInterrupt:  # what each board printed so far, then what was stopped
+        for key in keys:
+            if key in seen and key not in shown:
+                show(seen[key])
+        if stuck:
+            names = ", ".join(seen[k].name for k in stuck if k in seen) or "a board"
+            return die(f"interrupted: {names} did not get back to its REPL (a reset brings it "
+                       "back); the other boards' programs were stopped", INTERRUPTED)
+        return die("interrupted: the boards' programs were stopped; the boards are at their "
+                   "REPL", INTERRUPTED)
 
 
-async def _stop_all(manager, keys) -> None:
-    """After Ctrl-C: stop what still runs on the boards (their REPL back)."""
-    from mptui.board.session import RUNNING
-
-    async def stop(key):
+async def _stop_all(manager, keys) -> list[str]:
+    """After Ctrl-C: stop what still runs on these boards (their REPL back); returns those
+    that did not answer."""
+    async def stop(key) -> str | None:
         session = manager.session(key)
-        if session is not None and session.state == RUNNING:
-            with contextlib.suppress(Exception):
-                await session.stop_program()
+        if session is None:
+            return None
+        try:
+            await session.stop_program()
+        except Exception:  # noqa: BLE001 - said in the one line after Ctrl-C
+            return key
+        return None
 
-    await asyncio.gather(*(stop(key) for key in keys))
+    return [key for key in await asyncio.gather(*(stop(key) for key in keys)) if key]
 
 
 def _show(board_run) -> None:
