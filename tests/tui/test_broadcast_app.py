@@ -113,3 +113,24 @@ async def _finished(pilot) -> None:
 def test_run_on_marked_boards_snapshot(snap_compare, make_app, isolated, size):
     make_boards(isolated, {"c": "raise"})
     assert snap_compare(make_app(), terminal_size=size, run_before=_finished)
+
+
+async def test_escape_stops_a_run_then_closes(make_app, isolated):
+    make_boards(isolated, {"a": "hang", "b": "hang"})
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await marked_and_opened(pilot)
+        await ran(pilot, screen)
+        await wait_until(lambda: all(b"ready" in r.output for r in screen.runs.values()
+                                     if r.name in ("virtual:a", "virtual:b")), 30, "a, b loop")
+        await pilot.press("escape")  # Ctrl-C to the boards still running; the screen stays
+        await wait_until(lambda: all(r.state in ENDED for r in screen.runs.values()), 30,
+                         "every board stopped")
+        await pilot.pause()
+        assert isinstance(app.screen, BroadcastScreen)
+        for key in ("virtual:a", "virtual:b"):
+            assert screen.runs[key].state == FAILED
+            assert screen.runs[key].error.startswith("KeyboardInterrupt")
+        assert await app.manager.session("virtual:a").eval("6*7") == 42  # at its REPL again
+        await pilot.press("escape")
+        assert not isinstance(app.screen, BroadcastScreen)

@@ -30,8 +30,8 @@ def result_line(run: BoardRun) -> str:
 
 
 class BroadcastScreen(ModalScreen[None]):
-    """Type code, Enter runs it on `keys` (the marked boards); Escape closes (a run under way
-    goes on to its end)."""
+    """Type code, Enter runs it on `keys` (the marked boards); Escape stops a run under way
+    (Ctrl-C to each board), else closes."""
 
     DEFAULT_CSS = """
     BroadcastScreen { align: center middle; }
@@ -46,7 +46,8 @@ class BroadcastScreen(ModalScreen[None]):
     BroadcastScreen #broadcast-output { width: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close", id="broadcast.close"),
+        Binding("escape", "close", "Stop or close", id="broadcast.close",
+                tooltip="Stop the code on every board still running it; else close"),
     ]
 
     def __init__(self, manager, keys: list[str], code: str = "") -> None:
@@ -63,7 +64,7 @@ class BroadcastScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         box = Vertical()
         box.border_title = f"Run on {len(self.keys)} board{'s' if len(self.keys) != 1 else ''}"
-        box.border_subtitle = "Enter: run · ↑↓: a board's output · Esc: close"
+        box.border_subtitle = "Enter: run · ↑↓: a board's output · Esc: stop, close"
         with box:
             yield Input(self.code, placeholder="Python code to run on every board",
                         id="broadcast-code")
@@ -148,5 +149,13 @@ class BroadcastScreen(ModalScreen[None]):
             text.append(printable(run.traceback.replace("\r\n", "\n"), keep="\n"), style="red")
         self.query_one("#broadcast-output", Static).update(text)
 
-    def action_close(self) -> None:
-        self.dismiss(None)
+    async def action_close(self) -> None:
+        """Esc: while boards run the code, Ctrl-C to each (the screen stays to show how they
+        ended); else close."""
+        if not self.running:
+            self.dismiss(None)
+            return
+        for run in self.runs.values():
+            session = self.manager.session(run.key)
+            if run.state not in ENDED and session is not None:
+                await session.interrupt()
