@@ -41,6 +41,13 @@ async def marked_and_opened(pilot) -> BroadcastScreen:
         devices.select_board(f"virtual:{name}")
         await pilot.press("space")
     assert devices.marked_keys() == [f"virtual:{n}" for n in NAMES]
+    await pilot.press("asterisk")  # every board marked (the default one too), then none
+    assert set(devices.marked_keys()) == {"virtual", *(f"virtual:{n}" for n in NAMES)}
+    await pilot.press("asterisk")
+    assert devices.marked_keys() == []
+    for name in NAMES:
+        devices.select_board(f"virtual:{name}")
+        await pilot.press("space")
     assert "◆ virtual:a" in str(devices.get_option("virtual:a").prompt)
     await pilot.press("e")
     await wait_until(lambda: isinstance(app.screen, BroadcastScreen), what="the run screen")

@@ -57,6 +57,8 @@ class DeviceList(OptionList):
                 tooltip="Connect to the board and open its REPL"),
         Binding("space", "mark", "Mark", show=False, id="board.mark",
                 tooltip="Mark or unmark the board (e runs code on every marked board)"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="board.mark-all",
+                tooltip="Mark every board with a REPL link (again: unmark them all)"),
     ]
 
     @dataclass
@@ -117,6 +119,11 @@ class DeviceList(OptionList):
             return
         self.marked ^= {key}
         self.replace_option_prompt(key, self._prompt(self.boards[key]))
+
+    def action_mark_all(self) -> None:
+        every = {k for k, b in self.boards.items() if not b.agent_only}
+        self.marked = set() if every <= self.marked else every
+        self._rebuild()
 
     def marked_keys(self) -> list[str]:
         """The marked boards, in the list's order."""
