@@ -22,6 +22,9 @@ COMMANDS = {
     "soft-reset": "code",
     "reset": "code",
     "rtc": "code",
+    "info": "info",
+    "store": "store",
+    "diff": "diff",
     "ls": "files",
     "cat": "files",
     "cp": "files",
@@ -88,6 +91,15 @@ class Parser(argparse.ArgumentParser):
             parser = sub.choices[chosen]
 
 
+class DeviceOption(argparse.Action):
+    """-d: the last one is the board (`args.device`); all of them, in order, are
+    `args.devices` (exec, eval and run run on each)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.device = values
+        namespace.devices = [*(getattr(namespace, "devices", None) or []), values]
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog="mptui",
@@ -99,8 +111,10 @@ def build_parser() -> Parser:
         "-d",
         "--device",
         metavar="ADDRESS",
+        action=DeviceOption,
         help="the board: /dev/ttyACM0, socket://HOST:PORT, rfc2217://HOST:PORT, ws://HOST, "
-        "ble:NAME, virtual[:NAME] or a name from the config",
+        "ble:NAME, virtual[:NAME] or a name from the config (exec, eval, run: give it "
+        "several times for several boards)",
     )
     parser.add_argument(
         "--password",

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import time
+import argparse
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from mptui.commands import broadcast
 from mptui.commands.common import Command, UsageError, run_on_board, write_out
 from mptui.errors import MptuiError
 
 
 def _exec(args) -> int:
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, args.code)
+
     async def work(session):
         await session.run(args.code, on_output=write_out)  # sys.exit(N) gives exit status N
 
@@ -17,6 +24,9 @@ def _exec(args) -> int:
 
 
 def _eval(args) -> int:
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, f"print({args.expr})")
+
     async def work(session):
         # mpremote prints str() of the value; so do we
         out = await session.exec(f"print({args.expr})")
@@ -32,6 +42,8 @@ def _run(args) -> int:
         raise MptuiError(f"cannot read {args.file}: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise MptuiError(f"cannot read {args.file}: not UTF-8 text") from None
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, source)
 
     async def work(session):
         await session.run(source, on_output=write_out)
@@ -54,41 +66,51 @@ def _reset(args) -> int:
 
 
 def _rtc(args) -> int:
+    from mptui.services import rtc
+
+    if (boards := broadcast.wanted(args)) is not None:
+        return broadcast.run(args, boards, rtc.program(args.set))
+
     async def work(session):
         if args.set:
-            t = time.localtime()
-            dt = (t.tm_year, t.tm_mon, t.tm_mday, t.tm_wday, t.tm_hour, t.tm_min, t.tm_sec, 0)
-            await session.exec(f"import machine\nmachine.RTC().datetime({dt!r})")
-        value = await session.eval("__import__('machine').RTC().datetime()")
-        if not isinstance(value, tuple) or len(value) < 7:
-            raise UsageError(f"unexpected RTC value {value!r}")
-        y, mo, d, _wd, h, mi, s = value[:7]
-        print(f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            await rtc.set_clock(session)
+        shown = await rtc.read_clock(session)
+        if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shown):
+            raise UsageError(f"unexpected RTC value {shown!r}")
+        print(shown)
 
     return run_on_board(args, work)
+
+
+def _with_boards(*args: Any, **kwargs: Any) -> Callable[[argparse.ArgumentParser], None]:
+    """The command's own argument, then the options that name several boards."""
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(*args, **kwargs)
+        broadcast.add_arguments(parser)
+    return add
 
 
 COMMANDS = {
     "exec": Command(
         "run Python code on the board, streaming its output",
         _exec,
-        lambda p: p.add_argument("code", help="the code to run"),
+        _with_boards("code", help="the code to run"),
     ),
     "eval": Command(
         "evaluate an expression on the board and print the result",
         _eval,
-        lambda p: p.add_argument("expr", help="the expression"),
+        _with_boards("expr", help="the expression"),
     ),
     "run": Command(
         "run a local file on the board until it ends (Ctrl-C stops it)",
         _run,
-        lambda p: p.add_argument("file", help="a local .py file"),
+        _with_boards("file", help="a local .py file"),
     ),
     "soft-reset": Command("soft-reset the board (its RAM is cleared, boot.py runs)", _soft_reset),
     "reset": Command("hard-reset the board (machine.reset()) and wait for it", _reset),
     "rtc": Command(
         "show the board's clock; --set sets it from this computer's",
         _rtc,
-        lambda p: p.add_argument("--set", action="store_true", help="set the clock first"),
+        _with_boards("--set", action="store_true", help="set the clock first"),
     ),
 }

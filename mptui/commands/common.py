@@ -84,8 +84,13 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     stopped = ["before the board was reached"]  # what a Ctrl-C stopped, in words
 
     async def main() -> int:
-        session = session_for(getattr(args, "device", None), resolver=resolver_for(args))
+        from mptui.services import rtc
+
+        resolver = resolver_for(args)
+        ref = board_for(resolver, getattr(args, "device", None))
+        session = resolver.session(ref)
         await session.connect()
+        await rtc.on_connect(ref, session)
         stopped[0] = "a second Ctrl-C came before the board said in what state it is"
         try:
             return await work(session) or OK

@@ -60,6 +60,7 @@ class BoardRef:
     ota: tuple[str, int] | None = None  # where its OTA agent listens, when known
     rio: tuple[str, int] | None = None  # its RemoteIO server, when known
     password_ref: str | None = field(default=None, repr=False, compare=False)  # env:/file:
+    set_rtc: bool = field(default=False, compare=False)  # set its clock when it connects
 
     @property
     def agent_only(self) -> bool:
@@ -124,13 +125,16 @@ class Resolver:
         except AddressError as e:
             raise AddressError(entry.address,
                                f"board {entry.name!r} in the config: bad address") from e
-        options = {k: v for k, v in entry.options.items() if k not in ("ota", "rio")}
+        options = {k: v for k, v in entry.options.items() if k not in _NOT_LINK}
+        set_rtc = entry.options.get("set_rtc", False)
+        if not isinstance(set_rtc, bool):
+            raise UsageError(f"board {entry.name!r} in the config: set_rtc is true or false")
         ota = _agent_option(entry, "ota", OTA_PORT) or base.ota
         rio = _agent_option(entry, "rio", RIO_PORT) or base.rio
         if rio is None and ota is not None:
             rio = (ota[0], RIO_PORT)  # the agent serves both
         return BoardRef(text, base.key, base.address, entry.name, options, ota, rio,
-                        entry.password)
+                        entry.password, set_rtc)
 
     # -- secrets and options ----------------------------------------------------------------
 
@@ -208,6 +212,8 @@ def _agent_at(s: str, scheme: str, port: int) -> tuple[str, int]:
         raise AddressError(s)
     return found
 
+
+_NOT_LINK = ("ota", "rio", "set_rtc")  # a config entry's options that are not its link's
 
 # prefix -> parser, tried before the link forms of transports.address
 _FORMS: tuple[tuple[str, Callable[[str], BoardRef]], ...] = (("ota://", _ota), ("rio://", _rio))

@@ -30,6 +30,7 @@ from mptui.board import BoardError, Session, SessionEvent
 from mptui.board.session import DISCONNECTED, ERROR
 from mptui.config import Config, load_config
 from mptui.errors import MptuiError
+from mptui.services import rtc
 from mptui.services.board_ids import BoardIds
 from mptui.services.boards import BoardRef, Resolver
 from mptui.services.console import ConsoleRouter, ConsoleSink
@@ -380,6 +381,7 @@ class DeviceManager(BoardIds):
         )
         self.console.attach(key, session, console)
         await session.connect()
+        await rtc.on_connect(ref, session)
         if session.address.kind != "virtual":  # a virtual board starts anew: it says hello
             self.console.greet(key)
         return session

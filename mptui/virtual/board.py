@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import pty
 import signal
@@ -212,6 +213,12 @@ class VirtualBoard:
         if self.wire is not None:
             self.wire.close()
 
+    @property
+    def unique_id(self) -> bytes:
+        """What its machine.unique_id() returns: 8 bytes (as an RP2040's flash id), its own
+        for each board name and the same at every start, as a chip's is."""
+        return hashlib.sha256(f"mptui-virtual-board:{self.name}".encode()).digest()[:8]
+
     # -- process management -----------------------------------------------------------------
 
     def _spawn(self, raw: bool) -> None:
@@ -224,6 +231,7 @@ class VirtualBoard:
             MPTUI_VB_LIB=str(MPY_DIR),
             MPTUI_VB_RAW="1" if raw else "0",
             MPTUI_VB_TAG=tag,
+            MPTUI_VB_UID=self.unique_id.hex(),
         )
         cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
         try:

@@ -65,6 +65,10 @@ class MainScreen(Screen):
                 tooltip="Soft reset, as Ctrl-C then Ctrl-D at the REPL"),
         Binding("ctrl+r", "hard_reset", "Hard reset", show=False, id="board.hard-reset",
                 tooltip="Hard reset (machine.reset())"),
+        Binding("e", "run_marked", "Run on marked", show=False, id="board.run-marked",
+                tooltip="Run code on every marked board at once (space marks a board)"),
+        Binding("n", "board_info", "Info", show=False, id="board.info",
+                tooltip="What the selected board is: firmware, memory, modules, link"),
     ]  # and a key per tab (view.<id>), from the tab list
 
     def __init__(self, manager: DeviceManager, tabs: Iterable[Tab], *,
@@ -323,6 +327,27 @@ class MainScreen(Screen):
         except MptuiError as e:
             self.app.notify(f"hard reset: {e}", severity="error")
 
+    def action_run_marked(self) -> None:
+        """The run-on-marked-boards screen: the marked boards, else the selected one."""
+        from mptui.ui.screens.broadcast import BroadcastScreen
+
+        keys = [k for k in self.devices.marked_keys() if not self.manager.board(k).agent_only]
+        if not keys and self.board is not None and not self.board.agent_only:
+            keys = [self.board.key]
+        if keys:
+            self.app.push_screen(BroadcastScreen(self.manager, keys))
+
+    def _open_store(self, board: BoardInfo) -> None:
+        from mptui.ui.screens.store import StoreScreen
+
+        self.app.push_screen(StoreScreen(self.manager, board))
+
+    def action_board_info(self) -> None:
+        from mptui.ui.screens.board_info import BoardInfoScreen
+
+        if self.board is not None and not self.board.agent_only:
+            self.app.push_screen(BoardInfoScreen(self.manager, self.board))
+
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.contents[tab].focus_tab()
@@ -346,6 +371,10 @@ class MainScreen(Screen):
             yield (f"Open REPL on {escape(printable(board.name))}",
                    escape(printable(board.address)), partial(self._open_from_palette, board.key))
         yield from self._commands(self.key_groups(), self, self.app.run_action)
+        selected = self.board
+        if selected is not None and selected.connected:
+            yield ("Boards: values on the board (store: put, show, list)",
+                   escape(printable(selected.name)), partial(self._open_store, selected))
         for tab in self.tabs:
             node = self.contents[tab.id].palette_node()
             if node is not None and tab.keys:

@@ -1,5 +1,6 @@
 """The sync plan, shown before anything is copied: new / changed / only on the board / same.
-Enter applies it; `d` turns deleting what is only on the board on and off (planned again)."""
+Enter applies it; `d` turns deleting what is only on the board on and off (planned again);
+`v` shows how the changed files differ from the board's."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Label
 
 from mptui.errors import MptuiError
-from mptui.services.sync import SyncPlan
+from mptui.services.rdiff import FileDiff
+from mptui.services.sync import CHANGED, PlanItem, SyncPlan
 from mptui.ui.safe_text import printable
 from mptui.ui.units import error_text
 from mptui.ui.widgets.sync_plan_view import SyncPlanView, plan_outcome, plan_summary
 from mptui.ui.workers import work
 
 Planner = Callable[[bool], Awaitable[SyncPlan]]  # delete? -> the plan
+PlanDiffer = Callable[[SyncPlan, PlanItem], Awaitable[FileDiff]]
 
 
 class SyncPlanScreen(ModalScreen[SyncPlan | None]):
@@ -45,11 +48,16 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
                 tooltip="Delete what is only on the board (on/off)"),
         Binding("e", "explain", "Explain", id="sync.explain",
                 tooltip="Show what the ignore set leaves out, and by which rule (on/off)"),
+        Binding("v", "diffs", "Diffs", id="sync.diffs",
+                tooltip="Show how each changed file differs from the board's (unified diff)"),
         Binding("escape", "cancel", "Cancel", id="sync.cancel"),
     ]
 
-    def __init__(self, title: str, planner: Planner, delete: bool = False) -> None:
+    def __init__(self, title: str, planner: Planner, delete: bool = False,
+                 differ: PlanDiffer | None = None) -> None:
+        """`differ(plan, item)`: a changed file's diff (the `v` key; None: no diffs)."""
         super().__init__()
+        self.differ = differ
         self.title_text = title
         self.planner = planner
         self.delete = delete
@@ -67,7 +75,7 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
             checkbox = Checkbox("Delete what is only on the board", self.delete, id="sync-delete")
             checkbox.can_focus = False
             yield checkbox
-            yield Label("Enter: apply · d: delete extras on/off · e: left out · Esc: cancel",
+            yield Label("Enter: apply · d: delete extras · e: left out · v: diffs · Esc: cancel",
                         id="sync-keys")
 
     def on_mount(self) -> None:
@@ -96,6 +104,16 @@ class SyncPlanScreen(ModalScreen[SyncPlan | None]):
         self.explain = not self.explain
         if self.plan is not None:
             self.query_one(SyncPlanView).show(self.plan, self.explain)
+
+    def action_diffs(self) -> None:
+        """The changed files' diffs, the board's content fetched now."""
+        from mptui.ui.screens.file_diff import FileDiffScreen
+
+        plan, differ = self.plan, self.differ
+        if plan is None or differ is None:
+            return
+        items = [i for i in plan.of(CHANGED, dirs=False) if not i.replace]
+        self.app.push_screen(FileDiffScreen(items, lambda item: differ(plan, item)))
 
     def action_toggle_delete(self) -> None:
         self.query_one(Checkbox).toggle()

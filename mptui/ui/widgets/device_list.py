@@ -55,6 +55,10 @@ class DeviceList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Open", id="board.open",
                 tooltip="Connect to the board and open its REPL"),
+        Binding("space", "mark", "Mark", show=False, id="board.mark",
+                tooltip="Mark or unmark the board (e runs code on every marked board)"),
+        Binding("asterisk", "mark_all", "Mark all", show=False, id="board.mark-all",
+                tooltip="Mark every board with a REPL link (again: unmark them all)"),
     ]
 
     @dataclass
@@ -84,6 +88,7 @@ class DeviceList(OptionList):
         self._rebuilding = False
         self._told_key: str | None = None  # the board last posted as highlighted
         self.text_width = TEXT_WIDTH
+        self.marked: set[str] = set()  # boards marked to run code on together
 
     def update_board(self, board: BoardInfo) -> None:
         old = self.boards.get(board.key)
@@ -99,6 +104,7 @@ class DeviceList(OptionList):
 
     def remove_board(self, key: str) -> None:
         self.boards.pop(key, None)
+        self.marked.discard(key)
         self._rebuild()
 
     def select_board(self, key: str) -> None:
@@ -106,6 +112,22 @@ class DeviceList(OptionList):
         self._chosen_by_user = True
         if key in self.boards:
             self.highlighted = self._order().index(key)
+
+    def action_mark(self) -> None:
+        key = self.selected_key
+        if key is None:
+            return
+        self.marked ^= {key}
+        self.replace_option_prompt(key, self._prompt(self.boards[key]))
+
+    def action_mark_all(self) -> None:
+        every = {k for k, b in self.boards.items() if not b.agent_only}
+        self.marked = set() if every <= self.marked else every
+        self._rebuild()
+
+    def marked_keys(self) -> list[str]:
+        """The marked boards, in the list's order."""
+        return [key for key in self._order() if key in self.marked]
 
     @property
     def selected_key(self) -> str | None:
@@ -144,8 +166,10 @@ class DeviceList(OptionList):
         middle; the status line under the tabs has it whole)."""
         rssi = board.rssi
         signal = f" {rssi} dBm" if rssi is not None else ""
-        name = Content.styled(fit(printable(board.name), self.text_width - len(signal)),
-                              "bold" if board.connected else "")
+        mark = "◆ " if board.key in self.marked else ""
+        name = Content.styled(
+            mark + fit(printable(board.name), self.text_width - len(signal) - len(mark)),
+            "bold" if board.connected else "")
         state = Content.styled(fit(printable(board.label), self.text_width), "$text-muted")
         return Content.assemble(state_mark(board), " ", name,
                                 Content.styled(signal, "$text-muted"), "\n  ", state)

@@ -416,8 +416,13 @@ class FilesTab(TabContent, Vertical):
                 reload=(model.board,),
             )
 
-        self.app.push_screen(SyncPlanScreen(model.pair_title, planner, model.sync_delete),
-                             chosen)
+        async def differ(plan: SyncPlan, item):
+            from mptui.services.rdiff import plan_item_diff
+
+            return await plan_item_diff(made[id(plan)], plan, item)
+
+        self.app.push_screen(SyncPlanScreen(model.pair_title, planner, model.sync_delete,
+                                            differ), chosen)
 
     def action_watch(self) -> None:
         model, panel = self.model, self.watch_panel

@@ -23,8 +23,11 @@ def reset_cause():
     return PWRON_RESET
 
 
+_UID = b""  # set at start from the host: each board name has its own
+
+
 def unique_id():
-    return b"mptui-vb"
+    return _UID
 
 
 def freq(hz=None):

@@ -12,7 +12,7 @@ def _mptui_start(g):
     micropython.kbd_intr(-1)  # only boot.py and main.py may be interrupted, not this set-up
 
     env = {}
-    for key in ("ROOT", "LIB", "RAW", "TAG"):
+    for key in ("ROOT", "LIB", "RAW", "TAG", "UID"):
         env[key] = os.getenv("MPTUI_VB_" + key)
         os.unsetenv("MPTUI_VB_" + key)
     tag = env["TAG"].encode()
@@ -22,6 +22,9 @@ def _mptui_start(g):
     import _mptui_stdio
 
     sys.path.pop(0)
+    import binascii
+
+    _mptui_machine._UID = binascii.unhexlify(env["UID"] or "")
     sys.modules["machine"] = _mptui_machine
     _mptui_stdio.install(tag)  # print and sys.stdout as a board's (see _mptui_stdio.py)
 
