@@ -38,6 +38,9 @@ COMMANDS = {
     "logs": "logs",
     "call": "call",
     "serve": "serve",
+    "mount": "mount",
+    "umount": "mount",
+    "connect": "chain",
 }
 
 
@@ -89,8 +92,26 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    from mptui.commands import chain
+
+    split = chain.split_globals(argv)
+    if split is None or not split[1] or not chain.wants_chain(split[1], COMMANDS):
+        if split is None and ("-h" in argv or "--help" in argv):
+            _add_macros(parser, _macros())
+        args = parser.parse_args(argv)
+        run = args._run if args.command is not None else None
+    else:  # commands joined by '+', a macro, or a command that may be chained
+        global_words, rest = split
+        args = parser.parse_args(global_words)
+        args.command = rest[0]
+        heads = {seg[0] for seg in chain.split(rest)}
+        macros = _macros() if heads - set(COMMANDS) else {}
+
+        def run(args):
+            return chain.run_chain(parser, global_words, rest, macros)
+
     from mptui import log
 
     log.setup(args.log_verbose, args.log_file, stderr=args.command is not None)
@@ -99,12 +120,27 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_app(args)
     try:
-        return args._run(args) or OK
+        return run(args) or OK
     except KeyboardInterrupt:  # commands that know more say what was stopped themselves
         print(f"mptui: interrupted ({args.command} stopped)", file=sys.stderr)
         return INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the one place a command's failure is shown
         return failed(e, args.command)
+
+
+def _macros() -> dict:
+    """The config's [commands] (macros named as a built-in command are left out: those win)."""
+    from mptui.config import load_config
+
+    config = load_config()
+    return {name: m for name, m in config.commands.items() if name not in COMMANDS}
+
+
+def _add_macros(parser: Parser, macros: dict) -> None:
+    """List the config's macros among the commands in --help."""
+    sub = next(a for a in parser._subparsers._group_actions)
+    for name, macro in sorted(macros.items()):
+        sub.add_parser(name, help=f"[commands] {macro.summary}", add_help=False)
 
 
 def failed(error: Exception, command: str | None = None) -> int:

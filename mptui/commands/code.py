@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from mptui.commands.common import Command, UsageError, run_on_board, write_out
+from mptui.commands.common import Command, UsageError, echo, run_on_board, write_out
 from mptui.errors import MptuiError
 
 
@@ -63,7 +63,7 @@ def _rtc(args) -> int:
         if not isinstance(value, tuple) or len(value) < 7:
             raise UsageError(f"unexpected RTC value {value!r}")
         y, mo, d, _wd, h, mi, s = value[:7]
-        print(f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+        echo(f"{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
 
     return run_on_board(args, work)
 

@@ -1,0 +1,120 @@
+"""Several commands in one connection, as with mpremote: `mptui exec "a=6" + eval "a*7" + ls`.
+
+The words after the global options are split at each `+`; each part is one command (or a
+macro from the config's [commands], expanded first: mptui/macros.py). Every command is parsed
+and checked before the board is touched (a bad one: exit status 2, nothing run), then they run
+one after another on one session: the raw REPL is entered once, the board keeps its variables
+from one command to the next, and the chain stops at the first command that fails, with its
+exit status. `connect ADDRESS` in a chain moves the commands after it to another board. A
+chain of only connect, mount and umount ends in a REPL (mpremote's habit: `mptui mount .`).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from mptui.commands.common import Command, Step, UsageError, plan, run_on_board, run_steps
+from mptui.macros import SEPARATOR, expand, split
+
+# Commands that work on one board's session, so can share it with others in a chain.
+CHAINABLE = frozenset({
+    "exec", "eval", "run", "soft-reset", "reset", "rtc", "ls", "cat", "cp", "rm", "mkdir",
+    "rmdir", "touch", "sha256sum", "df", "repl", "sync", "mount", "umount", "connect",
+})
+NOT_ACTIONS = frozenset({"connect", "mount", "umount"})  # a chain of only these: a REPL follows
+# The global options (before the command) that take a value.
+_VALUED = ("-d", "--device", "--password", "--log-file")
+
+
+def split_globals(argv: list[str]) -> tuple[list[str], list[str]] | None:
+    """(the global options, the words from the command on), or None when the command line is
+    argparse's alone to judge (no command, help, an unknown option)."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word in _VALUED:
+            i += 2
+        elif _one_word_option(word):
+            i += 1
+        elif word.startswith("-"):
+            return None
+        else:
+            return argv[:i], argv[i:]
+    return None
+
+
+def _one_word_option(word: str) -> bool:
+    """A global option that is one word: --device=X, -dX, -v, -vv, --verbose."""
+    if word.startswith(tuple(f"{o}=" for o in _VALUED if o.startswith("--"))):
+        return True
+    if word.startswith("-d") and len(word) > 2:
+        return True
+    return word == "--verbose" or (word.startswith("-v") and set(word[1:]) == {"v"})
+
+
+def wants_chain(rest: list[str], builtin) -> bool:
+    """Whether the command words need the chain runner: a '+', a macro or a chainable command
+    (for one plain command the runner does what run_on_board does)."""
+    return SEPARATOR in rest or rest[0] not in builtin or rest[0] in CHAINABLE
+
+
+def run_chain(parser: argparse.ArgumentParser, global_words: list[str], rest: list[str],
+              macros: dict) -> int:
+    """Parse, plan and run the commands of a command line (see the module's doc)."""
+    segments = expand(split(rest), macros)
+    if not segments:
+        raise UsageError("nothing to run between the '+'")
+    if len(segments) == 1 and segments[0][0] not in CHAINABLE:
+        args = parser.parse_args(global_words + segments[0])  # a plain command from a macro
+        return args._run(args) or 0
+    parsed = parse_segments(parser, global_words, segments)
+    if all(args.command in NOT_ACTIONS for args in parsed):
+        parsed.append(_with_globals(parser.parse_args(["repl"]), parsed[0]))
+    steps = [plan(args) for args in parsed]
+    return run_steps(steps)
+
+
+def parse_segments(parser, global_words: list[str], segments: list[list[str]]) -> list:
+    """Each command parsed (argparse's own errors: exit status 2), the global options of the
+    first given to all, and each one checked to be chainable."""
+    parsed = []
+    for n, seg in enumerate(segments):
+        args = parser.parse_args((global_words if n == 0 else []) + seg)
+        if args.command is None:
+            raise UsageError(f"not a command: {' '.join(seg)!r}")
+        if len(segments) > 1 and args.command not in CHAINABLE:
+            raise UsageError(f"{args.command} cannot be part of a chain ('+'); chainable: "
+                             + ", ".join(sorted(CHAINABLE)))
+        parsed.append(args if n == 0 else _with_globals(args, parsed[0]))
+    return parsed
+
+
+def _with_globals(args, first):
+    """args with the first command's global options (the board, the password, logging) and
+    its resolver (the config read once)."""
+    for name in ("device", "password", "log_verbose", "log_file"):
+        setattr(args, name, getattr(first, name, None))
+    if getattr(first, "_resolver", None) is not None:
+        args._resolver = first._resolver
+    return args
+
+
+# -- connect ----------------------------------------------------------------------------------
+
+
+def _connect(args) -> int:
+    planned = run_on_board(args, None)
+    return planned
+
+
+def _connect_args(p) -> None:
+    p.add_argument("address", metavar="ADDRESS",
+                   help="the board for the commands after it (as -d takes it)")
+
+
+COMMANDS = {
+    "connect": Command("in a chain: run the commands after it on another board (as -d)",
+                       _connect, _connect_args),
+}
+
+__all__ = ["COMMANDS", "Step", "run_chain", "split_globals", "wants_chain"]
