@@ -48,14 +48,12 @@ def _mptui_mount_make(maxchunk):
         return [int(x, 16) for x in b.split()]
 
     class File(io.IOBase):
-        # reads come in blocks of `chunk` bytes (the first with the open); writes are kept
-        # until `chunk` bytes wait, a seek, a read, a flush or the close
+        # reads come in blocks of `chunk` bytes (the first with the open)
         def __init__(self, fd, text, data, canread):
             self.fd = fd  # 255: the host sent it all with the open and keeps no handle
             self.text = text
             self.rb = data
             self.ro = 0  # what of rb is read
-            self.wb = bytearray()
             self.canread = canread
 
         def __enter__(self):
@@ -89,7 +87,6 @@ def _mptui_mount_make(maxchunk):
             # False at the end of the file
             if self.fd == 255:
                 return False
-            self.flush()
             b = call(b"R", bytes([self.fd]) + b"%x" % chunk)
             self.rb = self.rb[self.ro:] + b if self.ro < len(self.rb) else b
             self.ro = 0
@@ -103,11 +100,24 @@ def _mptui_mount_make(maxchunk):
 
         def read(self, n=-1):
             self._check()
+            if not self.text or n < 0:
+                return self._t(self._take(n))
+            # n characters, as a board's text file gives: n bytes never hold more than n
+            s = ""
+            while len(s) < n:
+                b = self._take(n - len(s))
+                if not b:
+                    break
+                s += str(b, "utf-8")
+            return s
+
+        def _take(self, n):
+            # up to n bytes (all with n < 0); in text, the last character whole
             while n < 0 or len(self.rb) - self.ro < n:
                 if not self._more():
                     break
             end = len(self.rb) if n < 0 else min(len(self.rb), self.ro + n)
-            while self.text:  # whole characters only
+            while self.text:
                 while end < len(self.rb) and (self.rb[end] & 0xC0) == 0x80:
                     end += 1
                 if end < len(self.rb) or end == self.ro or self.rb[end - 1] < 0x80:
@@ -118,7 +128,7 @@ def _mptui_mount_make(maxchunk):
                 end = k  # (the block before was moved to the start)
             b = self.rb[self.ro:end]
             self.ro = end
-            return self._t(b)
+            return b
 
         def readinto(self, buf):
             self._check()
@@ -144,23 +154,18 @@ def _mptui_mount_make(maxchunk):
             return list(self)
 
         def write(self, b):
+            # at once (a file nobody closes still gets its bytes), in blocks
             if self.fd is None:
                 raise ValueError("I/O operation on closed file")
             if isinstance(b, str):
                 b = b.encode()
             self._unread()
-            self.wb += b
-            while len(self.wb) >= chunk:
-                self._send(chunk)
+            for i in range(0, len(b), chunk):
+                call(b"W", bytes([self.fd]) + b[i:i + chunk])
             return len(b)
 
-        def _send(self, n):
-            call(b"W", bytes([self.fd]) + self.wb[:n])
-            self.wb = self.wb[n:]
-
         def flush(self):
-            while self.wb:
-                self._send(chunk)
+            pass
 
         def _unread(self):
             # a write goes where the reader is, not where the host's read ahead got to
@@ -175,7 +180,6 @@ def _mptui_mount_make(maxchunk):
                 base = (0, self.ro, len(self.rb))[whence]
                 self.ro = max(0, min(len(self.rb), base + off))
                 return self.ro
-            self.flush()
             if whence == 1:
                 off -= len(self.rb) - self.ro
             self.rb, self.ro = b"", 0
@@ -187,13 +191,10 @@ def _mptui_mount_make(maxchunk):
         def close(self):
             if self.fd is None:
                 return
-            try:
-                self.flush()
-            finally:
-                fd, self.fd = self.fd, None
-                self.rb = b""
-                if fd != 255:
-                    call(b"C", bytes([fd]))
+            fd, self.fd = self.fd, None
+            self.rb = b""
+            if fd != 255:
+                call(b"C", bytes([fd]))
 
     class FS:
         def __init__(self):
