@@ -6,7 +6,7 @@ and checked before the board is touched (a bad one: exit status 2, nothing run),
 one after another on one session: the raw REPL is entered once, the board keeps its variables
 from one command to the next, and the chain stops at the first command that fails, with its
 exit status. `connect ADDRESS` in a chain moves the commands after it to another board. A
-chain of only connect, mount and umount ends in a REPL (mpremote's habit: `mptui mount .`).
+chain of only connect and mount ends in a REPL (mpremote's habit: `mptui mount .`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ CHAINABLE = frozenset({
     "exec", "eval", "run", "soft-reset", "reset", "rtc", "ls", "cat", "cp", "rm", "mkdir",
     "rmdir", "touch", "sha256sum", "df", "repl", "sync", "mount", "umount", "connect",
 })
-NOT_ACTIONS = frozenset({"connect", "mount", "umount"})  # a chain of only these: a REPL follows
+NOT_ACTIONS = frozenset({"connect", "mount"})  # a chain of only these: a REPL follows
 # The global options (before the command) that take a value.
 _VALUED = ("-d", "--device", "--password", "--log-file")
 
