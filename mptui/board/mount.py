@@ -30,6 +30,7 @@ HEADER = 9  # \x18 M <op> <length, 6 hex>
 OPS = frozenset(b"SVLORWKCDMXN")
 MAX_REQUEST = 1 << 20  # a write's block is far smaller; a longer "request" is output
 NO_HANDLE = 255  # an open whose whole file came with the reply
+CREDIT_TIMEOUT = 30.0  # seconds a piece of a reply waits for the board's credit
 _HEX = frozenset(b"0123456789abcdef")
 # what the board's errno numbers are (MicroPython uses Linux's), by name
 _BOARD_ERRNO = {
@@ -59,22 +60,27 @@ class Handler(Protocol):
 
 
 @lru_cache(maxsize=1)
-def board_source() -> str:
-    """mpy/mount.py without comments and blank lines, indented by one space a level."""
-    lines = []
+def board_parts() -> tuple[str, ...]:
+    """mpy/mount.py in its parts (one exec each), without comments and blank lines,
+    indented by one space a level."""
+    parts: list[list[str]] = [[]]
     for line in (Path(__file__).with_name("mpy") / "mount.py").read_text().splitlines():
         stripped = line.lstrip(" ")
+        if line.startswith("# --- part"):
+            parts.append([])
         if not stripped or stripped.startswith("#"):
             continue
-        lines.append(" " * ((len(line) - len(stripped)) // 4) + stripped)
-    return "\n".join(lines) + "\n"
+        parts[-1].append(" " * ((len(line) - len(stripped)) // 4) + stripped)
+    return tuple("\n".join(lines) + "\n" for lines in parts)
 
 
-def mount_code(max_chunk: int, path: str = MOUNT_POINT) -> str:
-    """What the board runs to mount (after board_source); it prints the block size it can
-    take (at most `max_chunk`, less on a small heap)."""
-    return (f"_mptui_mnt=_mptui_mount_make({int(max_chunk)})\ndel _mptui_mount_make\n"
-            f"print(_mptui_mnt.chunk)\n_mptui_mnt.go({path!r})")
+def mount_code(max_chunk: int, piece: int = 0, path: str = MOUNT_POINT) -> list[str]:
+    """What the board runs to mount, one exec each; the last prints the block size it can take
+    (at most `max_chunk`, less on a small heap). `piece`: see MountServer."""
+    first, *rest = board_parts()
+    return [f"{first}_mptui_mnt_setup({int(max_chunk)},{int(piece)})\ndel _mptui_mnt_setup\n",
+            *rest,
+            f"print(_mptui_mnt.chunk)\n_mptui_mnt.go({path!r})"]
 
 
 def unmount_code(path: str = MOUNT_POINT) -> str:
@@ -104,13 +110,19 @@ def board_errno(e: OSError) -> int:
 
 
 class MountServer:
-    """Takes the mount's requests out of the board's output and answers them in order."""
+    """Takes the mount's requests out of the board's output and answers them in order. On a
+    link with a `ring` (the board's stdin loses what it cannot hold while busy) a long reply
+    goes in pieces: no more than the ring in flight, one more piece for each \x06 credit."""
 
     def __init__(self, handler: Handler, write: Callable[[bytes], Awaitable[None]],
-                 chunk: int) -> None:
+                 chunk: int, ring: int | None = None) -> None:
         self.handler = handler
         self.write = write
         self.chunk = chunk
+        self.piece = max(16, (ring - 16) // 2) if ring else 0
+        self._credits = 0
+        self._credit = asyncio.Event()
+        self._awaiting = False
         self.requests = 0  # answered so far
         self._held = bytearray()  # a request's start, or bytes that may begin one
         self._need = 0  # bytes of the current request's payload still to come
@@ -132,15 +144,22 @@ class MountServer:
         self.handler.close_all()
 
     def reset(self) -> None:
-        """The board rebooted: a request cut short is dropped, its files are closed."""
+        """The board rebooted: a request cut short is dropped, its files are closed, a reply
+        waiting for credits given up."""
         self._held.clear()
         self._need = 0
+        self._awaiting = False
+        self._credit.set()
         self.handler.close_all()
 
     # -- the board's output ---------------------------------------------------------------
 
     def feed(self, data: bytes) -> bytes:
         """The board's output without the requests in it (those are queued to answer)."""
+        if self._awaiting and 6 in data:  # the board reads a reply: its only output, credits
+            self._credits += data.count(6)
+            self._credit.set()
+            data = data.replace(b"\x06", b"")
         out = bytearray()
         buf = bytes(self._held) + data if self._held else data
         self._held = bytearray()
@@ -194,9 +213,29 @@ class MountServer:
                 answer = reply(error=errno.EINVAL)
             self.requests += 1
             try:
-                await self.write(answer)
-            except (MptuiError, OSError) as e:  # the link is gone; the session says so
+                await self._send(answer)
+            except (MptuiError, OSError, asyncio.TimeoutError) as e:  # the session says more
                 logger.info("mount: cannot answer the board: %s", e)
+
+    async def _send(self, answer: bytes) -> None:
+        piece = self.piece
+        if not piece or len(answer) <= 8 + 2 * piece:
+            await self.write(answer)
+            return
+        body = answer[8:]
+        self._credits, self._awaiting = 0, True
+        try:
+            await self.write(answer[: 8 + 2 * piece])
+            for start in range(2 * piece, len(body), piece):
+                while not self._credits:
+                    if not self._awaiting:
+                        return  # the board was reset
+                    self._credit.clear()
+                    await asyncio.wait_for(self._credit.wait(), CREDIT_TIMEOUT)
+                self._credits -= 1
+                await self.write(body[start : start + piece])
+        finally:
+            self._awaiting = False
 
     def answer(self, op: int, payload: bytes) -> bytes:
         """The reply's payload for one request (OSError: the board raises it)."""

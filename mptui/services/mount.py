@@ -24,7 +24,6 @@ from mptui.board.mount import (
     MOUNT_POINT,
     NO_HANDLE,
     MountServer,
-    board_source,
     mount_code,
     unmount_code,
 )
@@ -223,7 +222,8 @@ class Mount:
         self.folder = os.path.abspath(folder)
         self.on_note = on_note
         self.handler = LocalFolder(folder, follow_links)
-        self.server = MountServer(self.handler, self._write, MAX_CHUNK)
+        self.server = MountServer(self.handler, self._write, MAX_CHUNK,
+                                  session.transport.profile.ring)
         self._unhook: Callable[[], None] | None = None
 
     async def _write(self, data: bytes) -> None:
@@ -245,7 +245,8 @@ class Mount:
             raise
 
     async def _install(self, repl) -> None:
-        out = await repl.exec(board_source() + mount_code(MAX_CHUNK), timeout=30)
+        for code in mount_code(MAX_CHUNK, self.server.piece):
+            out = await repl.exec(code, timeout=30)
         try:
             self.server.chunk = max(256, min(MAX_CHUNK, int(out.strip().splitlines()[-1])))
         except (ValueError, IndexError):

@@ -1,21 +1,28 @@
 # mptui's mount: a host folder at /remote, served over the REPL's own stream (one name:
-# _mptui_mnt). See mptui/board/mount.py for the host's side.
+# _mptui_mnt). See mptui/board/mount.py for the host's side. Sent in parts (each `# --- part`
+# is one exec: a small heap cannot compile it all at once); the host then calls
+# _mptui_mnt_setup(largest block) and _mptui_mnt.go(mount point).
 # Request (board -> host, stdout): \x18 M <op> <payload length, 6 hex> <payload>
 # Reply (host -> board, stdin): \x18 <"+" or "-"> <length, 6 hex> <payload, escaped: ESC->ESC E,
 #   \x01..\x04->ESC A..D, \r->ESC R, \n->ESC N, so that no byte of it can act on a REPL>.
 #   "-": the payload is an errno. Anything before the \x18 (a key typed meanwhile) is skipped.
+#   On a link that loses what the board's stdin ring cannot hold, a longer payload comes in
+#   pieces of `piece` bytes, two at first, one more for each \x06 the board sends.
 # Ctrl-C is off while a request is answered (a reply cut short would land in the REPL).
-def _mptui_mount_make(maxchunk):
+class _mptui_mnt:
+    pass
+
+
+def _mptui_mnt_setup(maxchunk, piece):
     import gc
-    import io
     import micropython
-    import os
     import select
     import sys
 
     gc.collect()
-    # a reply is held about three times over while it is decoded: a 16th of the free heap
-    chunk = min(maxchunk, max(256, gc.mem_free() // 16 if hasattr(gc, "mem_free") else 1024))
+    # a reply is held several times over while it is decoded, in a heap the user's program
+    # shares: a 64th of the free heap
+    chunk = min(maxchunk, max(256, gc.mem_free() // 64 if hasattr(gc, "mem_free") else 1024))
     out = sys.stdout.buffer.write
     inp = sys.stdin.buffer.read
     poller = select.poll()
@@ -33,7 +40,17 @@ def _mptui_mount_make(maxchunk):
                 pass
             h = inp(7)
             n = int(h[1:], 16)
-            b = inp(n) if n else b""
+            if piece and n > 2 * piece:
+                b = []
+                while n:
+                    k = min(piece, n)
+                    b.append(inp(k))
+                    n -= k
+                    if n > piece:
+                        out(b"\x06")
+                b = b"".join(b)
+            else:
+                b = inp(n) if n else b""
         finally:
             micropython.kbd_intr(3)
         if b"\x1b" in b:
@@ -46,6 +63,16 @@ def _mptui_mount_make(maxchunk):
 
     def num(b):
         return [int(x, 16) for x in b.split()]
+
+    ns = _mptui_mnt
+    ns.call, ns.num, ns.chunk = call, num, chunk
+
+
+# --- part: the file
+def _mptui_mnt_file():
+    import io
+
+    call, num, chunk = _mptui_mnt.call, _mptui_mnt.num, _mptui_mnt.chunk
 
     class File(io.IOBase):
         # reads come in blocks of `chunk` bytes (the first with the open)
@@ -196,6 +223,19 @@ def _mptui_mount_make(maxchunk):
             if fd != 255:
                 call(b"C", bytes([fd]))
 
+    _mptui_mnt.File = File
+
+
+_mptui_mnt_file()
+del _mptui_mnt_file
+
+
+# --- part: the filesystem
+def _mptui_mnt_fs():
+    import os
+
+    call, num, File = _mptui_mnt.call, _mptui_mnt.num, _mptui_mnt.File
+
     class FS:
         def __init__(self):
             self.cwd = "/"
@@ -261,11 +301,6 @@ def _mptui_mount_make(maxchunk):
     except ImportError:
         from os import mount, umount
 
-    class NS:
-        pass
-
-    ns = NS()
-
     def go(path):
         try:
             umount(path)  # an old mount whose host is gone
@@ -274,5 +309,8 @@ def _mptui_mount_make(maxchunk):
         mount(FS(), path)
         os.chdir(path)
 
-    ns.go, ns.chunk = go, chunk
-    return ns
+    _mptui_mnt.go = go
+
+
+_mptui_mnt_fs()
+del _mptui_mnt_fs
