@@ -92,7 +92,7 @@ def bench_profile(profile: str, rounds: int, size: int) -> None:
             for case, code, expect in (("read", READ, digest), ("import", IMPORT, EXPECTED_SUM)):
                 got: dict[str, list[tuple[float, float]]] = {"mptui": [], "mpremote": []}
                 for _ in range(rounds):
-                    for tool in got:
+                    for tool in ("mptui", "mpremote"):
                         result = run(tool, url, work, code, expect)
                         if result is not None:
                             got[tool].append(result)

@@ -56,6 +56,9 @@ def build_parser() -> Parser:
         prog="mptui",
         description="A fast, keyboard-driven terminal UI for MicroPython boards. "
         "With no command it opens the full-screen app.",
+        epilog="Commands joined by '+' run one after another in one connection, as with "
+        "mpremote: mptui exec \"a=6\" + eval \"a*7\". The config's [commands] adds your own "
+        "(listed above when there are some).",
     )
     parser.add_argument("--version", action="version", version=f"mptui {_version()}")
     parser.add_argument(
@@ -140,7 +143,8 @@ def _add_macros(parser: Parser, macros: dict) -> None:
     """List the config's macros among the commands in --help."""
     sub = next(a for a in parser._subparsers._group_actions)
     for name, macro in sorted(macros.items()):
-        sub.add_parser(name, help=f"[commands] {macro.summary}", add_help=False)
+        usage = f" (mptui {macro.signature})" if macro.params else ""
+        sub.add_parser(name, help=f"[commands] {macro.summary}{usage}", add_help=False)
 
 
 def failed(error: Exception, command: str | None = None) -> int:

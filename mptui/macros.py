@@ -61,7 +61,7 @@ class Macro:
 
     @property
     def summary(self) -> str:
-        return self.help or " ".join(shlex.quote(w) if w != SEPARATOR else w for w in self.words)
+        return self.help or " ".join(_quote(w) if w != SEPARATOR else w for w in self.words)
 
     def fill(self, values: dict[str, str]) -> list[str]:
         """Its words with the parameters given `values` (all of them)."""
@@ -73,6 +73,14 @@ class Macro:
             return repr(value) if m.group(3) else value
 
         return [_PLACEHOLDER.sub(sub, word) for word in self.words]
+
+
+def _quote(word: str) -> str:
+    """A word as a shell reads it back, in double quotes when that reads better (code with
+    single quotes in it)."""
+    if "'" in word and not set(word) & set('"$`\\!'):
+        return f'"{word}"'
+    return shlex.quote(word)
 
 
 def parse_macros(table) -> dict[str, Macro]:

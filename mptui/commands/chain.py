@@ -99,6 +99,42 @@ def _with_globals(args, first):
     return args
 
 
+# -- checking the config's macros ---------------------------------------------------------------
+
+
+def check_macros(parser, macros: dict, builtin) -> list[tuple[str, str]]:
+    """(macro name, problem) for each macro that cannot run as written: a built-in command's
+    name, a use of itself, a command that does not parse, or a chain with a command that
+    cannot be chained. Parameters are tried with their defaults, else "0"."""
+    import contextlib
+    import io
+
+    from mptui.macros import MacroError
+
+    problems = []
+    for name, macro in sorted(macros.items()):
+        if name in builtin:
+            problems.append((name, f"{name!r} is a built-in command (the built-in one runs)"))
+            continue
+        words = [name] + [f"{p}={macro.defaults.get(p, '0')}" for p in macro.params]
+        try:
+            segments = expand([words], {n: m for n, m in macros.items() if n not in builtin})
+        except MacroError as e:
+            problems.append((name, str(e)))
+            continue
+        said = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(said):
+                parse_segments(parser, [], segments)
+        except SystemExit:
+            lines = [x for x in said.getvalue().splitlines() if "error:" in x]
+            why = lines[-1].split("error:", 1)[1].strip() if lines else "does not parse"
+            problems.append((name, why.split(" (try ")[0]))
+        except UsageError as e:
+            problems.append((name, e.message))
+    return problems
+
+
 # -- connect ----------------------------------------------------------------------------------
 
 
