@@ -46,7 +46,10 @@ READ = ("import hashlib, binascii, time\nt = time.ticks_ms()\nh = hashlib.sha256
         "with open('big.bin', 'rb') as f:\n while True:\n  b = f.read(4096)\n  if not b: break\n"
         "  h.update(b)\nprint('RESULT', time.ticks_diff(time.ticks_ms(), t), "
         "binascii.hexlify(h.digest()).decode())")
-IMPORT = ("import time, sys\nt = time.ticks_ms()\n"
+# the board lives on between clients of the bridge (mptui does not soft-reset it): imports
+# are undone first, so each round imports anew
+IMPORT = ("import time, sys\nfor m in [k for k in sys.modules if k.startswith('benchmod')]:\n"
+          " del sys.modules[m]\nt = time.ticks_ms()\n"
           + "".join(f"import benchmod{i}\n" for i in range(MODULES))
           + "s = sum(sys.modules['benchmod%d' % i].VALUE for i in range(" + str(MODULES) + "))\n"
           "print('RESULT', time.ticks_diff(time.ticks_ms(), t), s)")

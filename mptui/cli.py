@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from mptui.ui.launch import run_app
 
-        return run_app(args)
+        return run_app(args, run_macro=chain.app_runner(parser, COMMANDS))
     try:
         return run(args) or OK
     except KeyboardInterrupt:  # commands that know more say what was stopped themselves

@@ -106,9 +106,6 @@ def check_macros(parser, macros: dict, builtin) -> list[tuple[str, str]]:
     """(macro name, problem) for each macro that cannot run as written: a built-in command's
     name, a use of itself, a command that does not parse, or a chain with a command that
     cannot be chained. Parameters are tried with their defaults, else "0"."""
-    import contextlib
-    import io
-
     from mptui.macros import MacroError
 
     problems = []
@@ -122,17 +119,85 @@ def check_macros(parser, macros: dict, builtin) -> list[tuple[str, str]]:
         except MacroError as e:
             problems.append((name, str(e)))
             continue
-        said = io.StringIO()
         try:
-            with contextlib.redirect_stderr(said):
-                parse_segments(parser, [], segments)
-        except SystemExit:
-            lines = [x for x in said.getvalue().splitlines() if "error:" in x]
-            why = lines[-1].split("error:", 1)[1].strip() if lines else "does not parse"
-            problems.append((name, why.split(" (try ")[0]))
+            _parse_quietly(parser, segments)
         except UsageError as e:
             problems.append((name, e.message))
     return problems
+
+
+# -- macros in the app -------------------------------------------------------------------------
+
+IN_THE_APP = CHAINABLE - {"repl", "connect", "mount", "umount"}  # the app has its REPL and board
+
+
+def app_runner(parser, builtin):
+    """For the app's palette: `run(words, macros, session, sink) -> exit status`, running a
+    macro's commands on the app's session of the selected board, their output to `sink`.
+    Errors are one line to `sink`; a command the app does itself (repl, connect, mount) is
+    refused before anything runs."""
+
+    async def run(words: list[str], macros: dict, session, sink) -> int:
+        import contextlib
+        import io
+
+        from mptui.cli import failed
+        from mptui.commands.common import capture_output, plan, release_output
+
+        token = capture_output(sink)
+        step = None
+        try:
+            usable = {n: m for n, m in macros.items() if n not in builtin}
+            segments = expand(split(words), usable)
+            parsed = _parse_quietly(parser, segments)
+            for args in parsed:
+                if args.command not in IN_THE_APP:
+                    raise UsageError(f"{args.command} is not run from the palette (in the app: "
+                                     "the REPL tab, the board list)")
+            said = io.StringIO()  # what a command says while it reads its arguments
+            try:
+                with contextlib.redirect_stderr(said):
+                    steps = [plan(args) for args in parsed]
+            finally:
+                sink(said.getvalue().encode("utf-8", "replace"))
+            for step in steps:
+                code = await step.work(session) or 0
+                if code:
+                    return code
+            return 0
+        except Exception as e:  # noqa: BLE001 - shown in the output, as the CLI shows it
+            return _said_to(sink, failed, e, step.command if step else None)
+        finally:
+            release_output(token)
+
+    return run
+
+
+def _parse_quietly(parser, segments):
+    """parse_segments, argparse's message as a UsageError (it would print and exit)."""
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            return parse_segments(parser, [], segments)
+    except SystemExit:
+        lines = [x for x in said.getvalue().splitlines() if "error:" in x]
+        why = lines[-1].split("error:", 1)[1].strip() if lines else "does not parse"
+        raise UsageError(why.split(" (try ")[0]) from None
+
+
+def _said_to(sink, failed, error, command) -> int:
+    """The CLI's one handler (failed), what it prints to stderr going to `sink`."""
+    import contextlib
+    import io
+
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        code = failed(error, command)
+    sink(said.getvalue().encode("utf-8", "replace"))
+    return code
 
 
 # -- connect ----------------------------------------------------------------------------------

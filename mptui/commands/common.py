@@ -266,5 +266,10 @@ def capture_output(sink: Callable[[bytes], None] | None):
     return _output.set(sink)
 
 
+def release_output(token) -> None:
+    """Undo a capture_output."""
+    _output.reset(token)
+
+
 def is_board_path(arg: str) -> bool:
     return arg.startswith(":")
