@@ -31,6 +31,7 @@ COMMANDS = {
     "touch": "files",
     "sha256sum": "files",
     "df": "files",
+    "tree": "tree",
     "repl": "repl",
     "bridge": "bridge",
     "ota": "ota",
@@ -42,6 +43,10 @@ COMMANDS = {
     "mount": "mount",
     "umount": "mount",
     "connect": "chain",
+    "resume": "control",
+    "disconnect": "control",
+    "sleep": "control",
+    "bootloader": "control",
 }
 
 

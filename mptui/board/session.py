@@ -390,6 +390,13 @@ class Session:
             if status or program.exit_message(e.traceback):
                 raise ProgramExit(status, program.exit_message(e.traceback)) from None
 
+    async def start(self, source: str) -> None:
+        """Send a program and leave it running, its output not read (mpremote's --no-follow):
+        the next operation interrupts it (Ctrl-C), as after a timeout."""
+        async with self.operation() as repl:
+            await repl.send_code(source)
+            repl.in_raw = False  # the board runs the program, not its raw REPL
+
     async def interrupt(self) -> None:
         """Ctrl-C to the running code; while code is still being sent (a Ctrl-C then would
         cut the upload, not the program), as soon as it runs."""

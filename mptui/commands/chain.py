@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 
-from mptui.commands.common import Command, Step, UsageError, plan, run_on_board, run_steps
+from mptui.commands.common import Command, Step, UsageError, plan, run_on_link, run_steps
 from mptui.macros import SEPARATOR, expand, split
 
 # Commands that work on one board's session, so can share it with others in a chain.
 CHAINABLE = frozenset({
     "exec", "eval", "run", "soft-reset", "reset", "rtc", "ls", "cat", "cp", "rm", "mkdir",
     "rmdir", "touch", "sha256sum", "df", "repl", "sync", "mount", "umount", "connect",
+    "resume", "disconnect", "sleep", "bootloader", "tree",
 })
 NOT_ACTIONS = frozenset({"connect", "mount"})  # a chain of only these: a REPL follows
 # The global options (before the command) that take a value.
@@ -61,7 +62,7 @@ def wants_chain(rest: list[str], builtin) -> bool:
 def run_chain(parser: argparse.ArgumentParser, global_words: list[str], rest: list[str],
               macros: dict) -> int:
     """Parse, plan and run the commands of a command line (see the module's doc)."""
-    segments = expand(split(rest), macros)
+    segments = mpremote_words(expand(split(rest), macros))
     if not segments:
         raise UsageError("nothing to run between the '+'")
     if len(segments) == 1 and segments[0][0] not in CHAINABLE:
@@ -72,6 +73,25 @@ def run_chain(parser: argparse.ArgumentParser, global_words: list[str], rest: li
         parsed.append(_with_globals(parser.parse_args(["repl"]), parsed[0]))
     steps = [plan(args) for args in parsed]
     return run_steps(steps)
+
+
+def mpremote_words(segments: list[list[str]]) -> list[list[str]]:
+    """mpremote's ways of writing commands, as ours: `fs ls` is `ls` (any fs command), and a
+    shortcut `a0`..`a3`, `u0`..`u3`, `c0`..`c3` is `connect` to that port, with what follows
+    it the next command (`mptui a0 ls` is `connect /dev/ttyACM0 + ls`)."""
+    from mptui.services.boards import SHORTCUTS
+
+    out = []
+    for seg in segments:
+        if seg[0] == "fs" and len(seg) > 1:
+            seg = seg[1:]
+        if seg[0].lower() in SHORTCUTS:
+            out.append(["connect", seg[0]])
+            seg = seg[1:]
+            if not seg:
+                continue
+        out.append(seg)
+    return out
 
 
 def parse_segments(parser, global_words: list[str], segments: list[list[str]]) -> list:
@@ -128,7 +148,8 @@ def check_macros(parser, macros: dict, builtin) -> list[tuple[str, str]]:
 
 # -- macros in the app -------------------------------------------------------------------------
 
-IN_THE_APP = CHAINABLE - {"repl", "connect", "mount", "umount"}  # the app has its REPL and board
+# the app has its REPL and its boards' links
+IN_THE_APP = CHAINABLE - {"repl", "connect", "mount", "umount", "disconnect", "bootloader"}
 
 
 def app_runner(parser, builtin):
@@ -161,7 +182,10 @@ def app_runner(parser, builtin):
             finally:
                 sink(said.getvalue().encode("utf-8", "replace"))
             for step in steps:
-                code = await step.work(session) or 0
+                if step.on_link is not None:  # sleep, resume
+                    code = await step.on_link(_AppLink(session)) or 0
+                else:
+                    code = await step.work(session) or 0
                 if code:
                     return code
             return 0
@@ -171,6 +195,16 @@ def app_runner(parser, builtin):
             release_output(token)
 
     return run
+
+
+class _AppLink:
+    """The app's link to the board, as a chain's command sees it (it stays open)."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+
+    async def open(self):
+        return self.session
 
 
 def _parse_quietly(parser, segments):
@@ -204,8 +238,10 @@ def _said_to(sink, failed, error, command) -> int:
 
 
 def _connect(args) -> int:
-    planned = run_on_board(args, None)
-    return planned
+    async def on_link(link) -> None:
+        await link.switch(args.address)  # a board that cannot be reached stops the chain here
+
+    return run_on_link(args, on_link)
 
 
 def _connect_args(p) -> None:

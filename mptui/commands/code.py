@@ -11,6 +11,9 @@ from mptui.errors import MptuiError
 
 def _exec(args) -> int:
     async def work(session):
+        if args.no_follow:
+            await session.start(args.code)
+            return
         await session.run(args.code, on_output=write_out)  # sys.exit(N) gives exit status N
 
     return run_on_board(args, work)
@@ -34,6 +37,9 @@ def _run(args) -> int:
         raise MptuiError(f"cannot read {args.file}: not UTF-8 text") from None
 
     async def work(session):
+        if args.no_follow:
+            await session.start(source)
+            return
         await session.run(source, on_output=write_out)
 
     return run_on_board(args, work)
@@ -68,11 +74,19 @@ def _rtc(args) -> int:
     return run_on_board(args, work)
 
 
+def _no_follow(p, name: str, help: str) -> None:
+    p.add_argument(name, help=help)
+    p.add_argument(
+        "--no-follow", action="store_true",
+        help="send the code and return at once, leaving it running (its output is not read; "
+             "the next command stops it)")
+
+
 COMMANDS = {
     "exec": Command(
         "run Python code on the board, streaming its output",
         _exec,
-        lambda p: p.add_argument("code", help="the code to run"),
+        lambda p: _no_follow(p, "code", "the code to run"),
     ),
     "eval": Command(
         "evaluate an expression on the board and print the result",
@@ -82,7 +96,7 @@ COMMANDS = {
     "run": Command(
         "run a local file on the board until it ends (Ctrl-C stops it)",
         _run,
-        lambda p: p.add_argument("file", help="a local .py file"),
+        lambda p: _no_follow(p, "file", "a local .py file"),
     ),
     "soft-reset": Command("soft-reset the board (its RAM is cleared, boot.py runs)", _soft_reset),
     "reset": Command("hard-reset the board (machine.reset()) and wait for it", _reset),

@@ -78,12 +78,14 @@ def session_for(device: str | None, password: str | None = None, *, resolver=Non
 
 
 class Step:
-    """One command of a chain: its parsed args and its work on the board (None for
-    `connect`, which only chooses the board of the steps after it)."""
+    """One command of a chain: its parsed args and its work on the board, or (`on_link`) on
+    the chain's link itself: connect, disconnect, sleep, bootloader."""
 
-    def __init__(self, args, work: Callable[[Session], Awaitable[int | None]] | None) -> None:
+    def __init__(self, args, work: Callable[[Session], Awaitable[int | None]] | None,
+                 on_link: Callable[[BoardLink], Awaitable[int | None]] | None = None) -> None:
         self.args = args
         self.work = work
+        self.on_link = on_link
 
     @property
     def command(self) -> str:
@@ -91,6 +93,16 @@ class Step:
 
 
 _planned: ContextVar[list[Step] | None] = ContextVar("mptui_planned", default=None)
+
+
+def run_on_link(args, on_link: Callable[[BoardLink], Awaitable[int | None]]) -> int:
+    """run_on_board for a command that works on the chain's link (see Step)."""
+    step = Step(args, None, on_link)
+    planned = _planned.get()
+    if planned is not None:
+        planned.append(step)
+        return OK
+    return run_steps([step])
 
 
 def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
@@ -166,6 +178,12 @@ class BoardLink:
         finally:
             await session.close()
 
+    async def drop(self) -> None:
+        """Close the link and nothing else (the board went away: its bootloader)."""
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close(leave_raw=False)
+
 
 def run_steps(steps: list[Step]) -> int:
     """Run the steps one after another in one connection (one session, the raw REPL entered
@@ -179,8 +197,10 @@ def run_steps(steps: list[Step]) -> int:
         try:
             for step in steps:
                 current[0] = step
-                if step.work is None:
-                    await link.switch(step.args.address)
+                if step.on_link is not None:
+                    code = await step.on_link(link) or OK
+                    if code:
+                        return code
                     continue
                 session = await link.open()
                 stopped[0] = "a second Ctrl-C came before the board said in what state it is"
