@@ -197,9 +197,10 @@ def _rio(s: str) -> BoardRef:
     return BoardRef(s, f"rio://{_host(host)}:{port}", None, rio=(host, port))
 
 
-def _port(s: str) -> BoardRef:
-    """port:PATH: a serial port, whatever its name looks like (mpremote's form)."""
-    path = s[len("port:"):]
+def _port(s: str, path: str | None = None) -> BoardRef:
+    """port:PATH: a serial port, whatever its name looks like (mpremote's form); `path`: the
+    port another form (`a0`, `id:`) names."""
+    path = s[len("port:"):] if path is None else path
     if not path:
         raise AddressError(s, "no serial port's path in")
     address = parse_address(path if path.lower().startswith("serial://") else
@@ -221,7 +222,7 @@ def _usb_id(s: str) -> BoardRef:
         seen = ", ".join(repr(p.serial_number) for p in ports if p.serial_number) or "none"
         raise TransportError(f"no USB board with serial number {wanted!r} (found: {seen}; "
                              "`mptui devices` lists them)")
-    return _port(f"port:{found[0].device}")
+    return _port(s, found[0].device)
 
 
 # mpremote's shortcuts: a0..a3, u0..u3, c0..c3
@@ -231,7 +232,7 @@ SHORTCUTS = {f"{k}{n}": f"{path}{n}" for k, path in
 
 def _shortcut(s: str) -> BoardRef | None:
     path = SHORTCUTS.get(s.lower())
-    return None if path is None else _port(f"port:{path}")
+    return None if path is None else _port(s, path)
 
 
 # prefix -> parser, tried before the link forms of transports.address
