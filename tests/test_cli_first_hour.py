@@ -18,7 +18,8 @@ def test_help_keeps_the_usage_lines():
         ("ota", [("  mptui ota init                     mptui.toml [ota], a release folder, "
                  "a secrets file"),
                  "  mptui ota rollback -d ADDR"]),
-        ("config", ['  mptui config check    read it: "ok", or the one-line error (exit status 1)',
+        ("config", [("  mptui config check    read it with the code that uses it: the board "
+                     "resolver for [boards],"),
                     ("  mptui config path     print the config file's path ($MPTUI_CONFIG "
                     "overrides it)")]),
     ):

@@ -116,9 +116,10 @@ def test_config_check_finds_macros_that_cannot_run(config_file):
     lines = done.stderr.decode().splitlines()
     assert done.returncode == 1
     assert lines[0].endswith("line 6: [commands] 'badchain': logs cannot be part of a "
-                             "chain ('+'); chainable: cat, connect, cp, df, eval, exec, ls, "
-                             "mkdir, mount, repl, reset, rm, rmdir, rtc, run, sha256sum, "
-                             "soft-reset, sync, touch, umount")
+                             "chain ('+'); chainable: bootloader, cat, connect, cp, df, "
+                             "disconnect, eval, exec, ls, mkdir, mount, repl, reset, resume, "
+                             "rm, rmdir, rtc, run, sha256sum, sleep, soft-reset, sync, touch, "
+                             "tree, umount")
     assert lines[1].endswith("line 7: [commands] 'loop': macro 'loop' uses itself (loop -> "
                              "loop)")
     assert lines[2].endswith("line 4: [commands] 'ls': 'ls' is a built-in command (the "
