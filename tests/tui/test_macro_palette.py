@@ -19,6 +19,7 @@ CONFIG = """\
 answer = "exec 'a=6' + eval 'a*{times}'"
 boom = "exec 'print(1)' + exec '1/0' + exec 'print(2)'"
 shell = "repl"
+pause = "exec 'print(1)' + sleep 0.01 + resume + exec 'print(2)'"
 [commands.led]
 run = "exec 'print({pin!r}, {value})'"
 help = "switch an LED"
@@ -63,6 +64,9 @@ async def test_a_macro_runs_from_the_palette_and_shows_its_output(make_manager, 
         await wait_until(lambda: screen.exit_code is not None, timeout=30)
         assert (screen.exit_code, screen.text) == (0, "42\n")
         assert await app.manager.session("virtual").eval("a") == 6
+        await pilot.press("escape")
+        screen = await run_from_palette(app, pilot, "pause")  # the chain's own commands too
+        assert (screen.exit_code, screen.text) == (0, "1\n2\n")
 
 
 async def test_a_failing_macro_stops_with_the_error_shown(make_manager, config_file):
