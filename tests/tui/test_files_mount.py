@@ -31,6 +31,13 @@ async def test_m_mounts_the_folder_under_the_cursor_and_m_again_unmounts(make_ap
         assert b"EPERM" in out or b"Errno 1" in out, out
         said = [m.notification.message for m in messages if isinstance(m, Notify)]
         assert "~/proj/app is mounted at /remote on virtual (m again: unmount)" in said
+        # Ctrl-D at the board's REPL: a soft reset, after which the folder is mounted again
+        app.manager.console.input("virtual", b"\x04")
+        await wait_until(lambda: any("mounted again at /remote" in m.notification.message
+                                     for m in messages if isinstance(m, Notify)),
+                         timeout=30, what="the mount again")
+        out = await session.exec("import os, shown\nprint(os.getcwd(), shown.WORD)")
+        assert out == b"/remote from the mount\r\n"
         await pilot.press("m")
         await wait_until(lambda: mounted(session) is None, what="the unmount")
         assert await session.eval("'/remote' in __import__('os').listdir('/')") is False
