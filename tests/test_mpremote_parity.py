@@ -84,6 +84,9 @@ def test_disconnect_closes_the_link_and_the_next_command_opens_it_again(start_br
     done = run_cli("-d", "virtual:dis", "exec", "a=1", "+", "disconnect", "+", "eval",
                    "'a' in globals()")
     assert (done.returncode, done.stdout) == (0, b"False\r\n"), done.stderr
+    # alone, as mpremote's, resume opens the REPL (here its input ends at once: it leaves)
+    done = run_cli("-d", "virtual:res", "resume", input=b"")
+    assert done.returncode == 0 and b"Connected to virtual:res" in done.stderr
 
 
 def test_sleep_waits_between_commands_and_refuses_what_is_not_seconds():

@@ -6,7 +6,8 @@ and checked before the board is touched (a bad one: exit status 2, nothing run),
 one after another on one session: the raw REPL is entered once, the board keeps its variables
 from one command to the next, and the chain stops at the first command that fails, with its
 exit status. `connect ADDRESS` in a chain moves the commands after it to another board. A
-chain of only connect and mount ends in a REPL (mpremote's habit: `mptui mount .`).
+chain of only connect, mount and resume ends in a REPL (mpremote's habit: `mptui mount .`).
+mpremote's spellings are ours too (`fs ls`, `a0`: mpremote_words).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ CHAINABLE = frozenset({
     "rmdir", "touch", "sha256sum", "df", "repl", "sync", "mount", "umount", "connect",
     "resume", "disconnect", "sleep", "bootloader", "tree",
 })
-NOT_ACTIONS = frozenset({"connect", "mount"})  # a chain of only these: a REPL follows
+NOT_ACTIONS = frozenset({"connect", "mount", "resume"})  # a chain of only these: a REPL follows
 # The global options (before the command) that take a value.
 _VALUED = ("-d", "--device", "--password", "--log-file")
 
@@ -62,7 +63,7 @@ def wants_chain(rest: list[str], builtin) -> bool:
 def run_chain(parser: argparse.ArgumentParser, global_words: list[str], rest: list[str],
               macros: dict) -> int:
     """Parse, plan and run the commands of a command line (see the module's doc)."""
-    segments = mpremote_words(expand(split(rest), macros))
+    segments = commands_of(rest, macros)
     if not segments:
         raise UsageError("nothing to run between the '+'")
     if len(segments) == 1 and segments[0][0] not in CHAINABLE:
@@ -73,6 +74,11 @@ def run_chain(parser: argparse.ArgumentParser, global_words: list[str], rest: li
         parsed.append(_with_globals(parser.parse_args(["repl"]), parsed[0]))
     steps = [plan(args) for args in parsed]
     return run_steps(steps)
+
+
+def commands_of(words: list[str], macros: dict) -> list[list[str]]:
+    """The commands of a command line: split at '+', macros expanded, mpremote's words ours."""
+    return mpremote_words(expand(split(words), macros))
 
 
 def mpremote_words(segments: list[list[str]]) -> list[list[str]]:
@@ -135,7 +141,7 @@ def check_macros(parser, macros: dict, builtin) -> list[tuple[str, str]]:
             continue
         words = [name] + [f"{p}={macro.defaults.get(p, '0')}" for p in macro.params]
         try:
-            segments = expand([words], {n: m for n, m in macros.items() if n not in builtin})
+            segments = commands_of(words, {n: m for n, m in macros.items() if n not in builtin})
         except MacroError as e:
             problems.append((name, str(e)))
             continue
@@ -169,7 +175,7 @@ def app_runner(parser, builtin):
         step = None
         try:
             usable = {n: m for n, m in macros.items() if n not in builtin}
-            segments = expand(split(words), usable)
+            segments = commands_of(words, usable)
             parsed = _parse_quietly(parser, segments)
             for args in parsed:
                 if args.command not in IN_THE_APP:
