@@ -16,11 +16,9 @@ from mptui.services.mount import Mount, mounted, unmount
 MOUNT_LINKS = ["fast", "uart:115200"]
 
 
-@pytest.fixture(params=MOUNT_LINKS, ids=["fast", "uart115200"])
-def link_profile(request):
-    from conftest import LinkCase
-
-    return LinkCase(request.param)
+# conftest's link_profile, on these profiles only (a test that uses it, or mount)
+ON_LINKS = pytest.mark.parametrize("link_profile", MOUNT_LINKS, indirect=True,
+                                   ids=["fast", "uart115200"])
 
 
 @pytest.fixture
@@ -41,12 +39,14 @@ async def mount(session, folder, link_profile):
     await unmount(session)
 
 
+@ON_LINKS
 async def test_a_module_from_the_folder_is_imported_and_runs(session, mount):
     out = await session.exec("import greet, pkg\nprint(greet.hello('board'), pkg.VALUE)")
     assert out == b"hello board 42\r\n"
     assert await session.eval("__import__('os').getcwd()") == "/remote"
 
 
+@ON_LINKS
 async def test_a_big_file_reads_byte_identical(session, mount, folder, link_profile):
     data = os.urandom(link_profile.size(1 << 20, 24 << 10))
     (folder / "big.bin").write_bytes(data)
@@ -58,6 +58,7 @@ async def test_a_big_file_reads_byte_identical(session, mount, folder, link_prof
     assert out.decode().split() == [str(len(data)), hashlib.sha256(data).hexdigest()]
 
 
+@ON_LINKS
 async def test_a_board_side_binary_write_lands_byte_identical(session, mount, folder):
     data = bytes(range(256)) * 16  # 4 KiB: every byte, Ctrl-A..D, ESC, CR and LF among them
     await session.exec(f"with open('out.bin', 'wb') as f:\n f.write({data!r})")
@@ -66,6 +67,7 @@ async def test_a_board_side_binary_write_lands_byte_identical(session, mount, fo
     assert await session.eval("open('out.bin', 'rb').read() == " + repr(data)) is True
 
 
+@ON_LINKS
 async def test_text_files_lines_seek_and_unicode_across_blocks(session, mount, folder):
     text = ("é" * 9000 + "\nzwei ☃\nlast").encode()  # multi-byte characters across blocks
     (folder / "t.txt").write_bytes(text)
@@ -78,6 +80,7 @@ async def test_text_files_lines_seek_and_unicode_across_blocks(session, mount, f
         f"b'last' {len(text)}", "b'\\xc3\\xa9'", "last"]
 
 
+@ON_LINKS
 async def test_listdir_stat_and_changes_reach_the_folder(session, mount, folder):
     await session.exec("import os\nos.mkdir('new')\nopen('new/a.txt', 'w').write('abc')\n"
                        "os.rename('new/a.txt', 'new/b.txt')\nopen('gone', 'w').close()\n"
@@ -103,6 +106,7 @@ async def test_listdir_stat_and_changes_reach_the_folder(session, mount, folder)
     assert not (folder / "mine.txt").exists()
 
 
+@ON_LINKS
 async def test_nothing_outside_the_folder_is_reached(session, mount, folder, tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -145,6 +149,7 @@ async def test_unsafe_links_follows_links_out_of_the_folder(session, folder, tmp
         await m.stop()
 
 
+@ON_LINKS
 async def test_the_ota_secrets_file_is_never_served(session, mount, folder):
     (folder / ".mptui-secrets.toml").write_text('signing_key = "k"\n')
     (folder / "renamed.toml").write_text('# mptui OTA secrets\nsigning_key = "k"\n')
@@ -157,6 +162,7 @@ async def test_the_ota_secrets_file_is_never_served(session, mount, folder):
     assert (folder / ".mptui-secrets.toml").exists()
 
 
+@ON_LINKS
 async def test_unmount_leaves_the_board_as_it_was(session, mount):
     await unmount(session)
     assert mounted(session) is None
@@ -165,6 +171,7 @@ async def test_unmount_leaves_the_board_as_it_was(session, mount):
     await unmount(session)  # nothing mounted: quiet
 
 
+@ON_LINKS
 async def test_a_soft_reset_at_the_repl_mounts_the_folder_again(session, folder, link_profile):
     notes: asyncio.Queue[str] = asyncio.Queue()
     m = Mount(session, str(folder), on_note=notes.put_nowait)
