@@ -36,6 +36,7 @@ COMMANDS = {
     "df": "files",
     "edit": "edit",
     "mip": "mip",
+    "tree": "tree",
     "repl": "repl",
     "bridge": "bridge",
     "ota": "ota",
@@ -44,6 +45,13 @@ COMMANDS = {
     "logs": "logs",
     "call": "call",
     "serve": "serve",
+    "mount": "mount",
+    "umount": "mount",
+    "connect": "chain",
+    "resume": "control",
+    "disconnect": "control",
+    "sleep": "control",
+    "bootloader": "control",
 }
 
 
@@ -105,6 +113,9 @@ def build_parser() -> Parser:
         prog="mptui",
         description="A fast, keyboard-driven terminal UI for MicroPython boards. "
         "With no command it opens the full-screen app.",
+        epilog="Commands joined by '+' run one after another in one connection, as with "
+        "mpremote: mptui exec \"a=6\" + eval \"a*7\". The config's [commands] adds your own "
+        "(listed above when there are some).",
     )
     parser.add_argument("--version", action="version", version=f"mptui {_version()}")
     parser.add_argument(
@@ -143,22 +154,57 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    from mptui.commands import chain
+
+    split = chain.split_globals(argv)
+    if split is None or not split[1] or not chain.wants_chain(split[1], COMMANDS):
+        if split is None and ("-h" in argv or "--help" in argv):
+            _add_macros(parser, _macros())
+        args = parser.parse_args(argv)
+        run = args._run if args.command is not None else None
+    else:  # commands joined by '+', a macro, or a command that may be chained
+        global_words, rest = split
+        args = parser.parse_args(global_words)
+        args.command = rest[0]
+        heads = {seg[0] for seg in chain.split(rest)}
+        macros = _macros() if heads - set(COMMANDS) else {}
+
+        def run(args):
+            return chain.run_chain(parser, global_words, rest, macros)
+
     from mptui import log
 
     log.setup(args.log_verbose, args.log_file, stderr=args.command is not None)
     if args.command is None:
         from mptui.ui.launch import run_app
 
-        return run_app(args)
+        return run_app(args, run_macro=chain.app_runner(parser, COMMANDS))
+    assert run is not None  # a command was named
     try:
-        return args._run(args) or OK
+        return run(args) or OK
     except KeyboardInterrupt:  # commands that know more say what was stopped themselves
         print(f"mptui: interrupted ({args.command} stopped)", file=sys.stderr)
         return INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the one place a command's failure is shown
         return failed(e, args.command)
+
+
+def _macros() -> dict:
+    """The config's [commands] (macros named as a built-in command are left out: those win)."""
+    from mptui.config import load_config
+
+    config = load_config()
+    return {name: m for name, m in config.commands.items() if name not in COMMANDS}
+
+
+def _add_macros(parser: Parser, macros: dict) -> None:
+    """List the config's macros among the commands in --help."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, macro in sorted(macros.items()):
+        usage = f" (mptui {macro.signature})" if macro.params else ""
+        sub.add_parser(name, help=f"[commands] {macro.summary}{usage}", add_help=False)
 
 
 def failed(error: Exception, command: str | None = None) -> int:

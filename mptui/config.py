@@ -17,6 +17,8 @@
     [network]                       # boards whose agent announces itself (UDP)
     announce_port = 2020            # 0: do not listen
     announce_bind = "127.0.0.1"     # boards on this computer; "0.0.0.0": the local network
+    [commands]                      # shortcuts and macros (see mptui/macros.py)
+    boot = "soft-reset + exec 'import main'"
 
 A bad file gives one error naming the file and line; defaults are used instead. User themes
 are TOML files in the `themes` folder next to the config file. The app writes the choices made
@@ -31,7 +33,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,6 +42,9 @@ else:  # pragma: no cover
 
 from mptui.errors import MptuiError, UsageError
 from mptui.paths import config_dir
+
+if TYPE_CHECKING:
+    from mptui.macros import Macro
 
 ENV = "MPTUI_CONFIG"
 WEBREPL_PASSWORD_ENV = "MPTUI_WEBREPL_PASSWORD"  # every WebREPL board's password, when set
@@ -81,6 +86,7 @@ class Config:
     repl: ReplConfig = field(default_factory=ReplConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    commands: dict[str, Macro] = field(default_factory=dict)  # [commands]: mptui.macros
     raw: dict[str, Any] = field(default_factory=dict, repr=False)  # the file as read: passwords too
     error: str | None = None  # why the file could not be used, one line
 
@@ -197,9 +203,17 @@ def _apply(cfg: Config, data: dict[str, Any]) -> None:
         raise ConfigValueError("[network] 'announce_bind' must be an address",
                                key="announce_bind")
     cfg.network = NetworkConfig(port, bind)
+    if "commands" in data:
+        from mptui.macros import parse_macros
+
+        try:
+            cfg.commands = parse_macros(data["commands"])
+        except ValueError as e:
+            raise ConfigValueError(str(e), table="commands") from None
 
 
-TOP_LEVEL = ("theme", "boards", "keys", "repl", "logs", "network")  # what a config may hold
+# what a config may hold
+TOP_LEVEL = ("theme", "boards", "keys", "repl", "logs", "network", "commands")
 
 
 def unknown_top_level(cfg: Config) -> list[str]:

@@ -46,6 +46,8 @@ LINKS = {
     "/dev/ttyACM0": ("/dev/ttyACM0", PICO),  # a config board's address finds its entry
     "serial:///dev/ttyACM0": ("/dev/ttyACM0", PICO),
     "pico": ("/dev/ttyACM0", PICO),
+    "a0": ("/dev/ttyACM0", PICO),  # mpremote's shortcut finds the entry of its port
+    "port:/dev/ttyACM0": ("/dev/ttyACM0", PICO),
     "/dev/ttyUSB1": ("/dev/ttyUSB1", {}),
     "COM3": ("COM3", {}),
     "socket://127.0.0.1:2218": ("socket://127.0.0.1:2218", {}),

@@ -35,6 +35,9 @@ class Repl:
         self.console_sink: Callable[[bytes], None] | None = None
         self.on_closed: Callable[[str], None] | None = None
         self.on_idle_output: Callable[[bytes], None] | None = None
+        # sees the board's output first and keeps what is not for the others (a mount's
+        # requests: board/mount.py)
+        self.intercept: Callable[[bytes], bytes] | None = None
         self.in_raw = False  # True once we know the board sits in the raw REPL
         self.raw_paste: bool | None = None  # None until the board has answered once
         self.window = 128
@@ -68,6 +71,11 @@ class Repl:
         try:
             while True:
                 data = await self.transport.read()
+                if self.intercept is not None:
+                    data = self.intercept(data)
+                    if not data:
+                        self._wake()  # the board is busy for us, not silent
+                        continue
                 if not self._capturing and self.on_idle_output:
                     self.on_idle_output(data)
                 if self._capturing or self.in_raw:

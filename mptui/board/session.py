@@ -11,7 +11,7 @@ import ast
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,8 @@ class Session:
         self._connected = asyncio.Event()
         self._booted = asyncio.Event()  # the REPL banner was seen (boot.py and main.py done)
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._reset_hooks: list[Callable[[Repl], Awaitable[None]]] = []
+        self._rehook_task: asyncio.Task[None] | None = None
         self._closing = False
         self._expect_reset = False  # a reset we asked for: reconnect even if reconnect is off
         self._idle_tail = b""
@@ -91,6 +93,7 @@ class Session:
         self._sending = False  # code on its way to the board (exec)
         self._interrupt_due = False
         self._console_sink: Callable[[bytes], None] | None = None
+        self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
         from mptui.board.fs import BoardFS
 
@@ -150,13 +153,15 @@ class Session:
         repl.on_closed = self._on_link_closed
         repl.on_idle_output = self._watch_idle_output
         repl.console_sink = self._to_console
+        repl.intercept = self._intercept
         repl.raw_paste, repl.window = old.raw_paste, old.window
         return repl
 
     async def close(self, leave_raw: bool = True) -> None:
         self._closing = True
-        if self._reconnect_task:
-            self._reconnect_task.cancel()
+        for task in (self._reconnect_task, self._rehook_task):
+            if task:
+                task.cancel()
         if leave_raw and self.repl.closed is None and self.transport.is_open:
             with contextlib.suppress(BoardError, TransportError):
                 if self.repl.in_raw:
@@ -225,6 +230,12 @@ class Session:
         except asyncio.TimeoutError:
             raise BoardDisconnected(f"{self.address}: the board did not come back") from None
 
+    def set_intercept(self, intercept: Callable[[bytes], bytes] | None) -> None:
+        """What sees the board's output before anything else and passes on what is not its
+        own (a mount's requests), on this link and the next."""
+        self._intercept = intercept
+        self.repl.intercept = intercept
+
     # -- console (the friendly REPL) --------------------------------------------------------
 
     def set_console(self, sink: Callable[[bytes], None] | None) -> None:
@@ -284,16 +295,45 @@ class Session:
     def _watch_idle_output(self, data: bytes) -> None:
         """Notice resets that happen between operations (reset button, Ctrl-D, a crash)."""
         window = self._idle_tail + data
-        self._idle_tail = window[-32:]
-        if FRIENDLY_BANNER_END in window:
+        self._idle_tail = window[-64:]
+        reboot = window.rfind(SOFT_REBOOT)
+        if reboot >= 0:
+            self._booted.clear()  # boot.py and main.py run again
+        if window.find(FRIENDLY_BANNER_END, max(reboot, 0)) >= 0:
             self._booted.set()
-        if SOFT_REBOOT in window or FRIENDLY_BANNER_END in window:
+        if reboot >= 0 or FRIENDLY_BANNER_END in window:
             self.repl.in_raw = False
             if self.helper:
                 self.helper = None
-            if SOFT_REBOOT in window:
+            if reboot >= 0:
                 self._idle_tail = b""
                 self._publish(SessionEvent("reset", self.state, "soft reboot"))
+                if self._reset_hooks and not self._closing:
+                    self._rehook_task = asyncio.create_task(self._rehook_after_boot())
+
+    # -- what mptui puts back after a reset ------------------------------------------------
+
+    def add_reset_hook(self, hook: Callable[[Repl], Awaitable[None]]) -> Callable[[], None]:
+        """Run `await hook(repl)` (at the raw REPL, the board ours) after every reset that
+        clears the board's RAM: soft_reset() and hard_reset() before they return, a reset
+        between operations (Ctrl-D at the REPL) once the board has booted. Returns what
+        removes it."""
+        self._reset_hooks.append(hook)
+        return lambda: self._reset_hooks.remove(hook) if hook in self._reset_hooks else None
+
+    async def _run_reset_hooks(self, repl: Repl) -> None:
+        for hook in list(self._reset_hooks):
+            try:
+                await hook(repl)
+            except BoardError as e:
+                logger.warning("%s: after a reset: %s", self.address, e)
+
+    async def _rehook_after_boot(self) -> None:
+        """After a reset between operations: once boot.py and main.py are done (the friendly
+        banner), the hooks run."""
+        await self._booted.wait()
+        async with self.operation() as repl:
+            await self._run_reset_hooks(repl)
 
     # -- operations -------------------------------------------------------------------------
 
@@ -352,6 +392,13 @@ class Session:
             if status or program.exit_message(e.traceback):
                 raise ProgramExit(status, program.exit_message(e.traceback)) from None
 
+    async def start(self, source: str) -> None:
+        """Send a program and leave it running, its output not read (mpremote's --no-follow):
+        the next operation interrupts it (Ctrl-C), as after a timeout."""
+        async with self.operation() as repl:
+            await repl.send_code(source)
+            repl.in_raw = False  # the board runs the program, not its raw REPL
+
     async def interrupt(self) -> None:
         """Ctrl-C to the running code; while code is still being sent (a Ctrl-C then would
         cut the upload, not the program), as soon as it runs."""
@@ -374,6 +421,7 @@ class Session:
         async with self.operation() as repl:
             self.helper = None
             out = await repl.soft_reset()
+            await self._run_reset_hooks(repl)
         self._publish(SessionEvent("reset", self.state, "soft reboot"))
         return out
 
@@ -396,6 +444,9 @@ class Session:
             await self.wait_connected(wait)
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._booted.wait(), boot_wait)
+            if self._reset_hooks:
+                async with self.operation() as repl:
+                    await self._run_reset_hooks(repl)
         finally:
             self._expect_reset = False
         self._publish(SessionEvent("reset", self.state, "hard reset"))

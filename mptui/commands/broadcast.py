@@ -12,7 +12,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING
 
-from mptui.commands.common import INTERRUPTED, UsageError, die, resolver_for
+from mptui.commands.common import INTERRUPTED, UsageError, die, planning, resolver_for
 
 if TYPE_CHECKING:
     from mptui.services.boards import BoardRef
@@ -51,6 +51,9 @@ def every_board(args) -> list[str]:
 
 def run(args, names: list[str], source: str) -> int:
     """Run `source` on every board named; print as said above; return the exit status."""
+    if planning():
+        raise UsageError("a command on several boards (-d twice, --all) cannot be part of a "
+                         "chain ('+')")
     from mptui.services.broadcast import ENDED, broadcast, exit_status
     from mptui.services.manager import DeviceManager
 

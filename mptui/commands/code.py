@@ -9,18 +9,27 @@ from pathlib import Path
 from typing import Any
 
 from mptui.commands import broadcast
-from mptui.commands.common import Command, UsageError, run_on_board, write_out
+from mptui.commands.common import Command, UsageError, echo, run_on_board, write_out
 from mptui.errors import MptuiError
 
 
 def _exec(args) -> int:
     if (boards := broadcast.wanted(args)) is not None:
+        _one_board_only(args)
         return broadcast.run(args, boards, args.code)
 
     async def work(session):
+        if args.no_follow:
+            await session.start(args.code)
+            return
         await session.run(args.code, on_output=write_out)  # sys.exit(N) gives exit status N
 
     return run_on_board(args, work)
+
+
+def _one_board_only(args) -> None:
+    if args.no_follow:
+        raise UsageError("--no-follow leaves a program running on one board: name one board")
 
 
 def _eval(args) -> int:
@@ -43,9 +52,13 @@ def _run(args) -> int:
     except UnicodeDecodeError:
         raise MptuiError(f"cannot read {args.file}: not UTF-8 text") from None
     if (boards := broadcast.wanted(args)) is not None:
+        _one_board_only(args)
         return broadcast.run(args, boards, source)
 
     async def work(session):
+        if args.no_follow:
+            await session.start(source)
+            return
         await session.run(source, on_output=write_out)
 
     return run_on_board(args, work)
@@ -77,7 +90,7 @@ def _rtc(args) -> int:
         shown = await rtc.read_clock(session)
         if not re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shown):
             raise UsageError(f"unexpected RTC value {shown!r}")
-        print(shown)
+        echo(shown)
 
     return run_on_board(args, work)
 
@@ -90,11 +103,22 @@ def _with_boards(*args: Any, **kwargs: Any) -> Callable[[argparse.ArgumentParser
     return add
 
 
+def _no_follow(name: str, help: str) -> Callable[[argparse.ArgumentParser], None]:
+    """The command's argument, the options that name several boards, and --no-follow."""
+    def add(parser: argparse.ArgumentParser) -> None:
+        _with_boards(name, help=help)(parser)
+        parser.add_argument(
+            "--no-follow", action="store_true",
+            help="send the code and return at once, leaving it running (its output is not "
+                 "read; the next command stops it; one board)")
+    return add
+
+
 COMMANDS = {
     "exec": Command(
         "run Python code on the board, streaming its output",
         _exec,
-        _with_boards("code", help="the code to run"),
+        _no_follow("code", "the code to run"),
     ),
     "eval": Command(
         "evaluate an expression on the board and print the result",
@@ -104,7 +128,7 @@ COMMANDS = {
     "run": Command(
         "run a local file on the board until it ends (Ctrl-C stops it)",
         _run,
-        _with_boards("file", help="a local .py file"),
+        _no_follow("file", "a local .py file"),
     ),
     "soft-reset": Command("soft-reset the board (its RAM is cleared, boot.py runs)", _soft_reset),
     "reset": Command("hard-reset the board (machine.reset()) and wait for it", _reset),

@@ -10,6 +10,8 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any
 
 from mptui import log
 from mptui.board import Session
@@ -76,38 +78,168 @@ def session_for(device: str | None, password: str | None = None, *, resolver=Non
     return resolver.session(board_for(resolver, device))
 
 
+class Step:
+    """One command of a chain: its parsed args and its work on the board, or (`on_link`) on
+    the chain's link itself: connect, disconnect, sleep, bootloader."""
+
+    def __init__(self, args, work: Callable[[Session], Awaitable[int | None]] | None,
+                 on_link: Callable[[Any], Awaitable[int | None]] | None = None) -> None:
+        self.args = args
+        self.work = work
+        self.on_link = on_link
+
+    @property
+    def command(self) -> str:
+        return getattr(self.args, "command", None) or "the command"
+
+
+_planned: ContextVar[list[Step] | None] = ContextVar("mptui_planned", default=None)
+
+
+def planning() -> bool:
+    """Whether a chain is being planned (its commands kept, not run yet)."""
+    return _planned.get() is not None
+
+
+def run_on_link(args, on_link: Callable[[BoardLink], Awaitable[int | None]]) -> int:
+    """run_on_board for a command that works on the chain's link (see Step)."""
+    step = Step(args, None, on_link)
+    planned = _planned.get()
+    if planned is not None:
+        planned.append(step)
+        return OK
+    return run_steps([step])
+
+
 def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     """Connect to the board named by args.device, run `work`, and return its exit code (0
     when it returns None). Ctrl-C stops what the board was doing for us and says in what state
     the board is (130); a reader of our output that went away (`| head`) stops it too (141,
-    quietly); other errors go up to the command line's one handler."""
-    stopped = ["before the board was reached"]  # what a Ctrl-C stopped, in words
+    quietly); other errors go up to the command line's one handler. While a chain is being
+    planned (`plan`), the work is kept for the chain instead (see run_steps)."""
+    planned = _planned.get()
+    if planned is not None:
+        planned.append(Step(args, work))
+        return OK
+    return run_steps([Step(args, work)])
 
-    async def main() -> int:
-        from mptui.services import rtc
 
-        resolver = resolver_for(args)
-        ref = board_for(resolver, getattr(args, "device", None))
-        session = resolver.session(ref)
-        await session.connect()
-        await rtc.on_connect(ref, session)
-        stopped[0] = "a second Ctrl-C came before the board said in what state it is"
+def plan(args) -> Step:
+    """The Step of a parsed command line (its checks and local reading done, the board not
+    yet touched). UsageError for a command that does not work on one board's session."""
+    steps: list[Step] = []
+    token = _planned.set(steps)
+    try:
+        code = args._run(args)
+    finally:
+        _planned.reset(token)
+    if not steps:
+        if code:  # it refused its arguments (and said why)
+            raise _Refused(code)
+        raise UsageError(f"{args.command} cannot be part of a chain ('+')")
+    return steps[0]
+
+
+class _Refused(MptuiError):
+    """A command refused its arguments while planned; it said why already."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__("")
+        self.exit_code = code
+
+    @property
+    def report(self) -> str:
+        return ""
+
+
+class BoardLink:
+    """The one session of a chain: opened by the first step that needs the board, kept for
+    the steps after it, changed by `connect`, closed (a mount undone) at the end."""
+
+    def __init__(self, args) -> None:
+        self.resolver = resolver_for(args)
+        self.device = getattr(args, "device", None)
+        self.session: Session | None = None
+
+    async def open(self) -> Session:
+        if self.session is None:
+            from mptui.services import rtc
+
+            ref = board_for(self.resolver, self.device)
+            session = self.resolver.session(ref)
+            await session.connect()
+            self.session = session
+            await rtc.on_connect(ref, session)  # its config may ask for its clock set
+        return self.session
+
+    async def switch(self, device: str) -> None:
+        await self.close()
+        self.device = device
+        await self.open()  # a board that cannot be reached stops the chain here
+
+    async def close(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
         try:
-            return await work(session) or OK
-        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels us, then raises it
-            stopped[0] = await _stop_board(session, getattr(args, "command", None))
-            raise
-        except BrokenPipeError:  # our reader left: the board's program must not run on
-            logger.info("the reader of the output went away: %s",
-                        await _stop_board(session, getattr(args, "command", None)))
-            raise
+            from mptui.services.mount import unmount
+
+            await unmount(session, quiet=True)
         finally:
             await session.close()
+
+    async def drop(self) -> None:
+        """Close the link and nothing else (the board went away: its bootloader)."""
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close(leave_raw=False)
+
+
+def run_steps(steps: list[Step]) -> int:
+    """Run the steps one after another in one connection (one session, the raw REPL entered
+    once) and return the first failing step's exit code, or 0. Errors are shown by the
+    command line's one handler, naming the step that failed."""
+    stopped = ["before the board was reached"]  # what a Ctrl-C stopped, in words
+    current = [steps[0]]
+
+    async def main() -> int:
+        link = BoardLink(steps[0].args)
+        try:
+            for step in steps:
+                current[0] = step
+                if step.on_link is not None:
+                    code = await step.on_link(link) or OK
+                    if code:
+                        return code
+                    continue
+                assert step.work is not None  # a step has one or the other
+                session = await link.open()
+                stopped[0] = "a second Ctrl-C came before the board said in what state it is"
+                try:
+                    code = await step.work(session) or OK
+                except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels us, then raises it
+                    stopped[0] = await _stop_board(session, step.command)
+                    raise
+                except BrokenPipeError:  # our reader left: the board's program must not run on
+                    logger.info("the reader of the output went away: %s",
+                                await _stop_board(session, step.command))
+                    raise
+                if code:
+                    return code
+            return OK
+        finally:
+            await link.close()
 
     try:
         return asyncio.run(main())
     except KeyboardInterrupt:
         return die(f"interrupted: {stopped[0]}", INTERRUPTED)
+    except Exception as e:  # shown by the one handler, naming the step that failed
+        if len(steps) == 1:
+            raise
+        from mptui.cli import failed
+
+        return failed(e, current[0].args.command)
 
 
 async def _stop_board(session: Session, command: str | None) -> str:
@@ -135,11 +267,39 @@ class Command:
         self.add_arguments = add_arguments or (lambda parser: None)
 
 
+_output: ContextVar[Callable[[bytes], None] | None] = ContextVar("mptui_output", default=None)
+
+
 def write_out(data: bytes) -> None:
-    """Board output to our stdout as it comes, bytes as they are."""
+    """Board output to our stdout as it comes, bytes as they are (or to the sink the app
+    gave: `capture_output`)."""
+    sink = _output.get()
+    if sink is not None:
+        sink(data)
+        return
     out = sys.stdout.buffer
     out.write(data)
     out.flush()
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    """One line of a command's own output: stdout (stderr for `err`), or the app's sink."""
+    sink = _output.get()
+    if sink is not None:
+        sink((text + "\n").encode("utf-8", "replace"))
+        return
+    print(text, file=sys.stderr if err else sys.stdout)
+
+
+def capture_output(sink: Callable[[bytes], None] | None):
+    """Send what commands print (write_out, echo) to `sink` from here on in this context;
+    returns the token to undo it (`_output.reset(token)`)."""
+    return _output.set(sink)
+
+
+def release_output(token) -> None:
+    """Undo a capture_output."""
+    _output.reset(token)
 
 
 def is_board_path(arg: str) -> bool:

@@ -62,7 +62,7 @@ def check(config) -> tuple[list[str], list[str]]:
     problems, warnings = [], []
     for key in unknown_top_level(config):
         problems.append(at(f"unknown setting {key!r} (known: theme, [boards], [keys], [repl], "
-                           "[logs], [network])", key=key, table=key))
+                           "[logs], [network], [commands])", key=key, table=key))
     resolver = Resolver(config)
     for name, board in config.boards.items():
         try:
@@ -77,6 +77,12 @@ def check(config) -> tuple[list[str], list[str]]:
     for binding in MptuiApp.unknown_key_ids(config.keys):
         problems.append(at(f"[keys]: unknown binding id {binding!r} (F1 in the app lists them)",
                            key=binding))
+    from mptui.cli import COMMANDS, build_parser
+    from mptui.commands.chain import check_macros
+
+    for name, macro_problem in check_macros(build_parser(), config.commands, COMMANDS):
+        problems.append(at(f"[commands] {name!r}: {macro_problem}", key=name,
+                           table=f"commands.{name}"))
     themes, theme_errors = all_themes()
     problem = theme_problem(config.theme, themes)
     if problem:

@@ -11,6 +11,7 @@ from mptui.commands.common import (
     OK,
     Command,
     UsageError,
+    echo,
     is_board_path,
     run_on_board,
     write_out,
@@ -45,7 +46,7 @@ def _ls(args) -> int:
 
 def _print_entry(name: str, is_dir: bool, size: int, long: bool) -> None:
     name = name + "/" if is_dir else name
-    print(f"{'' if is_dir else size:>10}  {name}" if long else name)
+    echo(f"{'' if is_dir else size:>10}  {name}" if long else name)
 
 
 def _ls_args(p) -> None:
@@ -65,7 +66,7 @@ def _cat(args) -> int:
 def _sha256sum(args) -> int:
     async def work(session):
         for path in args.paths:
-            print(f"{await session.fs.sha256(path)}  {path}")
+            echo(f"{await session.fs.sha256(path)}  {path}")
 
     return run_on_board(args, work)
 
@@ -75,8 +76,8 @@ def _df(args) -> int:
         total, free = await session.fs.df(args.path or "/")
         used = total - free
         pct = 100 * used // total if total else 0
-        print(f"{'mount':<10} {'size':>12} {'used':>12} {'avail':>12} {'use%':>5}")
-        print(f"{board_path(args.path or '/'):<10} {total:>12} {used:>12} {free:>12} {pct:>4}%")
+        echo(f"{'mount':<10} {'size':>12} {'used':>12} {'avail':>12} {'use%':>5}")
+        echo(f"{board_path(args.path or '/'):<10} {total:>12} {used:>12} {free:>12} {pct:>4}%")
 
     return run_on_board(args, work)
 
@@ -167,7 +168,7 @@ def _cp(args) -> int:
         result = await copier.run()
         _refusals(result.warnings[shown[0]:] + result.refused[shown[1]:])
         if result.files or result.unchanged or not result.refused:  # what was done, always
-            print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
+            echo(f"{result.files} copied, {result.unchanged} unchanged", err=True)
         return BOARD_ERROR if result.refused else OK
 
     return run_on_board(args, work)
@@ -182,20 +183,20 @@ async def _is_dir(fs, path: str) -> bool:
 
 def _refusals(lines) -> None:
     for line in lines:
-        print(f"mptui: cp: {line}", file=sys.stderr)
+        echo(f"mptui: cp: {line}", err=True)
 
 
 def _print_plan(plan, explain: bool) -> None:
     """cp --dry-run: what would be copied, what is unchanged (and with --explain: what the
     ignore set leaves out, and by which rule)."""
     for step in plan.files:
-        print(f"copy        {step.shown or step.src_path} -> {step.dst_path} ({step.size} B)")
+        echo(f"copy        {step.shown or step.src_path} -> {step.dst_path} ({step.size} B)")
     for step in plan.unchanged:
-        print(f"same        {step.shown or step.src_path}")
+        echo(f"same        {step.shown or step.src_path}")
     if explain:
         for path, why in plan.ignored:
-            print(f"ignored     {path} ({why})")
-    print(f"dry run: {len(plan.files)} to copy, {len(plan.unchanged)} unchanged"
+            echo(f"ignored     {path} ({why})")
+    echo(f"dry run: {len(plan.files)} to copy, {len(plan.unchanged)} unchanged"
           + (f", {len(plan.ignored)} ignored" if plan.ignored else ""))
 
 

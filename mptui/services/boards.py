@@ -5,6 +5,10 @@ bridge all resolve names here, so a name means the same board with the same opti
 it is written. The forms (the README's table is checked against FORMS):
 
     /dev/ttyACM0, serial:///dev/ttyACM0, COM3    a serial port
+    port:PATH                                      a serial port, said so (mpremote's form)
+    id:SERIAL                                      the USB board with that serial number
+    a0..a3, u0..u3, c0..c3                         mpremote's shortcuts: /dev/ttyACM0..3,
+                                                   /dev/ttyUSB0..3, COM0..3
     socket://HOST:PORT, rfc2217://HOST:PORT        a bridge or a network serial server
     ws://HOST[:PORT]                               WebREPL (port 8266 by default)
     ble:NAME-or-ADDRESS                            Bluetooth LE (Nordic UART Service)
@@ -14,8 +18,7 @@ it is written. The forms (the README's table is checked against FORMS):
 
 Options and secrets have one order: the command line (`--password`, and what the address
 itself says) > the environment ($MPTUI_WEBREPL_PASSWORD) > the config (the board's entry) >
-the prompt (the app asks). Later forms (`id:SERIAL`, `port:PATH`, mpremote's `a0`/`u0`/`c0`)
-are one more entry in `_FORMS`.
+the prompt (the app asks). A new form is one more entry in `_FORMS`.
 
     resolver = Resolver(config, password=args.password)
     ref = resolver.resolve("kitchen")          # BoardRef(key='ws://192.168.1.40:8266', ...)
@@ -188,6 +191,9 @@ class Resolver:
 
 def _from_address(s: str) -> BoardRef:
     """A BoardRef from an address alone (no config entry)."""
+    short = _shortcut(s)
+    if short is not None:
+        return short
     for prefix, parse in _FORMS:
         if s.lower().startswith(prefix):
             return parse(s)
@@ -215,8 +221,48 @@ def _agent_at(s: str, scheme: str, port: int) -> tuple[str, int]:
 
 _NOT_LINK = ("ota", "rio", "set_rtc")  # a config entry's options that are not its link's
 
+
+def _port(s: str, path: str | None = None) -> BoardRef:
+    """port:PATH: a serial port, whatever its name looks like (mpremote's form); `path`: the
+    port another form (`a0`, `id:`) names."""
+    path = s[len("port:"):] if path is None else path
+    if not path:
+        raise AddressError(s, "no serial port's path in")
+    address = parse_address(path if path.lower().startswith("serial://") else
+                            f"serial://{path}")
+    return BoardRef(s, str(address), address)
+
+
+def _usb_id(s: str) -> BoardRef:
+    """id:SERIAL: the USB board whose serial number that is (as `mptui devices` lists it)."""
+    from mptui.services.discovery import usb_boards
+    from mptui.transports import TransportError
+
+    wanted = s[len("id:"):]
+    if not wanted:
+        raise AddressError(s, "no serial number in")
+    ports = usb_boards()
+    found = [p for p in ports if p.serial_number == wanted]
+    if not found:
+        seen = ", ".join(repr(p.serial_number) for p in ports if p.serial_number) or "none"
+        raise TransportError(f"no USB board with serial number {wanted!r} (found: {seen}; "
+                             "`mptui devices` lists them)")
+    return _port(s, found[0].device)
+
+
+# mpremote's shortcuts: a0..a3, u0..u3, c0..c3
+SHORTCUTS = {f"{k}{n}": f"{path}{n}" for k, path in
+             (("a", "/dev/ttyACM"), ("u", "/dev/ttyUSB"), ("c", "COM")) for n in range(4)}
+
+
+def _shortcut(s: str) -> BoardRef | None:
+    path = SHORTCUTS.get(s.lower())
+    return None if path is None else _port(s, path)
+
+
 # prefix -> parser, tried before the link forms of transports.address
-_FORMS: tuple[tuple[str, Callable[[str], BoardRef]], ...] = (("ota://", _ota), ("rio://", _rio))
+_FORMS: tuple[tuple[str, Callable[[str], BoardRef]], ...] = (
+    ("ota://", _ota), ("rio://", _rio), ("port:", _port), ("id:", _usb_id))
 
 
 def _agent_option(entry: BoardConfig, key: str, default: int) -> tuple[str, int] | None:

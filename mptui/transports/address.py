@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from mptui.errors import UsageError
 
 FORMS = (
-    "/dev/ttyACM0 or serial:///dev/ttyACM0 (or COM3)",
+    ("/dev/ttyACM0 or serial:///dev/ttyACM0 (or COM3; port:PATH, id:SERIAL, a0..a3, u0..u3, "
+     "c0..c3)"),
     "socket://HOST:PORT",
     "rfc2217://HOST:PORT",
     "ws://HOST[:PORT] (WebREPL, port 8266 by default)",

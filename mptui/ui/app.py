@@ -57,9 +57,11 @@ class MptuiApp(App):
 
     def __init__(
         self, config: Config, manager: DeviceManager | None = None, device: str | None = None,
-        tabs: Sequence[Tab] = TABS,
+        tabs: Sequence[Tab] = TABS, run_macro=None,
     ) -> None:
         super().__init__()
+        # runs a [commands] macro on a session (the command line's chain runner, given by it)
+        self.run_macro = run_macro
         self.config = config
         self.manager = manager or DeviceManager(config)
         self.device = device

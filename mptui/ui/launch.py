@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 
-def run_app(args) -> int:
+def run_app(args, run_macro=None) -> int:
+    """`run_macro`: how the palette runs the config's [commands] (mptui.commands.chain)."""
     from mptui.config import load_config
     from mptui.services.manager import DeviceManager
     from mptui.ui.app import MptuiApp
 
     config = load_config()
     manager = DeviceManager(config, password=getattr(args, "password", None))
-    app = MptuiApp(config, manager, device=getattr(args, "device", None))
+    app = MptuiApp(config, manager, device=getattr(args, "device", None),
+                   run_macro=run_macro)
     app.run()
     return app.return_code or 0

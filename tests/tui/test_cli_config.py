@@ -38,7 +38,7 @@ def test_config_check_reads_with_the_code_that_uses_it(config_file):
     at = f"mptui: {config_file}, line"
     lines = done.stderr.splitlines()
     assert lines[0] == f"{at} 2: unknown setting 'colour' (known: theme, [boards], [keys], " \
-        "[repl], [logs], [network])"
+        "[repl], [logs], [network], [commands])"
     assert lines[1].startswith(f"{at} 3: board 'kitchen' in the config: bad address "
                                "'nosuch://x'; valid forms:")
     assert lines[2].startswith(f"{at} 5: board 'shed' in the config: bad ota option 'h:99999'")

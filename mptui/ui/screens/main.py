@@ -30,6 +30,7 @@ from mptui.transports.address import FORMS
 from mptui.ui.keys import Group, key_help
 from mptui.ui.messages import ManagerEvent
 from mptui.ui.safe_text import printable
+from mptui.ui.screens.macro_output import MacroOutputScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.tab import Tab, TabContent
 from mptui.ui.widgets.device_list import DeviceList
@@ -375,6 +376,11 @@ class MainScreen(Screen):
         if selected is not None and selected.connected:
             yield ("Boards: values on the board (store: put, show, list)",
                    escape(printable(selected.name)), partial(self._open_store, selected))
+        app = cast("MptuiApp", self.app)
+        if app.run_macro is not None:
+            for name, macro in sorted(app.config.commands.items()):
+                yield (f"Macro: {escape(printable(name))}", escape(printable(macro.summary)),
+                       partial(self.run_macro, name))
         for tab in self.tabs:
             node = self.contents[tab.id].palette_node()
             if node is not None and tab.keys:
@@ -397,6 +403,29 @@ class MainScreen(Screen):
             # the palette reads markup: "[ota] boards" in a description is text
             yield (escape(f"{title}: {entry.description}"), escape(keys + where),
                    partial(run, action, node))
+
+    def run_macro(self, name: str, words: list[str] | None = None) -> None:
+        """A [commands] macro on the selected board (its session, as the tabs use it), its
+        output in a dialog."""
+        board = self.board
+        if board is None:
+            self.app.notify(f"{name}: no board selected", severity="warning")
+            return
+        screen = MacroOutputScreen(name, printable(board.name))
+        self.app.push_screen(screen)
+        self._macro(board.key, [name, *(words or [])], screen)
+
+    @work(group="macro")
+    async def _macro(self, key: str, words: list[str], screen: MacroOutputScreen) -> None:
+        try:
+            session = await self.manager.connect(key)
+            app = cast("MptuiApp", self.app)
+            assert app.run_macro is not None  # the palette offers macros only then
+            code = await app.run_macro(words, app.config.commands, session, screen.write)
+        except MptuiError as e:
+            screen.write(f"mptui: {e.message}\n".encode())
+            code = 1
+        screen.finished(code)
 
     def _tab_action(self, tab: str, action: str, node) -> None:
         """A tab's action from the palette: that tab comes to the front first."""

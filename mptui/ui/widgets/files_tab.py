@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import PurePath
 from typing import Any, ClassVar
 
 from textual import events, on
@@ -24,6 +25,7 @@ from mptui.services.copier import copy_paths, delete_paths, move_paths
 from mptui.services.events import BoardInfo
 from mptui.services.filesystem import FileInfo
 from mptui.services.localfs import LocalFS
+from mptui.services.mount import Mount, mounted
 from mptui.services.sync import Syncer, SyncPlan
 from mptui.ui.file_content import ShowProgress, edit_file, read_file
 from mptui.ui.models.files import (
@@ -48,7 +50,7 @@ from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.screens.sync_plan import SyncPlanScreen
 from mptui.ui.screens.watch_setup import WatchSetupScreen
 from mptui.ui.tab import TabContent
-from mptui.ui.units import error_text, size_text
+from mptui.ui.units import error_text, home_relative, size_text
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.transfer_bar import TransferBar
 from mptui.ui.widgets.watch_panel import WatchPanel
@@ -88,6 +90,9 @@ class FilesTab(TabContent, Vertical):
                 tooltip="Delete the marked entries (or the one under the cursor), after asking"),
         Binding("w", "watch", "Watch", id="files.watch",
                 tooltip="Watch the left folder: every save goes to the board folder (again: stop)"),
+        Binding("m", "mount", "Mount", show=False, id="files.mount",
+                tooltip="Mount the folder under the left cursor (else the left folder) at "
+                        "/remote on the board, as `mptui mount` does (again: unmount)"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="files.refresh",
                 tooltip="List both folders again, with the board's free space"),
         Binding("escape", "cancel", "Cancel", id="files.cancel",
@@ -222,6 +227,30 @@ class FilesTab(TabContent, Vertical):
             for side in reload:
                 self.pane(side).reload()
             self.refresh_bindings()
+
+    @work(group="files-mount", exclusive=True)
+    async def action_mount(self) -> None:
+        model = self.model
+        why = model.not_ready(model.local, model.board)
+        if why:
+            self._warn(why)
+            return
+        board_fs, info = model.board_fs, model.board_info
+        if board_fs is None or info is None:  # (not_ready said so)
+            return
+        entry, session = model.local.current, board_fs.session
+        folder = entry.path if entry is not None and entry.is_dir else model.local.path
+        where = f"/remote on {printable(info.name)}"
+        old = mounted(session)
+        if old is not None:
+            await old.stop()
+            self.app.notify(f"{printable(home_relative(old.folder))} unmounted from {where}")
+            if PurePath(old.folder) == PurePath(folder):  # the one mounted: m undoes it
+                return
+        mount = Mount(session, folder, on_note=self.app.notify)
+        await mount.start()
+        self.app.notify(f"{printable(home_relative(mount.folder))} is mounted at {where} "
+                        "(m again: unmount)")
 
     def action_cancel(self) -> None:
         if self.transfer is not None:
