@@ -125,6 +125,8 @@ class MptuiApp(App):
         return sorted(set(keymap) - binding_ids(key_groups(tabs)))
 
     def _apply_keymap(self) -> None:
+        if not self.keymap:  # nothing to check (the tabs' modules stay unimported until needed)
+            return
         known = binding_ids(self.key_groups())
         unknown = self.unknown_key_ids(self.keymap, self.tabs)
         if unknown:
@@ -200,5 +202,5 @@ def key_groups(tabs: Sequence[Tab]) -> list[Group]:
         ("Boards", MainScreen),
         ("Boards", [tab.binding for tab in tabs]),
         ("Board list", DeviceList),
-        *(group for tab in tabs for group in tab.keys),
+        *(group for tab in tabs for group in tab.key_groups()),
     ]

@@ -39,6 +39,9 @@ from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
 from mptui.ui.workers import work
 
+REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made
+REST_EVERY = 0.05  # and between two of them (each blocks the loop while it is made)
+
 
 class MainScreen(Screen):
     BINDING_GROUP_TITLE = "Boards"
@@ -81,12 +84,38 @@ class MainScreen(Screen):
         with Horizontal(id="body"):
             yield DeviceList(id="devices")
             with TabbedContent(id="tabs", initial=self.tabs[0].id if self.tabs else ""):
-                for tab in self.tabs:
+                for n, tab in enumerate(self.tabs):
                     with TabPane(tab.title, id=tab.id):
-                        content = self.contents[tab.id] = tab.make(self.manager)
-                        yield content
+                        if n == 0:  # the first screen; the others are made when first shown
+                            yield self._make(tab)
         yield StatusLine(id="status")
         yield FitFooter()
+
+    def _make(self, tab: Tab) -> TabContent:
+        content = self.contents[tab.id] = tab.build(self.manager)
+        return content
+
+    async def content(self, tab_id: str) -> TabContent:
+        """A tab's widget, made and mounted now if it was not yet (its modules imported)."""
+        if tab_id not in self.contents:
+            tab = next(t for t in self.tabs if t.id == tab_id)
+            content = self._make(tab)
+            await self.query_one(f"TabPane#{tab_id}", TabPane).mount(content)
+            content.show_board(self.board)
+        return self.contents[tab_id]
+
+    async def _make_the_rest(self) -> None:
+        """The tabs not shown yet, one at a time once the first screen is up (the palette and
+        a board with no REPL look for every tab's actions)."""
+        missing = [tab.id for tab in self.tabs if tab.id not in self.contents]
+        if missing:
+            await self.content(missing[0])
+            self.set_timer(REST_EVERY, self._make_the_rest)
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:  # shown by a click on its title: made now if it was not yet
+            await self.content(event.pane.id)
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -121,6 +150,7 @@ class MainScreen(Screen):
             self.open_address(self.device)
         elif self.devices.selected_key:
             self._select(self.devices.selected_key)
+        self.set_timer(REST_AFTER, self._make_the_rest)
 
     def on_resize(self) -> None:
         self.devices.fit_width(self.size.width)
@@ -223,8 +253,9 @@ class MainScreen(Screen):
         """Connect if needed, then show the board's REPL with the focus in it. A board with no
         REPL (reached only through its agent) goes to the first tab that takes it (Logs)."""
         if self.manager.board(key).agent_only:
-            for tab_id, content in self.contents.items():
-                if content.board_chosen(key):
+            for tab in self.tabs:
+                tab_id = tab.id
+                if (await self.content(tab_id)).board_chosen(key):
                     self.query_one(TabbedContent).active = tab_id
                     return
             return
@@ -318,7 +349,12 @@ class MainScreen(Screen):
         except MptuiError as e:
             self.app.notify(f"hard reset: {e}", severity="error")
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
+        await self.content(tab)
+        self._bring(tab)
+
+    def _bring(self, tab: str) -> None:
+        """A tab that is made to the front, the focus in it."""
         self.query_one(TabbedContent).active = tab
         self.contents[tab].focus_tab()
 
@@ -342,9 +378,11 @@ class MainScreen(Screen):
                    escape(printable(board.address)), partial(self._open_from_palette, board.key))
         yield from self._commands(self.key_groups(), self, self.app.run_action)
         for tab in self.tabs:
-            node = self.contents[tab.id].palette_node()
+            content = self.contents.get(tab.id)  # a tab not made yet: in a moment
+            node = content.palette_node() if content is not None else None
             if node is not None and tab.keys:
-                yield from self._commands([tab.keys[0]], node, partial(self._tab_action, tab.id))
+                yield from self._commands([tab.key_groups()[0]], node,
+                                          partial(self._tab_action, tab.id))
 
     def key_groups(self) -> list[Group]:
         """The screen's own bindings, its tabs' keys with them."""
@@ -364,8 +402,9 @@ class MainScreen(Screen):
                    partial(run, action, node))
 
     def _tab_action(self, tab: str, action: str, node) -> None:
-        """A tab's action from the palette: that tab comes to the front first."""
-        self.action_show_tab(tab)
+        """A tab's action from the palette (offered once it is made): that tab comes to the
+        front first."""
+        self._bring(tab)
         self.call_after_refresh(self.app.run_action, action, node)
 
     def _open_from_palette(self, key: str) -> None:
