@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 import textwrap
+from collections.abc import Iterable
 
 from mptui.errors import BROKEN_PIPE, ERROR, INTERRUPTED, OK, MptuiError
 
@@ -86,7 +87,9 @@ class Parser(argparse.ArgumentParser):
             parser = sub.choices[chosen]
 
 
-def build_parser() -> Parser:
+def build_parser(commands: Iterable[str] | None = None) -> Parser:
+    """The parser, with the subcommands `commands` names (default: all); only their modules
+    are imported."""
     parser = Parser(
         prog="mptui",
         description="A fast, keyboard-driven terminal UI for MicroPython boards. "
@@ -118,6 +121,8 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
+        if commands is not None and name not in commands:
+            continue
         mod = importlib.import_module(f"mptui.commands.{module}")
         cmd = mod.COMMANDS[name] if hasattr(mod, "COMMANDS") else mod
         p = sub.add_parser(name, help=cmd.HELP, description=cmd.__doc__)
@@ -126,8 +131,25 @@ def build_parser() -> Parser:
     return parser
 
 
+def named_commands(argv: list[str]) -> set[str] | None:
+    """The commands a command line may run, so that `mptui exec ...` imports the modules of
+    `exec` and not those of every command (nor a TUI launch any): None (all) for help or a
+    word that is no command (an error that lists them)."""
+    named = {arg for arg in argv if arg in COMMANDS}
+    if named:
+        return named
+    words = [arg for n, arg in enumerate(argv) if not arg.startswith("-")
+             and (n == 0 or argv[n - 1] not in _GLOBAL_VALUES)]
+    return None if words or "-h" in argv or "--help" in argv else set()
+
+
+_GLOBAL_VALUES = ("-d", "--device", "--password", "--log-file")  # options that take a value
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(named_commands(argv))
     args = parser.parse_args(argv)
     from mptui import log
 
