@@ -32,6 +32,10 @@ from mptui.ui.terminal.paint import RowPainter
 from mptui.ui.terminal.viewport import Viewport
 
 FRAME = 1 / 30  # seconds between repaints while output streams in
+# Just after a key is typed, its echo is due: repaints come this often for a moment, so that
+# the echo shows within a few ms even during a flood (which otherwise waits for its frame).
+TYPED_FRAME = 0.004
+TYPED_WINDOW = 0.15
 WHEEL_LINES = 3
 
 class ReplTerminal(Widget, can_focus=True):
@@ -131,7 +135,9 @@ class ReplTerminal(Widget, can_focus=True):
         self.view = Viewport(self.model)
         self.passthrough: set[str] = {"ctrl+q"}  # app-wide keys that are not sent
         self._timer: Timer | None = None
+        self._due = 0.0  # when the pending frame (self._timer) is
         self._last_flush = 0.0
+        self._typed_at = -1.0
         self._seen_top = 0
         self._strips: dict[int, Strip] = {}
         self._painter = RowPainter()
@@ -143,9 +149,21 @@ class ReplTerminal(Widget, can_focus=True):
         """Board output; parsed and shown within a frame."""
         self.capture.write(data)
         self.intake.receive(data)
-        if self._timer is None and self.is_mounted:  # else on_mount shows it
-            delay = max(0.001, self._last_flush + FRAME - time.monotonic())
-            self._timer = self.set_timer(delay, self._flush, name="repl-frame")
+        if not self.is_mounted:  # on_mount shows it
+            return
+        now = time.monotonic()
+        due = max(now + 0.001, self._last_flush + self._frame(now))
+        if self._timer is None or due < self._due - 0.001:
+            self._schedule(due - now)
+
+    def _frame(self, now: float) -> float:
+        return TYPED_FRAME if now - self._typed_at < TYPED_WINDOW else FRAME
+
+    def _schedule(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._due = time.monotonic() + delay
+        self._timer = self.set_timer(delay, self._flush, name="repl-frame")
 
     @property
     def received(self) -> int:
@@ -164,7 +182,7 @@ class ReplTerminal(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         if self.intake.pending and self._timer is None:
-            self._timer = self.set_timer(0.001, self._flush, name="repl-frame")
+            self._schedule(0.001)
 
     def on_unmount(self) -> None:
         self.capture.stop()
@@ -181,7 +199,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.intake.parse_frame()
         self._repaint()
         if self.intake.pending:
-            self._timer = self.set_timer(FRAME, self._flush, name="repl-frame")
+            self._schedule(self._frame(self._last_flush))
 
     # -- painting ---------------------------------------------------------------------------
 
@@ -307,6 +325,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._clear_selection()
         if self.view.back:
             self.action_follow()
+        self._typed_at = time.monotonic()
         self.post_message(self.Typed(self, data))
 
     # -- actions ----------------------------------------------------------------------------
