@@ -31,6 +31,7 @@ GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to t
 # The palette's key: an F-key, so it works in the REPL too, where Ctrl-P is the board's history
 # (Ctrl-P still opens it everywhere else). Not F10, which GNOME Terminal and Firefox keep.
 PALETTE_KEY = "f12"
+FREEZE_AFTER = 2.0  # seconds after start-up (the main screen makes its other tabs by then)
 
 
 class MptuiApp(App):
@@ -75,8 +76,12 @@ class MptuiApp(App):
             self.notify(f"config ignored: {self.config.error}", severity="error", timeout=15)
         await self.manager.start(settle=0.3)
         await self.push_screen(MainScreen(self.manager, self.tabs, device=self.device))
-        # What exists now lives as long as the app: keep it out of Python's full collections,
-        # which otherwise stop the loop for ~70 ms while lines pour in (bench/logs_tab.py).
+        self.set_timer(FREEZE_AFTER, self._freeze)
+
+    def _freeze(self) -> None:
+        """What exists once the app is up (every tab made) lives as long as the app: keep it
+        out of Python's full collections, which otherwise stop the loop for ~70 ms while lines
+        pour in (bench/logs_tab.py). Not at start-up: the collection itself takes ~30 ms."""
         gc.collect()
         gc.freeze()
 
