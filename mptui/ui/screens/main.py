@@ -101,12 +101,15 @@ class MainScreen(Screen):
             tab = next(t for t in self.tabs if t.id == tab_id)
             content = self._make(tab)
             await self.query_one(f"TabPane#{tab_id}", TabPane).mount(content)
-            content.show_board(self.board)
+            if self.app.is_running:  # (else the app quit as it was made)
+                content.show_board(self.board)
         return self.contents[tab_id]
 
     async def _make_the_rest(self) -> None:
         """The tabs not shown yet, one at a time once the first screen is up (the palette and
         a board with no REPL look for every tab's actions)."""
+        if self.app._exit or not self.app.is_running:  # closing: nothing to make
+            return
         missing = [tab.id for tab in self.tabs if tab.id not in self.contents]
         if missing:
             await self.content(missing[0])

@@ -139,7 +139,9 @@ class ReplTerminal(Widget, can_focus=True):
         self._last_flush = 0.0
         self._typed_at = -1.0
         self._seen_top = 0
-        self._strips: dict[int, Strip] = {}
+        self._strips: dict[int, Strip] = {}  # line -> its strip, as painted (_build_strip)
+        self._width = 0  # the width and the style the strips were made for
+        self._base: Style | None = None
         self._painter = RowPainter()
         self._cursor: tuple[int, int] | None = None  # (column, line) last painted
 
@@ -240,11 +242,16 @@ class ReplTerminal(Widget, can_focus=True):
         return strip
 
     def _build_strip(self, line: int) -> Strip:
-        return Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
+        """A line as painted: the widget's width, in the widget's style (kept until the width
+        or the styles change: a flood repaints the whole screen every frame)."""
+        strip = Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
+        return strip.extend_cell_length(self._width).crop(0, self._width).apply_style(self._base)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        if width != self._width or self._base is None:
+            self._strips.clear()
+            self._width, self._base = width, self.rich_style
         line = self.view.top + y
         strip = self._strip_for(line)
         selection = self.view.selected_columns(line, width)
@@ -266,7 +273,8 @@ class ReplTerminal(Widget, can_focus=True):
             bar_strip = Strip([Segment(bar[: width], style)])
             keep = max(0, width - bar_strip.cell_length)
             strip = Strip.join([strip.extend_cell_length(keep).crop(0, keep), bar_strip])
-        return strip.extend_cell_length(width).crop(0, width).apply_style(base)
+            strip = strip.extend_cell_length(width).crop(0, width).apply_style(self._base)
+        return strip
 
     def on_resize(self, event: events.Resize) -> None:
         self.intake.parse_all()
@@ -280,6 +288,7 @@ class ReplTerminal(Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._base = None
         self._painter.clear()
 
     def on_focus(self) -> None:
