@@ -185,6 +185,8 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool) -> dict:
                     results[name]["flood"].append(t4 - t3)
                     tmux.keys(*quit_keys)
                     time.sleep(0.3)
+                except TimeoutError as e:  # one stuck run is said, and the others go on
+                    print(f"{name}: a run left out: {str(e).splitlines()[0]}", file=sys.stderr)
                 finally:
                     tmux.stop()
     return {name: {k: median(v) for k, v in r.items()} for name, r in results.items()}
