@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 import textwrap
+from collections.abc import Iterable
+from types import ModuleType
 
 from mptui.errors import BROKEN_PIPE, ERROR, INTERRUPTED, OK, MptuiError
 
@@ -108,7 +110,9 @@ class DeviceOption(argparse.Action):
         namespace.devices = [*(getattr(namespace, "devices", None) or []), values]
 
 
-def build_parser() -> Parser:
+def build_parser(commands: Iterable[str] | None = None) -> Parser:
+    """The parser, with the subcommands `commands` names (default: all); only their modules
+    are imported."""
     parser = Parser(
         prog="mptui",
         description="A fast, keyboard-driven terminal UI for MicroPython boards. "
@@ -145,6 +149,8 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, module in COMMANDS.items():
+        if commands is not None and name not in commands:
+            continue
         mod = importlib.import_module(f"mptui.commands.{module}")
         cmd = mod.COMMANDS[name] if hasattr(mod, "COMMANDS") else mod
         p = sub.add_parser(name, help=cmd.HELP, description=cmd.__doc__)
@@ -153,13 +159,33 @@ def build_parser() -> Parser:
     return parser
 
 
+def named_commands(argv: list[str],
+                   split: tuple[list[str], list[str]] | None) -> set[str] | None:
+    """The commands a command line runs, so that `mptui exec ...` imports the modules of
+    `exec` and not those of every command (nor a TUI launch any): None (all) for help, a
+    macro, mpremote's words or a word that is no command (an error that lists them).
+    A command word after a `+` counts as a head, not one in an argument.
+    `split`: macros.split_globals(argv)."""
+    from mptui.macros import NOT_ACTIONS
+    from mptui.macros import split as segments_of
+
+    if "-h" in argv or "--help" in argv:
+        return None
+    if split is None:  # no command (the app, --version), or an option argparse refuses
+        return set()
+    heads = {seg[0] for seg in segments_of(split[1]) if seg}
+    if not heads <= set(COMMANDS):
+        return None
+    return heads | {"repl"} if heads <= NOT_ACTIONS else heads  # (such a chain ends in a REPL)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    from mptui.commands import chain
+    from mptui.macros import split_globals
 
-    split = chain.split_globals(argv)
-    if split is None or not split[1] or not chain.wants_chain(split[1], COMMANDS):
+    split = split_globals(argv)
+    parser = build_parser(named_commands(argv, split))
+    if split is None or not split[1] or not _chain().wants_chain(split[1], COMMANDS):
         if split is None and ("-h" in argv or "--help" in argv):
             _add_macros(parser, _macros())
         args = parser.parse_args(argv)
@@ -168,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         global_words, rest = split
         args = parser.parse_args(global_words)
         args.command = rest[0]
+        chain = _chain()
         heads = {seg[0] for seg in chain.split(rest)}
         macros = _macros() if heads - set(COMMANDS) else {}
 
@@ -180,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         from mptui.ui.launch import run_app
 
-        return run_app(args, run_macro=chain.app_runner(parser, COMMANDS))
+        return run_app(args, run_macro=_chain().app_runner(build_parser, COMMANDS))
     assert run is not None  # a command was named
     try:
         return run(args) or OK
@@ -189,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         return INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the one place a command's failure is shown
         return failed(e, args.command)
+
+
+def _chain() -> ModuleType:
+    """The chain runner (imported only for a command line that needs it)."""
+    from mptui.commands import chain
+
+    return chain
 
 
 def _macros() -> dict:

@@ -14,15 +14,15 @@ import os
 import tempfile
 from pathlib import Path
 
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
-
 SETTINGS = ("theme", "repl.inject_code", "repl.inject_file")  # what the app writes
 
 
 def remember(path: Path, values: dict[str, str]) -> str | None:
     """Set these settings ("table.key" for a key in a table) in the config file at `path`
     (made if missing); None when written, else why not (one line)."""
+    import tomlkit  # here: only when a choice is written, not at the app's start-up
+    from tomlkit.exceptions import TOMLKitError
+
     unknown = set(values) - set(SETTINGS)
     if unknown:
         raise ValueError(f"not a setting the app writes: {sorted(unknown)}")

@@ -152,7 +152,7 @@ def test_an_unexpected_error_is_one_line_naming_the_log(monkeypatch, capsys, iso
         raise ZeroDivisionError("a bug")
 
     parser = cli.build_parser
-    monkeypatch.setattr(cli, "build_parser", lambda: _with_run(parser(), "devices", broken))
+    monkeypatch.setattr(cli, "build_parser", lambda *a: _with_run(parser(*a), "devices", broken))
     assert cli.main(["devices"]) == errors.ERROR
     err = capsys.readouterr().err
     log = isolated_env / "state" / "mptui.log"

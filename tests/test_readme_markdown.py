@@ -51,6 +51,8 @@ NOT_HERE: dict[str, tuple[str, str | None]] = {
     ".venv/bin/python bench/files_tab.py": (BENCH, None),
     ".venv/bin/python bench/logs_tab.py": (BENCH, None),
     ".venv/bin/python bench/broadcast.py": (BENCH, None),
+    ".venv/bin/python bench/logs_memory.py": (BENCH, None),
+    ".venv/bin/python bench/cli.py": (BENCH, None),
     "mptui run --all app/main.py": ("the config's boards and USB boards",
                                     "mptui run -d virtual:a -d virtual:b app/main.py"),
     "mptui rtc --all --set": ("the config's boards and USB boards",

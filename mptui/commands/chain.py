@@ -16,7 +16,7 @@ import argparse
 
 from mptui.commands import broadcast
 from mptui.commands.common import Command, Step, UsageError, plan, run_on_link, run_steps
-from mptui.macros import SEPARATOR, expand, split
+from mptui.macros import NOT_ACTIONS, SEPARATOR, expand, split, split_globals
 
 # Commands that work on one board's session, so can share it with others in a chain.
 CHAINABLE = frozenset({
@@ -24,35 +24,7 @@ CHAINABLE = frozenset({
     "rmdir", "touch", "sha256sum", "df", "repl", "sync", "mount", "umount", "connect",
     "resume", "disconnect", "sleep", "bootloader", "tree",
 })
-NOT_ACTIONS = frozenset({"connect", "mount", "resume"})  # a chain of only these: a REPL follows
-# The global options (before the command) that take a value.
-_VALUED = ("-d", "--device", "--password", "--log-file")
 
-
-def split_globals(argv: list[str]) -> tuple[list[str], list[str]] | None:
-    """(the global options, the words from the command on), or None when the command line is
-    argparse's alone to judge (no command, help, an unknown option)."""
-    i = 0
-    while i < len(argv):
-        word = argv[i]
-        if word in _VALUED:
-            i += 2
-        elif _one_word_option(word):
-            i += 1
-        elif word.startswith("-"):
-            return None
-        else:
-            return argv[:i], argv[i:]
-    return None
-
-
-def _one_word_option(word: str) -> bool:
-    """A global option that is one word: --device=X, -dX, -v, -vv, --verbose."""
-    if word.startswith(tuple(f"{o}=" for o in _VALUED if o.startswith("--"))):
-        return True
-    if word.startswith("-d") and len(word) > 2:
-        return True
-    return word == "--verbose" or (word.startswith("-v") and set(word[1:]) == {"v"})
 
 
 def wants_chain(rest: list[str], builtin) -> bool:
@@ -161,7 +133,7 @@ def check_macros(parser, macros: dict, builtin) -> list[tuple[str, str]]:
 IN_THE_APP = CHAINABLE - {"repl", "connect", "mount", "umount", "disconnect", "bootloader"}
 
 
-def app_runner(parser, builtin):
+def app_runner(make_parser, builtin):
     """For the app's palette: `run(words, macros, session, sink) -> exit status`, running a
     macro's commands on the app's session of the selected board, their output to `sink`.
     Errors are one line to `sink`; a command the app does itself (repl, connect, mount) is
@@ -179,7 +151,7 @@ def app_runner(parser, builtin):
         try:
             usable = {n: m for n, m in macros.items() if n not in builtin}
             segments = commands_of(words, usable)
-            parsed = _parse_quietly(parser, segments)
+            parsed = _parse_quietly(make_parser(), segments)
             for args in parsed:
                 if args.command not in IN_THE_APP:
                     raise UsageError(f"{args.command} is not run from the palette (in the app: "

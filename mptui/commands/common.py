@@ -182,9 +182,10 @@ class BoardLink:
         if session is None:
             return
         try:
-            from mptui.services.mount import unmount
+            if "mptui.services.mount" in sys.modules:  # (no mount without it: not imported)
+                from mptui.services.mount import unmount
 
-            await unmount(session, quiet=True)
+                await unmount(session, quiet=True)
         finally:
             await session.close()
 

@@ -20,7 +20,6 @@ from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.confirm import ConfirmScreen
-from mptui.ui.screens.file_edit import FileEditScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.tab import Tab
@@ -33,6 +32,7 @@ GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to t
 # The palette's key: an F-key, so it works in the REPL too, where Ctrl-P is the board's history
 # (Ctrl-P still opens it everywhere else). Not F10, which GNOME Terminal and Firefox keep.
 PALETTE_KEY = "f12"
+FREEZE_AFTER = 2.0  # seconds after start-up (the main screen makes its other tabs by then)
 
 
 class MptuiApp(App):
@@ -79,8 +79,12 @@ class MptuiApp(App):
             self.notify(f"config ignored: {self.config.error}", severity="error", timeout=15)
         await self.manager.start(settle=0.3)
         await self.push_screen(MainScreen(self.manager, self.tabs, device=self.device))
-        # What exists now lives as long as the app: keep it out of Python's full collections,
-        # which otherwise stop the loop for ~70 ms while lines pour in (bench/logs_tab.py).
+        self.set_timer(FREEZE_AFTER, self._freeze)
+
+    def _freeze(self) -> None:
+        """What exists once the app is up (every tab made) lives as long as the app: keep it
+        out of Python's full collections, which otherwise stop the loop for ~70 ms while lines
+        pour in (bench/logs_tab.py). Not at start-up: the collection itself takes ~30 ms."""
         gc.collect()
         gc.freeze()
 
@@ -129,6 +133,8 @@ class MptuiApp(App):
         return sorted(set(keymap) - binding_ids(key_groups(tabs)))
 
     def _apply_keymap(self) -> None:
+        if not self.keymap:  # nothing to check (the tabs' modules stay unimported until needed)
+            return
         known = binding_ids(self.key_groups())
         unknown = self.unknown_key_ids(self.keymap, self.tabs)
         if unknown:
@@ -187,6 +193,8 @@ class MptuiApp(App):
 
     async def action_quit(self) -> None:
         """Ctrl-Q: quit; when an editor holds unsaved changes, after a yes (Ctrl-Q again, too)."""
+        from mptui.ui.screens.file_edit import FileEditScreen
+
         unsaved = [s for s in self.screen_stack if isinstance(s, FileEditScreen) and s.modified]
         if not unsaved or (isinstance(self.screen, ConfirmScreen) and self.screen.id == "quit"):
             self.exit()
@@ -222,5 +230,5 @@ def key_groups(tabs: Sequence[Tab]) -> list[Group]:
         ("Boards", MainScreen),
         ("Boards", [tab.binding for tab in tabs]),
         ("Board list", DeviceList),
-        *(group for tab in tabs for group in tab.keys),
+        *(group for tab in tabs for group in tab.key_groups()),
     ]

@@ -14,8 +14,10 @@ The main screen mounts each tab's widget in a TabPane and, for every tab alike:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -51,16 +53,34 @@ class TabContent:
         return False
 
 
+def resolve(where: object) -> Any:
+    """A class named "package.module:Class" (imported now), or the class itself."""
+    if not isinstance(where, str):
+        return where
+    module, _, name = where.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 @dataclass(frozen=True)
 class Tab:
-    """One tab of the main screen."""
+    """One tab of the main screen. Its widget and key classes may be named as
+    "package.module:Class": a tab's modules are imported when it is first shown (or F1, the
+    palette or a keymap ask for its keys), not at start-up."""
 
     id: str  # the TabPane's id, and the binding id's tail: view.<id>
     title: str
     key: str  # the key that brings it to the front (remappable in [keys] by view.<id>)
-    make: Callable[..., Widget]  # make(manager) -> the tab's widget (a TabContent)
-    keys: tuple[KeyGroup, ...] = ()  # its bindings for F1; the first group's in the palette
+    make: Callable[..., Widget] | str  # make(manager) -> the tab's widget (a TabContent)
+    keys: tuple[tuple[str, type | str], ...] = ()  # its bindings for F1; the first group's in
+    # the palette
     help: str = ""  # what its key does, in F1 (default: "Show the <title> tab")
+
+    def build(self, manager) -> Widget:
+        """The tab's widget (its module imported now if it was named)."""
+        return resolve(self.make)(manager)
+
+    def key_groups(self) -> tuple[KeyGroup, ...]:
+        return tuple((title, resolve(cls)) for title, cls in self.keys)
 
     @property
     def binding(self) -> Binding:

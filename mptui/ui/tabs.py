@@ -1,22 +1,19 @@
 """The tabs of the main screen, in order: one entry each (see `mptui.ui.tab` for what an entry
-and its widget answer). A new tab is its widget and one line here."""
+and its widget answer). A new tab is its widget and one line here. Widgets are named by
+"module:Class": the first tab's is imported at start-up, the others when first needed."""
 
 from __future__ import annotations
 
-from mptui.ui.screens.file_edit import FileEditScreen
 from mptui.ui.tab import Tab
-from mptui.ui.widgets.file_pane import FilePane
-from mptui.ui.widgets.files_tab import FilesTab
-from mptui.ui.widgets.logs_tab import LogsTab
-from mptui.ui.widgets.ota_tab import OtaTab
-from mptui.ui.widgets.repl_tab import ReplTab
-from mptui.ui.widgets.repl_terminal import ReplTerminal
+
+W = "mptui.ui.widgets."
 
 TABS: tuple[Tab, ...] = (
-    Tab("repl", "REPL", "r", ReplTab, (("REPL", ReplTerminal),),
+    Tab("repl", "REPL", "r", W + "repl_tab:ReplTab", (("REPL", W + "repl_terminal:ReplTerminal"),),
         help="Show the REPL tab, focus in the terminal"),
-    Tab("files", "Files", "f", FilesTab, (("Files", FilesTab), ("File pane", FilePane),
-                                         ("File editor", FileEditScreen))),
-    Tab("ota", "OTA", "o", OtaTab, (("OTA", OtaTab),)),
-    Tab("logs", "Logs", "l", LogsTab, (("Logs", LogsTab),)),
+    Tab("files", "Files", "f", W + "files_tab:FilesTab",
+        (("Files", W + "files_tab:FilesTab"), ("File pane", W + "file_pane:FilePane"),
+         ("File editor", "mptui.ui.screens.file_edit:FileEditScreen"))),
+    Tab("ota", "OTA", "o", W + "ota_tab:OtaTab", (("OTA", W + "ota_tab:OtaTab"),)),
+    Tab("logs", "Logs", "l", W + "logs_tab:LogsTab", (("Logs", W + "logs_tab:LogsTab"),)),
 )

@@ -49,6 +49,8 @@ def test_chart(snap_compare, make_app, utc, size):
         tab = await lines_in(pilot)
         await pilot.press("g")
         await wait_until(lambda: chart(tab).plotted, what="the chart")
+        main = pilot.app.screen
+        await wait_until(lambda: len(main.contents) == len(main.tabs), what="every tab made")
         tab.focus_tab()
         await settled(pilot)
 

@@ -244,6 +244,8 @@ async def test_a_call_from_the_palette_shows_its_result_or_its_error(make_app, r
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         app.manager.add(board.address, name="kitchen")  # as `a` does: an agent address
+        main = app.screen
+        await wait_until(lambda: len(main.contents) == len(main.tabs), what="every tab made")
         await pilot.press("ctrl+p")
         await wait_until(lambda: isinstance(app.screen, CommandPalette))
         app.screen.query_one(Input).value = "call a function"

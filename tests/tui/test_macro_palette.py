@@ -31,7 +31,7 @@ def make(make_manager, config_file) -> MptuiApp:
     config_file.write_text(CONFIG)
     manager = make_manager()
     assert manager.config.commands, load_config().error
-    return MptuiApp(manager.config, manager, run_macro=app_runner(build_parser(), COMMANDS))
+    return MptuiApp(manager.config, manager, run_macro=app_runner(build_parser, COMMANDS))
 
 
 async def run_from_palette(app, pilot, text: str) -> MacroOutputScreen:

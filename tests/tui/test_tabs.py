@@ -50,6 +50,8 @@ async def test_a_new_tab_is_one_entry_in_the_list(make_app, config_file):
         await wait_until(lambda: devices.option_count >= 1, what="the board list")
         tabs = app.screen.query_one(TabbedContent)
         assert tabs.get_tab("dummy").label.plain == "Dummy"
+        # a tab other than the first is made once the first screen is up, and given the board
+        await wait_until(lambda: app.screen.query(DummyTab), what="the tab made")
         dummy = app.screen.query_one(DummyTab)
         assert dummy.boards[-1] == "virtual"  # the selected board
         await pilot.press("y")

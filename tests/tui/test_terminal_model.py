@@ -132,6 +132,35 @@ def test_the_fast_paths_draw_exactly_what_pyte_draws():
         assert model.cursor == (reference.cursor.x, reference.cursor.y)
 
 
+def test_lines_scrolled_in_one_go_match_lines_scrolled_one_at_a_time():
+    """The flood path (a chunk of CR LF lines moves the screen up once) keeps the same
+    screen, scrollback, cursor and changed lines as feeding the same bytes one at a time."""
+    import random
+
+    pieces = [b"%d\r\n" % n for n in range(50)] + [b"x" * 45 + b"\r\n", b"\r", b"\n", b">>> ",
+                                                    b"\x1b[31mred\x1b[0m\r\n", b"y" * 40]
+    rng = random.Random(7)
+    for _ in range(20):
+        data = b"".join(rng.choice(pieces) for _ in range(300))
+        fast, slow = TerminalModel(40, 8, scrollback=50), TerminalModel(40, 8, scrollback=50)
+        i = 0
+        while i < len(data):
+            n = rng.randint(1, 600)
+            fast.feed(data[i : i + n])
+            i += n
+            if rng.random() < 0.3:
+                fast_changed = fast.take_changed()
+                for byte in data[slow.fed : i]:
+                    slow.feed(bytes([byte]))
+                assert fast_changed == slow.take_changed(), data
+        for byte in data[slow.fed :]:
+            slow.feed(bytes([byte]))
+        assert fast.take_changed() == slow.take_changed()
+        assert fast.cursor == slow.cursor and fast.screen_top == slow.screen_top
+        assert [fast.row(n) for n in range(fast.first_line, fast.screen_top + 8)] == [
+            slow.row(n) for n in range(slow.first_line, slow.screen_top + 8)], data
+
+
 def test_a_flood_skips_only_what_the_scrollback_would_drop():
     model = TerminalModel(40, 4, scrollback=10)
     intake = Intake(model)

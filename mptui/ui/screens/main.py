@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.markup import escape
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
 from mptui.board.session import DISCONNECTED, ERROR
@@ -39,6 +40,9 @@ from mptui.ui.widgets.repl_tab import ReplTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
 from mptui.ui.workers import work
+
+REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made
+REST_EVERY = 0.05  # and between two of them (each blocks the loop while it is made)
 
 if TYPE_CHECKING:
     from mptui.ui.app import MptuiApp
@@ -89,14 +93,42 @@ class MainScreen(Screen):
         with Horizontal(id="body"):
             yield DeviceList(id="devices")
             with TabbedContent(id="tabs", initial=self.tabs[0].id if self.tabs else ""):
-                for tab in self.tabs:
+                for n, tab in enumerate(self.tabs):
                     with TabPane(tab.title, id=tab.id):
-                        content = tab.make(self.manager)
-                        assert isinstance(content, TabContent)  # what a Tab makes (ui/tab.py)
-                        self.contents[tab.id] = content
-                        yield content
+                        if n == 0:  # the first screen; the others are made when first shown
+                            yield self._make(tab)
         yield StatusLine(id="status")
         yield FitFooter()
+
+    def _make(self, tab: Tab) -> Widget:
+        content = tab.build(self.manager)
+        assert isinstance(content, TabContent)  # what a Tab makes (ui/tab.py)
+        self.contents[tab.id] = content
+        return content
+
+    async def content(self, tab_id: str) -> TabContent:
+        """A tab's widget, made and mounted now if it was not yet (its modules imported)."""
+        if tab_id not in self.contents:
+            tab = next(t for t in self.tabs if t.id == tab_id)
+            await self.query_one(f"TabPane#{tab_id}", TabPane).mount(self._make(tab))
+            if self.app.is_running:  # (else the app quit as it was made)
+                self.contents[tab_id].show_board(self.board)
+        return self.contents[tab_id]
+
+    async def _make_the_rest(self) -> None:
+        """The tabs not shown yet, one at a time once the first screen is up (the palette and
+        a board with no REPL look for every tab's actions)."""
+        if self.app._exit or not self.app.is_running:  # closing: nothing to make
+            return
+        missing = [tab.id for tab in self.tabs if tab.id not in self.contents]
+        if missing:
+            await self.content(missing[0])
+            self.set_timer(REST_EVERY, self._make_the_rest)
+
+    @on(TabbedContent.TabActivated)
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:  # shown by a click on its title: made now if it was not yet
+            await self.content(event.pane.id)
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -131,6 +163,7 @@ class MainScreen(Screen):
             self.open_address(self.device)
         elif self.devices.selected_key:
             self._select(self.devices.selected_key)
+        self.set_timer(REST_AFTER, self._make_the_rest)
 
     def on_resize(self) -> None:
         self.devices.fit_width(self.size.width)
@@ -233,8 +266,9 @@ class MainScreen(Screen):
         """Connect if needed, then show the board's REPL with the focus in it. A board with no
         REPL (reached only through its agent) goes to the first tab that takes it (Logs)."""
         if self.manager.board(key).agent_only:
-            for tab_id, content in self.contents.items():
-                if content.board_chosen(key):
+            for tab in self.tabs:
+                tab_id = tab.id
+                if (await self.content(tab_id)).board_chosen(key):
                     self.query_one(TabbedContent).active = tab_id
                     return
             return
@@ -349,7 +383,12 @@ class MainScreen(Screen):
         if self.board is not None and not self.board.agent_only:
             self.app.push_screen(BoardInfoScreen(self.manager, self.board))
 
-    def action_show_tab(self, tab: str) -> None:
+    async def action_show_tab(self, tab: str) -> None:
+        await self.content(tab)
+        self._bring(tab)
+
+    def _bring(self, tab: str) -> None:
+        """A tab that is made to the front, the focus in it."""
         self.query_one(TabbedContent).active = tab
         self.contents[tab].focus_tab()
 
@@ -381,10 +420,14 @@ class MainScreen(Screen):
             for name, macro in sorted(app.config.commands.items()):
                 yield (f"Macro: {escape(printable(name))}", escape(printable(macro.summary)),
                        partial(self.run_macro, name))
+        if len(self.contents) < len(self.tabs):  # made now, offered from the next keystroke
+            self.call_later(self._make_the_rest)
         for tab in self.tabs:
-            node = self.contents[tab.id].palette_node()
+            content = self.contents.get(tab.id)  # a tab not made yet: in a moment
+            node = content.palette_node() if content is not None else None
             if node is not None and tab.keys:
-                yield from self._commands([tab.keys[0]], node, partial(self._tab_action, tab.id))
+                yield from self._commands([tab.key_groups()[0]], node,
+                                          partial(self._tab_action, tab.id))
 
     def key_groups(self) -> list[Group]:
         """The screen's own bindings, its tabs' keys with them."""
@@ -428,8 +471,9 @@ class MainScreen(Screen):
         screen.finished(code)
 
     def _tab_action(self, tab: str, action: str, node) -> None:
-        """A tab's action from the palette: that tab comes to the front first."""
-        self.action_show_tab(tab)
+        """A tab's action from the palette (offered once it is made): that tab comes to the
+        front first."""
+        self._bring(tab)
         self.call_after_refresh(self.app.run_action, action, node)
 
     def _open_from_palette(self, key: str) -> None:

@@ -11,10 +11,11 @@ import logging
 import re
 import unicodedata
 from collections import deque
+from typing import Any
 
 import pyte
 from pyte import charsets, modes
-from pyte.screens import wcwidth
+from pyte.screens import StaticDefaultDict, wcwidth
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,50 @@ class _Screen(pyte.Screen):
         buffer.pop(bottom, None)
         self.scrolled += 1
         dirty.add(bottom)  # the other lines moved up unchanged
+
+    def plain_mode(self) -> bool:
+        """Whether `draw` takes its fast path for ASCII and the screen scrolls as a whole at
+        its bottom line: what `scroll_lines` needs."""
+        bottom = self.lines - 1
+        margins = self.margins
+        return (
+            not self.charset
+            and self.g0_charset is charsets.LAT1_MAP
+            and modes.IRM not in self.mode
+            and modes.DECAWM in self.mode
+            and self.cursor.y == bottom
+            and not (margins and (margins.top or margins.bottom != bottom))
+        )
+
+    def scroll_lines(self, texts: list[str]) -> None:
+        """Draw `texts` joined by CR LF at the bottom line (plain_mode(), each text printable
+        ASCII that fits on its line), as draw() and linefeed() would, but moving the screen's
+        rows up once for all of them rather than once a line (a flood: 100,000 lines)."""
+        bottom = self.lines - 1
+        buffer, cursor, dirty, changed = self.buffer, self.cursor, self.dirty, self.changed
+        rows = [buffer[y] for y in range(self.lines)]
+        if texts[0]:
+            self.draw(texts[0])
+        chars = self._cells.setdefault(cursor.attrs, {})  # as draw() makes them
+        for ch in set("".join(texts)).difference(chars):
+            chars[ch] = cursor.attrs._replace(data=ch)
+        cell = chars.__getitem__
+        blank = self.default_char
+        for text in texts[1:]:
+            if dirty:  # index(), as above, without moving the rows yet
+                changed.update([self.scrolled + y for y in dirty])
+                dirty.clear()
+            self.scrolled += 1
+            row: StaticDefaultDict[int, Any] = StaticDefaultDict(blank)
+            row.update(enumerate(map(cell, text)))
+            rows.append(row)
+            dirty.add(bottom)
+        buffer[bottom] = rows[-1]
+        cursor.x = len(texts[-1])
+        gone = len(rows) - self.lines
+        self.history.extend(rows[:gone])
+        for y in range(self.lines):
+            buffer[y] = rows[gone + y]
 
     def draw(self, data: str) -> None:
         if (
@@ -277,7 +322,29 @@ class TerminalModel:
 
     def _feed_plain(self, text: str) -> None:
         screen = self.screen
-        for part in _LINE_ENDS.split(text):
+        if text[:1] == "\n":  # a CR LF cut in two by the chunks it came in
+            screen.linefeed()
+            text = text[1:]
+        if text[-1:] == "\r":
+            self._feed_lines(text[:-1])
+            screen.carriage_return()
+        else:
+            self._feed_lines(text)
+
+    def _feed_lines(self, text: str) -> None:
+        screen = self.screen
+        parts = _LINE_ENDS.split(text)
+        texts = parts[::2]
+        if (
+            len(texts) > 2
+            and text.count("\r") == text.count("\n") == len(texts) - 1  # CR LF ends only
+            and screen.plain_mode()
+            and screen.cursor.x + len(texts[0]) <= screen.columns
+            and max(map(len, texts)) <= screen.columns
+        ):
+            screen.scroll_lines(texts)
+            return
+        for part in parts:
             if part == "\r\n":
                 screen.carriage_return()
                 screen.linefeed()

@@ -112,6 +112,12 @@ class LogView(ScrollView, can_focus=True):
         if self.model.following:
             self._to_end()
 
+    def keep_end_after_layout(self) -> None:
+        """Its size is about to change (the chart opens or closes): following, the newest line
+        stays in view once laid out, whether or not a Resize reaches it (one can be missed)."""
+        if self.model.following:
+            self.call_after_refresh(self._to_end)
+
     # -- scrolling by the user stops following -----------------------------------------------
 
     def action_scroll_up(self) -> None:

@@ -114,6 +114,8 @@ class LogsTab(TabContent, Vertical):
         return self.query_one("#logs-filter", Input)
 
     def on_mount(self) -> None:
+        if not self.children:  # the app quit as the tab was made: nothing was mounted in it
+            return
         self._consume(self.model.open())
         self._show_status()
         self._show_watching()
@@ -287,6 +289,7 @@ class LogsTab(TabContent, Vertical):
 
     def action_chart(self) -> None:
         chart, feed = self.chart, self.model.feed
+        self.view.keep_end_after_layout()
         if chart.has_class("-open"):
             feed.stop_chart()
             chart.remove_class("-open")

@@ -32,6 +32,10 @@ from mptui.ui.terminal.paint import RowPainter
 from mptui.ui.terminal.viewport import Viewport
 
 FRAME = 1 / 30  # seconds between repaints while output streams in
+# Just after a key is typed, its echo is due: repaints come this often for a moment, so that
+# the echo shows within a few ms even during a flood (which otherwise waits for its frame).
+TYPED_FRAME = 0.004
+TYPED_WINDOW = 0.15
 WHEEL_LINES = 3
 
 class ReplTerminal(Widget, can_focus=True):
@@ -131,9 +135,13 @@ class ReplTerminal(Widget, can_focus=True):
         self.view = Viewport(self.model)
         self.passthrough: set[str] = {"ctrl+q"}  # app-wide keys that are not sent
         self._timer: Timer | None = None
+        self._due = 0.0  # when the pending frame (self._timer) is
         self._last_flush = 0.0
+        self._typed_at = -1.0
         self._seen_top = 0
-        self._strips: dict[int, Strip] = {}
+        self._strips: dict[int, Strip] = {}  # line -> its strip, as painted (_build_strip)
+        self._width = 0  # the width and the style the strips were made for
+        self._base: Style | None = None
         self._painter = RowPainter()
         self._cursor: tuple[int, int] | None = None  # (column, line) last painted
 
@@ -143,9 +151,21 @@ class ReplTerminal(Widget, can_focus=True):
         """Board output; parsed and shown within a frame."""
         self.capture.write(data)
         self.intake.receive(data)
-        if self._timer is None and self.is_mounted:  # else on_mount shows it
-            delay = max(0.001, self._last_flush + FRAME - time.monotonic())
-            self._timer = self.set_timer(delay, self._flush, name="repl-frame")
+        if not self.is_mounted:  # on_mount shows it
+            return
+        now = time.monotonic()
+        due = max(now + 0.001, self._last_flush + self._frame(now))
+        if self._timer is None or due < self._due - 0.001:
+            self._schedule(due - now)
+
+    def _frame(self, now: float) -> float:
+        return TYPED_FRAME if now - self._typed_at < TYPED_WINDOW else FRAME
+
+    def _schedule(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._due = time.monotonic() + delay
+        self._timer = self.set_timer(delay, self._flush, name="repl-frame")
 
     @property
     def received(self) -> int:
@@ -164,7 +184,7 @@ class ReplTerminal(Widget, can_focus=True):
 
     def on_mount(self) -> None:
         if self.intake.pending and self._timer is None:
-            self._timer = self.set_timer(0.001, self._flush, name="repl-frame")
+            self._schedule(0.001)
 
     def on_unmount(self) -> None:
         self.capture.stop()
@@ -181,7 +201,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.intake.parse_frame()
         self._repaint()
         if self.intake.pending:
-            self._timer = self.set_timer(FRAME, self._flush, name="repl-frame")
+            self._schedule(self._frame(self._last_flush))
 
     # -- painting ---------------------------------------------------------------------------
 
@@ -222,11 +242,17 @@ class ReplTerminal(Widget, can_focus=True):
         return strip
 
     def _build_strip(self, line: int) -> Strip:
-        return Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
+        """A line as painted: the widget's width, in the widget's style (kept until the width
+        or the styles change: a flood repaints the whole screen every frame)."""
+        strip = Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
+        strip = strip.extend_cell_length(self._width).crop(0, self._width)
+        return strip if self._base is None else strip.apply_style(self._base)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        if width != self._width or self._base is None:
+            self._strips.clear()
+            self._width, self._base = width, self.rich_style
         line = self.view.top + y
         strip = self._strip_for(line)
         selection = self.view.selected_columns(line, width)
@@ -248,7 +274,8 @@ class ReplTerminal(Widget, can_focus=True):
             bar_strip = Strip([Segment(bar[: width], style)])
             keep = max(0, width - bar_strip.cell_length)
             strip = Strip.join([strip.extend_cell_length(keep).crop(0, keep), bar_strip])
-        return strip.extend_cell_length(width).crop(0, width).apply_style(base)
+            strip = strip.extend_cell_length(width).crop(0, width).apply_style(self._base)
+        return strip
 
     def on_resize(self, event: events.Resize) -> None:
         self.intake.parse_all()
@@ -262,6 +289,7 @@ class ReplTerminal(Widget, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()
+        self._base = None
         self._painter.clear()
 
     def on_focus(self) -> None:
@@ -307,6 +335,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._clear_selection()
         if self.view.back:
             self.action_follow()
+        self._typed_at = time.monotonic()
         self.post_message(self.Typed(self, data))
 
     # -- actions ----------------------------------------------------------------------------
