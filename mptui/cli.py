@@ -39,6 +39,7 @@ COMMANDS = {
     "logs": "logs",
     "call": "call",
     "serve": "serve",
+    "virtual": "virtual",
 }
 
 

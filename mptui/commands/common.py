@@ -86,6 +86,9 @@ def run_on_board(args, work: Callable[[Session], Awaitable[int | None]]) -> int:
     async def main() -> int:
         session = session_for(getattr(args, "device", None), resolver=resolver_for(args))
         await session.connect()
+        notice = getattr(session.transport, "notice", None)
+        if notice:  # a kept virtual board that had stopped unexpectedly was started anew
+            print(f"mptui: {notice}", file=sys.stderr)
         stopped[0] = "a second Ctrl-C came before the board said in what state it is"
         try:
             return await work(session) or OK

@@ -152,6 +152,10 @@ class Resolver:
             raise UsageError(f"{ref.label} is reached through its agent ({ref.key}), not a "
                              "REPL link")
         options = dict(ref.options)
+        if ref.address.kind == "virtual":
+            from mptui.virtual.keeper import idle_timeout
+
+            options["keep"] = idle_timeout(self.environ)  # 0: a fresh board per command
         if ref.address.kind == "webrepl":
             password = self.link_password(ref)
             if password is not None:

@@ -13,6 +13,7 @@ FAST_PROFILE = LinkProfile(block_size=16384, blocks_in_flight=2)
 
 class VirtualTransport(Transport):
     profile = FAST_PROFILE
+    greets_on_open = True  # started anew: its banner and prompt come by themselves
 
     def __init__(
         self,
