@@ -23,8 +23,7 @@ IDLE = "60"  # seconds: longer than any test here, which stops its board itself
 def kept(isolated_env, monkeypatch):
     """Commands on `virtual` use the kept board (conftest turns it off for other tests)."""
     monkeypatch.setenv(keeper.IDLE_ENV, IDLE)
-    yield isolated_env
-    keeper.stop_all()
+    return isolated_env  # each test stops its boards: conftest fails one that leaves any
 
 
 def ok(*args, **kw) -> str:
