@@ -119,7 +119,7 @@ def test_two_commands_racing_to_start_it_share_one_board(kept):
     procs = [subprocess.Popen([*argv, "exec", code], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE) for code in ("a = 1", "b = 2")]
     for p in procs:
-        out, err = p.communicate(timeout=60)
+        _out, err = p.communicate(timeout=60)
         assert p.returncode == 0, err.decode()
     assert ok("-d", "virtual:race", "eval", "(a, b)") == "(1, 2)\r\n"
     assert len(status()) == 1
@@ -157,9 +157,9 @@ def test_one_name_with_other_options_is_a_clear_error(kept):
     ok("-d", "virtual:opt", "exec", "pass")
     r = run_cli("-d", "virtual:opt?link=esp8266", "exec", "pass")
     assert r.returncode != 0
-    assert r.stderr.decode().splitlines() == [
+    assert r.stderr.decode().splitlines() == [(
         "mptui: the virtual board 'opt' is running as virtual:opt, not virtual:opt?link=esp8266: "
-        "one name is one board (one folder); stop it first: `mptui virtual stop opt`"]
+        "one name is one board (one folder); stop it first: `mptui virtual stop opt`")]
     ok("virtual", "stop", "opt")
 
 
