@@ -60,6 +60,7 @@ def test_exec_then_eval_finds_the_board_as_the_last_command_left_it(kept):
     # the next command starts a board anew: its RAM is fresh, as after a power cycle
     r = run_cli("-d", "virtual", "eval", "x")
     assert r.returncode == 1 and b"NameError" in r.stderr
+    ok("virtual", "stop")
 
 
 def test_only_this_user_reaches_the_board(kept):
@@ -84,6 +85,7 @@ def test_stop_one_of_several_and_status_lists_them(kept):
     assert ok("virtual", "stop", "two") == "virtual:two was not running\n"
     r = run_cli("virtual", "stop", "ws://host")
     assert r.returncode == 2 and b"not a virtual board: 'ws://host'" in r.stderr
+    ok("virtual", "stop", "one")
 
 
 def test_the_board_stops_after_its_idle_time(kept, monkeypatch):

@@ -155,7 +155,9 @@ class Resolver:
         if ref.address.kind == "virtual":
             from mptui.virtual.keeper import idle_timeout
 
-            options["keep"] = idle_timeout(self.environ)  # 0: a fresh board per command
+            keep = idle_timeout(self.environ)
+            if keep:  # 0: a fresh board per command
+                options["keep"] = keep
         if ref.address.kind == "webrepl":
             password = self.link_password(ref)
             if password is not None:
