@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from mptui.transports.base import LinkProfile, Transport, TransportClosed
-from mptui.virtual import RuntimeOptions, VirtualBoard
 from mptui.virtual.link import parse_link, parse_size
+
+if TYPE_CHECKING:
+    from mptui.virtual import RuntimeOptions, VirtualBoard
 
 FAST_PROFILE = LinkProfile(block_size=16384, blocks_in_flight=2)
 
@@ -40,6 +43,8 @@ class VirtualTransport(Transport):
         self._open = False
 
     def _new_board(self, root, options) -> VirtualBoard:
+        from mptui.virtual.board import VirtualBoard
+
         return VirtualBoard(self.name, root=root, options=options, usb_reset=True, link=self.link)
 
     async def open(self) -> None:
