@@ -116,6 +116,24 @@ def test_a_board_does_not_stop_under_a_command_that_holds_it(kept, monkeypatch):
     assert not files.state.exists()
 
 
+def test_a_command_waits_its_turn_then_says_who_holds_the_board(kept, monkeypatch, capsys):
+    from mptui.cli import main
+
+    ok("-d", "virtual:busy", "exec", "x = 1")
+    monkeypatch.setattr(keeper, "LOCK_WAIT", 0.3)
+    lock = keeper.take_lock("busy")  # as the app does while it is connected
+    try:
+        assert main(["-d", "virtual:busy", "eval", "x"]) == 1
+    finally:
+        lock.release()
+    assert capsys.readouterr().err == (
+        "mptui: the virtual board 'busy' is in use by another mptui (waited 0.3 s; "
+        "`mptui virtual status` shows it)\n")
+    assert main(["-d", "virtual:busy", "eval", "x"]) == 0  # its turn now
+    assert capsys.readouterr().out == "1\r\n"
+    ok("virtual", "stop", "busy")
+
+
 def test_two_commands_racing_to_start_it_share_one_board(kept):
     argv = [sys.executable, "-m", "mptui", "-d", "virtual:race"]
     procs = [subprocess.Popen([*argv, "exec", code], stdout=subprocess.PIPE,

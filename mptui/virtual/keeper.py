@@ -116,9 +116,10 @@ class Lock:
             self.fd = -1
 
 
-def take_lock(name: str, timeout: float = LOCK_WAIT, path: Path | None = None) -> Lock:
-    """NAME.lock (or `path`), waiting up to `timeout` seconds while another command holds it
-    (a blocking flock in a thread: woken the moment it is free)."""
+def take_lock(name: str, timeout: float | None = None, path: Path | None = None) -> Lock:
+    """NAME.lock (or `path`), waiting up to `timeout` seconds (LOCK_WAIT) while another
+    command holds it (a blocking flock in a thread: woken the moment it is free)."""
+    timeout = LOCK_WAIT if timeout is None else timeout
     lock = Lock(path or Files(name).lock)
     if lock.try_take():
         return lock

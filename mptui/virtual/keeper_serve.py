@@ -100,6 +100,7 @@ class _Keeper:
         self.state: dict = {}
         self.why = "stopped"
         self._timer: asyncio.TimerHandle | None = None
+        self._lock: keeper.Lock | None = None  # taken to stop: held till the process ends
 
     def client(self, connected: bool) -> None:
         if self._timer is not None:
