@@ -54,6 +54,7 @@ COMMANDS = {
     "disconnect": "control",
     "sleep": "control",
     "bootloader": "control",
+    "virtual": "virtual",
 }
 
 

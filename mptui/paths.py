@@ -31,3 +31,10 @@ def log_file() -> Path:
     env = os.environ.get("MPTUI_STATE_DIR")
     folder = Path(env) if env else platformdirs.user_log_path(APP)
     return folder / "mptui.log"
+
+
+def state_dir() -> Path:
+    """What mptui keeps while it runs (the kept virtual boards' sockets and pids):
+    ~/.local/state/mptui on Linux, or $MPTUI_STATE_DIR when set (tests)."""
+    env = os.environ.get("MPTUI_STATE_DIR")
+    return Path(env) if env else platformdirs.user_state_path(APP)

@@ -48,7 +48,9 @@ def _isolate(base: Path, mp: pytest.MonkeyPatch) -> None:
     mp.setattr(tempfile, "tempdir", str(dirs["TMPDIR"]))
     mp.setenv("MPTUI_DATA_DIR", str(base / "data"))
     mp.setenv("MPTUI_CONFIG", str(base / "config.toml"))
-    mp.setenv("MPTUI_STATE_DIR", str(base / "state"))  # the log file
+    mp.setenv("MPTUI_STATE_DIR", str(base / "state"))  # the log file, kept virtual boards
+    mp.setenv("MPTUI_VIRTUAL_IDLE", "0")  # a fresh virtual board per command (unless a test
+    # asks for the kept one)
 
 
 def _clean_up(base: Path) -> None:
@@ -66,7 +68,9 @@ def isolated_session_env(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         _isolate(base, mp)
         yield base
+        left = _stop_kept_boards()
     _clean_up(base)
+    assert not left, f"the tests left kept virtual boards running: {left}"
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +87,17 @@ def isolated_env(tmp_path_factory, monkeypatch):
     from mptui import log
 
     log.close()  # a command run in this process set it up
+    left = _stop_kept_boards()
     _clean_up(base)
+    assert not left, f"the test left kept virtual boards running: {left}"
+
+
+def _stop_kept_boards() -> list[dict]:
+    """No test leaves a kept virtual board (a background process) running: any left is
+    stopped (and the test fails for it: the callers assert)."""
+    from mptui.virtual import keeper
+
+    return keeper.stop_all()
 
 
 @pytest.fixture

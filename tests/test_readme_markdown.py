@@ -91,7 +91,10 @@ UNTIL_STOPPED: dict[str, tuple[str, int | None]] = {
     "MPTUI_WEBREPL_PASSWORD=s3cret mptui bridge --webrepl-port 8266": ("Ctrl-C stops it.", 8266),
     "mptui logs --all": ("watching the REPL output of virtual", None),
 }
-PRINTS = {"mpremote connect rfc2217://127.0.0.1:2217 resume eval x": b"5"}
+PRINTS = {"mpremote connect rfc2217://127.0.0.1:2217 resume eval x": b"5", "mptui eval x": b"5"}
+# commands run with the virtual board kept between them, as a user has it (the suite's default
+# is a fresh board per command: conftest); the block ends with `mptui virtual stop`
+KEPT = {'mptui exec "x = 5"', "mptui eval x", "mptui virtual status", "mptui virtual stop"}
 TIMEOUT = 120
 
 
@@ -201,6 +204,8 @@ class Server:
 
 
 def run(command: str, work: Path, env: dict) -> bytes:
+    if command in KEPT:
+        env = {k: v for k, v in env.items() if k != "MPTUI_VIRTUAL_IDLE"}
     r = subprocess.run(shlex.split(command), cwd=work, env=env, capture_output=True,
                        timeout=TIMEOUT, check=False, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, f"{command!r} failed ({r.returncode}): {r.stderr[-800:]!r}"

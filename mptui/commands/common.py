@@ -169,6 +169,9 @@ class BoardLink:
             session = self.resolver.session(ref)
             await session.connect()
             self.session = session
+            notice = getattr(session.transport, "notice", None)
+            if notice:  # a kept virtual board that had stopped unexpectedly was started anew
+                print(f"mptui: {notice}", file=sys.stderr)
             await rtc.on_connect(ref, session)  # its config may ask for its clock set
         return self.session
 

@@ -113,7 +113,7 @@ def run(args) -> int:
         # a board that says nothing when the link opens (running already: USB, a bridge)
         # gets an Enter, so that its prompt shows (as the app does)
         greeting = loop.call_later(GREET_AFTER, _greet, session)
-        if session.address.kind == "virtual":  # started anew: it says hello itself
+        if session.transport.greets_on_open:  # started anew: it says hello itself
             greeting.cancel()
         session.set_console(sink)
         session.subscribe(lambda ev: ev.kind == "state" and ev.state == "error" and done.set())

@@ -169,6 +169,12 @@ class Resolver:
         password by the order above, else `ask_password` (the prompt)."""
         address = self.link_address(ref)
         options = dict(ref.options)
+        if address.kind == "virtual":
+            from mptui.virtual.keeper import idle_timeout
+
+            keep = idle_timeout(self.environ)
+            if keep:  # 0: a fresh board per command
+                options["keep"] = keep
         if address.kind == "webrepl":
             password = self.link_password(ref)
             if password is not None:

@@ -381,8 +381,11 @@ class DeviceManager(BoardIds):
         )
         self.console.attach(key, session, console)
         await session.connect()
+        notice = getattr(session.transport, "notice", None)
+        if notice:  # a kept virtual board that had stopped unexpectedly was started anew
+            logger.warning("%s", notice)
         await rtc.on_connect(ref, session)
-        if session.address.kind != "virtual":  # a virtual board starts anew: it says hello
+        if not session.transport.greets_on_open:  # else it starts anew: it says hello
             self.console.greet(key)
         return session
 

@@ -28,7 +28,9 @@ __all__ = [
 
 def make_transport(address: Address | str, **options: Any) -> Transport:
     """An unopened transport for an address. Options depend on the kind of link:
-    serial: baudrate, dtr, rts, serial_number; virtual: root, runtime (RuntimeOptions);
+    serial: baudrate, dtr, rts, serial_number; virtual: root, runtime (RuntimeOptions), keep
+    (seconds a board kept between commands waits idle: the kept board, unless root or runtime
+    ask for a board of this process's own);
     webrepl: password, ask_password, connect_timeout, write_chunk, write_delay, block_size,
     blocks_in_flight; ble: scan_timeout, connect_timeout, write_delay, block_size,
     blocks_in_flight, scanner_backend, client_backend (bleak backends, for tests)."""
@@ -48,6 +50,10 @@ def make_transport(address: Address | str, **options: Any) -> Transport:
 
         return Rfc2217Transport(addr.target, _port(addr), baudrate=options.get("baudrate", 115200))
     if addr.kind == "virtual":
+        if options.get("keep") and options.get("root") is None and not options.get("runtime"):
+            from mptui.transports.kept import KeptVirtualTransport
+
+            return KeptVirtualTransport(addr, idle=options["keep"])
         from mptui.transports.virtual import VirtualTransport
 
         return VirtualTransport(addr.target, root=options.get("root"), options=options.get("runtime"),

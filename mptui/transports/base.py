@@ -65,6 +65,8 @@ class Transport(ABC):
     profile: LinkProfile = LinkProfile()
     # A stable identity for reconnecting to the same board (USB serial number, BLE address).
     identity: str | None = None
+    # Does the board say hello by itself when the link opens (a board started by opening it)?
+    greets_on_open: bool = False
 
     @abstractmethod
     async def open(self) -> None: ...

@@ -21,6 +21,7 @@ class _Protocol(asyncio.Protocol):
         self.can_write = asyncio.Event()
         self.can_write.set()
         self.heard: bytearray | None = bytearray()  # all it sent, while that is little
+        self.lost = asyncio.Event()  # the connection is closed, our end too
 
     def pause_writing(self) -> None:
         self.can_write.clear()
@@ -32,7 +33,7 @@ class _Protocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)  # a stream connection's
         self.transport = transport
         sock = transport.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.queue.on_drained = transport.resume_reading
 
@@ -51,6 +52,7 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.can_write.set()
+        self.lost.set()
         self.queue.close(self.refusal() or "the connection was closed"
                          + (f" ({exc})" if exc else ""))
 
@@ -114,13 +116,15 @@ class SocketTransport(Transport):
             return self._protocol
 
         try:
-            await asyncio.wait_for(
-                loop.create_connection(protocol, self.host, self.port), self.connect_timeout
-            )
+            await asyncio.wait_for(self._connect(loop, protocol), self.connect_timeout)
         except (OSError, asyncio.TimeoutError) as e:
             why = "timed out" if isinstance(e, asyncio.TimeoutError) else (e.strerror or str(e))
             raise TransportError(f"cannot connect to {self.address}: {why}") from None
         await self._after_connect()
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop,
+                       protocol: Callable[[], asyncio.Protocol]) -> None:
+        await loop.create_connection(protocol, self.host, self.port)
 
     async def _after_connect(self) -> None:
         pass

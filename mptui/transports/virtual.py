@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from mptui.transports.base import LinkProfile, Transport, TransportClosed
-from mptui.virtual import RuntimeOptions, VirtualBoard
 from mptui.virtual.link import parse_link, parse_size
+
+if TYPE_CHECKING:
+    from mptui.virtual import RuntimeOptions, VirtualBoard
 
 FAST_PROFILE = LinkProfile(block_size=16384, blocks_in_flight=2)
 
 
 class VirtualTransport(Transport):
     profile = FAST_PROFILE
+    greets_on_open = True  # started anew: its banner and prompt come by themselves
 
     def __init__(
         self,
@@ -42,6 +46,8 @@ class VirtualTransport(Transport):
     def _new_board(
         self, root: str | os.PathLike[str] | None, options: RuntimeOptions | None
     ) -> VirtualBoard:
+        from mptui.virtual.board import VirtualBoard
+
         return VirtualBoard(self.name, root=root, options=options, usb_reset=True, link=self.link)
 
     async def open(self) -> None:
@@ -59,7 +65,7 @@ class VirtualTransport(Transport):
         if not self._open:
             raise TransportClosed("the virtual board's link is closed")
         try:
-            data = await self.board.read()
+            data: bytes = await self.board.read()
         except ConnectionResetError as e:
             self._open = False  # like a USB board after reset: reopen to carry on
             raise TransportClosed(str(e)) from None

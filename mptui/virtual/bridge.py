@@ -4,6 +4,9 @@
         print(br.socket_url, br.rfc2217_url)   # e.g. socket://127.0.0.1:40123
         await br.wait_closed()                 # until stop(), or the board is gone
 
+A unix socket (`unix_path`, made 0600: only this user may connect) serves the kept virtual
+board (keeper.py); `on_client(connected)` hears each client come and go.
+
 Ports: an int listens there, `ANY_PORT` (0) on a free port the OS picks (read it back from
 `rfc2217_port` / `socket_port` / `webrepl_port`), `OFF` (None) not at all. (The command line's
 "0 disables" is mapped to `OFF` there.) WebREPL is off unless a port and a password are given;
@@ -44,9 +47,11 @@ OFF = None
 RFC2217 = "rfc2217"
 SOCKET = "socket"
 WEBREPL = "ws"  # the kind is the URL scheme: url(WEBREPL) is ws://HOST:PORT
+UNIX = "unix"  # a unix socket (a path), this user's only
 BUSY = b"Error: Device busy - another client is connected\r\n"
 REFUSED_LINGER = 1.0  # seconds a refused client has to read BUSY before we close
-PORT_NAMES = {SOCKET: "raw socket", RFC2217: "RFC 2217", WebReplConnection.kind: "WebREPL"}
+PORT_NAMES = {SOCKET: "raw socket", RFC2217: "RFC 2217", WebReplConnection.kind: "WebREPL",
+              UNIX: "unix socket"}
 HOLD_LIMIT = 1.0  # seconds a newcomer waits for a leaving client to be gone
 MODEM_POLL = 1.0  # seconds between modem-line checks of a real serial port (RFC 2217)
 HEX_PREVIEW = 32  # bytes of traffic shown in debug logs
@@ -71,10 +76,14 @@ class Bridge:
         socket_port: int | None = 2218,
         webrepl_port: int | None = OFF,
         webrepl_password: str | None = None,
+        unix_path: str | None = None,
+        on_client=None,
     ) -> None:
         self.device = VirtualDevice(board) if isinstance(board, VirtualBoard) else board
         self.host = host
-        self._wanted = {SOCKET: socket_port, RFC2217: rfc2217_port, WEBREPL: webrepl_port}
+        self._wanted = {SOCKET: socket_port, RFC2217: rfc2217_port, WEBREPL: webrepl_port,
+                        UNIX: unix_path}
+        self.on_client = on_client  # called with True when a client is attached, False: gone
         self._webrepl_password = b""
         if webrepl_port is not OFF:
             if not isinstance(self.device, VirtualDevice):
@@ -164,6 +173,8 @@ class Bridge:
         server = self._servers.get(kind)
         if not server or not server.sockets:
             return None
+        if kind == UNIX:
+            return f"unix:{self._wanted[UNIX]}"
         addr, port = server.sockets[0].getsockname()[:2]
         ip = ipaddress.ip_address(addr)
         if ip.is_unspecified:  # all interfaces: this machine reaches it on loopback
@@ -196,11 +207,11 @@ class Bridge:
         """True when a port is reachable from beyond this machine."""
         return any(
             not ipaddress.ip_address(sock.getsockname()[0]).is_loopback
-            for server in self._servers.values()
+            for kind, server in self._servers.items() if kind != UNIX
             for sock in server.sockets
         )
 
-    async def _listen(self, kind: str, port: int) -> asyncio.Server:
+    async def _listen(self, kind: str, port: int | str) -> asyncio.Server:
         loop = asyncio.get_running_loop()
         factory: Callable[[], asyncio.Protocol]
         if kind == WEBREPL:
@@ -210,6 +221,9 @@ class Bridge:
         else:
             factory = lambda: _Client(self, kind)
         try:
+            if kind == UNIX:
+                return await _listen_unix(loop, factory, str(port))
+            assert isinstance(port, int)
             return await loop.create_server(factory, self.host, port, start_serving=False)
         except OSError as e:
             reason = "address already in use" if e.errno == errno.EADDRINUSE else e.strerror
@@ -238,6 +252,8 @@ class Bridge:
         self.device.discard_output()  # what the board said before is not this client's
         log.info("%s connected on the %s port", client.peer, client.kind)
         client.begin()
+        if self.on_client is not None:
+            self.on_client(True)
 
     def _detach(self, client: _Client | _WebReplClient) -> None:
         if self._next is client:
@@ -252,6 +268,8 @@ class Bridge:
         if self._next is not None and not self._stopped:
             client, self._next = self._next, None
             self._attach(client)
+        elif self.on_client is not None:
+            self.on_client(False)
 
     def _hold_expired(self, client: _Client) -> None:
         if self._next is client:
@@ -461,9 +479,24 @@ class _Client(asyncio.Protocol):
         self.bridge._detach(self)
 
 
+async def _listen_unix(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol],
+                       path: str) -> asyncio.Server:
+    """A unix socket at `path` that only this user may connect to (0600; its folder should
+    be 0700 too: then no other user reaches it even while it is being made)."""
+    import os
+
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # a dead server's socket (the caller holds the board's lock)
+    server = await loop.create_unix_server(factory, path, start_serving=False)
+    os.chmod(path, 0o600)
+    return server
+
+
 def _tune_socket(sock) -> None:
     """No Nagle (raw-paste flow control is many small writes), and keepalive so a peer that
     vanished without closing does not hold the board forever."""
+    if sock.family not in (socket.AF_INET, socket.AF_INET6):
+        return  # a unix socket: nothing to tune
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
@@ -482,7 +515,7 @@ def _format_peer(peer) -> str:
     if isinstance(peer, tuple) and len(peer) >= 2:
         host, port = peer[:2]
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return str(peer)
+    return str(peer) or "a local client"
 
 
 def _preview(data: bytes) -> str:
