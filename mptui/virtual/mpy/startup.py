@@ -37,6 +37,12 @@ def _mptui_start(g):
 
     signal(b"f")  # `/` is ready: the host held input back until here
 
+    def pending():
+        # A Ctrl-C is raised where bytecode looks for one (a jump), as on a board: here, one
+        # that came as the file ended (pyexec's mp_handle_pending after each file).
+        for _ in (0, 0):
+            pass
+
     @micropython.native  # no line in tracebacks: a board shows only boot.py's own
     def run(name):
         # True when the file ended with sys.exit(): a board then soft-reboots
@@ -48,6 +54,8 @@ def _mptui_start(g):
         micropython.kbd_intr(3)
         try:
             exec(compile(src, name, "exec"), g)
+            micropython.kbd_intr(-1)
+            pending()  # it stops the file, as if it had come a moment earlier
         except SystemExit:
             return True
         except BaseException as e:  # a board prints the traceback and carries on to the REPL
@@ -55,6 +63,10 @@ def _mptui_start(g):
             sys.print_exception(e)
         finally:
             micropython.kbd_intr(-1)
+            try:
+                pending()  # one still pending after an error is dropped, as pyexec does
+            except KeyboardInterrupt:
+                pass
         return False
 
     # as on a board, main.py is skipped after a soft reset in the raw REPL
