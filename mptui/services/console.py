@@ -5,7 +5,8 @@ operations goes to one sink (the REPL terminal) and to any number of taps (a log
 outlive reconnects). Keystrokes are queued and written in order, bursts coalesced; while an
 operation owns the board only Ctrl-C passes (it interrupts). A line entered at the prompt that
 does not give the prompt back within RUNNING_AFTER is a program: the board is reported running
-until its prompt comes back. No UI here:
+until its prompt comes back (a prompt counts once a line end came after the line was entered:
+the one leaving the raw REPL shows is not an answer). No UI here:
 
     manager.console.set_sink(key, terminal.receive)
     manager.console.input(key, b"6*7\\r")
@@ -44,6 +45,7 @@ class _Console:
     writer: asyncio.Task | None = None
     tail: bytes = b""
     armed: bool = False  # a line was entered; no prompt back yet
+    answered: bool = False  # a line end came since: a prompt now is the line's answer
     running: bool = False  # reported running (a program started at the prompt)
     timer: asyncio.TimerHandle | None = None
     received: int = 0  # console bytes so far
@@ -95,6 +97,7 @@ class ConsoleRouter:
         """The board soft-rebooted: boot.py and main.py may keep running."""
         console = self._consoles.get(key)
         if console:
+            console.answered = False
             self._arm(key, console)
 
     # -- where the output goes --------------------------------------------------------------
@@ -134,7 +137,8 @@ class ConsoleRouter:
             return
         console.tail = (console.tail + data)[-8:]
         console.received += len(data)
-        if console.at_prompt and not console.tail.endswith(b"... "):
+        console.answered = console.answered or b"\n" in data
+        if console.at_prompt and console.answered and not console.tail.endswith(b"... "):
             console.armed = False
             if console.running and console.session.state == IDLE:
                 console.running = False
@@ -152,6 +156,7 @@ class ConsoleRouter:
         console.inbox += data
         console.wake.set()
         if b"\r" in data or b"\x04" in data:
+            console.answered = False
             self._arm(key, console)
 
     async def write(self, key: str, data: bytes) -> None:
@@ -216,7 +221,8 @@ class ConsoleRouter:
         console.timer = None
         if not console.armed or console.session.state != IDLE:
             return
-        if console.received == console.received_at_arm or console.tail.endswith(b"... "):
+        if (console.received == console.received_at_arm or not console.answered
+                or console.tail.endswith(b"... ")):
             self._arm(key, console)  # no echo yet (a busy machine), or a block being entered
         elif not console.at_prompt:
             console.running = True
