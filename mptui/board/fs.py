@@ -121,7 +121,7 @@ class BoardFS:
             f" print(repr((e[0], -1 if e[1]&0x4000 else e[3] if len(e)>3 else "
             f"os.stat({p!r}+'/'+e[0])[6])))"
         )
-        rows = [_entry((rel + (row[0],), *row[1:]) if isinstance(row, tuple) and row else row)
+        rows = [_entry(((*rel, row[0]), *row[1:]) if isinstance(row, tuple) and row else row)
                 for row in _lines(out)]
         if recursive:
             for e in list(rows):
