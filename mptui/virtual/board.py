@@ -221,6 +221,7 @@ class VirtualBoard:
             MPTUI_VB_LIB=str(MPY_DIR),
             MPTUI_VB_RAW="1" if raw else "0",
             MPTUI_VB_TAG=tag,
+            MPTUI_VB_FS=str(self.link.fs or 0),  # the filesystem's size; 0: the host disk's
         )
         cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
         try:

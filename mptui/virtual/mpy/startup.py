@@ -12,7 +12,7 @@ def _mptui_start(g):
     micropython.kbd_intr(-1)  # only boot.py and main.py may be interrupted, not this set-up
 
     env = {}
-    for key in ("ROOT", "LIB", "RAW", "TAG"):
+    for key in ("ROOT", "LIB", "RAW", "TAG", "FS"):
         env[key] = os.getenv("MPTUI_VB_" + key)
         os.unsetenv("MPTUI_VB_" + key)
     tag = env["TAG"].encode()
@@ -29,7 +29,7 @@ def _mptui_start(g):
         sys.stdout.buffer.write(b"\x1b_" + tag + what + b"\x1b\\")
 
     vfs.umount("/")
-    vfs.mount(_mptui_boardfs.BoardFS(env["ROOT"]), "/")
+    vfs.mount(_mptui_boardfs.BoardFS(env["ROOT"], int(env["FS"] or 0)), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
     for name in ("_mptui_boardfs", "_mptui_machine", "_mptui_stdio"):
