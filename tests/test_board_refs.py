@@ -86,3 +86,28 @@ def test_an_entrys_agent_options(tmp_path):
     assert (r.resolve("a").ota, r.resolve("a").rio) == (None, ("h", 7))
     assert (r.resolve("b").ota, r.resolve("b").rio) == (("g", 2018), ("g", 2019))  # both
     assert (r.resolve("c").ota, r.resolve("c").rio) == (("f", 3000), ("f", 2019))
+
+
+def test_a_bad_agent_option_names_its_board(tmp_path):
+    r = resolver(tmp_path, '[boards.a]\naddress = "ws://h"\nota = "h:99999"\n')
+    with pytest.raises(AddressError, match="board 'a' in the config: bad ota option"):
+        r.resolve("a")
+
+
+def test_a_secret_from_the_environment_never_reaches_the_log(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[boards.k]\naddress = "ws://h"\n')
+    r = Resolver(load_config(path), environ={"MPTUI_WEBREPL_PASSWORD": "env-secret-0815"})
+    assert log.scrub("env-secret-0815") == "env-secret-0815"
+    assert r.link_password(r.resolve("k")) == "env-secret-0815"
+    assert log.scrub("pw env-secret-0815") == "pw ***"
+
+
+def test_a_session_from_a_name(tmp_path, caplog):
+    r = resolver(tmp_path, '[boards.lab]\naddress = "virtual:lab"\n')
+    caplog.set_level("DEBUG", logger="mptui.services.boards")
+    session = r.session("lab", root=tmp_path / "lab-root")  # a name, and the link's options
+    assert str(session.address) == "virtual:lab" and not session.reconnect_enabled
+    assert session.transport.board.root == tmp_path / "lab-root"
+    assert "opening virtual:lab (lab)" in caplog.text
+    assert r.session(r.resolve("lab"), reconnect=True).reconnect_enabled
