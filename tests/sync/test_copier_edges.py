@@ -70,8 +70,9 @@ async def test_a_folder_where_a_file_goes_and_into_itself(tmp_path, session, boa
     make_tree(board_root, {"x": "a file where the folder goes"})
     result = await copy_paths(local, [str(tmp_path / "src" / "x")], board, "/dst")
     assert result.files == 1 and board_files(board_root)["dst/x/f.py"] == b"f"
-    with pytest.raises(OSError, match="cannot copy a folder into itself"):
+    with pytest.raises(OSError, match="cannot copy a folder into itself") as e:
         await copy_paths(board, ["/dst"], board, "/dst/x")
+    assert e.value.errno == 22
     with pytest.raises(OSError, match="cannot copy a folder into itself"):
         await copy_paths(local, [str(tmp_path / "src")], local, str(tmp_path / "src"))
 
@@ -93,6 +94,8 @@ async def test_a_file_named_on_its_own_that_may_not_go(tmp_path, session, board_
     (board_root / ".mptui-secrets.toml").write_text("k")
     result = await copy_paths(board, ["/.mptui-secrets.toml"], local, str(down))
     assert result.refused == () and (down / ".mptui-secrets.toml").read_text() == "k"
+    result = await copy_paths(local, [names[1]], local, str(down))  # nor here to here
+    assert result.refused == () and (down / "k.pem").read_bytes() == KEY
 
 
 async def test_a_folders_warnings_and_ignored_name_the_source(tmp_path, session, board_root):

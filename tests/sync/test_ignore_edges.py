@@ -72,6 +72,8 @@ def rules(*lines: str, defaults=()) -> IgnoreRules:
         ("x\\/", "x", True, False),  # an escaped trailing slash is no folder rule
         ("x.*", "x.\nz", False, True),  # * and ? take a newline (a name may hold one)
         ("?", "\n", False, True),
+        ("x\\", "x\\", False, True),  # a trailing backslash: itself (git: matches nothing)
+        ("[x\\", "[x\\", False, True),
     ],
 )
 def test_one_pattern_at_its_edges(pattern, path, is_dir, ignored):
