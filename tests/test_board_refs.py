@@ -47,8 +47,9 @@ def test_agent_only_and_label(tmp_path):
 
 @pytest.mark.parametrize("blank", ["", "   ", "\t"])
 def test_an_empty_name_says_so(tmp_path, blank):
+    # even with a config entry named "" (TOML allows it): an empty -d names no board
     with pytest.raises(AddressError, match="empty device address"):
-        resolver(tmp_path).resolve(blank)
+        resolver(tmp_path, '[boards.""]\naddress = "virtual:x"\n').resolve(blank)
 
 
 def test_without_d_the_first_usb_board_else_the_virtual_one(tmp_path, monkeypatch):
