@@ -94,7 +94,7 @@ async def test_a_file_named_on_its_own_that_may_not_go(tmp_path, session, board_
     (board_root / ".mptui-secrets.toml").write_text("k")
     result = await copy_paths(board, ["/.mptui-secrets.toml"], local, str(down))
     assert result.refused == () and (down / ".mptui-secrets.toml").read_text() == "k"
-    result = await copy_paths(local, [names[1]], local, str(down))  # nor here to here
+    result = await copy_paths(local, names[:2], local, str(down))  # nor here to here
     assert result.refused == () and (down / "k.pem").read_bytes() == KEY
 
 
@@ -133,3 +133,24 @@ async def test_moves(tmp_path, session, board_root):
                   for p in (tmp_path / "src").rglob("*"))
     assert left == ["n", "n/keep.pyc", "n/sub2", "n/sub2/k.pem"]  # what went is gone, and the
     assert board_files(board_root)["n/sub/go2.py"] == b"g"  # folders it left empty
+
+
+async def test_unchanged_files_cost_no_round_trip_each(tmp_path, session, board_root):
+    """A board hashes a whole folder at once, and what goes up is hashed as it is read:
+    nothing asks for one file's hash (a round trip, or a second read, each)."""
+    local, board = LocalFS(), BoardFSAdapter(session)
+    make_tree(board_root, {"p/a.py": "a", "p/d/b.py": "b"})
+    make_tree(tmp_path / "here", {"p/a.py": "a", "p/d/b.py": "b"})
+    asked = []
+    for fs in (local, board):
+        one = fs.sha256
+
+        async def counted(path, one=one):
+            asked.append(path)
+            return await one(path)
+
+        fs.sha256 = counted
+    down = await copy_paths(board, ["/p"], local, str(tmp_path / "here"))
+    up = await copy_paths(local, [str(tmp_path / "here" / "p")], board, "/")
+    assert (down.unchanged, up.unchanged, down.files, up.files) == (2, 2, 0, 0)
+    assert asked == []
