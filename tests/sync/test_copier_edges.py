@@ -120,7 +120,7 @@ async def test_moves(tmp_path, session, board_root):
     make_tree(board_root, {"a/x.py": "x"})
     (board_root / "b").mkdir()
     result = await move_paths(board, ["/a"], board, "/b")  # one side: a rename
-    assert (result.files, result.folders) == (0, 0)
+    assert (result.files, result.folders, result.bytes, result.unchanged) == (0, 0, 0, 0)
     assert board_files(board_root) == {"b/a/x.py": b"x"}
     make_tree(tmp_path / "src", {"m/one.py": "1", "m/sub/two.py": "2"})
     result = await move_paths(local, [str(tmp_path / "src" / "m")], board, "/")
