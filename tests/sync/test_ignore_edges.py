@@ -55,6 +55,7 @@ def rules(*lines: str, defaults=()) -> IgnoreRules:
         ("[[:space:][:digit:]]x", "5x", False, True),
         ("[[:bogus:]]x", "[x", False, False),  # not a class: [ : b o g u s then ]x
         ("[[:bogus:]]x", ":]x", False, True),
+        ("[[:alphaX", "[[:alphaX", False, True),  # no ':]': literal, not the class alpha
         ("**", "a/b/c", False, True),  # a bare ** is everything
         ("**", "a", True, True),
         ("**/", "a", False, False),  # ... folders only, with a slash
