@@ -24,28 +24,29 @@ def syncer_for(session, project, remote="/", **options):
 async def test_what_a_plan_counts_and_apply_reports(session, board_root, tmp_path):
     project = tmp_path / "p"
     make_tree(project, {"a.py": "aa", "same.py": "same", "d/b.py": "bbb", "d/e/c.py": "c"})
+    (project / "n").mkdir()
     make_tree(board_root, {"same.py": "same", "a.py": "old", "gone.py": "x", "d/e/stale": "1"})
     syncer = syncer_for(session, project, delete=True)
     plan = await syncer.plan()
     assert [(i.kind, i.path, i.is_dir, i.size) for i in plan.items] == [  # (folders both
-        (CHANGED, "a.py", False, 2), (NEW, "d/b.py", False, 3), (NEW, "d/e/c.py", False, 1),
+        (NEW, "n", True, 0), (CHANGED, "a.py", False, 2), (NEW, "d/b.py", False, 3), (NEW, "d/e/c.py", False, 1),
         (SAME, "same.py", False, 4),
         (EXTRA, "d/e/stale", False, 1), (EXTRA, "gone.py", False, 1)]  # sides have: no item)
-    assert plan.of(SAME, dirs=True) == [] and [i.path for i in plan.of(NEW)] == [
+    assert plan.of(SAME, dirs=True) == [] and [i.path for i in plan.of(NEW, dirs=False)] == [
         "d/b.py", "d/e/c.py"]
     assert [i.path for i in plan.unchanged] == ["same.py"] and plan.copy_bytes == 6
-    assert not plan.folders_to_make and not plan.up_to_date
+    assert [i.path for i in plan.folders_to_make] == ["n"] and not plan.up_to_date
     done = []
     seen = []
     result = await syncer.apply(plan, progress=seen.append,
                                 on_done=lambda item, what: done.append((what, item.path)))
-    assert done == [("copied", "a.py"), ("copied", "d/b.py"), ("copied", "d/e/c.py"),
+    assert done == [("made", "n"), ("copied", "a.py"), ("copied", "d/b.py"), ("copied", "d/e/c.py"),
                     ("deleted", "d/e/stale"), ("deleted", "gone.py")]
     assert (result.copied, result.deleted, result.unchanged, result.bytes) == (3, 2, 1, 6)
     assert result.summary() == "3 copied, 2 deleted, 1 unchanged" and result.seconds >= 0
     assert seen[-1].done == seen[-1].total == 6 and seen[-1].files_done == 3
     assert board_files(board_root) == {"a.py": b"aa", "same.py": b"same", "d/b.py": b"bbb",
-                                       "d/e/c.py": b"c"}
+                                       "d/e/c.py": b"c"} and (board_root / "n").is_dir()
     assert (await syncer.plan()).up_to_date  # the tree it kept matches the board's
     assert (await syncer_for(session, project, delete=True).plan()).up_to_date
 
@@ -67,6 +68,7 @@ async def test_what_is_only_on_the_board(session, board_root, tmp_path):
     assert (".mptui-secrets.toml: mptui's OTA secrets file is on the board: remove it "
             "(mptui rm :/.mptui-secrets.toml)") in plan.warnings
     await syncer.apply(plan)
+    assert (await syncer.plan(only=["old", "empty"])).items == []  # the tree it keeps forgot
     assert board_files(board_root) == {  # the secrets file is never touched: the user's
         ".mptui-secrets.toml": b"k", "a\\b.py": b"hostile", "kept/x.py": b"x",
         "logs/run.log": b"keep me", "main.py": b"m"}
