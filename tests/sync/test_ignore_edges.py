@@ -94,6 +94,16 @@ def test_what_a_line_becomes():
     assert parse_line("x", "d/.mptuiignore").describe() == "d/.mptuiignore rule 'x'"
 
 
+def test_added_rules_and_the_defaults_of_the_questions():
+    r = rules("build/")
+    r.add("/sub/", ["x"])  # slashes around a folder's name are dropped
+    assert r.is_ignored("sub/x") and not r.is_ignored("x")
+    assert r.why("sub/x") == "sub/.mptuiignore rule 'x'"
+    assert r.match("build", True) is True and r.match("build", False) is False
+    assert not r.is_ignored("build") and r.why("build") is None  # a file, unless told
+    assert r.is_ignored("build", True) and r.why("build", True) == ".mptuiignore rule 'build/'"
+
+
 def test_sibling_folders_each_keep_their_rules(tmp_path):
     make_tree(tmp_path, {"a/.mptuiignore": "x.txt\n", "a/x.txt": "", "a/y.txt": "",
                          "b/.mptuiignore": "y.txt\n", "b/x.txt": "", "b/y.txt": "",
@@ -213,3 +223,4 @@ def test_upload_policy_allows_keys_by_pattern():
         "other.pem: looks like a private key (PEM): skipped (allow_secrets sends it)")
     assert UploadPolicy(allow_secrets=True).refuse("k.pem", key) is None
     assert UploadPolicy().refuse("k.pem", b"hello") is None
+    assert not UploadPolicy().follow_symlinks and not UploadPolicy().allow_secrets
