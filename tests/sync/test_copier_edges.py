@@ -154,3 +154,20 @@ async def test_unchanged_files_cost_no_round_trip_each(tmp_path, session, board_
     up = await copy_paths(local, [str(tmp_path / "here" / "p")], board, "/")
     assert (down.unchanged, up.unchanged, down.files, up.files) == (2, 2, 0, 0)
     assert asked == []
+
+
+async def test_what_a_folder_leaves_out_and_what_turns_secret_before_the_run(
+        tmp_path, session, board_root):
+    local, board = LocalFS(), BoardFSAdapter(session)
+    make_tree(tmp_path / "elsewhere", {"x.py": "x"})
+    make_tree(tmp_path / "p", {"a.py": "a", "b.py": "b"})
+    (tmp_path / "p" / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    copier = Copier()
+    await copier.add(local, str(tmp_path / "p"), board, "/p")
+    assert copier.plan.warnings == [f"{tmp_path / 'p' / 'linked'}: a link to a folder; not followed"]
+    (tmp_path / "p" / "a.py").write_bytes(KEY)  # a key since the plan: checked as it is sent
+    result = await copier.run()
+    assert result.files == 1 and board_files(board_root) == {"p/b.py": b"b"}
+    assert result.refused == () and result.warnings[-1] == (
+        f"{tmp_path / 'p' / 'a.py'}: looks like a private key (PEM): skipped (--allow-secrets "
+        "sends it)")
