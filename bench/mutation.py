@@ -57,8 +57,14 @@ COVERING = {
     "mptui/board/repl.py": [
         "tests/test_repl.py", "tests/test_repl_links.py", "tests/test_fs.py", "tests/test_fs_faults.py",
     ],
-    "mptui/services/ignore.py": ["tests/sync/test_ignore_rules.py", "tests/sync"],
+    "mptui/services/ignore.py": [
+        "tests/sync/test_ignore_rules.py", "tests/sync/test_ignore_edges.py", "tests/sync",
+    ],
     "mptui/services/sync.py": ["tests/sync"],
+    "mptui/services/copier.py": [
+        "tests/sync/test_copier.py", "tests/test_copy_traversal.py", "tests/sync",
+    ],
+    "mptui/services/boards.py": ["tests/test_board_names.py", "tests/test_board_refs.py"],
     "mptui/services/transfer.py": ["tests/sync", "tests/tui/test_files_tab.py"],
     "mptui/agent/release.py": ["tests/ota"],
 }

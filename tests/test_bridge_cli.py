@@ -34,6 +34,7 @@ OPTIONS = [
     "--micropython",
     "--link",
     "--heap",
+    "--fs",
     "--serial",
     "--baud",
 ]
@@ -160,6 +161,8 @@ def test_end_to_end_with_mpremote_then_stopped_with_no_process_left(sig, tmp_pat
         str(root),
         "-X",
         "heapsize=4m",
+        "--fs",
+        "64k",
         "-vv",
     )
     try:
@@ -167,12 +170,14 @@ def test_end_to_end_with_mpremote_then_stopped_with_no_process_left(sig, tmp_pat
         socket_url = f"socket://127.0.0.1:{socket_port}"
         rfc2217_url = f"rfc2217://127.0.0.1:{rfc_port}"
         assert f"mpremote connect {socket_url}" in banner
-        assert f"mpremote connect {rfc2217_url}" in banner
+        assert f"mpremote connect {rfc2217_url}" in banner and "a 64 KB filesystem" in banner
         for url in (socket_url, rfc2217_url):
             heap = mpremote(url, "exec", "import gc; print(gc.mem_free() + gc.mem_alloc())")
             assert int(heap.stdout) > 3 * 1024 * 1024  # -X heapsize=4m reached the runtime
         mpremote(socket_url, "exec", "open('/x.txt', 'w').write('hi')")
         assert (root / "x.txt").read_text() == "hi"
+        full = mpremote(socket_url, "exec", "open('/y', 'wb').write(bytes(60000))", check=False)
+        assert "OSError: 28" in full.stdout  # --fs 64k: full (ENOSPC)
         assert runtime_processes(root)
         assert bridge.stop(sig) == 0
     finally:

@@ -41,6 +41,7 @@ def assert_refusals(lines) -> None:
     text = "\n".join(lines)
     for name in [*BAD_TOP, BAD_DIR, BAD_IN_SUB]:
         assert repr(name) in text, name
+    assert sum(repr(BAD_DIR) in line for line in lines) == 1  # a bad folder once, not per file
     assert "deep.txt" not in text  # inside a refused folder: not listed on its own
     assert "good.txt" not in text and "inner.txt" not in text
 

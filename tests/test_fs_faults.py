@@ -269,23 +269,53 @@ async def test_a_read_the_board_refuses_gives_its_own_error(fs_session):
     assert await fs_session.eval("1+1") == 2
 
 
-@pytest.mark.xfail(reason="the board-like VFS does not follow a symlink to /dev/full: needs a "
-                   "virtual board with a filesystem size of its own", strict=False)
-@pytest.mark.parametrize("size", [100_000, 20_000], ids=["many-blocks", "within-the-window"])
-async def test_a_full_filesystem_mid_write_gives_the_boards_error(fs_session, board_root, size):
+@pytest.fixture(params=["helper", "plain"])
+async def small_fs(request, board_root):
+    """A board with a 64 KB filesystem (16 blocks of 4 KiB, 2 of them the root's): a file
+    `f.bin` holding b"old" (1 block) and 40 KB of others (10), so 3 blocks, 12 KB, are free."""
     (board_root / "f.bin").write_bytes(b"old")
-    # the temporary name leads to /dev/full: the board's writes there fail with ENOSPC, after
-    # the transfer has begun (its open succeeds)
-    (board_root / ("f.bin" + TMP_SUFFIX)).symlink_to("/dev/full")
-    with pytest.raises(BoardOSError) as e:
-        await fs_session.fs.write("/f.bin", os.urandom(size))
+    (board_root / "other.bin").write_bytes(bytes(40_000))
+    s = Session("virtual:test?fs=64k", root=board_root)
+    await s.connect()
+    if request.param == "plain":
+        s.helper = False
+    yield s
+    await s.close()
+
+
+@pytest.mark.parametrize("size", [100_000, 20_000], ids=["many-blocks", "within-the-window"])
+async def test_a_full_filesystem_mid_write_gives_the_boards_error(small_fs, board_root, size):
+    free = "import os\ns=os.statvfs('/')\nprint(s[0]*s[3])"
+    assert await small_fs.exec(free) == b"12288\r\n"
+    with pytest.raises(BoardOSError) as e:  # the first 12 KB go: the transfer had begun
+        await small_fs.fs.write("/f.bin", os.urandom(size))
     assert str(e.value) == "/f.bin: No space left on device [ENOSPC]"
-    assert sorted(os.listdir(board_root)) == ["f.bin"]  # the temporary name removed
-    assert (board_root / "f.bin").read_bytes() == b"old"
-    sent = spy_writes(fs_session.transport)
-    assert await fs_session.eval("1+1") == 2
-    if fs_session.helper is not False and size > 40_000:  # blocks it never read may follow:
+    assert sorted(os.listdir(board_root)) == ["f.bin", "other.bin"]  # the temporary name gone
+    assert (board_root / "f.bin").read_bytes() == b"old"  # the old file survives
+    sent = spy_writes(small_fs.transport)
+    assert await small_fs.eval("1+1") == 2
+    if small_fs.helper is not False and size > 40_000:  # blocks it never read may follow:
         assert sent.startswith(b"\r\x03")  # the next operation clears them with Ctrl-C
+    assert await small_fs.exec(free) == b"12288\r\n"  # its blocks are free again
+    await small_fs.fs.write("/f.bin", b"n" * 12288)  # what fits, fits (the old block is kept
+    assert (board_root / "f.bin").read_bytes() == b"n" * 12288  # until the rename: 3 + 1)
+
+
+async def test_a_full_filesystem_refuses_a_folder_and_an_overwrite_in_place(small_fs, board_root):
+    """A folder needs two blocks (its metadata pair); a file overwritten in place keeps its
+    old blocks until it is closed (littlefs copies on write)."""
+    await small_fs.fs.write("/g.bin", bytes(8192))  # 2 of the 3 free blocks
+    with pytest.raises(BoardOSError, match="No space left on device"):
+        await small_fs.fs.mkdir("/d")
+    assert not (board_root / "d").exists()
+    out = await small_fs.exec(
+        "f=open('other.bin','wb')\ntry:\n for i in range(3):\n  f.write(bytes(4096))\n"
+        "except OSError as e:\n print(e.errno)\nf.close()\nimport os\n"
+        "print(os.stat('other.bin')[6])")
+    assert out.split() == [b"28", b"4096"]  # its 10 old blocks held: 1 new fitted, not 10
+    await small_fs.fs.rm("/g.bin")
+    await small_fs.fs.mkdir("/d")
+    assert (board_root / "d").is_dir()
 
 
 async def test_a_write_damaged_on_the_way_keeps_the_old_file(session, board_root):

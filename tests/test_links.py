@@ -72,16 +72,18 @@ def test_board_profiles_carry_their_heaps():
         ("virtual:b1?heap=40KB&link=uart:9600+lossy:0.01",
          "virtual:b1?link=uart:9600+lossy:0.01&heap=40k"),
         ("virtual:b1?link=fast", "virtual:b1"),
+        ("virtual:b1?fs=1024K&heap=40k", "virtual:b1?heap=40k&fs=1m"),
     ],
 )
-def test_virtual_addresses_carry_link_and_heap(text, canonical):
+def test_virtual_addresses_carry_link_heap_and_fs(text, canonical):
     a = parse_address(text)
     assert str(a) == canonical and parse_address(str(a)) == a
-    assert a.link == dict(a.options).get("link")
+    assert a.link == dict(a.options).get("link") and a.fs == dict(a.options).get("fs")
 
 
 @pytest.mark.parametrize(
     "bad", ["virtual:x?link=bogus", "virtual:x?speed=1", "virtual:x?heap=1", "virtual:x?heap",
+            "virtual:x?fs=1", "virtual:x?fs=1m&fs=2m",
             "virtual:x?link=fast&link=esp32", "virtual:bad name?link=esp32"]
 )
 def test_bad_virtual_options_are_address_errors(bad):
@@ -259,7 +261,8 @@ def test_mpremote_through_mptui_bridge_on_a_uart_link(tmp_path, mpremote):
         bridge.kill()
 
 
-@pytest.mark.parametrize("args", [["--link", "bogus"], ["--heap", "1"],
+@pytest.mark.parametrize("args", [["--link", "bogus"], ["--heap", "1"], ["--fs", "2g"],
+                                  ["--serial", "/dev/ttyACM0", "--fs", "1m"],
                                   ["--serial", "/dev/ttyACM0", "--link", "esp8266"]])
 def test_bridge_link_options_are_checked(args):
     proc = subprocess.run([*MPTUI, "bridge", *args], capture_output=True, text=True, timeout=30,

@@ -94,6 +94,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "the runtime's 2 MB)",
     )
     vb.add_argument(
+        "--fs",
+        type=_fs,
+        metavar="SIZE",
+        help="the size of the board's filesystem, e.g. 1m: a write that does not fit fails "
+        "with ENOSPC, as on a board (default: the room on the host's disk)",
+    )
+    vb.add_argument(
         "-O",
         dest="optimize",
         type=_optimize,
@@ -200,6 +207,8 @@ def _board(args: argparse.Namespace):
     link = args.link or FAST
     if args.heap:
         link = replace(link, heap=args.heap)
+    if args.fs:
+        link = replace(link, fs=args.fs)
     return VirtualBoard(args.name, root=args.root, options=options, link=link)
 
 
@@ -237,6 +246,7 @@ def _check_combination(args: argparse.Namespace) -> str | None:
             "--micropython": args.micropython,
             "--link": args.link,
             "--heap": args.heap,
+            "--fs": args.fs,
         }
         given = [opt for opt, value in virtual_only.items() if value]
         if given:
@@ -354,13 +364,17 @@ def _link(text: str):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def _heap(text: str) -> int:
+def _heap(text: str, what: str = "heap") -> int:
     from mptui.virtual.link import parse_size
 
     try:
-        return parse_size(text)
+        return parse_size(text, what)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _fs(text: str) -> int:
+    return _heap(text, "fs")
 
 
 def _baud(text: str) -> int:

@@ -332,8 +332,8 @@ class Syncer:
             extra[rel] = have
         whole = {rel for rel, have in extra.items() if have[0] == -1 and rel not in kept}
         for rel, have in sorted(extra.items()):
-            if any(a in whole for a in _ancestors(rel)):
-                continue
+            if rel in kept or any(a in whole for a in _ancestors(rel)):
+                continue  # a folder that keeps an ignored file stays, and what a whole one holds
             if have[0] == -1:
                 count = sum(1 for r, h in extra.items() if h[0] != -1 and r.startswith(rel + "/"))
                 plan.items.append(PlanItem(EXTRA, rel, is_dir=True, files=count))

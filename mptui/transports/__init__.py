@@ -57,7 +57,7 @@ def make_transport(address: Address | str, **options: Any) -> Transport:
         from mptui.transports.virtual import VirtualTransport
 
         return VirtualTransport(addr.target, root=options.get("root"), options=options.get("runtime"),
-                                link=addr.link, heap=addr.heap)
+                                link=addr.link, heap=addr.heap, fs=addr.fs)
     if addr.kind == "webrepl":
         from mptui.transports.webrepl import WebReplTransport
 

@@ -14,7 +14,7 @@ FORMS = (
     "rfc2217://HOST:PORT",
     "ws://HOST[:PORT] (WebREPL, port 8266 by default)",
     "ble:NAME-or-ADDRESS",
-    "virtual or virtual:NAME (?link=PROFILE&heap=SIZE)",
+    "virtual or virtual:NAME (?link=PROFILE&heap=SIZE&fs=SIZE)",
     "a board name from the config",
 )
 
@@ -24,8 +24,9 @@ class AddressError(UsageError, ValueError):
         super().__init__(f"{why} {text!r}; valid forms: " + ", ".join(FORMS))
 
 
-# A virtual board's options (`virtual:NAME?link=PROFILE&heap=SIZE`), in the order str() gives.
-VIRTUAL_OPTIONS = ("link", "heap")
+# A virtual board's options (`virtual:NAME?link=PROFILE&heap=SIZE&fs=SIZE`), in the order
+# str() gives.
+VIRTUAL_OPTIONS = ("link", "heap", "fs")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Address:
     target: str  # device path, host, BLE name/address or virtual board name
     port: int | None = None
     # (key, value) pairs in VIRTUAL_OPTIONS order, values in canonical form: the link profile
-    # (mptui.virtual.link) and the free heap of a virtual board
+    # (mptui.virtual.link), the free heap and the filesystem size of a virtual board
     options: tuple[tuple[str, str], ...] = ()
 
     def option(self, key: str) -> str | None:
@@ -47,6 +48,10 @@ class Address:
     @property
     def heap(self) -> str | None:
         return self.option("heap")
+
+    @property
+    def fs(self) -> str | None:
+        return self.option("fs")
 
     def __str__(self) -> str:
         if self.kind == "serial":
@@ -103,7 +108,8 @@ def _virtual(s: str, text: str) -> Address:
 
 
 def virtual_options(query: str, text: str = "") -> tuple[tuple[str, str], ...]:
-    """`link=PROFILE&heap=SIZE` -> canonical (key, value) pairs; AddressError when bad."""
+    """`link=PROFILE&heap=SIZE&fs=SIZE` -> canonical (key, value) pairs; AddressError when
+    bad."""
     from mptui.virtual.link import LinkError, format_size, parse_link, parse_size
 
     found: dict[str, str] = {}
@@ -113,10 +119,11 @@ def virtual_options(query: str, text: str = "") -> tuple[tuple[str, str], ...]:
         if key not in VIRTUAL_OPTIONS or not eq or key in found:
             why = "repeated" if key in found else "unknown"
             raise AddressError(
-                text or query, f"{why} virtual board option {pair!r} (link=PROFILE, heap=SIZE) in"
+                text or query, f"{why} virtual board option {pair!r} (link=PROFILE, heap=SIZE, fs=SIZE) in"
             )
         try:
-            found[key] = str(parse_link(value)) if key == "link" else format_size(parse_size(value))
+            found[key] = (str(parse_link(value)) if key == "link"
+                          else format_size(parse_size(value, key)))
         except (LinkError, ValueError) as e:
             raise AddressError(text or query, f"{e}; in") from None
     if found.get("link") == "fast":

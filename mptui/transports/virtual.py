@@ -1,4 +1,5 @@
-"""virtual / virtual:NAME[?link=PROFILE&heap=SIZE]: the in-process virtual board as a transport."""
+"""virtual / virtual:NAME[?link=PROFILE&heap=SIZE&fs=SIZE]: the in-process virtual board as a
+transport."""
 
 from __future__ import annotations
 
@@ -27,17 +28,21 @@ class VirtualTransport(Transport):
         options: RuntimeOptions | None = None,
         link: str | None = None,
         heap: str | None = None,
+        fs: str | None = None,
     ) -> None:
-        """link, heap: as in the address (a link profile, a free heap size)."""
+        """link, heap, fs: as in the address (a link profile, a free heap size, a filesystem
+        size)."""
         from mptui.transports.address import Address, virtual_options
 
         self.name = name
-        query = "&".join(f"{k}={v}" for k, v in (("link", link), ("heap", heap)) if v)
+        query = "&".join(f"{k}={v}" for k, v in (("link", link), ("heap", heap), ("fs", fs)) if v)
         self.address = str(Address("virtual", name, options=virtual_options(query) if query else ()))
         self.identity = self.address
         self.link = parse_link(link or "")
         if heap:
             self.link = replace(self.link, heap=parse_size(heap))
+        if fs:
+            self.link = replace(self.link, fs=parse_size(fs, "fs"))
         if self.link.drops:  # a UART: never more in flight than the board's ring holds
             self.profile = replace(FAST_PROFILE, ring=self.link.ring)
         self.board = self._new_board(root, options)

@@ -6,7 +6,9 @@ The unix port differs from a board in ways tools notice; this module hides each 
 - Ctrl-C: the PTY makes no signals (a board's 0x03 is data unless code runs with the interrupt
   character on: `micropython.kbd_intr`). We look whether the port has its SIGINT handler
   installed (it has exactly while code runs with Ctrl-C enabled; checked while the process is
-  stopped): then SIGINT, else the byte goes in as data (the REPL's Ctrl-C, or binary input);
+  stopped): then a signal that marks KeyboardInterrupt pending, as a board's Ctrl-C does
+  (runtime.py: SAFE_INTERRUPT), else the byte goes in as data (the REPL's Ctrl-C, or binary
+  input);
 - where a board soft-reboots (Ctrl-D, `machine.soft_reset()`, `sys.exit()`) the process exits:
   we print `MPY: soft reboot`, start a new one, hide its banner and resume the raw REPL if it
   was raw, holding the host's input until the new process can take it;
@@ -34,13 +36,13 @@ from mptui.virtual.fd_pipe import FdPipe
 from mptui.virtual.link import FAST, Link
 from mptui.virtual.output import BOOTED, FS_READY, OutputDemux
 from mptui.virtual.process import (
-    catches_sigint,
+    caught_signals,
     child_setup,
     continue_process,
     interrupt_main_thread,
     wait_stopped,
 )
-from mptui.virtual.runtime import MPY_DIR, RuntimeOptions
+from mptui.virtual.runtime import MPY_DIR, SAFE_INTERRUPT, RuntimeOptions
 from mptui.virtual.wire import TtyProbe, Wire
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
@@ -232,6 +234,7 @@ class VirtualBoard:
             MPTUI_VB_RAW="1" if raw else "0",
             MPTUI_VB_TAG=tag,
             MPTUI_VB_UID=self.unique_id.hex(),
+            MPTUI_VB_FS=str(self.link.fs or 0),  # the filesystem's size; 0: the host disk's
         )
         cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
         try:
@@ -428,19 +431,22 @@ class VirtualBoard:
 
 
     def _interrupt(self) -> bool:
-        """A Ctrl-C for running code: SIGINT if the port's handler is installed (code runs
-        with Ctrl-C on), else False (the caller keeps the byte). The process is stopped while
-        we look, so that the answer holds when the signal lands."""
+        """A Ctrl-C for running code: if the port's SIGINT handler is installed (code runs
+        with Ctrl-C on), KeyboardInterrupt is made pending (SAFE_INTERRUPT; SIGINT on a runtime
+        without it); else False (the caller keeps the byte). The process is stopped while we
+        look, so that the answer holds when the signal lands."""
         if self._proc is None:
             return False
         pid = self._proc.pid
         try:
             os.kill(pid, signal.SIGSTOP)
             wait_stopped(pid)
-            if catches_sigint(pid):
-                interrupt_main_thread(pid)
-                return True
-            return False
+            caught = caught_signals(pid)
+            if signal.SIGINT not in caught:
+                return False
+            safe = SAFE_INTERRUPT in caught  # see runtime.py; else the port's own Ctrl-C
+            interrupt_main_thread(pid, SAFE_INTERRUPT if safe else signal.SIGINT)
+            return True
         except ProcessLookupError:
             return False
         finally:

@@ -66,6 +66,8 @@ class VirtualDevice:
         extra = f", link {link}" if link.paced else ""
         if link.heap:
             extra += f", {link.heap // 1024} KB free heap"
+        if link.fs:
+            extra += f", a {link.fs // 1024} KB filesystem"
         return f"virtual board {self.board.name!r} (root {self.board.root}{extra})"
 
     async def start(self) -> None:

@@ -219,7 +219,8 @@ def ensure(address, idle: float, root: Path) -> tuple[Path, str | None]:
 def _spawn(address, idle: float, root: Path) -> None:
     name = address.target
     argv = [sys.executable, "-m", "mptui.virtual.keeper_serve", str(address), f"--name={name}",
-            f"--link={address.link or ''}", f"--heap={address.heap or ''}", f"--idle={idle!r}",
+            f"--link={address.link or ''}", f"--heap={address.heap or ''}",
+            f"--fs={address.fs or ''}", f"--idle={idle!r}",
             f"--root={Path(root).absolute()}"]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True,

@@ -1,9 +1,9 @@
 """The kept virtual board's process (started by keeper.ensure, never by hand):
 
-    python -m mptui.virtual.keeper_serve ADDRESS --name NAME [--link L] [--heap H]
+    python -m mptui.virtual.keeper_serve ADDRESS --name NAME [--link L] [--heap H] [--fs F]
                                          --idle SECONDS --root DIR
 
-serves the board ADDRESS names (virtual:NAME?link=L&heap=H) on its unix socket, one
+serves the board ADDRESS names (virtual:NAME?link=L&heap=H&fs=F) on its unix socket, one
 client at a time (the bridge), prints `ready` once it can be reached, and stops after SECONDS
 with no client (unless a command holds the board's lock: it is about to connect), on
 SIGTERM, or when the runtime gives up (then its state keeps why, for the next command to say).
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True)
     p.add_argument("--link", default="")
     p.add_argument("--heap", default="")
+    p.add_argument("--fs", default="")
     p.add_argument("--idle", type=float, required=True)
     p.add_argument("--root", required=True)
     args = p.parse_args(argv)
@@ -57,6 +58,8 @@ async def _serve(args: argparse.Namespace) -> int:
     link = parse_link(args.link)
     if args.heap:
         link = replace(link, heap=parse_size(args.heap))
+    if args.fs:
+        link = replace(link, fs=parse_size(args.fs, "fs"))
     board = VirtualBoard(name, root=args.root, link=link)
     files = keeper.Files(name)
     keeper_ = _Keeper(name, idle)

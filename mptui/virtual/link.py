@@ -22,6 +22,8 @@ Every profile's raw-paste window is 128: esp8266, esp32 and rp2 keep pyexec.c's 
 MICROPY_REPL_STDIN_BUFFER_MAX of 256 (the window is half of it), as the unix port does.
 `heap` is the free heap after boot (gc.mem_free()); the runtime is 64-bit, so its objects are
 about twice a 32-bit board's: code that builds many small objects fails sooner than on the board.
+`fs` is the size of the board's filesystem (as a littlefs partition is: 4 KiB blocks); a write
+that does not fit fails with OSError 28 (ENOSPC), as on the board. None: the host's disk.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class Link:
     ring: int | None = None
     drops: bool = False
     heap: int | None = None  # free heap after boot, bytes; None: the runtime's default
+    fs: int | None = None  # the filesystem's size, bytes; None: the host disk's room
     busy: float = 0.0  # seconds the board stops reading after each 4 KiB it takes (see BOARDS)
     loss: float = 0.0
     seed: int = 0
@@ -147,14 +150,15 @@ def _lossy(part: str, text: str) -> tuple[float, int]:
     return p, int(m.group(2) or 0)
 
 
-def parse_size(text: str) -> int:
-    """A heap size: bytes, or with k/K/KB or m/M/MB (1024-based): '40k', '110KB', '2m'."""
+def parse_size(text: str, what: str = "heap") -> int:
+    """A heap or filesystem size: bytes, or with k/K/KB or m/M/MB (1024-based): '40k',
+    '110KB', '2m'."""
     m = re.fullmatch(r"\s*(\d+)\s*([kKmM]?)[bB]?\s*", text)
     if not m:
         raise ValueError(f"not a size: {text!r} (bytes, or with k or m: 40k, 2m)")
     n = int(m.group(1)) * {"": 1, "k": KIB, "m": KIB * KIB}[m.group(2).lower()]
     if not 8 * KIB <= n <= 1 << 30:
-        raise ValueError(f"heap size out of range (8k to 1024m): {text!r}")
+        raise ValueError(f"{what} size out of range (8k to 1024m): {text!r}")
     return n
 
 

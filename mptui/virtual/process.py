@@ -35,24 +35,26 @@ def wait_stopped(pid: int) -> None:
 _TGKILL = {"x86_64": 234, "aarch64": 131, "armv7l": 268, "i686": 270}.get(platform.machine())
 
 
-def interrupt_main_thread(pid: int) -> None:
-    """SIGINT to the main thread (tgkill), as a board's Ctrl-C interrupts the main program;
-    a process-wide signal may land in a `_thread` of the app instead."""
-    if _TGKILL is not None and _libc is not None and _libc.syscall(_TGKILL, pid, pid, 2) == 0:
+def interrupt_main_thread(pid: int, sig: int = signal.SIGINT) -> None:
+    """A signal to the main thread (tgkill), as a board's Ctrl-C interrupts the main program:
+    a process-wide signal may land in a `_thread` of the app instead, and a blocking call is
+    ended (EINTR) only in the thread the signal lands in."""
+    if _TGKILL is not None and _libc is not None and _libc.syscall(_TGKILL, pid, pid, sig) == 0:
         return
-    os.kill(pid, signal.SIGINT)
+    os.kill(pid, sig)
 
 
-def catches_sigint(pid: int) -> bool:
-    """Does the process have a SIGINT handler installed? (Linux: SigCgt in /proc/PID/status.)"""
+def caught_signals(pid: int) -> set[int]:
+    """The signals the process has handlers installed for (Linux: SigCgt in /proc/PID/status)."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
                 if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+                    mask = int(line.split()[1], 16)
+                    return {n for n in range(1, 65) if mask & (1 << (n - 1))}
     except (OSError, ValueError):
         pass
-    return False
+    return set()
 
 
 _libc: ctypes.CDLL | None

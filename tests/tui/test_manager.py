@@ -130,6 +130,24 @@ async def test_typed_program_is_running_until_the_prompt_returns(make_manager):
         assert b"KeyboardInterrupt" in out
 
 
+async def test_a_program_typed_after_an_operation_is_running(make_manager, board_root):
+    """Leaving the raw REPL to type shows the board's prompt when the terminal has none
+    (main.py was stopped by the operation): that prompt is not the typed line's answer."""
+    (board_root / "main.py").write_text("print('looping')\nwhile True:\n    pass\n")
+    async with make_manager() as manager:
+        out = bytearray()
+        session = await manager.connect("virtual", console=out.extend)
+        await wait_until(lambda: b"looping" in out)
+        assert await session.eval("6*7") == 42  # stops main.py; the board is at the raw REPL
+        assert not out.endswith(b">>> ")
+        manager.console.input("virtual", b"while True: pass\r\r")
+        await manager.wait_state("virtual", RUNNING)
+        assert out.endswith(b">>> while True: pass\r\n... \r\n")
+        manager.console.input("virtual", b"\x03")
+        await manager.wait_state("virtual", IDLE)
+        assert out.endswith(b"KeyboardInterrupt: \r\n>>> ")
+
+
 async def test_a_program_a_watch_starts_is_running_until_its_prompt(make_manager, tmp_path):
     """Watch mode types `main.py`'s start through the manager's console, which sees the
     program: the board is running (a session's console_write alone left it idle)."""

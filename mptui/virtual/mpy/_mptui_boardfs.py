@@ -7,6 +7,12 @@
 # shows as a board shows it (littlefs is C there), not with this file in it.
 # Known difference: renaming a folder into itself gives EINVAL here; littlefs says yes and
 # loses the folder.
+# With a size of its own (virtual:NAME?fs=SIZE) the filesystem counts blocks as littlefs does:
+# 4 KiB blocks, two for the root and for each folder (a metadata pair), whole blocks for a
+# file's bytes, and a file overwritten keeps its old blocks until it is closed (copy on write);
+# a write or mkdir that needs more than are free fails with OSError(28), ENOSPC, as on a board.
+import io
+
 import micropython
 import vfs
 
@@ -15,7 +21,8 @@ S_IFREG = 0x8000
 NAME_MAX = 255  # LFS2_NAME_MAX
 # errno numbers as littlefs returns them (lfs2.h LFS2_ERR_*), as OSError(n) on a board
 ENOENT, EEXIST, ENOTDIR, EISDIR, EINVAL = 2, 17, 20, 21, 22
-ENAMETOOLONG, ENOTEMPTY = 36, 39
+ENAMETOOLONG, ENOTEMPTY, ENOSPC = 36, 39, 28
+BLOCK = 4096  # a board's littlefs block (esp32, rp2: the flash's 4 KiB erase block)
 # open() flags, as vfs_lfsx_file.c builds them from the mode (lfs2.h LFS2_O_*)
 O_RDONLY, O_WRONLY, O_RDWR = 1, 2, 3
 O_CREAT, O_EXCL, O_TRUNC, O_APPEND = 0x100, 0x200, 0x400, 0x800
@@ -37,6 +44,11 @@ def _str(path):
 
 
 @micropython.native
+def _blocks(size):
+    return (size + BLOCK - 1) // BLOCK
+
+
+@micropython.native
 def _namelen(rest):  # lfs2_path_namelen
     i = rest.find("/")
     return len(rest) if i < 0 else i
@@ -54,10 +66,45 @@ def _isdir(rest):  # lfs2_path_isdir: the name has a slash after it
 
 class BoardFS:
     @micropython.native
-    def __init__(self, root):
+    def __init__(self, root, size=0):
         self._fs = vfs.VfsPosix()
         self._root = root.rstrip("/")
         self._cwd = "/"  # ends with "/", as vfs_lfsx.c keeps cur_dir
+        self._total = size // BLOCK  # 0: no size of its own (the host disk's room)
+        self._writers = []  # files open for writing (with a size): they count their blocks
+        self._others = -1  # blocks used by everything else; -1: count them again
+
+    # -- room (with a size of its own) ----------------------------------------------------
+
+    @micropython.native
+    def _used(self):
+        if self._others < 0:
+            skip = [w.host for w in self._writers]
+            used, folders = 0, [self._root]
+            while folders:
+                folder = folders.pop()
+                used += 2
+                for entry in self._fs.ilistdir(folder):
+                    host = folder + "/" + entry[0]
+                    try:
+                        st = self._fs.stat(host)
+                    except OSError:
+                        continue
+                    if st[0] & 0xF000 == S_IFDIR:
+                        folders.append(host)
+                    elif st[0] & 0xF000 == S_IFREG and host not in skip:
+                        used += _blocks(st[6])
+            self._others = used
+        return self._others + sum(w.blocks() for w in self._writers)
+
+    @micropython.native
+    def _room(self, blocks):  # ENOSPC unless `blocks` more fit
+        if self._total and self._used() + blocks > self._total:
+            raise OSError(ENOSPC)
+
+    @micropython.native
+    def _changed(self):
+        self._others = -1
 
     # -- paths ----------------------------------------------------------------------------
 
@@ -200,6 +247,9 @@ class BoardFS:
     def statvfs(self, path):
         # (bsize, frsize, blocks, bfree, bavail, files, ffree, favail, flag, namemax), as
         # vfs_lfsx.c fills it; the numbers are the host folder's disk
+        if self._total:
+            free = max(self._total - self._used(), 0)
+            return (BLOCK, BLOCK, self._total, free, free, 0, 0, 0, 0, NAME_MAX)
         s = self._fs.statvfs(self._root + "/")
         return (s[1], s[1], s[2], s[4], s[4], 0, 0, 0, 0, NAME_MAX)
 
@@ -232,14 +282,25 @@ class BoardFS:
         how = "a" if flags & O_APPEND else "w" if flags & O_CREAT else "r"  # "x": it is new
         if flags & O_RDWR == O_RDWR:
             how += "+"
-        return self._fs.open(host, how + ("b" if binary else ""))
+        if not self._total or how == "r":
+            return self._fs.open(host, how + ("b" if binary else ""))
+        try:
+            old = 0 if err else self._fs.stat(host)[6]
+        except OSError:
+            old = 0
+        f = self._fs.open(host, how + ("b" if binary else ""))
+        self._changed()
+        return _Counted(self, f, host, old, how[0] == "w", how[0] == "a")
 
     @micropython.native
     def mkdir(self, path):
         err, _, host, rest = self._find(self._make_path(path))
         if not (err == ENOENT and _islast(rest)):
             raise OSError(err or EEXIST)
-        self._fs.mkdir(self._new_name(host, rest))
+        host = self._new_name(host, rest)
+        self._room(2)  # its metadata pair
+        self._fs.mkdir(host)
+        self._changed()
 
     @micropython.native
     def remove(self, path):
@@ -251,10 +312,12 @@ class BoardFS:
             raise OSError(EINVAL)
         if not is_dir:
             self._fs.remove(host)
+            self._writers = [w for w in self._writers if w.host != host]  # counts no more
         elif self._empty(host):
             self._fs.rmdir(host)
         else:
             raise OSError(ENOTEMPTY)
+        self._changed()
 
     rmdir = remove
 
@@ -281,6 +344,10 @@ class BoardFS:
         elif new_dir and not self._empty(target):
             raise OSError(ENOTEMPTY)
         self._fs.rename(old_host, target)
+        for w in self._writers:  # a file open for writing goes on under its new name
+            if w.host == old_host:
+                w.host = target
+        self._changed()
 
     @micropython.native
     def chdir(self, path):
@@ -297,6 +364,78 @@ class BoardFS:
     @micropython.native
     def getcwd(self):
         return "/" if self._cwd == "/" else self._cwd[:-1]
+
+
+class _Counted(io.IOBase):
+    # A file open for writing on a filesystem with a size: its blocks are counted as it grows
+    # (and its old ones, when it was truncated, until it is closed); a write that needs more
+    # than are free raises ENOSPC and writes nothing.
+    @micropython.native
+    def __init__(self, fs, f, host, old, truncated, append):
+        self._fs, self._f, self.host, self._append = fs, f, host, append
+        self._size = 0 if truncated else old
+        self._kept = _blocks(old) if truncated and old else 0
+        fs._writers.append(self)
+
+    @micropython.native
+    def blocks(self):
+        return self._kept + _blocks(self._size)
+
+    @micropython.native
+    def write(self, b):
+        end = (self._size if self._append else self._f.tell()) + len(b)
+        if end > self._size:
+            self._fs._room(_blocks(end) - _blocks(self._size))
+        n = self._f.write(b)
+        self._size = max(self._size, self._f.tell())
+        return n
+
+    @micropython.native
+    def close(self):
+        if self in self._fs._writers:  # (not after its file was removed)
+            self._fs._writers.remove(self)
+            self._fs._changed()
+        self._f.close()
+
+    @micropython.native
+    def ioctl(self, req, arg):  # the stream protocol (print(file=f)): flush, close
+        if req == 4:
+            self.close()
+        elif req == 1:
+            self._f.flush()
+        return 0
+
+    @micropython.native
+    def read(self, *n):
+        return self._f.read(*n)
+
+    @micropython.native
+    def readinto(self, *a):
+        return self._f.readinto(*a)
+
+    @micropython.native
+    def readline(self, *n):
+        return self._f.readline(*n)
+
+    @micropython.native
+    def seek(self, *a):
+        return self._f.seek(*a)
+
+    @micropython.native
+    def tell(self):
+        return self._f.tell()
+
+    @micropython.native
+    def flush(self):
+        return self._f.flush()
+
+    @micropython.native
+    def __enter__(self):
+        return self
+
+    @micropython.native
+    def __exit__(self, *exc):
+        self.close()
 
 
 @micropython.native

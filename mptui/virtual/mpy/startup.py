@@ -12,7 +12,7 @@ def _mptui_start(g):
     micropython.kbd_intr(-1)  # only boot.py and main.py may be interrupted, not this set-up
 
     env = {}
-    for key in ("ROOT", "LIB", "RAW", "TAG", "UID"):
+    for key in ("ROOT", "LIB", "RAW", "TAG", "UID", "FS"):
         env[key] = os.getenv("MPTUI_VB_" + key)
         os.unsetenv("MPTUI_VB_" + key)
     tag = env["TAG"].encode()
@@ -32,13 +32,19 @@ def _mptui_start(g):
         sys.stdout.buffer.write(b"\x1b_" + tag + what + b"\x1b\\")
 
     vfs.umount("/")
-    vfs.mount(_mptui_boardfs.BoardFS(env["ROOT"]), "/")
+    vfs.mount(_mptui_boardfs.BoardFS(env["ROOT"], int(env["FS"] or 0)), "/")
     os.chdir("/")
     sys.path[:] = ["", ".frozen", "/lib"]
     for name in ("_mptui_boardfs", "_mptui_machine", "_mptui_stdio"):
         sys.modules.pop(name, None)
 
     signal(b"f")  # `/` is ready: the host held input back until here
+
+    def pending():
+        # A Ctrl-C is raised where bytecode looks for one (a jump), as on a board: here, one
+        # that came as the file ended (pyexec's mp_handle_pending after each file).
+        for _ in (0, 0):
+            pass
 
     @micropython.native  # no line in tracebacks: a board shows only boot.py's own
     def run(name):
@@ -51,6 +57,8 @@ def _mptui_start(g):
         micropython.kbd_intr(3)
         try:
             exec(compile(src, name, "exec"), g)
+            micropython.kbd_intr(-1)
+            pending()  # it stops the file, as if it had come a moment earlier
         except SystemExit:
             return True
         except BaseException as e:  # a board prints the traceback and carries on to the REPL
@@ -58,6 +66,10 @@ def _mptui_start(g):
             sys.print_exception(e)
         finally:
             micropython.kbd_intr(-1)
+            try:
+                pending()  # one still pending after an error is dropped, as pyexec does
+            except KeyboardInterrupt:
+                pass
         return False
 
     # as on a board, main.py is skipped after a soft reset in the raw REPL
