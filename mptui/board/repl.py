@@ -166,6 +166,18 @@ class Repl:
     def discard(self) -> None:
         self._buf.clear()
 
+    def take(self) -> bytes:
+        """Everything the board has sent that nothing has read yet (taken from the buffer)."""
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
+    async def wait_data(self, timeout: float | None) -> None:
+        """Until more bytes have come (at once if some wait): BoardTimeout after `timeout`
+        seconds of none."""
+        if not self._buf:
+            await self._wait_data(_deadline(timeout))
+
     def unread(self, data: bytes) -> None:
         self._buf[:0] = data
 

@@ -415,6 +415,8 @@ class VirtualBoard:
         with Ctrl-C on), else False (the caller keeps the byte). The process is stopped while
         we look, so that the answer holds when the signal lands."""
         pid = self._proc.pid
+        if not catches_sigint(pid):  # (no handler now: the byte is data; only a yes must hold)
+            return False
         try:
             os.kill(pid, signal.SIGSTOP)
             wait_stopped(pid)
