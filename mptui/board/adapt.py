@@ -62,10 +62,11 @@ class Caps:
         """Can the board take a deflate stream from the host as it comes?"""
         return self.deflate >= 1 and self.iobase
 
-    def wbits(self) -> int | None:
+    def wbits(self, stream: bool = True) -> int | None:
         """The deflate window (log2 bytes) the free heap affords (a sixteenth of it, leaving
-        the helper and the program their room), or None: too little heap."""
-        if not self.inflate:
+        the helper and the program their room), or None: too little heap, or no deflate
+        (stream: inflating as the data comes, which needs io.IOBase too)."""
+        if not (self.inflate if stream else self.deflate):
             return None
         if self.free < 0:
             return 10
@@ -94,6 +95,7 @@ class LinkState:
         self.ring = profile.ring  # bytes in flight at most; None: the link holds the host back
         self.learn = profile.learn and profile.ring is not None
         self.rate: float | None = None  # bytes a second host -> board, as measured
+        self.squeeze = 0  # halvings of the board's buffers after a MemoryError
 
     @property
     def careful(self) -> bool:
@@ -109,13 +111,14 @@ class LinkState:
             unit = max(32, min(window // 2, MAX_UNIT))
             window = min(window, MAX_WINDOW)
         buffer = 4096
-        if free > 0:  # the unit and the buffer in an eighth of the free heap
-            while unit > 64 and unit + buffer > free // 8:
+        if free > 0:  # the unit and the buffer in a 32nd of the free heap (a fragmented
+            room = (free >> self.squeeze) // 32  # heap, the helper, the program's own)
+            while unit > 64 and unit + buffer > room:
                 if buffer > unit:
                     buffer //= 2
                 else:
                     unit //= 2
-            while buffer > 256 and unit + buffer > free // 8:
+            while buffer > 128 and unit + buffer > room:
                 buffer //= 2
         rate = self.rate or self.profile_rate()
         frame = int(max(2048, min(65536, rate * 0.3))) if rate else 65536

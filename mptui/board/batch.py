@@ -77,6 +77,8 @@ class WriteBatch:
         self.line: bytearray | None = None  # a status line coming
         self.probe_left, self.probe_times = sizes.probe, []
         self.pushes = 0  # units sent on silence (lost acknowledgements or data)
+        self.ready = False  # the board has turned Ctrl-C off: the stream may come
+        self.stopping = False  # stopping: no more progress reports
         self.meter = RateMeter()
 
     # -- running ----------------------------------------------------------------------------
@@ -115,6 +117,7 @@ class WriteBatch:
             await asyncio.shield(self._stop_now())
 
     async def _stop_now(self) -> None:
+        self.stopping = True
         in_flight = next((end for end in self.ends if end > self.sent), self.sent)
         del self.out[in_flight - self.sent :]  # the frame being sent goes whole, then A
         self.out += b"A"
@@ -134,7 +137,7 @@ class WriteBatch:
             self._absorb()
             if self.ended:
                 return
-            room = self.window - (self.sent - self.acks * self.unit)
+            room = self.window - (self.sent - self.acks * self.unit) if self.ready else 0
             if self.frames is not None and len(self.out) < max(room, 1):
                 await self._produce()
                 continue
@@ -172,6 +175,7 @@ class WriteBatch:
         self.pushes += 1
         if self.pushes * self.unit > 2 * 65536 + 4 * self.window:
             raise BoardTimeout("the board stopped answering during the transfer")
+        self.ready = True  # (its word that it was ready may have been lost)
         self.acks += 1  # as if its acknowledgement had come
         if not self.out and self.frames is None:
             self.out += bytes(self.unit)
@@ -203,6 +207,8 @@ class WriteBatch:
                 self._probe_byte(now)
             elif b == 2:
                 self.line = bytearray()
+            elif b == 6:
+                self.ready = True
             elif b == 4:
                 self.ended = True
                 self.repl.unread(data[i:])
@@ -211,6 +217,8 @@ class WriteBatch:
         if self.acks != acks:
             self.pushes = 0
             self._acked()
+        if not self.stopping:  # (last: a progress callback that fails leaves nothing unread)
+            self._report()
 
     def _probe_byte(self, now: float) -> None:
         self.probe_left -= 1
@@ -221,17 +229,25 @@ class WriteBatch:
                 self.cap = min(self.link.sizes(self.caps).window, 64 * self.unit)
 
     def _acked(self) -> None:
-        done = self.acks * self.unit
-        self.meter.done = done
+        done = self.meter.done = self.acks * self.unit
         if not self.link.careful and done >= self.window:
             self.window = min(2 * self.window, self.cap)
-        for f, item in zip(self.files, self.items):
-            if item.progress and 0 <= f.start < done and f.shown < f.size:
+
+    def _report(self) -> None:
+        """Progress: a file's share of the stream the board has taken (whole once it said
+        the file is written)."""
+        done = self.acks * self.unit
+        for index, (f, item) in enumerate(zip(self.files, self.items)):
+            if not item.progress or f.start < 0 or f.shown >= f.size and f.shown >= 0:
+                continue
+            if self.results[index] is None:
+                shown = f.size
+            else:
                 part = min(1.0, (done - f.start) / max(1, f.end - f.start))
-                shown = min(f.size - 1, int(f.size * part)) if f.size else 0
-                if shown > f.shown:
-                    f.shown = shown
-                    item.progress(shown, f.size)
+                shown = min(f.size - 1, int(f.size * part)) if f.size and done > f.start else -1
+            if shown > f.shown:
+                f.shown = shown
+                item.progress(shown, f.size)
 
     def _status(self, line: bytes) -> None:
         try:
@@ -242,14 +258,7 @@ class WriteBatch:
             self.acks = max(self.acks, units)
         if type(index) is not int or not 0 <= index < len(self.items):
             return
-        item, f = self.items[index], self.files[index]
-        if kind is None:
-            self.results[index] = None
-            if item.progress and f.shown < f.size or (item.progress and not f.size):
-                f.shown = f.size
-                item.progress(f.size, f.size)
-        else:
-            self.results[index] = _error(item.path, kind, value)
+        self.results[index] = None if kind is None else _error(self.items[index].path, kind, value)
 
     # -- the stream -------------------------------------------------------------------------
 

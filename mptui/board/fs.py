@@ -262,6 +262,13 @@ class BoardFS:
                 if channel:
                     return await self._read_channel(repl, helper, channel, p, progress)
                 if helper:
+                    try:
+                        return await self._read_stream(repl, p, progress)
+                    except BoardExecError as e:
+                        if e.exc_type != "MemoryError" or self.session.link.squeeze >= 4:
+                            raise
+                    self.session.link.squeeze += 1  # a small, fragmented heap: smaller blocks
+                    await repl.exec("import gc\ngc.collect()")
                     return await self._read_stream(repl, p, progress)
                 return await plain.read(repl, p, progress)
             except BaseException:
@@ -305,12 +312,13 @@ class BoardFS:
         return bytes(data)
 
     def _block_size(self) -> int:
-        """The board's read size: the link's, halved until sixteen fit in the free heap
-        (a read keeps about five alive, in a fragmented heap); never below 256 bytes."""
+        """The board's read size: the link's, halved until 32 fit in the free heap the board
+        had before the helper (a read keeps about five alive, in a fragmented heap, beside
+        the helper), and once more for each MemoryError seen; never below 256 bytes."""
         size = self.session.transport.profile.block_size
         caps = self.session.caps
-        free = caps.free if caps else -1
-        while free >= 0 and size > 256 and size * 16 > free:
+        free = (caps.free >> self.session.link.squeeze) if caps else -1
+        while free >= 0 and size > 256 and size * 32 > free:
             size //= 2
         return size
 
@@ -377,6 +385,10 @@ class BoardFS:
             try:
                 done = await batch.run()
             except BoardExecError as e:
+                if e.exc_type == "MemoryError" and self.session.link.squeeze < 4:
+                    self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
+                    await repl.exec("import gc\ngc.collect()")
+                    continue
                 lost = e.exc_type in ("NameError", "AttributeError") and not reloaded
                 if not lost:
                     raise

@@ -23,7 +23,7 @@ from pathlib import Path
 from mptui.board.adapt import Caps
 
 ESC = b"\x1b"
-HELPER_WBITS = 9  # the window the helper's own parts are deflated with (512 bytes)
+HELPER_WBITS = 12  # the largest window the helper's own parts are deflated with (4 KiB)
 NEEDS = {"base": (), "ls": ("base",), "ops": ("base",), "hash": ("base", "ls"),
          "rd": ("base",), "wb": ("base",)}
 FUNCTIONS = {"ls": "ls", "mkdirs": "ops", "rmtree": "ops", "hash1": "hash", "tree": "hash",
@@ -37,7 +37,11 @@ def _minify(text: str) -> str:
         stripped = line.lstrip(" ")
         if not stripped or stripped.startswith("#"):
             continue
-        lines.append(" " * ((len(line) - len(stripped)) // 4) + stripped)
+        indent = (len(line) - len(stripped)) // 4
+        code, sep, _ = stripped.partition("  # ")
+        if sep and code.count('"') % 2 == 0 and code.count("'") % 2 == 0:
+            stripped = code.rstrip()  # (an inline comment)
+        lines.append(" " * indent + stripped)
     return "\n".join(lines) + "\n"
 
 
@@ -110,15 +114,16 @@ def load_code(part: str, caps: Caps | None) -> bytes:
     src = part_source(part).encode()
     lines = []
     body = src
-    if caps and caps.deflate:
-        packed = deflate(src, HELPER_WBITS)
+    wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
+    if wbits:
+        packed = deflate(src, wbits)
         if len(packed) < len(src) * 0.9:
             body = packed
     lines.append(b"_mptui_s=" + bytes_literal(body))
     if body is not src:
         lines.append(b"import io,deflate")
         lines.append(b"_mptui_s=deflate.DeflateIO(io.BytesIO(_mptui_s),deflate.RAW,%d).read()"
-                     % HELPER_WBITS)
+                     % wbits)
     if caps is None or caps.crc32:
         lines.append(b"from binascii import crc32")
         lines.append(b"if crc32(_mptui_s)!=%d:raise OSError(5)" % binascii.crc32(src))

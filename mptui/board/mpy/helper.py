@@ -180,8 +180,9 @@ del _mptui_make
 #   .                                     its end: checked (size, sha256 or crc32), renamed
 #   A                                     the host stops: the file in hand is dropped
 #   E                                     the end
-# The stream comes in units of U bytes (the last one padded); after reading each, the board
-# prints \x01. After each file: \x02 and a repr (index, units read, error type, its value)
+# Once Ctrl-C is off the board prints \x06 (and first `probe` NULs when asked): the host sends
+# nothing before. The stream comes in units of U bytes (the last one padded); after reading
+# each, the board prints \x01. After each file: \x02 and a repr (index, units read, error type, its value)
 # and a newline; at the end the same with index -1. Ctrl-C is off meanwhile (the data is
 # raw binary); when the stream is out of step (a byte lost on the way) what is still coming
 # is read and dropped until the link is quiet, then the error ends the call.
@@ -315,7 +316,7 @@ def _mptui_make(m):
 
         micropython.kbd_intr(-1)
         try:
-            w("\x00" * probe)
+            w("\x00" * probe + "\x06")
             i = 0
             while True:
                 k = take(1)[0]
