@@ -24,6 +24,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path[:0] = [str(TESTS / "remoteio"), str(TESTS / "ota"), str(TESTS)]
 from agentboards import app_files, make_project
@@ -31,9 +33,9 @@ from helpers import runtime_processes
 from rioboards import start_rio_board
 
 from mptui.services.ota import push
-from mptui.services.ota_keys import auth_response
-from mptui.services.ota_links import AgentLink, OtaError
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.keys import auth_response
+from mptui.services.ota.links import AgentLink, OtaError
+from mptui.services.ota.project import Secrets
 from mptui.services.remoteio import RemoteIOError
 
 PASSWORD = "fuzz-pw"

@@ -25,6 +25,8 @@ import time
 import tty
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge import ANY_PORT, OFF, RFC2217, SOCKET, Bridge
 

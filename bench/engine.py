@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.board import Session
 
 KIB = 1024

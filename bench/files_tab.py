@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 SIZE = (120, 40)
 
 

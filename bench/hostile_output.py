@@ -15,6 +15,8 @@ import asyncio
 import os
 import time
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.services.logs import MAX_LINE, numbers
 from mptui.ui.terminal.model import TerminalModel
 

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path[:0] = [str(TESTS / "remoteio"), str(TESTS / "ota"), str(Path(__file__).parent)]
 from bridge_mpremote import mpremote
@@ -140,9 +142,9 @@ async def run(args, work: Path) -> None:
     def med(values) -> float:
         return statistics.median(values)
 
-    p_late, p_got, p_drop = (med(col) for col in zip(*plain))
-    a_late, a_got, a_drop, a_rep, a_lag = (med(col) for col in zip(*agent_tab))
-    r_sec, r_got, _, r_rep, r_lag = (med(col) for col in zip(*repl_tab))
+    p_late, p_got, p_drop = (med(col) for col in zip(*plain, strict=True))
+    a_late, a_got, a_drop, a_rep, a_lag = (med(col) for col in zip(*agent_tab, strict=True))
+    r_sec, r_got, _, r_rep, r_lag = (med(col) for col in zip(*repl_tab, strict=True))
     mpt, mpb = med(mp_total), med(mp_base)
     print(f"{n} lines, median of {args.runs} runs")
     print(f"through the agent (RemoteIO), {args.rate} lines/s; last line there after the board's:")

@@ -18,13 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ota"))
 from agentboards import KEY, PASSWORD, free_port, start_board
 
 from mptui.board import Session
 from mptui.services.ota import push, push_fleet
-from mptui.services.ota_install import install
-from mptui.services.ota_project import Project, Secrets
+from mptui.services.ota.install import install
+from mptui.services.ota.project import Project, Secrets
 from mptui.transports.virtual import VirtualTransport
 
 

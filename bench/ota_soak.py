@@ -19,11 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ota"))
 from agentboards import KEY, PASSWORD, app_files, cut_trial, make_project, start_board
 
 from mptui.services.ota import push
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.project import Secrets
 
 
 async def soak(trials: int, seed: int) -> int:

@@ -23,11 +23,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ota"))
 from agentboards import KEY, PASSWORD, start_board
 
 from mptui.services.ota import push_fleet
-from mptui.services.ota_project import Secrets, load_project
+from mptui.services.ota.project import Secrets, load_project
 
 SIZE = (120, 40)
 

@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 sys.path[:0] = [str(TESTS / "remoteio"), str(TESTS)]
 from helpers import runtime_processes

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.virtual.board import VirtualBoard
 
 

@@ -31,6 +31,8 @@ import time
 import tty
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.board import Session
 from mptui.virtual import VirtualBoard
 

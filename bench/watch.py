@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.board import Session
 from mptui.services.boardfs import BoardFSAdapter
 from mptui.services.localfs import LocalFS
@@ -43,7 +45,7 @@ async def main() -> None:
     await watcher.ready.wait()
 
     latencies = []
-    for i in range(args.saves):
+    for _ in range(args.saves):
         data = os.urandom(args.bytes // 2).hex().encode()
         uploaded.clear()
         start = time.perf_counter()

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
+
 from mptui.board import Session
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge import ANY_PORT, OFF, Bridge

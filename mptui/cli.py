@@ -6,6 +6,7 @@ import argparse
 import importlib
 import logging
 import sys
+import textwrap
 
 from mptui.errors import BROKEN_PIPE, ERROR, INTERRUPTED, OK, MptuiError
 
@@ -41,11 +42,48 @@ COMMANDS = {
 }
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions as written: a paragraph of prose is filled to the terminal's width, one
+    with indented lines (a list of usages) keeps its lines."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for paragraph in textwrap.dedent(text).strip().split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                out.append("\n".join(indent + line for line in lines))
+            else:
+                out.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(out)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors (exit status 2)."""
+    """argparse with one-line errors (exit status 2) that point at the help of the command
+    they are about (`mptui ls --help`), and descriptions that keep their lines."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (try '{self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # said by the command they were given to, not by `mptui`
+            self._innermost(parsed).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def _innermost(self, parsed) -> Parser:
+        """The (sub)command's parser that `parsed` went through last."""
+        parser = self
+        while True:
+            sub = next((a for a in parser._actions
+                        if isinstance(a, argparse._SubParsersAction)), None)
+            chosen = getattr(parsed, sub.dest, None) if sub is not None else None
+            if chosen not in (sub.choices if sub is not None else {}):
+                return parser
+            parser = sub.choices[chosen]
 
 
 def build_parser() -> Parser:

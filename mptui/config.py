@@ -19,7 +19,8 @@
     announce_bind = "127.0.0.1"     # boards on this computer; "0.0.0.0": the local network
 
 A bad file gives one error naming the file and line; defaults are used instead. User themes
-are TOML files in the `themes` folder next to the config file.
+are TOML files in the `themes` folder next to the config file. The app writes the choices made
+in it (the theme, Ctrl-J's code, Ctrl-K's file) back here: `mptui.settings`.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ async def test_boards_reached_through_their_agent(links, form):
     manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
     assert (manager.find(form) or manager.add(form)).key == key
     if ota is None:
-        from mptui.services.ota_links import OtaError
+        from mptui.services.ota.links import OtaError
 
         with pytest.raises(OtaError, match="no OTA agent"):
             ota_link(links, form)
@@ -263,7 +263,7 @@ def test_the_readmes_address_table_is_the_resolvers():
                           "the entry's"}
     config = tmp_config()
     resolver = Resolver(config)
-    for names, kind in zip(examples, kinds):
+    for names, kind in zip(examples, kinds, strict=True):
         for name in names:
             ref = resolver.resolve(name)
             got = ref.address.kind if ref.address is not None else "agent"

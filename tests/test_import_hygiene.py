@@ -67,7 +67,7 @@ def _floor(module: str) -> int | None:
 
 
 def test_imports_only_point_down():
-    """services/ota.py once imported commands.common for a session: nothing may look up."""
+    """services/ota/actions.py once imported commands.common for a session: nothing may look up."""
     upward = []
     for path in sorted(ROOT.rglob("*.py")):
         rel = path.relative_to(ROOT.parent).with_suffix("")

@@ -205,8 +205,8 @@ async def app_push(witness: Witness, project: Path, agent: str):
     """A push as the OTA tab makes it (in this process, with the test's data dir)."""
     from mptui.config import load_config
     from mptui.services.manager import DeviceManager
-    from mptui.services.ota_fleet import OtaFleet
-    from mptui.services.ota_history import History
+    from mptui.services.ota.fleet import OtaFleet
+    from mptui.services.ota.history import History
 
     (project / "app" / "main.py").write_text(f"print({time.time()!r})\n")  # a new release
     manager = DeviceManager(load_config(), network=False, usb=None)

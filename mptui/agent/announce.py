@@ -8,7 +8,7 @@ import json
 import socket
 import sys
 
-from mptui_agent import BOOT_ID, SERVICES, VERSION, board_name, host, state
+from mptui_agent import BOOT_ID, SERVICES, VERSION, board_id, board_name, host, state
 
 PROTO = 1
 
@@ -34,7 +34,7 @@ def message(cfg, name):
     st = state()
     return json.dumps({
         "mptui": PROTO, "name": name, "agent": VERSION, "release": st.get("v"),
-        "boot": BOOT_ID, "platform": sys.platform,
+        "boot": BOOT_ID, "platform": sys.platform, "id": board_id(),
         "ota": cfg.get("port", 2018) if "ota" in _services(cfg) else 0,
         "remoteio": cfg.get("remoteio_port", 2019) if "remoteio" in _services(cfg) else 0,
         "every": cfg.get("announce_every", 5),

@@ -56,7 +56,7 @@ def vkey(v):
     """Release versions in order: numbers as numbers (1.10 after 1.9), a pre-release word (dev,
     a, b, rc...) before the end (2.0rc1 before 2.0), other words after it (2.0 before 2.0post1,
     before 2.0.1); ASCII letters ignore case, anything else separates. The host has the same
-    (mptui/services/ota_keys.py)."""
+    (mptui/services/ota/keys.py)."""
     out, tok = [], ""
     for ch in v + " ":
         ch = chr(ord(ch) + 32) if "A" <= ch <= "Z" else ch

@@ -237,8 +237,8 @@ class WriteBatch:
         """Progress: a file's share of the stream the board has taken (whole once it said
         the file is written)."""
         done = self.acks * self.unit
-        for index, (f, item) in enumerate(zip(self.files, self.items)):
-            if not item.progress or f.start < 0 or f.shown >= f.size and f.shown >= 0:
+        for index, (f, item) in enumerate(zip(self.files, self.items, strict=True)):
+            if not item.progress or f.start < 0 or (f.shown >= f.size and f.shown >= 0):
                 continue
             if self.results[index] is None:
                 shown = f.size

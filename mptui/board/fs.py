@@ -349,7 +349,7 @@ class BoardFS:
                     streamed.append(i)
             if streamed:
                 done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
-                for i, r in zip(streamed, done):
+                for i, r in zip(streamed, done, strict=True):
                     results[i] = r
         return results
 
@@ -380,7 +380,7 @@ class BoardFS:
         results: list[BoardError | None] = [None] * len(items)
         todo = list(range(len(items)))
         reloaded = False
-        for attempt in range(WRITE_TRIES):
+        for _ in range(WRITE_TRIES):
             batch = WriteBatch(repl, [items[i] for i in todo], self.session.caps, self.session.link)
             try:
                 done = await batch.run()
@@ -397,7 +397,7 @@ class BoardFS:
                 if not await self.session.ensure_helper(repl, "wb"):
                     raise
                 continue
-            for i, r in zip(todo, done):
+            for i, r in zip(todo, done, strict=True):
                 results[i] = r
             todo = [i for i in todo if isinstance(results[i], Damaged)]
             if not todo:

@@ -49,7 +49,7 @@ def _minify(text: str) -> str:
 def _parts() -> dict[str, str]:
     text = (Path(__file__).with_name("mpy") / "helper.py").read_text()
     chunks = re.split(r"^# part: (\w+)\n", text, flags=re.MULTILINE)
-    return {name: _minify(body) for name, body in zip(chunks[1::2], chunks[2::2])}
+    return {name: _minify(body) for name, body in zip(chunks[1::2], chunks[2::2], strict=True)}
 
 
 def parts() -> dict[str, str]:

@@ -140,6 +140,23 @@ class Repl:
             start = max(0, len(self._buf) - len(marker) + 1)
             await self._wait_data(_deadline(timeout))
 
+    async def read_within(self, marker: bytes, seconds: float) -> tuple[bytes, bool]:
+        """Bytes up to and including `marker` if it comes within `seconds` in all (True), else
+        all that came in that time (False): for waits that must end whatever the board
+        sends."""
+        deadline = time.monotonic() + seconds
+        try:
+            while marker not in self._buf:
+                await self._wait_data(deadline)
+        except BoardTimeout:
+            data = bytes(self._buf)
+            self._buf.clear()
+            return data, False
+        end = self._buf.find(marker) + len(marker)
+        data = bytes(self._buf[:end])
+        del self._buf[:end]
+        return data, True
+
     async def read_exact(self, n: int, timeout: float | None = EXEC_TIMEOUT) -> bytes:
         while len(self._buf) < n:
             await self._wait_data(_deadline(timeout))

@@ -36,6 +36,9 @@ from mptui.transports import (
 from mptui.transports.address import Address
 
 logger = logging.getLogger(__name__)
+# The longest the friendly prompt is waited for after leaving the raw REPL (a board answers in
+# milliseconds; what it sent by then is shown).
+LEAVE_RAW_WAIT = 2.0
 
 # Session states, as the device manager and the UI show them.
 DISCONNECTED = "disconnected"
@@ -84,7 +87,8 @@ class Session:
         self._expect_reset = False  # a reset we asked for: reconnect even if reconnect is off
         self._idle_tail = b""
         self._console_tail = b""
-        self._swallow: bytes | None = None
+        self._sending = False  # code on its way to the board (exec)
+        self._interrupt_due = False
         self._console_sink: Callable[[bytes], None] | None = None
         self.repl.console_sink = self._to_console
         from mptui.board.fs import BoardFS
@@ -228,41 +232,54 @@ class Session:
         self._console_sink = sink
 
     def _to_console(self, data: bytes) -> None:
-        if self._swallow is not None:
-            # Leaving the raw REPL: hide the banner (and the prompt already on screen).
-            buf = self._idle_swallow_buf + data
-            i = buf.find(self._swallow)
-            if i < 0:
-                self._idle_swallow_buf = buf[-len(self._swallow) :]
-                return
-            data = buf[i + len(self._swallow) :]
-            if self._swallow == FRIENDLY_BANNER_END and self._console_tail.endswith(b">>> "):
-                self._swallow, self._idle_swallow_buf = b">>> ", b""
-                if data:
-                    self._to_console(data)
-                return
-            self._swallow = None
         if not data:
             return
         self._console_tail = (self._console_tail + data)[-8:]
         if self._console_sink:
             self._console_sink(data)
 
-    _idle_swallow_buf = b""
-
     async def console_write(self, data: bytes) -> None:
-        """Keystrokes for the board's REPL; leaves the raw REPL quietly first if needed."""
+        """Keystrokes for the board's REPL; leaves the raw REPL quietly first if needed.
+        Dropped while an operation owns the board (typing would corrupt it)."""
         await self.wait_connected()
         if self._lock.locked():
-            return  # an operation owns the board; typing would corrupt it
-        if self.repl.in_raw:
-            self._swallow, self._idle_swallow_buf = FRIENDLY_BANNER_END, b""
-            self.repl.discard()
-            await self.repl.exit_raw()
-        try:
-            await self.repl.write(data)
-        except BoardDisconnected:
-            pass
+            return
+        async with self._lock:
+            try:
+                if self.repl.in_raw:
+                    await self._back_to_friendly()
+                await self.repl.write(data)
+            except BoardDisconnected:
+                pass
+
+    async def to_friendly(self, prompt: bool = True) -> None:
+        """Back to the friendly REPL after operations: after a program run as one (`run`),
+        its prompt on the console as after a line typed there; with `prompt` False, as if
+        they had never left it (no second prompt)."""
+        async with self._lock:
+            if self.repl.in_raw and self.connected:
+                with contextlib.suppress(BoardDisconnected):
+                    await self._back_to_friendly(prompt=prompt)
+
+    async def _back_to_friendly(self, prompt: bool = False) -> None:
+        """Leave the raw REPL and wait for the friendly prompt before anything is typed (keys
+        sent sooner reach the raw REPL or are lost). The board's banner is not shown, nor its
+        prompt when one is on the console already (unless `prompt`). Whatever the board sends
+        instead of the banner is shown as it is, after LEAVE_RAW_WAIT at the most: never held
+        back."""
+        repl = self.repl
+        async with repl.capture():
+            repl.discard()
+            await repl.exit_raw()
+            seen, _ = await repl.read_within(b">>> ", LEAVE_RAW_WAIT)
+            i = seen.find(FRIENDLY_BANNER_END)
+            if i >= 0:
+                seen = seen[i + len(FRIENDLY_BANNER_END):]
+                if seen == b">>> " and not prompt and self._console_tail.endswith(b">>> "):
+                    seen = b""
+            elif seen.startswith(b">"):  # the raw REPL's prompt, still due from the last op
+                seen = seen[1:]
+            self._to_console(seen)
 
     def _watch_idle_output(self, data: bytes) -> None:
         """Notice resets that happen between operations (reset button, Ctrl-D, a crash)."""
@@ -303,7 +320,15 @@ class Session:
     ) -> bytes:
         """Run code; return stdout (streamed to on_output as it comes)."""
         async with self.operation(RUNNING if on_output else BUSY) as repl:
-            return await repl.exec(code, on_output, timeout)
+            self._sending, self._interrupt_due = True, False
+            try:
+                await repl.send_code(code)
+            finally:
+                self._sending = False
+            if self._interrupt_due:  # a Ctrl-C that came while the code was on its way
+                self._interrupt_due = False
+                await repl.write(b"\x03")
+            return await repl.follow(on_output, timeout)
 
     async def eval(self, expr: str):
         """Evaluate an expression on the board; a Python value when it has a literal repr,
@@ -328,6 +353,11 @@ class Session:
                 raise ProgramExit(status, program.exit_message(e.traceback)) from None
 
     async def interrupt(self) -> None:
+        """Ctrl-C to the running code; while code is still being sent (a Ctrl-C then would
+        cut the upload, not the program), as soon as it runs."""
+        if self._sending:
+            self._interrupt_due = True
+            return
         await self.repl.write(b"\x03")
 
     async def stop_program(self) -> bool:

@@ -45,20 +45,25 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    import sys
+
     from mptui.services.discovery import usb_boards, webrepl_boards
 
-    for b in usb_boards():
+    usb = usb_boards()
+    for b in usb:
         print(f"{b.device} {b.serial_number or '-'} {b.vid_pid} {b.description}")
+    looked, found = ["on USB ports"], len(usb)  # for one line when nothing is found at all
     if getattr(args, "webrepl", False):
-        import sys
-
         from mptui.config import load_config
 
         config = load_config()
         if config.error:
             print(f"mptui: config ignored: {config.error}", file=sys.stderr)
-        for w in webrepl_boards(config):
+        webrepl = webrepl_boards(config)
+        for w in webrepl:
             print(f"{w.address} {w.name} webrepl{'' if w.has_password else ' (no password set)'}")
+        looked.append("in the config (WebREPL)")
+        found += len(webrepl)
     if getattr(args, "ble", None) is not None:
         import asyncio
 
@@ -72,6 +77,8 @@ def run(args) -> int:
             return die(str(e))
         for b in boards:
             print(b.describe())
+        looked.append(f"over Bluetooth LE ({args.ble:g} s)")
+        found += len(boards)
     if getattr(args, "network", None) is not None:
         import asyncio
 
@@ -87,9 +94,10 @@ def run(args) -> int:
             return die(f"cannot listen for announcements on UDP port {port}: {e}")
         for a in heard:
             print(a.describe())
-        if not heard:
-            import sys
-
-            print(f"mptui: no board announced itself within {args.network:g} s (UDP port {port} "
-                  f"on {bind})", file=sys.stderr)
+        looked.append(f"announcing itself ({args.network:g} s, UDP port {port} on {bind})")
+        found += len(heard)
+    if not found:
+        hint = "" if len(looked) > 1 else " (--webrepl, --ble and --network look further)"
+        print(f"mptui: no board found {', '.join(looked)}{hint}; `mptui -d virtual` needs no "
+              "hardware", file=sys.stderr)
     return 0

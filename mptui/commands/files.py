@@ -166,7 +166,7 @@ def _cp(args) -> int:
         shown = len(plan.warnings), len(plan.refused)
         result = await copier.run()
         _refusals(result.warnings[shown[0]:] + result.refused[shown[1]:])
-        if result.unchanged or args.recursive:
+        if result.files or result.unchanged or not result.refused:  # what was done, always
             print(f"{result.files} copied, {result.unchanged} unchanged", file=sys.stderr)
         return BOARD_ERROR if result.refused else OK
 

@@ -55,7 +55,7 @@ def run(args) -> int:
 def all_targets(config) -> list[str]:
     """The config's boards, the project's fleet, and USB boards, each once."""
     from mptui.services.discovery import usb_boards
-    from mptui.services.ota_project import ProjectError, load_project
+    from mptui.services.ota.project import ProjectError, load_project
 
     found = list(config.boards)
     try:

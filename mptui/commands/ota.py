@@ -97,13 +97,13 @@ def _die(message: str, code: int) -> int:
 
 
 def _project(args):
-    from mptui.services.ota_project import load_project
+    from mptui.services.ota.project import load_project
 
     return load_project(Path(args.project) if args.project else None)
 
 
 def _targets(args, project=None) -> list[str]:
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.project import ProjectError
 
     chosen = list(args.targets or [])
     if not chosen and getattr(args, "device", None):
@@ -143,7 +143,7 @@ BIND_OPEN = "                # every network the board joins: anyone there can t
 def _init(args) -> int:
     import secrets as random
 
-    from mptui.services.ota_project import PROJECT_FILE, Secrets, load_project
+    from mptui.services.ota.project import PROJECT_FILE, Secrets, load_project
 
     root = Path(args.project).parent if args.project else Path.cwd()
     toml = root / PROJECT_FILE
@@ -192,8 +192,8 @@ def _gitignore(root: Path, secrets: Path) -> None:
 
 def _install(args) -> int:
     from mptui.commands.common import run_on_board
-    from mptui.services.ota_install import install
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.install import board_settings, install
+    from mptui.services.ota.project import ProjectError
 
     try:
         project = _project(args)
@@ -209,16 +209,9 @@ def _install(args) -> int:
         args.device = args.targets[0]
 
     async def work(session):
-        if session.address.kind == "virtual" and args.bind is None:
-            agent["bind"] = "127.0.0.1"  # a virtual board's network is this computer's
-        if "name" not in agent:  # its name in announcements and logs (RemoteIO)
-            named = _resolver(args).resolve(args.device).name if args.device else ""
-            if named:
-                agent["name"] = named
-            elif session.address.kind == "virtual":
-                target = session.address.target
-                agent["name"] = "virtual" if target == "default" else target
-        result = await install(session, agent, secrets, use_mpy=False if args.py else None)
+        named = (_resolver(args).resolve(args.device).name or None) if args.device else None
+        settings = board_settings(agent, session.address, named, keep_bind=args.bind is not None)
+        result = await install(session, settings, secrets, use_mpy=False if args.py else None)
         form = ".mpy" if result.mpy else ".py"
         print(f"{session.address}: agent {result.agent_version} installed ({result.files} files "
               f"as {form}; boot.py hook {result.boot_py}; port {agent.get('port', 2018)}"
@@ -295,7 +288,7 @@ class _ProgressPrinter:
 
 def _status(args) -> int:
     from mptui.services.ota import status
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.project import ProjectError
 
     try:
         project = _project(args)
@@ -329,7 +322,7 @@ def _status(args) -> int:
 
 
 def _bundle(args) -> int:
-    from mptui.services.ota_serve import write_bundle
+    from mptui.services.ota.serve import write_bundle
 
     project = _project(args)
     folder = Path(args.out) if args.out else project.root / "ota-bundle"
@@ -346,7 +339,7 @@ def _bundle(args) -> int:
 
 
 def _serve(args) -> int:
-    from mptui.services.ota_serve import BundleServer, write_bundle
+    from mptui.services.ota.serve import BundleServer, write_bundle
 
     if args.folder:
         folder = Path(args.folder)
@@ -403,8 +396,8 @@ def _passwd(args) -> int:
                                       for t in targets), return_exceptions=True)
 
     results = asyncio.run(change())
-    failed = [t for t, r in zip(targets, results) if r is not None]
-    for t, r in zip(targets, results):
+    failed = [t for t, r in zip(targets, results, strict=True) if r is not None]
+    for t, r in zip(targets, results, strict=True):
         print(f"{t}: {'password changed' if r is None else f'FAILED: {r}'}")
     if len(failed) == len(targets):
         return BOARD_ERROR
@@ -424,7 +417,7 @@ def _passwd(args) -> int:
 
 def _rollback(args) -> int:
     from mptui.services.ota import make_link
-    from mptui.services.ota_project import ProjectError
+    from mptui.services.ota.project import ProjectError
 
     try:
         project = _project(args)
@@ -442,7 +435,7 @@ def _rollback(args) -> int:
             finally:
                 await link.close()
 
-        from mptui.services.ota_links import OtaError
+        from mptui.services.ota.links import OtaError
 
         try:
             version = asyncio.run(one())

@@ -18,6 +18,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from mptui.commands.common import run_on_board
+    from mptui.services.console import GREET_AFTER
 
     capture = open(args.capture, "ab") if args.capture else None  # noqa: SIM115
 
@@ -27,12 +28,18 @@ def run(args) -> int:
         out = sys.stdout.buffer
 
         def sink(data: bytes) -> None:
+            greeting.cancel()  # the board spoke: no Enter needed
             out.write(data)
             out.flush()
             if capture:
                 capture.write(data)
                 capture.flush()
 
+        # a board that says nothing when the link opens (running already: USB, a bridge)
+        # gets an Enter, so that its prompt shows (as the app does)
+        greeting = loop.call_later(GREET_AFTER, _greet, session)
+        if session.address.kind == "virtual":  # started anew: it says hello itself
+            greeting.cancel()
         session.set_console(sink)
         session.subscribe(lambda ev: ev.kind == "state" and ev.state == "error" and done.set())
         print(f"Connected to {session.address}. Ctrl-] or Ctrl-X leaves.", file=sys.stderr)
@@ -54,6 +61,15 @@ def run(args) -> int:
             capture.close()
 
     return run_on_board(args, work)
+
+
+def _greet(session) -> None:
+    task = asyncio.ensure_future(session.console_write(b"\r"))
+    _greetings.add(task)  # asyncio keeps only a weak reference
+    task.add_done_callback(_greetings.discard)
+
+
+_greetings: set = set()
 
 
 async def _pump_keys(session, keys: asyncio.Queue, done: asyncio.Event, interactive: bool):

@@ -91,15 +91,22 @@ async def _sync(syncer, args) -> int:
 
 
 async def _watch(session, syncer, args) -> int:
+    from mptui.services.console import ConsoleRouter
     from mptui.services.watch import Watcher
+
+    router = ConsoleRouter(lambda key, state: None)  # the board's console, as the app's
+    router.attach("board", session)
 
     def on_event(event) -> None:
         if event.kind == "watching":
-            session.set_console(write_out)  # what the board prints from now on (main.py)
+            router.set_sink("board", write_out)  # what the board prints from now on (main.py)
         _print_event(event)
 
-    watcher = Watcher(syncer, type_keys=session.console_write, after=args.after, on_event=on_event)
-    await watcher.run()
+    watcher = Watcher(syncer, console=router.board("board"), after=args.after, on_event=on_event)
+    try:
+        await watcher.run()
+    finally:
+        await router.detach("board")
     return 0
 
 

@@ -23,6 +23,8 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from mptui.services.ota.keys import board_id
+
 DEFAULT_PORT = 2020
 DEFAULT_BIND = "127.0.0.1"  # what is heard unless configured: boards on this computer
 PROTO = 1
@@ -39,6 +41,7 @@ class Announcement:
     remoteio_port: int
     boot: str = ""
     platform: str = ""
+    board_id: str = ""  # the id its agent was installed with (ota_keys.board_id): one board
     every: float = 5.0  # seconds between its announcements
     seen: float = field(default=0.0, compare=False)  # time.time() when heard
 
@@ -95,7 +98,7 @@ def parse_announcement(data: bytes, host: str, seen: float | None = None) -> Ann
     return Announcement(
         name=name, host=host, agent=text("agent", "?"), release=text("release") or None,
         ota_port=port("ota"), remoteio_port=port("remoteio"), boot=text("boot"),
-        platform=text("platform"),
+        platform=text("platform"), board_id=board_id(msg.get("id")),
         every=float(every) if isinstance(every, (int, float)) and 0 < every < 3600 else 5.0,
         seen=time.time() if seen is None else seen)
 
@@ -179,7 +182,7 @@ class NetworkSource:
         return bool(gone)
 
     def _listed(self) -> tuple:
-        return tuple(sorted((a.key, a.name, a.release, a.agent, a.boot)
+        return tuple(sorted((a.key, a.name, a.release, a.agent, a.boot, a.board_id)
                             for a in self.boards.values()))
 
     async def run(self, report: Callable[[list], None]) -> None:

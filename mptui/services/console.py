@@ -10,6 +10,7 @@ until its prompt comes back. No UI here:
     manager.console.set_sink(key, terminal.receive)
     manager.console.input(key, b"6*7\\r")
     await manager.console.run(key, "print('from a file')")
+    watcher = Watcher(syncer, console=manager.console.board(key), after=AFTER_RUN)
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ StateReport = Callable[[str, str], None]  # (board key, IDLE or RUNNING)
 PROMPTS = (b">>> ", b"... ", b"=== ")
 # A line entered at the REPL that has not given the prompt back after this long is a program.
 RUNNING_AFTER = 0.3
+# A board that sends nothing this long after its link opens (one that was running already: a
+# USB board, a bridge's) gets an Enter, as a user would press, so that its prompt shows.
+GREET_AFTER = 0.3
 
 
 @dataclass
@@ -48,6 +52,8 @@ class _Console:
     timer: asyncio.TimerHandle | None = None
     received: int = 0  # console bytes so far
     received_at_arm: int = 0
+    held: int = 0  # questions asked at the raw REPL (`ask`): typed keys wait for them
+    writing: bool = False  # keys on their way to the board
 
     @property
     def at_prompt(self) -> bool:
@@ -55,11 +61,14 @@ class _Console:
 
 
 class ConsoleRouter:
-    def __init__(self, report_state: StateReport, name_of: Callable[[str], str] = str) -> None:
+    def __init__(self, report_state: StateReport, name_of: Callable[[str], str] = str,
+                 on_prompt: Callable[[str], None] | None = None) -> None:
         """`report_state(key, state)`: a program started at the prompt (RUNNING) or gave the
-        prompt back (IDLE). `name_of(key)`: the board's name, for messages."""
+        prompt back (IDLE). `name_of(key)`: the board's name, for messages. `on_prompt(key)`:
+        the board shows its prompt (after anything else): it waits there, idle."""
         self._report_state = report_state
         self._name_of = name_of
+        self._on_prompt = on_prompt
         self._consoles: dict[str, _Console] = {}
         self._taps: dict[str, list[ConsoleSink]] = {}  # board key -> console taps
 
@@ -69,7 +78,7 @@ class ConsoleRouter:
         """Route the session's console (a board just connected); `sink` gets its output."""
         console = self._consoles[key] = _Console(session, sink)
         session.set_console(lambda data: self._on_output(key, data))
-        console.writer = asyncio.create_task(self._write(console), name=f"mptui-console-{key}")
+        console.writer = asyncio.create_task(self._write(key, console), name=f"mptui-console-{key}")
 
     async def detach(self, key: str) -> None:
         """Stop routing the board's console (its link is dropped); its taps stay."""
@@ -83,6 +92,19 @@ class ConsoleRouter:
             console.writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await console.writer
+
+    def greet(self, key: str) -> None:
+        """The board's link just opened: if the board stays quiet (GREET_AFTER), an Enter
+        shows its prompt."""
+        console = self._consoles.get(key)
+        if console is not None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(GREET_AFTER, self._greet, key, console)
+
+    def _greet(self, key: str, console: _Console) -> None:
+        if self._consoles.get(key) is console and not console.received and not console.inbox \
+                and console.session.state == IDLE:
+            self.input(key, b"\r")
 
     def state_changed(self, key: str) -> None:
         """The session's own state changed: a line typed before no longer waits for its
@@ -132,8 +154,11 @@ class ConsoleRouter:
         console = self._consoles.get(key)
         if console is None:
             return
+        prompted = console.tail.endswith(b">>> ")
         console.tail = (console.tail + data)[-8:]
         console.received += len(data)
+        if not prompted and console.tail.endswith(b">>> ") and self._on_prompt is not None:
+            asyncio.get_running_loop().call_soon(self._on_prompt, key)
         if console.at_prompt and not console.tail.endswith(b"... "):
             console.armed = False
             if console.running and console.session.state == IDLE:
@@ -151,12 +176,6 @@ class ConsoleRouter:
             return
         console.inbox += data
         console.wake.set()
-        if b"\r" in data or b"\x04" in data:
-            self._arm(key, console)
-
-    async def write(self, key: str, data: bytes) -> None:
-        """`input()` for code that awaits its writes (watch mode's reset or run)."""
-        self.input(key, data)
 
     def reboot(self, key: str) -> None:
         """Soft-reboot as a user at the REPL does (Ctrl-C if something runs, then Ctrl-D): the
@@ -183,12 +202,43 @@ class ConsoleRouter:
             show(_crlf(e.traceback))
         except MptuiError as e:  # a lost link, or sys.exit(N): "the program exited with ..."
             show(f"[{e}]\r\n".encode())
-        self.input(key, b"\r")
+        await console.session.to_friendly()  # the prompt, as after a line typed there
 
-    async def _write(self, console: _Console) -> None:
+    def idle(self, key: str) -> bool:
+        """The board waits at its prompt: nothing typed or running, no operation."""
+        console = self._consoles.get(key)
+        return console is not None and console.tail.endswith(b">>> ") and not (
+            console.armed or console.inbox or console.held or console.writing
+        ) and console.session.state == IDLE
+
+    async def ask(self, key: str, code: str) -> bytes | None:
+        """Run short code that answers a question (its output) at the raw REPL while the
+        board waits at its prompt; keys typed meanwhile wait, and the board is left at its
+        prompt with nothing shown. None when it is not idle or the question fails."""
+        console = self._consoles.get(key)
+        if console is None or not self.idle(key):
+            return None
+        console.held += 1
+        try:
+            out = await console.session.exec(code, timeout=5.0)
+            await console.session.to_friendly(prompt=False)
+            return out
+        except MptuiError:
+            return None
+        finally:
+            console.held -= 1
+            console.wake.set()  # what was typed meanwhile goes now
+
+    def board(self, key: str) -> BoardConsole:
+        """The board's console as one object (for watch mode)."""
+        return BoardConsole(self, key)
+
+    async def _write(self, key: str, console: _Console) -> None:
         while True:
             await console.wake.wait()
             console.wake.clear()
+            if console.held:
+                continue  # a question at the raw REPL: the keys wait for it (ask)
             data = bytes(console.inbox)
             console.inbox.clear()
             session = console.session
@@ -198,7 +248,13 @@ class ConsoleRouter:
                 elif session.state == RUNNING:
                     continue
                 else:
-                    await session.console_write(data)
+                    console.writing = True
+                    try:
+                        await session.console_write(data)
+                    finally:
+                        console.writing = False
+                    if b"\r" in data or b"\x04" in data:  # a line entered, once it is sent
+                        self._arm(key, console)  # (leaving the raw REPL first shows a prompt)
             except MptuiError:
                 pass  # not connected: keystrokes are dropped, as on a serial line
 
@@ -221,6 +277,25 @@ class ConsoleRouter:
         elif not console.at_prompt:
             console.running = True
             self._report_state(key, RUNNING)
+
+
+@dataclass(frozen=True)
+class BoardConsole:
+    """One board's console: keys typed at its REPL, a program run as Ctrl-K runs a file (its
+    output on the console, its code not typed there), Ctrl-C to what runs."""
+
+    router: ConsoleRouter
+    key: str
+
+    async def type(self, data: bytes) -> None:
+        self.router.input(self.key, data)
+
+    async def run(self, source: str) -> None:
+        """Until the program ends (a traceback, a Ctrl-C too); BoardError if not connected."""
+        await self.router.run(self.key, source)
+
+    def interrupt(self) -> None:
+        self.router.input(self.key, b"\x03")
 
 
 def _crlf(text: str) -> bytes:

@@ -45,6 +45,9 @@ class BoardInfo:
     present: bool = True  # False: no source sees it any more (unplugged, gone)
     state: str = DISCONNECTED
     error: str = ""  # why, when state is error (one line)
+    board_id: str = ""  # the id its agent was installed with, once known: one board, one entry
+    agent: str = ""  # its agent's RemoteIO server (rio://HOST:PORT), when it has one known
+    ota: str = ""  # its agent's OTA server (ota://HOST:PORT), when it has one known
 
     @property
     def label(self) -> str:
@@ -66,6 +69,11 @@ class BoardInfo:
     @property
     def connected(self) -> bool:
         return self.state in CONNECTED_STATES
+
+    @property
+    def ways(self) -> tuple[str, ...]:
+        """Every address it is reached at: its link, then its agent's servers."""
+        return tuple(dict.fromkeys(a for a in (self.address, self.agent, self.ota) if a))
 
     @property
     def list_order(self) -> tuple[int, str]:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from mptui.services.ota_keys import BOARDS_FILE
+from mptui.services.ota.keys import BOARDS_FILE
 from mptui.services.secret_scan import read_toml, secret_in
 
 IGNORE_FILE = ".mptuiignore"

@@ -26,13 +26,19 @@ NO_AGENT = ("calls go through a board's agent: an announced board, rio://HOST[:P
 
 
 def agent_target(board: BoardInfo, resolver) -> Target | None:
-    """Where the board's RemoteIO server is, when it has one mptui knows of (the resolver
-    knows: its address, or its config entry's rio/ota option)."""
-    try:
-        target = target_of(resolver.resolve(board.key))
-    except MptuiError:
-        return None
-    return Target(board.name, target.host, target.port) if target.agent else None
+    """Where the board's RemoteIO server is, when it has one mptui knows of: the agent it
+    announced (a board on a USB or REPL link), else what the resolver knows of its address or
+    config entry (its rio/ota option)."""
+    for text in (board.agent, board.key):
+        if not text:
+            continue
+        try:
+            target = target_of(resolver.resolve(text))
+        except MptuiError:
+            continue
+        if target.agent:
+            return Target(board.name, target.host, target.port)
+    return None
 
 
 def board_lines(manager, key: str, *, password: str = "",

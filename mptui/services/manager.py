@@ -29,6 +29,7 @@ from mptui.board import BoardError, Session, SessionEvent
 from mptui.board.session import DISCONNECTED, ERROR
 from mptui.config import Config, load_config
 from mptui.errors import MptuiError
+from mptui.services.board_ids import BoardIds
 from mptui.services.boards import BoardRef, Resolver
 from mptui.services.console import ConsoleRouter, ConsoleSink
 from mptui.services.events import (
@@ -71,7 +72,7 @@ class _Link:
     unsubscribe: Callable[[], None]
 
 
-class DeviceManager:
+class DeviceManager(BoardIds):
     def __init__(
         self,
         config: Config | None = None,
@@ -106,11 +107,15 @@ class DeviceManager:
         self._sources = [*standard, *sources]
         self._boards: dict[str, _Board] = {}
         self._links: dict[str, _Link] = {}
-        self.console = ConsoleRouter(self._set_state, lambda key: self._boards[key].info.name)
+        self.console = ConsoleRouter(self._set_state, lambda key: self._boards[key].info.name,
+                                     on_prompt=self._at_prompt)
         self._listeners: list[Listener] = []
         self._tasks: dict[str, asyncio.Task] = {}
         self._reported: dict[str, asyncio.Event] = {}
         self._seen_by: dict[str, set[str]] = {}  # source name -> keys it reported last
+        self._last: dict[str, list[Found]] = {}  # source name -> what it reported last
+        self._ids: dict[str, str] = {}  # board id -> the board learnt to have it (its link)
+        self._asked: set[str] = set()  # boards asked their agent's id since they connected
         self._background: set[asyncio.Task] = set()
         self._started = False
 
@@ -195,15 +200,18 @@ class DeviceManager:
         return self._boards[key].info
 
     def find(self, text: str) -> BoardInfo | None:
-        """A board by key, name or address (as typed on the command line)."""
+        """A board by key, name or address (as typed on the command line; its agent's
+        addresses too)."""
         for b in self._boards.values():
-            if text in (b.info.key, b.info.name, b.info.address):
+            if text in (b.info.key, b.info.name, *b.info.ways):
                 return b.info
         try:
             key = self._key_for(text)
         except AddressError:
             return None
-        return self._boards[key].info if key in self._boards else None
+        if key in self._boards:
+            return self._boards[key].info
+        return next((b.info for b in self._boards.values() if key in b.info.ways), None)
 
     def add(self, address: str, name: str | None = None) -> BoardInfo:
         """Add a board by hand (a bridge, a network board, a serial port not listed). Raises
@@ -247,10 +255,11 @@ class DeviceManager:
         return self.resolver.resolve(address).key
 
     def _on_report(self, source: str, found: list[Found]) -> None:
+        self._last[source] = list(found)
         keys = set()
         for f in found:
             try:
-                key = self._key_for(f.address)
+                key = self._twin(f) or self._key_for(f.address)
             except AddressError as e:
                 key = f.address
                 self._merge(key, source, f, error=str(e))
@@ -260,8 +269,15 @@ class DeviceManager:
         for key in self._seen_by.get(source, set()) - keys:
             board = self._boards.get(key)
             if board and board.seen.pop(source, None) is not None:
-                self._refresh(key)
+                if not board.seen and self._twin_of(board.info):
+                    del self._boards[key]  # now listed with its twin: not a second entry
+                    self._publish(BoardRemoved(board.info))
+                else:
+                    self._refresh(key)
         self._seen_by[source] = keys
+        if any(f.board_id for f in found):
+            for key in self._links:
+                self._at_prompt(key)
 
     def _merge(self, key: str, source: str, found: Found, error: str = "") -> None:
         board = self._boards.get(key)
@@ -291,6 +307,10 @@ class DeviceManager:
                 serial_number=_first(f.serial_number for f in finds),
                 vid_pid=_first(f.vid_pid for f in finds),
                 rssi=next((f.rssi for f in finds if f.rssi is not None), None),
+                board_id=info.board_id if info.board_id and not info.agent_only
+                else _first(f.board_id for f in finds) or "",
+                agent=_first(f.agent for f in finds) or "",
+                ota=_first(f.ota for f in finds) or "",
             )
         info = replace(info, present=bool(finds))
         came_back = info.present and not board.info.present
@@ -330,6 +350,7 @@ class DeviceManager:
                              f"({board.info.address}), not a REPL link: its output is in the "
                              "Logs tab")
         board.wanted = True
+        self._asked.discard(key)
         link = self._links.get(key)
         if link and link.session.state not in (DISCONNECTED, ERROR):
             if console:
@@ -351,6 +372,8 @@ class DeviceManager:
         )
         self.console.attach(key, session, console)
         await session.connect()
+        if session.address.kind != "virtual":  # a virtual board starts anew: it says hello
+            self.console.greet(key)
         return session
 
     def _transport_options(self, board: _Board, ref: BoardRef) -> dict:
@@ -433,6 +456,7 @@ class DeviceManager:
             self.console.state_changed(key)
             self._set_state(key, event.state, event.detail)
         elif event.kind == "reset":
+            self._asked.discard(key)  # an agent installed meanwhile starts now
             if key in self._boards:
                 self._publish(BoardReset(self._boards[key].info, detail=event.detail))
             if event.detail != "reconnected":

@@ -38,6 +38,9 @@ class Found:
     # transport options only this source knows (BLE backends); a config entry's options and
     # password come from the board resolver (services/boards.py)
     options: dict = field(default_factory=dict, hash=False)
+    board_id: str = ""  # the id its agent was installed with, when it says (announcements)
+    agent: str = ""  # its agent's RemoteIO server, rio://HOST:PORT
+    ota: str = ""  # its agent's OTA server, ota://HOST:PORT
 
 
 Report = Callable[[list[Found]], None]
@@ -181,7 +184,8 @@ def announced_found(ann: Announcement) -> Found:
     """A board heard announcing itself: reached at its agent, named as it calls itself."""
     release = f", release {ann.release}" if ann.release else ""
     return Found(ann.address, name=ann.name, kind="network",
-                 description=f"agent {ann.agent}{release}")
+                 description=f"agent {ann.agent}{release}", board_id=ann.board_id,
+                 agent=ann.remoteio_address or "", ota=ann.ota_address or "")
 
 
 def network_source(port: int, bind: str = "127.0.0.1") -> NetworkSource:

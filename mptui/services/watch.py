@@ -1,16 +1,16 @@
 """Watch mode: a saved local file goes to the board at once (watchfiles), through the sync
 engine, so ignore rules, hashing, .mpy compiling and atomic writes are the same as for a sync.
 
-    watcher = Watcher(syncer, type_keys=session.console_write, after=AFTER_RESET, on_event=show)
+    watcher = Watcher(syncer, console=manager.console.board(key), after=AFTER_RUN, on_event=show)
     await watcher.run()     # until cancelled; watcher.ready is set once saves are seen
 
 What happens is reported as WatchEvents (to `on_event`, for the UI's list or the CLI's lines).
 A burst of saves is read once it settles, so the board gets the final content. A file deleted
 here is deleted on the board only with SyncOptions(delete=True). After an upload the board can
-be left alone, soft-reset (boot.py and main.py run) or made to run main.py, typed at the
-board's REPL by `type_keys` (a session's `console_write`; in the app, the DeviceManager's
-console, which then sees the program running); its output goes to the board's console (the
-terminal), and the next upload stops it.
+be left alone, soft-reset (Ctrl-C, Ctrl-D typed at its REPL: boot.py and main.py run) or made
+to run main.py, as Ctrl-K runs a file (mptui.services.console.BoardConsole: its output on the
+board's console, its code not typed there; the board is running until it ends). The next
+upload stops that program first (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ import contextlib
 import os
 import posixpath
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mptui.board.errors import BoardExecError
+from mptui.board.errors import BoardError, BoardExecError
+from mptui.services.console import BoardConsole
 from mptui.services.ignore import IGNORE_FILE
 from mptui.services.sync import EXTRA, PlanItem, Syncer
 
@@ -32,6 +33,7 @@ AFTER_CHOICES = (AFTER_NONE, AFTER_RESET, AFTER_RUN)
 DEBOUNCE_MS = 300  # the longest a burst of saves is gathered before it is sent
 SETTLE_MS = 50  # a burst ends after this long without a change
 WAKE_MS = 250  # with no change, the watch still reports back this often (first: "in place")
+STOP_WAIT = 5.0  # seconds a program run after an upload has to stop at Ctrl-C (then: dropped)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class Watcher:
         self,
         syncer: Syncer,
         *,
-        type_keys: Callable[[bytes], Awaitable[None]] | None = None,
+        console: BoardConsole | None = None,
         after: str = AFTER_NONE,
         on_event: Callable[[WatchEvent], None] | None = None,
         initial_sync: bool = True,
@@ -61,9 +63,10 @@ class Watcher:
     ) -> None:
         if after not in AFTER_CHOICES:
             raise ValueError(f"after must be one of {', '.join(AFTER_CHOICES)}")
-        if after != AFTER_NONE and type_keys is None:
-            raise ValueError("resetting or running main.py needs a way to type at the REPL")
-        self.syncer, self.type_keys, self.after = syncer, type_keys, after
+        if after != AFTER_NONE and console is None:
+            raise ValueError("resetting or running main.py needs the board's console")
+        self.syncer, self.console, self.after = syncer, console, after
+        self.program: asyncio.Task | None = None  # main.py, run after the last upload
         self.on_event = on_event
         self.initial_sync = initial_sync
         self.debounce_ms = debounce_ms
@@ -137,6 +140,7 @@ class Watcher:
                     self._emit("kept", item.path, "deleted here; kept on the board (no --delete)")
             if plan.up_to_date:
                 return
+            await self._stop_program()
             await self.syncer.apply(plan, on_done=self._done)
         except (OSError, BoardExecError) as e:
             self._emit("error", detail=str(e))
@@ -150,17 +154,34 @@ class Watcher:
     # -- after an upload --------------------------------------------------------------------
 
     async def _after(self) -> None:
-        """Start the program the friendly REPL way (its output goes to the board's console,
-        Ctrl-C stops it); the next upload interrupts it as every operation does."""
         if self.after == AFTER_RESET:
             # Ctrl-C clears the line; Ctrl-D soft-reboots: boot.py, then main.py
-            await self.type_keys(b"\x03\x04")
+            await self.console.type(b"\x03\x04")
             self._emit("reset", detail="soft reset")
         elif self.after == AFTER_RUN:
             main = posixpath.join(self.syncer.remote_root, "main.py")
-            line = f"exec(compile(open({main!r}).read(),{main!r},'exec'),{{'__name__':'__main__'}})"
-            await self.type_keys(b"\x03" + line.encode() + b"\r")
+            code = f"exec(compile(open({main!r}).read(),{main!r},'exec'),{{'__name__':'__main__'}})"
+            self.program = asyncio.create_task(self._run(code), name="mptui-watch-main")
             self._emit("run", main)
+
+    async def _run(self, code: str) -> None:
+        try:
+            await self.console.run(code)
+        except BoardError as e:  # the board went away: said, the watch goes on
+            self._emit("error", detail=str(e))
+
+    async def _stop_program(self) -> None:
+        """The program the last upload started stops before the next upload (Ctrl-C; one that
+        ignores it is left to the upload's own interrupt)."""
+        program, self.program = self.program, None
+        if program is None or program.done():
+            return
+        self.console.interrupt()
+        done, _ = await asyncio.wait({program}, timeout=STOP_WAIT)
+        if not done:
+            program.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await program
 
 
 def _inside(paths: set[str], root: str) -> set[str]:

@@ -150,10 +150,7 @@ class BleTransport(Transport):
         self._client, self._rx, self._queue = client, rx, queue
         self._with_response = "write-without-response" not in rx.properties
         self.mtu = client.mtu_size
-        if self._with_response:
-            chunk = self.mtu - 3
-        else:
-            chunk = rx.max_write_without_response_size
+        chunk = self.mtu - 3 if self._with_response else rx.max_write_without_response_size
         self.profile = LinkProfile(
             block_size=self.profile.block_size,
             blocks_in_flight=self.profile.blocks_in_flight,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,7 @@ from mptui import log
 from mptui.config import Config
 from mptui.errors import MptuiError
 from mptui.services.manager import DeviceManager
+from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.help import HelpScreen
@@ -26,18 +28,27 @@ from mptui.ui.widgets.device_list import DeviceList
 
 logger = logging.getLogger(__name__)
 GLOBAL_KEY_IDS = ("app.quit",)  # keys that work even in the REPL (not sent to the board)
+# The palette's key: an F-key, so it works in the REPL too, where Ctrl-P is the board's history
+# (Ctrl-P still opens it everywhere else). Not F10, which GNOME Terminal and Firefox keep.
+PALETTE_KEY = "f12"
 
 
 class MptuiApp(App):
     TITLE = "mptui"
+    COMMAND_PALETTE_BINDING = PALETTE_KEY  # the footer shows the key bound to it
+    # Over a dialog, notifications go to the top: its keys' hints are at its bottom.
+    CSS = """
+    ModalScreen ToastRack { dock: top; align: right top; margin-bottom: 0; }
+    """
     BINDING_GROUP_TITLE = "App"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit",
                 tooltip="Quit (works in the REPL too)"),
         Binding("f1", "help", "Help", id="app.help", tooltip="This list of keys"),
-        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True,
-                id="app.command-palette",
-                tooltip="Command palette: every action, boards, themes"),
+        Binding(f"{PALETTE_KEY},ctrl+p", "command_palette", "Palette", show=False,
+                priority=True, id="app.command-palette",
+                tooltip="Command palette: every action, boards, themes (Ctrl-P too, outside "
+                        "the REPL)"),
         Binding("f9", "change_theme", "Theme", show=False, id="app.theme",
                 tooltip="Choose a theme"),
     ]
@@ -89,6 +100,24 @@ class MptuiApp(App):
             )
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
+
+    def _theme_picked(self, theme) -> None:
+        """A theme picked with F9 or the palette is the theme from now on, next time too."""
+        if theme.name != (self.config.theme or DEFAULT_THEME):
+            self.config.theme = theme.name
+            self.remember({"theme": theme.name})
+
+    def remember(self, values: dict[str, str]) -> None:
+        """Keep choices made in the app in the config file (mptui.settings), off the loop;
+        a file that cannot take them is one warning."""
+
+        async def write() -> None:
+            error = await asyncio.to_thread(remember, self.config.path, values)
+            if error:
+                self.notify(error, severity="warning", timeout=10)
+
+        self.run_worker(write(), group="settings")
 
     @staticmethod
     def unknown_key_ids(keymap: dict[str, str], tabs: Sequence[Tab] = TABS) -> list[str]:
@@ -104,7 +133,14 @@ class MptuiApp(App):
                 severity="warning",
                 timeout=15,
             )
-        self.set_keymap({k: v for k, v in self.keymap.items() if k in known})
+        keymap = {k: v for k, v in self.keymap.items() if k in known}
+        taken = {key.strip() for keys in keymap.values() for key in keys.split(",")}
+        if "app.command-palette" not in keymap and PALETTE_KEY in taken:
+            keymap["app.command-palette"] = "ctrl+p"  # the user gave its F-key to another
+        self.set_keymap(keymap)
+        palette = keymap.get("app.command-palette", "").split(",")[0].strip()
+        if palette:  # the footer looks the palette's key up by this name
+            self.COMMAND_PALETTE_BINDING = palette
 
     def worker_failed(self, error: Exception, board: str | None = None, label: str = "",
                       what: str = "") -> None:

@@ -15,6 +15,7 @@ from mptui.services.ota import PushEvent, PushResult
 TRAIL = ("verify", "transfer", "commit", "reboot", "online")
 PHASE_WORDS = {
     "connect": "connecting",
+    "install": "installing the agent",
     "verify": "verifying",
     "transfer": "sending",
     "commit": "committing",
@@ -24,7 +25,7 @@ PHASE_WORDS = {
     "failed": "failed",
 }
 TRAIL_WORDS = {"online": "back online"}
-# Error kinds in a few words, for the table; the full sentence (ota_links.KINDS and the board's
+# Error kinds in a few words, for the table; the full sentence (ota.links.KINDS and the board's
 # detail) is in the detail lines and the history.
 SHORT = {
     "denied": "wrong password",
@@ -127,6 +128,8 @@ def progress_words(event: PushEvent) -> str:
     if event.phase == "transfer" and event.bytes_total:
         percent = 100 * event.bytes_done // event.bytes_total
         return f"sending {event.files_done}/{event.files_total} {percent}%"
+    if event.phase == "install" and event.files_total:
+        return f"installing the agent {event.files_done}/{event.files_total}"
     return PHASE_WORDS.get(event.phase, event.phase) + ("" if event.phase == "done" else "…")
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.content import Content
 
 CONTROLS = frozenset([*range(32), *range(127, 160)])
 _SHOWN_AS = {c: "\ufffd" for c in CONTROLS}
@@ -36,3 +38,23 @@ def printable_text(text: Text, keep: str = "\n") -> Text:
     if not plain.isprintable():
         text.plain = printable(plain, keep)
     return text
+
+
+def fit(name: str, width: int) -> str:
+    """`name` in at most `width` cells; a long one loses its middle ('longna…me.py')."""
+    if cell_len(name) <= width:
+        return name
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    head = width - 1 - tail
+    return Content(name).truncate(head).plain + "…" + last_cells(name, tail)
+
+
+def last_cells(text: str, width: int) -> str:
+    out = ""
+    for ch in reversed(text):
+        if cell_len(ch + out) > width:
+            break
+        out = ch + out
+    return out

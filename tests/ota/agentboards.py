@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mptui.board import Session
-from mptui.services import ota
+from mptui.services.ota import actions as ota  # make_link is looked up there
 from mptui.services.ota import push
-from mptui.services.ota_install import install
-from mptui.services.ota_links import AgentLink, OtaError
-from mptui.services.ota_project import Project, Secrets
+from mptui.services.ota.install import install
+from mptui.services.ota.links import AgentLink, OtaError
+from mptui.services.ota.project import Project, Secrets
 from mptui.transports.virtual import VirtualTransport
 
 PASSWORD = "correct horse"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from agentboards import KEY, PASSWORD, AgentBoard, start_board
 
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.project import Secrets
 
 
 @pytest.fixture

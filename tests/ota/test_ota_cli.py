@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from mptui.services.ota_install import agent_version
-from mptui.services.ota_project import ProjectError, glob_match, ignored, load_project
+from mptui.services.ota.install import agent_version
+from mptui.services.ota.project import ProjectError, glob_match, ignored, load_project
 
 
 def cli(*args, cwd, env=None, check=True):

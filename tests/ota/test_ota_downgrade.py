@@ -16,9 +16,9 @@ from agentboards import PASSWORD, app_files, board_tree, make_project, release_t
 
 from mptui.agent import __file__ as agent_init
 from mptui.services.ota import push
-from mptui.services.ota_keys import older, version_key
-from mptui.services.ota_links import AgentLink, OtaError
-from mptui.services.ota_serve import BundleServer, write_bundle
+from mptui.services.ota.keys import older, version_key
+from mptui.services.ota.links import AgentLink, OtaError
+from mptui.services.ota.serve import BundleServer, write_bundle
 from mptui.virtual.runtime import RuntimeOptions
 
 

@@ -10,8 +10,8 @@ import pytest
 from agentboards import KEY, app_files, make_project, release_tree, stall_transfers
 
 from mptui.services.ota import CANCELLED, push_fleet
-from mptui.services.ota_project import Secrets
-from mptui.services.ota_serve import BundleServer, write_bundle
+from mptui.services.ota.project import Secrets
+from mptui.services.ota.serve import BundleServer, write_bundle
 
 
 async def _cli(*args, cwd) -> tuple[int, str, str]:
@@ -130,7 +130,7 @@ async def test_pull_mode_picks_up_a_served_bundle(make_board, secrets, tmp_path)
 async def test_cli_passwd_changes_boards_and_keeps_the_old_one_while_needed(make_board, secrets,
                                                                             tmp_path):
     from mptui.services.ota import status
-    from mptui.services.ota_project import load_secrets
+    from mptui.services.ota.project import load_secrets
 
     boards = await asyncio.gather(make_board("p0"), make_board("p1"))
     (tmp_path / "app").mkdir()

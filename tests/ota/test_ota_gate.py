@@ -8,8 +8,8 @@ import asyncio
 import pytest
 from agentboards import PASSWORD, WAIT
 
-from mptui.services.ota_keys import auth_response
-from mptui.services.ota_links import AgentLink, OtaError
+from mptui.services.ota.keys import auth_response
+from mptui.services.ota.links import AgentLink, OtaError
 
 
 class Raw:

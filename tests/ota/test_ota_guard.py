@@ -5,7 +5,7 @@ from __future__ import annotations
 from agentboards import PASSWORD, app_files, make_project, release_tree
 
 from mptui.services.ota import push, status
-from mptui.services.ota_links import AgentLink
+from mptui.services.ota.links import AgentLink
 
 
 async def _mark_good(board):

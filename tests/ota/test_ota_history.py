@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 from mptui.services.ota import PushResult
-from mptui.services.ota_history import History, last_results
+from mptui.services.ota.history import History, last_results
 
 
 def _record(i: int, ok: bool = True):

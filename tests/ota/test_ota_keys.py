@@ -1,4 +1,4 @@
-"""What a board keeps (ota_keys.py): only keys derived for it. Reading one board's files gives
+"""What a board keeps (ota/keys.py): only keys derived for it. Reading one board's files gives
 neither the project's password nor its signing key, and unlocks no other board."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import json
 from agentboards import KEY, PASSWORD, WAIT, app_files, board_tree, make_project
 
 from mptui.services.ota import push
-from mptui.services.ota_install import install
-from mptui.services.ota_keys import known_boards, next_seq, sign
-from mptui.services.ota_links import AgentLink, OtaError
+from mptui.services.ota.install import install
+from mptui.services.ota.keys import known_boards, next_seq, sign
+from mptui.services.ota.links import AgentLink, OtaError
 
 
 def settings(board) -> dict:

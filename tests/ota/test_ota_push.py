@@ -6,8 +6,8 @@ from __future__ import annotations
 from agentboards import app_files, make_project, release_tree
 
 from mptui.services.ota import push, status
-from mptui.services.ota_install import agent_version
-from mptui.services.ota_links import EngineLink
+from mptui.services.ota.install import agent_version
+from mptui.services.ota.links import EngineLink
 
 
 async def test_install_push_fast_full_status(make_board, secrets, tmp_path):

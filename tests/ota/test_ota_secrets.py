@@ -11,8 +11,8 @@ import sys
 from agentboards import app_files, board_tree, release_tree
 
 from mptui.services.ota import push
-from mptui.services.ota_project import Secrets, load_project
-from mptui.services.ota_serve import write_bundle
+from mptui.services.ota.project import Secrets, load_project
+from mptui.services.ota.serve import write_bundle
 
 SECRETS = ".mptui-secrets.toml"
 PEM = b"-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n"

@@ -8,9 +8,9 @@ import pytest
 from agentboards import PASSWORD, app_files, board_tree, make_project, release_tree
 
 from mptui.services.ota import push
-from mptui.services.ota_keys import next_seq
-from mptui.services.ota_links import AgentLink, OtaError
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.keys import next_seq
+from mptui.services.ota.links import AgentLink, OtaError
+from mptui.services.ota.project import Secrets
 
 
 async def _settled(board):

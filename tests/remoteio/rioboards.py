@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "ota"))
 from agentboards import WAIT, AgentBoard, free_port, start_board
 
 from mptui.services.logs import OUT, LogLine
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.project import Secrets
 from mptui.services.remoteio import RemoteIO, RemoteIOError
 
 APP = """\

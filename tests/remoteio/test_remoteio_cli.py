@@ -14,7 +14,7 @@ from helpers import free_port
 
 from mptui.paths import virtual_board_root
 from mptui.services.announce import NetworkSource
-from mptui.services.ota_install import agent_version
+from mptui.services.ota.install import agent_version
 
 AGENT = agent_version()
 

@@ -67,7 +67,7 @@ async def test_silent_connections_are_closed_at_the_login_deadline(rio_board):
 
 
 async def test_wrong_passwords_on_remoteio_make_ota_wait_too(rio_board):
-    from mptui.services.ota_links import AgentLink, OtaError
+    from mptui.services.ota.links import AgentLink, OtaError
 
     board = await rio_board(password="pw")
     for _ in range(3):

@@ -11,6 +11,7 @@ import pytest
 from synchelp import make_tree, sha
 
 from mptui.services.boardfs import BoardFSAdapter
+from mptui.services.console import ConsoleRouter
 from mptui.services.localfs import LocalFS
 from mptui.services.sync import Syncer, SyncOptions
 from mptui.services.watch import AFTER_RESET, AFTER_RUN, Watcher
@@ -56,7 +57,9 @@ async def watching(session, local, **kw):
     options = SyncOptions(delete=kw.pop("delete", False))
     syncer = Syncer(LocalFS(), local, BoardFSAdapter(session), "/", options)
     events = Events()
-    watcher = Watcher(syncer, type_keys=session.console_write, on_event=events, **kw)
+    router = ConsoleRouter(lambda key, state: None)
+    router.attach("board", session, kw.pop("sink", None))
+    watcher = Watcher(syncer, console=router.board("board"), on_event=events, **kw)
     task = asyncio.create_task(watcher.run())
     ready = asyncio.create_task(watcher.ready.wait())
     await asyncio.wait({task, ready}, timeout=TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
@@ -69,6 +72,7 @@ async def watching(session, local, **kw):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await router.detach("board")
 
 
 async def board_sha(session, path):
@@ -164,12 +168,11 @@ async def test_a_local_delete(session, board_root, tmp_path, delete):
 
 
 class Console:
-    """The session's console output, and a way to wait for some text in it."""
+    """The board's console output (`feed` is its sink), and a way to wait for some text."""
 
-    def __init__(self, session) -> None:
+    def __init__(self) -> None:
         self.data = bytearray()
         self._grew = asyncio.Event()
-        session.set_console(self.feed)
 
     def feed(self, data: bytes) -> None:
         self.data.extend(data)
@@ -190,23 +193,28 @@ class Console:
 async def test_run_main_after_an_upload(session, tmp_path):
     local = tmp_path / "proj"
     local.mkdir()
-    console = Console(session)
-    async with watching(session, local, after=AFTER_RUN, initial_sync=False) as events:
+    console = Console()
+    async with watching(session, local, after=AFTER_RUN, initial_sync=False,
+                        sink=console.feed) as events:
         (local / "main.py").write_text("import time\nprint('second run')\nwhile True:\n"
                                        "    time.sleep(0.01)\n")  # (the board's program)
         await console.wait(b"second run")
         mark = len(console.data)
         (local / "main.py").write_text("print('third run')\n")  # stops the loop, runs again
         await console.wait(b"third run", mark)
+        await console.wait(b">>> ", mark)  # the prompt is back once it ends
     assert [e.kind for e in events.seen].count("run") == 2
     assert not [e for e in events.seen if e.kind == "error"]
+    assert b"exec(" not in console.data  # run as Ctrl-K runs a file: no code typed at the REPL
+    assert b"KeyboardInterrupt" in console.data[:mark + 200]  # the upload stopped the loop
 
 
 async def test_soft_reset_after_an_upload(session, tmp_path):
     local = tmp_path / "proj"
     local.mkdir()
-    console = Console(session)
-    async with watching(session, local, after=AFTER_RESET, initial_sync=False) as events:
+    console = Console()
+    async with watching(session, local, after=AFTER_RESET, initial_sync=False,
+                        sink=console.feed) as events:
         (local / "main.py").write_text("print('main says hello')\n")
         await events.wait(lambda e: e.kind == "reset", "reset")
         await console.wait(b"main says hello")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from agentboards import KEY, PASSWORD, start_board  # tests/ota, on sys.path (conftest.py)
 
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.project import Secrets
 from mptui.ui.widgets.ota_board_detail import OtaBoardDetail
 from mptui.ui.widgets.ota_tab import OtaTab
 

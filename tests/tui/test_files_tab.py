@@ -388,11 +388,19 @@ async def test_watch_lists_events_and_a_saved_file_reaches_the_board(make_app, p
         assert "after upload: run main.py" in panel.border_subtitle
         (project / "new.py").unlink()  # deletes are not mirrored unless asked
         await wait_until(lambda: any(e.kind == "kept" for e in panel.events), timeout=20)
+        def repl_text() -> str:
+            return "\n".join(terminal.model.display()).rstrip()
+
+        runs = repl_text().count("hello from main")
         (project / "lib").mkdir()
         (project / "lib" / "x.py").write_text("X = 1\n")
         await wait_until(lambda: any(e.kind == "run" for e in panel.events), timeout=20)
         assert (board_root / "lib" / "x.py").read_bytes() == b"X = 1\n"
         assert "ran /main.py" in str(panel.query_one("#watch-events").render())
+        # its output in the REPL, then the prompt back; no line of code typed there
+        await wait_until(lambda: repl_text().count("hello from main") > runs and repl_text()
+                         .endswith("hello from main\n>>>"), what="main.py's output again")
+        assert "exec(" not in repl_text()
         # the pane follows (listed again if the board dropped off and came back meanwhile)
         await wait_until(lambda: "lib" in names(tab.board_pane))
         await pilot.press("d")  # the board is disconnected: the watch stops

@@ -60,7 +60,7 @@ streams = st.one_of(
 def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
     """`data` split at the given points (reads from a board end anywhere)."""
     points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)])]
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
 
 
 def check_sane(model: TerminalModel) -> None:

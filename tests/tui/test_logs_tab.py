@@ -15,7 +15,7 @@ from textual.command import CommandList, CommandPalette
 from textual.widgets import Input, TabbedContent
 
 from mptui.services.logs import format_line
-from mptui.services.ota_install import agent_version
+from mptui.services.ota.install import agent_version
 from mptui.ui.screens.call_form import CallScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.prompt import PromptScreen

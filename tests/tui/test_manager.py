@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import socket
-from functools import partial
 
 import pytest
 
@@ -146,8 +145,8 @@ async def test_a_program_a_watch_starts_is_running_until_its_prompt(make_manager
         session = await manager.connect("virtual", console=out.extend)
         await wait_until(lambda: out.endswith(b">>> "))
         syncer = Syncer(LocalFS(), str(local), BoardFSAdapter(session), "/")
-        type_keys = partial(manager.console.write, "virtual")
-        watcher = Watcher(syncer, type_keys=type_keys, after=AFTER_RUN, initial_sync=False)
+        watcher = Watcher(syncer, console=manager.console.board("virtual"), after=AFTER_RUN,
+                          initial_sync=False)
         task = asyncio.create_task(watcher.run())
         try:
             await asyncio.wait_for(watcher.ready.wait(), 15)

@@ -11,8 +11,8 @@ import pytest
 from agentboards import KEY, app_files, make_project
 
 from mptui.services.ota import push, push_fleet
-from mptui.services.ota_history import History
-from mptui.services.ota_project import Secrets
+from mptui.services.ota.history import History
+from mptui.services.ota.project import Secrets
 from mptui.ui.widgets.device_list import DeviceList
 
 from .conftest import wait_until
@@ -46,7 +46,7 @@ def fleet(tmp_path_factory):
 
     boards, results = thread.run(set_up())
     assert [r.ok for r in results] == [True, True, False], [r.error for r in results]
-    yield boards, [dataclasses.replace(r, board=n) for r, n in zip(results, NAMES)]
+    yield boards, [dataclasses.replace(r, board=n) for r, n in zip(results, NAMES, strict=True)]
 
     async def tear_down():
         await asyncio.gather(*(b.session.close() for b in boards), return_exceptions=True)
@@ -61,7 +61,7 @@ def test_ota_tab_with_boards(snap_compare, make_app, isolated, config_file, flee
     boards, results = fleet
     config_file.write_text("".join(
         f'[boards.{name}]\naddress = "ws://127.0.0.1:{8301 + i}"\nota = "127.0.0.1:{b.port}"\n'
-        for i, (name, b) in enumerate(zip(NAMES, boards))))
+        for i, (name, b) in enumerate(zip(NAMES, boards, strict=True))))
     project = write_project(isolated / "proj", "1.1", app_files("1.1"), [*NAMES, AWAY])
     monkeypatch.chdir(project)
     History().add(History.record(results, "1.0", False, project / "mptui.toml", when=PUSHED_AT))

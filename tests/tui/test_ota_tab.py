@@ -8,10 +8,10 @@ import asyncio
 
 from agentboards import app_files, board_tree, free_port, release_tree, stall_transfers
 
-from mptui.services import ota
-from mptui.services.ota_history import History
-from mptui.services.ota_install import agent_version, install
-from mptui.services.ota_project import load_project
+from mptui.services.ota import actions as ota  # make_link is looked up there
+from mptui.services.ota.history import History
+from mptui.services.ota.install import agent_version, install
+from mptui.services.ota.project import load_project
 from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.ota_history import OtaHistoryScreen

@@ -143,7 +143,7 @@ async def test_where_the_webrepl_password_comes_from(make_manager, config_file, 
         ("env:KITCHEN_PW", None, None, ["wrong"]),
         (None, None, None, [PW]),
     ]
-    for ref, cli, env, answers in cases:
+    for ref, cli, env, answers in cases:  # noqa: B007 - ask() above pops from it
         entry = f'password = "{ref}"\n' if ref else ""
         config_file.write_text(f'[boards.kitchen]\naddress = "{webrepl_board.url}"\n{entry}')
         if env:

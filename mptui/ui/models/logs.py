@@ -192,7 +192,12 @@ class LogFeed:
             points = self.series.get(line.board)
             if points is None:
                 points = self.series[line.board] = deque(maxlen=MAX_POINTS)
-            points.append((seq, line.timestamp, value))
+            if points and line.timestamp <= points[-1][1]:
+                # lines that came together have one time: one point, the newest value (a
+                # chart of them all would draw a line down and up at one instant)
+                points[-1] = (seq, points[-1][1], value)
+            else:
+                points.append((seq, line.timestamp, value))
 
     def _rebuild_series(self) -> None:
         self.series.clear()

@@ -35,6 +35,8 @@ class CallScreen(ModalScreen[None]):
     CallScreen #call-title { text-style: bold; margin-bottom: 1; }
     CallScreen Grid { grid-size: 2; grid-columns: 11 1fr; grid-rows: 1; grid-gutter: 1 0;
                       height: auto; }
+    CallScreen Input { background: $panel; }
+    CallScreen Input:focus { background: $primary 35%; }
     CallScreen .call-hint { color: $text-muted; margin-top: 1; }
     CallScreen #call-result { margin-top: 1; height: auto; max-height: 12; }
     CallScreen #call-result.-ok { color: $success; }

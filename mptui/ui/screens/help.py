@@ -16,10 +16,13 @@ from mptui.ui.keys import KeyHelp
 
 INTRO = (
     "In the REPL every key goes to the board (Ctrl-C, Ctrl-D, Ctrl-E, arrows, Tab...) except "
-    "the REPL keys below, F-keys and Ctrl-Q; {leave} gives focus back. The mouse wheel scrolls "
+    "the REPL keys below, F-keys (F12: the command palette) and Ctrl-Q; {leave} gives focus "
+    "back. The mouse wheel scrolls "
     "back, a drag selects and copies. Keys can be remapped in the config's [keys] table by "
     "binding id (`mptui config path` shows where it is)."
 )
+
+CLOSE_HINT = "Esc, F1 or q closes this list"
 
 
 class HelpScreen(ModalScreen[None]):
@@ -28,6 +31,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen > VerticalScroll {
         width: 100; max-width: 96%; height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
+        border-title-color: $primary; border-subtitle-color: $text;
     }
     HelpScreen #help-intro { margin-bottom: 1; }
     """
@@ -42,7 +46,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         leave = next((k for k in self.keys if k.id == "repl.leave"), None)
         shown = self._display(leave.keys) if leave else "the leave key"
-        with VerticalScroll():
+        scroll = VerticalScroll()
+        scroll.border_title = "Keys"
+        scroll.border_subtitle = CLOSE_HINT
+        with scroll:
             yield Static(INTRO.format(leave=shown), id="help-intro", markup=False)
             yield Static(self._table(), id="help-table")
 

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.markup import escape
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from mptui.board.session import DISCONNECTED, ERROR
 from mptui.errors import MptuiError
@@ -33,6 +33,7 @@ from mptui.ui.safe_text import printable
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.tab import Tab, TabContent
 from mptui.ui.widgets.device_list import DeviceList
+from mptui.ui.widgets.fit_footer import FitFooter
 from mptui.ui.widgets.repl_tab import ReplTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
@@ -85,7 +86,7 @@ class MainScreen(Screen):
                         content = self.contents[tab.id] = tab.make(self.manager)
                         yield content
         yield StatusLine(id="status")
-        yield Footer()
+        yield FitFooter()
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -120,6 +121,9 @@ class MainScreen(Screen):
             self.open_address(self.device)
         elif self.devices.selected_key:
             self._select(self.devices.selected_key)
+
+    def on_resize(self) -> None:
+        self.devices.fit_width(self.size.width)
 
     def on_unmount(self) -> None:
         if self._unsubscribe:
@@ -354,7 +358,9 @@ class MainScreen(Screen):
                 continue
             keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
                              for k in entry.keys)
-            yield (f"{title}: {entry.description}", f"{keys}  ({entry.id})",
+            where = f"  ({entry.id})" if entry.id else ""
+            # the palette reads markup: "[ota] boards" in a description is text
+            yield (escape(f"{title}: {entry.description}"), escape(keys + where),
                    partial(run, action, node))
 
     def _tab_action(self, tab: str, action: str, node) -> None:

@@ -12,8 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mptui.services.ota_fleet import short_name
-from mptui.services.ota_history import PushRecord
+from mptui.services.ota.fleet import short_name
+from mptui.services.ota.history import PushRecord
 from mptui.ui.ota_text import Styles, plural, result_text, stamp
 from mptui.ui.safe_text import printable_text
 
@@ -48,7 +48,7 @@ class OtaHistoryScreen(ModalScreen[None]):
     OtaHistoryScreen > VerticalScroll {
         width: 110; max-width: 96%; height: 90%;
         border: round $primary; background: $surface; padding: 0 1;
-        border-title-color: $primary;
+        border-title-color: $primary; border-subtitle-color: $text;
     }
     OtaHistoryScreen #ota-history-where { color: $text-muted; margin-top: 1; }
     """
@@ -64,6 +64,7 @@ class OtaHistoryScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         scroll = VerticalScroll()
         scroll.border_title = "OTA pushes"
+        scroll.border_subtitle = "Esc, h or q closes"
         with scroll:
             yield Static(printable_text(history_text(self.records, Styles.from_app(self.app))),
                          id="ota-history-list")

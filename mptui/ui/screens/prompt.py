@@ -23,6 +23,7 @@ class PromptScreen(ModalScreen[str | None]):
     PromptScreen > Vertical {
         width: 70; max-width: 90%; height: auto;
         border: round $primary; background: $surface; padding: 0 1;
+        border-subtitle-color: $text-muted;
     }
     PromptScreen Label { width: 1fr; margin-bottom: 1; }
     PromptScreen .prompt-hint { color: $text-muted; margin: 0; }
@@ -41,7 +42,9 @@ class PromptScreen(ModalScreen[str | None]):
         self.secret = secret
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        box = Vertical()
+        box.border_subtitle = "Enter: OK · Esc: cancel"
+        with box:
             yield Label(printable(self.question), markup=False)
             yield Input(printable(self.value), password=self.secret, id="prompt-input")
             if self.hint:

@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from mptui.board.session import BUSY, CONNECTING, ERROR, IDLE, RECONNECTING, RUNNING
 from mptui.services.events import BoardInfo
-from mptui.ui.safe_text import printable
+from mptui.ui.safe_text import fit, printable
 
 _STATE_STYLE = {
     IDLE: "$device-idle",
@@ -32,20 +32,25 @@ def state_mark(board: BoardInfo) -> Content:
     return Content.styled("●", _STATE_STYLE.get(board.state, "$device-offline"))
 
 
+WIDTH = 26  # the list's width, borders included
+WIDE = (140, 34)  # from this many columns of terminal on, the list is this wide
+TEXT_WIDTH = WIDTH - 2 - 2 - 2  # a line's text: no borders, padding or the mark before it
+
+
 class DeviceList(OptionList):
     """Posts BoardHighlighted as the cursor moves and BoardChosen on Enter."""
 
     BINDING_GROUP_TITLE = "Boards"
-    DEFAULT_CSS = """
-    DeviceList {
-        width: 26;
+    DEFAULT_CSS = f"""
+    DeviceList {{
+        width: {WIDTH};
         height: 1fr;
         border: round $panel;
         border-title-color: $text-muted;
         padding: 0;
-    }
-    DeviceList:focus { border: round $primary; border-title-color: $primary; }
-    DeviceList > .option-list--option { padding: 0 1; }
+    }}
+    DeviceList:focus {{ border: round $primary; border-title-color: $primary; }}
+    DeviceList > .option-list--option {{ padding: 0 1; }}
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "select", "Open", id="board.open",
@@ -78,6 +83,7 @@ class DeviceList(OptionList):
         self._auto_key: str | None = None  # the board highlighted for the user, not by them
         self._rebuilding = False
         self._told_key: str | None = None  # the board last posted as highlighted
+        self.text_width = TEXT_WIDTH
 
     def update_board(self, board: BoardInfo) -> None:
         old = self.boards.get(board.key)
@@ -125,13 +131,24 @@ class DeviceList(OptionList):
         if self.selected_key != current and self.selected_key:
             self._highlight(self.selected_key)
 
-    @staticmethod
-    def _prompt(board: BoardInfo) -> Content:
-        name = Content.styled(printable(board.name), "bold" if board.connected else "")
-        state = Content.styled(printable(board.label), "$text-muted")
+    def fit_width(self, terminal_width: int) -> None:
+        """Wider on a wide terminal (the main screen says its width): more of long names."""
+        width = WIDE[1] if terminal_width >= WIDE[0] else WIDTH
+        self.styles.width = width
+        if width - 6 != self.text_width:
+            self.text_width = width - 6
+            self._rebuild()
+
+    def _prompt(self, board: BoardInfo) -> Content:
+        """Two lines, each kept to one line of the list (a long name or error loses its
+        middle; the status line under the tabs has it whole)."""
         rssi = board.rssi
-        signal = Content.styled(f" {rssi} dBm", "$text-muted") if rssi is not None else ""
-        return Content.assemble(state_mark(board), " ", name, signal, "\n  ", state)
+        signal = f" {rssi} dBm" if rssi is not None else ""
+        name = Content.styled(fit(printable(board.name), self.text_width - len(signal)),
+                              "bold" if board.connected else "")
+        state = Content.styled(fit(printable(board.label), self.text_width), "$text-muted")
+        return Content.assemble(state_mark(board), " ", name,
+                                Content.styled(signal, "$text-muted"), "\n  ", state)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

@@ -18,31 +18,12 @@ from textual.widgets.option_list import Option
 
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.ui.models.files import UP, PaneModel
-from mptui.ui.safe_text import printable
+from mptui.ui.safe_text import fit, last_cells, printable
 from mptui.ui.units import short_size
 from mptui.ui.workers import work
 
 SIZE_WIDTH = 7  # the size column: '12.3K', '<DIR>', 'UP--DIR'
-
-
-def fit(name: str, width: int) -> str:
-    """The name in at most `width` cells; a long one loses its middle ('longna…me.py')."""
-    if cell_len(name) <= width:
-        return name
-    if width <= 1:
-        return "…"[:width]
-    tail = (width - 1) // 2
-    head = width - 1 - tail
-    return Content(name).truncate(head).plain + "…" + _last_cells(name, tail)
-
-
-def _last_cells(text: str, width: int) -> str:
-    out = ""
-    for ch in reversed(text):
-        if cell_len(ch + out) > width:
-            break
-        out = ch + out
-    return out
+WATCH_MS = 200  # a burst of changes on disk is listed once, this long after it settles
 
 
 class FilePane(OptionList):
@@ -91,6 +72,7 @@ class FilePane(OptionList):
         self.model = model or PaneModel()
         self._width = 0
         self._rendering = False  # the options are being replaced: the cursor is the model's
+        self._watched = ""  # the local folder watched for changes on disk
 
     def watch_highlighted(self, highlighted: int | None) -> None:
         super().watch_highlighted(highlighted)
@@ -125,6 +107,28 @@ class FilePane(OptionList):
         if error:
             self.app.notify(f"{self.model.prefix}{path}: {error}", severity="error")
         self.redraw()
+        fs = self.model.fs
+        if fs is not None and fs.is_local and self.model.path and self.model.path != self._watched:
+            self._watched = self.model.path
+            self._watch_folder(self.model.path)
+
+    @work(exclusive=True, group="file-pane-watch")
+    async def _watch_folder(self, path: str) -> None:
+        """This computer's folder shown: listed again when something in it changes on disk
+        (a file saved elsewhere shows its new size), until another folder is shown."""
+        from watchfiles import awatch
+
+        try:
+            async for _ in awatch(path, recursive=False, watch_filter=None, debounce=WATCH_MS,
+                                  step=50):
+                if self.model.path != path:
+                    return
+                self.reload()
+        except (OSError, RuntimeError):  # gone, or not watchable: listed on Ctrl-R then
+            pass
+        finally:
+            if self._watched == path:
+                self._watched = ""
 
     def clear_marks(self) -> None:
         if self.model.clear_marks():
@@ -174,7 +178,7 @@ class FilePane(OptionList):
         shown = printable(self.model.location)
         room = max(width - 4, 8)
         if cell_len(shown) > room:
-            shown = "…" + _last_cells(shown, room - 1)
+            shown = "…" + last_cells(shown, room - 1)
         return shown
 
     def _subtitle(self, width: int) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from functools import partial
 from typing import Any, ClassVar
 
 from textual import events, on
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.widgets import OptionList, Static
 from textual.worker import Worker
 
 from mptui.services.copier import copy_paths, delete_paths, move_paths
@@ -40,13 +40,14 @@ from mptui.ui.models.files import (
     refusals_text,
     valid_name,
 )
+from mptui.ui.safe_text import fit, printable
 from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.file_view import FileViewScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.screens.sync_plan import SyncPlanScreen
 from mptui.ui.screens.watch_setup import WatchSetupScreen
 from mptui.ui.tab import TabContent
-from mptui.ui.units import error_text
+from mptui.ui.units import error_text, size_text
 from mptui.ui.widgets.file_pane import FilePane
 from mptui.ui.widgets.transfer_bar import TransferBar
 from mptui.ui.widgets.watch_panel import WatchPanel
@@ -60,6 +61,7 @@ class FilesTab(TabContent, Vertical):
     DEFAULT_CSS = """
     FilesTab { width: 1fr; height: 1fr; }
     FilesTab #files-panes { height: 1fr; }
+    FilesTab #files-current { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "switch_pane", "Other pane", show=False, id="files.switch-pane",
@@ -97,6 +99,7 @@ class FilesTab(TabContent, Vertical):
         with Horizontal(id="files-panes"):
             yield FilePane(self.model.local, id="files-local")
             yield FilePane(self.model.board, id="files-board")
+        yield Static("", id="files-current", markup=False)  # the entry under the cursor, whole
         yield TransferBar(id="files-transfer")
         yield WatchPanel(id="files-watch")
 
@@ -150,6 +153,28 @@ class FilesTab(TabContent, Vertical):
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, FilePane):
             self.model.active = event.widget.model
+            self._show_current()
+
+    @on(OptionList.OptionHighlighted)
+    def _cursor_moved(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list is self.pane(self.model.active):
+            self._show_current()
+
+    def _show_current(self) -> None:
+        """Under the panes, as in Midnight Commander: the name of the entry under the active
+        pane's cursor, whole (the pane may shorten it), and its size."""
+        pane = self.model.active
+        entry = pane.current
+        if entry is None:
+            text = "" if pane.at_root or pane.cursor is None else ".."
+        elif entry.is_dir:
+            text = f"{printable(entry.name)}/"
+        else:
+            text = printable(entry.name)
+        line = self.query_one("#files-current", Static)
+        room = max(line.content_size.width, 20)
+        size = "" if entry is None or entry.is_dir else f"  {size_text(entry.size)}"
+        line.update(text + size if len(text + size) <= room else fit(text, room))
 
     # -- transfers ---------------------------------------------------------------------------
 
@@ -380,8 +405,8 @@ class FilesTab(TabContent, Vertical):
             if choice is None:
                 return
             model.watch_choice, model.watched = choice, watched
-            type_keys = partial(self.manager.console.write, watched[0])
-            panel.start(model.make_syncer(choice.delete), type_keys, choice.after, title)
+            console = self.manager.console.board(watched[0])
+            panel.start(model.make_syncer(choice.delete), console, choice.after, title)
 
         self.app.push_screen(WatchSetupScreen(title, model.watch_choice), chosen)
 

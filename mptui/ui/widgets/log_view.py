@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from mptui.services.logs import DROP, OUT, LogLine, clock
 from mptui.ui.models.logs import LogsModel
-from mptui.ui.safe_text import visible
+from mptui.ui.safe_text import fit, visible
 
 BOARD_COLOURS = 6  # component classes log-view--board-0 .. -5, reused in turn
 MAX_NAME = 16  # board names are padded to the longest, up to this
@@ -107,6 +107,11 @@ class LogView(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.scroll_end(animate=False, x_axis=False)
 
+    def on_resize(self) -> None:
+        """Smaller (the chart opened, the terminal shrank): the newest line stays in view."""
+        if self.model.following:
+            self._to_end()
+
     # -- scrolling by the user stops following -----------------------------------------------
 
     def action_scroll_up(self) -> None:
@@ -156,7 +161,7 @@ class LogView(ScrollView, can_focus=True):
     def _strip(self, line: LogLine, base: Style) -> Strip:
         style = self.get_component_rich_style
         colour = self.feed.board_number(line.board) % BOARD_COLOURS
-        name = line.board[:MAX_NAME]
+        name = fit(line.board, MAX_NAME)  # a long name shows its two ends
         pad = " " * (self._name_width - len(name) + 1)
         text = visible(line.text)
         if line.kind == OUT:

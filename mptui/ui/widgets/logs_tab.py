@@ -54,6 +54,7 @@ class LogsTab(TabContent, Vertical):
     LogsTab { width: 1fr; height: 1fr; }
     LogsTab > #logs-top { height: 1; background: $panel; }
     LogsTab #logs-filter { width: 1fr; min-width: 16; }
+    LogsTab #logs-filter:focus { background: $primary 35%; }
     LogsTab #logs-filter.-invalid { color: $error; }
     LogsTab #logs-boards { width: auto; max-width: 60%; padding: 0 1; }
     """

@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from mptui.services.ota_fleet import FleetBoard
-from mptui.ui.ota_text import Styles, plural, result_text, stamp, trail
+from mptui.services.ota.fleet import FleetBoard
+from mptui.ui.ota_text import Styles, plural, progress_words, result_text, stamp, trail
 from mptui.ui.safe_text import printable_text
 
 
@@ -26,7 +26,9 @@ class OtaBoardDetail(Static):
             self.update("")
             return
         lines = [self._board_line(row, look)]
-        if row.phases:
+        if row.phases and "install" in row.phases:
+            lines.append(Text(progress_words(row.progress), look.busy))
+        elif row.phases:
             lines.append(trail(row.phases, row.progress, look))
         if row.last is not None and not row.pushing:
             when, result = row.last
@@ -54,6 +56,8 @@ class OtaBoardDetail(Static):
                 line.append(f"; {status.last}", look.muted)
         elif status is not None:
             line.append(status.error, look.failed)
+            if status.error_kind == "no-agent" and row.manager_key:
+                line.append(" (i installs it)", look.muted)
         else:
             line.append(row.note or "not asked yet", look.muted)
         return line

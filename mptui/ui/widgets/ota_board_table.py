@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from mptui.services.ota_fleet import FleetBoard
+from mptui.services.ota.fleet import FleetBoard
 from mptui.ui.ota_text import Styles, kind_words, progress_words, result_text, when
 from mptui.ui.safe_text import printable_text
 
@@ -16,6 +16,7 @@ COLUMNS = (("board", "Board"), ("agent", "Agent"), ("release", "Release"), ("res
            ("when", "When"))
 WHEN_WIDTH = 6
 MIN_RESULT = 12
+MIN_BOARD = 10
 GAP = " "  # before every cell: one column between them (no cell padding: 80 columns are few)
 
 
@@ -56,7 +57,7 @@ class OtaBoardTable(DataTable):
         for row in rows:
             if row.key not in shown:
                 continue
-            for (column, _), value in zip(COLUMNS, self._cells(row)):
+            for (column, _), value in zip(COLUMNS, self._cells(row), strict=True):
                 self.update_cell(row.key, column, value)
 
     @property
@@ -80,20 +81,24 @@ class OtaBoardTable(DataTable):
             self._rebuild()
 
     def _column_widths(self) -> tuple[int, ...]:
+        """Every column within the width (no sideways scrolling): names give up room before
+        results do, down to MIN_BOARD; the lines under the table have both whole."""
         gap = len(GAP)
-        board = min(max([5, *(len(r.name) for r in self.boards)]) + 2, 24) + gap
         agent = max([5, *(len(self._agent(r)) for r in self.boards)]) + gap
         release = max([7, *(len(self._release(r)) for r in self.boards)]) + gap
         when = WHEN_WIDTH + gap
         width = self.scrollable_content_region.width or self.size.width
-        result = max(MIN_RESULT + gap, width - board - agent - release - when)
+        fixed = agent + release + when
+        board = min(max([5, *(len(r.name) for r in self.boards)]) + 2, 40) + gap
+        board = max(MIN_BOARD + gap, min(board, width - fixed - MIN_RESULT - gap))
+        result = max(MIN_RESULT + gap, width - board - fixed)
         return board, agent, release, result, when
 
     def _rebuild(self) -> None:
         current = self.cursor_key
         self._widths = self._column_widths()
         self.clear(columns=True)
-        for (key, label), width in zip(COLUMNS, self._widths):
+        for (key, label), width in zip(COLUMNS, self._widths, strict=True):
             self.add_column(GAP + label, width=width, key=key)
         for row in self.boards:
             self.add_row(*self._cells(row), key=row.key)
@@ -108,7 +113,7 @@ class OtaBoardTable(DataTable):
         board = Text.assemble(("■ ", look.mark) if marked else ("□ ", look.muted), row.name)
         result, time = self._result(row)
         cells = [board, Text(self._agent(row)), Text(self._release(row)), result, Text(time)]
-        for cell, width in zip(cells, self._widths):
+        for cell, width in zip(cells, self._widths, strict=True):
             printable_text(cell)  # names, versions and errors come from boards
             cell.pad_left(len(GAP))
             cell.truncate(width, overflow="ellipsis")

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.widgets import Static
 
-from mptui.services.ota_fleet import OtaFleet
+from mptui.services.ota.fleet import OtaFleet
 from mptui.ui.ota_text import Styles, plural, size
 
 

@@ -3,7 +3,7 @@ then the boards the app knows), each with its agent and release versions and its
 Mark one or many, press one key: the release goes to all of them in parallel, with each board's
 phase, files and bytes on screen, and a result in plain words. Pushes are kept in a history.
 
-The work is done by `services.ota_fleet.OtaFleet` in workers; its change notices are coalesced
+The work is done by `services.ota.fleet.OtaFleet` in workers; its change notices are coalesced
 into one repaint every REPAINT seconds, however many progress events arrive.
 """
 
@@ -18,9 +18,10 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import DataTable
 
+from mptui.errors import MptuiError
 from mptui.services.events import BoardInfo
-from mptui.services.ota_fleet import OtaFleet, short_name
-from mptui.services.ota_history import PushRecord
+from mptui.services.ota.fleet import OtaFleet, short_name
+from mptui.services.ota.history import PushRecord
 from mptui.ui.keys import key_help
 from mptui.ui.ota_text import plural
 from mptui.ui.screens.confirm import ConfirmScreen
@@ -34,7 +35,7 @@ from mptui.ui.widgets.ota_project_bar import OtaProjectBar
 from mptui.ui.workers import work
 
 REPAINT = 0.1  # seconds between repaints while events come in
-NEEDS_BOARDS = ("mark", "mark_all", "push", "push_downgrade", "refresh")
+NEEDS_BOARDS = ("mark", "mark_all", "push", "push_downgrade", "refresh", "install")
 
 
 class OtaTab(TabContent, Vertical):
@@ -63,6 +64,9 @@ class OtaTab(TabContent, Vertical):
         Binding("x", "cancel_push", "Cancel push", id="ota.cancel",
                 tooltip="Stop the push to the marked boards (or the one under the cursor): a "
                         "transfer is undone on the board, which keeps its release"),
+        Binding("i", "install", "Install agent", show=False, id="ota.install",
+                tooltip="Install or upgrade the agent on the board under the cursor, through "
+                        "its link (USB, virtual, a bridge), with the project's keys for it"),
         Binding("f5", "refresh", "Refresh", id="ota.refresh",
                 tooltip="Ask the boards which agent and release they run"),
         Binding("h", "history", "History", id="ota.history", tooltip="The history of pushes"),
@@ -140,6 +144,22 @@ class OtaTab(TabContent, Vertical):
         if record is not None:
             self._tell(record)
 
+    @work(group="ota-install", label="agent install")
+    async def install(self, key: str) -> None:
+        name = self.fleet.boards[key].name
+        try:
+            result = await self.fleet.install(key)
+        except MptuiError as e:
+            self.app.notify(f"{name}: the agent was not installed: {e}", severity="error",
+                            timeout=10)
+            return
+        form = ".mpy" if result.mpy else ".py"
+        self.app.notify(f"{name}: agent {result.agent_version} installed ({result.files} files "
+                        f"as {form}); the board was reset and runs it")
+        for service in result.exposed or []:
+            self.app.notify(f"{name}: the agent's {service} listens beyond the board",
+                            severity="warning", timeout=10)
+
     def _tell(self, record: PushRecord) -> None:
         count = len(record.results)
         if not record.failed:
@@ -199,7 +219,8 @@ class OtaTab(TabContent, Vertical):
         if board is None:
             return
         for key, row in self.fleet.boards.items():
-            if row.manager_key == board.key or (row.via_agent and key == board.name):
+            if row.manager_key == board.key or (row.via_agent and key in (board.name,
+                                                                           board.ota)):
                 self.table.move_to(key)
                 return
 
@@ -266,6 +287,27 @@ class OtaTab(TabContent, Vertical):
             f"Push release {project.version} to {boards}, even where a newer one runs?",
             "A board refuses an older version unless told so; this push tells it (signed). "
             "Old releases captured on the network stay refused.", title="Downgrade"), answered)
+
+    def action_install(self) -> None:
+        key = self.table.cursor_key
+        row = self.fleet.boards.get(key) if key else None
+        if row is None or row.pushing:
+            return
+        if not row.manager_key:
+            self.app.notify(f"{row.name} is reached only through its agent: the agent is "
+                            "installed through a board's own link (USB, virtual, a bridge)",
+                            severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.install(key)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Install the OTA agent on {row.name}?",
+            "Its files go to /mptui_agent with this project's keys for this board, boot.py "
+            "gets two lines to start it, and the board is reset so that it runs.",
+            title="Install agent"), answered)
 
     def action_cancel_push(self) -> None:
         if not self.fleet.cancel(self._chosen()):

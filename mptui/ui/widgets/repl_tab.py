@@ -193,12 +193,20 @@ class ReplTab(TabContent, ContentSwitcher):
     def _remember_code(self, key: str, code: str | None) -> None:
         if code:
             self._inject_code = code
+            self._keep({"repl.inject_code": code})
             self.inject_code(key, code)
 
     def _remember_file(self, key: str, path: str | None) -> None:
         if path:
             self._inject_file = path
+            self._keep({"repl.inject_file": path})
             self.inject_file(key, path)
+
+    def _keep(self, values: dict[str, str]) -> None:
+        """What was asked for is kept for the next time the app starts (the config file)."""
+        keep = getattr(self.app, "remember", None)
+        if keep is not None:
+            keep(values)
 
     def inject_code(self, key: str, code: str) -> None:
         """Type code into the REPL: a line and Enter, or several lines in paste mode."""

@@ -95,7 +95,7 @@ class WatchPanel(VerticalScroll, can_focus=False):
     def watching(self) -> bool:
         return self._worker is not None and not self._worker.is_finished
 
-    def start(self, syncer: Syncer, type_keys, after: str, title: str) -> None:
+    def start(self, syncer: Syncer, console, after: str, title: str) -> None:
         """Sync the pair once, then upload every save (see mptui.services.watch)."""
         self.stop()
         self.lines.clear()
@@ -103,7 +103,7 @@ class WatchPanel(VerticalScroll, can_focus=False):
         self.border_title = Content(printable(f"Watching {title}"))
         self.border_subtitle = f"after upload: {AFTER_LABELS[after]} · w stops"
         self.add_class("-active")
-        watcher = Watcher(syncer, type_keys=type_keys, after=after, on_event=self.add)
+        watcher = Watcher(syncer, console=console, after=after, on_event=self.add)
         self._worker = self._run(watcher)
 
     def stop(self) -> None:

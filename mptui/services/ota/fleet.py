@@ -19,12 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mptui.board import BoardError
 from mptui.board.session import IDLE
 from mptui.errors import MptuiError
 from mptui.services.ota import BoardStatus, PushEvent, PushResult, push_fleet, status
-from mptui.services.ota_history import History, PushRecord, last_results
-from mptui.services.ota_links import EngineLink, OtaError
-from mptui.services.ota_project import Project, ProjectError, load_project
+from mptui.services.ota.history import History, PushRecord, last_results
+from mptui.services.ota.install import InstallResult, board_settings, install
+from mptui.services.ota.keys import board_id
+from mptui.services.ota.links import EngineLink, OtaError
+from mptui.services.ota.project import Project, ProjectError, load_project
 
 Change = Callable[[set[str] | None], None]
 
@@ -36,6 +39,8 @@ class FleetBoard:
     manager_key: str | None = None  # an engine board the DeviceManager knows
     in_project: bool = False  # listed in [ota] boards
     via_agent: bool = False  # over the agent's TCP server; else through the engine
+    agent: str = ""  # an engine board's agent server too (ota://): asked there when its link
+    # is not free to ask
     status: BoardStatus | None = None  # what the board said when last asked
     note: str = ""  # why it was not asked
     checking: bool = False
@@ -98,6 +103,7 @@ class OtaFleet:
             else:
                 row.name, row.manager_key = fresh.name, fresh.manager_key
                 row.in_project, row.via_agent = fresh.in_project, fresh.via_agent
+                row.agent = fresh.agent
             boards[key] = row
         self.boards = boards
         return before != [(k, b.name) for k, b in boards.items()]
@@ -120,8 +126,12 @@ class OtaFleet:
                 continue
             if info.kind == "config" and self._via_agent(info.name):
                 rows.setdefault(info.name, FleetBoard(info.name, info.name, via_agent=True))
+            elif info.agent_only:  # a board heard announcing itself: its agent's OTA server
+                if info.ota and not any(row.agent == info.ota for row in rows.values()):
+                    rows.setdefault(info.ota, FleetBoard(info.ota, info.name, via_agent=True))
             else:
-                rows.setdefault(info.key, FleetBoard(info.key, info.name, info.key))
+                row = rows.setdefault(info.key, FleetBoard(info.key, info.name, info.key))
+                row.agent = row.agent or info.ota
         return rows
 
     def _via_agent(self, name: str) -> bool:
@@ -142,17 +152,19 @@ class OtaFleet:
         await asyncio.gather(*(self._ask(row, explicit) for row in rows if not row.pushing))
 
     async def _ask(self, row: FleetBoard, explicit: bool) -> None:
-        link = None
+        link, target = None, row.key
         if row.manager_key:
             info = self._manager_board(row.manager_key)
             session = self.manager.session(row.manager_key)
-            if info is None or session is None or not info.connected:
-                row.note = "not connected"
-            elif info.state != IDLE:
-                row.note = f"{info.label}: not asked"
-            else:
+            if info is not None and session is not None and info.state == IDLE:
                 link = EngineLink(session)
-            if link is None:
+            elif row.agent:  # its link is not free to ask (or not there): its agent is
+                target = row.agent
+            elif info is None or session is None or not info.connected:
+                row.note = "not connected"
+            else:
+                row.note = f"{info.label}: not asked"
+            if link is None and target == row.key:
                 self.on_change({row.key})
                 return
         elif not row.via_agent and not explicit:
@@ -163,7 +175,7 @@ class OtaFleet:
         self.on_change({row.key})
         try:
             secrets = self.project.secrets if self.project else None
-            row.status = await status(row.key, secrets, link=link,
+            row.status = await status(target, secrets, link=link,
                                       resolver=self.manager.resolver)
         except (MptuiError, OSError, ValueError) as e:
             kind = e.kind if isinstance(e, OtaError) else "unreachable"
@@ -172,6 +184,8 @@ class OtaFleet:
         finally:
             row.checking = False
             self.on_change({row.key})
+        if link is not None and row.status.reachable:  # its agent's id: one board, one entry
+            self.manager.identify(row.manager_key, board_id(row.status.info.get("id")))
 
     def _manager_board(self, key: str):
         try:
@@ -219,6 +233,39 @@ class OtaFleet:
         await asyncio.to_thread(self.history.add, record)
         await self.refresh([row.key for row in rows])
         return record
+
+    async def install(self, key: str) -> InstallResult:
+        """Install or upgrade the agent on a board reached through its own link (USB, virtual,
+        a bridge) with the project's settings and this board's keys, then reset it so that
+        the agent runs; progress in its row as a push's. BoardError (or TransportError) when
+        it cannot be done."""
+        row, project = self.boards.get(key), self.project
+        if row is None or project is None:
+            raise BoardError("no such board in the OTA project")
+        if not row.manager_key:
+            raise BoardError(f"{row.name} is reached only through its agent: the agent is "
+                             "installed through a board's own link (USB, virtual, a bridge)")
+        row.pushing, row.progress, row.phases = True, None, []
+        self._on_event(PushEvent(key, "connect"))
+        try:
+            session = await self.manager.connect(row.manager_key)
+            info = self.manager.board(row.manager_key)
+            named = info.name if info.kind in ("config", "virtual") else None
+            settings = board_settings(project.agent, session.address, named)
+            result = await install(session, settings, project.secrets, progress=lambda done,
+                                   total: self._on_event(PushEvent(key, "install", done, total)))
+            self.manager.identify(row.manager_key, result.board_id)
+            self._on_event(PushEvent(key, "reboot"))
+            await session.hard_reset()
+            self._on_event(PushEvent(key, "done"))
+        except (MptuiError, OSError) as e:
+            self._on_event(PushEvent(key, "failed", message=str(e)))
+            raise BoardError(str(e)) from None
+        finally:  # the outcome is the tab's to tell; the row shows what the board runs
+            row.pushing, row.progress, row.phases = False, None, []
+            self.on_change({key})
+        await self.refresh([key])
+        return result
 
     def cancel(self, keys: list[str]) -> int:
         """Stop the pushes to these boards (see push_fleet); how many were stopped."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from mptui.board import BoardError, BoardExecError, Session
 from mptui.errors import MptuiError
 from mptui.services.boards import OTA_PORT
-from mptui.services.ota_keys import auth_response, backoff_wait, board_id
+from mptui.services.ota.keys import auth_response, backoff_wait, board_id
 
 DEFAULT_PORT = OTA_PORT
 PROTO = 2
@@ -61,7 +61,7 @@ class AgentLink:
         self.timeout = timeout
         self.name = f"ota://{host}:{port}"
         self.agent_version = ""
-        self.board_id = ""  # the board's id, from its greeting (ota_keys.py)
+        self.board_id = ""  # the board's id, from its greeting (ota/keys.py)
         self._r: asyncio.StreamReader | None = None
         self._w: asyncio.StreamWriter | None = None
 

@@ -5,7 +5,7 @@ board loads), the settings to /config/mptui_agent.json, and two lines to the end
 (after whatever the board's boot.py already does, such as joining the WiFi).
 
 The settings hold the board's id (kept across installs; a new random one the first time) and
-only the keys derived for that id (ota_keys.py), never the project's password or signing key.
+only the keys derived for that id (ota/keys.py), never the project's password or signing key.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mptui.board import BoardError, Session
-from mptui.services.ota_keys import board_id, remember_board
-from mptui.services.ota_project import Secrets, compile_mpy, mpy_cross_matches
+from mptui.services.ota.keys import board_id, remember_board
+from mptui.services.ota.project import Secrets, compile_mpy, mpy_cross_matches
 
-AGENT_SRC = Path(__file__).resolve().parent.parent / "agent"
+AGENT_SRC = Path(__file__).resolve().parents[2] / "agent"  # mptui/agent
 AGENT_DIR = "/mptui_agent"
 CONFIG = "/config/mptui_agent.json"
 BOOT_HOOK = "import mptui_agent\nmptui_agent.boot()\n"
@@ -60,6 +60,24 @@ def agent_settings(agent: dict, secrets: Secrets | None, board: str) -> dict:
     cfg["login"] = secrets.login_key(board) if secrets else ""
     cfg["sign"] = secrets.board_signing_key(board) if secrets else ""
     return cfg
+
+
+def board_settings(agent: dict, address, name: str | None = None,
+                   keep_bind: bool = False) -> dict:
+    """The agent's settings for one board (`address` parsed): the project's [ota.agent]; on
+    a virtual board its services listen on loopback (its network is this computer's) unless
+    `keep_bind` (a bind asked for on the command line); `name` (a config name, a virtual
+    board's) names it in announcements and logs unless the project does."""
+    agent = dict(agent)
+    if address.kind == "virtual":
+        if not keep_bind:
+            agent["bind"] = "127.0.0.1"
+        if name is None:
+            target = address.target
+            name = "virtual" if target == "default" else target
+    if name and "name" not in agent:
+        agent["name"] = name
+    return agent
 
 
 def exposed(cfg: dict) -> list[str]:

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 from mptui.errors import MptuiError
 from mptui.services.boards import Resolver
-from mptui.services.ota_keys import board_id, next_seq, remember_board
-from mptui.services.ota_links import AgentLink, EngineLink, OtaError
-from mptui.services.ota_project import Project, ProjectError, Release, Secrets
+from mptui.services.ota.keys import board_id, next_seq, remember_board
+from mptui.services.ota.links import AgentLink, EngineLink, OtaError
+from mptui.services.ota.project import Project, ProjectError, Release, Secrets
 
 PHASES = ("connect", "verify", "transfer", "commit", "reboot", "online", "done", "failed")
 CANCELLED = "cancelled (a transfer is undone; a commit already sent stands)"
@@ -67,7 +67,7 @@ class BoardStatus:
     last: str = ""
     error: str = ""
     info: dict = field(default_factory=dict)
-    error_kind: str = ""  # one of ota_links.KINDS when not reachable
+    error_kind: str = ""  # one of ota.links.KINDS when not reachable
 
 
 # -- targets -----------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ async def push(target: str, project: Project, *, full: bool = False,
             info = await link.info()
             board = link.board_id or board_id(info.get("id"))
             if board and secrets is not None:
-                remember_board(secrets.path, board, target)  # for bundles (ota_keys.py)
+                remember_board(secrets.path, board, target)  # for bundles (ota/keys.py)
             release = await _build(project, info.get("mpy"), builds)
             report("verify")
             live = await link.hashes()
@@ -309,7 +309,7 @@ async def status(target: str, secrets: Secrets | None = None, link=None,
 async def set_password(target: str, secrets: Secrets, new_password: str,
                        resolver: Resolver | None = None) -> None:
     """Give the board a new password ("": none); `secrets` holds the current one. The board
-    gets only its own login key for it (ota_keys.py)."""
+    gets only its own login key for it (ota/keys.py)."""
     link = make_link(target, secrets, resolver=resolver)
     await link.open()
     try:

@@ -2,7 +2,7 @@
 
 A bundle is a folder: `manifest.json` and `f/<sha256>` for each file, so that paths never become
 URLs and unchanged files keep their names between releases. The manifest is signed for each
-board this project's keys were given to (`sigs`, by board id: ota_keys.py); its `seq` is above
+board this project's keys were given to (`sigs`, by board id: ota/keys.py); its `seq` is above
 the previous bundle's, so a board installs each bundle once and never an older one.
 The server answers GET (and HEAD) for those names only, on 127.0.0.1 unless told otherwise.
 """
@@ -15,8 +15,8 @@ import json
 import re
 from pathlib import Path
 
-from mptui.services.ota_keys import known_boards, next_seq
-from mptui.services.ota_project import Project
+from mptui.services.ota.keys import known_boards, next_seq
+from mptui.services.ota.project import Project
 
 _BLOB = re.compile(r"^/f/[0-9a-f]{64}$")
 

@@ -20,7 +20,7 @@
     announce_every = 5              # UDP announcements for `mptui devices --network`
 
 The secrets file holds `password` and `signing_key`; boards keep only keys derived from them for
-that one board (ota_keys.py). Neither is ever printed.
+that one board (ota/keys.py). Neither is ever printed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mptui.errors import UsageError
-from mptui.services.ota_keys import login_key, next_seq, sign, signing_key
+from mptui.services.ota.keys import login_key, next_seq, sign, signing_key
 
 if sys.version_info >= (3, 11):
     import tomllib

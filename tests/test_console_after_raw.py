@@ -1,0 +1,54 @@
+"""Keys typed after an operation leave the raw REPL first: they wait for the friendly prompt,
+and nothing the board sends is hidden for good when no banner comes (issue 21, item 10)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mptui.board.session import LEAVE_RAW_WAIT
+
+TIMEOUT = 20.0
+
+
+async def until(predicate, what: str) -> None:
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+    try:
+        await asyncio.wait_for(poll(), TIMEOUT)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+async def test_a_line_typed_after_an_operation_runs_and_shows(session):
+    seen = bytearray()
+    session.set_console(seen.extend)
+    await until(lambda: seen.endswith(b">>> "), "the prompt")
+    await session.eval("1")  # leaves the board at the raw REPL
+    mark = len(seen)
+    await session.console_write(b"\x03print('after', 6*7)\r")  # Ctrl-C and a line, at once
+    await until(lambda: b"after 42\r\n>>> " in seen, "the line's output and the prompt")
+    # as at the prompt it was left at: no banner, no second prompt
+    assert seen[mark:] == b"\r\n>>> print('after', 6*7)\r\nafter 42\r\n>>> "
+
+
+async def test_output_instead_of_a_banner_is_shown_not_held_back(session):
+    """A board that answers the way out of the raw REPL with no banner (here: a program that
+    runs while mptui believes the board sits in the raw REPL, as after a reset it did not
+    see) has its output shown within LEAVE_RAW_WAIT, and what is typed then reaches it."""
+    seen = bytearray()
+    session.set_console(seen.extend)
+    await session.console_write(b"import time\r")
+    await session.console_write(b"while True: print('tick'); time.sleep(0.05)\r\r")
+    await until(lambda: b"tick" in seen, "the program's output")
+    session.repl.in_raw = True  # what mptui believes; the board runs the program
+    mark = len(seen)
+    started = asyncio.get_running_loop().time()
+    await session.console_write(b"\x03")  # waits for a prompt that does not come, then types
+    assert asyncio.get_running_loop().time() - started < LEAVE_RAW_WAIT + 5
+    await until(lambda: b"KeyboardInterrupt" in seen[mark:], "the Ctrl-C reaching the program")
+    await until(lambda: seen.endswith(b">>> "), "the prompt")
+    assert b"tick" in seen[mark:]  # what came meanwhile was shown
+    await session.console_write(b"6*7\r")
+    await until(lambda: seen.endswith(b"42\r\n>>> "), "the board answering at its prompt")
