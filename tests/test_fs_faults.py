@@ -13,7 +13,7 @@ import pytest
 from helpers import WEBREPL_PW, count_link_bytes, load_helper, spy_writes, until
 
 from mptui.board import BoardDisconnected, BoardError, BoardOSError, Session
-from mptui.board.fs import CHANNEL_MIN_WRITE, TMP_SUFFIX, WRITE_TRIES
+from mptui.board.fs import CHANNEL_MIN_WRITE, READ_TRIES, TMP_SUFFIX, WRITE_TRIES
 from mptui.transports.base import FileChannelError
 
 TRANSFER_WAIT = 30  # seconds; only turns a hang into a failure
@@ -28,16 +28,17 @@ async def wr_session(webrepl_board):
     await s.close()
 
 
-def damage_once(transport, old: bytes, new: bytes) -> list:
-    """The link changes the first `old` the board sends into `new` (once), even split between
-    two reads; the list returned gets an item when it has. The REPL's reader is already
-    waiting in the link's own read: the change applies from the next operation on."""
+def damage_once(transport, old: bytes, new: bytes, times: int = 1) -> list:
+    """The link changes the first `old` the board sends into `new` (`times` times, one a
+    read), even split between two reads; the list returned gets an item each time. The REPL's
+    reader is already waiting in the link's own read: the change applies from the next
+    operation on."""
     real, done, held = transport.read, [], bytearray()
 
     async def read() -> bytes:
         data = held + await real()
         held.clear()
-        if done:
+        if len(done) >= times:
             return bytes(data)
         if old in data:
             done.append(old)
@@ -77,27 +78,47 @@ def damage_channel(channel, name: str, change) -> list[str]:
 # -- damaged on the way ----------------------------------------------------------------------
 
 
-async def test_a_read_damaged_on_the_way_fails_and_the_next_is_whole(session, board_root):
+@pytest.mark.parametrize("helper", [True, False])
+async def test_a_read_damaged_once_is_made_again_and_whole(session, board_root, helper):
     data = b"x" * 50_000
     (board_root / "d.bin").write_bytes(data)
-    await load_helper(session)  # what follows is the read alone
+    if helper:
+        await load_helper(session)  # what follows is the read alone
+    else:
+        session.loader.usable = False  # plain code: repr lines, then size and sha256
     damaged = damage_once(session.transport, b"xxxx", b"xyxx")
     await session.eval("0")  # (the reader already waiting used the link's own read)
-    with pytest.raises(BoardError, match="sha256 differs"):
-        await session.fs.read("/d.bin")
-    assert damaged
     assert await session.fs.read("/d.bin") == data
+    assert damaged
 
 
-async def test_a_read_whose_end_is_lost_on_the_way_fails(session, board_root):
+@pytest.mark.parametrize("helper", [True, False])
+async def test_a_read_damaged_every_time_fails_with_one_line(session, board_root, helper):
+    (board_root / "d.bin").write_bytes(b"x" * 5000)
+    if helper:
+        await load_helper(session)
+    else:
+        session.loader.usable = False
+    real = session.transport.read
+    damaged = damage_once(session.transport, b"xxxx", b"xyxx", times=10**6)
+    await session.eval("0")
+    with pytest.raises(BoardError) as e:
+        await session.fs.read("/d.bin")
+    assert str(e.value).startswith(f"/d.bin: damaged on the way {READ_TRIES} times (")
+    assert "sha256 differs" in str(e.value) and "\n" not in str(e.value)
+    assert len(damaged) >= READ_TRIES
+    session.transport.read = real
+    await session.eval("0")
+    assert await session.fs.read("/d.bin") == b"x" * 5000
+
+
+async def test_a_read_whose_end_is_lost_on_the_way_is_made_again(session, board_root):
     (board_root / "e.bin").write_bytes(b"x" * 1000)
     await load_helper(session)
     damaged = damage_once(session.transport, b"\x1bH", b"\x1bN")  # the end mark: a newline
     await session.eval("0")  # (the reader already waiting used the link's own read)
-    with pytest.raises(BoardError, match="the transfer ended early"):
-        await session.fs.read("/e.bin")
-    assert damaged
     assert await session.fs.read("/e.bin") == b"x" * 1000
+    assert damaged
 
 
 @pytest.mark.parametrize("helper", [True, False], ids=["sha256", "size"])
@@ -112,7 +133,8 @@ async def test_a_channel_read_damaged_on_the_way_fails(wr_session, webrepl_board
     paths = damage_channel(channel, "get", flip if helper else truncate)
     with pytest.raises(BoardError, match="read verification failed") as e:
         await fs.read("/c.bin")
-    assert str(e.value).startswith("/c.bin: ") and paths == ["/c.bin"]
+    assert str(e.value).startswith("/c.bin: damaged on the way ") and "\n" not in str(e.value)
+    assert paths == ["/c.bin"] * READ_TRIES  # made again each time
     channel.get = real
     assert await fs.read("/c.bin") == data
 

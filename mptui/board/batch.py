@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from mptui.board.adapt import Caps, LinkState, RateMeter
-from mptui.board.errors import BoardError, BoardExecError, BoardOSError, BoardTimeout
+from mptui.board.errors import BoardExecError, BoardOSError, BoardTimeout, Damaged
 from mptui.board.helper import deflate
 
 Progress = Callable[[int, int], None]
@@ -44,11 +44,6 @@ class Item:
     path: str  # board path, absolute
     data: bytes
     progress: Progress | None = None
-
-
-class Damaged(BoardError):
-    """A file that did not arrive whole, or whose answer was lost: sending it again may help
-    (the old file is still there)."""
 
 
 @dataclass

@@ -23,14 +23,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mptui.board import fs_plain as plain
-from mptui.board.batch import Damaged, Item, WriteBatch
-from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
+from mptui.board.batch import Item, WriteBatch
+from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
 from mptui.board.fs_plain import TMP_SUFFIX
-from mptui.board.helper import StreamDecoder, arg
+from mptui.board.helper import StreamDecoder, arg, guarded
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+READ_TRIES = 3  # a read damaged on the way is made this often before it fails
 WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
 # Below this a write costs more in the file channel's two extra round trips than it saves.
 CHANNEL_MIN_WRITE = 1024
@@ -255,7 +256,21 @@ class BoardFS:
         return channel if size >= CHANNEL_MIN_WRITE else None
 
     async def read(self, path: str, progress: Progress | None = None) -> bytes:
+        """The file's bytes, checked against the board's sha256 (where it has hashlib); a read
+        damaged on the way is made again, up to READ_TRIES times."""
         p = board_path(path)
+        for attempt in range(1, READ_TRIES + 1):
+            try:
+                return await self._read_once(p, progress)
+            except BoardError as e:
+                if not (isinstance(e, Damaged) or plain.damaged(e)):
+                    raise
+                if attempt == READ_TRIES:
+                    why = str(e).removeprefix(f"{p}: ")
+                    raise Damaged(f"{p}: damaged on the way {READ_TRIES} times ({why})") from e
+        raise AssertionError("unreachable")
+
+    async def _read_once(self, p: str, progress: Progress | None) -> bytes:
         async with self._op(p, "rd") as (repl, helper):
             try:
                 channel = self._channel(p, helper)
@@ -285,11 +300,11 @@ class BoardFS:
         with _channel_errors(p):
             data = await channel.get(p, progress, size)
         if (digest and digest != hashlib.sha256(data).hexdigest()) or len(data) != size:
-            raise BoardError(f"{p}: read verification failed (the file changed or was damaged)")
+            raise Damaged(f"{p}: read verification failed (the file changed or was damaged)")
         return data
 
     async def _read_stream(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
-        await repl.send_code(f"_mptui.rd({arg(p)},{self._block_size()})")
+        await repl.send_code(guarded(f"_mptui.rd({arg(p)},{self._block_size()})"))
         data = bytearray()
         decoder = StreamDecoder()
         size = -1
@@ -305,10 +320,10 @@ class BoardFS:
 
         await repl.follow(sink)
         if not decoder.ended:
-            raise BoardError(f"{p}: the transfer ended early")
+            raise Damaged(f"{p}: the transfer ended early")
         digest = bytes(decoder.trailer).decode()
         if digest and digest != hashlib.sha256(data).hexdigest():
-            raise BoardError(f"{p}: read verification failed (sha256 differs)")
+            raise Damaged(f"{p}: read verification failed (sha256 differs)")
         return bytes(data)
 
     def _block_size(self) -> int:

@@ -11,7 +11,7 @@ import contextlib
 import hashlib
 import posixpath
 
-from mptui.board.errors import BoardExecError
+from mptui.board.errors import BoardError, BoardExecError, Damaged
 from mptui.board.helper import arg, bytes_literal, guarded
 from mptui.board.repl import Repl
 
@@ -61,24 +61,40 @@ async def mkdirs(repl: Repl, p: str) -> None:
 async def read(repl: Repl, p: str, progress) -> bytes:
     from mptui.board.fs import _literal
 
+    """The file's bytes as repr() lines, then its size and sha256 (b'' on a board without
+    hashlib): checked here, Damaged when they disagree or a line is garbled."""
     data = bytearray()
     buf = bytearray()
+    end = []
 
     def sink(chunk: bytes) -> None:
         buf.extend(chunk)
         while (i := buf.find(b"\n")) >= 0:
             line = bytes(buf[:i]).strip()
             del buf[: i + 1]
-            if line:
-                data.extend(_literal(line))
+            if not line:
+                continue
+            try:
+                value = _literal(line)
+            except BoardError as e:
+                raise Damaged(f"{p}: damaged on the way (a garbled line)") from e
+            if type(value) is tuple and not end:
+                end.append(value)
+            elif type(value) is bytes and not end:
+                data.extend(value)
                 if progress:
                     progress(len(data), -1)
+            else:
+                raise Damaged(f"{p}: damaged on the way (a garbled line)")
 
-    await repl.exec(
-        f"f=open({path(p)},'rb')\nwhile 1:\n b=f.read(256)\n if not b:break\n print(repr(b))\n"
-        "f.close()",
-        sink,
-    )
+    await repl.exec(guarded(
+        f"f=open({path(p)},'rb')\nn=0\ntry:\n from hashlib import sha256\n h=sha256()\n"
+        "except ImportError:\n h=None\nwhile 1:\n b=f.read(256)\n if not b:break\n n+=len(b)\n"
+        " if h:h.update(b)\n print(repr(b))\nf.close()\nprint(repr((n,h.digest() if h else b'')))"
+    ), sink)
+    size, digest = end[0] if len(end) == 1 and len(end[0]) == 2 else (-1, b"")
+    if size != len(data) or (digest and digest != hashlib.sha256(data).digest()):
+        raise Damaged(f"{p}: damaged on the way (sha256 differs)")
     return bytes(data)
 
 

@@ -4,7 +4,9 @@ helper are in its RAM, loading the others when an operation needs them.
 A part arrives checked (helper.load_code): one damaged on the way is sent again, up to
 LOAD_TRIES times; a board short of memory gets its heap collected and one more try. A board
 that cannot take the helper at all (too little memory, odd firmware) gets `usable = False`,
-and the filesystem uses plain raw-REPL code instead. A helper left in the board's RAM by an
+and the filesystem uses plain raw-REPL code instead. One whose probe or part arrived damaged
+every time (a lossy link) uses plain code for that operation and tries again at the next, up
+to MISSES operations. A helper left in the board's RAM by an
 earlier session (the same version) is used as it is: no upload.
 """
 
@@ -19,6 +21,7 @@ from mptui.board.errors import BoardExecError
 
 logger = logging.getLogger(__name__)
 LOAD_TRIES = 3
+MISSES = 3  # operations whose helper arrived damaged every time before it is given up
 
 
 class HelperLoader:
@@ -26,10 +29,11 @@ class HelperLoader:
         self.usable: bool | None = None  # None: not tried since the last reset
         self.caps: Caps | None = None
         self.parts: set[str] = set()
+        self.misses = 0  # operations that found the probe or a part damaged every time
 
     def forget(self) -> None:
         """The board was reset (or may have been): probe and load again when needed."""
-        self.usable, self.caps, self.parts = None, None, set()
+        self.usable, self.caps, self.parts, self.misses = None, None, set(), 0
 
     async def probe(self, repl) -> Caps | None:
         """What the board is; None when it does not say (an answer damaged every time)."""
@@ -54,6 +58,8 @@ class HelperLoader:
             caps = await self.probe(repl)
         except BoardExecError:
             caps = None
+        if caps is None and self._missed():
+            return False
         if caps is None or not caps.stdout_buffer:
             logger.info("the board cannot take the helper (%s)", caps)
             self.usable = False
@@ -61,14 +67,25 @@ class HelperLoader:
         if part == "hash" and not caps.sha256:
             return False  # (the host hashes what it reads)
         for p in h.needs(part):
-            if p not in self.parts and not await self._load(repl, p, caps):
-                self.usable = False
-                return False
+            if p not in self.parts:
+                loaded = await self._load(repl, p, caps)
+                if loaded is None and self._missed():
+                    return False
+                if not loaded:
+                    self.usable = False
+                    return False
         self.usable = True
         return True
 
-    async def _load(self, repl, part: str, caps: Caps) -> bool:
-        collected = False
+    def _missed(self) -> bool:
+        """The helper arrived damaged every time: True while it is worth trying again at the
+        next operation (plain code for this one)."""
+        self.misses += 1
+        return self.misses < MISSES
+
+    async def _load(self, repl, part: str, caps: Caps) -> bool | None:
+        """Load one part: True, False (the board cannot take it), None (damaged every time)."""
+        collected = damaged = False
         for _ in range(LOAD_TRIES):
             if part == "base":
                 self.parts = set()
@@ -88,12 +105,13 @@ class HelperLoader:
                 if e.exc_type in ("OSError", "SyntaxError", "NameError", "ValueError",
                                   "IndentationError", "AttributeError", "TypeError"):
                     logger.info("helper part %s arrived damaged (%s): again", part, e)
+                    damaged = True
                     continue  # damaged on the way (its check, or its code)
                 logger.info("helper part %s does not load: %s", part, e)
                 return False
             self.parts.add(part)
             return True
-        return False
+        return None if damaged else False
 
     async def call(self, repl, call: str, guard: bool = False, **kw) -> bytes:
         """Run `_mptui.<call>`, its part loaded; once more after loading again if the board
