@@ -235,11 +235,22 @@ def table(profile, link, up, down, peers, times) -> list[str]:
     return lines
 
 
+def compile_mptui() -> None:
+    """Byte-compile mptui as an install from a wheel is (the peers are): an editable install
+    under PYTHONDONTWRITEBYTECODE compiles every module in every process, a quarter second."""
+    import compileall
+
+    import mptui
+
+    compileall.compile_dir(Path(mptui.__file__).parent, quiet=1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profiles", default=PROFILES, help=f"comma-separated (default {PROFILES})")
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
+    compile_mptui()
     print(f"whole processes, median of {args.rounds} round(s); transfers as % of the link's "
           "byte rate; ratios: the other's time / the tool's (>1: the tool is faster)")
     for profile in args.profiles.split(","):
