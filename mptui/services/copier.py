@@ -33,10 +33,15 @@ from dataclasses import dataclass, field
 
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.services.ignore import IgnoreRules, UploadPolicy, walk
-from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
+from mptui.services.transfer import (
+    TransferMeter,
+    TransferProgress,
+    batch_full,
+    copy_file,
+    leaf_folders,
+    write_files,
+)
 
-BATCH_FILES = 64  # files at most in one pipelined write to a board
-BATCH_BYTES = 4 * 1024 * 1024  # and bytes at most (each file is read whole beforehand)
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 
@@ -228,10 +233,9 @@ class Copier:
         batch: list[tuple[CopyStep, bytes]] = []  # uploads to one board, sent as one stream
         for step in plan.files:
             if batch and (step.dst is not batch[0][0].dst or not step.upload
-                          or len(batch) >= BATCH_FILES
-                          or sum(len(d) for _, d in batch) + step.size > BATCH_BYTES):
-                done, copied = done + await _write_batch(batch, meter), copied + len(batch)
-                batch = []
+                          or batch_full([d for _, d in batch], step.size)):
+                done += await write_files(batch[0][0].dst, [(s.dst_path, d) for s, d in batch], meter)
+                copied, batch = copied + len(batch), []
             data = None
             if step.upload:  # the bytes sent are the bytes checked
                 data = await step.src.read(step.src_path)
@@ -243,34 +247,10 @@ class Copier:
                                         meter, step.size, data))
             copied += 1
         if batch:
-            done, copied = done + await _write_batch(batch, meter), copied + len(batch)
+            done += await write_files(batch[0][0].dst, [(s.dst_path, d) for s, d in batch], meter)
+            copied += len(batch)
         return CopyResult(copied, len({(id(fs), f) for fs, f in plan.folders}), done,
                           len(plan.unchanged), tuple(plan.refused), tuple(plan.warnings))
-
-
-async def _write_batch(batch: list[tuple[CopyStep, bytes]], meter: TransferMeter) -> int:
-    """Files from this computer to one board in one pipelined write; the bytes written.
-    Progress goes file by file (the stream's reports for a file past the one being finished
-    wait: the meter counts finished files first)."""
-    finished = [0]  # files of the batch finished, in order
-
-    def progress(index: int, step: CopyStep, data: bytes):
-        shown = meter.file(step.dst_path, len(data))
-
-        def report(done: int, total: int) -> None:
-            if index != finished[0]:
-                return
-            shown(done, total)
-            if done >= total:
-                finished[0] += 1
-                meter.finish_file(step.dst_path, len(data))
-        return report
-
-    await batch[0][0].dst.write_many([(s.dst_path, d, progress(i, s, d))
-                                      for i, (s, d) in enumerate(batch)])
-    for step, data in batch[finished[0]:]:
-        meter.finish_file(step.dst_path, len(data))
-    return sum(len(d) for _, d in batch)
 
 
 async def copy_paths(
