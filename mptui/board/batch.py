@@ -61,7 +61,7 @@ class WriteBatch:
         self.unit = sizes.unit
         self.cap = sizes.window  # the window grows up to this while acknowledgements come
         self.window = sizes.window if link.careful else min(sizes.window, 8 * sizes.unit)
-        self.wbits = caps.wbits() if link.compress() else None
+        self.wbits = caps.wbits() if link.compress() else None  # (None: never deflated)
         self.results: list[BaseException | None] = [Damaged("no answer from the board")] * len(items)
         self.files = [_File(size=len(i.data)) for i in items]
         self.out = bytearray()  # produced, not sent yet
@@ -133,7 +133,7 @@ class WriteBatch:
             if self.ended:
                 return
             room = self.window - (self.sent - self.acks * self.unit) if self.ready else 0
-            if self.frames is not None and len(self.out) < max(room, 1):
+            if self.frames is not None and self.ready and len(self.out) < max(room, 1):
                 await self._produce()
                 continue
             if room > 0 and self.out:
@@ -281,7 +281,9 @@ class WriteBatch:
         yield -1, b"E"
 
     def _worth(self, data: bytes) -> bool:
-        if self.wbits is None or len(data) < MIN_DEFLATE:
+        """Deflate this file? Asked as its turn comes: the probe (before the stream) may have
+        found a link faster than the board inflates."""
+        if self.wbits is None or len(data) < MIN_DEFLATE or not self.link.compress():
             return False
         sample = data[:SAMPLE]
         return len(deflate(sample, self.wbits, 6)) < WORTH * len(sample)
