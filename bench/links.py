@@ -109,8 +109,11 @@ def run_case(tool: Tool, case: str, work: Path, board: Path) -> float | None:
     name = MOVES.get(case)
     if name and case.startswith("read"):  # (whatever an earlier failed write left there)
         shutil.copy(work / name, board / name)
-    if case == "write tree":  # none of it there; "re-copy" then finds all of it unchanged
+    if case == "write tree":  # none of it there
         shutil.rmtree(board / "tree", ignore_errors=True)
+    if case == "re-copy tree":  # all of it there (whatever an earlier failed write left)
+        shutil.rmtree(board / "tree", ignore_errors=True)
+        shutil.copytree(work / "tree", board / "tree")
     t = time.perf_counter()
     try:
         r = subprocess.run(tool.argv(case, work), capture_output=True, timeout=TOOL_TIMEOUT,
