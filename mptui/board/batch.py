@@ -83,11 +83,13 @@ class WriteBatch:
         s = self.sizes
         await self.repl.send_code(f"_mptui.wb({self.unit},{self.wbits or 9},{s.probe},{s.buffer})")
         self.frames = self._frames()
+        self.repl.open_stream = s.frame + 16 + 2 * self.unit  # (until the board's end is read)
         try:
             await self._pump()
         except BaseException:
             await self._stop()
             raise
+        self.repl.open_stream = 0  # (the board's stream loop has ended)
         rate = self.meter.rate()
         if rate:
             self.link.rate = rate
@@ -119,6 +121,7 @@ class WriteBatch:
         self._pad()
         self.frames = None
         await asyncio.wait_for(self._pump(), self.link.patience(len(self.out) + self.window))
+        self.repl.open_stream = 0
         with contextlib.suppress(BoardExecError):
             await self.repl.follow(timeout=self.link.patience(self.window))
 

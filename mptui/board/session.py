@@ -151,6 +151,7 @@ class Session:
         repl.on_idle_output = self._watch_idle_output
         repl.console_sink = self._to_console
         repl.raw_paste, repl.window = old.raw_paste, old.window
+        repl.open_stream = old.open_stream  # (a link lost during a write stream)
         return repl
 
     async def close(self, leave_raw: bool = True) -> None:
