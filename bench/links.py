@@ -6,7 +6,8 @@
 Per profile: the wire's own byte rate first (the board reads or prints 64 KiB with no
 protocol around it; in-process, through the bridge), then whole processes, as a user runs them,
 tools alternating inside each round (medians over rounds): exec round trip; write and read of
-64 KiB of random bytes and of 64 KiB of Python source; re-copy of an unchanged 50-file tree.
+64 KiB of random bytes and of 64 KiB of Python source; a 20-file package written (none of it
+on the board) and copied again unchanged.
 Transfers are also given as a fraction of the link's byte rate (the profile's nominal rate,
 or the measured one on the fast link), and every tool as a ratio to mpremote (>1: faster).
 Every file written or read is checked byte for byte; a tool that fails shows `failed`.
@@ -31,7 +32,7 @@ from mptui.board import BoardError, Session
 from mptui.virtual.link import parse_link
 
 SIZE = 64 * KIB
-TREE_FILES = 50
+TREE_FILES = 20
 TOOL_TIMEOUT = 600  # seconds; only to turn a hang into `failed`
 PROFILES = "fast,uart:115200,usb-cdc,esp8266"
 
@@ -53,6 +54,7 @@ class Mptui(Tool):
             "write source": ["cp", "-f", str(work / "source.py"), ":source.py"],
             "read random": ["cp", ":random.bin", str(work / "back.bin")],
             "read source": ["cp", ":source.py", str(work / "back.bin")],
+            "write tree": ["cp", "-r", str(work / "tree"), ":"],
             "re-copy tree": ["cp", "-r", str(work / "tree"), ":"],
         }[case]
 
@@ -65,6 +67,7 @@ class Mpremote(Tool):
             "write source": ["fs", "cp", "-f", str(work / "source.py"), ":source.py"],
             "read random": ["fs", "cp", ":random.bin", str(work / "back.bin")],
             "read source": ["fs", "cp", ":source.py", str(work / "back.bin")],
+            "write tree": ["fs", "cp", "-r", str(work / "tree"), ":"],
             "re-copy tree": ["fs", "cp", "-r", str(work / "tree"), ":"],
         }[case]
 
@@ -77,11 +80,13 @@ class Mpytool(Tool):
             "write source": ["cp", "-f", str(work / "source.py"), ":/source.py"],
             "read random": ["cp", ":/random.bin", str(work / "back.bin")],
             "read source": ["cp", ":/source.py", str(work / "back.bin")],
+            "write tree": ["cp", str(work / "tree"), ":/"],
             "re-copy tree": ["cp", str(work / "tree"), ":/"],
         }[case]
 
 
-CASES = ["exec", "write random", "write source", "read random", "read source", "re-copy tree"]
+CASES = ["exec", "write random", "write source", "read random", "read source", "write tree",
+         "re-copy tree"]
 MOVES = {"write random": "random.bin", "write source": "source.py",
          "read random": "random.bin", "read source": "source.py"}
 
@@ -104,6 +109,11 @@ def run_case(tool: Tool, case: str, work: Path, board: Path) -> float | None:
     name = MOVES.get(case)
     if name and case.startswith("read"):  # (whatever an earlier failed write left there)
         shutil.copy(work / name, board / name)
+    if case == "write tree":  # none of it there
+        shutil.rmtree(board / "tree", ignore_errors=True)
+    if case == "re-copy tree":  # all of it there (whatever an earlier failed write left)
+        shutil.rmtree(board / "tree", ignore_errors=True)
+        shutil.copytree(work / "tree", board / "tree")
     t = time.perf_counter()
     try:
         r = subprocess.run(tool.argv(case, work), capture_output=True, timeout=TOOL_TIMEOUT,
@@ -117,6 +127,9 @@ def run_case(tool: Tool, case: str, work: Path, board: Path) -> float | None:
         good = (board / name).read_bytes() == (work / name).read_bytes()
     elif good and name:
         good = back.exists() and back.read_bytes() == (work / name).read_bytes()
+    elif good and case.endswith("tree"):
+        good = all((board / "tree" / f.name).read_bytes() == f.read_bytes()
+                   for f in (work / "tree").iterdir())
     if not good:
         why = (r.stderr or r.stdout).decode(errors="replace").strip().splitlines()[-1:] or [""]
         print(f"  {tool.name} {case}: failed ({r.returncode}) {why[0][:100]}", file=sys.stderr)
@@ -139,16 +152,19 @@ async def raw_rates(url: str, size: int) -> tuple[float | None, float | None]:
     return up, down
 
 
+def tree_size(i: int) -> int:
+    return 500 + 150 * i  # 20 files: 38 KiB in all
+
+
 def prepare(work: Path, board: Path) -> None:
     (work / "random.bin").write_bytes(os.urandom(SIZE))
     (work / "source.py").write_bytes(python_source(SIZE))
     tree = work / "tree"
     tree.mkdir()
     for i in range(TREE_FILES):
-        (tree / f"m{i:02}.py").write_bytes(python_source(500 + 40 * i))
+        (tree / f"m{i:02}.py").write_bytes(python_source(tree_size(i)))
     for name in ("random.bin", "source.py"):  # (the reads find them there from the start)
         shutil.copy(work / name, board / name)
-    shutil.copytree(tree, board / "tree")  # "unchanged" must mean something
 
 
 def bench_profile(profile: str, rounds: int) -> list[str]:
@@ -177,6 +193,7 @@ def bench_profile(profile: str, rounds: int) -> list[str]:
 def table(profile, link, up, down, peers, times) -> list[str]:
     """Transfers as a fraction of the link's rate: the profile's, or (fast) the one measured
     in the transfer's direction."""
+    tree_bytes = sum(len(python_source(tree_size(i))) for i in range(TREE_FILES))
     rates = {"write": link.rate or up, "read": link.rate or down}
 
     def raw(x):
@@ -189,7 +206,8 @@ def table(profile, link, up, down, peers, times) -> list[str]:
     lines = [f"== {profile}: {nominal}; measured: host->board {raw(up)}, board->host {raw(down)}"]
     names = [t.name for t in peers]
     lines.append(f"{'':22}" + "".join(f"{n:>20}" for n in names)
-                 + "".join(f"{n + '/mpremote':>18}" for n in names if n != "mpremote"))
+                 + "".join(f"{n + '/mpremote':>18}" for n in names if n != "mpremote")
+                 + f"{'mptui/mpytool':>16}")
     for case in CASES:
         med = {}
         for n in names:
@@ -200,9 +218,9 @@ def table(profile, link, up, down, peers, times) -> list[str]:
             s = med[n]
             if s is None:
                 cells.append(f"{'failed':>20}")
-            elif case in MOVES:
-                rate = rates[case.split()[0]]
-                cells.append(f"{s:8.2f} s ({100 * SIZE / s / rate:4.0f}%)".rjust(20))
+            elif case in MOVES or case == "write tree":
+                rate, size = rates[case.split()[0]], SIZE if case in MOVES else tree_bytes
+                cells.append(f"{s:8.2f} s ({100 * size / s / rate:4.0f}%)".rjust(20))
             else:
                 cells.append(f"{s:8.2f} s".rjust(20))
         ratios = []
@@ -211,10 +229,23 @@ def table(profile, link, up, down, peers, times) -> list[str]:
                 continue
             ok = med[n] and med["mpremote"]
             ratios.append(f"{med['mpremote'] / med[n]:16.1f}x  " if ok else f"{'-':>16}  ")
+        ok = med["mptui"] and med["mpytool"]
+        ratios.append(f"{med['mpytool'] / med['mptui']:14.1f}x" if ok else f"{'-':>15}")
         label = case.replace("random", "64 KiB random").replace("source", "64 KiB source")
         label = label.replace("tree", f"{TREE_FILES} files")
+        label = label.replace("write 20 files", f"write {TREE_FILES} files ({tree_bytes // KIB} KiB)")
         lines.append(f"{label:22}" + "".join(cells) + "".join(ratios))
     return lines
+
+
+def compile_mptui() -> None:
+    """Byte-compile mptui as an install from a wheel is (the peers are): an editable install
+    under PYTHONDONTWRITEBYTECODE compiles every module in every process, a quarter second."""
+    import compileall
+
+    import mptui
+
+    compileall.compile_dir(Path(mptui.__file__).parent, quiet=1)
 
 
 def main() -> None:
@@ -222,8 +253,9 @@ def main() -> None:
     ap.add_argument("--profiles", default=PROFILES, help=f"comma-separated (default {PROFILES})")
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
+    compile_mptui()
     print(f"whole processes, median of {args.rounds} round(s); transfers as % of the link's "
-          "byte rate; ratios: mpremote's time / the tool's")
+          "byte rate; ratios: the other's time / the tool's (>1: the tool is faster)")
     for profile in args.profiles.split(","):
         print("\n".join(bench_profile(profile.strip(), args.rounds)), flush=True)
         print()

@@ -139,3 +139,11 @@ def spy_writes(transport) -> bytearray:
 
     transport.write = write
     return sent
+
+
+async def load_helper(session, parts=("ls", "hash", "ops", "rd", "wb")) -> None:
+    """Have the board's file helper (these parts of it) loaded, so that what a test counts
+    next is the operation alone."""
+    async with session.operation() as repl:
+        for part in parts:
+            assert await session.ensure_helper(repl, part)

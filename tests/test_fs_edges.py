@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import replace
 
 import pytest
-from helpers import count_link_bytes
+from helpers import count_link_bytes, load_helper
 
 from mptui.board import BoardError, BoardOSError
+from mptui.board.adapt import Caps
 from mptui.board.fs import Stat
 
 
@@ -66,15 +68,15 @@ async def test_stat_gives_the_boards_size_and_mtime(session, board_root):
 
 
 async def test_blocks_shrink_to_leave_the_board_its_heap(session):
-    """Stream blocks are the link's size (16 KiB on the virtual board) unless sixteen of them
-    would not fit in the free heap the helper reported; never below 256 bytes."""
+    """Read blocks are the link's size (16 KiB on the virtual board) unless 32 of them would
+    not fit in the free heap the board reported; never below 256 bytes."""
     sizes = {}
-    for free in (-1, 0, 1, 262_144, 262_143, 131_072, 1_000):
-        session.helper_info = (free, True, True)
+    for free in (-1, 0, 1, 524_288, 524_287, 262_144, 1_000):
+        session.loader.caps = Caps(free=free, sha256=True, stdout_buffer=True)
         sizes[free] = session.fs._block_size()
-    assert sizes == {-1: 16384, 0: 16384, 1: 256, 262_144: 16384, 262_143: 8192,
-                     131_072: 8192, 1_000: 256}
-    session.helper_info = ()
+    assert sizes == {-1: 16384, 0: 256, 1: 256, 524_288: 16384, 524_287: 8192,
+                     262_144: 8192, 1_000: 256}
+    session.loader.caps = None
     assert session.fs._block_size() == 16384
 
 
@@ -83,14 +85,14 @@ async def test_hashes_are_made_on_the_board_when_it_can(session, board_root):
     digest = hashlib.sha256(data).hexdigest()
     (board_root / "d").mkdir()
     (board_root / "d" / "big.bin").write_bytes(data)
-    await session.fs.exists("/")  # the helper is loaded
+    await load_helper(session)
     seen = count_link_bytes(session.transport)
     await session.eval("0")  # (the reader already waiting used the link's own read)
     assert await session.fs.sha256("/d/big.bin") == digest
     assert await session.fs.tree_hashes("/d") == {"big.bin": (500_000, digest)}
     assert seen[0] < 2000  # the hashes came over the link, not the file
     # a board whose helper found no hashlib: the host hashes what it reads
-    session.helper_info = (session.helper_info[0], False, True)
+    session.loader.caps = replace(session.caps, sha256=False)
     assert await session.fs.sha256("/d/big.bin") == digest
     assert await session.fs.tree_hashes("/d") == {"big.bin": (500_000, digest)}
     assert seen[0] > 2 * len(data)
@@ -119,7 +121,7 @@ async def test_tree_operations_take_one_round_trip_with_the_helper(session, boar
     (board_root / "t" / "a" / "b").mkdir(parents=True)
     for rel in ("t/one", "t/a/two", "t/a/b/three"):
         (board_root / rel).write_text(rel)
-    await session.fs.exists("/")  # the helper is loaded
+    await load_helper(session)
     execs = count_execs(session.transport)
     for call, args in ((session.fs.ls, ("/t", True)), (session.fs.tree_hashes, ("/t",)),
                        (session.fs.mkdir, ("/t/x/y/z", True)), (session.fs.rm, ("/t", True))):

@@ -29,6 +29,11 @@ class BoardAccessDenied(BoardDisconnected):
     password at all); the transport's error is the `__cause__`."""
 
 
+class Damaged(BoardError):
+    """Bytes that did not arrive whole (a file written or read, or the answer about it):
+    doing it again may help (a written file's old contents are still there)."""
+
+
 class BoardExecError(BoardError):
     """Code raised an exception on the board; carries the board's traceback."""
 

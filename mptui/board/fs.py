@@ -1,10 +1,15 @@
 """The board's filesystem: ls, stat, read, write (atomic, verified), mkdir, rm, hashes, df.
 
-Every path and value reaches the board through repr(), never pasted into code as text. The
-fast path uses the helper (mpy/helper.py) to stream whole files in large escaped blocks; when
-the helper cannot load, plain raw-REPL code does the same more slowly. Links with a file channel
-(WebREPL) carry file contents beside the REPL where that is faster: writes go to a temporary
-name, are checked on the board (size, sha256) and renamed through the REPL.
+Every path and value reaches the board through repr(), never pasted into code as text; code
+that changes files runs only if it arrived whole (helper.guarded). The fast path uses the
+helper (mpy/helper.py, loaded a part at a time): reads stream escaped, writes go in one
+pipelined stream for any number of files (batch.py), compressed where that pays; when the
+helper cannot load, plain raw-REPL code does the same more slowly (fs_plain.py). Links with a
+file channel (WebREPL) carry file contents beside the REPL where that is faster: writes go to a
+temporary name, are checked on the board (size, sha256) and renamed through the REPL.
+
+Every write is checked on the board before it replaces the old file; one damaged on the way
+(a lossy link) is sent again, up to WRITE_TRIES times, then fails with one line naming it.
 """
 
 from __future__ import annotations
@@ -14,12 +19,15 @@ import asyncio
 import contextlib
 import hashlib
 import posixpath
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError
-from mptui.board.helper import HEADER, StreamDecoder, encode_blocks
+from mptui.board import fs_plain as plain
+from mptui.board.batch import Item, WriteBatch
+from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
+from mptui.board.fs_plain import TMP_SUFFIX
+from mptui.board.helper import StreamDecoder, arg, guarded
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
@@ -27,7 +35,8 @@ if TYPE_CHECKING:
     from mptui.board.session import Session
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
-TMP_SUFFIX = ".mptui~"  # a file being written, beside its final name
+READ_TRIES = 3  # a read damaged on the way is made this often before it fails
+WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
 # Below this a write costs more in the file channel's two extra round trips than it saves.
 CHANNEL_MIN_WRITE = 1024
 
@@ -98,45 +107,37 @@ class BoardFS:
         self.use_file_channel: bool | None = None
 
     @contextlib.asynccontextmanager
-    async def _op(self, path: str) -> AsyncIterator[tuple[Repl, bool]]:
-        """An operation on `path`; board errors carry the path for one-line messages."""
+    async def _op(self, path: str,
+                  part: str | None = None) -> AsyncIterator[tuple[Repl, bool]]:
+        """An operation on `path` (with the helper's `part` loaded when it is given: the
+        second value says whether it is); board errors carry the path for one-line messages."""
         try:
             async with self.session.operation() as repl:
-                yield repl, await self.session.ensure_helper(repl)
+                helper = part is not None and await self.session.ensure_helper(repl, part)
+                yield repl, helper
         except BoardExecError as e:
             e.path = path
             raise
+
+    def _can_hash(self) -> bool:
+        caps = self.session.caps
+        return self.session.helper is not False and (caps is None or caps.sha256)
 
     # -- metadata ---------------------------------------------------------------------------
 
     async def ls(self, path: str = "/", recursive: bool = False) -> list[Entry]:
         p = board_path(path)
-        async with self._op(p) as (repl, helper):
+        async with self._op(p, "ls") as (repl, helper):
             if helper:
-                out = await self.session.call_helper(repl, f"ls({p!r},{recursive!r})")
-                rows = _lines(out)
+                rows = _lines(await self.session.call_helper(repl, f"ls({arg(p)},{recursive!r})"))
             else:
-                rows = await self._ls_plain(repl, p, recursive)
+                rows = await plain.ls(repl, p, recursive)
         return sorted((_entry(row) for row in rows), key=lambda e: e.path)
-
-    async def _ls_plain(self, repl: Repl, p: str, recursive: bool, rel: tuple[str, ...] = ()) -> list[Entry]:
-        out = await repl.exec(
-            f"import os\nfor e in os.ilistdir({p!r}):\n"
-            f" print(repr((e[0], -1 if e[1]&0x4000 else e[3] if len(e)>3 else "
-            f"os.stat({p!r}+'/'+e[0])[6])))"
-        )
-        rows = [_entry(((*rel, row[0]), *row[1:]) if isinstance(row, tuple) and row else row)
-                for row in _lines(out)]
-        if recursive:
-            for e in list(rows):
-                if e.is_dir and e.name not in ("", ".", "..") and "/" not in e.name:
-                    rows += await self._ls_plain(repl, posixpath.join(p, e.name), True, e.names)
-        return rows
 
     async def stat(self, path: str) -> Stat:
         p = board_path(path)
         async with self._op(p) as (repl, _):
-            out = await repl.exec(f"import os\nprint(repr(os.stat({p!r})))")
+            out = await repl.exec(f"import os\nprint(repr(os.stat({plain.path(p)})))")
         st = _literal(out.strip())
         return Stat(bool(st[0] & 0x4000), st[6], st[8])
 
@@ -151,28 +152,30 @@ class BoardFS:
 
     async def sha256(self, path: str) -> str:
         p = board_path(path)
-        async with self._op(p) as (repl, helper):
-            if helper and self.session.helper_info[1]:
-                out = await self.session.call_helper(repl, f"hash1({p!r})")
-                digest: str = _literal(out.strip())  # the helper's answer
-                return digest
+        if self._can_hash():
+            async with self._op(p, "hash") as (repl, helper):
+                if helper:
+                    out = await self.session.call_helper(repl, f"hash1({arg(p)})")
+                    digest: str = _literal(out.strip())  # the helper's answer
+                    return digest
         return hashlib.sha256(await self.read(p)).hexdigest()  # no hashlib on the board
 
     async def tree_hashes(self, path: str = "/") -> dict[str, tuple[int, str]]:
         """{relative path: (size, sha256)} for every file under path (folders: (-1, '')), in
         one round trip."""
         p = board_path(path)
-        async with self._op(p) as (repl, helper):
-            if helper and self.session.helper_info[1]:
-                out = await self.session.call_helper(repl, f"tree({p!r})")
-                result = {}
-                for row in _lines(out):
-                    digest = row[2] if isinstance(row, tuple) and len(row) == 3 else None
-                    if not isinstance(digest, str):
-                        raise BoardError(f"unreadable answer from the board: {str(row)[:60]!r}")
-                    e = _entry(row[:2])
-                    result[e.path] = (-1 if e.is_dir else e.size, digest)
-                return result
+        if self._can_hash():
+            async with self._op(p, "hash") as (repl, helper):
+                if helper:
+                    out = await self.session.call_helper(repl, f"tree({arg(p)})")
+                    result = {}
+                    for row in _lines(out):
+                        digest = row[2] if isinstance(row, tuple) and len(row) == 3 else None
+                        if not isinstance(digest, str):
+                            raise BoardError(f"unreadable answer from the board: {str(row)[:60]!r}")
+                        e = _entry(row[:2])
+                        result[e.path] = (-1 if e.is_dir else e.size, digest)
+                    return result
         result = {}
         for e in await self.ls(p, recursive=True):
             sub = posixpath.join(p, e.path)
@@ -183,7 +186,8 @@ class BoardFS:
         """(total bytes, free bytes) of the filesystem holding path."""
         p = board_path(path)
         async with self._op(p) as (repl, _):
-            out = await repl.exec(f"import os\ns=os.statvfs({p!r})\nprint(repr((s[0]*s[2],s[0]*s[3])))")
+            out = await repl.exec(
+                f"import os\ns=os.statvfs({plain.path(p)})\nprint(repr((s[0]*s[2],s[0]*s[3])))")
         total_free: tuple[int, int] = _literal(out.strip())
         return total_free
 
@@ -191,58 +195,57 @@ class BoardFS:
 
     async def mkdir(self, path: str, parents: bool = False) -> None:
         p = board_path(path)
-        async with self._op(p) as (repl, helper):
+        async with self._op(p, "ops" if parents else None) as (repl, helper):
             if parents and helper:
-                await self.session.call_helper(repl, f"mkdirs({p!r})")
+                await self.session.call_helper(repl, f"mkdirs({arg(p)})", guard=True)
             elif parents:
-                parts = [q for q in p.split("/") if q]
-                for i in range(1, len(parts) + 1):
-                    sub = "/" + "/".join(parts[:i])
-                    await repl.exec(
-                        f"import os\ntry:\n os.mkdir({sub!r})\nexcept OSError as e:\n"
-                        f" if e.args[0]!=17 or not os.stat({sub!r})[0]&0x4000: raise"
-                    )
+                await plain.mkdirs(repl, p)
             else:
-                await repl.exec(f"import os\nos.mkdir({p!r})")
+                await plain.run(repl, f"import os\nos.mkdir({plain.path(p)})")
 
     async def rm(self, path: str, recursive: bool = False) -> None:
         p = board_path(path)
         if p == "/" and recursive:
             raise BoardError("refusing to remove the board's root folder")
-        async with self._op(p) as (repl, helper):
+        async with self._op(p, "ops" if recursive else None) as (repl, helper):
             if recursive and helper:
-                await self.session.call_helper(repl, f"rmtree({p!r})")
+                await self.session.call_helper(repl, f"rmtree({arg(p)})", guard=True)
                 return
             if recursive:
-                entries = await self._ls_plain(repl, p, True) if (await self._isdir(repl, p)) else []
-                for e in sorted(entries, key=lambda e: -len(e.names)):
+                rows = await plain.ls(repl, p, True) if await self._isdir(repl, p) else []
+                for e in sorted((_entry(r) for r in rows), key=lambda e: -len(e.names)):
                     sub = posixpath.join(p, e.path)
-                    await repl.exec(f"import os\nos.{'rmdir' if e.is_dir else 'remove'}({sub!r})")
-                if entries or await self._isdir(repl, p):
-                    await repl.exec(f"import os\nos.rmdir({p!r})")
+                    await plain.run(repl, f"import os\nos.{'rmdir' if e.is_dir else 'remove'}"
+                                          f"({plain.path(sub)})")
+                if rows or await self._isdir(repl, p):
+                    await plain.run(repl, f"import os\nos.rmdir({plain.path(p)})")
                     return
             # A board's remove() takes empty folders too (littlefs, FAT): refuse them here
-            await repl.exec(f"import os\nif os.stat({p!r})[0]&0x4000:raise OSError(21)\nos.remove({p!r})")
+            q = plain.path(p)
+            await plain.run(repl, f"import os\nif os.stat({q})[0]&0x4000:raise OSError(21)\n"
+                                  f"os.remove({q})")
 
     async def _isdir(self, repl: Repl, p: str) -> bool:
-        out = await repl.exec(f"import os\nprint(os.stat({p!r})[0]&0x4000!=0)")
+        out = await repl.exec(f"import os\nprint(os.stat({plain.path(p)})[0]&0x4000!=0)")
         return out.strip() == b"True"
 
     async def rmdir(self, path: str) -> None:
         p = board_path(path)
         async with self._op(p) as (repl, _):
             # A board's rmdir() takes files too (littlefs, FAT): refuse them here
-            await repl.exec(f"import os\nif not os.stat({p!r})[0]&0x4000:raise OSError(20)\nos.rmdir({p!r})")
+            q = plain.path(p)
+            await plain.run(repl, f"import os\nif not os.stat({q})[0]&0x4000:raise OSError(20)\n"
+                                  f"os.rmdir({q})")
 
     async def rename(self, old: str, new: str) -> None:
         a, b = board_path(old), board_path(new)
         async with self._op(a) as (repl, _):
-            await repl.exec(f"import os\nos.rename({a!r},{b!r})")
+            await plain.run(repl, f"import os\nos.rename({plain.path(a)},{plain.path(b)})")
 
     async def touch(self, path: str) -> None:
         p = board_path(path)
         async with self._op(p) as (repl, _):
-            await repl.exec(f"open({p!r},'ab').close()")
+            await plain.run(repl, f"open({plain.path(p)},'ab').close()")
 
     # -- contents ---------------------------------------------------------------------------
 
@@ -262,34 +265,56 @@ class BoardFS:
         return channel if size >= CHANNEL_MIN_WRITE else None
 
     async def read(self, path: str, progress: Progress | None = None) -> bytes:
+        """The file's bytes, checked against the board's sha256 (where it has hashlib); a read
+        damaged on the way is made again, up to READ_TRIES times."""
         p = board_path(path)
-        async with self._op(p) as (repl, helper):
+        for attempt in range(1, READ_TRIES + 1):
+            try:
+                return await self._read_once(p, progress)
+            except BoardError as e:
+                if not (isinstance(e, Damaged) or plain.damaged(e)):
+                    raise
+                if attempt == READ_TRIES:
+                    why = str(e).removeprefix(f"{p}: ")
+                    raise Damaged(f"{p}: damaged on the way {READ_TRIES} times ({why})") from e
+        raise AssertionError("unreachable")
+
+    async def _read_once(self, p: str, progress: Progress | None) -> bytes:
+        async with self._op(p, "rd") as (repl, helper):
             try:
                 channel = self._channel(p, helper)
                 if channel:
                     return await self._read_channel(repl, helper, channel, p, progress)
                 if helper:
+                    try:
+                        return await self._read_stream(repl, p, progress)
+                    except BoardExecError as e:
+                        if e.exc_type != "MemoryError" or self.session.link.squeeze >= 4:
+                            raise
+                    self.session.link.squeeze += 1  # a small, fragmented heap: smaller blocks
+                    await repl.exec("import gc\ngc.collect()")
                     return await self._read_stream(repl, p, progress)
-                return await self._read_plain(repl, p, progress)
+                return await plain.read(repl, p, progress)
             except BaseException:
                 await _recover(repl)
                 raise
 
     async def _read_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
                             progress: Progress | None) -> bytes:
-        if helper:
-            size, digest = _literal((await self.session.call_helper(repl, f"sh({p!r})")).strip())
+        if helper and self._can_hash() and await self.session.ensure_helper(repl, "hash"):
+            size, digest = _literal((await self.session.call_helper(repl, f"sh({arg(p)})")).strip())
         else:
-            out = await repl.exec(f"import os\nopen({p!r},'rb').close()\nprint(os.stat({p!r})[6])")
+            q = plain.path(p)
+            out = await repl.exec(f"import os\nopen({q},'rb').close()\nprint(os.stat({q})[6])")
             size, digest = int(out), ""
         with _channel_errors(p):
-            data = await channel.get(p, progress, size)
+            data: bytes = await channel.get(p, progress, size)
         if (digest and digest != hashlib.sha256(data).hexdigest()) or len(data) != size:
-            raise BoardError(f"{p}: read verification failed (the file changed or was damaged)")
+            raise Damaged(f"{p}: read verification failed (the file changed or was damaged)")
         return data
 
     async def _read_stream(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
-        await repl.send_code(f"_mptui.rd({p!r},{self._block_size()})")
+        await repl.send_code(guarded(f"_mptui.rd({arg(p)},{self._block_size()})"))
         data = bytearray()
         decoder = StreamDecoder()
         size = -1
@@ -305,123 +330,135 @@ class BoardFS:
 
         await repl.follow(sink)
         if not decoder.ended:
-            raise BoardError(f"{p}: the transfer ended early")
+            raise Damaged(f"{p}: the transfer ended early")
         digest = bytes(decoder.trailer).decode()
         if digest and digest != hashlib.sha256(data).hexdigest():
-            raise BoardError(f"{p}: read verification failed (sha256 differs)")
+            raise Damaged(f"{p}: read verification failed (sha256 differs)")
         return bytes(data)
-
-    async def _read_plain(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
-        data = bytearray()
-        buf = bytearray()
-
-        def sink(chunk: bytes) -> None:
-            buf.extend(chunk)
-            while (i := buf.find(b"\n")) >= 0:
-                line = bytes(buf[:i]).strip()
-                del buf[: i + 1]
-                if line:
-                    data.extend(_literal(line))
-                    if progress:
-                        progress(len(data), -1)
-
-        await repl.exec(
-            f"f=open({p!r},'rb')\nwhile 1:\n b=f.read(256)\n if not b:break\n print(repr(b))\nf.close()",
-            sink,
-        )
-        return bytes(data)
-
-    async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
-        """Write atomically: a temporary name next to the file, verified, then renamed."""
-        p = board_path(path)
-        async with self._op(p) as (repl, helper):
-            try:
-                channel = self._channel(p, helper, len(data))
-                if channel:
-                    await self._write_channel(repl, helper, channel, p, data, progress)
-                elif helper:
-                    await self._write_stream(repl, p, data, progress)
-                else:
-                    await self._write_plain(repl, p, data, progress)
-            except BaseException:
-                streaming = helper and not channel  # the helper removes its file itself
-                await _recover(repl, ABORT_WRITE if streaming else b"\x03")
-                if not streaming:
-                    await _remove_quietly(repl, p + TMP_SUFFIX)
-                raise
 
     def _block_size(self) -> int:
+        """The board's read size: the link's, halved until 32 fit in the free heap the board
+        had before the helper (a read keeps about five alive, in a fragmented heap, beside
+        the helper), and once more for each MemoryError seen; never below 256 bytes."""
         size = self.session.transport.profile.block_size
-        free = self.session.helper_info[0] if self.session.helper_info else -1
-        # leave the app its heap: a read keeps about 5 blocks alive, in a fragmented heap
-        while free > 0 and size > 256 and size * 16 > free:
+        caps = self.session.caps
+        free = (caps.free >> self.session.link.squeeze) if caps else -1
+        while free >= 0 and size > 256 and size * 32 > free:
             size //= 2
         return size
 
-    async def _write_stream(self, repl: Repl, p: str, data: bytes,
-                            progress: Progress | None) -> None:
-        window = self.session.transport.profile.blocks_in_flight
-        bs = self._block_size()
-        ring = self.session.transport.profile.ring
-        if ring:  # a link that loses what the board cannot hold: two blocks fill its ring
-            window, bs = 2, ring // 2 - HEADER
-        digest = hashlib.sha256(data).hexdigest()
-        await repl.send_code(f"_mptui.wr({p!r},{len(data)},{window},{digest!r})")
-        credits = 0
-        for done, block in encode_blocks(data, bs, exact=bool(ring)):
-            while credits == 0:
-                b = await repl.read_exact(1)
-                if b != b"\x01":  # the board stopped early: its error follows
-                    repl.unread(b)
-                    repl.in_raw = False  # blocks it did not read may follow: Ctrl-C them next
-                    await repl.follow()
-                    raise BoardError(f"{p}: the board stopped the transfer")
-                credits += 1
-            credits -= 1
-            await repl.write(block)
-            if progress:
-                progress(done, len(data))
-        try:
-            await repl.follow()
-        except BoardExecError as e:
-            if e.exc_message == "sha256 mismatch":
-                raise BoardError(f"{p}: damaged on the way (sha256 differs); old file kept") from None
-            raise
-        if progress and not data:
-            progress(0, 0)
+    async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
+        """Write atomically: a temporary name next to the file, verified, then renamed."""
+        error = (await self.write_many([(path, data, progress)]))[0]
+        if error is not None:
+            raise error
+
+    async def write_many(
+        self, files: Sequence[tuple[str, bytes, Progress | None]]
+    ) -> list[BoardError | None]:
+        """Write several files, each as write() does, in one pipelined operation where the
+        board's helper can (no round trip per file). Per file None, or the board's error for
+        it (the others are written all the same); a lost link, a cancellation or a failure on
+        this side raise, leaving every file not yet written as it was."""
+        items = [(board_path(p), data, progress) for p, data, progress in files]
+        results: list[BoardError | None] = [None] * len(items)
+        if not items:
+            return results
+        async with self._op(items[0][0], "wb") as (repl, helper):
+            streamed = []
+            for i, (p, data, progress) in enumerate(items):
+                channel = self._channel(p, helper, len(data))
+                if channel or not helper:
+                    results[i] = await self._write_one(repl, helper, channel, p, data, progress)
+                else:
+                    streamed.append(i)
+            if streamed:
+                done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
+                for i, r in zip(streamed, done, strict=True):
+                    results[i] = r
+        return results
+
+    async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
+                         data: bytes, progress: Progress | None) -> BoardError | None:
+        """One file through the file channel, or plain code; its board error returned."""
+        for attempt in range(WRITE_TRIES):
+            try:
+                if channel:
+                    await self._write_channel(repl, helper, channel, p, data, progress)
+                else:
+                    await plain.write(repl, p, data, progress)
+                return None
+            except BoardExecError as e:
+                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                if channel or not plain.damaged(e) or attempt == WRITE_TRIES - 1:
+                    e.path = p
+                    if plain.damaged(e):
+                        return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times; old file kept")
+                    return e
+            except BaseException:
+                await _recover(repl)
+                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                raise
+        return None
+
+    async def _write_stream(self, repl: Repl, items: list[Item]) -> list[BoardError | None]:
+        """Through the helper, in one stream; files damaged on the way go again."""
+        results: list[BoardError | None] = [None] * len(items)
+        todo = list(range(len(items)))
+        reloaded = False
+        for _ in range(WRITE_TRIES):
+            caps = self.session.caps
+            assert caps is not None  # (the stream's helper part is loaded: the board was probed)
+            batch = WriteBatch(repl, [items[i] for i in todo], caps, self.session.link)
+            try:
+                done = await batch.run()
+            except BoardExecError as e:
+                if e.exc_type == "MemoryError" and self.session.link.squeeze < 4:
+                    self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
+                    await repl.exec("import gc\ngc.collect()")
+                    continue
+                lost = e.exc_type in ("NameError", "AttributeError") and not reloaded
+                if not lost:
+                    raise
+                reloaded = True  # the board lost the helper (a reset went unseen): load again
+                self.session.helper = None
+                if not await self.session.ensure_helper(repl, "wb"):
+                    raise
+                continue
+            for i, r in zip(todo, done, strict=True):
+                results[i] = r
+            todo = [i for i in todo if isinstance(results[i], Damaged)]
+            if not todo:
+                break
+            self.session.link.distrust()  # (a probed link that lost bytes: careful from now)
+        for i in todo:
+            results[i] = Damaged(f"{items[i].path}: damaged on the way {WRITE_TRIES} times; "
+                                 "old file kept")
+        return results
 
     async def _write_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
                              data: bytes, progress: Progress | None) -> None:
         tmp = p + TMP_SUFFIX
         # Created through the REPL first: a missing folder or a read-only filesystem gives the
         # board's own error here (a board drops the WebREPL session when a put cannot open).
-        await repl.exec(f"open({tmp!r},'wb').close()")
+        await plain.run(repl, f"open({plain.path(tmp)},'wb').close()")
         with _channel_errors(p):
             await channel.put(tmp, data, progress)
-        if helper:
+        if helper and self._can_hash() and await self.session.ensure_helper(repl, "hash"):
             digest = hashlib.sha256(data).hexdigest()
-            call = f"fin({tmp!r},{p!r},{len(data)},{digest!r})"
-            ok = (await self.session.call_helper(repl, call)).strip() == b"True"
+            call = f"fin({arg(tmp)},{arg(p)},{len(data)},{digest!r})"
+            ok = (await self.session.call_helper(repl, call, guard=True)).strip() == b"True"
         else:
-            out = await repl.exec(
-                f"import os\nt,p={tmp!r},{p!r}\nok=os.stat(t)[6]=={len(data)}\nif not ok:\n"
+            t, q = plain.path(tmp), plain.path(p)
+            out = await plain.run(
+                repl,
+                f"import os\nt,p={t},{q}\nok=os.stat(t)[6]=={len(data)}\nif not ok:\n"
                 " os.remove(t)\nelse:\n try:\n  os.rename(t,p)\n except OSError:\n"
                 "  os.remove(p)\n  os.rename(t,p)\nprint(ok)"
             )
             ok = out.strip() == b"True"
         if not ok:
             raise BoardError(f"{p}: write verification failed (size or sha256); file not replaced")
-
-    async def _write_plain(self, repl: Repl, p: str, data: bytes,
-                           progress: Progress | None) -> None:
-        """(A failure part-way: write() closes and removes the temporary file.)"""
-        tmp = p + TMP_SUFFIX
-        await repl.exec(f"f=open({tmp!r},'wb')\nw=f.write")
-        for start in range(0, len(data), 256):
-            await repl.exec(f"w({data[start : start + 256]!r})")
-            if progress:
-                progress(min(start + 256, len(data)), len(data))
-        await repl.exec(f"import os\nf.close()\nos.rename({tmp!r},{p!r})")
 
 
 @contextlib.contextmanager
@@ -435,27 +472,11 @@ def _channel_errors(p: str) -> Iterator[None]:
         raise BoardError(f"{p}: {e}") from None
 
 
-# What ends a write in the helper: not hex where it expects a block's length, so it stops and
-# removes its temporary file. (Ctrl-C is not used: the unix port raises KeyboardInterrupt
-# straight from its signal handler, which can leave its heap locked when it lands badly.)
-ABORT_WRITE = b"!!!!!"
-
-
-async def _remove_quietly(repl: Repl, tmp: str) -> None:
-    """After a stopped write through the REPL or the file channel: its temporary file goes."""
-    with contextlib.suppress(Exception):
-        await repl.exec(
-            f"import os\ntry:\n f.close()\nexcept Exception:\n pass\ntry:\n os.remove({tmp!r})\n"
-            "except OSError:\n pass"
-        )
-
-
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
-    """After a failed or cancelled transfer: stop the board's side (its handler removes the
-    temporary file) and wait until it is back at the prompt. Nothing to do when no code of
-    ours runs (it ended with the board's own error, or only the file channel was moving)."""
+    """After a failed or cancelled transfer: stop the board's side and wait until it is back
+    at the prompt. Nothing to do when no code of ours runs (it ended with the board's own
+    error, or only the file channel was moving)."""
     if not repl.running:
         return
     with contextlib.suppress(Exception):
         await asyncio.shield(repl.abort(stop))
-

@@ -1,50 +1,180 @@
-"""The board-side helper's source, made small for the wire, and the codec of its streams."""
+"""The board-side helper (mpy/helper.py) as the host sends it: in parts, small, checked.
+
+- `PARTS`: each part's source without comments, blank lines, or more indentation than needed;
+  `part_for(function)` names the part that defines a function; `needs(part)` what it builds on.
+- `load_code(part, caps)`: code that checks the part (crc32, else sha256) before it runs it,
+  so a byte damaged on the way never runs as something else; deflated where the board has
+  `deflate` (the part travels as a bytes literal: MicroPython's lexer takes any byte in one,
+  so only a few are escaped).
+- `PROBE_CODE`: what the board is (adapt.Caps), and whether our helper is already in its RAM.
+- `arg(path)`: a path as a call's argument, padded so the board's compiler does not intern it.
+- `StreamDecoder`: the read stream's escapes undone (board -> host).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import binascii
+import hashlib
+import re
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
+from mptui.board.adapt import Caps
+
 ESC = b"\x1b"
+HELPER_WBITS = 12  # the largest window the helper's own parts are deflated with (4 KiB)
+NEEDS = {"base": (), "ls": ("base",), "ops": ("base",), "hash": ("base", "ls"),
+         "rd": ("base",), "wb": ("base",)}
+FUNCTIONS = {"ls": "ls", "mkdirs": "ops", "rmtree": "ops", "hash1": "hash", "tree": "hash",
+             "sh": "hash", "fin": "hash", "rd": "rd", "wb": "wb"}
+INTERN_MAX = 10  # MICROPY_ALLOC_PARSE_INTERN_STRING_LEN: shorter string literals are interned
 
 
-@lru_cache(maxsize=1)
-def helper_source() -> str:
-    """helper.py without comments, blank lines, or more indentation than needed."""
+def _minify(text: str) -> str:
     lines = []
-    for line in (Path(__file__).with_name("mpy") / "helper.py").read_text().splitlines():
+    for line in text.splitlines():
         stripped = line.lstrip(" ")
         if not stripped or stripped.startswith("#"):
             continue
-        lines.append(" " * ((len(line) - len(stripped)) // 4) + stripped)
+        indent = (len(line) - len(stripped)) // 4
+        code, sep, _ = stripped.partition("  # ")
+        if sep and code.count('"') % 2 == 0 and code.count("'") % 2 == 0:
+            stripped = code.rstrip()  # (an inline comment)
+        lines.append(" " * indent + stripped)
     return "\n".join(lines) + "\n"
 
 
-HEADER = 5  # a block's length, in hex
+@lru_cache(maxsize=1)
+def _parts() -> dict[str, str]:
+    text = (Path(__file__).with_name("mpy") / "helper.py").read_text()
+    chunks = re.split(r"^# part: (\w+)\n", text, flags=re.MULTILINE)
+    return {name: _minify(body) for name, body in zip(chunks[1::2], chunks[2::2], strict=True)}
 
 
-def encode_block(data: bytes) -> bytes:
-    """Host -> board: a length header, then the data with ESC and Ctrl-A..D escaped (so that
-    bytes left over after a failure are harmless to the raw REPL)."""
-    body = data.replace(ESC, b"\x1bE")
-    for i, letter in enumerate(b"ABCD", 1):
-        body = body.replace(bytes([i]), bytes([27, letter]))
-    return b"%05x" % len(body) + body
+def parts() -> dict[str, str]:
+    return _parts()
 
 
-def encode_blocks(data: bytes, size: int, exact: bool = False) -> Iterator[tuple[int, bytes]]:
-    """(bytes of data done, block) for `data` in blocks of `size` bytes; with `exact`, `size`
-    bounds the block's body as sent (escapes double some bytes), not the data in it."""
-    start = 0
-    while start < len(data):
-        n = size
-        block = encode_block(data[start : start + n])
-        while exact and len(block) - HEADER > size:
-            n = max(1, min(n - 1, n * size // (len(block) - HEADER)))
-            block = encode_block(data[start : start + n])
-        start += n
-        yield min(start, len(data)), block
+@lru_cache(maxsize=1)
+def version() -> str:
+    """Names this helper: a board holding another version's gets ours."""
+    return hashlib.sha256("".join(_parts().values()).encode()).hexdigest()[:12]
+
+
+def helper_source() -> str:
+    """All parts, as one program (for tests and the size budget)."""
+    return "".join(_parts().values())
+
+
+def part_for(function: str) -> str:
+    return FUNCTIONS[function]
+
+
+def needs(part: str) -> list[str]:
+    """The parts to have loaded, in order, for `part`."""
+    out: list[str] = []
+    for dep in (*NEEDS[part], part):
+        for p in (*NEEDS[dep], dep):
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def part_source(part: str) -> str:
+    """A part's code, as it runs on the board: it then records itself (and base, the version)."""
+    tail = f"_mptui.v={version()!r}\n_mptui.p='base'\n" if part == "base" else \
+        f"_mptui.p+={',' + part!r}\n"
+    return _parts()[part] + tail
+
+
+def bytes_literal(data: bytes) -> bytes:
+    """A bytes literal MicroPython's lexer reads back as `data`: every byte as it is but for
+    the quote, the backslash, line ends, NUL and the REPL's control bytes 1 to 5."""
+    out = bytearray(b"b'")
+    for c in data:
+        if c in _ESCAPED:
+            out += b"\\x%02x" % c
+        else:
+            out.append(c)
+    out += b"'"
+    return bytes(out)
+
+
+_ESCAPED = frozenset(b"\\'\r\n\x00\x01\x02\x03\x04\x05")
+
+
+def deflate(data: bytes, wbits: int, level: int = 9) -> bytes:
+    c = zlib.compressobj(level, zlib.DEFLATED, -wbits, 9)
+    return c.compress(data) + c.flush()
+
+
+def load_code(part: str, caps: Caps | None) -> bytes:
+    """Code that runs a part on the board once it has checked it arrived whole."""
+    src = part_source(part).encode()
+    lines = []
+    body = src
+    wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
+    if wbits:
+        packed = deflate(src, wbits)
+        if len(packed) < len(src) * 0.9:
+            body = packed
+    lines.append(b"_mptui_s=" + bytes_literal(body))
+    if body is not src:
+        lines.append(b"import io,deflate")
+        lines.append(b"_mptui_s=deflate.DeflateIO(io.BytesIO(_mptui_s),deflate.RAW,%d).read()"
+                     % wbits)
+    if caps is None or caps.crc32:
+        lines.append(b"from binascii import crc32")
+        lines.append(b"if crc32(_mptui_s)!=%d:raise OSError(5)" % binascii.crc32(src))
+    elif caps.sha256:
+        lines.append(b"from hashlib import sha256")
+        lines.append(b"if sha256(_mptui_s).digest()!=" + bytes_literal(hashlib.sha256(src).digest())
+                     + b":raise OSError(5)")
+    lines.append(b"exec(_mptui_s)")
+    lines.append(b"del _mptui_s")
+    return b"\n".join(lines)
+
+
+def guarded(code: str | bytes) -> bytes:
+    """Code that runs `code` only if it arrived whole (crc32; as it is on a board without
+    binascii.crc32): for commands that change files, so that a damaged path never names
+    another file."""
+    src = code.encode() if isinstance(code, str) else code
+    return (b"_mptui_s=" + bytes_literal(src) + b"\ntry:\n from binascii import crc32\n"
+            b" _mptui_c=crc32(_mptui_s)!=%d\nexcept ImportError:\n _mptui_c=0\n"
+            b"if _mptui_c:raise OSError(5)\nexec(_mptui_s)\ndel _mptui_s,_mptui_c"
+            % binascii.crc32(src))
+
+
+PROBE_CODE = """def _mptui_i():
+ import gc,sys,io
+ try:
+  import deflate
+  z=1+hasattr(deflate.DeflateIO,'write')
+ except ImportError:
+  z=0
+ try:
+  import hashlib
+  h=hasattr(hashlib,'sha256')
+ except ImportError:
+  h=0
+ try:
+  from binascii import crc32
+  c=1
+ except ImportError:
+  c=0
+ gc.collect()
+ m=globals().get('_mptui')
+ print(repr((gc.mem_free() if hasattr(gc,'mem_free') else -1,h,hasattr(sys.stdout,'buffer'),z,hasattr(io,'IOBase'),c,sys.platform,getattr(m,'v',''),getattr(m,'p',''))))
+_mptui_i()
+del _mptui_i"""
+
+
+def arg(path: str) -> str:
+    """A path for a helper call: its repr, NUL-padded past the length the board's compiler
+    interns (every distinct short literal would stay in its RAM for good)."""
+    return repr(path + "\0" * max(0, INTERN_MAX + 1 - len(path)))
 
 
 class StreamDecoder:
@@ -71,4 +201,3 @@ class StreamDecoder:
         elif data.endswith(ESC):
             data, self._carry = data[:-1], ESC
         return data.replace(b"\x1bD", b"\x04").replace(b"\x1bN", b"\n").replace(b"\x1bE", ESC)
-

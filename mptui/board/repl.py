@@ -44,6 +44,9 @@ class Repl:
         self._prompt_due = False  # a '>' from the last exec is still to be read
         self.running = False  # code we sent may still run (or be arriving): its end not yet read
         self.enter_timeouts = (0.5, 1.5, 3.0)  # patience per attempt at entering the raw REPL
+        # bytes that end a write stream the board may still be in (Ctrl-C off) after the link
+        # was lost during it: 'A's, as many as a frame and a unit (batch.py); 0: none open
+        self.open_stream = 0
         self._buf = bytearray()
         self._waiter: asyncio.Future[None] | None = None
         self._capturing = 0
@@ -191,6 +194,18 @@ class Repl:
     def discard(self) -> None:
         self._buf.clear()
 
+    def take(self) -> bytes:
+        """Everything the board has sent that nothing has read yet (taken from the buffer)."""
+        data = bytes(self._buf)
+        self._buf.clear()
+        return data
+
+    async def wait_data(self, timeout: float | None) -> None:
+        """Until more bytes have come (at once if some wait): BoardTimeout after `timeout`
+        seconds of none."""
+        if not self._buf:
+            await self._wait_data(_deadline(timeout))
+
     def unread(self, data: bytes) -> None:
         self._buf[:0] = data
 
@@ -211,6 +226,9 @@ class Repl:
         if self.in_raw:
             await self._read_prompt()
             return b""
+        if self.open_stream:  # the board may be reading a stream with Ctrl-C off: end it
+            n, self.open_stream = self.open_stream, 0
+            await self.write(b"A" * n)
         seen = bytearray()
         for attempt, timeout in enumerate(self.enter_timeouts):
             seen += self._buf

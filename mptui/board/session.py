@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mptui.board import program
+from mptui.board.adapt import Caps, LinkState
 from mptui.board.errors import (
     BoardAccessDenied,
     BoardDisconnected,
@@ -24,7 +25,7 @@ from mptui.board.errors import (
     ProgramExit,
     exec_error,
 )
-from mptui.board.helper import helper_source
+from mptui.board.loader import HelperLoader
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
 from mptui.transports import (
     AccessDenied,
@@ -76,9 +77,8 @@ class Session:
         self.reconnect_timeout = reconnect_timeout
         self.state = DISCONNECTED
         self.error = ""
-        self.helper: bool | None = None  # None: not loaded; False: cannot load (fallbacks)
-        # (free heap, hashlib there, sys.stdout.buffer there): the board's answer, as it gave it
-        self.helper_info: tuple[Any, ...] = ()
+        self.loader = HelperLoader()  # the file helper in the board's RAM (see loader.py)
+        self._link: LinkState | None = None
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[SessionEvent], None]] = []
         self._connected = asyncio.Event()
@@ -143,6 +143,7 @@ class Session:
         self.repl = self.repl if self.repl.closed is None else self._new_repl()
         self.repl.in_raw = False
         self.helper = None
+        self._link = None  # (a reconnect may come through another way)
         self.repl.start()
         self._connected.set()
         self._set_state(IDLE)
@@ -155,6 +156,7 @@ class Session:
         repl.console_sink = self._to_console
         repl.intercept = self._intercept
         repl.raw_paste, repl.window = old.raw_paste, old.window
+        repl.open_stream = old.open_stream  # (a link lost during a write stream)
         return repl
 
     async def close(self, leave_raw: bool = True) -> None:
@@ -451,37 +453,38 @@ class Session:
             self._expect_reset = False
         self._publish(SessionEvent("reset", self.state, "hard reset"))
 
-    # -- the helper -------------------------------------------------------------------------
+    # -- the helper and the link -----------------------------------------------------------
 
-    async def ensure_helper(self, repl: Repl) -> bool:
-        """Load the fast file helper into the board's RAM (once per boot). False when it cannot
-        load (low memory, odd firmware): callers then use plain raw-REPL code."""
-        if self.helper is None:
-            try:
-                try:
-                    await repl.exec(helper_source())
-                except BoardExecError as e:
-                    if e.exc_type != "MemoryError":
-                        raise
-                    # a small heap, fragmented (the last helper, a transfer's blocks): let the
-                    # old helper go, collect, and try once more
-                    await repl.exec("_mptui=None\nimport gc\ngc.collect()")
-                    await repl.exec(helper_source())
-                info = await repl.exec("_mptui.info()")
-                self.helper_info = ast.literal_eval(info.decode().strip())
-                self.helper = bool(self.helper_info[2])
-            except BoardExecError:
-                self.helper = False
-        return self.helper
+    @property
+    def helper(self) -> bool | None:
+        """None: not tried since the last reset; False: the board cannot take it (the
+        filesystem then uses plain raw-REPL code); True: loaded."""
+        return self.loader.usable
+
+    @helper.setter
+    def helper(self, value: bool | None) -> None:
+        if value is None:
+            self.loader.forget()
+        else:
+            self.loader.usable = value
+
+    @property
+    def caps(self) -> Caps | None:
+        """What the board said about itself (free heap, modules), once probed."""
+        return self.loader.caps
+
+    @property
+    def link(self) -> LinkState:
+        """What mptui has learned about this link (board/adapt.py)."""
+        if self._link is None:
+            self._link = LinkState(self.transport.profile)
+        return self._link
+
+    async def ensure_helper(self, repl: Repl, part: str = "base") -> bool:
+        """Load the file helper's `part` into the board's RAM (once per boot). False when it
+        cannot load (low memory, odd firmware): callers then use plain raw-REPL code."""
+        return await self.loader.ensure(repl, part)
 
     async def call_helper(self, repl: Repl, call: str, **kw: Any) -> bytes:
         """Run `_mptui.<call>`; reload the helper once if the board lost it (a reset)."""
-        try:
-            return await repl.exec("_mptui." + call, **kw)
-        except BoardExecError as e:
-            if e.exc_type != "NameError" or "_mptui" not in e.exc_message:
-                raise
-            self.helper = None
-            if not await self.ensure_helper(repl):
-                raise
-            return await repl.exec("_mptui." + call, **kw)
+        return await self.loader.call(repl, call, **kw)

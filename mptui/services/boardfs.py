@@ -7,7 +7,7 @@ import builtins
 import contextlib
 import os
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from mptui.board.errors import BoardDisconnected, BoardError, BoardOSError
@@ -97,22 +97,40 @@ class BoardFSAdapter(FileSystem):
             await self._remove_temp(p)
             raise
 
-    async def _remove_temp(self, p: str) -> None:
-        with contextlib.suppress(asyncio.TimeoutError, BoardError):
-            await asyncio.wait_for(self._remove_temp_now(p + TEMP_SUFFIX), CLEANUP_TIMEOUT)
+    async def write_many(self, files: Sequence[tuple[str, bytes, Progress | None]]) -> None:
+        """One pipelined stream for them all (fs.write_many); each file as write() leaves it.
+        The first file's error is raised once the others are written."""
+        items = [(board_path(p), data, progress) for p, data, progress in files]
+        try:
+            errors = await self.fs.write_many(items)
+        except (asyncio.CancelledError, BoardError):
+            await self._remove_temp(*(p for p, _, _ in items))
+            raise
+        failed = [(p, e) for (p, _, _), e in zip(items, errors, strict=True) if e is not None]
+        if failed:
+            await self._remove_temp(*(p for p, _ in failed))
+            p, e = failed[0]
+            with _os_errors(p):
+                raise e
 
-    async def _remove_temp_now(self, tmp: str) -> None:
-        for _ in range(3):  # the board may drop off again while it starts up
-            await self.session.wait_connected(CLEANUP_TIMEOUT)
-            try:
-                await self.fs.rm(tmp)
-                return
-            except BoardOSError as e:
-                if e.errno == 2:
-                    return
-                raise
-            except BoardDisconnected:
-                continue
+    async def _remove_temp(self, *paths: str) -> None:
+        with contextlib.suppress(asyncio.TimeoutError, BoardError):
+            await asyncio.wait_for(self._remove_temps_now(paths), CLEANUP_TIMEOUT)
+
+    async def _remove_temps_now(self, paths: Sequence[str]) -> None:
+        for p in paths:
+            tmp = p + TEMP_SUFFIX
+            for _ in range(3):  # the board may drop off again while it starts up
+                await self.session.wait_connected(CLEANUP_TIMEOUT)
+                try:
+                    await self.fs.rm(tmp)
+                    break
+                except BoardOSError as e:
+                    if e.errno == 2:
+                        break
+                    raise
+                except BoardDisconnected:
+                    continue
 
     async def mkdir(self, path: str, parents: bool = False) -> None:
         p = board_path(path)

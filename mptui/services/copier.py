@@ -33,7 +33,14 @@ from dataclasses import dataclass, field
 
 from mptui.services.filesystem import FileInfo, FileSystem
 from mptui.services.ignore import IgnoreRules, UploadPolicy, walk
-from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
+from mptui.services.transfer import (
+    TransferMeter,
+    TransferProgress,
+    batch_full,
+    copy_file,
+    leaf_folders,
+    write_files,
+)
 
 _DRIVE = re.compile(r"[A-Za-z]:")
 
@@ -224,15 +231,25 @@ class Copier:
             for folder in leaf_folders(fs, [f for s, f in plan.folders if s is fs]):
                 await fs.mkdir(folder, parents=True)
         done = copied = 0
+        batch: list[tuple[CopyStep, bytes]] = []  # uploads to one board, sent as one stream
         for step in plan.files:
+            if batch and (step.dst is not batch[0][0].dst or not step.upload
+                          or batch_full([d for _, d in batch], step.size)):
+                done += await write_files(batch[0][0].dst, [(s.dst_path, d) for s, d in batch], meter)
+                copied, batch = copied + len(batch), []
             data = None
             if step.upload:  # the bytes sent are the bytes checked
                 data = await step.src.read(step.src_path)
                 if self._refuse_content(step.shown, data):
                     continue
+                batch.append((step, data))
+                continue
             done += len(await copy_file(step.src, step.src_path, step.dst, step.dst_path,
                                         meter, step.size, data))
             copied += 1
+        if batch:
+            done += await write_files(batch[0][0].dst, [(s.dst_path, d) for s, d in batch], meter)
+            copied += len(batch)
         return CopyResult(copied, len({(id(fs), f) for fs, f in plan.folders}), done,
                           len(plan.unchanged), tuple(plan.refused), tuple(plan.warnings))
 

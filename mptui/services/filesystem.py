@@ -15,7 +15,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from mptui.board.fs import Entry
@@ -97,6 +97,13 @@ class FileSystem(ABC):
     @abstractmethod
     async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
         """Atomic: readers see the old file or the whole new one, never a part."""
+
+    async def write_many(self, files: Sequence[tuple[str, bytes, Progress | None]]) -> None:
+        """Write each file as write() does, in order; a side that can do better (a board:
+        one pipelined stream, no round trip per file) overrides this. An error is raised as
+        write() raises it (a board raises its first once it has written the others)."""
+        for path, data, progress in files:
+            await self.write(path, data, progress)
 
     @abstractmethod
     async def mkdir(self, path: str, parents: bool = False) -> None: ...

@@ -37,7 +37,13 @@ from mptui.services.ignore import (
     walk,
 )
 from mptui.services.mpy import MpyCompiler, MpyError, board_mpy_version
-from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
+from mptui.services.transfer import (
+    TransferMeter,
+    TransferProgress,
+    batch_full,
+    leaf_folders,
+    write_files,
+)
 
 NEW, CHANGED, SAME, EXTRA = "new", "changed", "same", "only on board"
 NEVER_COMPILED = ("boot.py", "main.py")  # a board runs these by name, never as .mpy
@@ -381,6 +387,19 @@ class Syncer:
         to_copy = plan.to_copy
         meter = TransferMeter(plan.copy_bytes, len(to_copy), progress)
         copied = sent = 0
+        batch: list[tuple[PlanItem, bytes]] = []  # written in one go (one stream to a board)
+
+        async def write_batch() -> None:
+            nonlocal copied, sent
+            await write_files(self.remote, [(self._remote(i.path), d) for i, d in batch], meter)
+            for item, data in batch:
+                tree[item.path] = (len(data), hashlib.sha256(data).hexdigest())
+                copied += 1
+                sent += len(data)
+                if on_done:
+                    on_done(item, "copied")
+            batch.clear()
+
         for item in to_copy:
             data = plan.compiled.get(item.path)
             if data is None:
@@ -390,12 +409,11 @@ class Syncer:
                     continue  # gone since the plan (an editor's temporary file, say)
                 if self.options.policy.refuse(item.source, data):
                     continue  # became a secret since the plan: the bytes sent are the bytes checked
-            await copy_file(None, "", self.remote, self._remote(item.path), meter, data=data)
-            tree[item.path] = (len(data), hashlib.sha256(data).hexdigest())
-            copied += 1
-            sent += len(data)
-            if on_done:
-                on_done(item, "copied")
+            if batch and batch_full([d for _, d in batch], len(data)):
+                await write_batch()
+            batch.append((item, data))
+        if batch:
+            await write_batch()
         for item in plan.to_delete:
             try:
                 await self.remote.rm(self._remote(item.path), recursive=item.is_dir)

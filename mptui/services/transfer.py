@@ -85,6 +85,40 @@ async def copy_file(
     return data
 
 
+BATCH_FILES = 64  # files at most in one pipelined write to a board
+BATCH_BYTES = 4 * 1024 * 1024  # and bytes at most (each file is in memory beforehand)
+
+
+def batch_full(batch: Sequence[bytes], more: int) -> bool:
+    """Whether a batch of files to write takes no file of `more` bytes."""
+    return len(batch) >= BATCH_FILES or sum(map(len, batch)) + more > BATCH_BYTES
+
+
+async def write_files(dst: FileSystem, files: Sequence[tuple[str, bytes]],
+                      meter: TransferMeter) -> int:
+    """Write files in one go (dst.write_many: a board takes them as one pipelined stream);
+    returns the bytes written. Progress goes file by file: the stream's reports for a file
+    past the one being finished wait (the meter counts finished files first)."""
+    finished = [0]  # files finished, in order
+
+    def progress(index: int, path: str, size: int) -> Callable[[int, int], None]:
+        shown = meter.file(path, size)
+
+        def report(done: int, total: int) -> None:
+            if index != finished[0]:
+                return
+            shown(done, total)
+            if done >= total:
+                finished[0] += 1
+                meter.finish_file(path, size)
+        return report
+
+    await dst.write_many([(p, d, progress(i, p, len(d))) for i, (p, d) in enumerate(files)])
+    for path, data in files[finished[0]:]:
+        meter.finish_file(path, len(data))
+    return sum(len(d) for _, d in files)
+
+
 def leaf_folders(fs: FileSystem, folders: Sequence[str]) -> list[str]:
     """The folders that hold none of the others (making them with parents makes the rest)."""
     ancestors: set[str] = set()

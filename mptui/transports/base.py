@@ -42,11 +42,13 @@ class LinkProfile:
     bursts (WebREPL on ESP boards, BLE MTU-sized writes). ring: the bytes a board may hold
     unread before the link loses more (a UART's stdin ring, 256 on most ports): the host
     never has more than that in flight; None when the link holds the host back instead.
+    learn: the ring is only assumed (socket://, rfc2217://): see board/adapt.py.
     """
 
     block_size: int = 8192
     blocks_in_flight: int = 2
     ring: int | None = None
+    learn: bool = False  # the ring is a guess (what is behind a bridge): the board may show more
     write_chunk: int | None = None
     write_delay: float = 0.0
     text_only: bool = False  # the link carries only text (WebREPL terminal frames)

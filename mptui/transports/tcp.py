@@ -87,8 +87,9 @@ def _quickack(transport: asyncio.BaseTransport | None) -> None:
 
 # What is behind a socket (or RFC 2217) is unknown: often a board's UART, whose 256-byte stdin
 # ring loses what the host sends beyond it while the board is busy (mptui bridge --link
-# esp8266 shows it). The host keeps no more in flight than that.
-UNKNOWN_LINK = LinkProfile(ring=256)
+# esp8266 shows it). The host keeps no more in flight than that until the board shows it is
+# behind something faster (board/adapt.py).
+UNKNOWN_LINK = LinkProfile(ring=256, learn=True)
 
 
 class SocketTransport(Transport):

@@ -438,6 +438,8 @@ class VirtualBoard:
         if self._proc is None:
             return False
         pid = self._proc.pid
+        if signal.SIGINT not in caught_signals(pid):  # (no handler now: the byte is data;
+            return False  # only a yes must hold, below)
         try:
             os.kill(pid, signal.SIGSTOP)
             wait_stopped(pid)

@@ -36,6 +36,7 @@ from serial.rfc2217 import IAC, IAC_DOUBLED, M_NORMAL, PortManager
 from mptui.errors import MptuiError
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge_devices import VirtualDevice
+from mptui.virtual.sockets import listen_unix, quickack, tune_socket
 from mptui.virtual.webrepl import WebReplConnection, check_password, host_path, runtime_version
 
 if TYPE_CHECKING:
@@ -222,7 +223,7 @@ class Bridge:
             factory = lambda: _Client(self, kind)
         try:
             if kind == UNIX:
-                return await _listen_unix(loop, factory, str(port))
+                return await listen_unix(loop, factory, str(port))
             assert isinstance(port, int)
             return await loop.create_server(factory, self.host, port, start_serving=False)
         except OSError as e:
@@ -347,7 +348,7 @@ class _WebReplClient(WebReplConnection):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
-        _tune_socket(transport.get_extra_info("socket"))
+        tune_socket(transport.get_extra_info("socket"))
         self.hub.bridge._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -388,7 +389,7 @@ class _Client(asyncio.Protocol):
         self.transport = transport
         self._sock = transport.get_extra_info("socket")
         self.peer = _format_peer(transport.get_extra_info("peername"))
-        _tune_socket(self._sock)
+        tune_socket(self._sock)
         self.bridge._connections.add(self)
         self.bridge._admit(self)
 
@@ -441,7 +442,7 @@ class _Client(asyncio.Protocol):
             self._timer = None
 
     def data_received(self, data: bytes) -> None:
-        _quickack(self._sock)
+        quickack(self._sock)
         if self.refused:
             return
         if self.telnet is not None:
@@ -477,38 +478,6 @@ class _Client(asyncio.Protocol):
         self._cancel_timer()
         self.bridge._connections.discard(self)
         self.bridge._detach(self)
-
-
-async def _listen_unix(loop: asyncio.AbstractEventLoop, factory: Callable[[], asyncio.Protocol],
-                       path: str) -> asyncio.Server:
-    """A unix socket at `path` that only this user may connect to (0600; its folder should
-    be 0700 too: then no other user reaches it even while it is being made)."""
-    import os
-
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)  # a dead server's socket (the caller holds the board's lock)
-    server = await loop.create_unix_server(factory, path, start_serving=False)
-    os.chmod(path, 0o600)
-    return server
-
-
-def _tune_socket(sock) -> None:
-    """No Nagle (raw-paste flow control is many small writes), and keepalive so a peer that
-    vanished without closing does not hold the board forever."""
-    if sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return  # a unix socket: nothing to tune
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    for name, value in (("TCP_KEEPIDLE", 30), ("TCP_KEEPINTVL", 10), ("TCP_KEEPCNT", 3)):
-        if hasattr(socket, name):
-            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
-
-
-def _quickack(sock) -> None:
-    """Ack at once: Linux re-enables delayed ACKs after a while, so this is done per recv."""
-    if hasattr(socket, "TCP_QUICKACK"):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
 
 def _format_peer(peer) -> str:

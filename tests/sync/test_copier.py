@@ -3,6 +3,7 @@ gives the same result and the same hash skip, both ways; and the ignore set's pa
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -138,3 +139,47 @@ async def test_a_move_keeps_what_it_did_not_send(tmp_path, session, board_root):
     left = {p.relative_to(tmp_path).as_posix() for p in (tmp_path / "proj").rglob("*") if p.is_file()}
     assert left == {"proj/.git/HEAD", "proj/lib/__pycache__/a.pyc", "proj/keys/k.pem"}
     assert not (tmp_path / "proj" / "lib" / "deep").exists()  # emptied: removed
+
+
+# -- many files in one go ---------------------------------------------------------------------
+
+
+async def test_a_package_goes_to_a_board_in_one_pipelined_write(tmp_path, session, board_root):
+    """Twenty files: one piece of code run for their data (the write stream), not one per
+    file; every file whole, progress for each one and for the whole copy ending at its size."""
+    files = {f"pkg/m{i:02}.py": f"X = {i}\n" * (i * 30) for i in range(20)}
+    make_tree(tmp_path / "proj", files)
+    board = BoardFSAdapter(session)
+    await board.mkdir("/proj")  # (and the helper is loaded: what is counted is the copy)
+    await session.fs.tree_hashes("/proj")
+    real, writes = session.transport.write, [0]
+
+    async def counted(data: bytes) -> None:
+        writes[0] += data.count(b"_mptui.wb(")
+        await real(data)
+
+    session.transport.write = counted
+    seen = []
+    result = await copy_paths(LocalFS(), [str(tmp_path / "proj" / "pkg")], board, "/proj",
+                              seen.append)
+    session.transport.write = real
+    assert result.files == 20 and writes[0] == 1
+    assert board_files(board_root) == {f"proj/{k}": v.encode() for k, v in files.items()}
+    assert seen[-1].done == seen[-1].total == sum(len(v) for v in files.values())
+    assert seen[-1].files_done == 20
+    done = [p.done for p in seen]
+    assert done == sorted(done)  # never backwards
+
+
+async def test_one_file_the_board_refuses_raises_its_error_and_the_others_are_written(
+        session, board_root):
+    (board_root / "pkg").mkdir()
+    files = [("/pkg/a.py", b"A = 1\n", None), ("/nodir/b.py", b"B = 2\n", None),
+             ("/pkg/c.py", b"C = 3\n", None)]
+    with pytest.raises(FileNotFoundError) as e:
+        await BoardFSAdapter(session).write_many(files)
+    assert e.value.filename == "/nodir/b.py"
+    assert (board_root / "pkg" / "a.py").read_text() == "A = 1\n"
+    assert (board_root / "pkg" / "c.py").read_text() == "C = 3\n"
+    assert sorted(os.listdir(board_root)) == ["pkg"]
+    assert sorted(os.listdir(board_root / "pkg")) == ["a.py", "c.py"]  # no temporary file left

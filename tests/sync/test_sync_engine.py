@@ -230,3 +230,24 @@ async def test_power_loss_during_a_sync_leaves_no_partial_file(board_root, proje
     finally:
         await again.close()
     assert board_files(board_root) == {**_bytes(SYNCED), "big.bin": (project / "big.bin").read_bytes()}
+
+
+async def test_a_package_syncs_in_one_pipelined_write(session, board_root, tmp_path):
+    """Twenty new files: one piece of code run for their data (the helper's write stream),
+    not one per file; each reported copied, in order."""
+    files = {f"pkg/m{i:02}.py": f"V = {i}\n" * (10 + i) for i in range(20)}
+    make_tree(tmp_path / "proj", files)
+    syncer = syncer_for(session, tmp_path / "proj")
+    plan = await syncer.plan()
+    real, writes = session.transport.write, [0]
+
+    async def counted(data: bytes) -> None:
+        writes[0] += data.count(b"_mptui.wb(")
+        await real(data)
+
+    session.transport.write, done = counted, []
+    result = await syncer.apply(plan, on_done=lambda item, what: done.append((item.path, what)))
+    session.transport.write = real
+    assert result.copied == 20 and writes[0] == 1
+    assert board_files(board_root) == _bytes(files)
+    assert [p for p, what in done if what == "copied"] == sorted(files)

@@ -1,21 +1,47 @@
-# mptui's board helper: loaded into the board's RAM at connect (one name: _mptui).
-# Output is one repr() literal per line, or a stream for file contents:
-# - read: the file, escaped (ESC->ESC E, \x04->ESC D, \n->ESC N), then ESC H and its sha256;
-# - read: first the size as 8 hex digits;
-# - write: blocks of "%05x" length + escaped data (ESC->ESC E, \x01..\x04->ESC A..D, so that
-#   nothing in it can act on the REPL) read from stdin; the board prints \x01 for each block it
-#   is ready for, and replaces the file only if the sha256 of what arrived is the host's.
+# mptui's board helper: loaded into the board's RAM, a part at a time as operations need them
+# (one global name: _mptui). The host sends each part checked (crc32 or sha256) and, where the
+# board has deflate, compressed. Every path arrives padded with NULs (q() strips them), so that
+# the REPL's compiler does not keep a short string literal interned for good.
+# Output is one repr() literal per line, or a stream:
+# - rd: the size as 8 hex digits, the file escaped (ESC->ESC E, \x04->ESC D, \n->ESC N), then
+#   ESC H and its sha256 (hex);
+# - wb: files from stdin as frames, read in units of U bytes (\x01 after each: the host never
+#   has more in flight than the board has room for), raw binary with Ctrl-C off: see wb below.
+
+# part: base
 def _mptui_make():
     import os
     import sys
-    try:
-        from hashlib import sha256
-    except ImportError:
-        sha256 = None
-    from binascii import hexlify
+
+    class M:
+        pass
+
+    m = M()
+    m.os = os
 
     def join(p, n):
         return (p if p.endswith("/") else p + "/") + n
+
+    def q(p):
+        return p.rstrip("\0")
+
+    def place(t, p):
+        try:
+            os.rename(t, p)
+        except OSError:  # ports that will not rename onto an existing file
+            os.remove(p)
+            os.rename(t, p)
+
+    m.sys, m.join, m.q, m.place = sys, join, q, place
+    return m
+
+
+_mptui = _mptui_make()
+del _mptui_make
+
+# part: ls
+def _mptui_make(m):
+    os, join, q = m.os, m.join, m.q
 
     def walk(p, rec, emit, rel):
         # rel: the names from the folder listed, as a tuple (a name may hold a "/": the host
@@ -31,7 +57,49 @@ def _mptui_make():
                 emit(rel + (n,), fp, e[3] if len(e) > 3 else os.stat(fp)[6])
 
     def ls(p, rec):
-        walk(p, rec, lambda r, f, s: print(repr((r, s))), ())
+        walk(q(p), rec, lambda r, f, s: print(repr((r, s))), ())
+
+    m.walk, m.ls = walk, ls
+
+
+_mptui_make(_mptui)
+del _mptui_make
+
+# part: ops
+def _mptui_make(m):
+    os, join, q = m.os, m.join, m.q
+
+    def mkdirs(p):
+        cur = ""
+        for part in q(p).split("/"):
+            if part:
+                cur += "/" + part
+                try:
+                    os.mkdir(cur)
+                except OSError as e:
+                    if e.args[0] != 17 or not os.stat(cur)[0] & 0x4000:
+                        raise
+
+    def rmtree(p):
+        p = q(p)
+        if os.stat(p)[0] & 0x4000:
+            for e in list(os.ilistdir(p)):
+                rmtree(join(p, e[0]))
+            os.rmdir(p)
+        else:
+            os.remove(p)
+
+    m.mkdirs, m.rmtree = mkdirs, rmtree
+
+
+_mptui_make(_mptui)
+del _mptui_make
+
+# part: hash
+def _mptui_make(m):
+    os, q = m.os, m.q
+    from binascii import hexlify
+    from hashlib import sha256
 
     def fhash(fp, buf):
         h = sha256()
@@ -45,7 +113,7 @@ def _mptui_make():
         return hexlify(h.digest()).decode()
 
     def hash1(p):
-        print(repr(fhash(p, bytearray(1024))))
+        print(repr(fhash(q(p), bytearray(1024))))
 
     def tree(p):
         buf = bytearray(1024)
@@ -53,31 +121,41 @@ def _mptui_make():
         def emit(r, fp, s):
             print(repr((r, s, "" if s < 0 else fhash(fp, buf))))
 
-        walk(p, True, emit, ())
+        m.walk(q(p), True, emit, ())
 
-    def mkdirs(p):
-        cur = ""
-        for part in p.split("/"):
-            if part:
-                cur += "/" + part
-                try:
-                    os.mkdir(cur)
-                except OSError as e:
-                    if e.args[0] != 17 or not os.stat(cur)[0] & 0x4000:
-                        raise
+    def sh(p):
+        p = q(p)
+        open(p, "rb").close()  # the errors a read gives: ENOENT, EISDIR
+        print(repr((os.stat(p)[6], fhash(p, bytearray(1024)))))
 
-    def rmtree(p):
-        if os.stat(p)[0] & 0x4000:
-            for e in list(os.ilistdir(p)):
-                rmtree(join(p, e[0]))
-            os.rmdir(p)
+    def fin(t, p, n, d):
+        # t came beside the REPL (WebREPL file protocol): it replaces p only if it is whole
+        t, p = q(t), q(p)
+        ok = os.stat(t)[6] == n and fhash(t, bytearray(1024)) == d
+        if ok:
+            m.place(t, p)
         else:
-            os.remove(p)
+            os.remove(t)
+        print(repr(ok))
+
+    m.hash1, m.tree, m.sh, m.fin = hash1, tree, sh, fin
+
+
+_mptui_make(_mptui)
+del _mptui_make
+
+# part: rd
+def _mptui_make(m):
+    try:
+        from hashlib import sha256
+        from binascii import hexlify
+    except ImportError:
+        sha256 = None
 
     def rd(p, bs):
-        w = sys.stdout.buffer.write
+        w = m.sys.stdout.buffer.write
         h = sha256() if sha256 else None
-        with open(p, "rb") as f:
+        with open(m.q(p), "rb") as f:
             w(b"%08x" % f.seek(0, 2))
             f.seek(0)
             while True:
@@ -89,72 +167,189 @@ def _mptui_make():
                 w(b.replace(b"\x1b", b"\x1bE").replace(b"\x04", b"\x1bD").replace(b"\n", b"\x1bN"))
         w(b"\x1bH" + (hexlify(h.digest()) if h else b""))
 
-    def place(t, p):
-        try:
-            os.rename(t, p)
-        except OSError:  # ports that will not rename onto an existing file
-            os.remove(p)
-            os.rename(t, p)
+    m.rd = rd
 
-    def sh(p):
-        open(p, "rb").close()  # the errors a read gives: ENOENT, EISDIR
-        print(repr((os.stat(p)[6], fhash(p, bytearray(1024)) if sha256 else "")))
 
-    def fin(t, p, n, d):
-        # t came beside the REPL (WebREPL file protocol): it replaces p only if it is whole
-        ok = os.stat(t)[6] == n and (not sha256 or fhash(t, bytearray(1024)) == d)
-        if ok:
-            place(t, p)
-        else:
-            os.remove(t)
-        print(repr(ok))
+_mptui_make(_mptui)
+del _mptui_make
 
-    def wr(p, n, win, d):
-        # d: the sha256 the host sent; the file is replaced only if what arrived matches
-        r = sys.stdin.buffer.read
-        w = sys.stdout.write
-        h = sha256() if sha256 else None
-        t = p + ".mptui~"
-        f = open(t, "wb")
-        try:
-            w("\x01" * win)
-            while n > 0:
-                b = r(int(r(5), 16))
-                b = b.replace(b"\x1bA", b"\x01").replace(b"\x1bB", b"\x02").replace(b"\x1bC", b"\x03")
-                b = b.replace(b"\x1bD", b"\x04").replace(b"\x1bE", b"\x1b")
-                f.write(b)
-                if h:
-                    h.update(b)
-                n -= len(b)
-                w("\x01")
-            f.close()
-            if h and hexlify(h.digest()).decode() != d:
-                raise ValueError("sha256 mismatch")  # damaged on the way; the old file stays
-            place(t, p)
-        except BaseException:
-            f.close()
-            os.remove(t)
-            raise
+# part: wb
+# Files from stdin, as frames (integers little-endian):
+#   F plen:2 size:4 z:1 digest:32 path   a file begins (z: its data is one raw deflate stream)
+#   D n:4 <n bytes>                       a piece of its data
+#   .                                     its end: checked (size, sha256 or crc32), renamed
+#   A                                     the host stops: the file in hand is dropped
+#   E                                     the end
+# Once Ctrl-C is off the board prints \x06 (and first `probe` NULs when asked): the host sends
+# nothing before. The stream comes in units of U bytes (the last one padded); after reading
+# each, the board prints \x01. After each file: \x02 and a repr (index, units read, error type, its value)
+# and a newline; at the end the same with index -1. Ctrl-C is off meanwhile (the data is
+# raw binary); when the stream is out of step (a byte lost on the way) what is still coming
+# is read and dropped until the link is quiet, then the error ends the call.
+def _mptui_make(m):
+    import micropython
+    os, sys = m.os, m.sys
+    try:
+        from hashlib import sha256
+    except ImportError:
+        sha256 = None
+    try:
+        from binascii import crc32
+    except ImportError:
+        crc32 = None
+    try:
+        import deflate
+    except ImportError:
+        deflate = None
+    import io
 
-    def df(p):
-        s = os.statvfs(p)
-        print(repr((s[0] * s[2], s[0] * s[3])))
-
-    def info():
-        import gc
-        gc.collect()
-        mf = gc.mem_free() if hasattr(gc, "mem_free") else -1
-        print(repr((mf, sha256 is not None, hasattr(sys.stdout, "buffer"))))
-
-    class NS:
+    class Stop(Exception):
         pass
 
-    ns = NS()
-    ns.ls, ns.hash1, ns.tree, ns.mkdirs, ns.rmtree = ls, hash1, tree, mkdirs, rmtree
-    ns.rd, ns.wr, ns.df, ns.info = rd, wr, df, info
-    ns.sh, ns.fin = sh, fin
-    return ns
+    def wb(U, wbits, probe, bs):
+        rin = sys.stdin.buffer.readinto
+        w = sys.stdout.write
+        u = bytearray(U)
+        um = memoryview(u)
+        st = [U, 0]  # where the unit is read to, units read
+
+        def unit():
+            rin(u)
+            st[0] = 0
+            st[1] += 1
+            w("\x01")
+
+        def take(n):
+            out = bytearray(n)
+            k = 0
+            while k < n:
+                if st[0] == U:
+                    unit()
+                c = min(n - k, U - st[0])
+                out[k : k + c] = um[st[0] : st[0] + c]
+                st[0] += c
+                k += c
+            return out
+
+        class Src(io.IOBase if hasattr(io, "IOBase") else object):
+            # one file's data, from its D frames up to its '.'
+            def __init__(s):
+                s.n = s.end = 0
+
+            def readinto(s, b):
+                while not s.n:
+                    if s.end:
+                        return 0
+                    k = take(1)[0]
+                    if k == 68:
+                        s.n = int.from_bytes(take(4), "little")
+                        if s.n > 65536:
+                            raise Stop("stream out of step")
+                    elif k == 46:
+                        s.end = 1
+                    else:
+                        raise Stop("stopped" if k == 65 else "stream out of step")
+                if st[0] == U:
+                    unit()
+                c = min(len(b), s.n, U - st[0])
+                b[:c] = um[st[0] : st[0] + c]
+                st[0] += c
+                s.n -= c
+                return c
+
+        buf = bytearray(bs)
+        bm = memoryview(buf)
+
+        def fill(src):
+            k = 0
+            while k < bs:
+                c = src.readinto(bm[k:])
+                if not c:
+                    break
+                k += c
+            return k
+
+        def one(p, size, z, d, s):
+            t = p + ".mptui~"
+            f = open(t, "wb")
+            try:
+                h = sha256() if sha256 else None
+                c32 = n = 0
+                src = deflate.DeflateIO(s, deflate.RAW, wbits) if z else s
+                while True:
+                    c = fill(src)
+                    if not c:
+                        break
+                    v = bm[:c]
+                    f.write(v)
+                    n += c
+                    if h:
+                        h.update(v)
+                    elif crc32:
+                        c32 = crc32(v, c32)
+                while s.readinto(bm):
+                    pass
+                f.close()
+                if n != size:
+                    raise ValueError("size mismatch")
+                if (h and h.digest() != d) or (not h and crc32 and c32 != int.from_bytes(d[:4], "little")):
+                    raise ValueError("sha256 mismatch")
+                m.place(t, p)
+            except BaseException:
+                f.close()
+                os.remove(t)
+                raise
+
+        def say(i, e):
+            v = (i, st[1], None, None)
+            if e:
+                v = (i, st[1], type(e).__name__, e.args[0] if e.args else "")
+            w("\x02%s\n" % repr(v))
+
+        def drain():
+            import select
+
+            pl = select.poll()
+            pl.register(sys.stdin, select.POLLIN)
+            while pl.poll(500):
+                rin(um[:1])
+
+        micropython.kbd_intr(-1)
+        try:
+            w("\x00" * probe + "\x06")
+            i = 0
+            while True:
+                k = take(1)[0]
+                if k == 69:
+                    break
+                if k != 70:
+                    raise Stop("stopped" if k == 65 else "stream out of step")
+                hd = take(39)
+                if int.from_bytes(hd[:2], "little") > 1024:
+                    raise Stop("stream out of step")
+                s = Src()
+                try:
+                    one(bytes(take(int.from_bytes(hd[:2], "little"))).decode(),
+                        int.from_bytes(hd[2:6], "little"), hd[6], bytes(hd[7:]), s)
+                    e = None
+                except Stop:
+                    raise
+                except Exception as x:
+                    e = x
+                    while not s.end:
+                        s.readinto(bm)
+                say(i, e)
+                i += 1
+            say(-1, None)
+        except Exception as e:
+            if not (isinstance(e, Stop) and e.args[0] == "stopped"):
+                drain()
+            raise
+        finally:
+            micropython.kbd_intr(3)
+
+    m.wb = wb
 
 
-_mptui = _mptui_make()
+_mptui_make(_mptui)
 del _mptui_make

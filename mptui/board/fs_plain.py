@@ -1,0 +1,165 @@
+"""The filesystem without the helper (a board too short of memory for it, odd firmware): plain
+raw-REPL code, slower, as safe. Code that changes files runs only if it arrived whole
+(helper.guarded), and a written file replaces the old one only once its size and sha256 (or
+crc32) are checked on the board.
+"""
+
+from __future__ import annotations
+
+import binascii
+import contextlib
+import hashlib
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+from mptui.board.errors import BoardError, BoardExecError, Damaged
+from mptui.board.helper import arg, bytes_literal, guarded
+from mptui.board.repl import Repl
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+
+CHUNK = 512  # bytes per write call (compiled on the board: a small heap's size)
+TMP_SUFFIX = ".mptui~"  # a file being written, beside its final name
+
+
+def path(p: str) -> str:
+    """A path in board code, padded against the compiler's interning (helper.arg)."""
+    return f"{arg(p)}.rstrip('\\x00')"
+
+
+async def run(repl: Repl, code: str | bytes) -> bytes:
+    """Code that changes files: run only if it arrived whole."""
+    return await repl.exec(guarded(code))
+
+
+async def ls(repl: Repl, p: str, recursive: bool, rel: tuple[str, ...] = ()) -> list[Any]:
+    """(names, size or -1) rows, as the helper's ls gives them."""
+    from mptui.board.fs import _lines
+
+    out = await repl.exec(
+        f"import os\nfor e in os.ilistdir({path(p)}):\n"
+        f" print(repr((e[0], -1 if e[1]&0x4000 else e[3] if len(e)>3 else "
+        f"os.stat({path(p)}+'/'+e[0])[6])))"
+    )
+    rows = [((*rel, row[0]), *row[1:]) if isinstance(row, tuple) and row else row
+            for row in _lines(out)]
+    if recursive:
+        for row in list(rows):
+            names = row[0] if isinstance(row, tuple) and len(row) == 2 else ()
+            if (names and isinstance(names[-1], str) and row[1] == -1
+                    and names[-1] not in ("", ".", "..") and "/" not in names[-1]):
+                rows += await ls(repl, posixpath.join(p, names[-1]), True, names)
+    return rows
+
+
+async def mkdirs(repl: Repl, p: str) -> None:
+    parts = [q for q in p.split("/") if q]
+    for i in range(1, len(parts) + 1):
+        sub = "/" + "/".join(parts[:i])
+        await run(repl,
+                  f"import os\ntry:\n os.mkdir({path(sub)})\nexcept OSError as e:\n"
+                  f" if e.args[0]!=17 or not os.stat({path(sub)})[0]&0x4000: raise")
+
+
+async def read(repl: Repl, p: str, progress: Progress | None) -> bytes:
+    """The file's bytes as repr() lines, then its size and sha256 (b'' on a board without
+    hashlib): checked here, Damaged when they disagree or a line is garbled."""
+    from mptui.board.fs import _literal
+
+    data = bytearray()
+    buf = bytearray()
+    end: list[Any] = []
+
+    def sink(chunk: bytes) -> None:
+        buf.extend(chunk)
+        while (i := buf.find(b"\n")) >= 0:
+            line = bytes(buf[:i]).strip()
+            del buf[: i + 1]
+            if not line:
+                continue
+            try:
+                value = _literal(line)
+            except BoardError as e:
+                raise Damaged(f"{p}: damaged on the way (a garbled line)") from e
+            if type(value) is tuple and not end:
+                end.append(value)
+            elif type(value) is bytes and not end:
+                data.extend(value)
+                if progress:
+                    progress(len(data), -1)
+            else:
+                raise Damaged(f"{p}: damaged on the way (a garbled line)")
+
+    await repl.exec(guarded(
+        f"f=open({path(p)},'rb')\nn=0\ntry:\n from hashlib import sha256\n h=sha256()\n"
+        "except ImportError:\n h=None\nwhile 1:\n b=f.read(256)\n if not b:break\n n+=len(b)\n"
+        " if h:h.update(b)\n print(repr(b))\nf.close()\nprint(repr((n,h.digest() if h else b'')))"
+    ), sink)
+    size, digest = end[0] if len(end) == 1 and len(end[0]) == 2 else (-1, b"")
+    if size != len(data) or (digest and digest != hashlib.sha256(data).digest()):
+        raise Damaged(f"{p}: damaged on the way (sha256 differs)")
+    return bytes(data)
+
+
+FINISH = """def _mptui_fin(t,p,n,d,cc):
+ import os
+ _mptui_f.close()
+ try:
+  from hashlib import sha256
+  h=sha256()
+ except ImportError:
+  h=None
+ try:
+  from binascii import crc32
+ except ImportError:
+  crc32=None
+ c=0
+ with open(t,'rb') as f:
+  while 1:
+   b=f.read(512)
+   if not b:break
+   if h:h.update(b)
+   elif crc32:c=crc32(b,c)
+ if os.stat(t)[6]!=n or (h and h.digest()!=d) or (not h and crc32 and c!=cc):
+  os.remove(t)
+  raise ValueError('sha256 mismatch')
+ try:
+  os.rename(t,p)
+ except OSError:
+  os.remove(p)
+  os.rename(t,p)
+"""
+
+
+async def write(repl: Repl, p: str, data: bytes, progress: Progress | None) -> None:
+    """Write through a temporary name; checked, then renamed. (A failure part-way: the caller
+    removes the temporary file, see remove_quietly.) A ValueError('sha256 mismatch') from the
+    board: the bytes were damaged on the way."""
+    tmp = p + TMP_SUFFIX
+    await run(repl, f"_mptui_f=open({path(tmp)},'wb')\n_mptui_w=_mptui_f.write")
+    for start in range(0, len(data), CHUNK):
+        await repl.exec(b"_mptui_w(" + bytes_literal(data[start : start + CHUNK]) + b")")
+        if progress:
+            progress(min(start + CHUNK, len(data)), len(data))
+    digest = bytes_literal(hashlib.sha256(data).digest())
+    await run(repl, (FINISH + f"_mptui_fin({path(tmp)},{path(p)},{len(data)},").encode() + digest
+              + f",{binascii.crc32(data)})\ndel _mptui_fin,_mptui_f,_mptui_w".encode())
+    if progress and not data:
+        progress(0, 0)
+
+
+async def remove_quietly(repl: Repl, tmp: str) -> None:
+    """After a stopped write: its temporary file goes."""
+    with contextlib.suppress(Exception):
+        await run(repl,
+                  f"import os\ntry:\n _mptui_f.close()\nexcept Exception:\n pass\n"
+                  f"try:\n os.remove({path(tmp)})\nexcept OSError:\n pass")
+
+
+def damaged(e: BaseException) -> bool:
+    """A plain write's error that means its bytes (or its code) were damaged on the way."""
+    return isinstance(e, BoardExecError) and (
+        (e.exc_type == "ValueError" and "mismatch" in e.exc_message)
+        or e.exc_type in ("SyntaxError", "NameError", "IndentationError")
+        or (e.exc_type == "OSError" and e.exc_message in ("5", "[Errno 5] EIO")))
