@@ -23,6 +23,7 @@ COMMANDS = {
     "reset": "code",
     "rtc": "code",
     "info": "info",
+    "speedtest": "speedtest",
     "store": "store",
     "diff": "diff",
     "ls": "files",
