@@ -36,7 +36,7 @@ from mptui.services.ignore import (
     link_inside,
     walk,
 )
-from mptui.services.mpy import MpyCompiler, MpyError, board_mpy_version
+from mptui.services.mpy import MpyCompiler, MpyError, board_mpy
 from mptui.services.transfer import TransferMeter, TransferProgress, copy_file, leaf_folders
 
 NEW, CHANGED, SAME, EXTRA = "new", "changed", "same", "only on board"
@@ -184,8 +184,7 @@ class Syncer:
         if not self.options.mpy or self._mpy_checked:
             return
         session = getattr(self.remote, "session", None)
-        version = await board_mpy_version(session) if session else None
-        await self._mpy_compiler().check(version)
+        await self._mpy_compiler().check_mpy(await board_mpy(session) if session else None)
         self._mpy_checked = True
 
     def _mpy_compiler(self) -> MpyCompiler:
