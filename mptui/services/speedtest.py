@@ -132,7 +132,7 @@ async def speedtest(session: Session) -> SpeedTest:
     result.down = await _down(session, result.down_bytes, rtt)
     result.raw_paste_window = session.repl.window if session.repl.raw_paste else None
     _answers(result, await session.exec(PROBE, timeout=20))
-    result.plan = plan(session, result)
+    result.plan = await plan(session, result)
     return result
 
 
@@ -175,12 +175,17 @@ def _answers(result: SpeedTest, out: bytes) -> None:
     result.hashlib = [n for n in names if isinstance(n, str)][:3] if isinstance(names, list) else []
 
 
-def plan(session: Session, result: SpeedTest) -> Plan:
+async def plan(session: Session, result: SpeedTest) -> Plan:
     """The sizes mptui's transfers use on this link with this board. The engine that learns
-    them (a session's `link` and `caps`, when the session has them) decides; else the link
-    profile's block size, halved to fit the free heap, as the file layer does."""
+    them (a session's `link` and `caps`, when the session has them: board/adapt.py) decides,
+    with the rate measured here; else the link profile's block size, halved to fit the free
+    heap, as the file layer does."""
     link: Any = getattr(session, "link", None)
     caps: Any = getattr(session, "caps", None)
+    loader: Any = getattr(session, "loader", None)
+    if caps is None and hasattr(loader, "probe"):  # (not asked yet: no file moved so far)
+        async with session.operation() as repl:
+            caps = await loader.probe(repl)
     if hasattr(link, "sizes") and hasattr(link, "compress"):
         learned = type(link)(session.transport.profile)
         learned.rate = result.up
