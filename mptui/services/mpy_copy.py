@@ -87,7 +87,7 @@ async def remove_stale(board: FileSystem, sent: list[str]) -> list[str]:
         stale = path[:-4] + ".py"
         if posixpath.basename(stale) in ("main.py", "boot.py") or not path.endswith(".mpy"):
             continue
-        if await board.exists(stale):
+        if await board.exists(stale) and await board.exists(path):  # (never a .py alone)
             await board.rm(stale)
             gone.append(stale)
     return gone
