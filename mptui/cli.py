@@ -25,6 +25,7 @@ COMMANDS = {
     "reset": "code",
     "rtc": "code",
     "info": "info",
+    "speedtest": "speedtest",
     "store": "store",
     "diff": "diff",
     "ls": "files",

@@ -19,6 +19,11 @@ def config_dir() -> Path:
     return platformdirs.user_config_path(APP)
 
 
+def cache_dir() -> Path:
+    """What mptui can make again (compiled .mpy files): ~/.cache/mptui on Linux."""
+    return platformdirs.user_cache_path(APP)
+
+
 def virtual_board_root(name: str) -> Path:
     """The folder that is `/` of the virtual board called `name`."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "default"

@@ -131,8 +131,16 @@ def _cp(args) -> int:
         raise UsageError("cp: give at least one source and a destination")
     if args.explain and not args.dry_run:
         raise UsageError("cp: --explain goes with --dry-run")
+    if args.mpy and not is_board_path(dest):
+        raise UsageError("cp: --mpy compiles what goes to the board (give a ':' destination)")
 
     async def work(session):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="mptui-cp-") as tmp:
+            return await copy(session, await _mpy_stage(session, args, tmp))
+
+    async def copy(session, stage):
         from mptui.services.boardfs import BoardFSAdapter
         from mptui.services.copier import Copier, CopyOptions
         from mptui.services.ignore import UploadPolicy
@@ -158,7 +166,16 @@ def _cp(args) -> int:
             if info.is_dir and not args.recursive:
                 raise UsageError(f"cp: {src} is a folder (use -r)")
             name = posixpath.basename(src.lstrip(":").rstrip("/")) or ""
-            await copier.add(sfs, s, dst, dst.join(d, name) if dest_dir else d, info)
+            to = dst.join(d, name) if dest_dir else d
+            if stage is not None and sfs is local:  # the board gets what the stage makes
+                staged = await stage.add(s)
+                _refusals(staged.warnings)
+                s, info = staged.path, await sfs.stat(staged.path)
+                if dest_dir:
+                    to = dst.join(d, sfs.basename(s))
+                elif s in stage.compiled and to.endswith(".py"):
+                    to = to[:-3] + ".mpy"
+            await copier.add(sfs, s, dst, to, info)
         plan = copier.plan
         _refusals(plan.warnings + plan.refused)
         if args.dry_run:
@@ -169,9 +186,40 @@ def _cp(args) -> int:
         _refusals(result.warnings[shown[0]:] + result.refused[shown[1]:])
         if result.files or result.unchanged or not result.refused:  # what was done, always
             echo(f"{result.files} copied, {result.unchanged} unchanged", err=True)
+        if stage is not None:
+            await _after_mpy(board, stage, plan)
         return BOARD_ERROR if result.refused else OK
 
     return run_on_board(args, work)
+
+
+async def _mpy_stage(session, args, tmp: str):
+    """cp --mpy: the stage the local sources go through (services/mpy_copy.py), or None: no
+    --mpy, or mpy-cross does not make what the board loads (then said, and the .py copied)."""
+    if not args.mpy:
+        return None
+    from mptui.services.mpy import MpyCompiler, MpyError, MpyTransform
+    from mptui.services.mpy_copy import MpyStage
+
+    compiler = MpyCompiler()
+    try:
+        await compiler.for_board(session)
+    except MpyError as e:
+        print(f"mptui: cp: {e}; copying the .py files as they are", file=sys.stderr)
+        return None
+    return MpyStage(MpyTransform(compiler), tmp, args.follow_symlinks)
+
+
+async def _after_mpy(board, stage, plan) -> None:
+    """Once the .mpy files are on the board: their stale .py go; say what was compiled."""
+    from mptui.services.mpy_copy import remove_stale
+
+    sent = [step.dst_path for step in plan.files + plan.unchanged if step.src_path in stage.compiled]
+    for path in await remove_stale(board, sent):
+        print(f"removed :{path} (its .mpy replaces it)", file=sys.stderr)
+    compiler = stage.transform.compiler
+    print(f"{len(stage.compiled)} compiled to .mpy ({compiler.hits} from the cache)",
+          file=sys.stderr)
 
 
 async def _is_dir(fs, path: str) -> bool:
@@ -210,6 +258,9 @@ def _cp_args(p) -> None:
                    help="send files that hold a private key (never mptui's OTA secrets file)")
     p.add_argument("--follow-symlinks", action="store_true",
                    help="send the content of links to files outside the folder")
+    p.add_argument("--mpy", action="store_true",
+                   help="compile .py files (not main.py, boot.py) to .mpy for the board with "
+                   "mpy-cross, and remove the .py they replace on the board")
     _paths(p, help="SRC... DST (':' marks a board path)")
 
 

@@ -14,11 +14,9 @@ import time
 from dataclasses import dataclass, field
 
 from mptui.board import BoardError, Session
+from mptui.services.mpy import ARCHES
 
 MARK = "--mptui-modules--"
-# sys.implementation._mpy >> 10 (MicroPython's MP_NATIVE_ARCH_* numbers)
-ARCHES = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em", "armv7emsp", "armv7emdp",
-          "xtensa", "xtensawin", "rv32imc", "rv64imc")
 # each answer on its own: a port without one (no machine.freq, no statvfs) still gives the rest
 PROBE = """\
 def _mptui_info():

@@ -36,7 +36,7 @@ from mptui.services.ignore import (
     link_inside,
     walk,
 )
-from mptui.services.mpy import MpyCompiler, MpyError, board_mpy_version
+from mptui.services.mpy import MpyCompiler, MpyError, board_mpy
 from mptui.services.transfer import (
     TransferMeter,
     TransferProgress,
@@ -72,6 +72,7 @@ class SyncPlan:
     warnings: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)  # (path, the rule): --explain
     compiled: dict[str, bytes] = field(default_factory=dict)  # board path -> .mpy
+    stale: list[str] = field(default_factory=list)  # .py a .mpy replaces: removed after the copies
     make_root: bool = False  # the board folder does not exist yet
 
     def of(self, kind: str, dirs: bool | None = None) -> list[PlanItem]:
@@ -96,7 +97,7 @@ class SyncPlan:
     @property
     def up_to_date(self) -> bool:
         return not (self.to_copy or self.to_delete or self.folders_to_make or self.leftovers
-                    or self.make_root)
+                    or self.make_root or self.stale)
 
     @property
     def copy_bytes(self) -> int:
@@ -190,8 +191,7 @@ class Syncer:
         if not self.options.mpy or self._mpy_checked:
             return
         session = getattr(self.remote, "session", None)
-        version = await board_mpy_version(session) if session else None
-        await self._mpy_compiler().check(version)
+        await self._mpy_compiler().check_mpy(await board_mpy(session) if session else None)
         self._mpy_checked = True
 
     def _mpy_compiler(self) -> MpyCompiler:
@@ -345,11 +345,9 @@ class Syncer:
                 plan.items.append(PlanItem(EXTRA, rel, is_dir=True, files=count))
             else:
                 plan.items.append(PlanItem(EXTRA, rel, size=have[0]))
-        if not self.options.delete:
-            for target in local:
-                if target.endswith(".mpy") and target[:-4] + ".py" in extra:
-                    plan.warnings.append(f"{target[:-4]}.py on the board is imported before "
-                                         f"{target}: --delete removes it")
+        if not self.options.delete:  # (with it, they go as any extra does)
+            plan.stale = [t[:-4] + ".py" for t in local
+                          if t.endswith(".mpy") and t[:-4] + ".py" in extra and extra[t[:-4] + ".py"][0] != -1]
 
     # -- applying ---------------------------------------------------------------------------
 
@@ -422,7 +420,13 @@ class Syncer:
             _forget(tree, item.path)
             if on_done:
                 on_done(item, "deleted")
-        return SyncResult(copied, len(plan.to_delete), len(plan.unchanged), sent,
+        for rel in plan.stale:  # (its .mpy is on the board now: the .py would shadow it)
+            try:
+                await self.remote.rm(self._remote(rel))
+            except FileNotFoundError:
+                pass
+            _forget(tree, rel)
+        return SyncResult(copied, len(plan.to_delete) + len(plan.stale), len(plan.unchanged), sent,
                           time.monotonic() - start)
 
     def _remote(self, rel: str) -> str:

@@ -165,13 +165,27 @@ async def test_compiled_to_mpy(session, board_root, project):
     assert (await syncer_for(session, project, mpy=("lib/**",)).plan()).up_to_date
 
 
-async def test_mpy_warns_about_a_py_that_would_shadow_it(session, board_root, project):
+async def test_mpy_replaces_the_py_that_would_shadow_it(session, board_root, project):
     make_tree(board_root, {"lib/util.py": "VALUE = 0\n"})
-    plan = await syncer_for(session, project, mpy=("lib/util.py",)).plan()
-    assert any("lib/util.py on the board is imported before lib/util.mpy" in w
-               for w in plan.warnings)
     plan = await syncer_for(session, project, mpy=("lib/util.py",), delete=True).plan()
-    assert [i.path for i in plan.to_delete] == ["lib/util.py"]
+    assert [i.path for i in plan.to_delete] == ["lib/util.py"] and plan.stale == []
+    syncer = syncer_for(session, project, mpy=("lib/util.py",))
+    plan = await syncer.plan()
+    assert plan.stale == ["lib/util.py"] and not plan.to_delete
+    removed = []
+    real_rm = syncer.remote.rm
+
+    async def rm(path, *a, **kw):  # the .mpy is on the board before the .py goes
+        removed.append((path, (board_root / "lib" / "util.mpy").exists()))
+        return await real_rm(path, *a, **kw)
+
+    syncer.remote.rm = rm
+    await syncer.apply(plan)
+    assert removed == [("/lib/util.py", True)]
+    assert not (board_root / "lib" / "util.py").exists()
+    out = await session.exec("import lib.util\nprint(lib.util.VALUE, lib.util.__file__)")
+    value, file = out.split()
+    assert value == b"42" and file.endswith(b"lib/util.mpy")
 
 
 async def test_mpy_needs_a_matching_board():

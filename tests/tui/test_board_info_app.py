@@ -83,3 +83,17 @@ async def _frozen(pilot) -> None:
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_info_panel_snapshot(snap_compare, make_app, board_root, utc, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=_frozen)
+
+
+async def test_t_measures_the_link_into_the_panel(make_app, board_root):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await connected_and_opened(pilot)
+        assert screen.speed is None and "host -> board" not in shown(screen)
+        await pilot.press("t")
+        await wait_until(lambda: screen.speed is not None and not screen.measuring, 60,
+                         "the speed test")
+        text = shown(screen)
+        assert "host -> board" in text and "raw-paste window" in text and "transfers" in text
+        assert screen.speed.up > 0 and screen.speed.raw_paste_window == 128
+        assert screen.facts is not None and screen.facts.machine in text  # the facts stay

