@@ -27,6 +27,7 @@ from mptui.board.errors import (
 )
 from mptui.board.loader import HelperLoader
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
+from mptui.errors import MptuiError
 from mptui.transports import (
     AccessDenied,
     Transport,
@@ -40,6 +41,13 @@ logger = logging.getLogger(__name__)
 # The longest the friendly prompt is waited for after leaving the raw REPL (a board answers in
 # milliseconds; what it sent by then is shown).
 LEAVE_RAW_WAIT = 2.0
+# A board takes Ctrl-C only once the code it was sent is compiled and running: one that comes
+# while it compiles is data the program never reads. A Ctrl-C within COMPILE_WINDOW s of the
+# code's end is sent again every INTERRUPT_AGAIN s while that same run goes on (as a user
+# presses it again), at most INTERRUPT_TRIES times in all.
+COMPILE_WINDOW = 2.0
+INTERRUPT_AGAIN = 0.3
+INTERRUPT_TRIES = 4
 
 # Session states, as the device manager and the UI show them.
 DISCONNECTED = "disconnected"
@@ -92,6 +100,9 @@ class Session:
         self._console_tail = b""
         self._sending = False  # code on its way to the board (exec)
         self._interrupt_due = False
+        self._runs = 0  # code runs started (exec): which run a Ctrl-C was for
+        self._sent_at = 0.0  # when the last run's code had arrived (loop time)
+        self._interrupter: asyncio.Task[None] | None = None
         self._console_sink: Callable[[bytes], None] | None = None
         self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
@@ -363,13 +374,15 @@ class Session:
         """Run code; return stdout (streamed to on_output as it comes)."""
         async with self.operation(RUNNING if on_output else BUSY) as repl:
             self._sending, self._interrupt_due = True, False
+            self._runs += 1
             try:
                 await repl.send_code(code)
             finally:
                 self._sending = False
+                self._sent_at = asyncio.get_running_loop().time()
             if self._interrupt_due:  # a Ctrl-C that came while the code was on its way
                 self._interrupt_due = False
-                await repl.write(b"\x03")
+                self._ctrl_c()
             return await repl.follow(on_output, timeout)
 
     async def eval(self, expr: str) -> Any:
@@ -407,7 +420,24 @@ class Session:
         if self._sending:
             self._interrupt_due = True
             return
-        await self.repl.write(b"\x03")
+        self._ctrl_c()
+
+    def _ctrl_c(self) -> None:
+        """Ctrl-C now; again while the same run goes on, if the code had only just arrived
+        (see COMPILE_WINDOW)."""
+        if self._interrupter is None or self._interrupter.done():
+            self._interrupter = asyncio.create_task(self._send_ctrl_c(self._runs))
+
+    async def _send_ctrl_c(self, run: int) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(MptuiError, OSError):  # the link went: nothing to stop
+            for _ in range(INTERRUPT_TRIES):
+                await self.repl.write(b"\x03")
+                if loop.time() - self._sent_at > COMPILE_WINDOW:
+                    return  # it came to running code: taken
+                await asyncio.sleep(INTERRUPT_AGAIN)  # (not a synchronisation: a second press)
+                if self._runs != run or self.state != RUNNING:
+                    return
 
     async def stop_program(self) -> bool:
         """After an operation was cut short on this side (Ctrl-C in a command): interrupt

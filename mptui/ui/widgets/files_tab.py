@@ -138,8 +138,8 @@ class FilesTab(TabContent, Vertical):
         return bool(self.model.transfer)
 
     def on_mount(self) -> None:
-        if not self.children:  # the app quit as the tab was made: nothing was mounted in it
-            return
+        if not (self.query("#files-local") and self.query("#files-board")):
+            return  # the app quit as the tab was made: its parts never came
         self.local_pane.set_fs(LocalFS())
         self.show_board(self.model.board_info)
 

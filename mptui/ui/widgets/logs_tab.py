@@ -114,8 +114,8 @@ class LogsTab(TabContent, Vertical):
         return self.query_one("#logs-filter", Input)
 
     def on_mount(self) -> None:
-        if not self.children:  # the app quit as the tab was made: nothing was mounted in it
-            return
+        if not (self.query(LogsStatus) and self.query("#logs-boards") and self.query(LogView)):
+            return  # the app quit as the tab was made: its parts never came
         self._consume(self.model.open())
         self._show_status()
         self._show_watching()

@@ -101,8 +101,8 @@ class OtaTab(TabContent, Vertical):
         return self.query_one(OtaEmptyState)
 
     def on_mount(self) -> None:
-        if not self.children:  # the app quit as the tab was made: nothing was mounted in it
-            return
+        if not (self.query("#ota-main") and self.query(OtaEmptyState)):
+            return  # the app quit as the tab was made: its parts never came
         self.query_one("#ota-main").display = False
         self.empty.show_reason("", self._key("ota.project"))
 
