@@ -1,7 +1,8 @@
 """The agent on real-board conditions (mptui/virtual/link.py): installed over a 115200-baud UART
-and on an ESP32's link and heap, then a push and RemoteIO (a call, the log stream) work; where
-the agent cannot fit (an ESP8266's heap on this 64-bit runtime, a 32 KB one), `ota install`
-says so in one line and writes nothing. AGENT_HEAP's figure: bench/agent_heap.py."""
+and on an ESP32's link and heap, then a push (over TCP, and through the raw REPL over that link)
+and RemoteIO (a call, the log stream) work; where the agent cannot fit (an ESP8266's heap on this
+64-bit runtime, a 32 KB one), `ota install` says so in one line and writes nothing.
+AGENT_HEAP's figure: bench/agent_heap.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agentboards import app_files, make_project, release_tree
 from test_ota_cli import cli
 
 from mptui.services.ota import push
+from mptui.services.ota.links import EngineLink
 from mptui.services.ota.project import Secrets
 from mptui.services.remoteio import agent_lines
 
@@ -43,6 +45,14 @@ async def test_push_and_remoteio_on_a_slow_link_and_a_small_heap(tmp_path, link)
         await board.agent.wait_run("1.0")
         assert board.agent.runs()[-1] == "1.0 ok"
         assert release_tree(board.agent.root) == v1.files()
+
+        # as to a USB board: staged and committed through the raw REPL, over this link
+        v2 = make_project(tmp_path, "2.0", app_files("2.0", drop=True), secrets)
+        r = await push(board.name, v2, link=EngineLink(board.agent.session), online_timeout=60)
+        assert r.ok, r.error
+        await board.agent.wait_run("2.0")
+        assert board.agent.runs()[-1] == "2.0 ok"
+        assert release_tree(board.agent.root) == v2.files()
     finally:
         await board.close()
 
