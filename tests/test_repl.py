@@ -4,7 +4,7 @@ of it on the fast link, a 115200-baud UART and an ESP8266 too (the `link_profile
 import asyncio
 
 import pytest
-from helpers import spy_writes, until
+from helpers import run_cli, spy_writes, until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -154,3 +154,13 @@ async def _exec_with_short_timeouts(repl: Repl):
     await repl.enter_raw()
     await repl.exec("print(1)", timeout=0.2)
     raise BoardError("garbage was taken for a real answer")  # also fine: it must not hang
+
+
+def test_mptui_exec_enters_raw_while_main_prints_on_a_uart(isolated_env):
+    """The command line too, on a 115200-baud UART whose ring main.py's output keeps busy."""
+    board = isolated_env / "data" / "boards" / "chatty"
+    board.mkdir(parents=True)
+    (board / "main.py").write_text("i = 0\nwhile True:\n    print('chatter', i)\n    i += 1\n")
+    r = run_cli("-d", "virtual:chatty?link=uart:115200", "exec", "print(6 * 7)")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines() == ["42"]  # the code's output, not main.py's

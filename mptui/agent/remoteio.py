@@ -495,7 +495,8 @@ def serve(loop, cfg):
     port = cfg.get("remoteio_port", 2019)
     if not port or socket is None:
         return None
-    _limit = cfg.get("remoteio_buffer", 16384)
+    gc.collect()  # the output kept for listeners: at most a quarter of the free heap (a small
+    _limit = min(cfg.get("remoteio_buffer", 16384), gc.mem_free() // 4)  # board's, ESP8266)
     board_name()  # worked out now, in the main thread
     try:
         s = host.listener(cfg.get("remoteio_bind", cfg.get("bind", "127.0.0.1")), port)

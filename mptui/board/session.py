@@ -466,7 +466,10 @@ class Session:
         try:
             async with self.operation() as repl:
                 self.helper = None
-                await repl.send_code("import machine\nmachine.reset()")
+                # on a slow link the board may reset (and a USB one drop off the bus) before
+                # its "OK" for this code reaches us: that is the reset asked for
+                with contextlib.suppress(BoardDisconnected):
+                    await repl.send_code("import machine\nmachine.reset()")
                 repl.in_raw = False
                 try:
                     await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)

@@ -180,11 +180,14 @@ def stall_transfers(monkeypatch, targets: list[str]) -> asyncio.Event:
 
 
 async def start_board(root: Path, secrets: Secrets | None, good_after: float = 0.3,
-                      on_start=None, **agent) -> AgentBoard:
-    """A virtual board in `root` with the agent installed and answering on a free port."""
+                      on_start=None, link: str | None = None, heap: str | None = None,
+                      **agent) -> AgentBoard:
+    """A virtual board in `root` with the agent installed and answering on a free port (on a
+    link profile and with a free heap, as in virtual:NAME?link=LINK&heap=HEAP, when given)."""
     root.mkdir(parents=True)
     name = root.name
-    session = Session(f"virtual:{name}", transport=VirtualTransport(name, root=root))
+    transport = VirtualTransport(name, root=root, link=link, heap=heap)
+    session = Session(transport.address, transport=transport)
     await session.connect()
     board = AgentBoard(name, root, free_port(), session)
     if on_start:

@@ -27,6 +27,14 @@ AGENT_SRC = Path(__file__).resolve().parents[2] / "agent"  # mptui/agent
 AGENT_DIR = "/mptui_agent"
 CONFIG = "/config/mptui_agent.json"
 BOOT_HOOK = "import mptui_agent\nmptui_agent.boot()\n"
+# The free heap the agent needs, as `room()` reads it on a board without the agent: enough to
+# start it at boot and serve a push, RemoteIO calls and its log stream. Measured with
+# `bench/agent_heap.py` on the unix port (64-bit): `?heap=92k` worked (room() read 85.3 KiB),
+# 88k did not (81.3 KiB). A 32-bit board's objects take at most half of that (pointers halve,
+# bytes do not), so half is its lower bound: a board refused surely cannot hold the agent.
+AGENT_HEAP = 84 * 1024
+ROOM = ("(__import__('gc').collect(), __import__('gc').mem_free(), "
+        "__import__('sys').maxsize > (1 << 32), 'mptui_agent' in __import__('sys').modules)")
 
 
 @dataclass
@@ -100,10 +108,32 @@ def exposed(cfg: dict[str, Any]) -> list[str]:
     return out
 
 
+async def room(session: Session) -> tuple[int, int] | None:
+    """(free heap after gc.collect(), what the agent needs there) in bytes; None when the
+    board does not say, or runs the agent already (it fits: an upgrade)."""
+    value = await session.eval(ROOM)
+    if not (isinstance(value, tuple) and len(value) == 4 and type(value[1]) is int):
+        return None
+    _, free, wide, running = value
+    if running is True or free < 0:
+        return None
+    return free, AGENT_HEAP if wide is True else AGENT_HEAP // 2
+
+
+async def check_room(session: Session) -> None:
+    """BoardError (one line) when the agent cannot fit in the board's free heap."""
+    fit = await room(session)
+    if fit is not None and fit[0] < fit[1]:
+        raise BoardError(f"the OTA agent does not fit: it needs about {fit[1] // 1024} KB of "
+                         f"free heap, the board has {fit[0] // 1024} KB (nothing was installed)")
+
+
 async def install(session: Session, agent: dict[str, Any], secrets: Secrets | None,
                   use_mpy: bool | None = None,
                   progress: Progress | None = None) -> InstallResult:
-    """Install or upgrade the agent; the board runs it from its next boot."""
+    """Install or upgrade the agent; the board runs it from its next boot. BoardError before
+    anything is written when the agent cannot fit in the board's heap (check_room)."""
+    await check_room(session)
     board_mpy = await session.eval("getattr(__import__('sys').implementation,'_mpy',0)")
     mpy = mpy_cross_matches(board_mpy) if use_mpy is None else use_mpy
     if mpy and not mpy_cross_matches(board_mpy):

@@ -1,0 +1,89 @@
+"""The free heap the board agent needs: the smallest `?heap=` (free heap after boot, after
+gc.collect()) on which `ota install`, the agent's start at boot, a small push, and a RemoteIO
+call and log stream (LINES lines) all work, on this machine's MicroPython runtime (the unix port, 64-bit).
+
+    .venv/bin/python bench/agent_heap.py [KIB ...]
+
+Prints one line per heap tried (ok, or where it failed), then the smallest that worked: the
+figure behind AGENT_HEAP in mptui/services/ota/install.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+import _venv  # noqa: F401  (the project's venv)
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "tests" / "ota"), str(HERE.parent / "tests" / "remoteio")]
+
+from agentboards import app_files, make_project
+from rioboards import Collector, start_rio_board
+
+from mptui.services.ota import (
+    install,
+    push,
+)
+from mptui.services.ota.project import Secrets
+from mptui.services.remoteio import agent_lines
+
+PASSWORD = "bench"
+LINES = 300  # printed by the app at 500 a second, through the log stream
+
+
+async def trial(kib: int) -> str:
+    tmp = Path(tempfile.mkdtemp())
+    board = None
+    seen = []
+    real_room = install.room
+
+    async def reading(session):  # what `ota install` reads before it writes a byte
+        fit = await real_room(session)
+        seen.append(fit)
+        return fit
+
+    install.room = reading
+    try:
+        board = await asyncio.wait_for(
+            start_rio_board(tmp / "b", password=PASSWORD, heap=f"{kib}k"), 60)
+        if await board.call("add", {"a": 2, "b": 3}) != 5:
+            return "RemoteIO call: wrong answer"
+        lines = Collector(agent_lines("127.0.0.1", board.port, PASSWORD), "line done")
+        await asyncio.wait_for(lines.connected.wait(), 30)
+        await board.call("start", {"lines": LINES, "rate": 500})
+        await lines.wait(timeout=60)
+        if lines.texts != [f"line {i}" for i in range(LINES)] + ["line done"]:
+            return f"RemoteIO log stream: {len(lines.texts)} lines, not as printed"
+        secrets = Secrets(tmp / ".b-secrets.toml", password=PASSWORD)
+        r = await push(board.agent.address, make_project(tmp, "1.0", app_files("1.0"), secrets),
+                       online_timeout=30)
+        return ("ok" if r.ok else f"push: {r.error}") + _read(seen)
+    except Exception as e:  # noqa: BLE001 (a bench: report and go on)
+        return f"{type(e).__name__}: {e}"[:100] + _read(seen)
+    finally:
+        install.room = real_room
+        if board is not None:
+            await board.close()
+
+
+def _read(seen: list) -> str:
+    fit = seen[0] if seen else None
+    return f" (install read {fit[0] / 1024:.1f} KiB free)" if fit else ""
+
+
+async def main(sizes: list[int]) -> None:
+    worked = []
+    for kib in sizes:
+        outcome = await trial(kib)
+        print(f"heap {kib:4d} KiB: {outcome}", flush=True)
+        if outcome.startswith("ok"):
+            worked.append(kib)
+    print(f"smallest that worked: {min(worked)} KiB" if worked else "none worked")
+
+
+if __name__ == "__main__":
+    install.AGENT_HEAP = 0  # try every size: the check would refuse the small ones
+    asyncio.run(main([int(a) for a in sys.argv[1:]] or [64, 80, 88, 92, 96, 128]))
