@@ -43,7 +43,10 @@ async def test_facts_are_the_boards_own_answers(session, board_root):
     assert facts.unique_id == binascii.hexlify(uid).decode() and len(uid) == 8
     assert facts.freq == await ask("__import__('machine').freq()")
     stat = await ask("__import__('os').statvfs('/')")
-    assert (facts.fs_size, facts.fs_free) == (stat[1] * stat[2], stat[1] * stat[3])
+    assert facts.fs_size == stat[1] * stat[2]
+    # the virtual board's / is this computer's disk: other processes change its free space
+    # between the two questions
+    assert abs(facts.fs_free - stat[1] * stat[3]) <= 256 * 1024 * 1024
     free, alloc = await ask("(__import__('gc').collect(), __import__('gc').mem_free(), "
                             "__import__('gc').mem_alloc())[1:]")
     assert facts.heap_total == free + alloc  # the heap's size does not change
