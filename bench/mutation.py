@@ -75,7 +75,11 @@ COVERING = {
     ],
     "mptui/services/boards.py": ["tests/test_board_names.py", "tests/test_board_refs.py"],
     "mptui/services/transfer.py": ["tests/sync", "tests/tui/test_files_tab.py"],
-    "mptui/agent/release.py": ["tests/ota"],
+    "mptui/agent/release.py": ["tests/ota/test_ota_verify.py", "tests/ota"],
+    "mptui/services/ota/keys.py": [
+        "tests/ota/test_ota_verify.py", "tests/ota/test_ota_keys.py", "tests/ota/test_ota_security.py",
+        "tests/ota/test_ota_downgrade.py", "tests/ota/test_ota_gate.py",
+    ],
 }
 
 NEGATED = {

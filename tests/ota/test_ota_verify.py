@@ -180,3 +180,24 @@ def test_board_ids_backoff_and_seq_from_hostile_input():
     assert backoff_wait("err busy: wait 1234 s") is None and backoff_wait("busy") is None
     assert next_seq(10**12) == 10**12 + 1
     assert next_seq() > 60_000_000  # seconds since 2024: above any seq of a year ago
+
+
+# Versions in order; those in one group are equal (the pre-release words' ranks, case).
+# (A leading word sorts before numbers; 1.0.0 is after 1.0, as on boards already installed.)
+GROUPS = [["v1.0", "V1_0"], ["0.9"], ["1.0dev1", "1.0.DEV1"], ["1.0dev2"],
+          ["1.0a1", "1.0alpha1", "1.0A1"], ["1.0a2"], ["1.0b1", "1.0beta1", "1.0-Beta-1"],
+          ["1.0c1", "1.0rc1", "1.0pre1", "1.0preview1", "1.0RC1"], ["1.0rc2"], ["1.0", "1_0"],
+          ["1.0post1", "1.0POST1"], ["1.0.0"], ["1.0.1"], ["1.9"], ["1.10"], ["2.0"], ["10"]]
+
+
+def test_version_order_and_equality_on_the_board_and_the_host(tmp_path):
+    from mptui.services.ota.keys import older
+
+    rank = {v: n for n, group in enumerate(GROUPS) for v in group}
+    pairs = [(a, b) for a in rank for b in rank]
+    want = [str(int(rank[a] < rank[b])) for a, b in pairs]
+    assert [str(int(older(a, b))) for a, b in pairs] == want
+    lines = run_agent(tmp_path, (
+        "from mptui_agent.release import older\n"
+        f"for a, b in {pairs!r}:\n    print(int(older(a, b)))\n"))
+    assert lines == want
