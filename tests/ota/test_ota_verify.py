@@ -187,7 +187,8 @@ def test_board_ids_backoff_and_seq_from_hostile_input():
 GROUPS = [["v1.0", "V1_0"], ["0.9"], ["1.0dev1", "1.0.DEV1"], ["1.0dev2"],
           ["1.0a1", "1.0alpha1", "1.0A1"], ["1.0a2"], ["1.0b1", "1.0beta1", "1.0-Beta-1"],
           ["1.0c1", "1.0rc1", "1.0pre1", "1.0preview1", "1.0RC1"], ["1.0rc2"], ["1.0", "1_0"],
-          ["1.0post1", "1.0POST1"], ["1.0.0"], ["1.0.1"], ["1.9"], ["1.10"], ["2.0"], ["10"]]
+          ["1.0post1", "1.0POST1"], ["1.0z", "1.0Z"],
+          ["1.0.0"], ["1.0.1"], ["1.9"], ["1.10"], ["2.0"], ["10"]]
 
 
 def test_version_order_and_equality_on_the_board_and_the_host(tmp_path):
