@@ -7,6 +7,7 @@ file channel). Metadata and tree operations at their edges: test_fs_edges.py."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 
 import pytest
@@ -431,3 +432,17 @@ async def test_the_host_never_has_more_in_flight_than_the_board_has_room_for(boa
         assert (board_root / "flow.bin").read_bytes() == data
         assert 200 < seen["worst"] <= 256 - 8
         assert s.transport.board.wire.dropped == 0
+
+
+async def test_a_hostile_row_in_the_tree_hashes_is_one_line_naming_it(session, board_root):
+    name, data = "n" * 70, b"hello"
+    (board_root / name).write_bytes(data)
+    await load_helper(session)
+    digest = hashlib.sha256(data).hexdigest()
+    damaged = damage_once(session.transport, f"'{digest}'".encode(), b"None")
+    await session.eval("0")
+    with pytest.raises(BoardError) as e:
+        await session.fs.tree_hashes("/")
+    assert damaged
+    row = str(((name,), len(data), None))
+    assert str(e.value) == f"unreadable answer from the board: {row[:60]!r}"
