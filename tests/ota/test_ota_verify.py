@@ -202,3 +202,24 @@ def test_version_order_and_equality_on_the_board_and_the_host(tmp_path):
         "from mptui_agent.release import older\n"
         f"for a, b in {pairs!r}:\n    print(int(older(a, b)))\n"))
     assert lines == want
+
+
+def test_the_boards_file_keeps_good_ids_only_and_is_rewritten_only_on_change(tmp_path):
+    from mptui.services.ota.keys import boards_file, known_boards, remember_board
+
+    secrets = tmp_path / "secrets.toml"
+    path = boards_file(secrets)
+    remember_board(secrets, "NOT-AN-ID", "x")
+    assert not path.exists() and known_boards(secrets) == {}
+    remember_board(secrets, "0123abcd", "192.168.1.5")
+    inode = path.stat().st_ino
+    remember_board(secrets, "0123abcd", "192.168.1.5")  # seen again where it was: no write
+    assert path.stat().st_ino == inode
+    remember_board(secrets, "0123abcd", "w" * 300)
+    assert path.stat().st_ino != inode
+    assert known_boards(secrets) == {"0123abcd": "w" * 200}  # (a hostile file: cut short)
+    path.write_text('{"0123abcd": 5, "bad id": "x", "fedcba98": ["a"]}')
+    assert known_boards(secrets) == {"0123abcd": "5", "fedcba98": "['a']"}
+    for text in ("[1, 2]", "{", ""):
+        path.write_text(text)
+        assert known_boards(secrets) == {}
