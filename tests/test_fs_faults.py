@@ -447,3 +447,29 @@ async def test_a_hostile_row_in_the_tree_hashes_is_one_line_naming_it(session, b
     assert damaged
     row = str(((name,), len(data), None))
     assert str(e.value) == f"unreadable answer from the board: {row[:60]!r}"
+
+
+async def test_lost_acknowledgements_do_not_stall_a_write(board_root):
+    """A UART link loses the board's first four acknowledgements (a whole window's worth):
+    after a silence the host counts them as come, and the file arrives whole."""
+    async with Session("virtual:acks?link=uart:115200", root=board_root) as s:
+        await load_helper(s)
+        real, lost, ready = s.transport.read, [], []
+
+        async def read() -> bytes:
+            out = bytearray()
+            for b in await real():
+                if b == 6:  # the board is ready: acknowledgements (1) follow
+                    ready.append(b)
+                if ready and b == 1 and len(lost) < 4:
+                    lost.append(b)
+                    continue
+                out.append(b)
+            return bytes(out)
+
+        s.transport.read = read
+        await s.eval("0")  # (the reader already waiting used the link's own read)
+        data = os.urandom(3_000)
+        await s.fs.write("/a.bin", data)
+        assert (board_root / "a.bin").read_bytes() == data
+        assert len(lost) == 4
