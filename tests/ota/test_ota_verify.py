@@ -149,9 +149,12 @@ def test_the_agents_hmac_and_payload_are_the_hosts(tmp_path, key_len):
         f"print(hexlify(hmac({key!r}, {msg!r})).decode())\n"
         f"print(payload(json.loads({json.dumps(manifest(downgrade=True))!r})) == {msg!r})\n"
         "print(same(b'abc', b'abc'), same(b'abc', b'abd'), same(b'abc', b'ab'),"
-        " same(b'', b''), same(b'\\x01', b'\\x00'))\n"))
+        " same(b'', b''), same(b'\\x01', b'\\x00'))\n"
+        f"print(hexlify(hmac({'k' * key_len + 'é'!r}, {msg!r})).decode())\n"))  # a text key
     assert lines[0] == hmac.new(key, msg, hashlib.sha256).hexdigest()
-    assert lines[1:] == ["True", "True False False True False"]
+    assert lines[1:3] == ["True", "True False False True False"]
+    text_key = ("k" * key_len + "é").encode()
+    assert lines[3] == hmac.new(text_key, msg, hashlib.sha256).hexdigest()
 
 
 def test_the_hosts_keys_are_pinned_to_their_derivations():
