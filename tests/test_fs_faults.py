@@ -389,6 +389,18 @@ async def test_a_write_damaged_once_is_sent_again_and_arrives_whole(session, boa
     assert (board_root / "d.bin").read_bytes() == data
 
 
+async def test_a_write_damaged_twice_arrives_whole_on_the_third_try(session, board_root):
+    # Three tries in all (README: a damaged write is sent again, up to three times).
+    (board_root / "d.bin").write_bytes(b"old")
+    await load_helper(session)
+    data = os.urandom(50_000)
+    flipped = damage_stream(session, 2)
+    await session.fs.write("/d.bin", data)
+    assert len(flipped) == 2
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+    assert (board_root / "d.bin").read_bytes() == data
+
+
 async def test_a_write_damaged_every_time_keeps_the_old_file(session, board_root):
     (board_root / "d.bin").write_bytes(b"old")
     await load_helper(session)
