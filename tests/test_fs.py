@@ -169,3 +169,14 @@ def test_a_garbled_answer_is_a_board_error_not_a_crash():
     with pytest.raises(BoardError) as e:  # a long answer: its first 60 characters shown
         _literal(b"x" * 100)
     assert str(e.value) == f"unreadable answer from the board: {'x' * 60!r}"
+
+
+def test_a_listed_row_of_another_shape_is_a_board_error():
+    from mptui.board.fs import Entry, _entry
+
+    assert _entry((("lib", "a.py"), 7)) == Entry("lib/a.py", False, 7, ("lib", "a.py"))
+    assert _entry((("lib",), -1)) == Entry("lib", True, 0, ("lib",))
+    for row in ((("a",), "7"), (("a",), True), ((), 1), (("a", 1), 1), ("a", 1), [("a",), 1],
+                (("a",), 1, 2), None, 5):
+        with pytest.raises(BoardError, match="unreadable answer from the board"):
+            _entry(row)

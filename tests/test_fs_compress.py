@@ -71,3 +71,15 @@ async def test_an_esp8266_heap_takes_every_transfer(board_root):
         assert await s.fs.read("/pkg/m19.py") == package["pkg/m19.py"]
         hashes = await s.fs.tree_hashes("/pkg")
         assert len(hashes) == 20
+
+
+async def test_a_write_measures_the_link_for_the_next_choices(board_root):
+    # The rate a stream measured is kept: it sizes later frames, silences and patience (a
+    # UART link: its stream takes long enough to be measured).
+    async with Session("virtual:m?link=uart:115200", root=board_root) as s:
+        await load_helper(s)
+        assert s.link.rate is None
+        data = os.urandom(12_000)
+        await s.fs.write("/m.bin", data)
+        assert (board_root / "m.bin").read_bytes() == data
+        assert s.link.rate is not None and 0 < s.link.rate < 300_000
