@@ -382,7 +382,7 @@ class Session:
                 self._sent_at = asyncio.get_running_loop().time()
             if self._interrupt_due:  # a Ctrl-C that came while the code was on its way
                 self._interrupt_due = False
-                self._ctrl_c()
+                await self.interrupt()
             return await repl.follow(on_output, timeout)
 
     async def eval(self, expr: str) -> Any:
@@ -416,16 +416,11 @@ class Session:
 
     async def interrupt(self) -> None:
         """Ctrl-C to the running code; while code is still being sent (a Ctrl-C then would
-        cut the upload, not the program), as soon as it runs."""
+        cut the upload, not the program), as soon as it runs; again while the same run goes on
+        if the code had only just arrived (see COMPILE_WINDOW)."""
         if self._sending:
             self._interrupt_due = True
-            return
-        self._ctrl_c()
-
-    def _ctrl_c(self) -> None:
-        """Ctrl-C now; again while the same run goes on, if the code had only just arrived
-        (see COMPILE_WINDOW)."""
-        if self._interrupter is None or self._interrupter.done():
+        elif self._interrupter is None or self._interrupter.done():
             self._interrupter = asyncio.create_task(self._send_ctrl_c(self._runs))
 
     async def _send_ctrl_c(self, run: int) -> None:
