@@ -14,19 +14,20 @@ Every write is checked on the board before it replaces the old file; one damaged
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
 import hashlib
 import posixpath
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mptui.board import fs_plain as plain
 from mptui.board.batch import Item, WriteBatch
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
 from mptui.board.fs_plain import TMP_SUFFIX
+from mptui.board.fs_plain import lines as _lines
+from mptui.board.fs_plain import literal as _literal
 from mptui.board.helper import StreamDecoder, arg, guarded
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
@@ -72,16 +73,6 @@ def board_path(path: str) -> str:
     return "/" + p.lstrip("/")
 
 
-def _literal(out: bytes | str) -> Any:
-    """A value the board printed with repr(). Garbled output (a running program's print mixed
-    in, a line hit) is a BoardError, never a crash."""
-    try:
-        return ast.literal_eval(out.decode("utf-8") if isinstance(out, bytes) else out)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
-        text = out.decode("utf-8", "replace") if isinstance(out, bytes) else out
-        raise BoardError(f"unreadable answer from the board: {text.strip()[:60]!r}") from e
-
-
 def _entry(row: object) -> Entry:
     """A listed entry from (names from the folder listed, size or -1 for a folder), or an
     Entry as it is. The names are kept as the board gave them (checked where they are joined
@@ -93,10 +84,6 @@ def _entry(row: object) -> Entry:
             and type(size) is int):
         raise BoardError(f"unreadable answer from the board: {str(row)[:60]!r}")
     return Entry("/".join(names), size < 0, max(size, 0), names)
-
-
-def _lines(out: bytes) -> list[Any]:
-    return [_literal(line) for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
 class BoardFS:

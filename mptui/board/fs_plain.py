@@ -6,6 +6,7 @@ crc32) are checked on the board.
 
 from __future__ import annotations
 
+import ast
 import binascii
 import contextlib
 import hashlib
@@ -28,6 +29,20 @@ def path(p: str) -> str:
     return f"{arg(p)}.rstrip('\\x00')"
 
 
+def literal(out: bytes | str) -> Any:
+    """A value the board printed with repr(). Garbled output (a running program's print mixed
+    in, a line hit) is a BoardError, never a crash."""
+    try:
+        return ast.literal_eval(out.decode("utf-8") if isinstance(out, bytes) else out)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+        text = out.decode("utf-8", "replace") if isinstance(out, bytes) else out
+        raise BoardError(f"unreadable answer from the board: {text.strip()[:60]!r}") from e
+
+
+def lines(out: bytes) -> list[Any]:
+    return [literal(line) for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
+
+
 async def run(repl: Repl, code: str | bytes) -> bytes:
     """Code that changes files: run only if it arrived whole."""
     return await repl.exec(guarded(code))
@@ -35,15 +50,13 @@ async def run(repl: Repl, code: str | bytes) -> bytes:
 
 async def ls(repl: Repl, p: str, recursive: bool, rel: tuple[str, ...] = ()) -> list[Any]:
     """(names, size or -1) rows, as the helper's ls gives them."""
-    from mptui.board.fs import _lines
-
     out = await repl.exec(
         f"import os\nfor e in os.ilistdir({path(p)}):\n"
         f" print(repr((e[0], -1 if e[1]&0x4000 else e[3] if len(e)>3 else "
         f"os.stat({path(p)}+'/'+e[0])[6])))"
     )
     rows = [((*rel, row[0]), *row[1:]) if isinstance(row, tuple) and row else row
-            for row in _lines(out)]
+            for row in lines(out)]
     if recursive:
         for row in list(rows):
             names = row[0] if isinstance(row, tuple) and len(row) == 2 else ()
@@ -65,8 +78,6 @@ async def mkdirs(repl: Repl, p: str) -> None:
 async def read(repl: Repl, p: str, progress: Progress | None) -> bytes:
     """The file's bytes as repr() lines, then its size and sha256 (b'' on a board without
     hashlib): checked here, Damaged when they disagree or a line is garbled."""
-    from mptui.board.fs import _literal
-
     data = bytearray()
     buf = bytearray()
     end: list[Any] = []
@@ -79,7 +90,7 @@ async def read(repl: Repl, p: str, progress: Progress | None) -> bytes:
             if not line:
                 continue
             try:
-                value = _literal(line)
+                value = literal(line)
             except BoardError as e:
                 raise Damaged(f"{p}: damaged on the way (a garbled line)") from e
             if type(value) is tuple and not end:
