@@ -18,7 +18,6 @@ file it had in hand.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import binascii
 import contextlib
@@ -31,6 +30,7 @@ from dataclasses import dataclass
 from mptui.board.adapt import Caps, LinkState, RateMeter
 from mptui.board.errors import BoardError, BoardExecError, BoardOSError, BoardTimeout, Damaged
 from mptui.board.helper import deflate
+from mptui.board.literal import NotALiteral, parse
 from mptui.board.repl import Repl
 
 Progress = Callable[[int, int], None]
@@ -252,8 +252,8 @@ class WriteBatch:
 
     def _status(self, line: bytes) -> None:
         try:
-            index, units, kind, value = ast.literal_eval(line.decode("utf-8", "replace"))
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            index, units, kind, value = parse(line)
+        except (NotALiteral, TypeError, ValueError):
             return  # damaged on the way: that file counts as unanswered
         if type(units) is int:
             self.acks = max(self.acks, units)

@@ -6,7 +6,6 @@ crc32) are checked on the board.
 
 from __future__ import annotations
 
-import ast
 import binascii
 import contextlib
 import hashlib
@@ -16,6 +15,7 @@ from typing import Any
 
 from mptui.board.errors import BoardError, BoardExecError, Damaged
 from mptui.board.helper import arg, bytes_literal, guarded
+from mptui.board.literal import NotALiteral, parse
 from mptui.board.repl import Repl
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
@@ -33,10 +33,9 @@ def literal(out: bytes | str) -> Any:
     """A value the board printed with repr(). Garbled output (a running program's print mixed
     in, a line hit) is a BoardError, never a crash."""
     try:
-        return ast.literal_eval(out.decode("utf-8") if isinstance(out, bytes) else out)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
-        text = out.decode("utf-8", "replace") if isinstance(out, bytes) else out
-        raise BoardError(f"unreadable answer from the board: {text.strip()[:60]!r}") from e
+        return parse(out)
+    except NotALiteral as e:
+        raise BoardError(f"unreadable answer from the board: {str(e)!r}") from e
 
 
 def lines(out: bytes) -> list[Any]:

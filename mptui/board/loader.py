@@ -12,13 +12,13 @@ earlier session (the same version) is used as it is: no upload.
 
 from __future__ import annotations
 
-import ast
 import logging
 from typing import TYPE_CHECKING, Any
 
 from mptui.board import helper as h
 from mptui.board.adapt import Caps
 from mptui.board.errors import BoardExecError
+from mptui.board.literal import NotALiteral, parse
 
 if TYPE_CHECKING:
     from mptui.board.repl import Repl
@@ -45,8 +45,8 @@ class HelperLoader:
             for _ in range(LOAD_TRIES):
                 out = await repl.exec(h.PROBE_CODE)
                 try:
-                    self.caps = Caps.parse(ast.literal_eval(out.decode("utf-8", "replace").strip()))
-                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    self.caps = Caps.parse(parse(out))
+                except (NotALiteral, TypeError):
                     continue
                 if self.caps.helper == h.version():
                     self.parts = set(self.caps.parts)

@@ -15,9 +15,9 @@ with the wrapper's frame taken out of its traceback, as if the program had run u
 
 from __future__ import annotations
 
-import ast
 import re
 
+from mptui.board.literal import NotALiteral, parse
 from mptui.errors import exit_status
 
 MARKER = "mptui-exit"
@@ -43,8 +43,8 @@ def exit_code(traceback: str) -> int | None:
     if m is None:
         return None
     try:
-        value = ast.literal_eval(m.group(1))
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        value = parse(m.group(1))
+    except NotALiteral:
         return exit_status(object())
     return exit_status(value)
 
@@ -56,8 +56,8 @@ def exit_message(traceback: str) -> str:
     if m is None:
         return ""
     try:
-        value = ast.literal_eval(m.group(1))
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        value = parse(m.group(1))
+    except NotALiteral:
         return m.group(1)
     return value if isinstance(value, str) else ""
 

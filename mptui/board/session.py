@@ -7,7 +7,6 @@ sink (the REPL terminal) and console input goes straight to the board.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import contextlib
 import logging
@@ -25,6 +24,7 @@ from mptui.board.errors import (
     ProgramExit,
     exec_error,
 )
+from mptui.board.literal import NotALiteral, parse
 from mptui.board.loader import HelperLoader
 from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
 from mptui.errors import MptuiError
@@ -390,8 +390,8 @@ class Session:
         else the repr text."""
         text = (await self.exec(f"print(repr({expr}))")).decode("utf-8", "replace").strip()
         try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError):
+            return parse(text)
+        except NotALiteral:
             return text
 
     async def run(self, source: str, on_output: Callable[[bytes], None] | None = None) -> None:

@@ -9,11 +9,12 @@ round trip. What the board prints is parsed as data (`ast.literal_eval`), never 
 
 from __future__ import annotations
 
-import ast
 import time
 from dataclasses import dataclass, field
 
 from mptui.board import BoardError, Session
+from mptui.board.literal import NotALiteral
+from mptui.board.literal import parse as parse_literal
 from mptui.services.mpy import ARCHES
 
 MARK = "--mptui-modules--"
@@ -135,8 +136,8 @@ def parse(text: str) -> BoardFacts:
     is not the probe's answer."""
     head, _, modules = text.partition(MARK)
     try:
-        d = ast.literal_eval(head.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        d = parse_literal(head)
+    except NotALiteral:
         raise BoardError("the board's answer to the info probe is not a literal") from None
     if not isinstance(d, dict):
         raise BoardError("the board's answer to the info probe is not a dict")

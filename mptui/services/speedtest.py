@@ -13,13 +13,13 @@ sizes the second so that it lasts about half a second whatever the link.
 
 from __future__ import annotations
 
-import ast
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mptui.board import BoardError, Session
+from mptui.board.literal import NotALiteral, parse
 
 FIRST = 1024  # bytes of the first burst each way
 SPAN = 0.5  # seconds the second burst aims for
@@ -162,8 +162,8 @@ async def _down(session: Session, n: int, rtt: float) -> float:
 def _answers(result: SpeedTest, out: bytes) -> None:
     """The probe's output, hostile until parsed (a literal only)."""
     try:
-        d = ast.literal_eval(out.decode("utf-8", "replace").strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        d = parse(out)
+    except NotALiteral:
         raise BoardError("the board's answer to the speed probe is not a literal") from None
     if not isinstance(d, dict):
         raise BoardError("the board's answer to the speed probe is not a dict")

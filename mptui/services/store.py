@@ -12,10 +12,10 @@ become code on either side.
 
 from __future__ import annotations
 
-import ast
 import keyword
 
 from mptui.board import BoardExecError, Session
+from mptui.board.literal import NotALiteral, parse
 from mptui.errors import MptuiError, UsageError
 
 PLAIN = (int, float, complex, str, bytes, bool, type(None), list, tuple, dict, set, frozenset)
@@ -42,8 +42,8 @@ def parse_value(text: str) -> object:
     """A literal's text to its value; StoreError when it is anything else (a call, a name,
     an expression), however it is written."""
     try:
-        value = ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        value = parse(text)
+    except NotALiteral:
         shown = text.strip()
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise StoreError(f"not a plain Python value: {shown!r} (numbers, 'strings', b'bytes', "
@@ -108,7 +108,7 @@ async def names(session: Session) -> list[tuple[str, str]]:
     """The board's globals that hold plain values: (name, type name), sorted."""
     out = await session.exec(_LS.format(names=set(_PLAIN_NAMES)))
     try:
-        found = ast.literal_eval(out.decode("utf-8", "replace").strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        found = parse(out)
+    except NotALiteral:
         raise StoreError("the board's list of values is not a literal") from None
     return sorted((k, t) for k, t in found if isinstance(k, str) and isinstance(t, str))

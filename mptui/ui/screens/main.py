@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -83,7 +83,8 @@ class MainScreen(Screen):
         self.tabs = tuple(tabs)
         self.device = device
         self.selected: str | None = None
-        self.contents: dict[str, TabContent] = {}  # tab id -> its widget
+        self.contents: dict[str, TabContent] = {}  # tab id -> its widget, once mounted
+        self._mounting: dict[str, asyncio.Task[None]] = {}  # tab id -> its widget being mounted
         self._unsubscribe: Callable[[], None] | None = None
         self._bindings_for: tuple | None = None  # the board state the footer was made for
         for tab in self.tabs:  # the tabs' keys: bindings of this screen, as if in BINDINGS
@@ -96,24 +97,32 @@ class MainScreen(Screen):
                 for n, tab in enumerate(self.tabs):
                     with TabPane(tab.title, id=tab.id):
                         if n == 0:  # the first screen; the others are made when first shown
-                            yield self._make(tab)
+                            content = self.contents[tab.id] = self._make(tab)
+                            yield content
         yield StatusLine(id="status")
         yield FitFooter()
 
-    def _make(self, tab: Tab) -> Widget:
+    def _make(self, tab: Tab) -> Any:
         content = tab.build(self.manager)
-        assert isinstance(content, TabContent)  # what a Tab makes (ui/tab.py)
-        self.contents[tab.id] = content
+        assert isinstance(content, TabContent) and isinstance(content, Widget)  # ui/tab.py
         return content
 
     async def content(self, tab_id: str) -> TabContent:
-        """A tab's widget, made and mounted now if it was not yet (its modules imported)."""
+        """A tab's widget, made and mounted now if it was not yet (its modules imported).
+        It joins `contents` (what board changes are told to) only once its parts are there."""
         if tab_id not in self.contents:
-            tab = next(t for t in self.tabs if t.id == tab_id)
-            await self.query_one(f"TabPane#{tab_id}", TabPane).mount(self._make(tab))
-            if self.app.is_running:  # (else the app quit as it was made)
-                self.contents[tab_id].show_board(self.board)
+            if tab_id not in self._mounting:
+                self._mounting[tab_id] = asyncio.create_task(self._mount_tab(tab_id))
+            await asyncio.shield(self._mounting[tab_id])
         return self.contents[tab_id]
+
+    async def _mount_tab(self, tab_id: str) -> None:
+        tab = next(t for t in self.tabs if t.id == tab_id)
+        content = self._make(tab)
+        await self.query_one(f"TabPane#{tab_id}", TabPane).mount(content)
+        self.contents[tab_id] = content
+        if self.app.is_running:  # (else the app quit as it was made)
+            content.show_board(self.board)
 
     async def _make_the_rest(self) -> None:
         """The tabs not shown yet, one at a time once the first screen is up (the palette and
