@@ -104,6 +104,9 @@ class Watcher:
             watching.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watching
+            # the program the watch started (--after run) ends with it, as Ctrl-C ends `run`
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._stop_program()
 
     async def _watch(self, batches: asyncio.Queue[set[str]], live: asyncio.Event) -> None:
         from watchfiles import awatch

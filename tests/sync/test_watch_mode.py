@@ -209,6 +209,21 @@ async def test_run_main_after_an_upload(session, tmp_path):
     assert b"KeyboardInterrupt" in console.data[:mark + 200]  # the upload stopped the loop
 
 
+async def test_stopping_the_watch_stops_the_program_it_ran(session, tmp_path):
+    local = tmp_path / "proj"
+    local.mkdir()
+    console = Console()
+    async with watching(session, local, after=AFTER_RUN, initial_sync=False,
+                        sink=console.feed):
+        (local / "main.py").write_text("import time\nprint('looping')\nwhile True:\n"
+                                       "    time.sleep(0.01)\n")
+        await console.wait(b"looping")
+        mark = len(console.data)
+    # the watch is over: the loop was stopped, the board answers at once
+    assert b"KeyboardInterrupt" in console.data[mark:]
+    assert await session.eval("6*7") == 42
+
+
 async def test_soft_reset_after_an_upload(session, tmp_path):
     local = tmp_path / "proj"
     local.mkdir()
