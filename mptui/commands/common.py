@@ -1,6 +1,6 @@
 """What the board commands share: picking the board, opening a session, exit codes.
 
-A command's errors reach `mptui.cli.failed`, the one place that shows them; only what needs
+A command's errors reach `failed` (below), the one place that shows them; only what needs
 the open session is handled here (Ctrl-C and a reader that went away: the board's program is
 stopped first)."""
 
@@ -241,8 +241,6 @@ def run_steps(steps: list[Step]) -> int:
     except Exception as e:  # shown by the one handler, naming the step that failed
         if len(steps) == 1:
             raise
-        from mptui.cli import failed
-
         return failed(e, current[0].args.command)
 
 
@@ -308,3 +306,36 @@ def release_output(token) -> None:
 
 def is_board_path(arg: str) -> bool:
     return arg.startswith(":")
+
+
+def failed(error: Exception, command: str | None = None) -> int:
+    """Show a command's failure on stderr and return its exit code: the one line of an
+    MptuiError, a local file's error, quiet for a reader that went away (as `cat` is), and for
+    anything else one line naming the log file, which has the traceback."""
+    if isinstance(error, BrokenPipeError):
+        _quiet_stdout()
+        return BROKEN_PIPE
+    if isinstance(error, MptuiError):
+        logger.info("%s: %s", command, error.message, extra=log.SHOWN)
+        if error.report:
+            print(error.report, file=sys.stderr)
+        return error.exit_code
+    if isinstance(error, OSError):  # a local file, or a board error mapped to one
+        where = f"{error.filename}: " if error.filename else ""
+        logger.info("%s: %s", command, error, extra=log.SHOWN)
+        print(f"mptui: {where}{error.strerror or error}", file=sys.stderr)
+        return BOARD_ERROR
+    print(f"mptui: {log.unexpected(logger, error, command or '')}", file=sys.stderr)
+    return BOARD_ERROR
+
+
+def _quiet_stdout() -> None:
+    """Our reader is gone: what is still buffered for stdout goes nowhere, quietly (else
+    Python complains about it at exit)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
