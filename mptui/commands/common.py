@@ -7,6 +7,7 @@ stopped first)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -302,6 +303,32 @@ def capture_output(sink: Callable[[bytes], None] | None):
 def release_output(token) -> None:
     """Undo a capture_output."""
     _output.reset(token)
+
+
+def print_facts(rows: list[tuple[str, str]], as_json: dict[str, Any] | None = None) -> None:
+    """What a command found out (info, speedtest): `as_json` as one JSON object where given
+    (--json), else the rows, their labels aligned."""
+    if as_json is not None:
+        print(json.dumps(as_json, indent=1))
+        return
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+def upload_policy_args(p) -> None:
+    """The options that let more leave this computer (cp, sync): see upload_policy."""
+    p.add_argument("--allow-secrets", action="store_true",
+                   help="send files that hold a private key (never mptui's OTA secrets file)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="send the content of links to files outside the folder")
+
+
+def upload_policy(args):
+    """What may be sent, as upload_policy_args' options say (services/ignore.py)."""
+    from mptui.services.ignore import UploadPolicy
+
+    return UploadPolicy(allow_secrets=args.allow_secrets, follow_symlinks=args.follow_symlinks)
 
 
 def is_board_path(arg: str) -> bool:
