@@ -14,6 +14,7 @@ from serial.rfc2217 import IAC, IAC_DOUBLED, M_NORMAL, PortManager
 
 from mptui.virtual.sockets import quickack, tune_socket
 from mptui.virtual.webrepl import WebReplConnection, host_path
+from mptui.webrepl_wire import peer_name
 
 RFC2217 = "rfc2217"
 SOCKET = "socket"
@@ -213,7 +214,4 @@ class TcpClient(asyncio.Protocol):
 
 
 def _format_peer(peer) -> str:
-    if isinstance(peer, tuple) and len(peer) >= 2:
-        host, port = peer[:2]
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return str(peer) or "a local client"
+    return peer_name(peer) or str(peer) or "a local client"
