@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Iterable
 from types import ModuleType
 
-from mptui.errors import BROKEN_PIPE, ERROR, INTERRUPTED, OK, MptuiError
+from mptui.errors import INTERRUPTED, OK
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +158,8 @@ def build_parser(commands: Iterable[str] | None = None) -> Parser:
         p = sub.add_parser(name, help=cmd.HELP, description=cmd.__doc__)
         cmd.add_arguments(p)
         p.set_defaults(_run=cmd.run)
+    # what a command that reads command lines itself (config check) parses them with
+    parser.set_defaults(_make_parser=build_parser, _builtin=COMMANDS)
     return parser
 
 
@@ -217,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mptui: interrupted ({args.command} stopped)", file=sys.stderr)
         return INTERRUPTED
     except Exception as e:  # noqa: BLE001 - the one place a command's failure is shown
+        from mptui.commands.common import failed
+
         return failed(e, args.command)
 
 
@@ -241,41 +245,6 @@ def _add_macros(parser: Parser, macros: dict) -> None:
     for name, macro in sorted(macros.items()):
         usage = f" (mptui {macro.signature})" if macro.params else ""
         sub.add_parser(name, help=f"[commands] {macro.summary}{usage}", add_help=False)
-
-
-def failed(error: Exception, command: str | None = None) -> int:
-    """Show a command's failure on stderr and return its exit code: the one line of an
-    MptuiError, a local file's error, quiet for a reader that went away (as `cat` is), and for
-    anything else one line naming the log file, which has the traceback."""
-    from mptui import log
-
-    if isinstance(error, BrokenPipeError):
-        _quiet_stdout()
-        return BROKEN_PIPE
-    if isinstance(error, MptuiError):
-        logger.info("%s: %s", command, error.message, extra=log.SHOWN)
-        if error.report:
-            print(error.report, file=sys.stderr)
-        return error.exit_code
-    if isinstance(error, OSError):  # a local file, or a board error mapped to one
-        where = f"{error.filename}: " if error.filename else ""
-        logger.info("%s: %s", command, error, extra=log.SHOWN)
-        print(f"mptui: {where}{error.strerror or error}", file=sys.stderr)
-        return ERROR
-    print(f"mptui: {log.unexpected(logger, error, command or '')}", file=sys.stderr)
-    return ERROR
-
-
-def _quiet_stdout() -> None:
-    """Our reader is gone: what is still buffered for stdout goes nowhere, quietly (else
-    Python complains about it at exit)."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def _version() -> str:

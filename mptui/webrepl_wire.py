@@ -60,6 +60,24 @@ def utf8_cut(data: bytes | bytearray | memoryview, limit: int) -> int:
     return limit
 
 
+
+def no_delay(transport: asyncio.BaseTransport) -> str | None:
+    """Small writes go out at once (TCP_NODELAY: the REPL is many of them); returns the peer
+    (peer_name), None where the transport has no address."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return peer_name(transport.get_extra_info("peername"))
+
+
+def peer_name(peer: object) -> str | None:
+    """A TCP peer as HOST:PORT ([HOST]:PORT for IPv6); None for anything else."""
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        host, port = peer[:2]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return None
+
 class _NoDebug(_LoggerAdapter):
     """websockets logs every frame at DEBUG, the password with them: never log at DEBUG."""
 
@@ -92,13 +110,7 @@ class WsLink(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)  # a stream connection's
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple) and len(peer) >= 2:
-            self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
+        self.peer = no_delay(transport) or self.peer
 
     def data_received(self, data: bytes) -> None:
         self.ws.receive_data(data)

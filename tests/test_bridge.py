@@ -20,7 +20,6 @@ from mptui.board import BoardAccessDenied, BoardDisconnected, Session
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge import (
     ANY_PORT,
-    BUSY,
     OFF,
     RFC2217,
     SOCKET,
@@ -28,6 +27,7 @@ from mptui.virtual.bridge import (
     Bridge,
     BridgeError,
 )
+from mptui.virtual.bridge_clients import BUSY
 from mptui.virtual.bridge_devices import SerialDevice
 
 

@@ -16,8 +16,8 @@ import pytest
 from helpers import free_port, run_cli
 
 from mptui.board import BoardAccessDenied
-from mptui.cli import build_parser, failed
-from mptui.commands.common import run_on_board
+from mptui.cli import build_parser
+from mptui.commands.common import failed, run_on_board
 from mptui.config import load_config
 from mptui.services.discovery import webrepl_boards
 

@@ -15,7 +15,17 @@ from __future__ import annotations
 import argparse
 
 from mptui.commands import broadcast
-from mptui.commands.common import Command, Step, UsageError, plan, run_on_link, run_steps
+from mptui.commands.common import (
+    Command,
+    Step,
+    UsageError,
+    capture_output,
+    failed,
+    plan,
+    release_output,
+    run_on_link,
+    run_steps,
+)
 from mptui.macros import NOT_ACTIONS, SEPARATOR, expand, split, split_globals
 
 # Commands that work on one board's session, so can share it with others in a chain.
@@ -142,9 +152,6 @@ def app_runner(make_parser, builtin):
     async def run(words: list[str], macros: dict, session, sink) -> int:
         import contextlib
         import io
-
-        from mptui.cli import failed
-        from mptui.commands.common import capture_output, plan, release_output
 
         token = capture_output(sink)
         step = None

@@ -1,12 +1,13 @@
 """What the board commands share: picking the board, opening a session, exit codes.
 
-A command's errors reach `mptui.cli.failed`, the one place that shows them; only what needs
+A command's errors reach `failed` (below), the one place that shows them; only what needs
 the open session is handled here (Ctrl-C and a reader that went away: the board's program is
 stopped first)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -241,8 +242,6 @@ def run_steps(steps: list[Step]) -> int:
     except Exception as e:  # shown by the one handler, naming the step that failed
         if len(steps) == 1:
             raise
-        from mptui.cli import failed
-
         return failed(e, current[0].args.command)
 
 
@@ -306,5 +305,64 @@ def release_output(token) -> None:
     _output.reset(token)
 
 
+def print_facts(rows: list[tuple[str, str]], as_json: dict[str, Any] | None = None) -> None:
+    """What a command found out (info, speedtest): `as_json` as one JSON object where given
+    (--json), else the rows, their labels aligned."""
+    if as_json is not None:
+        print(json.dumps(as_json, indent=1))
+        return
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+
+
+def upload_policy_args(p) -> None:
+    """The options that let more leave this computer (cp, sync): see upload_policy."""
+    p.add_argument("--allow-secrets", action="store_true",
+                   help="send files that hold a private key (never mptui's OTA secrets file)")
+    p.add_argument("--follow-symlinks", action="store_true",
+                   help="send the content of links to files outside the folder")
+
+
+def upload_policy(args):
+    """What may be sent, as upload_policy_args' options say (services/ignore.py)."""
+    from mptui.services.ignore import UploadPolicy
+
+    return UploadPolicy(allow_secrets=args.allow_secrets, follow_symlinks=args.follow_symlinks)
+
+
 def is_board_path(arg: str) -> bool:
     return arg.startswith(":")
+
+
+def failed(error: Exception, command: str | None = None) -> int:
+    """Show a command's failure on stderr and return its exit code: the one line of an
+    MptuiError, a local file's error, quiet for a reader that went away (as `cat` is), and for
+    anything else one line naming the log file, which has the traceback."""
+    if isinstance(error, BrokenPipeError):
+        _quiet_stdout()
+        return BROKEN_PIPE
+    if isinstance(error, MptuiError):
+        logger.info("%s: %s", command, error.message, extra=log.SHOWN)
+        if error.report:
+            print(error.report, file=sys.stderr)
+        return error.exit_code
+    if isinstance(error, OSError):  # a local file, or a board error mapped to one
+        where = f"{error.filename}: " if error.filename else ""
+        logger.info("%s: %s", command, error, extra=log.SHOWN)
+        print(f"mptui: {where}{error.strerror or error}", file=sys.stderr)
+        return BOARD_ERROR
+    print(f"mptui: {log.unexpected(logger, error, command or '')}", file=sys.stderr)
+    return BOARD_ERROR
+
+
+def _quiet_stdout() -> None:
+    """Our reader is gone: what is still buffered for stdout goes nowhere, quietly (else
+    Python complains about it at exit)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

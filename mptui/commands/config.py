@@ -30,7 +30,7 @@ def run(args) -> int:
     if config.error:
         print(f"mptui: {config.error}", file=sys.stderr)
         return 1
-    problems, warnings = check(config)
+    problems, warnings = check(config, args._make_parser, args._builtin)
     for line in problems:
         print(f"mptui: {line}", file=sys.stderr)
     for line in warnings:
@@ -42,8 +42,10 @@ def run(args) -> int:
     return 0
 
 
-def check(config) -> tuple[list[str], list[str]]:
-    """(problems, warnings) of a config that reads as TOML, each one line with its place."""
+def check(config, make_parser, builtin) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of a config that reads as TOML, each one line with its place;
+    its macros are parsed with `make_parser()`, the command line's parser (`builtin`: its
+    command names)."""
     from mptui.config import key_line, unknown_top_level
     from mptui.errors import UsageError
     from mptui.services.boards import Resolver
@@ -77,10 +79,9 @@ def check(config) -> tuple[list[str], list[str]]:
     for binding in MptuiApp.unknown_key_ids(config.keys):
         problems.append(at(f"[keys]: unknown binding id {binding!r} (F1 in the app lists them)",
                            key=binding))
-    from mptui.cli import COMMANDS, build_parser
     from mptui.commands.chain import check_macros
 
-    for name, macro_problem in check_macros(build_parser(), config.commands, COMMANDS):
+    for name, macro_problem in check_macros(make_parser(), config.commands, builtin):
         problems.append(at(f"[commands] {name!r}: {macro_problem}", key=name,
                            table=f"commands.{name}"))
     themes, theme_errors = all_themes()

@@ -14,6 +14,8 @@ from mptui.commands.common import (
     echo,
     is_board_path,
     run_on_board,
+    upload_policy,
+    upload_policy_args,
     write_out,
 )
 
@@ -143,7 +145,6 @@ def _cp(args) -> int:
     async def copy(session, stage):
         from mptui.services.boardfs import BoardFSAdapter
         from mptui.services.copier import Copier, CopyOptions
-        from mptui.services.ignore import UploadPolicy
         from mptui.services.localfs import LocalFS
 
         board, local = BoardFSAdapter(session), LocalFS()
@@ -152,7 +153,7 @@ def _cp(args) -> int:
             """(the FileSystem, its path) for a cp argument."""
             return (board, path[1:] or "/") if is_board_path(path) else (local, path)
 
-        policy = UploadPolicy(allow_secrets=args.allow_secrets, follow_symlinks=args.follow_symlinks)
+        policy = upload_policy(args)
         copier = Copier(CopyOptions(force=args.force, policy=policy), _Progress())
         dst, d = side(dest)
         dest_dir = await _is_dir(dst, d) or dest.endswith("/") or dest == ":"
@@ -254,10 +255,7 @@ def _cp_args(p) -> None:
     p.add_argument("-n", "--dry-run", action="store_true", help="show what would be copied")
     p.add_argument("--explain", action="store_true",
                    help="with --dry-run: say which ignore rule leaves each file out")
-    p.add_argument("--allow-secrets", action="store_true",
-                   help="send files that hold a private key (never mptui's OTA secrets file)")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="send the content of links to files outside the folder")
+    upload_policy_args(p)
     p.add_argument("--mpy", action="store_true",
                    help="compile .py files (not main.py, boot.py) to .mpy for the board with "
                    "mpy-cross, and remove the .py they replace on the board")

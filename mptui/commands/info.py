@@ -3,10 +3,9 @@ modules, link and round trip, agent and release), from one round trip on the boa
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
-from mptui.commands.common import run_on_board
+from mptui.commands.common import print_facts, run_on_board
 
 HELP = "show what the board is: firmware, machine, unique id, memory, modules, link"
 
@@ -21,13 +20,7 @@ def run(args) -> int:
 
     async def work(session):
         facts = await board_facts(session)
-        if args.json:
-            print(json.dumps({**asdict(facts), "mpy_version": facts.mpy_version,
-                              "mpy_arch": facts.mpy_arch}, indent=1))
-            return
-        rows = facts.rows()
-        width = max(len(label) for label, _ in rows)
-        for label, value in rows:
-            print(f"{label:<{width}}  {value}")
+        print_facts(facts.rows(), {**asdict(facts), "mpy_version": facts.mpy_version,
+                                   "mpy_arch": facts.mpy_arch} if args.json else None)
 
     return run_on_board(args, work)

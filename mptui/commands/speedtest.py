@@ -3,9 +3,7 @@ window, deflate, free heap, binascii, hashlib), and what mptui uses for transfer
 
 from __future__ import annotations
 
-import json
-
-from mptui.commands.common import run_on_board
+from mptui.commands.common import print_facts, run_on_board
 
 HELP = "measure the link to the board and show what transfers will use"
 
@@ -20,12 +18,6 @@ def run(args) -> int:
 
     async def work(session):
         result = await speedtest(session)
-        if args.json:
-            print(json.dumps(result.as_dict(), indent=1))
-            return
-        rows = result.rows()
-        width = max(len(label) for label, _ in rows)
-        for label, value in rows:
-            print(f"{label:<{width}}  {value}")
+        print_facts(result.rows(), result.as_dict() if args.json else None)
 
     return run_on_board(args, work)

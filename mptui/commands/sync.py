@@ -11,7 +11,14 @@ import os
 import sys
 import time
 
-from mptui.commands.common import die, is_board_path, run_on_board, write_out
+from mptui.commands.common import (
+    die,
+    is_board_path,
+    run_on_board,
+    upload_policy,
+    upload_policy_args,
+    write_out,
+)
 
 HELP = "sync a local folder to the board (only what changed), optionally watching it"
 
@@ -33,10 +40,7 @@ def add_arguments(p) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="list unchanged files too")
     p.add_argument("--explain", action="store_true",
                    help="list the files left out, each with the ignore rule that left it out")
-    p.add_argument("--allow-secrets", action="store_true",
-                   help="send files that hold a private key (never mptui's OTA secrets file)")
-    p.add_argument("--follow-symlinks", action="store_true",
-                   help="send the content of links to files outside the folder")
+    upload_policy_args(p)
 
 
 def run(args) -> int:
@@ -55,12 +59,11 @@ def run(args) -> int:
 async def sync_on(session, args) -> int:
     """The command's work on a connected board (args as parsed)."""
     from mptui.services.boardfs import BoardFSAdapter
-    from mptui.services.ignore import UploadPolicy
     from mptui.services.localfs import LocalFS
     from mptui.services.mpy import MpyError
     from mptui.services.sync import Syncer, SyncOptions
 
-    policy = UploadPolicy(allow_secrets=args.allow_secrets, follow_symlinks=args.follow_symlinks)
+    policy = upload_policy(args)
     options = SyncOptions(delete=args.delete, mpy=tuple(args.mpy), policy=policy)
     syncer = Syncer(LocalFS(), args.local, BoardFSAdapter(session), args.remote[1:], options)
     try:

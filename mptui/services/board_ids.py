@@ -5,7 +5,7 @@ agent id (the one `mptui ota install` gave it). The link's side learns the id: `
 when an agent announces an id no board is known to have. The announced entry then joins it:
 its agent's addresses become the board's other ways (BoardInfo.agent, .ota).
 
-A mixin of the DeviceManager: it uses the manager's boards, links, console and reports.
+A mixin of the DeviceManager: it uses the manager's boards (services/board_list.py), links, console and reports.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from mptui.services.ota.keys import board_id
 from mptui.services.sources import Found
 
 if TYPE_CHECKING:
+    from mptui.services.board_list import _Board
     from mptui.services.console import ConsoleRouter
-    from mptui.services.manager import _Board
 
 # Asked of a board idle at its prompt while an agent announces an id no board is known to have:
 # its own agent's id, if it has one (mptui.services.ota.install writes it there).

@@ -35,13 +35,7 @@ from mptui.paths import virtual_board_root
 from mptui.virtual.fd_pipe import FdPipe
 from mptui.virtual.link import FAST, Link
 from mptui.virtual.output import BOOTED, FS_READY, OutputDemux
-from mptui.virtual.process import (
-    caught_signals,
-    child_setup,
-    continue_process,
-    interrupt_main_thread,
-    wait_stopped,
-)
+from mptui.virtual.process import continue_process, interrupt_code, start_on_terminal
 from mptui.virtual.runtime import MPY_DIR, SAFE_INTERRUPT, RuntimeOptions
 from mptui.virtual.wire import TtyProbe, Wire
 
@@ -238,16 +232,7 @@ class VirtualBoard:
         )
         cmd = [*self.options.command(), "-i", str(MPY_DIR / "startup.py")]
         try:
-            self._proc = subprocess.Popen(
-                cmd,
-                stdin=slave,
-                stdout=slave,
-                stderr=slave,
-                env=env,
-                cwd=str(self.root),
-                preexec_fn=child_setup,  # noqa: PLW1509 (setsid + TIOCSCTTY need it)
-                close_fds=True,
-            )
+            self._proc = start_on_terminal(cmd, slave, env=env, cwd=str(self.root))
             if self.wire is not None:
                 self._probe = TtyProbe(slave, self._proc)
                 self.wire.new_runtime()
@@ -429,31 +414,10 @@ class VirtualBoard:
             self._raw = False
         self._mode_tail = window[-len(FRIENDLY_BANNER_END) :]
 
-
     def _interrupt(self) -> bool:
-        """A Ctrl-C for running code: if the port's SIGINT handler is installed (code runs
-        with Ctrl-C on), KeyboardInterrupt is made pending (SAFE_INTERRUPT; SIGINT on a runtime
-        without it); else False (the caller keeps the byte). The process is stopped while we
-        look, so that the answer holds when the signal lands."""
-        if self._proc is None:
-            return False
-        pid = self._proc.pid
-        if signal.SIGINT not in caught_signals(pid):  # (no handler now: the byte is data;
-            return False  # only a yes must hold, below)
-        try:
-            os.kill(pid, signal.SIGSTOP)
-            wait_stopped(pid)
-            caught = caught_signals(pid)
-            if signal.SIGINT not in caught:
-                return False
-            safe = SAFE_INTERRUPT in caught  # see runtime.py; else the port's own Ctrl-C
-            interrupt_main_thread(pid, SAFE_INTERRUPT if safe else signal.SIGINT)
-            return True
-        except ProcessLookupError:
-            return False
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGCONT)
+        """A Ctrl-C for running code: KeyboardInterrupt made pending if code runs with Ctrl-C
+        on (process.interrupt_code); else False (the caller keeps the byte)."""
+        return self._proc is not None and interrupt_code(self._proc.pid, SAFE_INTERRUPT)
 
     def _interrupt_when_possible(self, proc) -> None:
         """Retry a held Ctrl-C while the board boots, until code runs that takes it (main.py,

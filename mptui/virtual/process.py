@@ -9,6 +9,7 @@ import fcntl
 import os
 import platform
 import signal
+import subprocess
 import termios
 import time
 from collections.abc import Callable
@@ -44,6 +45,28 @@ def interrupt_main_thread(pid: int, sig: int = signal.SIGINT) -> None:
     os.kill(pid, sig)
 
 
+def interrupt_code(pid: int, safe: int) -> bool:
+    """A Ctrl-C for the code the runtime runs: if the port's SIGINT handler is installed (code
+    runs with Ctrl-C on), KeyboardInterrupt is made pending (the signal `safe` where the
+    runtime handles it, else SIGINT) and True; else False (the byte is data). The process is
+    stopped while we look, so that the answer holds when the signal lands."""
+    if signal.SIGINT not in caught_signals(pid):  # (no handler now: the byte is data;
+        return False  # only a yes must hold, below)
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        wait_stopped(pid)
+        caught = caught_signals(pid)
+        if signal.SIGINT not in caught:
+            return False
+        interrupt_main_thread(pid, safe if safe in caught else signal.SIGINT)
+        return True
+    except ProcessLookupError:
+        return False
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
+
+
 def caught_signals(pid: int) -> set[int]:
     """The signals the process has handlers installed for (Linux: SigCgt in /proc/PID/status)."""
     try:
@@ -72,3 +95,19 @@ def child_setup() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     if _prctl is not None:
         _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def start_on_terminal(cmd: list[str], terminal: int, env: dict[str, str],
+                      cwd: str) -> subprocess.Popen:
+    """Start `cmd` with the PTY end `terminal` as its stdin, stdout, stderr and controlling
+    terminal, in a session of its own (it dies with us)."""
+    return subprocess.Popen(
+        cmd,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env=env,
+        cwd=cwd,
+        preexec_fn=child_setup,  # noqa: PLW1509 (setsid + TIOCSCTTY need it)
+        close_fds=True,
+    )

@@ -20,11 +20,9 @@ the bridge's, which keeps one client at a time across all its ports.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import hmac
 import logging
-import socket
 from pathlib import Path
 from typing import BinaryIO
 
@@ -44,6 +42,7 @@ from mptui.webrepl_wire import (
     PASSWORD_PROMPT,
     PUT_FILE,
     decode_header,
+    no_delay,
 )
 
 MAX_FRAME = 16384  # bytes of board output per text frame
@@ -125,13 +124,7 @@ class WebReplConnection(asyncio.Protocol):
 
     def connection_made(self, transport) -> None:
         self.transport = transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        peer = transport.get_extra_info("peername")
-        if isinstance(peer, tuple) and len(peer) >= 2:
-            self.peer = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else f"{peer[0]}:{peer[1]}"
+        self.peer = no_delay(transport) or self.peer
         guard_for(self.hub).opened(self)  # a login deadline, a cap, per-source back-off
 
     def data_received(self, data: bytes) -> None:

@@ -4,7 +4,6 @@ terminal (keys, output, flood, capture, inject, scrollback, copy, paste), config
 from __future__ import annotations
 
 from textual import events
-from textual.notifications import Notify
 from textual.widgets import Input
 
 from mptui.board.session import DISCONNECTED, IDLE, RUNNING
@@ -12,33 +11,9 @@ from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_terminal import ReplTerminal
-from mptui.ui.widgets.status_line import StatusLine
 
+from .apphelp import SIZE, notices, open_repl, pick_theme, shown, status
 from .conftest import wait_until
-
-SIZE = (100, 30)
-
-
-def shown(terminal: ReplTerminal) -> str:
-    """What the terminal shows now."""
-    return "\n".join(terminal.model.display())
-
-
-async def open_repl(app, pilot) -> ReplTerminal:
-    """Enter on the selected board: connect, REPL focused, prompt shown."""
-    await pilot.press("enter")
-    await wait_until(lambda: isinstance(app.focused, ReplTerminal), what="the REPL focused")
-    terminal = app.focused
-    await wait_until(lambda: shown(terminal).rstrip().endswith(">>>"), what="the prompt")
-    return terminal
-
-
-def status(app) -> str:
-    return str(app.screen.query_one(StatusLine).render())
-
-
-def notices(messages) -> list[str]:
-    return [m.notification.message for m in messages if isinstance(m, Notify)]
 
 
 async def test_first_run_offers_the_virtual_board_and_one_key_opens_its_repl(make_app):
@@ -341,16 +316,10 @@ async def test_typing_while_disconnected_says_so_once(make_app):
 
 
 async def test_the_theme_command_switches_themes(make_app):
-    from textual.command import CommandList, CommandPalette
-
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert app.theme == "mptui-dark"
-        await pilot.press("f9")
-        await wait_until(lambda: isinstance(app.screen, CommandPalette))
-        app.screen.query_one(Input).value = "mptui-light"
-        await wait_until(lambda: app.screen.query_one(CommandList).option_count > 0)
-        await pilot.press("down", "enter")
+        await pick_theme(app, pilot, "mptui-light")
         await wait_until(lambda: app.theme == "mptui-light", what="the light theme")
 
 

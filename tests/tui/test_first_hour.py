@@ -15,11 +15,8 @@ from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.ota_tab import OtaTab
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
+from .apphelp import SIZE, notices, open_repl, painted, pick_theme, shown
 from .conftest import wait_until
-from .test_app import notices, open_repl, shown
-from .test_hostile_app import painted
-
-SIZE = (100, 30)
 
 
 def footer_text(app) -> str:
@@ -139,11 +136,7 @@ async def test_choices_made_in_the_app_are_kept_in_the_config(make_app, config_f
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert app.theme == "mptui-dark"
-        await pilot.press("f9")
-        await wait_until(lambda: isinstance(app.screen, CommandPalette))
-        app.screen.query_one(Input).value = "mptui-light"
-        await wait_until(lambda: app.screen.query_one(CommandList).option_count > 0)
-        await pilot.press("down", "enter")
+        await pick_theme(app, pilot, "mptui-light")
         await wait_until(lambda: 'theme = "mptui-light"' in config_file.read_text(),
                          what="the theme in the config file")
         app.screen.query_one(DeviceList).select_board("virtual")

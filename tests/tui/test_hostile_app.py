@@ -9,6 +9,7 @@ from __future__ import annotations
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
+from .apphelp import painted
 from .conftest import wait_until
 from .logs_help import on_screen, open_logs
 from .logs_help import shown as log_texts
@@ -89,20 +90,6 @@ HOSTILE_NAMES = {
     "bad-utf8.txt": b"\xff\xfe\xc2 [/]",
     "marks.txt": "a" + "\u0301" * 5000,
 }
-
-
-def painted(app) -> str:
-    """Every cell the app would send to the terminal now, all widgets of the screen on top
-    (notifications included)."""
-    from textual.geometry import Region
-
-    parts = []
-    for widget in app.screen.walk_children(with_self=True):
-        width, height = widget.outer_size
-        if widget.display and width and height:
-            strips = widget.render_lines(Region(0, 0, width, height))
-            parts.extend(segment.text for strip in strips for segment in strip)
-    return "".join(parts)
 
 
 def assert_clean(app) -> str:

@@ -15,10 +15,10 @@ from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.ota_tab import OtaTab
 
+from .apphelp import notices
 from .conftest import wait_until
 from .logs_help import open_logs
 from .ota_help import write_project
-from .test_app import notices
 
 SIZE = (120, 36)
 

@@ -9,8 +9,8 @@ from textual.notifications import Notify
 from mptui.board.session import ERROR, IDLE
 from mptui.ui.widgets.device_list import DeviceList
 
+from .apphelp import painted
 from .conftest import wait_until
-from .test_hostile_app import painted
 
 WRONG = "Wq5#zr8Y"
 

@@ -20,14 +20,20 @@ Board ids the host has installed or pushed to are kept beside the secrets file
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from mptui.errors import MptuiError
+
+T = TypeVar("T")
 
 LOGIN_ITERATIONS = 100_000
 SEQ_EPOCH = 1_704_067_200  # 2024-01-01 UTC: seq stays a small int on a 32-bit board until ~2058
@@ -60,6 +66,37 @@ def backoff_wait(detail: str) -> float | None:
     """The seconds a board's back-off answer ("... wait N s") asks for, if worth waiting."""
     m = re.search(r"wait (\d{1,3}) s", detail)
     return float(m.group(1)) if m and int(m.group(1)) <= BACKOFF_PATIENCE else None
+
+
+class AgentError(MptuiError):
+    """An agent's answer that refused or failed (OtaError, RemoteIOError): its kind (denied,
+    backoff, unreachable, ...) and detail."""
+
+    kind: str
+    detail: str
+
+
+async def log_in(attempt: Callable[[str], Awaitable[T]], close: Callable[[], Awaitable[None]],
+                 password: str, fallback: str, error: type[AgentError]) -> T:
+    """Open and log in to an agent with `attempt(password)`, then `fallback` where that is
+    denied (after an unfinished passwd); a short back-off (after wrong passwords from here)
+    is waited out, up to three times. `error`: the link's own AgentError."""
+    for _ in range(3):
+        try:
+            try:
+                return await attempt(password)
+            except error as e:
+                if e.kind != "denied" or not fallback:
+                    raise
+                await close()
+                return await attempt(fallback)
+        except error as e:
+            wait = backoff_wait(e.detail) if e.kind == "backoff" else None
+            await close()
+            if wait is None:
+                raise
+            await asyncio.sleep(wait)
+    return await attempt(password)
 
 
 def signing_key(project_key: str, board: str) -> str:

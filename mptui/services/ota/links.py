@@ -12,9 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mptui.board import BoardError, BoardExecError, Session
-from mptui.errors import MptuiError
 from mptui.services.boards import OTA_PORT
-from mptui.services.ota.keys import auth_response, backoff_wait, board_id
+from mptui.services.ota.keys import AgentError, auth_response, board_id, log_in
 
 DEFAULT_PORT = OTA_PORT
 PROTO = 2
@@ -44,7 +43,7 @@ KINDS = {
 }
 
 
-class OtaError(MptuiError):
+class OtaError(AgentError):
     def __init__(self, kind: str, detail: str = "") -> None:
         self.kind, self.detail = kind, detail
         plain = KINDS.get(kind, kind)
@@ -67,22 +66,7 @@ class AgentLink:
         self._w: asyncio.StreamWriter | None = None
 
     async def open(self) -> None:
-        for _ in range(3):  # a short back-off (after wrong passwords from here) is waited out
-            try:
-                try:
-                    return await self._open(self.password)
-                except OtaError as e:
-                    if e.kind != "denied" or not self.fallback:
-                        raise
-                    await self.close()
-                    return await self._open(self.fallback)
-            except OtaError as e:
-                wait = backoff_wait(e.detail) if e.kind == "backoff" else None
-                await self.close()
-                if wait is None:
-                    raise
-                await asyncio.sleep(wait)
-        return await self._open(self.password)
+        return await log_in(self._open, self.close, self.password, self.fallback, OtaError)
 
     async def _open(self, password: str) -> None:
         try:

@@ -16,9 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mptui.errors import MptuiError
 from mptui.services.boards import RIO_PORT, BoardRef, Resolver
-from mptui.services.ota.keys import auth_response, backoff_wait, board_id
+from mptui.services.ota.keys import AgentError, auth_response, board_id, log_in
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # (typing's from Python 3.11)
@@ -48,7 +47,7 @@ KINDS = {
 }
 
 
-class RemoteIOError(MptuiError):
+class RemoteIOError(AgentError):
     def __init__(self, kind: str, detail: str = "", traceback: str = "") -> None:
         self.kind, self.detail, self.traceback = kind, detail, traceback
         plain = KINDS.get(kind, kind)
@@ -126,22 +125,8 @@ class RemoteIO:
 
     async def open(self) -> dict[str, Any]:
         """Connect and log in; returns the board's greeting."""
-        for _ in range(3):  # a short back-off (after wrong passwords from here) is waited out
-            try:
-                try:
-                    return await self._open(self.password)
-                except RemoteIOError as e:
-                    if e.kind != "denied" or not self.fallback_password:
-                        raise
-                    await self.close()
-                    return await self._open(self.fallback_password)
-            except RemoteIOError as e:
-                wait = backoff_wait(e.detail) if e.kind == "backoff" else None
-                await self.close()
-                if wait is None:
-                    raise
-                await asyncio.sleep(wait)
-        return await self._open(self.password)
+        return await log_in(self._open, self.close, self.password, self.fallback_password,
+                            RemoteIOError)
 
     async def _open(self, password: str) -> dict[str, Any]:
         self.closed_why = ""

@@ -9,29 +9,24 @@ to each other or to a board.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
-from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.markup import escape
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane
 
 from mptui.board.session import DISCONNECTED, ERROR
-from mptui.errors import MptuiError
 from mptui.services.events import BoardInfo, BoardRemoved
 from mptui.services.manager import DeviceManager
-from mptui.transports import AddressError, TransportError
-from mptui.transports.address import FORMS
-from mptui.ui.keys import Group, key_help
+from mptui.ui.keys import Group
 from mptui.ui.messages import ManagerEvent
-from mptui.ui.safe_text import printable
-from mptui.ui.screens.macro_output import MacroOutputScreen
+from mptui.ui.screens.board_actions import BoardActions
+from mptui.ui.screens.main_palette import Palette
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.tab import Tab, TabContent
 from mptui.ui.widgets.device_list import DeviceList
@@ -44,11 +39,9 @@ from mptui.ui.workers import work
 REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made
 REST_EVERY = 0.05  # and between two of them (each blocks the loop while it is made)
 
-if TYPE_CHECKING:
-    from mptui.ui.app import MptuiApp
 
 
-class MainScreen(Screen):
+class MainScreen(BoardActions, Palette, Screen):
     BINDING_GROUP_TITLE = "Boards"
     DEFAULT_CSS = """
     MainScreen #body { height: 1fr; }
@@ -200,16 +193,9 @@ class MainScreen(Screen):
 
     def open_address(self, address: str) -> None:
         """Open a board named on the command line (added by hand if no source lists it)."""
-        board = self.manager.find(address)
-        try:
-            board = board or self.manager.add(address)
-        except AddressError as e:
-            self.app.notify(str(e), severity="error", timeout=10)
-            return
-        self.devices.update_board(board)
-        self.devices.select_board(board.key)
-        self._select(board.key)
-        self.open_board(board.key)
+        board = self.add_board(address, self.manager.find(address))
+        if board is not None:
+            self.open_board(board.key)
 
     # -- manager events ---------------------------------------------------------------------
 
@@ -289,108 +275,7 @@ class MainScreen(Screen):
             self._show_board()
             terminal.focus()
 
-    # -- actions ----------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
-        board = self.board
-        if action == "connect":
-            return board is not None and board.present and not board.agent_only and (
-                board.state in (DISCONNECTED, ERROR))
-        if action == "disconnect":
-            return board is not None and board.state not in (DISCONNECTED, ERROR)
-        if action in ("soft_reset", "hard_reset"):
-            return board is not None and board.connected
-        if action == "remove_board":
-            return board is not None and (board.kind == "manual" or not board.present)
-        if action == "scan_ble":
-            return self.manager.ble is not None
-        return True
-
-    @work(group="connect")
-    async def action_connect(self) -> None:
-        if self.selected:
-            await self.repl.connect(self.selected)
-            self._show_board()
-
-    @work(group="connect")
-    async def action_disconnect(self) -> None:
-        if self.selected:
-            await self.manager.disconnect(self.selected)
-
-    def action_add_board(self) -> None:
-        def added(address: str | None) -> None:
-            if not address:
-                return
-            try:
-                board = self.manager.add(address)
-            except AddressError as e:
-                self.app.notify(str(e), severity="error", timeout=10)
-                return
-            self.devices.update_board(board)
-            self.devices.select_board(board.key)
-            self._select(board.key)
-
-        self.app.push_screen(
-            PromptScreen("Board address:", hint="e.g. " + ", ".join(FORMS[:4])), added
-        )
-
-    @work(group="scan", exclusive=True)
-    async def action_scan_ble(self) -> None:
-        self.app.notify("Scanning for Bluetooth LE boards…", timeout=3)
-        try:
-            found = await self.manager.scan_ble()
-        except TransportError as e:
-            self.app.notify(str(e), title="BLE scan", severity="error", timeout=10)
-            return
-        if not found:
-            self.app.notify("No Bluetooth LE boards found", title="BLE scan")
-            return
-        names = ", ".join(b.name if b.rssi is None else f"{b.name} ({b.rssi} dBm)" for b in found)
-        self.app.notify(f"Found {names}", title="BLE scan")
-
-    @work(group="connect")
-    async def action_remove_board(self) -> None:
-        board = self.board
-        if board and not await self.manager.remove(board.key):
-            self.app.notify(f"{board.name} is still found by discovery; it stays on the list")
-
-    def action_soft_reset(self) -> None:
-        if self.selected:
-            self.manager.console.reboot(self.selected)
-
-    @work(group="reset")
-    async def action_hard_reset(self) -> None:
-        key = self.selected
-        if not key:
-            return
-        terminal = self.terminal(key)
-        if terminal:
-            terminal.notice("[hard reset]")
-        try:
-            await self.manager.hard_reset(key)
-        except MptuiError as e:
-            self.app.notify(f"hard reset: {e}", severity="error")
-
-    def action_run_marked(self) -> None:
-        """The run-on-marked-boards screen: the marked boards, else the selected one."""
-        from mptui.ui.screens.broadcast import BroadcastScreen
-
-        keys = [k for k in self.devices.marked_keys() if not self.manager.board(k).agent_only]
-        if not keys and self.board is not None and not self.board.agent_only:
-            keys = [self.board.key]
-        if keys:
-            self.app.push_screen(BroadcastScreen(self.manager, keys))
-
-    def _open_store(self, board: BoardInfo) -> None:
-        from mptui.ui.screens.store import StoreScreen
-
-        self.app.push_screen(StoreScreen(self.manager, board))
-
-    def action_board_info(self) -> None:
-        from mptui.ui.screens.board_info import BoardInfoScreen
-
-        if self.board is not None and not self.board.agent_only:
-            self.app.push_screen(BoardInfoScreen(self.manager, self.board))
+    # -- actions (the board's: ui/screens/board_actions.py) ---------------------------------
 
     async def action_show_tab(self, tab: str) -> None:
         await self.content(tab)
@@ -411,81 +296,8 @@ class MainScreen(Screen):
     def terminal_mode_changed(self) -> None:
         self._show_board()
 
-    # -- the command palette ----------------------------------------------------------------
-
-    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        """(title, help, callback) for every action that applies here, and one per board."""
-        for board in self.manager.boards():
-            # the palette reads markup: a board's name and address are text
-            yield (f"Open REPL on {escape(printable(board.name))}",
-                   escape(printable(board.address)), partial(self._open_from_palette, board.key))
-        yield from self._commands(self.key_groups(), self, self.app.run_action)
-        selected = self.board
-        if selected is not None and selected.connected:
-            yield ("Boards: values on the board (store: put, show, list)",
-                   escape(printable(selected.name)), partial(self._open_store, selected))
-        app = cast("MptuiApp", self.app)
-        if app.run_macro is not None:
-            for name, macro in sorted(app.config.commands.items()):
-                yield (f"Macro: {escape(printable(name))}", escape(printable(macro.summary)),
-                       partial(self.run_macro, name))
-        if len(self.contents) < len(self.tabs):  # made now, offered from the next keystroke
-            self.call_later(self._make_the_rest)
-        for tab in self.tabs:
-            content = self.contents.get(tab.id)  # a tab not made yet: in a moment
-            node = content.palette_node() if content is not None else None
-            if node is not None and tab.keys:
-                yield from self._commands([tab.key_groups()[0]], node,
-                                          partial(self._tab_action, tab.id))
+    # -- the command palette (ui/screens/main_palette.py) ------------------------------------
 
     def key_groups(self) -> list[Group]:
         """The screen's own bindings, its tabs' keys with them."""
         return [("Boards", MainScreen), ("Boards", [tab.binding for tab in self.tabs])]
-
-    def _commands(self, groups: list[Group], node,
-                  run) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        title = groups[0][0]
-        for entry in key_help(groups, cast("MptuiApp", self.app).keymap):
-            action = entry.binding.action
-            if node.check_action(action.partition("(")[0], ()) is False:
-                continue
-            keys = ", ".join(self.app.get_key_display(entry.binding.with_key(k))
-                             for k in entry.keys)
-            where = f"  ({entry.id})" if entry.id else ""
-            # the palette reads markup: "[ota] boards" in a description is text
-            yield (escape(f"{title}: {entry.description}"), escape(keys + where),
-                   partial(run, action, node))
-
-    def run_macro(self, name: str, words: list[str] | None = None) -> None:
-        """A [commands] macro on the selected board (its session, as the tabs use it), its
-        output in a dialog."""
-        board = self.board
-        if board is None:
-            self.app.notify(f"{name}: no board selected", severity="warning")
-            return
-        screen = MacroOutputScreen(name, printable(board.name))
-        self.app.push_screen(screen)
-        self._macro(board.key, [name, *(words or [])], screen)
-
-    @work(group="macro")
-    async def _macro(self, key: str, words: list[str], screen: MacroOutputScreen) -> None:
-        try:
-            session = await self.manager.connect(key)
-            app = cast("MptuiApp", self.app)
-            assert app.run_macro is not None  # the palette offers macros only then
-            code = await app.run_macro(words, app.config.commands, session, screen.write)
-        except MptuiError as e:
-            screen.write(f"mptui: {e.message}\n".encode())
-            code = 1
-        screen.finished(code)
-
-    def _tab_action(self, tab: str, action: str, node) -> None:
-        """A tab's action from the palette (offered once it is made): that tab comes to the
-        front first."""
-        self._bring(tab)
-        self.call_after_refresh(self.app.run_action, action, node)
-
-    def _open_from_palette(self, key: str) -> None:
-        self.devices.select_board(key)
-        self._select(key)
-        self.open_board(key)
