@@ -13,7 +13,7 @@ TIMEOUT = 20.0
 async def until(predicate, what: str) -> None:
     async def poll():
         while not predicate():
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # polling: wait_for's TIMEOUT below ends it
 
     try:
         await asyncio.wait_for(poll(), TIMEOUT)

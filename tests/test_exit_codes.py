@@ -95,7 +95,7 @@ def test_a_busy_bridge_says_why(bridge):
         deadline = time.monotonic() + 10
         while bridge.bridge._client is None:
             assert time.monotonic() < deadline
-            time.sleep(0.01)
+            time.sleep(0.01)  # polling: the deadline above ends it
         r = run_cli("-d", bridge.socket_url, "exec", "print(1)")
     assert r.returncode == 1
     assert r.stderr.decode().count("\n") == 1
