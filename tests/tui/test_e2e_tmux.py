@@ -143,9 +143,9 @@ def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
         "while not (board / 'done').exists():\n"
         "    if time.monotonic() > deadline:\n"
         "        sys.exit(3)\n"
-        "    time.sleep(0.02)\n"
+        "    time.sleep(0.02)\n"  # (the editor's poll, with its deadline above)
         "open(sys.argv[1], 'a').write('edited\\n')\n")
-    program = ("import os,time\\nwhile 'go' not in os.listdir('/'):time.sleep(0.01)\\n"
+    program = ("import os,time\\nwhile 'go' not in os.listdir('/'):time.sleep(0.01)\\n"  # (the board's)
                "for i in range(3000):print('x'*100)\\nopen('/done','w').write('1')")
     marker = f"MPTUI_DATA_DIR={isolated / 'data'}"
     tmux = Tmux(f"mptui-e2e-loop-{os.getpid()}")
