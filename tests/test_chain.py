@@ -89,11 +89,21 @@ def test_mount_then_commands_then_umount(tmp_path):
     assert done.stdout.endswith(b"/\r\n")
     assert (folder / "made.txt").read_text() == "from the board"
     assert f"local folder {folder} is mounted at /remote".encode() in done.stderr
-    # mptui leaves no mount behind it
-    done = run_cli("-d", "virtual:m", "mount", str(folder), "+", "exec", "1")
-    assert done.returncode == 0
-    done = run_cli("-d", "virtual:m", "eval", "__import__('os').listdir('/')")
-    assert b"remote" not in done.stdout
+
+
+def test_mptui_leaves_no_mount_behind_it(start_bridge, tmp_path):
+    """On a board that lives on after mptui (behind a bridge; a virtual board would be a new
+    one): a chain that mounts and does not unmount leaves the board as it found it."""
+    bridge = start_bridge()
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "app.py").write_text("X = 1\n")
+    done = run_cli("-d", bridge.socket_url, "mount", str(folder), "+", "eval",
+                   "(__import__('os').getcwd(), 'remote' in __import__('os').listdir('/'))")
+    assert (done.returncode, done.stdout) == (0, b"('/remote', True)\r\n"), done.stderr
+    done = run_cli("-d", bridge.socket_url, "eval",
+                   "(__import__('os').getcwd(), 'remote' in __import__('os').listdir('/'))")
+    assert (done.returncode, done.stdout) == (0, b"('/', False)\r\n"), done.stderr
 
 
 def test_mount_errors(tmp_path):

@@ -13,7 +13,7 @@ TIMEOUT = 20.0
 async def until(predicate, what: str) -> None:
     async def poll():
         while not predicate():
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # polling: wait_for's TIMEOUT below ends it
 
     try:
         await asyncio.wait_for(poll(), TIMEOUT)
@@ -40,7 +40,7 @@ async def test_output_instead_of_a_banner_is_shown_not_held_back(session):
     seen = bytearray()
     session.set_console(seen.extend)
     await session.console_write(b"import time\r")
-    await session.console_write(b"while True: print('tick'); time.sleep(0.05)\r\r")
+    await session.console_write(b"while True: print('tick'); time.sleep(0.05)\r\r")  # (the board's)
     await until(lambda: b"tick" in seen, "the program's output")
     session.repl.in_raw = True  # what mptui believes; the board runs the program
     mark = len(seen)

@@ -95,26 +95,28 @@ def test_a_busy_bridge_says_why(bridge):
         deadline = time.monotonic() + 10
         while bridge.bridge._client is None:
             assert time.monotonic() < deadline
-            time.sleep(0.01)
+            time.sleep(0.01)  # polling: the deadline above ends it
         r = run_cli("-d", bridge.socket_url, "exec", "print(1)")
     assert r.returncode == 1
     assert r.stderr.decode().count("\n") == 1
     assert "Error: Device busy - another client is connected" in r.stderr.decode()
 
 
-@pytest.mark.parametrize("args", [
-    ("cp", "a"),  # was 1
-    ("-d", "virtual", "cp", "a", "b"),
-    ("-d", "virtual", "cp", "--explain", ":a", "b"),
-    ("-d", "nonsense", "ls"),
-    ("ls", "--bogus"),
-    ("logs", "-d", "tcp://nowhere:1"),
-    ("call", "-d", "virtual", "ping"),
+@pytest.mark.parametrize("args, said", [
+    (("cp", "a"), "mptui: cp: give at least one source and a destination"),  # was 1
+    (("-d", "virtual", "cp", "a", "b"), "mptui: cp: one side must be a board path (':' prefix)"),
+    (("-d", "virtual", "cp", "--explain", ":a", "b"), "mptui: cp: --explain goes with --dry-run"),
+    (("-d", "nonsense", "ls"), "mptui: unknown device address 'nonsense'; valid forms: "),
+    (("ls", "--bogus"), "mptui ls: error: unrecognized arguments: --bogus"),
+    (("logs", "-d", "tcp://nowhere:1"), "mptui: unknown device address 'tcp://nowhere:1'"),
+    (("call", "-d", "virtual", "ping"),
+     "mptui: virtual: calls go through the board's agent over the network"),
 ])
-def test_usage_errors_exit_2_with_one_line(args):
+def test_usage_errors_exit_2_with_one_line(args, said):
     r = run_cli(*args)
     assert r.returncode == 2, r.stderr
     assert r.stderr.count(b"\n") == 1 and r.stdout == b""
+    assert r.stderr.decode().startswith(said), r.stderr
 
 
 def test_the_default_board_is_said_once_where_it_is_news(root):

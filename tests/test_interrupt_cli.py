@@ -59,7 +59,7 @@ def test_ctrl_c_during_a_long_copy_leaves_no_partial_file(bridge, tmp_path):
     deadline = time.monotonic() + 60
     while not partial.exists():  # the copy has begun on the board
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
-        time.sleep(0.01)
+        time.sleep(0.01)  # polling: the deadline above ends it
     code, err = interrupt(proc)
     assert code == 130
     assert err == ("mptui: interrupted: cp was stopped; files are written whole or not at all; "

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import free_port
+from helpers import free_port, until
 from test_bridge_cli import BridgeProcess
 
 from mptui.board import BoardError, Session
@@ -116,14 +116,6 @@ READ_ALL = (
 )
 
 
-async def _until(condition, what: str) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{what} never happened")
-
-
 async def _send_while_board_is_busy(session: Session, root, data: bytes) -> tuple[int, int]:
     """The board runs code that does not read stdin while `data` crosses the wire; then it
     reads what its stdin holds. Returns how many bytes it got, and how many the wire held
@@ -135,8 +127,8 @@ async def _send_while_board_is_busy(session: Session, root, data: bytes) -> tupl
         end = wire.delivered + wire.dropped + len(data)
         writing = asyncio.create_task(repl.write(data))  # (a held-back host waits in write)
         # all of it has crossed the wire, or the board holds the rest back (USB)
-        await _until(lambda: wire.delivered + wire.dropped >= end or wire.host_to_board.held,
-                     "the wire's end")
+        await until(lambda: wire.delivered + wire.dropped >= end or wire.host_to_board.held,
+                    what="the wire's end")
         held = wire.unsent
         (root / "go").touch()
         await writing
@@ -158,11 +150,11 @@ async def test_a_ctrl_c_reaches_a_uart_board_whose_ring_is_full(board_root):
     async with Session("virtual:ring?link=uart:115200", root=board_root) as s:
         seen = bytearray()
         task = asyncio.create_task(s.run("print('spinning')\nwhile True:\n pass", seen.extend))
-        await _until(lambda: b"spinning" in seen, "the program's start")
+        await until(lambda: b"spinning" in seen, what="the program's start")
         wire = s.transport.board.wire
         end = wire.delivered + wire.dropped + 600
         await s.repl.write(b"b" * 600)  # the program reads none of it
-        await _until(lambda: wire.delivered + wire.dropped >= end, "the wire's end")
+        await until(lambda: wire.delivered + wire.dropped >= end, what="the wire's end")
         assert wire.dropped > 0
         await s.interrupt()
         with pytest.raises(BoardError) as e:
@@ -193,13 +185,17 @@ async def test_esp8266_heap_is_an_esp8266s(board_root):
         assert 0.85 * 64 * 1024 < free < 1.15 * 64 * 1024
 
 
-@pytest.mark.parametrize("faults", ["lossy:0.002:2", "lossy:0.003:3"])
-async def test_a_lossy_link_never_leaves_a_wrong_file(board_root, faults):
+@pytest.mark.parametrize("faults, rare", [("lossy:0.002:2", False), ("lossy:0.003:3", False),
+                                          ("lossy:0.0003:5", True), ("lossy:0.0003:6", True)])
+async def test_a_lossy_link_never_leaves_a_wrong_file(board_root, faults, rare):
     """Dropped, doubled and corrupted bytes both ways: every write leaves the new file (checked
-    by its hash on the board, the damaged part sent again) or fails with a line and leaves the
-    old one; every read gives the file's bytes or fails; several files at once likewise."""
+    by its hash on the board, a damaged file sent again) or fails with a line and leaves the
+    old one; every read gives the file's bytes or fails; several files at once likewise. At
+    0.2% most 2 KB writes fail (each try meets several faults): only the rare-fault links say
+    that writes get through at all."""
     old = b"old contents\n" * 20
     (board_root / "f.bin").write_bytes(old)
+    wrote = read = 0
     async with Session(f"virtual:lossy?link=uart:115200+{faults}", root=board_root) as s:
         for i in range(4):
             data = bytes(range(256)) * 8 + bytes([i]) * 100
@@ -210,9 +206,10 @@ async def test_a_lossy_link_never_leaves_a_wrong_file(board_root, faults):
                 assert (board_root / "f.bin").read_bytes() == old  # failed: the old file stays
             else:
                 assert (board_root / "f.bin").read_bytes() == data, f"write {i} was wrong"
-                old = data
+                old, wrote = data, wrote + 1
             try:
                 assert await s.fs.read("/f.bin") == old, f"read {i} was wrong (helper {s.helper}, caps {s.caps})"
+                read += 1
             except BoardError as e:
                 assert "\n" not in str(e)
         many = [(f"/m{k}.py", f"X = {k}\n".encode() * 150, None) for k in range(5)]
@@ -226,6 +223,11 @@ async def test_a_lossy_link_never_leaves_a_wrong_file(board_root, faults):
                 assert on_board.read_bytes() == data, f"{path} was wrong"
             else:
                 assert not on_board.exists() or on_board.read_bytes() == data
+    # no file under a name mptui did not write (a damaged name); temporary files may stay
+    names = {p.name for p in board_root.iterdir()} - {"f.bin", *(p[1:] for p, _, _ in many)}
+    assert {n for n in names if not n.endswith(".mptui~")} == set(), names
+    if rare:  # on a link that damages little, writes and reads do get through
+        assert wrote >= 3 and read >= 3 and errors.count(None) >= 3, (wrote, read, errors)
 
 
 # -- peers and mptui through a bridge on a link -----------------------------------------------
@@ -275,10 +277,17 @@ def test_mpremote_through_mptui_bridge_on_a_uart_link(tmp_path, mpremote):
         bridge.kill()
 
 
-@pytest.mark.parametrize("args", [["--link", "bogus"], ["--heap", "1"], ["--fs", "2g"],
-                                  ["--serial", "/dev/ttyACM0", "--fs", "1m"],
-                                  ["--serial", "/dev/ttyACM0", "--link", "esp8266"]])
-def test_bridge_link_options_are_checked(args):
+@pytest.mark.parametrize("args, said", [
+    (["--link", "bogus"], "argument --link: unknown link profile 'bogus'; valid: fast, "),
+    (["--heap", "1"], "argument --heap: heap size out of range (8k to 1024m): '1'"),
+    (["--fs", "2g"], "argument --fs: not a size: '2g'"),
+    (["--serial", "/dev/ttyACM0", "--fs", "1m"],
+     "--fs: for the virtual board only, not with --serial"),
+    (["--serial", "/dev/ttyACM0", "--link", "esp8266"],
+     "--link: for the virtual board only, not with --serial"),
+])
+def test_bridge_link_options_are_checked(args, said):
     proc = subprocess.run([*MPTUI, "bridge", *args], capture_output=True, text=True, timeout=30,
                           check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert proc.stderr.startswith(f"mptui bridge: error: {said}"), proc.stderr

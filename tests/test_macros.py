@@ -62,8 +62,9 @@ def test_macros_use_macros_but_not_themselves():
     ({"x": {"run": "ls", "defaults": {"b": True}}}, "'defaults' must map"),
 ])
 def test_malformed_entries_are_one_line_errors(table, said):
-    with pytest.raises(BadMacro, match=said):
+    with pytest.raises(BadMacro, match=said) as e:
         parse_macros(table)
+    assert "\n" not in str(e.value)  # one line, as the name says
 
 
 def test_split_drops_empty_commands():

@@ -7,6 +7,7 @@ import asyncio
 import errno
 
 import pytest
+from helpers import until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,8 +66,7 @@ def test_the_answers_are_escaped_replies_in_order(folder):
         server.start()
         server.feed(request(b"S", b"/a.py") + request(b"O", b"rb\x00/a.py") +
                     request(b"S", b"/missing") + request(b"L", b"0 /"))
-        while len(sent) < 4:
-            await asyncio.sleep(0)
+        await until(lambda: len(sent) >= 4, what="the four answers")
         await server.stop()
         return sent
 

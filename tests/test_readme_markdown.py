@@ -190,7 +190,7 @@ class Server:
             if time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"{command!r} never said {ready!r}: {self.out[-500:]!r}")
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling: the deadline above ends it
 
     def stop(self) -> None:
         if self.proc.poll() is None:

@@ -225,7 +225,7 @@ def wait_for_agent(witness: Witness, agent: str, project: Path, timeout: float =
         if done.returncode == 0:
             return
         assert time.monotonic() < deadline, done.stdout + done.stderr
-        time.sleep(0.2)
+        time.sleep(0.2)  # polling: the deadline above ends it
 
 
 def test_the_config_never_shows_a_literal_password(witness, monkeypatch):

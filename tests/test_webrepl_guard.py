@@ -48,7 +48,7 @@ async def test_wrong_passwords_make_the_source_wait(webrepl_board):
     while isinstance(answer := await try_password(url, WEBREPL_PW), str):
         assert "too many wrong passwords" in answer
         assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.2)  # polling: the deadline above ends it
     assert CONNECTED in answer
     assert await try_password(url, "guess") == DENIED
 

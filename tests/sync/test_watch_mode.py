@@ -216,7 +216,7 @@ async def test_stopping_the_watch_stops_the_program_it_ran(session, tmp_path):
     async with watching(session, local, after=AFTER_RUN, initial_sync=False,
                         sink=console.feed):
         (local / "main.py").write_text("import time\nprint('looping')\nwhile True:\n"
-                                       "    time.sleep(0.01)\n")
+                                       "    time.sleep(0.01)\n")  # (the board's program)
         await console.wait(b"looping")
         mark = len(console.data)
     # the watch is over: the loop was stopped, the board answers at once

@@ -83,7 +83,7 @@ def test_installed_mptui_in_tmux(isolated):
         deadline = time.monotonic() + 15
         while tmux.alive() or processes_with(marker):
             assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
-            time.sleep(0.05)  # polling: the deadline above ends it
+            time.sleep(0.05)  # polling: the deadline above ends it  # polling: the deadline above ends it
     finally:
         tmux("kill-server", check=False)
 
@@ -120,7 +120,7 @@ def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
         deadline = time.monotonic() + 15
         while tmux.alive() or processes_with(marker):
             assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
-            time.sleep(0.05)  # polling: the deadline above ends it
+            time.sleep(0.05)  # polling: the deadline above ends it  # polling: the deadline above ends it
     finally:
         tmux("kill-server", check=False)
 
@@ -143,9 +143,9 @@ def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
         "while not (board / 'done').exists():\n"
         "    if time.monotonic() > deadline:\n"
         "        sys.exit(3)\n"
-        "    time.sleep(0.02)\n"
+        "    time.sleep(0.02)\n"  # (the editor's poll, with its deadline above)
         "open(sys.argv[1], 'a').write('edited\\n')\n")
-    program = ("import os,time\\nwhile 'go' not in os.listdir('/'):time.sleep(0.01)\\n"
+    program = ("import os,time\\nwhile 'go' not in os.listdir('/'):time.sleep(0.01)\\n"  # (the board's)
                "for i in range(3000):print('x'*100)\\nopen('/done','w').write('1')")
     marker = f"MPTUI_DATA_DIR={isolated / 'data'}"
     tmux = Tmux(f"mptui-e2e-loop-{os.getpid()}")
@@ -167,7 +167,7 @@ def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
         while (project / "notes.txt").read_text() == "v1\n":
             assert time.monotonic() < deadline, "the editor never finished"
             assert "exited with status 3" not in tmux.screen(), "the board program was stuck"
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling: the deadline above ends it
         assert (project / "notes.txt").read_text() == "v1\nedited\n"
         assert (board / "done").exists()
         tmux.wait_for("Palette")  # the app is back on screen (its footer)
@@ -175,7 +175,7 @@ def test_the_app_keeps_running_while_the_editor_has_the_terminal(isolated):
         deadline = time.monotonic() + 15
         while tmux.alive() or processes_with(marker):
             assert time.monotonic() < deadline, f"left behind: {processes_with(marker)}"
-            time.sleep(0.05)
+            time.sleep(0.05)  # polling: the deadline above ends it
     finally:
         tmux("kill-server", check=False)
 

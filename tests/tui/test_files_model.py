@@ -109,7 +109,8 @@ async def test_an_answer_for_a_side_that_changed_is_dropped(side):
     pane = PaneModel()
     pane.set_fs(LocalFS())
     loading = asyncio.create_task(pane.load(str(side)))
-    await asyncio.sleep(0)  # the listing has started (in a thread)
+    await asyncio.sleep(0)  # not a wait: the task runs to its listing (in a thread)
+    assert pane.loading  # the listing of the old side is under way
     pane.set_fs(None, "board:", "not connected")
     assert await loading == ""
     assert pane.entries == [] and pane.message == "not connected" and pane.location == "board:"

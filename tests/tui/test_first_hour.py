@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, TabbedContent
 
 from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.prompt import PromptScreen
@@ -272,9 +272,11 @@ async def test_no_footer_key_is_cut(make_app, project, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await wait_until(lambda: app.screen.query(DeviceList))
-        for key in ("r", "f", "o", "l"):
+        tabs = app.screen.query_one(TabbedContent)
+        for key, tab in (("r", "repl"), ("f", "files"), ("o", "ota"), ("l", "logs")):
             app.screen.query_one(DeviceList).focus()
             await pilot.press(key)
+            await wait_until(lambda: tabs.active == tab, what=f"the {tab} tab in front")  # noqa: B023
             await pilot.pause()
             await pilot.pause()
             keys = list(app.screen.query_one(Footer).query(FooterKey))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 
 from rich.console import Console
@@ -48,8 +49,12 @@ async def test_put_show_list_from_the_palette(make_app, board_root, tmp_path):
         await submitted(pilot, screen, "cal = {'gain': 1.25, 'raw': b'\\x00\\x01', 'n': [1, None]}")
         session = app.manager.session("virtual")
         assert await session.eval("cal['raw'][1] + len(cal['n'])") == 3  # a value there
+        await session.exec("cal['n'].append(3)")  # changed on the board: shown as it is now
         await submitted(pilot, screen, "cal")
-        assert "cal = {'gain': 1.25, 'raw': b'\\x00\\x01', 'n': [1, None]}" in drawn(screen)
+        name, _, shown = str(screen.lines[-1]).partition(" = ")  # (in the board's dict order)
+        assert name == "cal"
+        assert ast.literal_eval(shown) == {"gain": 1.25, "raw": b"\x00\x01", "n": [1, None, 3]}
+        assert "[1, None, 3]" in drawn(screen)
         marker = tmp_path / "ran"
         await submitted(pilot, screen, f"x = __import__('os').system('touch {marker}')")
         assert "not a plain Python value" in drawn(screen) and not marker.exists()

@@ -29,6 +29,7 @@ def _mptui_make():
         try:
             os.rename(t, p)
         except OSError:  # ports that will not rename onto an existing file
+            os.stat(t)  # (only when the new file is there: else p stays)
             os.remove(p)
             os.rename(t, p)
 
