@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 class KeptVirtualTransport(SocketTransport):
     profile = FAST_PROFILE
     greets_on_open = False  # a board that runs already says nothing when we connect
+    greet_after = 0.03  # a process on this computer: what it prints arrives within ms
 
     def __init__(self, address: Address, *, idle: float, root: Path | None = None) -> None:
         from mptui.paths import virtual_board_root
