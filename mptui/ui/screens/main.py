@@ -30,6 +30,7 @@ from mptui.transports import AddressError, TransportError
 from mptui.transports.address import FORMS
 from mptui.ui.keys import Group, key_help
 from mptui.ui.messages import ManagerEvent
+from mptui.ui.quiet import when_quiet
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.macro_output import MacroOutputScreen
 from mptui.ui.screens.prompt import PromptScreen
@@ -41,7 +42,7 @@ from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
 from mptui.ui.workers import work
 
-REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made
+REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made (once quiet)
 REST_EVERY = 0.05  # and between two of them (each blocks the loop while it is made)
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class MainScreen(Screen):
         missing = [tab.id for tab in self.tabs if tab.id not in self.contents]
         if missing:
             await self.content(missing[0])
-            self.set_timer(REST_EVERY, self._make_the_rest)
+            self.set_timer(REST_EVERY, partial(when_quiet, self, self._make_the_rest))
 
     @on(TabbedContent.TabActivated)
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -172,7 +173,7 @@ class MainScreen(Screen):
             self.open_address(self.device)
         elif self.devices.selected_key:
             self._select(self.devices.selected_key)
-        self.set_timer(REST_AFTER, self._make_the_rest)
+        self.set_timer(REST_AFTER, partial(when_quiet, self, self._make_the_rest))
 
     def on_resize(self) -> None:
         self.devices.fit_width(self.size.width)

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from mptui.ui.quiet import output_came
 from mptui.ui.terminal.capture import Capture
 from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
@@ -154,6 +155,7 @@ class ReplTerminal(Widget, can_focus=True):
         if not self.is_mounted:  # on_mount shows it
             return
         now = time.monotonic()
+        output_came(now)
         due = max(now + 0.001, self._last_flush + self._frame(now))
         if self._timer is None or due < self._due - 0.001:
             self._schedule(due - now)
