@@ -246,9 +246,23 @@ class ReplTerminal(Widget, can_focus=True):
     def _build_strip(self, line: int) -> Strip:
         """A line as painted: the widget's width, in the widget's style (kept until the width
         or the styles change: a flood repaints the whole screen every frame)."""
-        strip = Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
-        strip = strip.extend_cell_length(self._width).crop(0, self._width)
-        return strip if self._base is None else strip.apply_style(self._base)
+        segments = self._painter.segments(self.model.row(line), self.model.screen.default_char)
+        width, base = self._width, self._base
+        if base is not None and all(text.isascii() for text, _, _ in segments):
+            # one cell a character: the same strip made at once (a Strip costs ~10 objects, and
+            # a flood makes a screenful of them a frame)
+            cells: list[Segment] = []
+            used = 0
+            for text, style, _ in segments:
+                text = text[: width - used]
+                if text:
+                    cells.append(Segment(text, base + style))
+                    used += len(text)
+            if used < width:
+                cells.append(Segment(" " * (width - used), base))
+            return Strip(cells, width)
+        strip = Strip(segments).extend_cell_length(width).crop(0, width)
+        return strip if base is None else strip.apply_style(base)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
