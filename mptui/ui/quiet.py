@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from textual.message_pump import MessagePump
+if TYPE_CHECKING:
+    from textual.message_pump import MessagePump
 
 QUIET = 0.3  # seconds without board output that make the app quiet
 PATIENCE = 10.0  # seconds work waits at most
