@@ -45,3 +45,12 @@ async def test_work_runs_at_once_when_quiet_and_in_the_end_when_not():
         quiet.when_quiet(app, later.set, patience=0)  # no patience: it runs anyway
         await asyncio.wait_for(later.wait(), 10)
     quiet.output_came(float("-inf"))
+
+
+def test_a_new_terminal_keeps_the_app_busy_until_its_first_output():
+    quiet.output_came(float("-inf"))
+    assert quiet.quiet()
+    quiet.output_expected(time.monotonic())  # a terminal was made for a board
+    assert not quiet.quiet()
+    quiet.output_came(float("-inf"))  # (its prompt, long ago)
+    assert quiet.quiet()

@@ -24,7 +24,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
-from mptui.ui.quiet import output_came
+from mptui.ui.quiet import output_came, output_expected
 from mptui.ui.terminal.capture import Capture
 from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
@@ -145,6 +145,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._base: Style | None = None
         self._painter = RowPainter()
         self._cursor: tuple[int, int] | None = None  # (column, line) last painted
+        output_expected(time.monotonic())  # made for a board being connected
 
     # -- output from the board --------------------------------------------------------------
 
@@ -152,10 +153,10 @@ class ReplTerminal(Widget, can_focus=True):
         """Board output; parsed and shown within a frame."""
         self.capture.write(data)
         self.intake.receive(data)
-        if not self.is_mounted:  # on_mount shows it
-            return
         now = time.monotonic()
         output_came(now)
+        if not self.is_mounted:  # on_mount shows it
+            return
         due = max(now + 0.001, self._last_flush + self._frame(now))
         if self._timer is None or due < self._due - 0.001:
             self._schedule(due - now)
