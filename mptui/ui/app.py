@@ -89,6 +89,7 @@ class MptuiApp(App):
         pour in (bench/logs_tab.py). Not at start-up: the collection itself takes ~30 ms."""
         gc.collect()
         gc.freeze()
+        gc.enable()  # (off for the start-up: mptui.ui.launch)
 
     async def on_unmount(self) -> None:
         gc.unfreeze()
