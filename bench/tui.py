@@ -341,45 +341,57 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        # the kept virtual board's state too (its socket, its pid): one of this run's own, not
+        # the user's, nor another run's whose folder is gone
         env = dict(os.environ, MPTUI_DATA_DIR=str(root / "data"),
-                   MPTUI_CONFIG=str(root / "config.toml"))
-        os.environ.update(MPTUI_DATA_DIR=env["MPTUI_DATA_DIR"], MPTUI_CONFIG=env["MPTUI_CONFIG"])
-        print(f"mptui TUI bench: {args.runs} runs, medians; terminal {SIZE[0]}x{SIZE[1]}")
+                   MPTUI_CONFIG=str(root / "config.toml"), MPTUI_STATE_DIR=str(root / "state"))
+        os.environ.update({k: env[k] for k in ("MPTUI_DATA_DIR", "MPTUI_CONFIG",
+                                                "MPTUI_STATE_DIR")})
+        try:
+            return run(args, root, env)
+        finally:  # the kept board this run started stops with it
+            subprocess.run([str(BIN / "mptui"), "virtual", "stop"], env=env, check=False,
+                           capture_output=True)
 
-        bare = asyncio.run(bare_board_prompt(root / "boards", args.runs))
-        if shutil.which("tmux"):
-            launch = launch_virtual(env, args.runs)
-            print("\nlaunch (tmux)")
-            print(f"  bare VirtualBoard start to '>>> ' (no UI)        {ms(bare)}")
-            print(f"  mptui -d virtual: spawn to prompt on screen     {ms(launch['prompt'])}"
-                  f"   ({launch['prompt'] / bare:.1f}x the bare board)")
-            print(f"  then '6*7' Enter to '42' on screen              {ms(launch['answer'])}")
-            side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote)
-            print("\nthe same board on a PTY (/dev/pts/N), tmux")
-            print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
-            for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
-                               ("flood", "100000-line flood on screen")):
-                mine = side["mptui"][key]
-                theirs = side.get("mpremote", {}).get(key, float("nan"))
-                print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
-        else:
-            print("tmux is not installed: the real-terminal figures are skipped")
 
-        raw_bytes, raw_time = asyncio.run(bare_flood(root / "boards"))
-        app = asyncio.run(in_app(root / "boards", args.echoes))
-        rate = app["flood_bytes"] / app["flood_time"]
-        print("\nin-process (headless app)")
-        print(f"  flood, board alone (Session, no UI)     {raw_bytes / raw_time / 1e6:6.2f} MB/s "
-              f"({raw_bytes} bytes in {ms(raw_time).strip()})")
-        print(f"  flood through the terminal to painted   {rate / 1e6:6.2f} MB/s "
-              f"({app['flood_bytes']} bytes in {ms(app['flood_time']).strip()}, "
-              f"{app['flood_skipped']} skipped)   ratio {rate / (raw_bytes / raw_time):.2f}")
-        idle, flood = app["echo_idle"], app["echo_flood"]
-        print(f"  keypress to echo, idle:          received {ms(idle[0])}, painted {ms(idle[1])}")
-        print(f"  keypress to echo, during a flood of {app['thread_flood_rate'] / 1e6:.1f} MB/s:"
-              f" received {ms(flood[0])}, painted {ms(flood[1])} (worst {ms(flood[2]).strip()})")
-        print(f"  Ctrl-C during a flood to the prompt painted          {ms(app['ctrl_c_flood'])}")
-        print(f"  Ctrl-D (soft reboot) during a thread flood to prompt {ms(app['stop_flood'])}")
+def run(args: argparse.Namespace, root: Path, env: dict) -> int:
+    """The figures, with this run's folder and environment."""
+    print(f"mptui TUI bench: {args.runs} runs, medians; terminal {SIZE[0]}x{SIZE[1]}")
+
+    bare = asyncio.run(bare_board_prompt(root / "boards", args.runs))
+    if shutil.which("tmux"):
+        launch = launch_virtual(env, args.runs)
+        print("\nlaunch (tmux)")
+        print(f"  bare VirtualBoard start to '>>> ' (no UI)        {ms(bare)}")
+        print(f"  mptui -d virtual: spawn to prompt on screen     {ms(launch['prompt'])}"
+              f"   ({launch['prompt'] / bare:.1f}x the bare board)")
+        print(f"  then '6*7' Enter to '42' on screen              {ms(launch['answer'])}")
+        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote)
+        print("\nthe same board on a PTY (/dev/pts/N), tmux")
+        print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
+        for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
+                           ("flood", "100000-line flood on screen")):
+            mine = side["mptui"][key]
+            theirs = side.get("mpremote", {}).get(key, float("nan"))
+            print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
+    else:
+        print("tmux is not installed: the real-terminal figures are skipped")
+
+    raw_bytes, raw_time = asyncio.run(bare_flood(root / "boards"))
+    app = asyncio.run(in_app(root / "boards", args.echoes))
+    rate = app["flood_bytes"] / app["flood_time"]
+    print("\nin-process (headless app)")
+    print(f"  flood, board alone (Session, no UI)     {raw_bytes / raw_time / 1e6:6.2f} MB/s "
+          f"({raw_bytes} bytes in {ms(raw_time).strip()})")
+    print(f"  flood through the terminal to painted   {rate / 1e6:6.2f} MB/s "
+          f"({app['flood_bytes']} bytes in {ms(app['flood_time']).strip()}, "
+          f"{app['flood_skipped']} skipped)   ratio {rate / (raw_bytes / raw_time):.2f}")
+    idle, flood = app["echo_idle"], app["echo_flood"]
+    print(f"  keypress to echo, idle:          received {ms(idle[0])}, painted {ms(idle[1])}")
+    print(f"  keypress to echo, during a flood of {app['thread_flood_rate'] / 1e6:.1f} MB/s:"
+          f" received {ms(flood[0])}, painted {ms(flood[1])} (worst {ms(flood[2]).strip()})")
+    print(f"  Ctrl-C during a flood to the prompt painted          {ms(app['ctrl_c_flood'])}")
+    print(f"  Ctrl-D (soft reboot) during a thread flood to prompt {ms(app['stop_flood'])}")
     return 0
 
 

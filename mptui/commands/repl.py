@@ -112,7 +112,8 @@ def run(args) -> int:
 
         # a board that says nothing when the link opens (running already: USB, a bridge)
         # gets an Enter, so that its prompt shows (as the app does)
-        greeting = loop.call_later(GREET_AFTER, _greet, session)
+        after = session.transport.greet_after
+        greeting = loop.call_later(GREET_AFTER if after is None else after, _greet, session)
         if session.transport.greets_on_open:  # started anew: it says hello itself
             greeting.cancel()
         session.set_console(sink)

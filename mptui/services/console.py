@@ -93,13 +93,13 @@ class ConsoleRouter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await console.writer
 
-    def greet(self, key: str) -> None:
-        """The board's link just opened: if the board stays quiet (GREET_AFTER), an Enter
-        shows its prompt."""
+    def greet(self, key: str, after: float | None = None) -> None:
+        """The board's link just opened: if the board stays quiet (`after` seconds, by default
+        GREET_AFTER), an Enter shows its prompt."""
         console = self._consoles.get(key)
         if console is not None:
             loop = asyncio.get_running_loop()
-            loop.call_later(GREET_AFTER, self._greet, key, console)
+            loop.call_later(GREET_AFTER if after is None else after, self._greet, key, console)
 
     def _greet(self, key: str, console: _Console) -> None:
         if self._consoles.get(key) is console and not console.received and not console.inbox \

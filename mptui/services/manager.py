@@ -238,7 +238,7 @@ class DeviceManager(BoardList, BoardIds):
             logger.warning("%s", notice)
         await rtc.on_connect(ref, session)
         if not session.transport.greets_on_open:  # else it starts anew: it says hello
-            self.console.greet(key)
+            self.console.greet(key, session.transport.greet_after)
         return session
 
     def _transport_options(self, board: _Board, ref: BoardRef) -> dict[str, Any]:

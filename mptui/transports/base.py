@@ -69,6 +69,9 @@ class Transport(ABC):
     identity: str | None = None
     # Does the board say hello by itself when the link opens (a board started by opening it)?
     greets_on_open: bool = False
+    # How long a board that says nothing when its link opens is left before an Enter shows its
+    # prompt (None: the console's GREET_AFTER); a local link shows output within a few ms.
+    greet_after: float | None = None
 
     @abstractmethod
     async def open(self) -> None: ...

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 class KeptVirtualTransport(SocketTransport):
     profile = FAST_PROFILE
     greets_on_open = False  # a board that runs already says nothing when we connect
+    greet_after = 0.03  # a process on this computer: what it prints arrives within ms
 
     def __init__(self, address: Address, *, idle: float, root: Path | None = None) -> None:
         from mptui.paths import virtual_board_root
@@ -45,11 +46,23 @@ class KeptVirtualTransport(SocketTransport):
     async def open(self) -> None:
         from mptui.virtual import keeper
 
-        name = self.board_address.target
-        self._lock = await asyncio.to_thread(keeper.take_lock, name)
+        def take_and_ensure() -> tuple[Lock, Path, str | None]:
+            # one trip to a thread, not two: at the app's start-up each trip back waits for the
+            # loop to finish painting the first screen
+            lock = keeper.take_lock(self.board_address.target)
+            try:
+                return lock, *keeper.ensure(self.board_address, self.idle, self.root)
+            except BaseException:
+                lock.release()
+                raise
+
+        work = asyncio.ensure_future(asyncio.to_thread(take_and_ensure))
         try:
-            self._socket, self.notice = await asyncio.to_thread(
-                keeper.ensure, self.board_address, self.idle, self.root)
+            self._lock, self._socket, self.notice = await asyncio.shield(work)
+        except asyncio.CancelledError:  # the thread goes on: its lock is let go once it has it
+            work.add_done_callback(_release_when_taken)
+            raise
+        try:
             await super().open()
         except BaseException:
             self._release()
@@ -69,3 +82,8 @@ class KeptVirtualTransport(SocketTransport):
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+
+def _release_when_taken(work: asyncio.Future[tuple[Lock, Path, str | None]]) -> None:
+    if not work.cancelled() and work.exception() is None:
+        work.result()[0].release()

@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
@@ -18,6 +19,7 @@ from mptui.errors import MptuiError
 from mptui.services.manager import DeviceManager
 from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
+from mptui.ui.quiet import when_quiet
 from mptui.ui.safe_text import printable
 from mptui.ui.screens.confirm import ConfirmScreen
 from mptui.ui.screens.help import HelpScreen
@@ -79,7 +81,7 @@ class MptuiApp(App):
             self.notify(f"config ignored: {self.config.error}", severity="error", timeout=15)
         await self.manager.start(settle=0.3)
         await self.push_screen(MainScreen(self.manager, self.tabs, device=self.device))
-        self.set_timer(FREEZE_AFTER, self._freeze)
+        self.set_timer(FREEZE_AFTER, partial(when_quiet, self, self._freeze))
 
     def _freeze(self) -> None:
         """What exists once the app is up (every tab made) lives as long as the app: keep it
@@ -87,6 +89,7 @@ class MptuiApp(App):
         pour in (bench/logs_tab.py). Not at start-up: the collection itself takes ~30 ms."""
         gc.collect()
         gc.freeze()
+        gc.enable()  # (off for the start-up: mptui.ui.launch)
 
     async def on_unmount(self) -> None:
         gc.unfreeze()

@@ -206,3 +206,19 @@ def test_a_capture_appends_raw_bytes(tmp_path):
     capture.stop()
     assert path.read_bytes() == b"\x00raw\r\nagain" and capture.stop() is None
 
+
+
+def test_a_flood_in_one_chunk_keeps_the_scrollback_a_line_at_a_time_keeps():
+    """Lines that go straight through the screen into the history are kept as text until read:
+    they read back as the cells the slow path makes, and the oldest drop out alike."""
+    data = b"".join(b"line %d\r\n" % n for n in range(1000)) + b"\x1b[31mred\x1b[0m\r\n>>> "
+    fast, slow = TerminalModel(30, 6, scrollback=100), TerminalModel(30, 6, scrollback=100)
+    fast.feed(data)
+    for byte in data:
+        slow.feed(bytes([byte]))
+    assert fast.take_changed() == slow.take_changed()
+    assert (fast.first_line, fast.screen_top, fast.cursor) == (
+        slow.first_line, slow.screen_top, slow.cursor)
+    lines = range(fast.first_line, fast.screen_top + 6)
+    assert [fast.row(n) for n in lines] == [slow.row(n) for n in lines]
+    assert fast.text(fast.first_line) == "line 896"  # 100 lines kept above the screen

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, ClassVar
 
 from textual import on
@@ -25,6 +26,7 @@ from mptui.services.events import BoardInfo, BoardRemoved
 from mptui.services.manager import DeviceManager
 from mptui.ui.keys import Group
 from mptui.ui.messages import ManagerEvent
+from mptui.ui.quiet import when_quiet
 from mptui.ui.screens.board_actions import BoardActions
 from mptui.ui.screens.main_palette import Palette
 from mptui.ui.screens.prompt import PromptScreen
@@ -36,7 +38,7 @@ from mptui.ui.widgets.repl_terminal import ReplTerminal
 from mptui.ui.widgets.status_line import StatusLine
 from mptui.ui.workers import work
 
-REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made
+REST_AFTER = 0.5  # seconds after the first screen until the other tabs are made (once quiet)
 REST_EVERY = 0.05  # and between two of them (each blocks the loop while it is made)
 
 
@@ -125,7 +127,7 @@ class MainScreen(BoardActions, Palette, Screen):
         missing = [tab.id for tab in self.tabs if tab.id not in self.contents]
         if missing:
             await self.content(missing[0])
-            self.set_timer(REST_EVERY, self._make_the_rest)
+            self.set_timer(REST_EVERY, partial(when_quiet, self, self._make_the_rest))
 
     @on(TabbedContent.TabActivated)
     async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -165,7 +167,7 @@ class MainScreen(BoardActions, Palette, Screen):
             self.open_address(self.device)
         elif self.devices.selected_key:
             self._select(self.devices.selected_key)
-        self.set_timer(REST_AFTER, self._make_the_rest)
+        self.set_timer(REST_AFTER, partial(when_quiet, self, self._make_the_rest))
 
     def on_resize(self) -> None:
         self.devices.fit_width(self.size.width)

@@ -11,6 +11,7 @@ import logging
 import re
 import unicodedata
 from collections import deque
+from itertools import repeat
 from typing import Any
 
 import pyte
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 # the text (backspace, tab, newline, carriage return, escape sequences).
 _SHOWN = bytes([8, 9, 10, 13, 27, *range(32, 127)])
 Row = dict  # column -> pyte Char (a StaticDefaultDict: missing columns are blank)
+# A plain line of the history kept as its text until read: (text, {character: its Char}, the
+# blank Char); a flood's lines mostly scroll out of the scrollback unread.
+Lazy = tuple[str, dict, Any]
 # Output that is only printable ASCII and line ends skips pyte's parser (a flood, mostly).
 _PLAIN = re.compile(r"[\x20-\x7e\r\n]*\Z")
 _LINE_ENDS = re.compile(r"(\r\n|\r|\n)")
@@ -53,7 +57,7 @@ class _Screen(pyte.Screen):
     ASCII text several times faster than pyte does, with the same result."""
 
     def __init__(self, columns: int, lines: int, scrollback: int) -> None:
-        self.history: deque[Row] = deque(maxlen=scrollback)
+        self.history: deque[Row | Lazy] = deque(maxlen=scrollback)
         self.scrolled = 0  # lines ever pushed into history
         self.changed: set[int] = set()  # absolute lines changed before the last scroll
         self._cells: dict = {}  # attributes -> {character: Char}; Chars are immutable
@@ -94,32 +98,42 @@ class _Screen(pyte.Screen):
     def scroll_lines(self, texts: list[str]) -> None:
         """Draw `texts` joined by CR LF at the bottom line (plain_mode(), each text printable
         ASCII that fits on its line), as draw() and linefeed() would, but moving the screen's
-        rows up once for all of them rather than once a line (a flood: 100,000 lines)."""
-        bottom = self.lines - 1
+        rows up once for all of them rather than once a line (a flood: 100,000 lines); a line
+        that goes straight into the history is kept as its text (`Lazy`), made into cells only
+        if it is read."""
+        bottom, lines = self.lines - 1, self.lines
         buffer, cursor, dirty, changed = self.buffer, self.cursor, self.dirty, self.changed
-        rows = [buffer[y] for y in range(self.lines)]
         if texts[0]:
             self.draw(texts[0])
         chars = self._cells.setdefault(cursor.attrs, {})  # as draw() makes them
         for ch in set("".join(texts)).difference(chars):
             chars[ch] = cursor.attrs._replace(data=ch)
-        cell = chars.__getitem__
         blank = self.default_char
-        for text in texts[1:]:
-            if dirty:  # index(), as above, without moving the rows yet
-                changed.update([self.scrolled + y for y in dirty])
-                dirty.clear()
-            self.scrolled += 1
+        new = len(texts) - 1
+        if dirty:  # index(), as above, without moving the rows yet
+            changed.update([self.scrolled + y for y in dirty])
+            dirty.clear()
+        first = self.scrolled + bottom + 1  # the absolute line of texts[1]
+        changed.update(range(first, first + new - 1))  # the last one is dirty (below)
+        self.scrolled += new
+        old = [buffer[y] for y in range(new, lines)]  # what stays on the screen, moved up
+        cell = chars.__getitem__
+        made = []
+        for text in texts[max(1, len(texts) - lines):]:  # the lines left on the screen
             row: StaticDefaultDict[int, Any] = StaticDefaultDict(blank)
             row.update(enumerate(map(cell, text)))
-            rows.append(row)
-            dirty.add(bottom)
-        buffer[bottom] = rows[-1]
+            made.append(row)
+        gone = [buffer[y] for y in range(min(new, lines))]  # the screen's lines that leave it
+        self.history.extend(gone)
+        if new > lines:  # lines that go straight through the screen into the history (but
+            # for those that would only push each other out of it)
+            end = len(texts) - lines
+            start = max(1, end - (self.history.maxlen or 0))
+            self.history.extend(zip(texts[start:end], repeat(chars), repeat(blank)))
+        for y, row in enumerate(old + made):
+            buffer[y] = row
         cursor.x = len(texts[-1])
-        gone = len(rows) - self.lines
-        self.history.extend(rows[:gone])
-        for y in range(self.lines):
-            buffer[y] = rows[gone + y]
+        dirty.add(bottom)
 
     def draw(self, data: str) -> None:
         if (
@@ -246,6 +260,14 @@ class _Screen(pyte.Screen):
         self.lines = lines
         self.set_margins()
         self.dirty.update(range(lines))
+
+
+def _made(lazy: Lazy) -> Row:
+    """A line of the history kept as its text, as cells."""
+    text, chars, blank = lazy
+    row: StaticDefaultDict[int, Any] = StaticDefaultDict(blank)
+    row.update(enumerate(map(chars.__getitem__, text)))
+    return row
 
 
 class _Stream(pyte.ByteStream):
@@ -395,7 +417,8 @@ class TerminalModel:
         index = line - self.first_line
         if index < 0:
             return {}
-        return self.screen.history[index]
+        row = self.screen.history[index]
+        return _made(row) if isinstance(row, tuple) else row
 
     def text(self, line: int) -> str:
         row = self.row(line)

@@ -4,9 +4,14 @@ are left out whole (F1 and the palette list them), never cut in the middle."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 ALWAYS = ("help", "app.help")  # F1: where every key is listed
 
@@ -15,6 +20,7 @@ class FitFooter(Footer):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, compact=True)
         self._width = 0
+        self._recompose_due = False
 
     def compose(self) -> ComposeResult:
         widgets = list(super().compose())
@@ -35,7 +41,23 @@ class FitFooter(Footer):
 
     def on_resize(self) -> None:
         if self.size.width != self._width:
-            self.call_after_refresh(self.recompose)
+            self._recompose_soon()
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Textual's, but the changes that come together (focus, state, the screen's keys: a
+        handful at start-up) make one new footer, not one each (~10 ms each, in a row)."""
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._recompose_soon()
+
+    def _recompose_soon(self) -> None:
+        if not self._recompose_due:
+            self._recompose_due = True
+            self.call_after_refresh(self._recompose_now)
+
+    async def _recompose_now(self) -> None:
+        self._recompose_due = False
+        await self.recompose()
 
 
 def _cells(widget) -> int:

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from mptui.ui.quiet import output_came, output_expected
 from mptui.ui.terminal.capture import Capture
 from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
@@ -144,6 +145,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._base: Style | None = None
         self._painter = RowPainter()
         self._cursor: tuple[int, int] | None = None  # (column, line) last painted
+        output_expected(time.monotonic())  # made for a board being connected
 
     # -- output from the board --------------------------------------------------------------
 
@@ -151,9 +153,10 @@ class ReplTerminal(Widget, can_focus=True):
         """Board output; parsed and shown within a frame."""
         self.capture.write(data)
         self.intake.receive(data)
+        now = time.monotonic()
+        output_came(now)
         if not self.is_mounted:  # on_mount shows it
             return
-        now = time.monotonic()
         due = max(now + 0.001, self._last_flush + self._frame(now))
         if self._timer is None or due < self._due - 0.001:
             self._schedule(due - now)
@@ -244,9 +247,23 @@ class ReplTerminal(Widget, can_focus=True):
     def _build_strip(self, line: int) -> Strip:
         """A line as painted: the widget's width, in the widget's style (kept until the width
         or the styles change: a flood repaints the whole screen every frame)."""
-        strip = Strip(self._painter.segments(self.model.row(line), self.model.screen.default_char))
-        strip = strip.extend_cell_length(self._width).crop(0, self._width)
-        return strip if self._base is None else strip.apply_style(self._base)
+        segments = self._painter.segments(self.model.row(line), self.model.screen.default_char)
+        width, base = self._width, self._base
+        if base is not None and all(text.isascii() for text, _, _ in segments):
+            # one cell a character: the same strip made at once (a Strip costs ~10 objects, and
+            # a flood makes a screenful of them a frame)
+            cells: list[Segment] = []
+            used = 0
+            for text, style, _ in segments:
+                text = text[: width - used]
+                if text:
+                    cells.append(Segment(text, base + style))
+                    used += len(text)
+            if used < width:
+                cells.append(Segment(" " * (width - used), base))
+            return Strip(cells, width)
+        strip = Strip(segments).extend_cell_length(width).crop(0, width)
+        return strip if base is None else strip.apply_style(base)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
