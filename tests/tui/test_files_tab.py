@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 
+from textual import events
 from textual.notifications import Notify
 from textual.widgets import Input, TabbedContent
 
@@ -269,6 +270,20 @@ async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project
         await pilot.press("enter")
         await wait_until(lambda: any(n.startswith("Not a name: '../escape'") for n in notices(messages)))
         assert not (project.parent / "escape").exists()
+
+
+async def test_a_key_right_after_tab_acts_on_the_other_side(make_app, project, board_root):
+    """Tab and F3 in one read of the terminal (a loaded machine, a paste, a fast typist): F3
+    views the board's file, though the focus reaches the board pane only after F3 came in."""
+    make_tree(board_root, {"main.py": "print('board')\n"})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_files(app, pilot)
+        assert tab.local_pane.model.current is None  # '..': F3 here would view nothing
+        app.post_message(events.Key("tab", None))
+        app.post_message(events.Key("f3", None))
+        await screen_is(app, FileViewScreen)
+        assert app.screen.data == b"print('board')\n"
 
 
 async def test_f3_views_python_highlighted_and_binary_as_hex(make_app, project, board_root):

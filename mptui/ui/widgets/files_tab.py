@@ -137,9 +137,14 @@ class FilesTab(TabContent, Vertical):
     def transferring(self) -> bool:
         return bool(self.model.transfer)
 
+    def _parts_there(self) -> bool:
+        """False when the app quit as the tab was made (its parts never came) or while it is
+        being taken down (they went before it)."""
+        return bool(self.is_attached and self.query("#files-local") and self.query("#files-board"))
+
     def on_mount(self) -> None:
-        if not (self.query("#files-local") and self.query("#files-board")):
-            return  # the app quit as the tab was made: its parts never came
+        if not self._parts_there():
+            return
         self.local_pane.set_fs(LocalFS())
         self.show_board(self.model.board_info)
 
@@ -157,7 +162,13 @@ class FilesTab(TabContent, Vertical):
             self.board_pane.set_fs(*side)
 
     def on_show(self) -> None:
-        self.call_after_refresh(self.show_board, self.model.board_info)
+        self.call_after_refresh(self._show_when_laid_out)
+
+    def _show_when_laid_out(self) -> None:
+        """After the refresh that gives the tab its size (the screen runs this even if the
+        tab was taken down in between)."""
+        if self._parts_there():
+            self.show_board(self.model.board_info)
 
     def focus_tab(self) -> None:
         self.pane(self.model.active).focus()
@@ -491,7 +502,11 @@ class FilesTab(TabContent, Vertical):
     # -- the rest ----------------------------------------------------------------------------
 
     def action_switch_pane(self) -> None:
-        self.pane(self.model.other(self.model.active)).focus()
+        # The other side is the active one now: Textual moves the focus a moment later, and a
+        # key typed right after Tab (both in one read of the terminal) acts on the new side.
+        side = self.model.active = self.model.other(self.model.active)
+        self._show_current()
+        self.pane(side).focus()
 
     def action_refresh(self) -> None:
         self.local_pane.reload()
