@@ -137,9 +137,7 @@ class FilesTab(TabContent, Vertical):
     def transferring(self) -> bool:
         return bool(self.model.transfer)
 
-    def _parts_there(self) -> bool:
-        """False when the app quit as the tab was made (its parts never came) or while it is
-        being taken down (they went before it)."""
+    def _parts_there(self) -> bool:  # not when the app quit as it was made, nor in teardown
         return bool(self.is_attached and self.query("#files-local") and self.query("#files-board"))
 
     def on_mount(self) -> None:
@@ -164,9 +162,7 @@ class FilesTab(TabContent, Vertical):
     def on_show(self) -> None:
         self.call_after_refresh(self._show_when_laid_out)
 
-    def _show_when_laid_out(self) -> None:
-        """After the refresh that gives the tab its size (the screen runs this even if the
-        tab was taken down in between)."""
+    def _show_when_laid_out(self) -> None:  # (run by the screen: the tab may be gone by then)
         if self._parts_there():
             self.show_board(self.model.board_info)
 
@@ -502,8 +498,7 @@ class FilesTab(TabContent, Vertical):
     # -- the rest ----------------------------------------------------------------------------
 
     def action_switch_pane(self) -> None:
-        # The other side is the active one now: Textual moves the focus a moment later, and a
-        # key typed right after Tab (both in one read of the terminal) acts on the new side.
+        # Active now, not when the focus arrives: a key read with Tab acts on the new side.
         side = self.model.active = self.model.other(self.model.active)
         self._show_current()
         self.pane(side).focus()
