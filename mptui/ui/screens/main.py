@@ -274,7 +274,11 @@ class MainScreen(Screen):
     async def open_board(self, key: str) -> None:
         """Connect if needed, then show the board's REPL with the focus in it. A board with no
         REPL (reached only through its agent) goes to the first tab that takes it (Logs)."""
-        if self.manager.board(key).agent_only:
+        board = self.manager.find(key)  # (the entry may have joined its board's meanwhile)
+        if board is None:
+            return
+        key = board.key
+        if board.agent_only:
             for tab in self.tabs:
                 tab_id = tab.id
                 if (await self.content(tab_id)).board_chosen(key):
@@ -308,7 +312,8 @@ class MainScreen(Screen):
 
     @work(group="connect")
     async def action_connect(self) -> None:
-        if self.selected:
+        if self.selected:  # the user's choice: the cursor stays on it as other boards come
+            self.devices.select_board(self.selected)
             await self.repl.connect(self.selected)
             self._show_board()
 
