@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -166,6 +167,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "filterwarnings", r"ignore:set(Daemon|Name)\(\) is deprecated:DeprecationWarning"
     )
+    # A run started in the background by a shell without job control (`pytest &` in a script)
+    # ignores SIGINT, and so would every `mptui` a test starts: the Ctrl-C tests would hang.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class BridgeThread:

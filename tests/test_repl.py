@@ -4,12 +4,12 @@ of it on the fast link, a 115200-baud UART and an ESP8266 too (the `link_profile
 import asyncio
 
 import pytest
-from helpers import run_cli, spy_writes, until
+from helpers import run_cli, spy_writes, until, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mptui.board import BoardError, BoardExecError, BoardOSError, Session
-from mptui.board.repl import Repl
+from mptui.board.repl import Repl, _cut_rest
 from mptui.transports.base import Transport, TransportClosed
 
 
@@ -76,6 +76,38 @@ async def test_ctrl_c_interrupts_running_code(session, link_profile):
         await asyncio.wait_for(task, 10)
     assert e.value.exc_type == "KeyboardInterrupt"
     assert "<stdin>" in e.value.traceback  # stopped inside the loop
+
+
+async def test_a_run_cut_short_keeps_what_the_program_printed_before_it_stopped(
+        session, board_root):
+    """A run cancelled here (Ctrl-C in a command) while the program's output is on its way
+    and not read yet: stopping the program gives that output to where the run's went."""
+    seen = bytearray()
+    program = ("import os\nprint('first')\nwhile 'go' not in os.listdir('/'):\n    pass\n"
+               "print('second')\nopen('/printed', 'w').close()\nwhile True:\n    pass")
+    task = asyncio.create_task(session.run(program, seen.extend))
+    await until(lambda: b"first" in seen, what="the program's output read as it comes")
+    (board_root / "go").touch()
+    # blocking: the loop must not read 'second' before the cut (that is the case tested)
+    wait_until(lambda: (board_root / "printed").exists(), what="'second' printed")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await session.stop_program()  # KeyboardInterrupt
+    assert bytes(seen) == b"first\r\nsecond\r\n"
+    assert await session.eval("1+1") == 2
+
+
+@pytest.mark.parametrize(("seen", "in_send", "rest"), [
+    (b"second\r\n\x04Traceback\r\nKeyboardInterrupt: \r\n\x04>raw REPL", False,
+     b"second\r\n"),  # cut as the output was read
+    (b"\x01\x04started\r\n\x04Traceback\x04>", True, b"started\r\n"),  # raw-paste: credits, Ctrl-D
+    (b"R\x01\x80\x00\x04hi\x04Traceback\x04>", True, b"hi"),  # all the code in the first window
+    (b"OKhi\r\n\x04Traceback\x04>", True, b"hi\r\n"),  # the plain raw REPL
+    (b"\x01\x01raw REPL; CTRL-B to exit\r\n>", True, b""),  # the code never arrived whole
+])
+def test_what_a_cut_program_printed_is_told_from_the_protocol(seen, in_send, rest):
+    assert _cut_rest(seen, in_send) == rest
 
 
 async def test_soft_reset_clears_ram_and_runs_boot(session, board_root):

@@ -43,6 +43,10 @@ class Repl:
         self.window = 128
         self._prompt_due = False  # a '>' from the last exec is still to be read
         self.running = False  # code we sent may still run (or be arriving): its end not yet read
+        # where a program's output went when its run was cut short on this side (cancelled)
+        # while that output was read: the rest of it goes there as the program is stopped
+        self.cut_output: Callable[[bytes], None] | None = None
+        self._cut_in_send = False  # (the cut came as the code was sent: its answer comes first)
         self.enter_timeouts = (0.5, 1.5, 3.0)  # patience per attempt at entering the raw REPL
         # bytes that end a write stream the board may still be in (Ctrl-C off) after the link
         # was lost during it: 'A's, as many as a frame and a unit (batch.py); 0: none open
@@ -223,6 +227,7 @@ class Repl:
     async def enter_raw(self) -> bytes:
         """Get to the raw REPL prompt, interrupting whatever runs; retry with growing patience.
         Returns what the board sent on the way (a program's last output, its traceback)."""
+        cut, self.cut_output = self.cut_output, None
         if self.in_raw:
             await self._read_prompt()
             return b""
@@ -246,6 +251,8 @@ class Repl:
                 await self._settle()
             self.in_raw = True
             self._prompt_due = False
+            if cut is not None and (rest := _cut_rest(bytes(seen), self._cut_in_send)):
+                cut(rest)  # printed before it stopped, not read when it was cut
             return bytes(seen)
         seen += self._buf
         shown = bytes(seen[-160:]).decode("utf-8", "replace") or "nothing"
@@ -303,11 +310,20 @@ class Repl:
         await self.send_code(code)
         return await self.follow(on_output, timeout)
 
-    async def send_code(self, code: str | bytes) -> None:
-        """Send code to run (raw-paste with flow control, else plain raw REPL)."""
+    async def send_code(self, code: str | bytes,
+                        on_output: Callable[[bytes], None] | None = None) -> None:
+        """Send code to run (raw-paste with flow control, else plain raw REPL). `on_output`:
+        where its output is to go (see cut_output: the send may be cut short as it ends)."""
         data = code.encode() if isinstance(code, str) else code
         self.running = True  # from here until follow() reads its end, a stop needs an abort
         await self.enter_raw()
+        try:
+            await self._send(data)
+        except asyncio.CancelledError:
+            self.cut_output, self._cut_in_send = on_output, True
+            raise
+
+    async def _send(self, data: bytes) -> None:
         if self.raw_paste is not False:
             known = self.raw_paste
             if await self._raw_paste(data):
@@ -333,8 +349,13 @@ class Repl:
             if on_output:
                 on_output(b)
 
+        self.cut_output = None
         try:
-            await self.stream_until(4, sink, timeout)
+            try:
+                await self.stream_until(4, sink, timeout)
+            except asyncio.CancelledError:
+                self.cut_output, self._cut_in_send = on_output, False
+                raise
             err = bytearray()
             await self.stream_until(4, err.extend, timeout)
         except BoardTimeout:
@@ -437,3 +458,20 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 
 def _deadline(timeout: float | None) -> float | None:
     return None if timeout is None else time.monotonic() + timeout
+
+
+def _cut_rest(seen: bytes, in_send: bool) -> bytes:
+    """What a program cut short printed before it was stopped, from what the board sent since
+    the cut: its output runs up to the first Ctrl-D (its traceback follows). A cut as the code
+    was sent leaves the board's answers to it first: raw-paste's reply and window, credits,
+    and its Ctrl-D once it has all the code; or the plain raw REPL's OK. Without them the code
+    did not arrive whole: nothing ran."""
+    if in_send:
+        rest = seen[4:] if seen.startswith(b"R\x01") else seen
+        rest = rest.lstrip(b"\x01")
+        if rest[:1] == b"\x04" or rest[:2] == b"OK":
+            seen = rest[1:] if rest[:1] == b"\x04" else rest[2:]
+        else:
+            return b""
+    end = seen.find(b"\x04")
+    return seen[:end] if end > 0 else b""

@@ -376,7 +376,7 @@ class Session:
             self._sending, self._interrupt_due = True, False
             self._runs += 1
             try:
-                await repl.send_code(code)
+                await repl.send_code(code, on_output)
             finally:
                 self._sending = False
                 self._sent_at = asyncio.get_running_loop().time()

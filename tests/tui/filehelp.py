@@ -50,9 +50,16 @@ async def open_files(app, pilot) -> FilesTab:
     await app.manager.wait_state("virtual", IDLE)
     await pilot.press("f")
     tab = app.screen.query_one(FilesTab)
-    await wait_until(lambda: listed(tab.local_pane) and listed(tab.board_pane, "/"),
-                     what="both panes listed")
+    await wait_until(lambda: listed(tab.local_pane) and listed(tab.board_pane, "/")
+                     and app.focused is tab.local_pane, what="both panes listed, left focused")
     return tab
+
+
+async def other_pane(pilot, pane: FilePane) -> None:
+    """Tab, and the focus in `pane` (Textual moves it a moment after the key: a key for the
+    pane, such as Space, goes to where the focus is when it comes)."""
+    await pilot.press("tab")
+    await wait_until(lambda: pilot.app.focused is pane, what="the focus in the other pane")
 
 
 async def go_to(pilot, pane: FilePane, name: str) -> None:

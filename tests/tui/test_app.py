@@ -240,6 +240,22 @@ async def test_usb_boards_come_first_and_are_marked_gone(make_app, usb_ports):
         assert "ttyACM0 │ /dev/ttyACM0 │ gone" in status(app)
 
 
+async def test_a_board_connected_with_c_keeps_the_cursor_when_a_board_listed_first_comes(
+        make_app, usb_ports):
+    """c is the user's choice: a board that comes later (a USB one, an agent announcing
+    itself) and is listed first does not take the cursor, nor the next Enter."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        devices = app.screen.query_one(DeviceList)
+        await wait_until(lambda: devices.option_count >= 1 and app.focused is devices)
+        await pilot.press("c")
+        await app.manager.wait_state("virtual", IDLE)
+        usb_ports.plug("/dev/ttyACM0")
+        await wait_until(lambda: devices.option_count == 2, what="the USB board listed")
+        assert devices.selected_key == "virtual"
+        assert "/dev/ttyACM0" not in status(app)
+
+
 async def test_a_bad_config_is_one_error_and_defaults_are_used(make_app, config_file):
     config_file.write_text('theme = "mptui-light"\n[keys]\n"repl.leave" = 12\n')
     messages = []

@@ -112,7 +112,7 @@ def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):
         tmux.wait_for("virtual:/")
         tmux.wait_for("main.py")
         tmux("send-keys", "-t", "e2e", "Tab")
-        tmux.wait_for("╭─ virtual:/")  # the board pane has the focus (its title in colour)
+        tmux.wait_for("main.py  12 B")  # the board pane is the active one (the line under them)
         tmux("send-keys", "-t", "e2e", "S-F4")
         tmux.wait_for("Uploaded main.py")  # the app is back on screen
         assert (board / "main.py").read_text() == "print('v1')\nprint(2)\n"

@@ -16,7 +16,7 @@ from mptui.ui.screens.file_edit import FileEditScreen
 from mptui.ui.widgets.file_pane import FilePane
 
 from .conftest import wait_until
-from .filehelp import go_to, make_tree, open_files
+from .filehelp import go_to, make_tree, open_files, other_pane
 
 SIZE = (100, 30)
 MAIN = "import time\n\ndef blink(n):\n    for i in range(n):\n        print('on', i)\n"
@@ -28,7 +28,7 @@ def notices(messages) -> list[str]:
 
 async def open_editor(app, pilot, name: str) -> FileEditScreen:
     tab = await open_files(app, pilot)
-    await pilot.press("tab")
+    await other_pane(pilot, tab.board_pane)
     await go_to(pilot, tab.board_pane, name)
     await pilot.press("f4")
     await wait_until(lambda: isinstance(app.screen, FileEditScreen), what="the editor")
@@ -128,7 +128,7 @@ async def test_binary_files_are_not_opened(make_app, project, board_root):
     messages = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         tab = await open_files(app, pilot)
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "data.bin")
         await pilot.press("f4")
         await wait_until(lambda: any("data.bin: not UTF-8 text" in n for n in notices(messages)),

@@ -11,7 +11,7 @@ from textual.notifications import Notify
 from mptui.ui.screens.confirm import ConfirmScreen
 
 from .conftest import wait_until
-from .filehelp import go_to, listed, open_files, transfer_done
+from .filehelp import go_to, listed, open_files, other_pane, transfer_done
 
 SIZE = (100, 30)
 
@@ -35,7 +35,7 @@ async def test_f5_from_a_hostile_board_writes_only_inside_the_folder(make_app, p
         shown = {e.name for e in board.model.entries}
         assert {"../../x", "a/b", "good.txt", str(escape)} <= shown  # names as listed
 
-        await pilot.press("tab")
+        await other_pane(pilot, board)
         await pilot.press("asterisk")  # mark everything
         await pilot.press("f5")
         await wait_until(lambda: isinstance(app.screen, ConfirmScreen), what="the question")

@@ -20,7 +20,7 @@ from mptui.ui.screens.sync_plan import SyncPlanScreen
 from mptui.ui.widgets import watch_panel
 
 from .conftest import wait_until
-from .filehelp import files_tab, go_to, listed, make_tree, open_files
+from .filehelp import files_tab, go_to, listed, make_tree, open_files, other_pane
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 SMALL = pytest.mark.parametrize("size", [(80, 24)], ids=["80x24"])
@@ -71,7 +71,7 @@ async def marked_and_board_focused(pilot) -> None:
     tab = await open_files(pilot.app, pilot)
     await go_to(pilot, tab.local_pane, "data.bin")
     await pilot.press("space", "space")  # data.bin, main.py
-    await pilot.press("tab")
+    await other_pane(pilot, tab.board_pane)
     await go_to(pilot, tab.board_pane, "main.py")
     await settled(pilot)
 
@@ -97,7 +97,7 @@ def test_transfer_bar(snap_compare, make_app, trees, size):
 def test_delete_confirmation(snap_compare, make_app, trees, size):
     async def asked(pilot) -> None:
         tab = await open_files(pilot.app, pilot)
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "lib")
         await pilot.press("space", "space")  # lib, boot.py
         await settled(pilot)

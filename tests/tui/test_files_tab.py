@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 
+from textual import events
 from textual.notifications import Notify
 from textual.widgets import Input, TabbedContent
 
@@ -30,6 +31,7 @@ from .filehelp import (
     make_tree,
     names,
     open_files,
+    other_pane,
     transfer_done,
     tree,
 )
@@ -83,8 +85,7 @@ async def test_both_panes_list_their_side_and_folders_open_and_close(make_app, p
         await wait_until(lambda: listed(local, str(project)))
         assert local.model.current.name == "lib"  # the cursor is back where it was
 
-        await pilot.press("tab")
-        assert app.focused is board
+        await other_pane(pilot, board)
         await go_to(pilot, board, "lib")
         await pilot.press("enter")
         await wait_until(lambda: listed(board, "/lib"))
@@ -92,8 +93,7 @@ async def test_both_panes_list_their_side_and_folders_open_and_close(make_app, p
         await go_to(pilot, board, "..")
         await pilot.press("enter")  # Enter on '..' goes up too
         await wait_until(lambda: listed(board, "/"))
-        await pilot.press("tab")
-        assert app.focused is local
+        await other_pane(pilot, local)
 
         # the mouse: a click moves the cursor, a double click opens
         await pilot.click(local, offset=(3, 2))  # the row of lib (under '..')
@@ -158,7 +158,7 @@ async def test_f5_copies_marked_files_and_folders_to_the_board_with_progress(
         (board_root / "board.txt").write_bytes(b"from the board\n")
         await pilot.press("ctrl+r")
         await wait_until(lambda: "board.txt" in names(tab.board_pane))
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "board.txt")
         await pilot.press("f5", "enter")
         await transfer_done(tab)
@@ -192,7 +192,7 @@ async def test_esc_cancels_a_copy_and_leaves_no_partial_file(make_app, project, 
         # a download cut short leaves nothing here either
         make_tree(board_root, {"big.bin": big})
         (project / "big.bin").write_bytes(b"old here\n")
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "big.bin")
         await pilot.press("f5")
         await screen_is(app, ConfirmScreen)
@@ -209,7 +209,7 @@ async def test_f8_deletes_only_after_a_yes(make_app, project, board_root):
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_files(app, pilot)
         board = tab.board_pane
-        await pilot.press("tab")
+        await other_pane(pilot, board)
         await go_to(pilot, board, "lib")
         await pilot.press("space", "space")  # lib and boot.py
         await pilot.press("f8")
@@ -244,7 +244,7 @@ async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project
         await wait_until(lambda: "apps" in names(board) and board.model.current.name == "apps")
         assert (board_root / "apps").is_dir()
 
-        await pilot.press("tab")
+        await other_pane(pilot, local)
         await go_to(pilot, local, "move-me.py")
         await pilot.press("f6")
         await screen_is(app, ConfirmScreen)
@@ -271,12 +271,26 @@ async def test_f7_makes_a_folder_f6_moves_and_shift_f6_renames(make_app, project
         assert not (project.parent / "escape").exists()
 
 
+async def test_a_key_right_after_tab_acts_on_the_other_side(make_app, project, board_root):
+    """Tab and F3 in one read of the terminal (a loaded machine, a paste, a fast typist): F3
+    views the board's file, though the focus reaches the board pane only after F3 came in."""
+    make_tree(board_root, {"main.py": "print('board')\n"})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        tab = await open_files(app, pilot)
+        assert tab.local_pane.model.current is None  # '..': F3 here would view nothing
+        app.post_message(events.Key("tab", None))
+        app.post_message(events.Key("f3", None))
+        await screen_is(app, FileViewScreen)
+        assert app.screen.data == b"print('board')\n"
+
+
 async def test_f3_views_python_highlighted_and_binary_as_hex(make_app, project, board_root):
     make_tree(board_root, {"main.py": "print('hello')\n", "blob.bin": b"\x00\x01\x02hello\xff"})
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_files(app, pilot)
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "main.py")
         await pilot.press("f3")
         await screen_is(app, FileViewScreen)
@@ -303,7 +317,7 @@ async def test_shift_f4_edits_a_board_file_in_editor_and_uploads_it_only_if_it_c
     messages = []
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         tab = await open_files(app, pilot)
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "main.py")
         await pilot.press("shift+f4")
         await transfer_done(tab)

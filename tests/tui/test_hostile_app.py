@@ -174,7 +174,7 @@ async def test_a_large_board_file_opens_at_once_and_is_coloured_after(make_app, 
     from mptui.ui.screens.file_view import HIGHLIGHT_LIMIT, FileViewScreen
     from mptui.ui.widgets.file_text import FileText
 
-    from .filehelp import go_to, make_tree, open_files
+    from .filehelp import go_to, make_tree, open_files, other_pane
 
     line = "print('x' * 10)  # a comment\n"
     make_tree(board_root, {"mid.py": line * (64 * 1024 // len(line)),
@@ -182,7 +182,7 @@ async def test_a_large_board_file_opens_at_once_and_is_coloured_after(make_app, 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         tab = await open_files(app, pilot)
-        await pilot.press("tab")
+        await other_pane(pilot, tab.board_pane)
         await go_to(pilot, tab.board_pane, "mid.py")
         await pilot.press("f3")
         await wait_until(lambda: isinstance(app.screen, FileViewScreen), what="the viewer")

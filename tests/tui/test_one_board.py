@@ -133,6 +133,10 @@ async def test_an_agent_installed_elsewhere_is_found_the_same_board_and_asked_at
         await wait_until(lambda: "virtual" in tab.fleet.boards, what="the OTA list")
         assert list(tab.fleet.boards) == ["virtual"]
         assert tab.fleet.boards["virtual"].agent == f"ota://127.0.0.1:{ota}"
+        # the tab's first look asks the idle board through its link: keys typed meanwhile
+        # are dropped (the board is the operation's), so type once it is done
+        await wait_until(lambda: tab.fleet.boards["virtual"].status is not None,
+                         what="the OTA tab's first look at the board")
 
         manager.console.input("virtual", b"while True: pass\r\r")  # its link is busy now
         await manager.wait_state("virtual", RUNNING)

@@ -20,8 +20,11 @@ def _shown(app) -> str:
 
 
 async def _listed(pilot) -> None:
+    """The board list filled and focused (Enter there opens the board: a key that comes
+    before the focus goes nowhere)."""
     devices = pilot.app.screen.query_one(DeviceList)
-    await wait_until(lambda: devices.option_count >= 1, what="the board list")
+    await wait_until(lambda: devices.option_count >= 1 and pilot.app.focused is devices,
+                     what="the board list, focused")
 
 
 async def _repl_after_6x7(pilot) -> None:

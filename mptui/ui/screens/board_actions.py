@@ -57,7 +57,8 @@ class BoardActions(_Screen):
 
     @work(group="connect")
     async def action_connect(self) -> None:
-        if self.selected:
+        if self.selected:  # the user's choice: the cursor stays on it as other boards come
+            self.devices.select_board(self.selected)
             await self.repl.connect(self.selected)
             self._show_board()
 

@@ -262,7 +262,11 @@ class MainScreen(BoardActions, Palette, Screen):
     async def open_board(self, key: str) -> None:
         """Connect if needed, then show the board's REPL with the focus in it. A board with no
         REPL (reached only through its agent) goes to the first tab that takes it (Logs)."""
-        if self.manager.board(key).agent_only:
+        board = self.manager.find(key)  # (the entry may have joined its board's meanwhile)
+        if board is None:
+            return
+        key = board.key
+        if board.agent_only:
             for tab in self.tabs:
                 tab_id = tab.id
                 if (await self.content(tab_id)).board_chosen(key):

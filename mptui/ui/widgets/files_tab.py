@@ -129,9 +129,12 @@ class FilesTab(FilesActions, TabContent, Vertical):
     def transferring(self) -> bool:
         return bool(self.model.transfer)
 
+    def _parts_there(self) -> bool:  # not when the app quit as it was made, nor in teardown
+        return bool(self.is_attached and self.query("#files-local") and self.query("#files-board"))
+
     def on_mount(self) -> None:
-        if not (self.query("#files-local") and self.query("#files-board")):
-            return  # the app quit as the tab was made: its parts never came
+        if not self._parts_there():
+            return
         self.local_pane.set_fs(LocalFS())
         self.show_board(self.model.board_info)
 
@@ -149,7 +152,11 @@ class FilesTab(FilesActions, TabContent, Vertical):
             self.board_pane.set_fs(*side)
 
     def on_show(self) -> None:
-        self.call_after_refresh(self.show_board, self.model.board_info)
+        self.call_after_refresh(self._show_when_laid_out)
+
+    def _show_when_laid_out(self) -> None:  # (run by the screen: the tab may be gone by then)
+        if self._parts_there():
+            self.show_board(self.model.board_info)
 
     def focus_tab(self) -> None:
         self.pane(self.model.active).focus()
@@ -345,7 +352,10 @@ class FilesTab(FilesActions, TabContent, Vertical):
     # -- the rest ----------------------------------------------------------------------------
 
     def action_switch_pane(self) -> None:
-        self.pane(self.model.other(self.model.active)).focus()
+        # Active now, not when the focus arrives: a key read with Tab acts on the new side.
+        side = self.model.active = self.model.other(self.model.active)
+        self._show_current()
+        self.pane(side).focus()
 
     def action_refresh(self) -> None:
         self.local_pane.reload()
