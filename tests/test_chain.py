@@ -152,14 +152,8 @@ def test_mount_alone_opens_a_repl_that_remounts_after_ctrl_d(tmp_path, isolated_
         wait_for("hi 42")
         keys("C-d")
         wait_for("mounted again at /remote")
-        deadline = time.monotonic() + 30
-        while True:  # keys typed while the remount still runs are dropped: Enter until a prompt
-            keys("Enter")
-            try:
-                wait_for(">>>", count=3, timeout=3)
-                break
-            except AssertionError:
-                assert time.monotonic() < deadline, "no prompt after the remount"
+        keys("Enter")  # typed while the remount may still run: it waits for it, never lost
+        wait_for(">>>", count=3)
         keys("import os; print(os.getcwd(), os.listdir())", "Enter")
         wait_for("/remote ['hi.py']")
     finally:

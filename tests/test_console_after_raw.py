@@ -52,3 +52,18 @@ async def test_output_instead_of_a_banner_is_shown_not_held_back(session):
     assert b"tick" in seen[mark:]  # what came meanwhile was shown
     await session.console_write(b"6*7\r")
     await until(lambda: seen.endswith(b"42\r\n>>> "), "the board answering at its prompt")
+
+
+async def test_keys_typed_while_an_operation_owns_the_board_go_once_it_is_done(session):
+    """Typed ahead, as a terminal keeps keys: a line typed while a listing (any operation)
+    holds the board reaches the REPL after it, whole and in order, never dropped."""
+    seen = bytearray()
+    session.set_console(seen.extend)
+    await until(lambda: seen.endswith(b">>> "), "the prompt")
+    states: list[str] = []
+    session.subscribe(lambda e: states.append(e.state) if e.kind == "state" else None)
+    busy = asyncio.ensure_future(session.exec("import time\ntime.sleep(0.3)\nprint('op')"))
+    await until(lambda: "busy" in states, "the operation to own the board")
+    await session.console_write(b"print('typed', 6*7)\r")
+    assert await busy == b"op\r\n"
+    await until(lambda: b"typed 42\r\n>>> " in seen, "the typed line's output")

@@ -264,10 +264,8 @@ class Session:
 
     async def console_write(self, data: bytes) -> None:
         """Keystrokes for the board's REPL; leaves the raw REPL quietly first if needed.
-        Dropped while an operation owns the board (typing would corrupt it)."""
+        While an operation owns the board they wait for it to end (typed ahead, in order)."""
         await self.wait_connected()
-        if self._lock.locked():
-            return
         async with self._lock:
             try:
                 if self.repl.in_raw:

@@ -133,8 +133,8 @@ async def test_an_agent_installed_elsewhere_is_found_the_same_board_and_asked_at
         await wait_until(lambda: "virtual" in tab.fleet.boards, what="the OTA list")
         assert list(tab.fleet.boards) == ["virtual"]
         assert tab.fleet.boards["virtual"].agent == f"ota://127.0.0.1:{ota}"
-        # the tab's first look asks the idle board through its link: keys typed meanwhile
-        # are dropped (the board is the operation's), so type once it is done
+        # the tab's first look asks the idle board through its link (keys typed meanwhile
+        # would wait for it): the board is idle again before the test's own operation
         await wait_until(lambda: tab.fleet.boards["virtual"].status is not None,
                          what="the OTA tab's first look at the board")
 
