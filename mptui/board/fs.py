@@ -34,7 +34,7 @@ from mptui.board.errors import (
 from mptui.board.fs_plain import TMP_SUFFIX
 from mptui.board.fs_plain import lines as _lines
 from mptui.board.fs_plain import literal as _literal
-from mptui.board.helper import arg, guarded
+from mptui.board.helper import arg
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
@@ -130,9 +130,10 @@ class BoardFS:
     async def stat(self, path: str) -> Stat:
         p = board_path(path)
         async with self._op(p) as (repl, _):
-            out = await repl.exec(f"import os\nprint(repr(os.stat({plain.path(p)})))")
-        st = _literal(out.strip())
-        return Stat(bool(st[0] & 0x4000), st[6], st[8])
+            out = await repl.exec(
+                f"import os\nprint((lambda s:(s[0],s[6],s[8]))(os.stat({plain.path(p)})))")
+        st = _literal(out.strip())  # (mode, size, mtime): fewer bytes on the way
+        return Stat(bool(st[0] & 0x4000), st[1], st[2])
 
     async def exists(self, path: str) -> bool:
         try:
@@ -311,7 +312,7 @@ class BoardFS:
         are, the sha256. A byte lost on the way leaves the count short: the link's silence
         then says so (Damaged), as a damaged byte does at the check."""
         bs = self._block_size()
-        await repl.send_code(guarded(f"_mptui.rd({arg(p)},{bs})"))
+        await repl.send_code(f"_mptui.rd({arg(p, checked=True)},{bs})")
         quiet = max(2.0, self.session.link.silence(bs))
         first = await repl.read_exact(1)
         if first == b"\x04":  # the board's error before any data (no such file, ...)

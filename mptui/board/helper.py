@@ -160,7 +160,11 @@ _mptui_i()
 del _mptui_i"""
 
 
-def arg(path: str) -> str:
+def arg(path: str, checked: bool = False) -> str:
     """A path for a helper call: its repr, NUL-padded past the length the board's compiler
-    interns (every distinct short literal would stay in its RAM for good)."""
-    return repr(path + "\0" * max(0, INTERN_MAX + 1 - len(path)))
+    interns (every distinct short literal would stay in its RAM for good); `checked`: and
+    its crc32, for a call that checks the path arrived whole (cheaper than `guarded`)."""
+    padded = path + "\0" * max(0, INTERN_MAX + 1 - len(path))
+    if checked:
+        return f"{padded!r},{binascii.crc32(padded.encode())}"
+    return repr(padded)

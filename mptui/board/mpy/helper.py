@@ -151,8 +151,15 @@ def _mptui_make(m):
         from hashlib import sha256
     except ImportError:
         sha256 = None
+    try:
+        from binascii import crc32
+    except ImportError:
+        crc32 = None
 
-    def rd(p, bs):
+    def rd(p, c, bs):
+        # c: the path's crc32 (a path damaged on the way must not read another file)
+        if crc32 and crc32(p.encode()) != c:
+            raise OSError(5)
         w = m.sys.stdout.buffer.write
         h = sha256() if sha256 else None
         b = bytearray(bs)
