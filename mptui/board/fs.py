@@ -120,7 +120,10 @@ class BoardFS:
 
     async def ls(self, path: str = "/", recursive: bool = False) -> list[Entry]:
         p = board_path(path)
-        async with self._op(p, "ls") as (repl, helper):
+        # One folder, the helper's ls not on the board yet: plain code is one round trip and
+        # fewer bytes than asking the board what it is and loading the part.
+        part = "ls" if recursive or "ls" in self.session.loader.parts else None
+        async with self._op(p, part) as (repl, helper):
             if helper:
                 rows = _lines(await self.session.call_helper(repl, f"ls({arg(p)},{recursive!r})"))
             else:
