@@ -34,7 +34,7 @@ from mptui.board.errors import (
 from mptui.board.fs_plain import TMP_SUFFIX
 from mptui.board.fs_plain import lines as _lines
 from mptui.board.fs_plain import literal as _literal
-from mptui.board.helper import arg
+from mptui.board.helper import arg, one_shot_read
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
@@ -98,6 +98,7 @@ class BoardFS:
         # The link's file channel: None = where it is faster, True = whenever it can carry
         # the file, False = never (benchmarks and tests compare the paths on one link).
         self.use_file_channel: bool | None = None
+        self._one_shot_done = False  # the session's first read went without the helper
 
     @contextlib.asynccontextmanager
     async def _op(self, path: str,
@@ -277,6 +278,21 @@ class BoardFS:
         raise AssertionError("unreachable")
 
     async def _read_once(self, p: str, progress: Progress | None) -> bytes:
+        if (self.session.caps is None and self.session.helper is None
+                and not self._one_shot_done and self._channel(p, True) is None):
+            # The session's first read, the board not probed yet (a command line's `cp`):
+            # the read function goes as it is, fewer bytes than the probe and the parts.
+            self._one_shot_done = True
+            async with self._op(p) as (repl, _):
+                call = f"{arg(p, checked=True)},{self._block_size()}"
+                try:
+                    return await self._read_stream(repl, p, progress, one_shot_read(call))
+                except BoardExecError as e:  # (no sys.stdout.buffer, or too little heap:
+                    if e.exc_type not in ("AttributeError", "MemoryError"):  # as below)
+                        raise
+                except BaseException:
+                    await _recover(repl)
+                    raise
         async with self._op(p, "rd") as (repl, helper):
             try:
                 channel = self._channel(p, helper)
@@ -310,12 +326,14 @@ class BoardFS:
             raise Damaged(f"{p}: read verification failed (the file changed or was damaged)")
         return data
 
-    async def _read_stream(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
-        """The helper's `rd`: a header (size, whether a sha256 follows), the bytes as they
-        are, the sha256. A byte lost on the way leaves the count short: the link's silence
-        then says so (Damaged), as a damaged byte does at the check."""
+    async def _read_stream(self, repl: Repl, p: str, progress: Progress | None,
+                           code: str | None = None) -> bytes:
+        """The helper's `rd` (or `code`: the same function sent with the call): a header
+        (size, whether a sha256 follows), the bytes as they are, the sha256. A byte lost on
+        the way leaves the count short: the link's silence then says so (Damaged), as a
+        damaged byte does at the check."""
         bs = self._block_size()
-        await repl.send_code(f"_mptui.rd({arg(p, checked=True)},{bs})")
+        await repl.send_code(code or f"_mptui.rd({arg(p, checked=True)},{bs})")
         quiet = max(2.0, self.session.link.silence(bs))
         first = await repl.read_exact(1)
         if first == b"\x04":  # the board's error before any data (no such file, ...)

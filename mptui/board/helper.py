@@ -23,7 +23,7 @@ from mptui.board.adapt import Caps
 
 HELPER_WBITS = 12  # the largest window the helper's own parts are deflated with (4 KiB)
 NEEDS = {"base": (), "ls": ("base",), "ops": ("base",), "hash": ("base", "ls"),
-         "rd": ("base",), "wb": ("base",)}
+         "rd": ("base",), "wb": ("base",)}  # (rd itself needs nothing of base)
 FUNCTIONS = {"ls": "ls", "mkdirs": "ops", "rmtree": "ops", "hash1": "hash", "tree": "hash",
              "sh": "hash", "fin": "hash", "rd": "rd", "wb": "wb"}
 INTERN_MAX = 10  # MICROPY_ALLOC_PARSE_INTERN_STRING_LEN: shorter string literals are interned
@@ -39,8 +39,35 @@ def _minify(text: str) -> str:
         code, sep, _ = stripped.partition("  # ")
         if sep and code.count('"') % 2 == 0 and code.count("'") % 2 == 0:
             stripped = code.rstrip()  # (an inline comment)
-        lines.append(" " * indent + stripped)
+        lines.append(" " * indent + _squeeze(stripped))
     return "\n".join(lines) + "\n"
+
+
+def _squeeze(code: str) -> str:
+    """A line without the spaces Python does not need: one goes only where it parts two names,
+    numbers or string literals (never inside a literal)."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(code):
+        c = code[i]
+        if quote:
+            out.append(c)
+            if c == "\\" and i + 1 < len(code):
+                out.append(code[i + 1])
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+            out.append(c)
+        elif c != " " or (out and _WORD.match(out[-1]) and _WORD.match(code[i + 1 : i + 2])):
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+_WORD = re.compile(r"[A-Za-z0-9_'\"]")
 
 
 @lru_cache(maxsize=1)
@@ -63,6 +90,13 @@ def version() -> str:
 def helper_source() -> str:
     """All parts, as one program (for tests and the size budget)."""
     return "".join(_parts().values())
+
+
+def one_shot_read(call_args: str) -> str:
+    """The helper's read function sent as it is and called once (`call_args`: its arguments),
+    for a read before the board was probed: fewer bytes than the probe and the parts' load."""
+    source = _parts()["rd"].split("_mptui.rd=_mptui_rd\n")[0]
+    return f"{source}try:\n _mptui_rd({call_args})\nfinally:\n del _mptui_rd\n"
 
 
 def part_for(function: str) -> str:

@@ -145,45 +145,48 @@ del _mptui_make
 
 # part: rd
 # A file to stdout: its size (8 hex digits) and 'h' (its sha256 follows the data) or '-',
-# then the bytes as they are (exactly that many), then the sha256 (32 bytes).
-def _mptui_make(m):
-    try:
-        from hashlib import sha256
-    except ImportError:
-        sha256 = None
+# then the bytes as they are (exactly that many), then the sha256 (32 bytes). c: the path's
+# crc32 (a path damaged on the way must not read another file). The function stands alone:
+# a read before the board was asked what it is sends it as it is (one-shot) and calls it.
+def _mptui_rd(p, c, bs):
+    import gc
+    import sys
     try:
         from binascii import crc32
     except ImportError:
         crc32 = None
+    if crc32 and crc32(p.encode()) != c:
+        raise OSError(5)
+    try:
+        from hashlib import sha256
+        h = sha256()
+    except ImportError:
+        h = None
+    w = sys.stdout.buffer.write
+    gc.collect()
+    free = gc.mem_free() if hasattr(gc, "mem_free") else -1
+    while bs > 256 and 0 <= free < 32 * bs:
+        bs //= 2
+    b = bytearray(bs)
+    v = memoryview(b)
+    with open(p.rstrip("\0"), "rb") as f:
+        n = f.seek(0, 2)
+        f.seek(0)
+        w(b"%08x" % n + (b"h" if h else b"-"))
+        while n > 0:
+            k = f.readinto(v[: min(bs, n)])
+            if not k:
+                raise OSError(5)  # (it shrank: the host counts on n bytes)
+            n -= k
+            if h:
+                h.update(v[:k])
+            w(v[:k])
+    if h:
+        w(h.digest())
 
-    def rd(p, c, bs):
-        # c: the path's crc32 (a path damaged on the way must not read another file)
-        if crc32 and crc32(p.encode()) != c:
-            raise OSError(5)
-        w = m.sys.stdout.buffer.write
-        h = sha256() if sha256 else None
-        b = bytearray(bs)
-        v = memoryview(b)
-        with open(m.q(p), "rb") as f:
-            n = f.seek(0, 2)
-            f.seek(0)
-            w(b"%08x" % n + (b"h" if h else b"-"))
-            while n > 0:
-                k = f.readinto(v[: min(bs, n)])
-                if not k:
-                    raise OSError(5)  # (it shrank: the host counts on n bytes)
-                n -= k
-                if h:
-                    h.update(v[:k])
-                w(v[:k])
-        if h:
-            w(h.digest())
 
-    m.rd = rd
-
-
-_mptui_make(_mptui)
-del _mptui_make
+_mptui.rd = _mptui_rd
+del _mptui_rd
 
 # part: wb
 # Files from stdin, as frames (integers little-endian):
