@@ -24,16 +24,11 @@ from typing import TYPE_CHECKING
 
 from mptui.board import fs_plain as plain
 from mptui.board.batch import Item, WriteBatch
-from mptui.board.errors import (
-    BoardDisconnected,
-    BoardError,
-    BoardExecError,
-    BoardTimeout,
-    Damaged,
-)
+from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
 from mptui.board.fs_plain import TMP_SUFFIX
 from mptui.board.fs_plain import lines as _lines
 from mptui.board.fs_plain import literal as _literal
+from mptui.board.fs_read import receive
 from mptui.board.helper import arg, one_shot_read
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
@@ -328,49 +323,11 @@ class BoardFS:
 
     async def _read_stream(self, repl: Repl, p: str, progress: Progress | None,
                            code: str | None = None) -> bytes:
-        """The helper's `rd` (or `code`: the same function sent with the call): a header
-        (size, whether a sha256 follows), the bytes as they are, the sha256. A byte lost on
-        the way leaves the count short: the link's silence then says so (Damaged), as a
-        damaged byte does at the check."""
+        """The helper's `rd` (or `code`: the same function sent with the call), as fs_read
+        receives it."""
         bs = self._block_size()
         await repl.send_code(code or f"_mptui.rd({arg(p, checked=True)},{bs})")
-        quiet = max(2.0, self.session.link.silence(bs))
-        first = await repl.read_exact(1)
-        if first == b"\x04":  # the board's error before any data (no such file, ...)
-            repl.unread(first)
-            await repl.follow()
-            raise Damaged(f"{p}: the transfer ended early")
-        try:
-            head = first + await repl.read_exact(8, quiet)
-            size = int(head[:8], 16)
-            hashed = head[8:9] == b"h"
-            if head[8:9] not in (b"h", b"-"):
-                raise ValueError(head)
-            data = bytearray()
-            if progress:
-                progress(0, size)
-            while len(data) < size:
-                await repl.wait_data(quiet)
-                chunk = repl.take()
-                need = size - len(data)
-                if len(chunk) > need:
-                    repl.unread(chunk[need:])
-                    chunk = chunk[:need]
-                data += chunk
-                if progress:
-                    progress(len(data), size)
-            digest = await repl.read_exact(32, quiet) if hashed else b""
-        except BoardTimeout:
-            raise Damaged(f"{p}: the transfer ended early") from None
-        except ValueError:
-            raise Damaged(f"{p}: the transfer arrived damaged") from None
-        if digest and digest != hashlib.sha256(data).digest():
-            raise Damaged(f"{p}: read verification failed (sha256 differs)")
-        try:
-            await repl.follow(timeout=quiet)
-        except BoardTimeout:
-            raise Damaged(f"{p}: the transfer ended early") from None
-        return bytes(data)
+        return await receive(repl, p, progress, max(2.0, self.session.link.silence(bs)))
 
     def _block_size(self) -> int:
         """The board's read size: the link's, halved until 32 fit in the free heap the board
