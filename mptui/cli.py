@@ -63,6 +63,12 @@ class HelpFormatter(argparse.HelpFormatter):
     """Descriptions as written: a paragraph of prose is filled to the terminal's width, one
     with indented lines (a list of usages) keeps its lines."""
 
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        if width is None:  # as argparse does, without importing shutil (and bz2, lzma) for it
+            width = _columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         out = []
         for paragraph in textwrap.dedent(text).strip().split("\n\n"):
@@ -72,6 +78,23 @@ class HelpFormatter(argparse.HelpFormatter):
             else:
                 out.append(super()._fill_text(paragraph, width, indent))
         return "\n\n".join(out)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() gives it ($COLUMNS first, 80 when
+    stdout is no terminal)."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 class Parser(argparse.ArgumentParser):

@@ -35,11 +35,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from mptui.errors import MptuiError, UsageError
 from mptui.paths import config_dir
 
@@ -138,6 +133,10 @@ def load_config(path: Path | None = None) -> Config:
         n = data.count(b"\n", 0, e.start) + 1
         cfg.error = f"{path}, line {n}: not UTF-8 text (TOML files are UTF-8)"
         return cfg
+    if sys.version_info >= (3, 11):  # (imported here: no config file, no TOML parser loaded)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -13,7 +13,6 @@ second guard.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import sys
 from pathlib import Path
 
@@ -52,11 +51,38 @@ class _Scrubbed(logging.Formatter):
         return scrub(super().format(record))
 
 
-class _File(logging.handlers.RotatingFileHandler):
+class _File(logging.Handler):
+    """The log file, rotated at MAX_BYTES; opened (and logging.handlers imported) at the first
+    record: a command that logs nothing pays for neither. A log that cannot be written must
+    not get in the way: it is dropped quietly."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self._file: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._file is None:
+            from logging.handlers import RotatingFileHandler
+
+            self._file = RotatingFileHandler(self.path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                             encoding="utf-8", delay=True)
+            self._file.setFormatter(self.formatter)
+            self._file.handleError = self.handleError  # type: ignore[method-assign]
+        self._file.emit(record)
+
     def handleError(self, record: logging.LogRecord) -> None:
-        """A log that cannot be written must not get in the way: it is dropped quietly."""
         for logger in (logging.getLogger(), logging.getLogger(ROOT)):
             logger.removeHandler(self)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        super().close()
 
 
 def setup(verbose: int = 0, path: str | Path | None = None, stderr: bool = True) -> Path | None:
@@ -73,8 +99,7 @@ def setup(verbose: int = 0, path: str | Path | None = None, stderr: bool = True)
     _path = Path(path).expanduser() if path else log_file()
     try:
         _path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = _File(_path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                         encoding="utf-8", delay=True)
+        handler: logging.Handler = _File(_path)
     except OSError:
         _path = None
     else:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from mptui.transports.base import LinkProfile
 
 RING_SLACK = 8  # bytes of a ring kept free (a stop frame and padding may follow the window)
-PROBE = 256  # bytes of output the board bursts for the probe
+PROBE = 256  # bytes of output the board bursts for the probe (once the stream may start)
 FAST_BURST = 0.001  # seconds: a PROBE burst arriving within this is faster than any UART
 FAST_RATE = 300_000  # bytes a second: above this, deflating on the board costs more than it saves
 MAX_WINDOW = 64 * 1024

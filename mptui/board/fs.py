@@ -28,7 +28,8 @@ from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Da
 from mptui.board.fs_plain import TMP_SUFFIX
 from mptui.board.fs_plain import lines as _lines
 from mptui.board.fs_plain import literal as _literal
-from mptui.board.helper import StreamDecoder, arg, guarded
+from mptui.board.fs_read import receive
+from mptui.board.helper import arg, one_shot_read
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel, TransportClosed, TransportError
 
@@ -92,6 +93,7 @@ class BoardFS:
         # The link's file channel: None = where it is faster, True = whenever it can carry
         # the file, False = never (benchmarks and tests compare the paths on one link).
         self.use_file_channel: bool | None = None
+        self._one_shot_done = False  # the session's first read went without the helper
 
     @contextlib.asynccontextmanager
     async def _op(self, path: str,
@@ -114,7 +116,10 @@ class BoardFS:
 
     async def ls(self, path: str = "/", recursive: bool = False) -> list[Entry]:
         p = board_path(path)
-        async with self._op(p, "ls") as (repl, helper):
+        # One folder, the helper's ls not on the board yet: plain code is one round trip and
+        # fewer bytes than asking the board what it is and loading the part.
+        part = "ls" if recursive or "ls" in self.session.loader.parts else None
+        async with self._op(p, part) as (repl, helper):
             if helper:
                 rows = _lines(await self.session.call_helper(repl, f"ls({arg(p)},{recursive!r})"))
             else:
@@ -124,9 +129,10 @@ class BoardFS:
     async def stat(self, path: str) -> Stat:
         p = board_path(path)
         async with self._op(p) as (repl, _):
-            out = await repl.exec(f"import os\nprint(repr(os.stat({plain.path(p)})))")
-        st = _literal(out.strip())
-        return Stat(bool(st[0] & 0x4000), st[6], st[8])
+            out = await repl.exec(
+                f"import os\nprint((lambda s:(s[0],s[6],s[8]))(os.stat({plain.path(p)})))")
+        st = _literal(out.strip())  # (mode, size, mtime): fewer bytes on the way
+        return Stat(bool(st[0] & 0x4000), st[1], st[2])
 
     async def exists(self, path: str) -> bool:
         try:
@@ -267,6 +273,21 @@ class BoardFS:
         raise AssertionError("unreachable")
 
     async def _read_once(self, p: str, progress: Progress | None) -> bytes:
+        if (self.session.caps is None and self.session.helper is None
+                and not self._one_shot_done and self._channel(p, True) is None):
+            # The session's first read, the board not probed yet (a command line's `cp`):
+            # the read function goes as it is, fewer bytes than the probe and the parts.
+            self._one_shot_done = True
+            async with self._op(p) as (repl, _):
+                call = f"{arg(p, checked=True)},{self._block_size()}"
+                try:
+                    return await self._read_stream(repl, p, progress, one_shot_read(call))
+                except BoardExecError as e:  # (no sys.stdout.buffer, or too little heap:
+                    if e.exc_type not in ("AttributeError", "MemoryError"):  # as below)
+                        raise
+                except BaseException:
+                    await _recover(repl)
+                    raise
         async with self._op(p, "rd") as (repl, helper):
             try:
                 channel = self._channel(p, helper)
@@ -300,28 +321,13 @@ class BoardFS:
             raise Damaged(f"{p}: read verification failed (the file changed or was damaged)")
         return data
 
-    async def _read_stream(self, repl: Repl, p: str, progress: Progress | None) -> bytes:
-        await repl.send_code(guarded(f"_mptui.rd({arg(p)},{self._block_size()})"))
-        data = bytearray()
-        decoder = StreamDecoder()
-        size = -1
-
-        def sink(chunk: bytes) -> None:
-            nonlocal size
-            data.extend(decoder.feed(chunk))
-            if size < 0 and len(data) >= 8:
-                size = int(data[:8], 16)
-                del data[:8]
-            if progress and size >= 0:
-                progress(len(data), size)
-
-        await repl.follow(sink)
-        if not decoder.ended:
-            raise Damaged(f"{p}: the transfer ended early")
-        digest = bytes(decoder.trailer).decode()
-        if digest and digest != hashlib.sha256(data).hexdigest():
-            raise Damaged(f"{p}: read verification failed (sha256 differs)")
-        return bytes(data)
+    async def _read_stream(self, repl: Repl, p: str, progress: Progress | None,
+                           code: str | None = None) -> bytes:
+        """The helper's `rd` (or `code`: the same function sent with the call), as fs_read
+        receives it."""
+        bs = self._block_size()
+        await repl.send_code(code or f"_mptui.rd({arg(p, checked=True)},{bs})")
+        return await receive(repl, p, progress, max(2.0, self.session.link.silence(bs)))
 
     def _block_size(self) -> int:
         """The board's read size: the link's, halved until 32 fit in the free heap the board

@@ -2,13 +2,12 @@
 
 - `PARTS`: each part's source without comments, blank lines, or more indentation than needed;
   `part_for(function)` names the part that defines a function; `needs(part)` what it builds on.
-- `load_code(part, caps)`: code that checks the part (crc32, else sha256) before it runs it,
+- `load_code(parts, caps)`: code that checks the parts (crc32, else sha256) before it runs it,
   so a byte damaged on the way never runs as something else; deflated where the board has
   `deflate` (the part travels as a bytes literal: MicroPython's lexer takes any byte in one,
   so only a few are escaped).
 - `PROBE_CODE`: what the board is (adapt.Caps), and whether our helper is already in its RAM.
 - `arg(path)`: a path as a call's argument, padded so the board's compiler does not intern it.
-- `StreamDecoder`: the read stream's escapes undone (board -> host).
 """
 
 from __future__ import annotations
@@ -22,10 +21,9 @@ from pathlib import Path
 
 from mptui.board.adapt import Caps
 
-ESC = b"\x1b"
 HELPER_WBITS = 12  # the largest window the helper's own parts are deflated with (4 KiB)
 NEEDS = {"base": (), "ls": ("base",), "ops": ("base",), "hash": ("base", "ls"),
-         "rd": ("base",), "wb": ("base",)}
+         "rd": ("base",), "wb": ("base",)}  # (rd itself needs nothing of base)
 FUNCTIONS = {"ls": "ls", "mkdirs": "ops", "rmtree": "ops", "hash1": "hash", "tree": "hash",
              "sh": "hash", "fin": "hash", "rd": "rd", "wb": "wb"}
 INTERN_MAX = 10  # MICROPY_ALLOC_PARSE_INTERN_STRING_LEN: shorter string literals are interned
@@ -41,8 +39,35 @@ def _minify(text: str) -> str:
         code, sep, _ = stripped.partition("  # ")
         if sep and code.count('"') % 2 == 0 and code.count("'") % 2 == 0:
             stripped = code.rstrip()  # (an inline comment)
-        lines.append(" " * indent + stripped)
+        lines.append(" " * indent + _squeeze(stripped))
     return "\n".join(lines) + "\n"
+
+
+def _squeeze(code: str) -> str:
+    """A line without the spaces Python does not need: one goes only where it parts two names,
+    numbers or string literals (never inside a literal)."""
+    out: list[str] = []
+    quote = ""
+    i = 0
+    while i < len(code):
+        c = code[i]
+        if quote:
+            out.append(c)
+            if c == "\\" and i + 1 < len(code):
+                out.append(code[i + 1])
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+            out.append(c)
+        elif c != " " or (out and _WORD.match(out[-1]) and _WORD.match(code[i + 1 : i + 2])):
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+_WORD = re.compile(r"[A-Za-z0-9_'\"]")
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +90,13 @@ def version() -> str:
 def helper_source() -> str:
     """All parts, as one program (for tests and the size budget)."""
     return "".join(_parts().values())
+
+
+def one_shot_read(call_args: str) -> str:
+    """The helper's read function sent as it is and called once (`call_args`: its arguments),
+    for a read before the board was probed: fewer bytes than the probe and the parts' load."""
+    source = _parts()["rd"].split("_mptui.rd=_mptui_rd\n")[0]
+    return f"{source}try:\n _mptui_rd({call_args})\nfinally:\n del _mptui_rd\n"
 
 
 def part_for(function: str) -> str:
@@ -109,9 +141,10 @@ def deflate(data: bytes, wbits: int, level: int = 9) -> bytes:
     return c.compress(data) + c.flush()
 
 
-def load_code(part: str, caps: Caps | None) -> bytes:
-    """Code that runs a part on the board once it has checked it arrived whole."""
-    src = part_source(part).encode()
+def load_code(part: str | list[str], caps: Caps | None) -> bytes:
+    """Code that runs a part (or several, in one go) on the board once it has checked it
+    arrived whole."""
+    src = "".join(part_source(p) for p in ([part] if isinstance(part, str) else part)).encode()
     lines = []
     body = src
     wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
@@ -149,55 +182,23 @@ def guarded(code: str | bytes) -> bytes:
 
 PROBE_CODE = """def _mptui_i():
  import gc,sys,io
- try:
-  import deflate
-  z=1+hasattr(deflate.DeflateIO,'write')
- except ImportError:
-  z=0
- try:
-  import hashlib
-  h=hasattr(hashlib,'sha256')
- except ImportError:
-  h=0
- try:
-  from binascii import crc32
-  c=1
- except ImportError:
-  c=0
- gc.collect()
- m=globals().get('_mptui')
- print(repr((gc.mem_free() if hasattr(gc,'mem_free') else -1,h,hasattr(sys.stdout,'buffer'),z,hasattr(io,'IOBase'),c,sys.platform,getattr(m,'v',''),getattr(m,'p',''))))
+ try:import deflate;z=1+hasattr(deflate.DeflateIO,'write')
+ except:z=0
+ try:import hashlib;h=hasattr(hashlib,'sha256')
+ except:h=0
+ try:from binascii import crc32;c=1
+ except:c=0
+ gc.collect();m=globals().get('_mptui')
+ print((gc.mem_free() if hasattr(gc,'mem_free') else -1,h,hasattr(sys.stdout,'buffer'),z,hasattr(io,'IOBase'),c,sys.platform,getattr(m,'v',''),getattr(m,'p','')))
 _mptui_i()
 del _mptui_i"""
 
 
-def arg(path: str) -> str:
+def arg(path: str, checked: bool = False) -> str:
     """A path for a helper call: its repr, NUL-padded past the length the board's compiler
-    interns (every distinct short literal would stay in its RAM for good)."""
-    return repr(path + "\0" * max(0, INTERN_MAX + 1 - len(path)))
-
-
-class StreamDecoder:
-    """Board -> host: undo the helper's escapes across chunk boundaries; ESC H ends the data
-    and the sha256 (hex) follows."""
-
-    def __init__(self) -> None:
-        self._carry = b""
-        self.ended = False
-        self.trailer = bytearray()
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self.ended:
-            self.trailer += chunk
-            return b""
-        data = self._carry + chunk
-        self._carry = b""
-        # Every ESC starts a pair (a literal ESC is sent as ESC E), so find() cannot misalign.
-        end = data.find(b"\x1bH")
-        if end >= 0:
-            self.ended = True
-            self.trailer += data[end + 2 :]
-            data = data[:end]
-        elif data.endswith(ESC):
-            data, self._carry = data[:-1], ESC
-        return data.replace(b"\x1bD", b"\x04").replace(b"\x1bN", b"\n").replace(b"\x1bE", ESC)
+    interns (every distinct short literal would stay in its RAM for good); `checked`: and
+    its crc32, for a call that checks the path arrived whole (cheaper than `guarded`)."""
+    padded = path + "\0" * max(0, INTERN_MAX + 1 - len(path))
+    if checked:
+        return f"{padded!r},{binascii.crc32(padded.encode())}"
+    return repr(padded)

@@ -70,7 +70,10 @@ class HelperLoader:
             return False
         if part == "hash" and not caps.sha256:
             return False  # (the host hashes what it reads)
-        for p in h.needs(part):
+        missing = [p for p in h.needs(part) if p not in self.parts]
+        if len(missing) > 1 and await self._load(repl, missing, caps, alone=False):
+            missing = []  # (in one go: one round trip, and they deflate better together)
+        for p in missing:
             if p not in self.parts:
                 loaded = await self._load(repl, p, caps)
                 if loaded is None and self._missed():
@@ -87,22 +90,29 @@ class HelperLoader:
         self.misses += 1
         return self.misses < MISSES
 
-    async def _load(self, repl: Repl, part: str, caps: Caps) -> bool | None:
-        """Load one part: True, False (the board cannot take it), None (damaged every time)."""
+    async def _load(self, repl: Repl, part: str | list[str], caps: Caps,
+                    alone: bool = True) -> bool | None:
+        """Load one part: True, False (the board cannot take it), None (damaged every time).
+        Several parts at once (alone False): True, or else False after one try (they then
+        load one at a time)."""
         collected = damaged = False
+        group = [part] if isinstance(part, str) else part
         for _ in range(LOAD_TRIES):
-            if part == "base":
+            if "base" in group:
                 self.parts = set()
             try:
                 await repl.exec(h.load_code(part, caps))
             except BoardExecError as e:
+                if not alone:
+                    logger.info("helper parts %s do not load together (%s)", part, e)
+                    return False
                 if e.exc_type == "MemoryError" and not collected:
                     # a small heap, fragmented (the last helper, a transfer's buffers): let
                     # the old helper go, collect, and load from the start
                     collected = True
                     await repl.exec("_mptui=None\nimport gc\ngc.collect()")
                     self.parts = set()
-                    for p in h.needs(part)[:-1]:
+                    for p in h.needs(group[-1])[:-1]:
                         if not await self._load(repl, p, caps):
                             return False
                     continue
@@ -113,7 +123,7 @@ class HelperLoader:
                     continue  # damaged on the way (its check, or its code)
                 logger.info("helper part %s does not load: %s", part, e)
                 return False
-            self.parts.add(part)
+            self.parts.update(group)
             return True
         return None if damaged else False
 

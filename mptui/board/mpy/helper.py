@@ -3,8 +3,7 @@
 # board has deflate, compressed. Every path arrives padded with NULs (q() strips them), so that
 # the REPL's compiler does not keep a short string literal interned for good.
 # Output is one repr() literal per line, or a stream:
-# - rd: the size as 8 hex digits, the file escaped (ESC->ESC E, \x04->ESC D, \n->ESC N), then
-#   ESC H and its sha256 (hex);
+# - rd: the size as 8 hex digits, the file's bytes as they are, its sha256 (see rd below);
 # - wb: files from stdin as frames, read in units of U bytes (\x01 after each: the host never
 #   has more in flight than the board has room for), raw binary with Ctrl-C off: see wb below.
 
@@ -146,33 +145,49 @@ _mptui_make(_mptui)
 del _mptui_make
 
 # part: rd
-def _mptui_make(m):
+# A file to stdout: its size (8 hex digits) and 'h' (its sha256 follows the data) or '-',
+# then the bytes as they are (exactly that many), then the sha256 (32 bytes). c: the path's
+# crc32 (a path damaged on the way must not read another file). The function stands alone:
+# a read before the board was asked what it is sends it as it is (one-shot) and calls it.
+def _mptui_rd(p, c, bs):
+    import gc
+    import sys
+    try:
+        from binascii import crc32
+    except ImportError:
+        crc32 = None
+    if crc32 and crc32(p.encode()) != c:
+        raise OSError(5)
     try:
         from hashlib import sha256
-        from binascii import hexlify
+        h = sha256()
     except ImportError:
-        sha256 = None
+        h = None
+    w = sys.stdout.buffer.write
+    gc.collect()
+    free = gc.mem_free() if hasattr(gc, "mem_free") else -1
+    while bs > 256 and 0 <= free < 32 * bs:
+        bs //= 2
+    b = bytearray(bs)
+    v = memoryview(b)
+    with open(p.rstrip("\0"), "rb") as f:
+        n = f.seek(0, 2)
+        f.seek(0)
+        w(b"%08x" % n + (b"h" if h else b"-"))
+        while n > 0:
+            k = f.readinto(v[: min(bs, n)])
+            if not k:
+                raise OSError(5)  # (it shrank: the host counts on n bytes)
+            n -= k
+            if h:
+                h.update(v[:k])
+            w(v[:k])
+    if h:
+        w(h.digest())
 
-    def rd(p, bs):
-        w = m.sys.stdout.buffer.write
-        h = sha256() if sha256 else None
-        with open(m.q(p), "rb") as f:
-            w(b"%08x" % f.seek(0, 2))
-            f.seek(0)
-            while True:
-                b = f.read(bs)
-                if not b:
-                    break
-                if h:
-                    h.update(b)
-                w(b.replace(b"\x1b", b"\x1bE").replace(b"\x04", b"\x1bD").replace(b"\n", b"\x1bN"))
-        w(b"\x1bH" + (hexlify(h.digest()) if h else b""))
 
-    m.rd = rd
-
-
-_mptui_make(_mptui)
-del _mptui_make
+_mptui.rd = _mptui_rd
+del _mptui_rd
 
 # part: wb
 # Files from stdin, as frames (integers little-endian):
@@ -181,8 +196,8 @@ del _mptui_make
 #   .                                     its end: checked (size, sha256 or crc32), renamed
 #   A                                     the host stops: the file in hand is dropped
 #   E                                     the end
-# Once Ctrl-C is off the board prints \x06 (and first `probe` NULs when asked): the host sends
-# nothing before. The stream comes in units of U bytes (the last one padded); after reading
+# Once Ctrl-C is off the board prints \x06 (then `probe` NULs when asked): the host sends
+# nothing before the \x06. The stream comes in units of U bytes (the last one padded); after reading
 # each, the board prints \x01. After each file: \x02 and a repr (index, units read, error type, its value)
 # and a newline; at the end the same with index -1. Ctrl-C is off meanwhile (the data is
 # raw binary); when the stream is out of step (a byte lost on the way) what is still coming
@@ -317,7 +332,7 @@ def _mptui_make(m):
 
         micropython.kbd_intr(-1)
         try:
-            w("\x00" * probe + "\x06")
+            w("\x06" + "\x00" * probe)
             i = 0
             while True:
                 k = take(1)[0]
