@@ -27,6 +27,8 @@ RAW_PROMPT = RAW_BANNER + b">"
 SOFT_REBOOT = b"soft reboot\r\n"
 FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
 EXEC_TIMEOUT = 10.0  # seconds without a byte from the board before an exec gives up
+ABORT_SETTLE = 0.1  # seconds of silence after the raw REPL's end that say a stopped run is over
+ABORT_ENDS = 50  # ends seen (each followed by more bytes) before an abort gives up waiting
 
 
 class Repl:
@@ -432,7 +434,11 @@ class Repl:
         self.in_raw = self.running = False
         try:
             await self.write(stop)
-            await self.read_until(b"\x04>", timeout=2.0)
+            for _ in range(ABORT_ENDS):
+                await self.read_until(b"\x04>", timeout=2.0)
+                # a file's bytes streamed as they are may hold the marker too: the end is
+                # the marker the board's silence follows
+                await self.wait_data(ABORT_SETTLE)
         except BoardError:
             return
         # The rest of what was in flight may reach the raw REPL's line after this: the next
