@@ -461,6 +461,18 @@ async def test_a_hostile_row_in_the_tree_hashes_is_one_line_naming_it(session, b
     assert str(e.value) == f"unreadable answer from the board: {row[:60]!r}"
 
 
+async def test_a_hostile_row_in_a_listing_is_one_line_naming_it(session, board_root):
+    name = "n" * 70
+    (board_root / name).write_bytes(b"hello")
+    await load_helper(session)
+    damaged = damage_once(session.transport, b"',), 5)", b"',), None)")  # no size
+    await session.eval("0")
+    with pytest.raises(BoardError) as e:
+        await session.fs.ls("/")
+    assert damaged
+    assert str(e.value) == f"unreadable answer from the board: {str(((name,), None))[:60]!r}"
+
+
 async def test_lost_acknowledgements_do_not_stall_a_write(board_root):
     """A UART link loses the board's first four acknowledgements (a whole window's worth):
     after a silence the host counts them as come, and the file arrives whole."""
