@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import free_port
+from helpers import free_port, until
 from test_bridge_cli import BridgeProcess
 
 from mptui.board import BoardError, Session
@@ -116,14 +116,6 @@ READ_ALL = (
 )
 
 
-async def _until(condition, what: str) -> None:
-    for _ in range(1000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{what} never happened")
-
-
 async def _send_while_board_is_busy(session: Session, root, data: bytes) -> tuple[int, int]:
     """The board runs code that does not read stdin while `data` crosses the wire; then it
     reads what its stdin holds. Returns how many bytes it got, and how many the wire held
@@ -135,8 +127,8 @@ async def _send_while_board_is_busy(session: Session, root, data: bytes) -> tupl
         end = wire.delivered + wire.dropped + len(data)
         writing = asyncio.create_task(repl.write(data))  # (a held-back host waits in write)
         # all of it has crossed the wire, or the board holds the rest back (USB)
-        await _until(lambda: wire.delivered + wire.dropped >= end or wire.host_to_board.held,
-                     "the wire's end")
+        await until(lambda: wire.delivered + wire.dropped >= end or wire.host_to_board.held,
+                    what="the wire's end")
         held = wire.unsent
         (root / "go").touch()
         await writing
@@ -158,11 +150,11 @@ async def test_a_ctrl_c_reaches_a_uart_board_whose_ring_is_full(board_root):
     async with Session("virtual:ring?link=uart:115200", root=board_root) as s:
         seen = bytearray()
         task = asyncio.create_task(s.run("print('spinning')\nwhile True:\n pass", seen.extend))
-        await _until(lambda: b"spinning" in seen, "the program's start")
+        await until(lambda: b"spinning" in seen, what="the program's start")
         wire = s.transport.board.wire
         end = wire.delivered + wire.dropped + 600
         await s.repl.write(b"b" * 600)  # the program reads none of it
-        await _until(lambda: wire.delivered + wire.dropped >= end, "the wire's end")
+        await until(lambda: wire.delivered + wire.dropped >= end, what="the wire's end")
         assert wire.dropped > 0
         await s.interrupt()
         with pytest.raises(BoardError) as e:
