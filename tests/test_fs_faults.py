@@ -414,6 +414,35 @@ async def test_a_write_damaged_every_time_keeps_the_old_file(session, board_root
     assert await session.eval("6*7") == 42
 
 
+@pytest.mark.parametrize("times", [1, WRITE_TRIES])
+async def test_a_plain_write_damaged_on_the_way_is_sent_again(session, board_root, times):
+    """Without the helper: a byte of a write call's data changed on the way; the board's check
+    refuses the file, which goes again (up to WRITE_TRIES times, then one line, old file kept)."""
+    (board_root / "d.bin").write_bytes(b"old")
+    session.helper = False
+    send_code, damaged = session.repl.send_code, []
+
+    async def damaging_send_code(code):
+        text = code.encode() if isinstance(code, str) else code
+        if text.startswith(b"_mptui_w(b'xxxx") and len(damaged) < times:  # a try's first
+            damaged.append(text)
+            text = text.replace(b"xxxx", b"xyxx", 1)
+        await send_code(text)
+
+    session.repl.send_code = damaging_send_code
+    data = b"x" * 512 + b"z" * 1488  # four write calls a try
+    if times < WRITE_TRIES:
+        await session.fs.write("/d.bin", data)
+        assert (board_root / "d.bin").read_bytes() == data
+    else:
+        with pytest.raises(BoardError) as e:
+            await session.fs.write("/d.bin", data)
+        assert str(e.value) == f"/d.bin: damaged on the way {WRITE_TRIES} times; old file kept"
+        assert (board_root / "d.bin").read_bytes() == b"old"
+    assert len(damaged) == times
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+
+
 async def test_the_host_never_has_more_in_flight_than_the_board_has_room_for(board_root):
     """Flow control on a UART's 256-byte ring: every byte of the stream goes only once the
     board has acknowledged enough units that the ring can hold it."""
