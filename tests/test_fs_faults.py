@@ -414,6 +414,33 @@ async def test_a_write_damaged_every_time_keeps_the_old_file(session, board_root
     assert await session.eval("6*7") == 42
 
 
+@pytest.mark.parametrize("check", ["sha256", "crc32"])
+async def test_a_name_damaged_in_the_stream_writes_no_other_file(session, board_root, check):
+    """A byte of a file's name changed on the way (here into the name of the file before it):
+    the board's check (sha256, or crc32 on a board without hashlib) covers the name with the
+    data, so nothing is written under the wrong name, and the file goes again."""
+    for k in range(2):
+        (board_root / f"m{k}.py").write_bytes(b"old")
+    if check == "crc32":  # a hashlib without sha256, from the board's first look on
+        await session.exec("import sys\nclass _H:\n pass\nsys.modules['hashlib'] = _H")
+    await load_helper(session, ("wb",))
+    assert session.caps.sha256 is (check == "sha256")
+    write, changed = session.transport.write, []
+
+    async def damaging_write(data: bytes) -> None:
+        if b"/m1.py" in data and not changed:
+            changed.append(data)
+            data = data.replace(b"/m1.py", b"/m0.py", 1)
+        await write(data)
+
+    session.transport.write = damaging_write
+    files = [(f"/m{k}.py", f"X = {k}\n".encode() * 50, None) for k in range(2)]
+    assert await session.fs.write_many(files) == [None, None]
+    assert changed
+    assert {p.name: p.read_bytes() for p in board_root.iterdir()} == {
+        "m0.py": files[0][1], "m1.py": files[1][1]}
+
+
 @pytest.mark.parametrize("times", [1, WRITE_TRIES])
 async def test_a_plain_write_damaged_on_the_way_is_sent_again(session, board_root, times):
     """Without the helper: a byte of a write call's data changed on the way; the board's check
