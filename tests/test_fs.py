@@ -3,15 +3,17 @@ raw-REPL fallback; the core of it on the fast link, a 115200-baud UART and an ES
 `link_profile` fixture: no byte may be lost to the board's 256-byte stdin ring)."""
 
 import asyncio
+import binascii
 import errno
 import hashlib
 import os
 
 import pytest
-from helpers import until
+from helpers import load_helper, until
 
 from mptui.board import BoardDisconnected, BoardError, BoardOSError
 from mptui.board.fs import TMP_SUFFIX
+from mptui.board.helper import part_source
 
 HOSTILE = [
     "q'uote",
@@ -180,3 +182,68 @@ def test_a_listed_row_of_another_shape_is_a_board_error():
                 (("a",), 1, 2), None, 5):
         with pytest.raises(BoardError, match="unreadable answer from the board"):
             _entry(row)
+
+
+# -- the helper on the board ---------------------------------------------------------------------
+
+
+def damage_loads(session, part: str, times: int) -> list[bytes]:
+    """The first `times` sendings of the helper's `part` arrive with their check damaged (the
+    board refuses them: OSError 5); the list returned gets each sending of it."""
+    check = b"!=%d:" % binascii.crc32(part_source(part).encode())
+    send_code, sent = session.repl.send_code, []
+
+    async def damaging_send_code(code):
+        text = code.encode() if isinstance(code, str) else code
+        if check in text:
+            sent.append(text)
+            if len(sent) <= times:
+                text = text.replace(check, b"!=0:")
+        await send_code(text)
+
+    session.repl.send_code = damaging_send_code
+    return sent
+
+
+async def test_a_helper_part_damaged_on_the_way_is_sent_again(session, board_root):
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    await load_helper(session, ("ls",))  # the probe and the base part
+    sent = damage_loads(session, "rd", 2)
+    assert await session.fs.read("/f.bin") == data
+    assert len(sent) == 3 and session.helper is True and "rd" in session.loader.parts
+
+
+async def test_a_helper_part_damaged_every_time_is_given_up_after_three_operations(
+        session, board_root):
+    """Plain code meanwhile; a lossy link may spoil the next try too, so three operations
+    try before the helper is given up for good."""
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    await load_helper(session, ("ls",))
+    sent = damage_loads(session, "rd", 10**6)
+    seen = []
+    for _ in range(4):
+        assert await session.fs.read("/f.bin") == data
+        seen.append((len(sent), session.helper))
+    assert seen == [(3, True), (6, True), (9, False), (9, False)]  # (True: its other parts)
+
+
+async def test_a_helper_the_board_lost_is_loaded_again(session, board_root):
+    (board_root / "a.txt").write_text("a")
+    await load_helper(session)
+    await session.exec("del _mptui")  # (a program that cleared the globals)
+    assert [e.path for e in await session.fs.ls("/")] == ["a.txt"]
+    await session.exec("del _mptui.ls\n_mptui.p='base'")  # another tool loaded it afresh
+    assert [e.path for e in await session.fs.ls("/")] == ["a.txt"]
+    assert await session.eval("_mptui.p") == "base,ls"
+    send_code, sent = session.repl.send_code, []
+
+    async def counted_send_code(code):
+        sent.append(code)
+        await send_code(code)
+
+    session.repl.send_code = counted_send_code
+    with pytest.raises(BoardOSError) as e:  # the board's own error: no load, no second call
+        await session.fs.ls("/missing")
+    assert e.value.errname == "ENOENT" and len(sent) == 1
