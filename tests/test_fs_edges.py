@@ -259,6 +259,20 @@ async def test_a_read_whose_answer_comes_a_byte_at_a_time_is_whole(fs_session, b
     assert set(got) == ({(0, 0)} if helper else set()) and (got or not helper)
 
 
+async def test_a_plain_read_whose_answer_never_came_is_no_empty_file(session, board_root):
+    (board_root / "f.bin").write_bytes(b"data")
+    session.helper = False
+    follow = session.repl.follow
+
+    async def answer_lost(on_output=None, *args, **kw):  # the board's lines never arrive
+        return await follow(None, *args, **kw)
+
+    session.repl.follow = answer_lost
+    with pytest.raises(BoardError) as e:
+        await session.fs.read("/f.bin")
+    assert str(e.value).startswith("/f.bin: damaged on the way 3 times (")
+
+
 # -- the file channel's last step ------------------------------------------------------------
 
 
