@@ -247,3 +247,37 @@ async def test_a_helper_the_board_lost_is_loaded_again(session, board_root):
     with pytest.raises(BoardOSError) as e:  # the board's own error: no load, no second call
         await session.fs.ls("/missing")
     assert e.value.errname == "ENOENT" and len(sent) == 1
+
+
+async def test_a_probe_damaged_on_the_way_is_made_again_at_the_next_operation(session, board_root):
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    session.helper = None  # (not probed yet)
+    send_code, probes = session.repl.send_code, []
+
+    async def damaging_send_code(code):
+        text = code.encode() if isinstance(code, str) else code
+        if b"def _mptui_i():" in text:
+            probes.append(text)
+            if len(probes) == 1:
+                text = text.replace(b"def _mptui_i():", b"def _mptui_i(:")  # a SyntaxError
+        await send_code(text)
+
+    session.repl.send_code = damaging_send_code
+    assert await session.fs.read("/f.bin") == data  # plain code for this one
+    assert len(probes) == 1 and session.helper is None
+    assert await session.fs.read("/f.bin") == data
+    assert len(probes) == 2 and session.helper is True
+
+
+async def test_a_board_without_hashlib_has_its_hashes_made_here(session, board_root):
+    data = os.urandom(3000)
+    (board_root / "d").mkdir()
+    (board_root / "d" / "f.bin").write_bytes(data)
+    await session.exec("import sys\nclass _H:\n pass\nsys.modules['hashlib'] = _H")
+    session.helper = None  # probed afresh: no sha256 on the board
+    digest = hashlib.sha256(data).hexdigest()
+    assert await session.fs.sha256("/d/f.bin") == digest
+    assert session.caps is not None and not session.caps.sha256
+    assert await session.fs.tree_hashes("/d") == {"f.bin": (3000, digest)}
+    assert "hash" not in session.loader.parts
