@@ -187,10 +187,10 @@ def test_a_listed_row_of_another_shape_is_a_board_error():
 # -- the helper on the board ---------------------------------------------------------------------
 
 
-def damage_loads(session, part: str, times: int) -> list[bytes]:
-    """The first `times` sendings of the helper's `part` arrive with their check damaged (the
-    board refuses them: OSError 5); the list returned gets each sending of it."""
-    check = b"!=%d:" % binascii.crc32(part_source(part).encode())
+def damage_loads(session, part: str, times: int, error: bytes = b"OSError(5)") -> list[bytes]:
+    """The first `times` sendings of the helper's `part` fail on the board with `error`
+    (OSError 5: their check found them damaged); the list returned gets each sending of it."""
+    check = b"!=%d:raise OSError(5)" % binascii.crc32(part_source(part).encode())
     send_code, sent = session.repl.send_code, []
 
     async def damaging_send_code(code):
@@ -198,7 +198,7 @@ def damage_loads(session, part: str, times: int) -> list[bytes]:
         if check in text:
             sent.append(text)
             if len(sent) <= times:
-                text = text.replace(check, b"!=0:")
+                text = text.replace(check, b"!=-1:raise " + error)
         await send_code(text)
 
     session.repl.send_code = damaging_send_code
@@ -281,3 +281,21 @@ async def test_a_board_without_hashlib_has_its_hashes_made_here(session, board_r
     assert session.caps is not None and not session.caps.sha256
     assert await session.fs.tree_hashes("/d") == {"f.bin": (3000, digest)}
     assert "hash" not in session.loader.parts
+
+
+@pytest.mark.parametrize("times", [1, 2])
+async def test_a_part_short_of_memory_loads_again_from_the_start_once(session, board_root, times):
+    """A MemoryError loading a part (a fragmented heap): the old helper is let go, the heap
+    collected, and the helper loaded from its base part; a second one gives it up."""
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    await load_helper(session, ("ls",))
+    bases = damage_loads(session, "base", 0)
+    sent = damage_loads(session, "rd", times, b"MemoryError")
+    assert await session.fs.read("/f.bin") == data
+    assert len(sent) == 2 and len(bases) == 1  # base once more, after the collection
+    if times == 1:
+        assert session.helper is True and session.loader.parts == {"base", "rd"}
+        assert await session.eval("_mptui.p") == "base,rd"
+    else:
+        assert session.helper is False  # plain code from now on
