@@ -7,6 +7,7 @@ import binascii
 import errno
 import hashlib
 import os
+from dataclasses import replace
 
 import pytest
 from helpers import load_helper, until
@@ -300,3 +301,18 @@ async def test_a_part_short_of_memory_loads_again_from_the_start_once(session, b
         assert await session.eval("_mptui.p") == "base,rd"
     else:
         assert session.helper is False  # plain code from now on
+
+
+async def test_a_board_without_a_binary_stdout_gets_plain_code(session, board_root):
+    """Its probe says sys.stdout has no `buffer` (old firmware): no part is sent, files go
+    through plain raw-REPL code."""
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    session.helper = None
+    async with session.operation() as repl:
+        caps = await session.loader.probe(repl)
+    session.loader.caps = replace(caps, stdout_buffer=False)
+    assert await session.fs.read("/f.bin") == data
+    await session.fs.write("/g.bin", data)
+    assert (board_root / "g.bin").read_bytes() == data
+    assert session.helper is False and not await session.eval("'_mptui' in globals()")
