@@ -312,7 +312,15 @@ async def test_a_board_without_a_binary_stdout_gets_plain_code(session, board_ro
     async with session.operation() as repl:
         caps = await session.loader.probe(repl)
     session.loader.caps = replace(caps, stdout_buffer=False)
+    send_code, sent = session.repl.send_code, []
+
+    async def spied_send_code(code):
+        sent.append(code.encode() if isinstance(code, str) else code)
+        await send_code(code)
+
+    session.repl.send_code = spied_send_code
     assert await session.fs.read("/f.bin") == data
     await session.fs.write("/g.bin", data)
     assert (board_root / "g.bin").read_bytes() == data
     assert session.helper is False and not await session.eval("'_mptui' in globals()")
+    assert sent and not [code for code in sent if b"_mptui." in code]  # no call of a part
