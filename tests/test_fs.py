@@ -67,6 +67,9 @@ async def test_progress_without_the_helper(session):
     # one call per 512 bytes (a small heap compiles each): a step of progress each
     assert seen == [(512, 2000), (1024, 2000), (1536, 2000), (2000, 2000)]
     seen.clear()
+    await session.fs.write("empty", b"", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 0)]  # an empty file is done at once
+    seen.clear()
     await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
     assert seen == [(256 * i, -1) for i in range(1, 8)] + [(2000, -1)]
 
@@ -324,3 +327,20 @@ async def test_a_board_without_a_binary_stdout_gets_plain_code(session, board_ro
     assert (board_root / "g.bin").read_bytes() == data
     assert session.helper is False and not await session.eval("'_mptui' in globals()")
     assert sent and not [code for code in sent if b"_mptui." in code]  # no call of a part
+
+
+def test_which_board_errors_mean_a_plain_write_was_damaged_on_the_way():
+    from mptui.board.errors import BoardExecError
+    from mptui.board.fs_plain import damaged
+
+    def error(last: str) -> BoardExecError:
+        return BoardExecError(f"Traceback (most recent call last):\n  File \"<stdin>\"\n{last}")
+
+    for last in ("ValueError: sha256 mismatch", "ValueError: size mismatch", "SyntaxError: invalid",
+                 "NameError: name '_mptui_w' isn't defined", "IndentationError: unexpected",
+                 "OSError: 5", "OSError: [Errno 5] EIO"):
+        assert damaged(error(last)), last
+    for last in ("ValueError: invalid literal", "OSError: mismatch", "OSError: [Errno 28] ENOSPC",
+                 "OSError: 2", "MemoryError: memory allocation failed", "TypeError: mismatch"):
+        assert not damaged(error(last)), last
+    assert not damaged(BoardError("ValueError: sha256 mismatch"))  # not the board's traceback
