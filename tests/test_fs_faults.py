@@ -414,6 +414,33 @@ async def test_a_write_damaged_every_time_keeps_the_old_file(session, board_root
     assert await session.eval("6*7") == 42
 
 
+async def test_a_byte_lost_in_the_stream_is_made_up_for_and_the_file_sent_again(session,
+                                                                               board_root):
+    """The board reads whole units: with a byte of the stream lost it waits for one that
+    never comes. After a silence the host pads the stream, the board finds it out of step,
+    and the file goes again."""
+    (board_root / "d.bin").write_bytes(b"old")
+    await load_helper(session)
+    write, send_code, lost, on = session.transport.write, session.repl.send_code, [], [False]
+
+    async def watched_send_code(code):
+        await send_code(code)
+        on[0] = isinstance(code, str) and "_mptui.wb(" in code
+
+    async def losing_write(data: bytes) -> None:
+        if on[0] and not lost and len(data) > 100:
+            lost.append(data[60])  # (of the file's bytes: its header is 51)
+            data = data[:60] + data[61:]
+        await write(data)
+
+    session.repl.send_code, session.transport.write = watched_send_code, losing_write
+    data = os.urandom(20_000)
+    await session.fs.write("/d.bin", data)
+    assert lost
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+    assert (board_root / "d.bin").read_bytes() == data
+
+
 @pytest.mark.parametrize("check", ["sha256", "crc32"])
 async def test_a_name_damaged_in_the_stream_writes_no_other_file(session, board_root, check):
     """A byte of a file's name changed on the way (here into the name of the file before it):
