@@ -51,6 +51,11 @@ async def test_progress_reaches_the_total(session):
     await session.fs.write("p.bin", data, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100_000, 100_000)
     assert seen[0][0] < 100_000  # step by step (the first window is smaller than the file)
+    first, second = [], []  # several files in one stream: one's progress starts with its bytes
+    await session.fs.write_many([("a.bin", data[:30_000], lambda d, t: first.append((d, t))),
+                                 ("b.bin", data[:10_000], lambda d, t: second.append((d, t)))])
+    assert first[-1] == (30_000, 30_000) and second[-1] == (10_000, 10_000)
+    assert all(d > 0 for d, _ in first + second)
     seen.clear()
     await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100_000, 100_000)
