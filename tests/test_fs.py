@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 from helpers import load_helper, until
 
-from mptui.board import BoardDisconnected, BoardError, BoardOSError
+from mptui.board import BoardDisconnected, BoardError, BoardExecError, BoardOSError
 from mptui.board.fs import TMP_SUFFIX
 from mptui.board.helper import part_source
 
@@ -257,6 +257,11 @@ async def test_a_helper_the_board_lost_is_loaded_again(session, board_root):
     with pytest.raises(BoardOSError) as e:  # the board's own error: no load, no second call
         await session.fs.ls("/missing")
     assert e.value.errname == "ENOENT" and len(sent) == 1
+    await session.exec("_mptui.ls = lambda p, r: nowhere")  # a NameError of its own
+    sent.clear()
+    with pytest.raises(BoardExecError) as e2:
+        await session.fs.ls("/")
+    assert str(e2.value) == "NameError: name 'nowhere' isn't defined" and len(sent) == 1
 
 
 async def test_a_probe_damaged_on_the_way_is_made_again_at_the_next_operation(session, board_root):
