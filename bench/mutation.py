@@ -293,7 +293,8 @@ class Workspace:
     def run(self, tests: list[str], test_timeout: float, limit: float) -> tuple[str, float, str]:
         """(status, seconds, the first failure's line) for one pytest run."""
         argv = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                f"--timeout={test_timeout}", "-o", "addopts=", *tests]
+                f"--timeout={test_timeout}", "-o", "addopts=",
+                f"--basetemp={self.root / 'pytest-tmp'}", *tests]  # (not shared /tmp/pytest-of-*)
         started = time.monotonic()
         proc = subprocess.Popen(argv, cwd=self.tree, env=self.env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)

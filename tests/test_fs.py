@@ -3,16 +3,18 @@ raw-REPL fallback; the core of it on the fast link, a 115200-baud UART and an ES
 `link_profile` fixture: no byte may be lost to the board's 256-byte stdin ring)."""
 
 import asyncio
+import binascii
 import errno
 import hashlib
 import os
+from dataclasses import replace
 
 import pytest
-from helpers import until
+from helpers import load_helper, until
 
-from mptui.board import BoardDisconnected, BoardError, BoardOSError
+from mptui.board import BoardDisconnected, BoardError, BoardExecError, BoardOSError
 from mptui.board.fs import TMP_SUFFIX
-from mptui.board.fs_plain import CHUNK
+from mptui.board.helper import part_source
 
 HOSTILE = [
     "q'uote",
@@ -48,6 +50,12 @@ async def test_progress_reaches_the_total(session):
     data = os.urandom(100_000)
     await session.fs.write("p.bin", data, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100_000, 100_000)
+    assert seen[0][0] < 100_000  # step by step (the first window is smaller than the file)
+    first, second = [], []  # several files in one stream: one's progress starts with its bytes
+    await session.fs.write_many([("a.bin", data[:30_000], lambda d, t: first.append((d, t))),
+                                 ("b.bin", data[:10_000], lambda d, t: second.append((d, t)))])
+    assert first[-1] == (30_000, 30_000) and second[-1] == (10_000, 10_000)
+    assert all(d > 0 for d, _ in first + second)
     seen.clear()
     await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100_000, 100_000)
@@ -62,7 +70,11 @@ async def test_progress_without_the_helper(session):
     seen = []
     data = os.urandom(2000)
     await session.fs.write("p.bin", data, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(CHUNK * i, 2000) for i in range(1, 2000 // CHUNK + 1)] + [(2000, 2000)]
+    # one call per 512 bytes (a small heap compiles each): a step of progress each
+    assert seen == [(512, 2000), (1024, 2000), (1536, 2000), (2000, 2000)]
+    seen.clear()
+    await session.fs.write("empty", b"", progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(0, 0)]  # an empty file is done at once
     seen.clear()
     await session.fs.read("p.bin", progress=lambda done, total: seen.append((done, total)))
     assert seen == [(256 * i, -1) for i in range(1, 8)] + [(2000, -1)]
@@ -180,3 +192,166 @@ def test_a_listed_row_of_another_shape_is_a_board_error():
                 (("a",), 1, 2), None, 5):
         with pytest.raises(BoardError, match="unreadable answer from the board"):
             _entry(row)
+
+
+# -- the helper on the board ---------------------------------------------------------------------
+
+
+def damage_loads(session, part: str, times: int, error: bytes = b"OSError(5)") -> list[bytes]:
+    """The first `times` sendings of the helper's `part` fail on the board with `error`
+    (OSError 5: their check found them damaged); the list returned gets each sending of it."""
+    check = b"!=%d:raise OSError(5)" % binascii.crc32(part_source(part).encode())
+    send_code, sent = session.repl.send_code, []
+
+    async def damaging_send_code(code):
+        text = code.encode() if isinstance(code, str) else code
+        if check in text:
+            sent.append(text)
+            if len(sent) <= times:
+                text = text.replace(check, b"!=-1:raise " + error)
+        await send_code(text)
+
+    session.repl.send_code = damaging_send_code
+    return sent
+
+
+async def test_a_helper_part_damaged_on_the_way_is_sent_again(session, board_root):
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    await load_helper(session, ("ls",))  # the probe and the base part
+    sent = damage_loads(session, "rd", 2)
+    assert await session.fs.read("/f.bin") == data
+    assert len(sent) == 3 and session.helper is True and "rd" in session.loader.parts
+
+
+async def test_a_helper_part_damaged_every_time_is_given_up_after_three_operations(
+        session, board_root):
+    """Plain code meanwhile; a lossy link may spoil the next try too, so three operations
+    try before the helper is given up for good."""
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    await load_helper(session, ("ls",))
+    sent = damage_loads(session, "rd", 10**6)
+    seen = []
+    for _ in range(4):
+        assert await session.fs.read("/f.bin") == data
+        seen.append((len(sent), session.helper))
+    assert seen == [(3, True), (6, True), (9, False), (9, False)]  # (True: its other parts)
+
+
+async def test_a_helper_the_board_lost_is_loaded_again(session, board_root):
+    (board_root / "a.txt").write_text("a")
+    await load_helper(session)
+    await session.exec("del _mptui")  # (a program that cleared the globals)
+    assert [e.path for e in await session.fs.ls("/")] == ["a.txt"]
+    await session.exec("del _mptui.ls\n_mptui.p='base'")  # another tool loaded it afresh
+    assert [e.path for e in await session.fs.ls("/")] == ["a.txt"]
+    assert await session.eval("_mptui.p") == "base,ls"
+    send_code, sent = session.repl.send_code, []
+
+    async def counted_send_code(code):
+        sent.append(code)
+        await send_code(code)
+
+    session.repl.send_code = counted_send_code
+    with pytest.raises(BoardOSError) as e:  # the board's own error: no load, no second call
+        await session.fs.ls("/missing")
+    assert e.value.errname == "ENOENT" and len(sent) == 1
+    await session.exec("_mptui.ls = lambda p, r: nowhere")  # a NameError of its own
+    sent.clear()
+    with pytest.raises(BoardExecError) as e2:
+        await session.fs.ls("/")
+    assert str(e2.value) == "NameError: name 'nowhere' isn't defined" and len(sent) == 1
+
+
+async def test_a_probe_damaged_on_the_way_is_made_again_at_the_next_operation(session, board_root):
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    session.helper = None  # (not probed yet)
+    send_code, probes = session.repl.send_code, []
+
+    async def damaging_send_code(code):
+        text = code.encode() if isinstance(code, str) else code
+        if b"def _mptui_i():" in text:
+            probes.append(text)
+            if len(probes) == 1:
+                text = text.replace(b"def _mptui_i():", b"def _mptui_i(:")  # a SyntaxError
+        await send_code(text)
+
+    session.repl.send_code = damaging_send_code
+    assert await session.fs.read("/f.bin") == data  # plain code for this one
+    assert len(probes) == 1 and session.helper is None
+    assert await session.fs.read("/f.bin") == data
+    assert len(probes) == 2 and session.helper is True
+
+
+async def test_a_board_without_hashlib_has_its_hashes_made_here(session, board_root):
+    data = os.urandom(3000)
+    (board_root / "d").mkdir()
+    (board_root / "d" / "f.bin").write_bytes(data)
+    await session.exec("import sys\nclass _H:\n pass\nsys.modules['hashlib'] = _H")
+    session.helper = None  # probed afresh: no sha256 on the board
+    digest = hashlib.sha256(data).hexdigest()
+    assert await session.fs.sha256("/d/f.bin") == digest
+    assert session.caps is not None and not session.caps.sha256
+    assert await session.fs.tree_hashes("/d") == {"f.bin": (3000, digest)}
+    # the hash part (it needs sha256) never tried: the rest of the helper still in use
+    assert "hash" not in session.loader.parts and session.helper is True
+
+
+@pytest.mark.parametrize("times", [1, 2])
+async def test_a_part_short_of_memory_loads_again_from_the_start_once(session, board_root, times):
+    """A MemoryError loading a part (a fragmented heap): the old helper is let go, the heap
+    collected, and the helper loaded from its base part; a second one gives it up."""
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    await load_helper(session, ("ls",))
+    bases = damage_loads(session, "base", 0)
+    sent = damage_loads(session, "rd", times, b"MemoryError")
+    assert await session.fs.read("/f.bin") == data
+    assert len(sent) == 2 and len(bases) == 1  # base once more, after the collection
+    if times == 1:
+        assert session.helper is True and session.loader.parts == {"base", "rd"}
+        assert await session.eval("_mptui.p") == "base,rd"
+    else:
+        assert session.helper is False  # plain code from now on
+
+
+async def test_a_board_without_a_binary_stdout_gets_plain_code(session, board_root):
+    """Its probe says sys.stdout has no `buffer` (old firmware): no part is sent, files go
+    through plain raw-REPL code."""
+    data = os.urandom(3000)
+    (board_root / "f.bin").write_bytes(data)
+    session.helper = None
+    async with session.operation() as repl:
+        caps = await session.loader.probe(repl)
+    session.loader.caps = replace(caps, stdout_buffer=False)
+    send_code, sent = session.repl.send_code, []
+
+    async def spied_send_code(code):
+        sent.append(code.encode() if isinstance(code, str) else code)
+        await send_code(code)
+
+    session.repl.send_code = spied_send_code
+    assert await session.fs.read("/f.bin") == data
+    await session.fs.write("/g.bin", data)
+    assert (board_root / "g.bin").read_bytes() == data
+    assert session.helper is False and not await session.eval("'_mptui' in globals()")
+    assert sent and not [code for code in sent if b"_mptui." in code]  # no call of a part
+
+
+def test_which_board_errors_mean_a_plain_write_was_damaged_on_the_way():
+    from mptui.board.errors import BoardExecError
+    from mptui.board.fs_plain import damaged
+
+    def error(last: str) -> BoardExecError:
+        return BoardExecError(f"Traceback (most recent call last):\n  File \"<stdin>\"\n{last}")
+
+    for last in ("ValueError: sha256 mismatch", "ValueError: size mismatch", "SyntaxError: invalid",
+                 "NameError: name '_mptui_w' isn't defined", "IndentationError: unexpected",
+                 "OSError: 5", "OSError: [Errno 5] EIO"):
+        assert damaged(error(last)), last
+    for last in ("ValueError: invalid literal", "OSError: mismatch", "OSError: [Errno 28] ENOSPC",
+                 "OSError: 2", "MemoryError: memory allocation failed", "TypeError: mismatch"):
+        assert not damaged(error(last)), last
+    assert not damaged(BoardError("ValueError: sha256 mismatch"))  # not the board's traceback

@@ -415,6 +415,89 @@ async def test_a_write_damaged_every_time_keeps_the_old_file(session, board_root
     assert await session.eval("6*7") == 42
 
 
+async def test_a_byte_lost_in_the_stream_is_made_up_for_and_the_file_sent_again(session,
+                                                                               board_root):
+    """The board reads whole units: with a byte of the stream lost it waits for one that
+    never comes. After a silence the host pads the stream, the board finds it out of step,
+    and the file goes again."""
+    (board_root / "d.bin").write_bytes(b"old")
+    await load_helper(session)
+    write, send_code, lost, on = session.transport.write, session.repl.send_code, [], [False]
+
+    async def watched_send_code(code):
+        await send_code(code)
+        on[0] = isinstance(code, str) and "_mptui.wb(" in code
+
+    async def losing_write(data: bytes) -> None:
+        if on[0] and not lost and len(data) > 100:
+            lost.append(data[60])  # (of the file's bytes: its header is 51)
+            data = data[:60] + data[61:]
+        await write(data)
+
+    session.repl.send_code, session.transport.write = watched_send_code, losing_write
+    data = os.urandom(20_000)
+    await session.fs.write("/d.bin", data)
+    assert lost
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+    assert (board_root / "d.bin").read_bytes() == data
+
+
+@pytest.mark.parametrize("check", ["sha256", "crc32"])
+async def test_a_name_damaged_in_the_stream_writes_no_other_file(session, board_root, check):
+    """A byte of a file's name changed on the way (here into the name of the file before it):
+    the board's check (sha256, or crc32 on a board without hashlib) covers the name with the
+    data, so nothing is written under the wrong name, and the file goes again."""
+    for k in range(2):
+        (board_root / f"m{k}.py").write_bytes(b"old")
+    if check == "crc32":  # a hashlib without sha256, from the board's first look on
+        await session.exec("import sys\nclass _H:\n pass\nsys.modules['hashlib'] = _H")
+    await load_helper(session, ("wb",))
+    assert session.caps.sha256 is (check == "sha256")
+    write, changed = session.transport.write, []
+
+    async def damaging_write(data: bytes) -> None:
+        if b"/m1.py" in data and not changed:
+            changed.append(data)
+            data = data.replace(b"/m1.py", b"/m0.py", 1)
+        await write(data)
+
+    session.transport.write = damaging_write
+    files = [(f"/m{k}.py", f"X = {k}\n".encode() * 50, None) for k in range(2)]
+    assert await session.fs.write_many(files) == [None, None]
+    assert changed
+    assert {p.name: p.read_bytes() for p in board_root.iterdir()} == {
+        "m0.py": files[0][1], "m1.py": files[1][1]}
+
+
+@pytest.mark.parametrize("times", [1, WRITE_TRIES])
+async def test_a_plain_write_damaged_on_the_way_is_sent_again(session, board_root, times):
+    """Without the helper: a byte of a write call's data changed on the way; the board's check
+    refuses the file, which goes again (up to WRITE_TRIES times, then one line, old file kept)."""
+    (board_root / "d.bin").write_bytes(b"old")
+    session.helper = False
+    send_code, damaged = session.repl.send_code, []
+
+    async def damaging_send_code(code):
+        text = code.encode() if isinstance(code, str) else code
+        if text.startswith(b"_mptui_w(b'xxxx") and len(damaged) < times:  # a try's first
+            damaged.append(text)
+            text = text.replace(b"xxxx", b"xyxx", 1)
+        await send_code(text)
+
+    session.repl.send_code = damaging_send_code
+    data = b"x" * 512 + b"z" * 1488  # four write calls a try
+    if times < WRITE_TRIES:
+        await session.fs.write("/d.bin", data)
+        assert (board_root / "d.bin").read_bytes() == data
+    else:
+        with pytest.raises(BoardError) as e:
+            await session.fs.write("/d.bin", data)
+        assert str(e.value) == f"/d.bin: damaged on the way {WRITE_TRIES} times; old file kept"
+        assert (board_root / "d.bin").read_bytes() == b"old"
+    assert len(damaged) == times
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+
+
 async def test_the_host_never_has_more_in_flight_than_the_board_has_room_for(board_root):
     """Flow control on a UART's 256-byte ring: every byte of the stream goes only once the
     board has acknowledged enough units that the ring can hold it."""
@@ -460,6 +543,18 @@ async def test_a_hostile_row_in_the_tree_hashes_is_one_line_naming_it(session, b
     assert damaged
     row = str(((name,), len(data), None))
     assert str(e.value) == f"unreadable answer from the board: {row[:60]!r}"
+
+
+async def test_a_hostile_row_in_a_listing_is_one_line_naming_it(session, board_root):
+    name = "n" * 70
+    (board_root / name).write_bytes(b"hello")
+    await load_helper(session)
+    damaged = damage_once(session.transport, b"',), 5)", b"',), None)")  # no size
+    await session.eval("0")
+    with pytest.raises(BoardError) as e:
+        await session.fs.ls("/")
+    assert damaged
+    assert str(e.value) == f"unreadable answer from the board: {str(((name,), None))[:60]!r}"
 
 
 async def test_lost_acknowledgements_do_not_stall_a_write(board_root):

@@ -269,7 +269,7 @@ class WriteBatch:
             data, path = item.data, item.path.encode("utf-8")
             z = self._worth(data)
             yield index, (b"F" + len(path).to_bytes(2, "little") + len(data).to_bytes(4, "little")
-                          + bytes([z]) + self._digest(data) + path)
+                          + bytes([z]) + self._digest(path, data) + path)
             if z:
                 pending = bytearray()
                 async for piece in self._deflated(data):
@@ -294,10 +294,13 @@ class WriteBatch:
         sample = data[:SAMPLE]
         return len(deflate(sample, self.wbits, 6)) < WORTH * len(sample)
 
-    def _digest(self, data: bytes) -> bytes:
+    def _digest(self, path: bytes, data: bytes) -> bytes:
+        """The board's check of a file: its path, then its data (a damaged name fails it)."""
         if self.caps.sha256:
-            return hashlib.sha256(data).digest()
-        return binascii.crc32(data).to_bytes(4, "little") + bytes(28)
+            h = hashlib.sha256(path)
+            h.update(data)
+            return h.digest()
+        return binascii.crc32(data, binascii.crc32(path)).to_bytes(4, "little") + bytes(28)
 
     async def _deflated(self, data: bytes) -> AsyncIterator[bytes]:
         assert self.wbits is not None  # (deflated only when the board inflates)

@@ -191,7 +191,8 @@ del _mptui_rd
 
 # part: wb
 # Files from stdin, as frames (integers little-endian):
-#   F plen:2 size:4 z:1 digest:32 path   a file begins (z: its data is one raw deflate stream)
+#   F plen:2 size:4 z:1 digest:32 path   a file begins (z: its data is one raw deflate stream;
+#                                         digest: of the path, then the data)
 #   D n:4 <n bytes>                       a piece of its data
 #   .                                     its end: checked (size, sha256 or crc32), renamed
 #   A                                     the host stops: the file in hand is dropped
@@ -289,8 +290,11 @@ def _mptui_make(m):
             t = p + ".mptui~"
             f = open(t, "wb")
             try:
-                h = sha256() if sha256 else None
-                c32 = n = 0
+                # the check covers the name too: a name damaged on the way writes no file
+                pb = p.encode()
+                h = sha256(pb) if sha256 else None
+                c32 = crc32(pb) if crc32 else 0
+                n = 0
                 src = deflate.DeflateIO(s, deflate.RAW, wbits) if z else s
                 while True:
                     c = fill(src)
