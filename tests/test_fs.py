@@ -203,13 +203,13 @@ def damage_loads(session, part: str, times: int, error: bytes = b"OSError(5)") -
     check = b"!=%d:raise OSError(5)" % binascii.crc32(part_source(part).encode())
     send_code, sent = session.repl.send_code, []
 
-    async def damaging_send_code(code):
+    async def damaging_send_code(code, *rest):
         text = code.encode() if isinstance(code, str) else code
         if check in text:
             sent.append(text)
             if len(sent) <= times:
                 text = text.replace(check, b"!=-1:raise " + error)
-        await send_code(text)
+        await send_code(text, *rest)
 
     session.repl.send_code = damaging_send_code
     return sent
@@ -249,9 +249,9 @@ async def test_a_helper_the_board_lost_is_loaded_again(session, board_root):
     assert await session.eval("_mptui.p") == "base,ls"
     send_code, sent = session.repl.send_code, []
 
-    async def counted_send_code(code):
+    async def counted_send_code(code, *rest):
         sent.append(code)
-        await send_code(code)
+        await send_code(code, *rest)
 
     session.repl.send_code = counted_send_code
     with pytest.raises(BoardOSError) as e:  # the board's own error: no load, no second call
@@ -267,16 +267,17 @@ async def test_a_helper_the_board_lost_is_loaded_again(session, board_root):
 async def test_a_probe_damaged_on_the_way_is_made_again_at_the_next_operation(session, board_root):
     data = os.urandom(3000)
     (board_root / "f.bin").write_bytes(data)
+    assert await session.fs.read("/f.bin") == data  # (a session's first read goes one-shot)
     session.helper = None  # (not probed yet)
     send_code, probes = session.repl.send_code, []
 
-    async def damaging_send_code(code):
+    async def damaging_send_code(code, *rest):
         text = code.encode() if isinstance(code, str) else code
         if b"def _mptui_i():" in text:
             probes.append(text)
             if len(probes) == 1:
                 text = text.replace(b"def _mptui_i():", b"def _mptui_i(:")  # a SyntaxError
-        await send_code(text)
+        await send_code(text, *rest)
 
     session.repl.send_code = damaging_send_code
     assert await session.fs.read("/f.bin") == data  # plain code for this one
@@ -328,9 +329,9 @@ async def test_a_board_without_a_binary_stdout_gets_plain_code(session, board_ro
     session.loader.caps = replace(caps, stdout_buffer=False)
     send_code, sent = session.repl.send_code, []
 
-    async def spied_send_code(code):
+    async def spied_send_code(code, *rest):
         sent.append(code.encode() if isinstance(code, str) else code)
-        await send_code(code)
+        await send_code(code, *rest)
 
     session.repl.send_code = spied_send_code
     assert await session.fs.read("/f.bin") == data

@@ -424,8 +424,8 @@ async def test_a_byte_lost_in_the_stream_is_made_up_for_and_the_file_sent_again(
     await load_helper(session)
     write, send_code, lost, on = session.transport.write, session.repl.send_code, [], [False]
 
-    async def watched_send_code(code):
-        await send_code(code)
+    async def watched_send_code(code, *rest):
+        await send_code(code, *rest)
         on[0] = isinstance(code, str) and "_mptui.wb(" in code
 
     async def losing_write(data: bytes) -> None:
@@ -477,12 +477,12 @@ async def test_a_plain_write_damaged_on_the_way_is_sent_again(session, board_roo
     session.helper = False
     send_code, damaged = session.repl.send_code, []
 
-    async def damaging_send_code(code):
+    async def damaging_send_code(code, *rest):
         text = code.encode() if isinstance(code, str) else code
         if text.startswith(b"_mptui_w(b'xxxx") and len(damaged) < times:  # a try's first
             damaged.append(text)
             text = text.replace(b"xxxx", b"xyxx", 1)
-        await send_code(text)
+        await send_code(text, *rest)
 
     session.repl.send_code = damaging_send_code
     data = b"x" * 512 + b"z" * 1488  # four write calls a try
@@ -506,8 +506,8 @@ async def test_the_host_never_has_more_in_flight_than_the_board_has_room_for(boa
         repl, seen = s.repl, {"acks": 0, "sent": 0, "worst": 0, "on": False}
         take, write, send_code = repl.take, s.transport.write, repl.send_code
 
-        async def watched_send_code(code):
-            await send_code(code)
+        async def watched_send_code(code, *rest):
+            await send_code(code, *rest)
             seen["on"] = isinstance(code, str) and "_mptui.wb(" in code
 
         def counted_take() -> bytes:
