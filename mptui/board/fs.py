@@ -382,6 +382,16 @@ class BoardFS:
                     if plain.damaged(e):
                         return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times; old file kept")
                     return e
+            except BoardError as e:
+                if channel or isinstance(e, BoardDisconnected):
+                    await _recover(repl)
+                    await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                    raise
+                await _resync(repl)  # silence, or the REPL's framing out of step: damage
+                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                if attempt == WRITE_TRIES - 1:
+                    return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times ({e}); "
+                                   "old file kept")
             except BaseException:
                 await _recover(repl)
                 await plain.remove_quietly(repl, p + TMP_SUFFIX)
@@ -389,7 +399,10 @@ class BoardFS:
         return None
 
     async def _write_stream(self, repl: Repl, items: list[Item]) -> list[BoardError | None]:
-        """Through the helper, in one stream; files damaged on the way go again."""
+        """Through the helper, in one stream; files damaged on the way go again. A stream
+        broken on the way (its call or the board's answers damaged, the link out of step or
+        silent) is damage too: the files the board confirmed stay written, the others go
+        again, and in the end each gets its error (the link back at the prompt)."""
         results: list[BoardError | None] = [None] * len(items)
         todo = list(range(len(items)))
         reloaded = False
@@ -404,14 +417,19 @@ class BoardFS:
                     self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
                     await repl.exec("import gc\ngc.collect()")
                     continue
-                lost = e.exc_type in ("NameError", "AttributeError") and not reloaded
-                if not lost:
-                    raise
-                reloaded = True  # the board lost the helper (a reset went unseen): load again
-                self.session.helper = None
-                if not await self.session.ensure_helper(repl, "wb"):
-                    raise
-                continue
+                lost = e.exc_type in ("NameError", "AttributeError") and "_mptui" in str(e)
+                if lost and not reloaded:
+                    reloaded = True  # the board lost the helper (a reset went unseen): again
+                    self.session.helper = None
+                    if not await self.session.ensure_helper(repl, "wb"):
+                        raise
+                    continue
+                done = batch.results  # (the board's own errors come per file, in its answers)
+            except BoardDisconnected:
+                raise
+            except BoardError:  # silence, or the REPL's framing out of step (raw-paste)
+                await _resync(repl)
+                done = batch.results
             for i, r in zip(todo, done, strict=True):
                 results[i] = r
             todo = [i for i in todo if isinstance(results[i], Damaged)]
@@ -421,6 +439,8 @@ class BoardFS:
         for i in todo:
             results[i] = Damaged(f"{items[i].path}: damaged on the way {WRITE_TRIES} times; "
                                  "old file kept")
+        if todo:
+            await _sweep(repl, [items[i].path for i in todo])
         return results
 
     async def _write_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
@@ -457,6 +477,26 @@ def _channel_errors(p: str) -> Iterator[None]:
         raise BoardDisconnected(f"{p}: the link was lost during the transfer ({e})") from None
     except TransportError as e:
         raise BoardError(f"{p}: {e}") from None
+
+
+async def _resync(repl: Repl) -> None:
+    """After a write stream lost on the way (silence, or the REPL's framing out of step):
+    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt."""
+    repl.in_raw = repl.running = False
+    with contextlib.suppress(BoardError):
+        await repl.enter_raw()
+
+
+async def _sweep(repl: Repl, paths: list[str]) -> None:
+    """Temporary files of failed writes go (the board drops its own on a failure; this is
+    for a write cut short where the board could not)."""
+    for _ in range(WRITE_TRIES):
+        with contextlib.suppress(BoardError):
+            out = await plain.run(repl, "import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
+                                  + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\n"
+                                  "print('swept')")
+            if out.strip() == b"swept":
+                return
 
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:

@@ -160,16 +160,23 @@ async def write(repl: Repl, p: str, data: bytes, progress: Progress | None) -> N
 
 
 async def remove_quietly(repl: Repl, tmp: str) -> None:
-    """After a stopped write: its temporary file goes."""
-    with contextlib.suppress(Exception):
-        await run(repl,
-                  f"import os\ntry:\n _mptui_f.close()\nexcept Exception:\n pass\n"
-                  f"try:\n os.remove({path(tmp)})\nexcept OSError:\n pass")
+    """After a stopped write: its temporary file goes (tried again when the answer that it
+    went does not come whole: a lossy link)."""
+    for _ in range(3):
+        with contextlib.suppress(Exception):
+            out = await run(repl,
+                            f"import os\ntry:\n _mptui_f.close()\nexcept Exception:\n pass\n"
+                            f"try:\n os.remove({path(tmp)})\nexcept OSError:\n pass\nprint('gone')")
+            if out.strip() == b"gone":
+                return
 
 
 def damaged(e: BaseException) -> bool:
-    """A plain write's error that means its bytes (or its code) were damaged on the way."""
-    return isinstance(e, BoardExecError) and (
-        (e.exc_type == "ValueError" and "mismatch" in e.exc_message)
-        or e.exc_type in ("SyntaxError", "NameError", "IndentationError")
-        or (e.exc_type == "OSError" and e.exc_message in ("5", "[Errno 5] EIO")))
+    """A plain write's error that means its bytes (or its code) were damaged on the way: our
+    code raises nothing but the filesystem's OSErrors (EIO is the guard's: code damaged) and
+    MemoryError; any other (KeyError, a type name itself damaged) is damage."""
+    if not isinstance(e, BoardExecError):
+        return False
+    if e.exc_type == "OSError":
+        return e.exc_message in ("5", "[Errno 5] EIO", "EIO")
+    return e.exc_type not in ("MemoryError", "KeyboardInterrupt")

@@ -176,15 +176,18 @@ del _mptui_make
 
 # part: wb
 # Files from stdin, as frames (integers little-endian):
-#   F plen:2 size:4 z:1 digest:32 path   a file begins (z: its data is one raw deflate stream)
+#   F plen:2 size:4 z:1 pck:4 digest:32 path   a file begins (z: its data is one raw deflate
+#                                         stream; pck: ck() of the path, checked before use)
 #   D n:4 <n bytes>                       a piece of its data
 #   .                                     its end: checked (size, sha256 or crc32), renamed
 #   A                                     the host stops: the file in hand is dropped
 #   E                                     the end
 # Once Ctrl-C is off the board prints \x06 (and first `probe` NULs when asked): the host sends
 # nothing before. The stream comes in units of U bytes (the last one padded); after reading
-# each, the board prints \x01. After each file: \x02 and a repr (index, units read, error type, its value)
-# and a newline; at the end the same with index -1. Ctrl-C is off meanwhile (the data is
+# each, the board prints \x01. After each file: \x02, a repr (tok, index, units read, error
+# type, its value), a space, ck() of that repr and a newline (tok: the host's for this call, so
+# that a line damaged, or late from an earlier call, is never taken for another file's); at
+# the end the same with index -1. Ctrl-C is off meanwhile (the data is
 # raw binary); when the stream is out of step (a byte lost on the way) what is still coming
 # is read and dropped until the link is quiet, then the error ends the call.
 def _mptui_make(m):
@@ -207,7 +210,13 @@ def _mptui_make(m):
     class Stop(Exception):
         pass
 
-    def wb(U, wbits, probe, bs):
+    def ck(b):
+        c = 0
+        for x in b:
+            c = (c * 31 + x) & 0xFFFFF
+        return c
+
+    def wb(U, wbits, probe, bs, tok):
         rin = sys.stdin.buffer.readinto
         w = sys.stdout.write
         u = bytearray(U)
@@ -302,10 +311,11 @@ def _mptui_make(m):
                 raise
 
         def say(i, e):
-            v = (i, st[1], None, None)
+            v = (tok, i, st[1], None, None)
             if e:
-                v = (i, st[1], type(e).__name__, e.args[0] if e.args else "")
-            w("\x02%s\n" % repr(v))
+                v = (tok, i, st[1], type(e).__name__, e.args[0] if e.args else "")
+            r = repr(v)
+            w("\x02%s %d\n" % (r, ck(r.encode())))
 
         def drain():
             import select
@@ -325,13 +335,15 @@ def _mptui_make(m):
                     break
                 if k != 70:
                     raise Stop("stopped" if k == 65 else "stream out of step")
-                hd = take(39)
+                hd = take(43)
                 if int.from_bytes(hd[:2], "little") > 1024:
                     raise Stop("stream out of step")
                 s = Src()
                 try:
-                    one(bytes(take(int.from_bytes(hd[:2], "little"))).decode(),
-                        int.from_bytes(hd[2:6], "little"), hd[6], bytes(hd[7:]), s)
+                    pb = bytes(take(int.from_bytes(hd[:2], "little")))
+                    if ck(pb) != int.from_bytes(hd[7:11], "little"):
+                        raise ValueError("path mismatch")
+                    one(pb.decode(), int.from_bytes(hd[2:6], "little"), hd[6], bytes(hd[11:]), s)
                     e = None
                 except Stop:
                     raise
