@@ -200,3 +200,28 @@ async def test_a_stream_whose_answers_are_all_lost_ends_in_errors_and_the_link_w
                 assert not on_board.exists() or on_board.read_bytes() == data
         assert await s.eval("6*7") == 42
         assert not [p for p in os.listdir(board_root) if p.endswith(TMP_SUFFIX)]
+
+
+async def test_a_byte_damaged_into_the_end_marker_does_not_leave_the_board_in_the_stream(
+        session, board_root):
+    """The board's first acknowledgement arrives as \\x04 (the REPL's end of output): the host
+    takes the call as ended while the board still reads the stream with Ctrl-C off. The host
+    must end that stream, send the file again, and leave the board answering."""
+    await load_helper(session)
+    data = os.urandom(400_000)  # (more than the host may have in flight: the board waits)
+    w = _watch_stream(session)
+    faked = []
+
+    def incoming(out: bytes) -> bytes:
+        i = out.find(b"\x01")
+        if w["calls"] == 1 and not faked and i >= 0:
+            faked.append(out)
+            out = out[:i] + b"\x04" + out[i + 1 :]
+        return out
+
+    w["incoming"] = incoming
+    assert await session.fs.write_many([("/e.bin", data, None)]) == [None]
+    assert faked and w["calls"] == 2
+    assert (board_root / "e.bin").read_bytes() == data
+    assert sorted(os.listdir(board_root)) == ["e.bin"]
+    assert await session.eval("6*7") == 42

@@ -96,7 +96,6 @@ class WriteBatch:
         except BaseException:
             await self._stop()
             raise
-        self.repl.open_stream = 0  # (the board's stream loop has ended)
         rate = self.meter.rate()
         if rate:
             self.link.rate = rate
@@ -104,9 +103,14 @@ class WriteBatch:
         return self.results
 
     async def _finish(self) -> None:
+        """The call's end. Until it is read the board may still be in the stream (the \x04
+        seen may have been a damaged byte): a timeout leaves `open_stream` for the next
+        operation to end the stream with."""
         try:
             await self.repl.follow(timeout=self.link.patience(self.window))
+            self.repl.open_stream = 0
         except BoardExecError as e:
+            self.repl.open_stream = 0
             if e.exc_type not in ("Stop", "ValueError"):
                 raise
             for i, r in enumerate(self.results):  # out of step: what was not answered may
