@@ -225,3 +225,15 @@ async def test_a_byte_damaged_into_the_end_marker_does_not_leave_the_board_in_th
     assert (board_root / "e.bin").read_bytes() == data
     assert sorted(os.listdir(board_root)) == ["e.bin"]
     assert await session.eval("6*7") == 42
+
+
+async def test_a_board_that_lost_the_helper_gets_it_again_and_the_files(session, board_root):
+    """The helper went from the board's RAM unseen (a reset the session missed): the write's
+    NameError loads it again and the files go; no error reaches the caller."""
+    await load_helper(session)
+    await session.exec("del _mptui")
+    files = [(f"/h{k}.py", f"X = {k}\n".encode() * 50, None) for k in range(3)]
+    assert await session.fs.write_many(files) == [None, None, None]
+    for path, data, _ in files:
+        assert (board_root / path[1:]).read_bytes() == data
+    assert await session.eval("'wb' in _mptui.p") is True

@@ -417,12 +417,15 @@ class BoardFS:
                     self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
                     await repl.exec("import gc\ngc.collect()")
                     continue
-                lost = e.exc_type in ("NameError", "AttributeError") and "_mptui" in str(e)
-                if lost and not reloaded:
+                if e.exc_type in ("NameError", "AttributeError") and not reloaded:
                     reloaded = True  # the board lost the helper (a reset went unseen): again
                     self.session.helper = None
                     if not await self.session.ensure_helper(repl, "wb"):
-                        raise
+                        for i in todo:  # (it will not load now: plain code for these)
+                            item = items[i]
+                            results[i] = await self._write_one(
+                                repl, False, None, item.path, item.data, item.progress)
+                        return results
                     continue
                 done = batch.results  # (the board's own errors come per file, in its answers)
             except BoardDisconnected:
