@@ -13,9 +13,9 @@ lost, so the host sends a unit more (its next bytes, or padding once all is sent
 board finishes or says the stream is out of step; a file whose check failed or whose answer
 never came is `Damaged` (fs.py sends those again). The board's answer about a file counts
 only if it arrived whole (its checksum) and names this call (a token): a line damaged on the
-way, or late from an earlier call, never marks another file as written. Cancelled, or failing on this side, the
-host finishes the frame in flight, sends a stop frame, and waits for the board to drop the
-file it had in hand.
+way, or late from an earlier call, never marks another file as written. Cancelled, or
+failing on this side, the host finishes the frame in flight, sends a stop frame, and waits
+for the board to drop the file it had in hand.
 """
 
 from __future__ import annotations

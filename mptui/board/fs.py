@@ -351,19 +351,38 @@ class BoardFS:
         results: list[BoardError | None] = [None] * len(items)
         if not items:
             return results
-        async with self._op(items[0][0], "wb") as (repl, helper):
-            streamed = []
-            for i, (p, data, progress) in enumerate(items):
-                channel = self._channel(p, helper, len(data))
-                if channel or not helper:
-                    results[i] = await self._write_one(repl, helper, channel, p, data, progress)
-                else:
-                    streamed.append(i)
-            if streamed:
-                done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
-                for i, r in zip(streamed, done, strict=True):
-                    results[i] = r
+        for attempt in range(WRITE_TRIES):
+            started = False
+            try:
+                async with self._op(items[0][0], "wb") as (repl, helper):
+                    started = True
+                    await self._write_all(repl, helper, items, results)
+                return results
+            except (BoardDisconnected, BoardExecError):
+                raise
+            except BoardError as e:  # the helper's probe or load lost on the way (a timeout,
+                if started:  # raw-paste out of step): again, then one error per file
+                    raise
+                self.session.repl.in_raw = False
+                if attempt == WRITE_TRIES - 1:
+                    return [BoardError(f"{p}: not written ({e})") for p, _, _ in items]
         return results
+
+    async def _write_all(self, repl: Repl, helper: bool,
+                         items: list[tuple[str, bytes, Progress | None]],
+                         results: list[BoardError | None]) -> None:
+        """Every file: the file channel or plain code one by one, the rest in one stream."""
+        streamed = []
+        for i, (p, data, progress) in enumerate(items):
+            channel = self._channel(p, helper, len(data))
+            if channel or not helper:
+                results[i] = await self._write_one(repl, helper, channel, p, data, progress)
+            else:
+                streamed.append(i)
+        if streamed:
+            done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
+            for i, r in zip(streamed, done, strict=True):
+                results[i] = r
 
     async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
                          data: bytes, progress: Progress | None) -> BoardError | None:
