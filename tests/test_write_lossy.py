@@ -237,3 +237,19 @@ async def test_a_board_that_lost_the_helper_gets_it_again_and_the_files(session,
     for path, data, _ in files:
         assert (board_root / path[1:]).read_bytes() == data
     assert await session.eval("'wb' in _mptui.p") is True
+
+
+async def test_a_write_whose_start_is_damaged_is_tried_again(board_root):
+    """The board's raw-paste credit is damaged while the helper is being loaded (before the
+    write begins): the write starts over and the file arrives; no raw error."""
+    from test_fs_faults import damage_once
+
+    async with Session("virtual:start", root=board_root) as s:
+        assert await s.eval("6*7") == 42  # (raw-paste known to work: credits come as \x01)
+        hit = damage_once(s.transport, b"\x80\x00\x01", b"\x80\x00\x07")
+        assert await s.eval("6*7") == 42  # (the reader now reads through the damage)
+        data = os.urandom(3000)
+        assert await s.fs.write_many([("/st.bin", data, None)]) == [None]
+        assert hit
+        assert (board_root / "st.bin").read_bytes() == data
+        assert sorted(os.listdir(board_root)) == ["st.bin"]
