@@ -432,7 +432,9 @@ class BoardFS:
             try:
                 done = await batch.run()
             except BoardExecError as e:
-                if e.exc_type == "MemoryError" and self.session.link.squeeze < 4:
+                if e.exc_type == "MemoryError":
+                    if self.session.link.squeeze >= 4:
+                        raise
                     self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
                     await repl.exec("import gc\ngc.collect()")
                     continue
