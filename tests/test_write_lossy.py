@@ -17,18 +17,18 @@ from mptui.board.fs import TMP_SUFFIX, WRITE_TRIES
 
 def _watch_stream(session):
     """Counts the write calls sent (`calls`), keeps what the board sent during each (`said`),
-    and lets a test change what the host sends (`outgoing`) or what it reads (`incoming`)."""
+    and lets a test change what the host sends (`outgoing`; `code`: a piece of code as a
+    whole, as the link would damage it on its way) or what it reads (`incoming`)."""
     repl, transport = session.repl, session.transport
     send_code, take, write = repl.send_code, repl.take, transport.write
-    w = {"calls": 0, "said": [], "outgoing": None, "incoming": None}
+    w = {"calls": 0, "said": [], "outgoing": None, "incoming": None, "code": None}
 
     async def counted_send_code(code):
         data = code.encode() if isinstance(code, str) else code
-        is_wb = b"_mptui.wb(" in data
-        if is_wb:
+        if b"_mptui.wb(" in data:
             w["calls"] += 1
             w["said"].append(bytearray())
-        await send_code(code)
+        await send_code(w["code"](data) if w["code"] else data)
 
     def watched_take() -> bytes:
         data = take()
@@ -239,17 +239,26 @@ async def test_a_board_that_lost_the_helper_gets_it_again_and_the_files(session,
     assert await session.eval("'wb' in _mptui.p") is True
 
 
-async def test_a_write_whose_start_is_damaged_is_tried_again(board_root):
-    """The board's raw-paste credit is damaged while the helper is being loaded (before the
-    write begins): the write starts over and the file arrives; no raw error."""
-    from test_fs_faults import damage_once
+async def test_a_plain_write_whose_last_step_never_ran_is_not_reported_written(
+        session, board_root):
+    """Without the helper (plain code): the step that checks and renames the file arrives
+    with its call turned into a comment (a byte damaged into '#'): it runs nothing and raises
+    nothing. The write must not be reported done: it goes again, and no temporary stays."""
+    (board_root / "pl.bin").write_bytes(b"old")
+    session.helper = False  # (plain raw-REPL code, as on a board that cannot take the helper)
+    data = os.urandom(1500)
+    w = _watch_stream(session)
+    hits = []
 
-    async with Session("virtual:start", root=board_root) as s:
-        assert await s.eval("6*7") == 42  # (raw-paste known to work: credits come as \x01)
-        hit = damage_once(s.transport, b"\x80\x00\x01", b"\x80\x00\x07")
-        assert await s.eval("6*7") == 42  # (the reader now reads through the damage)
-        data = os.urandom(3000)
-        assert await s.fs.write_many([("/st.bin", data, None)]) == [None]
-        assert hit
-        assert (board_root / "st.bin").read_bytes() == data
-        assert sorted(os.listdir(board_root)) == ["st.bin"]
+    def code(data: bytes) -> bytes:
+        i = data.find(b"\nexec(_mptui_s)")
+        if i >= 0 and not hits and b"_mptui_fin" in data:
+            hits.append(data)
+            data = data[:i] + b"#" + data[i + 1 :]
+        return data
+
+    w["code"] = code
+    await session.fs.write("/pl.bin", data)
+    assert hits
+    assert (board_root / "pl.bin").read_bytes() == data
+    assert sorted(os.listdir(board_root)) == ["pl.bin"]
