@@ -33,7 +33,14 @@ def _mptui_make():
             os.remove(p)
             os.rename(t, p)
 
-    m.sys, m.join, m.q, m.place = sys, join, q, place
+    def ck(b):
+        # a short check of a path or an answer line (wb): any one byte changed changes it
+        c = 0
+        for x in b:
+            c = (c * 31 + x) & 0xFFFFF
+        return c
+
+    m.sys, m.join, m.q, m.place, m.ck = sys, join, q, place, ck
     return m
 
 
@@ -210,11 +217,12 @@ def _mptui_make(m):
     class Stop(Exception):
         pass
 
-    def ck(b):
-        c = 0
-        for x in b:
-            c = (c * 31 + x) & 0xFFFFF
-        return c
+    ck = m.ck
+
+    def le(b):
+        return int.from_bytes(b, "little")
+
+    O = "stream out of step"
 
     def wb(U, wbits, probe, bs, tok):
         rin = sys.stdin.buffer.readinto
@@ -252,13 +260,13 @@ def _mptui_make(m):
                         return 0
                     k = take(1)[0]
                     if k == 68:
-                        s.n = int.from_bytes(take(4), "little")
+                        s.n = le(take(4))
                         if s.n > 65536:
-                            raise Stop("stream out of step")
+                            raise Stop(O)
                     elif k == 46:
                         s.end = 1
                     else:
-                        raise Stop("stopped" if k == 65 else "stream out of step")
+                        raise Stop("stopped" if k == 65 else O)
                 if st[0] == U:
                     unit()
                 c = min(len(b), s.n, U - st[0])
@@ -302,7 +310,7 @@ def _mptui_make(m):
                 f.close()
                 if n != size:
                     raise ValueError("size mismatch")
-                if (h and h.digest() != d) or (not h and crc32 and c32 != int.from_bytes(d[:4], "little")):
+                if (h and h.digest() != d) or (not h and crc32 and c32 != le(d[:4])):
                     raise ValueError("sha256 mismatch")
                 m.place(t, p)
             except BaseException:
@@ -311,10 +319,8 @@ def _mptui_make(m):
                 raise
 
         def say(i, e):
-            v = (tok, i, st[1], None, None)
-            if e:
-                v = (tok, i, st[1], type(e).__name__, e.args[0] if e.args else "")
-            r = repr(v)
+            r = repr((tok, i, st[1]) + ((type(e).__name__, e.args[0] if e.args else "") if e
+                                         else (None, None)))
             w("\x02%s %d\n" % (r, ck(r.encode())))
 
         def drain():
@@ -334,16 +340,16 @@ def _mptui_make(m):
                 if k == 69:
                     break
                 if k != 70:
-                    raise Stop("stopped" if k == 65 else "stream out of step")
+                    raise Stop("stopped" if k == 65 else O)
                 hd = take(43)
-                if int.from_bytes(hd[:2], "little") > 1024:
-                    raise Stop("stream out of step")
+                if le(hd[:2]) > 1024:
+                    raise Stop(O)
                 s = Src()
                 try:
-                    pb = bytes(take(int.from_bytes(hd[:2], "little")))
-                    if ck(pb) != int.from_bytes(hd[7:11], "little"):
+                    pb = bytes(take(le(hd[:2])))
+                    if ck(pb) != le(hd[7:11]):
                         raise ValueError("path mismatch")
-                    one(pb.decode(), int.from_bytes(hd[2:6], "little"), hd[6], bytes(hd[11:]), s)
+                    one(pb.decode(), le(hd[2:6]), hd[6], bytes(hd[11:]), s)
                     e = None
                 except Stop:
                     raise
