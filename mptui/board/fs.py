@@ -383,6 +383,10 @@ class BoardFS:
             done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
             for i, r in zip(streamed, done, strict=True):
                 results[i] = r
+        failed = [items[i][0] for i, r in enumerate(results) if isinstance(r, Damaged)
+                  and i not in streamed]
+        if failed:  # (their own clean-up may have been lost on the way too)
+            await _sweep(repl, failed)
 
     async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
                          data: bytes, progress: Progress | None) -> BoardError | None:
@@ -521,6 +525,7 @@ async def _sweep(repl: Repl, paths: list[str]) -> None:
                                   "print('swept')")
             if out.strip() == b"swept":
                 return
+        await _resync(repl)  # (the link may be out of step: a fresh prompt first)
 
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
