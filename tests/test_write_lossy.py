@@ -262,3 +262,24 @@ async def test_a_plain_write_whose_last_step_never_ran_is_not_reported_written(
     assert hits
     assert (board_root / "pl.bin").read_bytes() == data
     assert sorted(os.listdir(board_root)) == ["pl.bin"]
+
+
+async def test_a_helper_part_whose_import_is_damaged_is_loaded_again(board_root):
+    """A helper part's check arrives with its import damaged (ImportError on the board): that
+    is damage, not a board that cannot take the helper; the part goes again and the write
+    uses it (the slow plain path, much more exposed to a lossy link, is not taken)."""
+    async with Session("virtual:imp", root=board_root) as s:
+        w = _watch_stream(s)
+        hits = []
+
+        def code(data: bytes) -> bytes:
+            if not hits and b"from binascii import crc32" in data and b"_mptui_s=" in data:
+                hits.append(data)
+                data = data.replace(b"from binascii import crc32", b"from binascii import crcu2")
+            return data
+
+        w["code"] = code
+        data = os.urandom(2000)
+        await s.fs.write("/i.bin", data)
+        assert hits and s.helper is True and w["calls"] == 1
+        assert (board_root / "i.bin").read_bytes() == data
