@@ -386,7 +386,7 @@ class BoardFS:
         failed = [items[i][0] for i, r in enumerate(results) if isinstance(r, Damaged)
                   and i not in streamed]
         if failed:  # (their own clean-up may have been lost on the way too)
-            await _sweep(repl, failed)
+            await plain.sweep(repl, failed)
 
     async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
                          data: bytes, progress: Progress | None) -> BoardError | None:
@@ -410,7 +410,7 @@ class BoardFS:
                     await _recover(repl)
                     await plain.remove_quietly(repl, p + TMP_SUFFIX)
                     raise
-                await _resync(repl)  # silence, or the REPL's framing out of step: damage
+                await plain.resync(repl)  # silence, or the REPL's framing out of step: damage
                 await plain.remove_quietly(repl, p + TMP_SUFFIX)
                 if attempt == WRITE_TRIES - 1:
                     return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times ({e}); "
@@ -456,7 +456,7 @@ class BoardFS:
             except BoardDisconnected:
                 raise
             except BoardError:  # silence, or the REPL's framing out of step (raw-paste)
-                await _resync(repl)
+                await plain.resync(repl)
                 done = batch.results
             for i, r in zip(todo, done, strict=True):
                 results[i] = r
@@ -468,7 +468,7 @@ class BoardFS:
             results[i] = Damaged(f"{items[i].path}: damaged on the way {WRITE_TRIES} times; "
                                  "old file kept")
         if todo:
-            await _sweep(repl, [items[i].path for i in todo])
+            await plain.sweep(repl, [items[i].path for i in todo])
         return results
 
     async def _write_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
@@ -505,27 +505,6 @@ def _channel_errors(p: str) -> Iterator[None]:
         raise BoardDisconnected(f"{p}: the link was lost during the transfer ({e})") from None
     except TransportError as e:
         raise BoardError(f"{p}: {e}") from None
-
-
-async def _resync(repl: Repl) -> None:
-    """After a write stream lost on the way (silence, or the REPL's framing out of step):
-    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt."""
-    repl.in_raw = repl.running = False
-    with contextlib.suppress(BoardError):
-        await repl.enter_raw()
-
-
-async def _sweep(repl: Repl, paths: list[str]) -> None:
-    """Temporary files of failed writes go (the board drops its own on a failure; this is
-    for a write cut short where the board could not)."""
-    for _ in range(WRITE_TRIES):
-        with contextlib.suppress(BoardError):
-            out = await plain.run(repl, "import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
-                                  + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\n"
-                                  "print('swept')")
-            if out.strip() == b"swept":
-                return
-        await _resync(repl)  # (the link may be out of step: a fresh prompt first)
 
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:

@@ -178,6 +178,27 @@ async def remove_quietly(repl: Repl, tmp: str) -> None:
                 return
 
 
+async def resync(repl: Repl) -> None:
+    """After a write stream lost on the way (silence, or the REPL's framing out of step):
+    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt."""
+    repl.in_raw = repl.running = False
+    with contextlib.suppress(BoardError):
+        await repl.enter_raw()
+
+
+async def sweep(repl: Repl, paths: list[str]) -> None:
+    """Temporary files of failed writes go (the board drops its own on a failure; this is
+    for a write cut short where the board could not)."""
+    for _ in range(3):
+        with contextlib.suppress(BoardError):
+            out = await run(repl, "import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
+                            + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\n"
+                            "print('swept')")
+            if out.strip() == b"swept":
+                return
+        await resync(repl)  # (the link may be out of step: a fresh prompt first)
+
+
 def damaged(e: BaseException) -> bool:
     """A plain write's error that means its bytes (or its code) were damaged on the way: our
     code raises nothing but the filesystem's OSErrors (EIO is the guard's: code damaged) and
