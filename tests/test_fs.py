@@ -342,17 +342,20 @@ async def test_a_board_without_a_binary_stdout_gets_plain_code(session, board_ro
 
 
 def test_which_board_errors_mean_a_plain_write_was_damaged_on_the_way():
-    from mptui.board.errors import BoardExecError
+    """A plain write's code raises only the filesystem's OSErrors and MemoryError: any other
+    error (or an OSError whose text is damaged, or EIO: the guard's) is damage, sent again."""
+    from mptui.board.errors import BoardExecError, exec_error
     from mptui.board.fs_plain import damaged
 
     def error(last: str) -> BoardExecError:
-        return BoardExecError(f"Traceback (most recent call last):\n  File \"<stdin>\"\n{last}")
+        return exec_error(f"Traceback (most recent call last):\n  File \"<stdin>\"\n{last}")
 
     for last in ("ValueError: sha256 mismatch", "ValueError: size mismatch", "SyntaxError: invalid",
                  "NameError: name '_mptui_w' isn't defined", "IndentationError: unexpected",
-                 "OSError: 5", "OSError: [Errno 5] EIO"):
+                 "OSError: 5", "OSError: [Errno 5] EIO", "ValueError: invalid literal",
+                 "OSError: mismatch", "TypeError: mismatch", "KeyError: _mptuui_s"):
         assert damaged(error(last)), last
-    for last in ("ValueError: invalid literal", "OSError: mismatch", "OSError: [Errno 28] ENOSPC",
-                 "OSError: 2", "MemoryError: memory allocation failed", "TypeError: mismatch"):
+    for last in ("OSError: [Errno 28] ENOSPC", "OSError: 2", "OSError: [Errno 2] ENOENT",
+                 "MemoryError: memory allocation failed", "KeyboardInterrupt: "):
         assert not damaged(error(last)), last
     assert not damaged(BoardError("ValueError: sha256 mismatch"))  # not the board's traceback

@@ -365,9 +365,9 @@ def damage_stream(session, times: int) -> list:
     send_code = repl.send_code
 
     async def counted_send_code(code, *rest):
+        await send_code(code, *rest)  # (the call itself arrives whole: its stream is damaged)
         if b"_mptui.wb(" in (code.encode() if isinstance(code, str) else code):
             calls[0] += 1
-        await send_code(code, *rest)
 
     async def damaging_write(data: bytes) -> None:
         if calls[0] > len(flipped) and len(flipped) < times and len(data) > 100:
@@ -426,11 +426,11 @@ async def test_a_byte_lost_in_the_stream_is_made_up_for_and_the_file_sent_again(
 
     async def watched_send_code(code, *rest):
         await send_code(code, *rest)
-        on[0] = isinstance(code, str) and "_mptui.wb(" in code
+        on[0] = b"_mptui.wb(" in (code.encode() if isinstance(code, str) else code)
 
     async def losing_write(data: bytes) -> None:
         if on[0] and not lost and len(data) > 100:
-            lost.append(data[60])  # (of the file's bytes: its header is 51)
+            lost.append(data[60])  # (of the file's bytes: its frame header is 50)
             data = data[:60] + data[61:]
         await write(data)
 
@@ -508,7 +508,7 @@ async def test_the_host_never_has_more_in_flight_than_the_board_has_room_for(boa
 
         async def watched_send_code(code, *rest):
             await send_code(code, *rest)
-            seen["on"] = isinstance(code, str) and "_mptui.wb(" in code
+            seen["on"] = b"_mptui.wb(" in (code.encode() if isinstance(code, str) else code)
 
         def counted_take() -> bytes:
             data = take()

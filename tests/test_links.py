@@ -6,6 +6,7 @@ a bridge on such a link."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import signal
@@ -213,21 +214,32 @@ async def test_a_lossy_link_never_leaves_a_wrong_file(board_root, faults, rare):
             except BoardError as e:
                 assert "\n" not in str(e)
         many = [(f"/m{k}.py", f"X = {k}\n".encode() * 150, None) for k in range(5)]
-        try:
-            errors = await s.fs.write_many(many)
-        except BoardError:
-            errors = [BoardError("") for _ in many]
+        errors = await s.fs.write_many(many)  # (never raises: an error per file)
         for (path, data, _), error in zip(many, errors, strict=True):
             on_board = board_root / path[1:]
             if error is None:
                 assert on_board.read_bytes() == data, f"{path} was wrong"
             else:
+                assert "\n" not in str(error)
                 assert not on_board.exists() or on_board.read_bytes() == data
-    # no file under a name mptui did not write (a damaged name); temporary files may stay
+        assert await _usable(s), "the link is not usable after the writes"
+    # no file under a name mptui did not write (a damaged name); a temporary file only beside
+    # a file whose write failed (KNOWN: about 1 run in 8 under load one stays: its clean-up,
+    # tried several times, was lost on the way too)
     names = {p.name for p in board_root.iterdir()} - {"f.bin", *(p[1:] for p, _, _ in many)}
-    assert {n for n in names if not n.endswith(".mptui~")} == set(), names
+    failed = {p[1:] + ".mptui~" for (p, _, _), e in zip(many, errors, strict=True) if e}
+    assert names - failed - {"f.bin.mptui~"} == set(), names
     if rare:  # on a link that damages little, writes and reads do get through
         assert wrote >= 3 and read >= 3 and errors.count(None) >= 3, (wrote, read, errors)
+
+
+async def _usable(s: Session) -> bool:
+    """The session answers (a few tries: the question or its answer may be damaged too)."""
+    for _ in range(5):
+        with contextlib.suppress(BoardError):
+            if await s.eval("6*7") == 42:
+                return True
+    return False
 
 
 # -- peers and mptui through a bridge on a link -----------------------------------------------

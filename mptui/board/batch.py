@@ -11,9 +11,11 @@ replaces the old one.
 When the link loses bytes: silence from the board means an acknowledgement or some data was
 lost, so the host sends a unit more (its next bytes, or padding once all is sent) until the
 board finishes or says the stream is out of step; a file whose check failed or whose answer
-never came is `Damaged` (fs.py sends those again). Cancelled, or failing on this side, the
-host finishes the frame in flight, sends a stop frame, and waits for the board to drop the
-file it had in hand.
+never came is `Damaged` (fs.py sends those again). The board's answer about a file counts
+only if it arrived whole (its checksum) and names this call (a token): a line damaged on the
+way, or late from an earlier call, never marks another file as written. Cancelled, or
+failing on this side, the host finishes the frame in flight, sends a stop frame, and waits
+for the board to drop the file it had in hand.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import asyncio
 import binascii
 import contextlib
 import hashlib
+import random
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 
 from mptui.board.adapt import Caps, LinkState, RateMeter
 from mptui.board.errors import BoardError, BoardExecError, BoardOSError, BoardTimeout, Damaged
-from mptui.board.helper import deflate
+from mptui.board.helper import deflate, guarded
 from mptui.board.literal import NotALiteral, parse
 from mptui.board.repl import Repl
 
@@ -77,13 +80,15 @@ class WriteBatch:
         self.ready = False  # the board has turned Ctrl-C off: the stream may come
         self.stopping = False  # stopping: no more progress reports
         self.meter = RateMeter()
+        self.token = random.getrandbits(30)  # names this call in the board's answers
 
     # -- running ----------------------------------------------------------------------------
 
     async def run(self) -> list[BoardError | None]:
         """Send every file; per file None (written) or its error."""
         s = self.sizes
-        await self.repl.send_code(f"_mptui.wb({self.unit},{self.wbits or 9},{s.probe},{s.buffer})")
+        await self.repl.send_code(guarded(
+            f"_mptui.wb({self.unit},{self.wbits or 9},{s.probe},{s.buffer},{self.token})"))
         self.frames = self._frames()
         self.repl.open_stream = s.frame + 16 + 2 * self.unit  # (until the board's end is read)
         try:
@@ -91,7 +96,6 @@ class WriteBatch:
         except BaseException:
             await self._stop()
             raise
-        self.repl.open_stream = 0  # (the board's stream loop has ended)
         rate = self.meter.rate()
         if rate:
             self.link.rate = rate
@@ -99,9 +103,14 @@ class WriteBatch:
         return self.results
 
     async def _finish(self) -> None:
+        """The call's end. Until it is read the board may still be in the stream (the \x04
+        seen may have been a damaged byte): a timeout leaves `open_stream` for the next
+        operation to end the stream with."""
         try:
             await self.repl.follow(timeout=self.link.patience(self.window))
+            self.repl.open_stream = 0
         except BoardExecError as e:
+            self.repl.open_stream = 0
             if e.exc_type not in ("Stop", "ValueError"):
                 raise
             for i, r in enumerate(self.results):  # out of step: what was not answered may
@@ -251,10 +260,15 @@ class WriteBatch:
                 item.progress(shown, f.size)
 
     def _status(self, line: bytes) -> None:
-        try:
-            index, units, kind, value = parse(line)
-        except (NotALiteral, TypeError, ValueError):
+        body, _, check = line.removesuffix(b"\r").rpartition(b" ")
+        if not check.isdigit() or int(check) != checksum(body):
             return  # damaged on the way: that file counts as unanswered
+        try:
+            token, index, units, kind, value = parse(body)
+        except (NotALiteral, TypeError, ValueError):
+            return
+        if token != self.token:
+            return  # (a line from an earlier call)
         if type(units) is int:
             self.acks = max(self.acks, units)
         if type(index) is not int or not 0 <= index < len(self.items):
@@ -269,7 +283,8 @@ class WriteBatch:
             data, path = item.data, item.path.encode("utf-8")
             z = self._worth(data)
             yield index, (b"F" + len(path).to_bytes(2, "little") + len(data).to_bytes(4, "little")
-                          + bytes([z]) + self._digest(path, data) + path)
+                          + bytes([z]) + checksum(path).to_bytes(4, "little")
+                          + self._digest(data) + path)
             if z:
                 pending = bytearray()
                 async for piece in self._deflated(data):
@@ -294,13 +309,11 @@ class WriteBatch:
         sample = data[:SAMPLE]
         return len(deflate(sample, self.wbits, 6)) < WORTH * len(sample)
 
-    def _digest(self, path: bytes, data: bytes) -> bytes:
-        """The board's check of a file: its path, then its data (a damaged name fails it)."""
+    def _digest(self, data: bytes) -> bytes:
+        """The board's check of a file's data (its name has its own, checked before use)."""
         if self.caps.sha256:
-            h = hashlib.sha256(path)
-            h.update(data)
-            return h.digest()
-        return binascii.crc32(data, binascii.crc32(path)).to_bytes(4, "little") + bytes(28)
+            return hashlib.sha256(data).digest()
+        return binascii.crc32(data).to_bytes(4, "little") + bytes(28)
 
     async def _deflated(self, data: bytes) -> AsyncIterator[bytes]:
         assert self.wbits is not None  # (deflated only when the board inflates)
@@ -323,6 +336,15 @@ class WriteBatch:
             job.cancel()
 
 
+def checksum(data: bytes) -> int:
+    """The helper's ck(): a short check of a path or an answer line (any one byte changed
+    changes it)."""
+    c = 0
+    for x in data:
+        c = (c * 31 + x) & 0xFFFFF
+    return c
+
+
 def _data_frame(data: bytes | bytearray | memoryview) -> bytes:
     return b"D" + len(data).to_bytes(4, "little") + bytes(data)
 
@@ -331,7 +353,7 @@ def _error(path: str, kind: str, value: object) -> BoardError:
     e: BoardExecError
     if kind == "OSError" and type(value) is int:
         e = BoardOSError(f"OSError: [Errno {value}]", "", value)
-    elif kind == "ValueError" and value in ("sha256 mismatch", "size mismatch"):
+    elif kind == "ValueError" and value in ("sha256 mismatch", "size mismatch", "path mismatch"):
         return Damaged(f"{path}: damaged on the way ({value}); old file kept")
     else:
         e = BoardExecError(f"{kind}: {value}")

@@ -2,15 +2,11 @@
 
 Every path and value reaches the board through repr(), never pasted into code as text; code
 that changes files runs only if it arrived whole (helper.guarded). The fast path uses the
-helper (mpy/helper.py, loaded a part at a time): reads stream escaped, writes go in one
-pipelined stream for any number of files (batch.py), compressed where that pays; when the
-helper cannot load, plain raw-REPL code does the same more slowly (fs_plain.py). Links with a
-file channel (WebREPL) carry file contents beside the REPL where that is faster: writes go to a
-temporary name, are checked on the board (size, sha256) and renamed through the REPL.
-
-Every write is checked on the board before it replaces the old file; one damaged on the way
-(a lossy link) is sent again, up to WRITE_TRIES times, then fails with one line naming it.
-"""
+helper (mpy/helper.py, loaded a part at a time): reads stream the bytes as they are (fs_read.py),
+writes go in one pipelined stream for any number of files (batch.py), compressed where that
+pays; without the helper, plain raw-REPL code (fs_plain.py). A file channel (WebREPL) carries
+contents beside the REPL where faster. Every write is checked on the board before it replaces
+the old file; one damaged on the way is sent again, up to WRITE_TRIES times, then one line."""
 
 from __future__ import annotations
 
@@ -357,19 +353,42 @@ class BoardFS:
         results: list[BoardError | None] = [None] * len(items)
         if not items:
             return results
-        async with self._op(items[0][0], "wb") as (repl, helper):
-            streamed = []
-            for i, (p, data, progress) in enumerate(items):
-                channel = self._channel(p, helper, len(data))
-                if channel or not helper:
-                    results[i] = await self._write_one(repl, helper, channel, p, data, progress)
-                else:
-                    streamed.append(i)
-            if streamed:
-                done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
-                for i, r in zip(streamed, done, strict=True):
-                    results[i] = r
+        for attempt in range(WRITE_TRIES):
+            started = False
+            try:
+                async with self._op(items[0][0], "wb") as (repl, helper):
+                    started = True
+                    await self._write_all(repl, helper, items, results)
+                return results
+            except (BoardDisconnected, BoardExecError):
+                raise
+            except BoardError as e:  # the helper's probe or load lost on the way (a timeout,
+                if started:  # raw-paste out of step): again, then one error per file
+                    raise
+                self.session.repl.in_raw = False
+                if attempt == WRITE_TRIES - 1:
+                    return [BoardError(f"{p}: not written ({e})") for p, _, _ in items]
         return results
+
+    async def _write_all(self, repl: Repl, helper: bool,
+                         items: list[tuple[str, bytes, Progress | None]],
+                         results: list[BoardError | None]) -> None:
+        """Every file: the file channel or plain code one by one, the rest in one stream."""
+        streamed = []
+        for i, (p, data, progress) in enumerate(items):
+            channel = self._channel(p, helper, len(data))
+            if channel or not helper:
+                results[i] = await self._write_one(repl, helper, channel, p, data, progress)
+            else:
+                streamed.append(i)
+        if streamed:
+            done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
+            for i, r in zip(streamed, done, strict=True):
+                results[i] = r
+        failed = [items[i][0] for i, r in enumerate(results) if isinstance(r, Damaged)
+                  and i not in streamed]
+        if failed:  # (their own clean-up may have been lost on the way too)
+            await plain.sweep(repl, failed)
 
     async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
                          data: bytes, progress: Progress | None) -> BoardError | None:
@@ -388,6 +407,16 @@ class BoardFS:
                     if plain.damaged(e):
                         return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times; old file kept")
                     return e
+            except BoardError as e:
+                if channel or isinstance(e, BoardDisconnected):
+                    await _recover(repl)
+                    await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                    raise
+                await plain.resync(repl)  # silence, or the REPL's framing out of step: damage
+                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                if attempt == WRITE_TRIES - 1:
+                    return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times ({e}); "
+                                   "old file kept")
             except BaseException:
                 await _recover(repl)
                 await plain.remove_quietly(repl, p + TMP_SUFFIX)
@@ -395,7 +424,10 @@ class BoardFS:
         return None
 
     async def _write_stream(self, repl: Repl, items: list[Item]) -> list[BoardError | None]:
-        """Through the helper, in one stream; files damaged on the way go again."""
+        """Through the helper, in one stream; files damaged on the way go again. A stream
+        broken on the way (its call or the board's answers damaged, the link out of step or
+        silent) is damage too: the files the board confirmed stay written, the others go
+        again, and in the end each gets its error (the link back at the prompt)."""
         results: list[BoardError | None] = [None] * len(items)
         todo = list(range(len(items)))
         reloaded = False
@@ -406,18 +438,28 @@ class BoardFS:
             try:
                 done = await batch.run()
             except BoardExecError as e:
-                if e.exc_type == "MemoryError" and self.session.link.squeeze < 4:
+                if e.exc_type == "MemoryError":
+                    if self.session.link.squeeze >= 4:
+                        raise
                     self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
                     await repl.exec("import gc\ngc.collect()")
                     continue
-                lost = e.exc_type in ("NameError", "AttributeError") and not reloaded
-                if not lost:
-                    raise
-                reloaded = True  # the board lost the helper (a reset went unseen): load again
-                self.session.helper = None
-                if not await self.session.ensure_helper(repl, "wb"):
-                    raise
-                continue
+                if e.exc_type in ("NameError", "AttributeError") and not reloaded:
+                    reloaded = True  # the board lost the helper (a reset went unseen): again
+                    self.session.helper = None
+                    if not await self.session.ensure_helper(repl, "wb"):
+                        for i in todo:  # (it will not load now: plain code for these)
+                            item = items[i]
+                            results[i] = await self._write_one(
+                                repl, False, None, item.path, item.data, item.progress)
+                        return results
+                    continue
+                done = batch.results  # (the board's own errors come per file, in its answers)
+            except BoardDisconnected:
+                raise
+            except BoardError:  # silence, or the REPL's framing out of step (raw-paste)
+                await plain.resync(repl)
+                done = batch.results
             for i, r in zip(todo, done, strict=True):
                 results[i] = r
             todo = [i for i in todo if isinstance(results[i], Damaged)]
@@ -427,6 +469,8 @@ class BoardFS:
         for i in todo:
             results[i] = Damaged(f"{items[i].path}: damaged on the way {WRITE_TRIES} times; "
                                  "old file kept")
+        if todo:
+            await plain.sweep(repl, [items[i].path for i in todo])
         return results
 
     async def _write_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,

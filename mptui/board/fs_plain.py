@@ -13,7 +13,7 @@ import posixpath
 from collections.abc import Callable
 from typing import Any
 
-from mptui.board.errors import BoardError, BoardExecError, Damaged
+from mptui.board.errors import BoardError, BoardExecError, BoardOSError, Damaged
 from mptui.board.helper import arg, bytes_literal, guarded
 from mptui.board.literal import NotALiteral, parse
 from mptui.board.repl import Repl
@@ -142,10 +142,14 @@ FINISH = """def _mptui_fin(t,p,n,d,cc):
 """
 
 
+PLACED = "mptui-placed"  # what the board prints once the file has replaced the old one
+
+
 async def write(repl: Repl, p: str, data: bytes, progress: Progress | None) -> None:
     """Write through a temporary name; checked, then renamed. (A failure part-way: the caller
     removes the temporary file, see remove_quietly.) A ValueError('sha256 mismatch') from the
-    board: the bytes were damaged on the way."""
+    board: the bytes were damaged on the way. The board's word that the file is in place must
+    come back whole (a call damaged into a comment runs nothing and raises nothing)."""
     tmp = p + TMP_SUFFIX
     await run(repl, f"_mptui_f=open({path(tmp)},'wb')\n_mptui_w=_mptui_f.write")
     for start in range(0, len(data), CHUNK):
@@ -153,23 +157,56 @@ async def write(repl: Repl, p: str, data: bytes, progress: Progress | None) -> N
         if progress:
             progress(min(start + CHUNK, len(data)), len(data))
     digest = bytes_literal(hashlib.sha256(data).digest())
-    await run(repl, (FINISH + f"_mptui_fin({path(tmp)},{path(p)},{len(data)},").encode() + digest
-              + f",{binascii.crc32(data)})\ndel _mptui_fin,_mptui_f,_mptui_w".encode())
+    out = await run(repl, (FINISH + f"_mptui_fin({path(tmp)},{path(p)},{len(data)},").encode()
+                    + digest + f",{binascii.crc32(data)})\ndel _mptui_fin,_mptui_f,_mptui_w\n"
+                    f"print({PLACED!r})".encode())
+    if out.strip() != PLACED.encode():
+        raise Damaged(f"{p}: no word from the board that it was written")
     if progress and not data:
         progress(0, 0)
 
 
 async def remove_quietly(repl: Repl, tmp: str) -> None:
-    """After a stopped write: its temporary file goes."""
-    with contextlib.suppress(Exception):
-        await run(repl,
-                  f"import os\ntry:\n _mptui_f.close()\nexcept Exception:\n pass\n"
-                  f"try:\n os.remove({path(tmp)})\nexcept OSError:\n pass")
+    """After a stopped write: its temporary file goes (tried again when the answer that it
+    went does not come whole: a lossy link)."""
+    for _ in range(3):
+        with contextlib.suppress(Exception):
+            out = await run(repl,
+                            f"import os\ntry:\n _mptui_f.close()\nexcept Exception:\n pass\n"
+                            f"try:\n os.remove({path(tmp)})\nexcept OSError:\n pass\nprint('gone')")
+            if out.strip() == b"gone":
+                return
+
+
+async def resync(repl: Repl) -> None:
+    """After a write stream lost on the way (silence, or the REPL's framing out of step):
+    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt."""
+    repl.in_raw = repl.running = False
+    with contextlib.suppress(BoardError):
+        await repl.enter_raw()
+
+
+async def sweep(repl: Repl, paths: list[str]) -> None:
+    """Temporary files of failed writes go (the board drops its own on a failure; this is
+    for a write cut short where the board could not)."""
+    for _ in range(3):
+        with contextlib.suppress(BoardError):
+            out = await run(repl, "import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
+                            + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\n"
+                            "print('swept')")
+            if out.strip() == b"swept":
+                return
+        await resync(repl)  # (the link may be out of step: a fresh prompt first)
 
 
 def damaged(e: BaseException) -> bool:
-    """A plain write's error that means its bytes (or its code) were damaged on the way."""
-    return isinstance(e, BoardExecError) and (
-        (e.exc_type == "ValueError" and "mismatch" in e.exc_message)
-        or e.exc_type in ("SyntaxError", "NameError", "IndentationError")
-        or (e.exc_type == "OSError" and e.exc_message in ("5", "[Errno 5] EIO")))
+    """A plain write's error that means its bytes (or its code) were damaged on the way: our
+    code raises nothing but the filesystem's OSErrors (EIO is the guard's: code damaged) and
+    MemoryError; any other (KeyError, a type name itself damaged) is damage."""
+    if isinstance(e, BoardOSError):
+        return e.errno == 5
+    if not isinstance(e, BoardExecError):
+        return False
+    if e.exc_type == "OSError":
+        return True  # (its text damaged: no errno to be read)
+    return e.exc_type not in ("MemoryError", "KeyboardInterrupt")

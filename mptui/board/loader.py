@@ -117,7 +117,8 @@ class HelperLoader:
                             return False
                     continue
                 if e.exc_type in ("OSError", "SyntaxError", "NameError", "ValueError",
-                                  "IndentationError", "AttributeError", "TypeError"):
+                                  "IndentationError", "AttributeError", "TypeError",
+                                  "ImportError", "KeyError"):  # (a damaged import or del)
                     logger.info("helper part %s arrived damaged (%s): again", part, e)
                     damaged = True
                     continue  # damaged on the way (its check, or its code)

@@ -32,7 +32,14 @@ def _mptui_make():
             os.remove(p)
             os.rename(t, p)
 
-    m.sys, m.join, m.q, m.place = sys, join, q, place
+    def ck(b):
+        # a short check of a path or an answer line (wb): any one byte changed changes it
+        c = 0
+        for x in b:
+            c = (c * 31 + x) & 0xFFFFF
+        return c
+
+    m.sys, m.join, m.q, m.place, m.ck = sys, join, q, place, ck
     return m
 
 
@@ -191,16 +198,19 @@ del _mptui_rd
 
 # part: wb
 # Files from stdin, as frames (integers little-endian):
-#   F plen:2 size:4 z:1 digest:32 path   a file begins (z: its data is one raw deflate stream;
-#                                         digest: of the path, then the data)
+#   F plen:2 size:4 z:1 pck:4 digest:32 path   a file begins (z: its data is one raw deflate
+#                                         stream; pck: ck() of the path, checked before use:
+#                                         a name damaged on the way opens no file)
 #   D n:4 <n bytes>                       a piece of its data
 #   .                                     its end: checked (size, sha256 or crc32), renamed
 #   A                                     the host stops: the file in hand is dropped
 #   E                                     the end
-# Once Ctrl-C is off the board prints \x06 (then `probe` NULs when asked): the host sends
-# nothing before the \x06. The stream comes in units of U bytes (the last one padded); after reading
-# each, the board prints \x01. After each file: \x02 and a repr (index, units read, error type, its value)
-# and a newline; at the end the same with index -1. Ctrl-C is off meanwhile (the data is
+# Once Ctrl-C is off the board prints \x06 (and first `probe` NULs when asked): the host sends
+# nothing before. The stream comes in units of U bytes (the last one padded); after reading
+# each, the board prints \x01. After each file: \x02, a repr (tok, index, units read, error
+# type, its value), a space, ck() of that repr and a newline (tok: the host's for this call, so
+# that a line damaged, or late from an earlier call, is never taken for another file's); at
+# the end the same with index -1. Ctrl-C is off meanwhile (the data is
 # raw binary); when the stream is out of step (a byte lost on the way) what is still coming
 # is read and dropped until the link is quiet, then the error ends the call.
 def _mptui_make(m):
@@ -223,7 +233,14 @@ def _mptui_make(m):
     class Stop(Exception):
         pass
 
-    def wb(U, wbits, probe, bs):
+    ck = m.ck
+
+    def le(b):
+        return int.from_bytes(b, "little")
+
+    O = "stream out of step"
+
+    def wb(U, wbits, probe, bs, tok):
         rin = sys.stdin.buffer.readinto
         w = sys.stdout.write
         u = bytearray(U)
@@ -259,13 +276,13 @@ def _mptui_make(m):
                         return 0
                     k = take(1)[0]
                     if k == 68:
-                        s.n = int.from_bytes(take(4), "little")
+                        s.n = le(take(4))
                         if s.n > 65536:
-                            raise Stop("stream out of step")
+                            raise Stop(O)
                     elif k == 46:
                         s.end = 1
                     else:
-                        raise Stop("stopped" if k == 65 else "stream out of step")
+                        raise Stop("stopped" if k == 65 else O)
                 if st[0] == U:
                     unit()
                 c = min(len(b), s.n, U - st[0])
@@ -290,11 +307,8 @@ def _mptui_make(m):
             t = p + ".mptui~"
             f = open(t, "wb")
             try:
-                # the check covers the name too: a name damaged on the way writes no file
-                pb = p.encode()
-                h = sha256(pb) if sha256 else None
-                c32 = crc32(pb) if crc32 else 0
-                n = 0
+                h = sha256() if sha256 else None
+                c32 = n = 0
                 src = deflate.DeflateIO(s, deflate.RAW, wbits) if z else s
                 while True:
                     c = fill(src)
@@ -312,7 +326,7 @@ def _mptui_make(m):
                 f.close()
                 if n != size:
                     raise ValueError("size mismatch")
-                if (h and h.digest() != d) or (not h and crc32 and c32 != int.from_bytes(d[:4], "little")):
+                if (h and h.digest() != d) or (not h and crc32 and c32 != le(d[:4])):
                     raise ValueError("sha256 mismatch")
                 m.place(t, p)
             except BaseException:
@@ -321,10 +335,9 @@ def _mptui_make(m):
                 raise
 
         def say(i, e):
-            v = (i, st[1], None, None)
-            if e:
-                v = (i, st[1], type(e).__name__, e.args[0] if e.args else "")
-            w("\x02%s\n" % repr(v))
+            r = repr((tok, i, st[1]) + ((type(e).__name__, e.args[0] if e.args else "") if e
+                                         else (None, None)))
+            w("\x02%s %d\n" % (r, ck(r.encode())))
 
         def drain():
             import select
@@ -343,14 +356,16 @@ def _mptui_make(m):
                 if k == 69:
                     break
                 if k != 70:
-                    raise Stop("stopped" if k == 65 else "stream out of step")
-                hd = take(39)
-                if int.from_bytes(hd[:2], "little") > 1024:
-                    raise Stop("stream out of step")
+                    raise Stop("stopped" if k == 65 else O)
+                hd = take(43)
+                if le(hd[:2]) > 1024:
+                    raise Stop(O)
                 s = Src()
                 try:
-                    one(bytes(take(int.from_bytes(hd[:2], "little"))).decode(),
-                        int.from_bytes(hd[2:6], "little"), hd[6], bytes(hd[7:]), s)
+                    pb = bytes(take(le(hd[:2])))
+                    if ck(pb) != le(hd[7:11]):
+                        raise ValueError("path mismatch")
+                    one(pb.decode(), le(hd[2:6]), hd[6], bytes(hd[11:]), s)
                     e = None
                 except Stop:
                     raise
