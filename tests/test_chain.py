@@ -153,7 +153,7 @@ def test_mount_alone_opens_a_repl_that_remounts_after_ctrl_d(tmp_path, isolated_
         keys("C-d")
         wait_for("mounted again at /remote")
         keys("Enter")  # typed while the remount may still run: it waits for it, never lost
-        wait_for(">>>", count=3)
+        wait_for(">>>", count=4)  # the boot's prompt was the third: this one answers the Enter
         keys("import os; print(os.getcwd(), os.listdir())", "Enter")
         wait_for("/remote ['hi.py']")
     finally:

@@ -67,3 +67,23 @@ async def test_keys_typed_while_an_operation_owns_the_board_go_once_it_is_done(s
     await session.console_write(b"print('typed', 6*7)\r")
     assert await busy == b"op\r\n"
     await until(lambda: b"typed 42\r\n>>> " in seen, "the typed line's output")
+
+
+async def test_a_banner_seen_between_operations_is_not_seen_again(session):
+    """After a reset between operations the friendly banner says the board left the raw REPL,
+    once: output that follows a later operation (its raw prompt, printed while nothing runs)
+    must not find that banner again and make mptui believe the board is at the friendly REPL
+    (keys typed then went, unechoed, to the raw REPL: the mount's remount under load)."""
+    seen = bytearray()
+    session.set_console(seen.extend)
+    await until(lambda: seen.endswith(b">>> "), "the prompt")
+    mark = len(seen)
+    await session.console_write(b"\x04")  # Ctrl-D at the friendly REPL: a soft reboot
+    await until(lambda: b'for more information.\r\n>>> ' in seen[mark:], "the banner again")
+    assert await session.eval("6*7") == 42  # an operation: the board is left at the raw REPL
+    assert session.repl.in_raw
+    session._watch_idle_output(b">")  # what a board may still print after it, idle
+    assert session.repl.in_raw
+    mark = len(seen)
+    await session.console_write(b"print('typed', 6*7)\r")
+    await until(lambda: b"typed 42\r\n>>> " in seen[mark:], "the typed line's output")

@@ -314,10 +314,10 @@ class Session:
             self._booted.set()
         if reboot >= 0 or FRIENDLY_BANNER_END in window:
             self.repl.in_raw = False
+            self._idle_tail = b""  # seen once: later output (a raw prompt) must not see it again
             if self.helper:
                 self.helper = None
             if reboot >= 0:
-                self._idle_tail = b""
                 self._publish(SessionEvent("reset", self.state, "soft reboot"))
                 if self._reset_hooks and not self._closing:
                     self._rehook_task = asyncio.create_task(self._rehook_after_boot())
