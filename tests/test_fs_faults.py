@@ -11,7 +11,7 @@ import hashlib
 import os
 
 import pytest
-from helpers import WEBREPL_PW, count_link_bytes, load_helper, spy_writes, until
+from helpers import WEBREPL_PW, count_link_bytes, damage_once, load_helper, spy_writes, until
 
 from mptui.board import BoardDisconnected, BoardError, BoardOSError, Session
 from mptui.board.fs import CHANNEL_MIN_WRITE, READ_TRIES, TMP_SUFFIX, WRITE_TRIES
@@ -27,31 +27,6 @@ async def wr_session(webrepl_board):
     await s.connect()
     yield s
     await s.close()
-
-
-def damage_once(transport, old: bytes, new: bytes, times: int = 1) -> list:
-    """The link changes the first `old` the board sends into `new` (`times` times, one a
-    read), even split between two reads; the list returned gets an item each time. The REPL's
-    reader is already waiting in the link's own read: the change applies from the next
-    operation on."""
-    real, done, held = transport.read, [], bytearray()
-
-    async def read() -> bytes:
-        data = held + await real()
-        held.clear()
-        if len(done) >= times:
-            return bytes(data)
-        if old in data:
-            done.append(old)
-            return bytes(data.replace(old, new, 1))
-        for n in range(len(old) - 1, 0, -1):  # a start of `old` at the end: keep it for later
-            if data.endswith(old[:n]):
-                held.extend(data[-n:])
-                return bytes(data[:-n])
-        return bytes(data)
-
-    transport.read = read
-    return done
 
 
 def flip(data: bytes) -> bytes:

@@ -8,32 +8,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from helpers import damage_once
 
 from mptui.board import BoardOSError
 
 ALL_BYTES = bytes(range(256)) * 12 + os.urandom(3000)
-
-
-def lose_one(transport, old: bytes, new: bytes) -> list:
-    """The link changes the first `old` the board sends into `new`, once (split reads too)."""
-    real, done, held = transport.read, [], bytearray()
-
-    async def read() -> bytes:
-        data = held + await real()
-        held.clear()
-        if done:
-            return bytes(data)
-        if old in data:
-            done.append(old)
-            return bytes(data.replace(old, new, 1))
-        for n in range(len(old) - 1, 0, -1):
-            if data.endswith(old[:n]):
-                held.extend(data[-n:])
-                return bytes(data[:-n])
-        return bytes(data)
-
-    transport.read = read
-    return done
 
 
 async def test_the_first_read_goes_without_the_probe_and_the_next_through_the_helper(
@@ -51,7 +30,7 @@ async def test_a_first_read_that_loses_a_byte_is_made_again_whole(session, board
     data = b"z" * 3000
     (board_root / "z.bin").write_bytes(data)
     await session.eval("0")  # (the reader waiting already used the link's own read)
-    lost = lose_one(session.transport, b"zzzz", b"zzz")
+    lost = damage_once(session.transport, b"zzzz", b"zzz")
     await session.eval("0")
     assert await session.fs.read("/z.bin") == data
     assert lost
