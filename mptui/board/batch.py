@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from mptui.board.adapt import Caps, LinkState, RateMeter
 from mptui.board.errors import BoardError, BoardExecError, BoardOSError, BoardTimeout, Damaged
 from mptui.board.helper import deflate, guarded
-from mptui.board.literal import NotALiteral, parse
+from mptui.board.literal import parse
 from mptui.board.repl import Repl
 
 Progress = Callable[[int, int], None]
@@ -265,7 +265,7 @@ class WriteBatch:
             return  # damaged on the way: that file counts as unanswered
         try:
             token, index, units, kind, value = parse(body)
-        except (NotALiteral, TypeError, ValueError):
+        except (TypeError, ValueError):  # not a literal (NotALiteral), or not five values
             return
         if token != self.token:
             return  # (a line from an earlier call)
