@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import hashlib
 import posixpath
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from mptui.board import fs_channel
 from mptui.board import fs_plain as plain
 from mptui.board.batch import Item, WriteBatch
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
@@ -27,7 +28,7 @@ from mptui.board.fs_plain import literal as _literal
 from mptui.board.fs_read import receive
 from mptui.board.helper import arg, one_shot_read
 from mptui.board.repl import Repl
-from mptui.transports.base import FileChannel, TransportClosed, TransportError
+from mptui.transports.base import FileChannel
 
 if TYPE_CHECKING:
     from mptui.board.session import Session
@@ -288,7 +289,8 @@ class BoardFS:
             try:
                 channel = self._channel(p, helper)
                 if channel:
-                    return await self._read_channel(repl, helper, channel, p, progress)
+                    return await fs_channel.read(self.session, repl, helper and self._can_hash(),
+                                                   channel, p, progress)
                 if helper:
                     try:
                         return await self._read_stream(repl, p, progress)
@@ -302,20 +304,6 @@ class BoardFS:
             except BaseException:
                 await _recover(repl)
                 raise
-
-    async def _read_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
-                            progress: Progress | None) -> bytes:
-        if helper and self._can_hash() and await self.session.ensure_helper(repl, "hash"):
-            size, digest = _literal((await self.session.call_helper(repl, f"sh({arg(p)})")).strip())
-        else:
-            q = plain.path(p)
-            out = await repl.exec(f"import os\nopen({q},'rb').close()\nprint(os.stat({q})[6])")
-            size, digest = int(out), ""
-        with _channel_errors(p):
-            data: bytes = await channel.get(p, progress, size)
-        if (digest and digest != hashlib.sha256(data).hexdigest()) or len(data) != size:
-            raise Damaged(f"{p}: read verification failed (the file changed or was damaged)")
-        return data
 
     async def _read_stream(self, repl: Repl, p: str, progress: Progress | None,
                            code: str | None = None) -> bytes:
@@ -396,7 +384,8 @@ class BoardFS:
         for attempt in range(WRITE_TRIES):
             try:
                 if channel:
-                    await self._write_channel(repl, helper, channel, p, data, progress)
+                    await fs_channel.write(self.session, repl, helper and self._can_hash(),
+                                          channel, p, data, progress)
                 else:
                     await plain.write(repl, p, data, progress)
                 return None
@@ -472,42 +461,6 @@ class BoardFS:
         if todo:
             await plain.sweep(repl, [items[i].path for i in todo])
         return results
-
-    async def _write_channel(self, repl: Repl, helper: bool, channel: FileChannel, p: str,
-                             data: bytes, progress: Progress | None) -> None:
-        tmp = p + TMP_SUFFIX
-        # Created through the REPL first: a missing folder or a read-only filesystem gives the
-        # board's own error here (a board drops the WebREPL session when a put cannot open).
-        await plain.run(repl, f"open({plain.path(tmp)},'wb').close()")
-        with _channel_errors(p):
-            await channel.put(tmp, data, progress)
-        if helper and self._can_hash() and await self.session.ensure_helper(repl, "hash"):
-            digest = hashlib.sha256(data).hexdigest()
-            call = f"fin({arg(tmp)},{arg(p)},{len(data)},{digest!r})"
-            ok = (await self.session.call_helper(repl, call, guard=True)).strip() == b"True"
-        else:
-            t, q = plain.path(tmp), plain.path(p)
-            out = await plain.run(
-                repl,
-                f"import os\nt,p={t},{q}\nok=os.stat(t)[6]=={len(data)}\nif not ok:\n"
-                " os.remove(t)\nelse:\n try:\n  os.rename(t,p)\n except OSError:\n"
-                "  os.remove(p)\n  os.rename(t,p)\nprint(ok)"
-            )
-            ok = out.strip() == b"True"
-        if not ok:
-            raise BoardError(f"{p}: write verification failed (size or sha256); file not replaced")
-
-
-@contextlib.contextmanager
-def _channel_errors(p: str) -> Iterator[None]:
-    """File-channel failures as board errors that name the file."""
-    try:
-        yield
-    except TransportClosed as e:
-        raise BoardDisconnected(f"{p}: the link was lost during the transfer ({e})") from None
-    except TransportError as e:
-        raise BoardError(f"{p}: {e}") from None
-
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
     """After a failed or cancelled transfer: stop the board's side and wait until it is back
