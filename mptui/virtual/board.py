@@ -34,7 +34,7 @@ from mptui.errors import MptuiError
 from mptui.paths import virtual_board_root
 from mptui.virtual.fd_pipe import FdPipe
 from mptui.virtual.link import FAST, Link
-from mptui.virtual.output import BOOTED, FS_READY, OutputDemux
+from mptui.virtual.output import BOOT_PY_DONE, BOOTED, FS_READY, OutputDemux
 from mptui.virtual.process import continue_process, interrupt_code, start_on_terminal
 from mptui.virtual.runtime import MPY_DIR, SAFE_INTERRUPT, RuntimeOptions
 from mptui.virtual.wire import TtyProbe, Wire
@@ -43,6 +43,8 @@ SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
 HARD_RESET_EXIT = 0x5A  # machine.reset() in mpy/_mptui_machine.py
+BOOT_PY_WAIT = 5.0  # start() waits this long at most for boot.py (one that never ends: a host's
+# Ctrl-C then stops it, as it would on a board)
 
 
 class VirtualBoardError(MptuiError, RuntimeError):
@@ -60,10 +62,14 @@ class VirtualBoard:
         options: RuntimeOptions | None = None,
         usb_reset: bool = False,
         link: Link | None = None,
+        boot_wait: float = BOOT_PY_WAIT,
     ) -> None:
         """usb_reset: a hard reset or power cycle drops the link, as a USB board's does:
         read() raises ConnectionResetError once (output not yet read is lost); reads then go
-        on with the boot output. link: the wire's profile (default: the fast PTY link)."""
+        on with the boot output. link: the wire's profile (default: the fast PTY link).
+        boot_wait: start() returns once boot.py has run (this long at most), as a board plugged
+        in a while ago has run it before anyone types: a host's first Ctrl-C stops main.py, not
+        boot.py half done. 0: start() returns at once (input held back until `/` is ready)."""
         self.name = name
         self.usb_reset = usb_reset
         self._link_dropped = False
@@ -72,6 +78,8 @@ class VirtualBoard:
         self.options = (options or RuntimeOptions()).with_heap(self.link.heap)
         self.wire: Wire | None = None  # made at start() for a link that needs one
         self._probe: TtyProbe | None = None
+        self.boot_wait = boot_wait
+        self._boot_py_done = asyncio.Event()
         self.soft_resets = 0
         self.hard_resets = 0
         self._proc: subprocess.Popen | None = None
@@ -109,6 +117,9 @@ class VirtualBoard:
                              overflow=self._overflow, release=self._release,
                              hold_tx=self._hold_tx, stall=self._stall)
         self._spawn(raw=False)
+        if self.boot_wait > 0:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._boot_py_done.wait(), self.boot_wait)
 
     async def __aenter__(self) -> VirtualBoard:  # noqa: PYI034
         await self.start()
@@ -240,6 +251,7 @@ class VirtualBoard:
             os.close(slave)
         self._booting = True
         self._fs_ready = False
+        self._boot_py_done.clear()
         self._resume_raw = raw
         self._hide_banner = False
         self._demux = OutputDemux(tag.encode())
@@ -280,6 +292,7 @@ class VirtualBoard:
             self._emit(msg.encode())
             self._closed = True
             self._out_ready.set()
+            self._boot_py_done.set()  # (start() waits no more)
             return
         if code == HARD_RESET_EXIT or (code < 0 and code != -signal.SIGUSR1):
             # machine.reset(), or killed: a power cycle (SIGUSR1: sys.exit() in boot/main.py)
@@ -328,6 +341,8 @@ class VirtualBoard:
         for kind, chunk in self._demux.feed(data):
             if kind == FS_READY:
                 self._fs_is_ready()
+            elif kind == BOOT_PY_DONE:
+                self._boot_py_done.set()
             elif kind == BOOTED:
                 self._booted()
             elif self._hide_banner:

@@ -6,7 +6,8 @@ control sequences that start `ESC _ <tag>`, the tag secret to the process:
   sys.stdout.write cooked there, sys.stdout.buffer bytes unchanged), passed on untouched. In
   the payload ESC is `ESC !`. A frame cut short (a Ctrl-C in the middle of a write: ESC then
   anything but `!` or `\\`) is sent again whole with the same seq: what already came is dropped.
-- `f ESC \\`: `/` is the board's folder now; `r ESC \\`: boot.py/main.py are done.
+- `f ESC \\`: `/` is the board's folder now; `b ESC \\`: boot.py is done; `r ESC \\`:
+  boot.py/main.py are done.
 Everything else is what the C runtime wrote itself (REPL prompts and echo, tracebacks, repr of
 results): a board cooks that output, so a bare LF gets its CR here (the protocol strings
 already end in CRLF and stay as they are).
@@ -14,14 +15,16 @@ already end in CRLF and stay as they are).
 
 from __future__ import annotations
 
-OUT, FS_READY, BOOTED = "out", "fs", "booted"
+OUT, FS_READY, BOOT_PY_DONE, BOOTED = "out", "fs", "boot.py", "booted"
+_SIGNALS = {b"f": FS_READY, b"b": BOOT_PY_DONE, b"r": BOOTED}
 ESC = 0x1B
 _ST = b"\x1b\\"  # string terminator
 _HEX = b"0123456789abcdef"
 
 
 class OutputDemux:
-    """Feed it the PTY's bytes; get events: (OUT, bytes), (FS_READY, b""), (BOOTED, b"").
+    """Feed it the PTY's bytes; get events: (OUT, bytes), (FS_READY, b""), (BOOT_PY_DONE, b""),
+    (BOOTED, b"").
     Bytes that may start a control sequence wait for the next feed."""
 
     def __init__(self, tag: bytes) -> None:
@@ -67,8 +70,8 @@ class OutputDemux:
         if header[:1] == b"o" and len(header) == 3 and not header[1:].strip(_HEX):
             self._start_frame(int(header[1:], 16))
             return start + 3
-        if header[:1] in (b"f", b"r") and header[1:] == _ST:
-            events.append((FS_READY if header[:1] == b"f" else BOOTED, b""))
+        if header[:1] in _SIGNALS and header[1:] == _ST:
+            events.append((_SIGNALS[header[:1]], b""))
             return start + 3
         if len(header) < 3 and (ESC not in header or _ST.startswith(header[1:])):
             self._held = buf[k:]  # the rest of the header is still to come

@@ -73,7 +73,9 @@ def _mptui_start(g):
         return False
 
     # as on a board, main.py is skipped after a soft reset in the raw REPL
-    if run("boot.py") or (env["RAW"] != "1" and run("main.py")):
+    reboot = run("boot.py")
+    signal(b"b")  # boot.py is done (a host connects to a board powered a while ago from here)
+    if reboot or (env["RAW"] != "1" and run("main.py")):
         os.system("kill -USR1 $PPID")  # tells the host: soft reboot (the -i REPL would go on)
     signal(b"r")  # boot is done
 
