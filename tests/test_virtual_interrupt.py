@@ -42,15 +42,3 @@ async def test_a_ctrl_c_during_boot_py_stops_it_and_main_py_runs(board_root):
         vb.write(b"print(1 + 1)\r")
         assert b"2\r\n>>> " in await read_until(vb, b"2\r\n>>> ")
 
-
-async def test_a_board_started_for_a_host_has_run_boot_py_and_its_ctrl_c_stops_main_py(board_root):
-    # As a board plugged in a while ago: boot.py ran to its end before the first byte typed
-    # (a busy one included); the host's Ctrl-C, at once, lands in main.py's loop.
-    (board_root / "boot.py").write_text("for i in range(2000000):\n    pass\nbooted = i\n")
-    (board_root / "main.py").write_text("print('main')\nwhile True:\n    pass\n")
-    async with VirtualBoard("t", root=board_root) as vb:
-        vb.write(b"\x03")
-        out = await read_until(vb, b">>> ")
-        assert b'File "main.py", line 3' in out and b"boot.py" not in out, out
-        vb.write(b"print(booted)\r")
-        assert b"1999999\r\n>>> " in await read_until(vb, b"999\r\n>>> ")

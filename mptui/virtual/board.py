@@ -65,8 +65,8 @@ class VirtualBoard:
         boot_wait: float = BOOT_PY_WAIT,
     ) -> None:
         """usb_reset: a hard reset or power cycle drops the link, as a USB board's does:
-        read() raises ConnectionResetError once (output not yet read is lost); reads then go
-        on with the boot output. link: the wire's profile (default: the fast PTY link).
+        read() raises ConnectionResetError once (output not yet read is lost, and input
+        written until then); reads then go on with the boot output. link: the wire's profile (default: the fast PTY link).
         boot_wait: start() returns once boot.py has run (this long at most), as a board plugged
         in a while ago has run it before anyone types: a host's first Ctrl-C stops main.py, not
         boot.py half done. 0: start() returns at once (input held back until `/` is ready)."""
@@ -155,6 +155,8 @@ class VirtualBoard:
         """Send bytes to the board, as typed on its USB serial line. Never blocks."""
         if self._closed:
             raise VirtualBoardError("the virtual board is stopped")
+        if self._link_dropped:
+            return  # into a USB port gone with the reset: lost, never typed into the new boot
         if self.wire is not None:
             self.wire.send(data)  # on to _write_now as the wire carries it
         else:
