@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from helpers import spy_writes, until
+from helpers import damage_once, spy_writes, until
 
 from mptui.board import BoardDisconnected, BoardError, BoardExecError, BoardTimeout, Session
 from mptui.board.errors import RawReplError
@@ -352,3 +352,16 @@ async def test_a_soft_reset_from_the_friendly_repl_comes_back_to_the_raw_one(ses
     await session.console_write(b"\r")  # the terminal took the board to the friendly REPL
     assert await session.soft_reset() == b"booting\r\n"
     assert await session.eval("6*7") == 42
+
+
+@pytest.mark.parametrize("answer", [b"R\x81", b"Q\x01"])
+async def test_a_damaged_answer_to_the_first_raw_paste_request_keeps_raw_paste(
+        board_root, answer):
+    # No firmware answers so (old firmware's is its raw banner): asked again, not given up
+    link = VirtualTransport("hurt", root=board_root)
+    damaged = damage_once(link, b"R\x01", answer)
+    async with Session("virtual:hurt", transport=link) as s:
+        sent = spy_writes(s.transport)
+        assert await s.eval("6*7") == 42
+        assert damaged and s.repl.raw_paste is True and sent.count(b"\x05A\x01") == 2
+        assert await s.exec("x = 0\n" + "x += 1\n" * 300 + "print(x)") == b"300\r\n"

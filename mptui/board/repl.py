@@ -326,20 +326,27 @@ class Repl:
             raise
 
     async def _send(self, data: bytes) -> None:
-        if self.raw_paste is not False:
-            known = self.raw_paste
-            if await self._raw_paste(data):
-                self._prompt_due = True
-                return
-            if known:  # it worked before: we are out of step, not on old firmware
-                self.raw_paste, self.in_raw = True, False
-                await self.enter_raw()
-                if await self._raw_paste(data):
-                    self._prompt_due = True
-                    return
-                raise BoardError("raw-paste failed twice on a board that supports it")
-        await self._plain_raw(data)
+        if self.raw_paste is False or not await self._try_raw_paste(data):
+            await self._plain_raw(data)
         self._prompt_due = True
+
+    async def _try_raw_paste(self, data: bytes) -> bool:
+        """True once sent by raw-paste; False on firmware without it. A request answered as
+        no firmware answers (damaged on the way), or answered "no" by a board that said yes
+        before (out of step), is made once more from a fresh raw prompt."""
+        known = self.raw_paste
+        for attempt in (1, 2):
+            try:
+                if await self._raw_paste(data):
+                    return True
+                if not known:
+                    return False
+            except _Garbled:
+                pass
+            if attempt == 1:
+                self.raw_paste, self.in_raw = known, False
+                await self.enter_raw()
+        raise BoardError("raw-paste failed twice on a board that supports it")
 
     async def follow(
         self, on_output: Callable[[bytes], None] | None = None, timeout: float | None = EXEC_TIMEOUT
@@ -381,7 +388,10 @@ class Repl:
             self.raw_paste = False
             await self.read_until(b">")
             return False
-        if reply != b"R\x01":  # firmware too old: the Ctrl-A reset the raw REPL
+        if reply != b"R\x01":
+            if reply != RAW_BANNER[:2]:
+                raise _Garbled(reply)
+            # firmware too old: only the Ctrl-A was understood; it reset the raw REPL
             self.raw_paste = False
             await self.read_until(b"w REPL; CTRL-B to exit\r\n>")
             return False
@@ -455,6 +465,10 @@ class Repl:
         self.in_raw = True
         self._prompt_due = False
         return boot[: -len(RAW_PROMPT)]
+
+
+class _Garbled(Exception):
+    """A raw-paste request's answer that no firmware gives: damaged on the way."""
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
