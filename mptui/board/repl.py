@@ -1,46 +1,32 @@
 """The REPL protocol over a transport: friendly passthrough, raw REPL, raw-paste, exec.
 
-One pump task reads the transport. While an operation runs (`capture()`), bytes collect in a
-buffer that the protocol reads; otherwise they go to the console sink (the terminal).
+The bytes come through the reader it builds on (board/repl_reader.py): its pump, buffer and
+reads.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
-from mptui.board.errors import (
-    BoardDisconnected,
-    BoardError,
-    BoardTimeout,
-    RawReplError,
-    exec_error,
-)
-from mptui.transports.base import Transport, TransportError
+from mptui.board.errors import BoardError, BoardTimeout, RawReplError, exec_error
+from mptui.board.repl_reader import EXEC_TIMEOUT, ReplReader, deadline_after
+from mptui.transports.base import Transport
 
-logger = logging.getLogger(__name__)
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
 RAW_PROMPT = RAW_BANNER + b">"
 SOFT_REBOOT = b"soft reboot\r\n"
 FRIENDLY_BANNER_END = b'Type "help()" for more information.\r\n'
-EXEC_TIMEOUT = 10.0  # seconds without a byte from the board before an exec gives up
 ABORT_SETTLE = 0.1  # seconds of silence after the raw REPL's end that say a stopped run is over
 ABORT_ENDS = 50  # ends seen (each followed by more bytes) before an abort gives up waiting
 
 
-class Repl:
+class Repl(ReplReader):
+    """The REPL protocol: the raw REPL, raw-paste with flow control, exec, abort, soft reset."""
+
     def __init__(self, transport: Transport) -> None:
-        self.transport = transport
-        self.console_sink: Callable[[bytes], None] | None = None
-        self.on_closed: Callable[[str], None] | None = None
-        self.on_idle_output: Callable[[bytes], None] | None = None
-        # sees the board's output first and keeps what is not for the others (a mount's
-        # requests: board/mount.py)
-        self.intercept: Callable[[bytes], bytes] | None = None
-        self.in_raw = False  # True once we know the board sits in the raw REPL
+        super().__init__(transport)
         self.raw_paste: bool | None = None  # None until the board has answered once
         self.window = 128
         self._prompt_due = False  # a '>' from the last exec is still to be read
@@ -53,176 +39,6 @@ class Repl:
         # bytes that end a write stream the board may still be in (Ctrl-C off) after the link
         # was lost during it: 'A's, as many as a frame and a unit (batch.py); 0: none open
         self.open_stream = 0
-        self._buf = bytearray()
-        self._waiter: asyncio.Future[None] | None = None
-        self._capturing = 0
-        self._closed: str | None = None
-        self._pump_task: asyncio.Task[None] | None = None
-
-    # -- the pump ---------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._closed = None
-        self._pump_task = asyncio.create_task(self._pump(), name="mptui-repl-pump")
-
-    async def stop(self) -> None:
-        if self._pump_task:
-            self._pump_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._pump_task
-        self._pump_task = None
-
-    @property
-    def closed(self) -> str | None:
-        return self._closed
-
-    async def _pump(self) -> None:
-        try:
-            while True:
-                data = await self.transport.read()
-                if self.intercept is not None:
-                    data = self.intercept(data)
-                    if not data:
-                        self._wake()  # the board is busy for us, not silent
-                        continue
-                if not self._capturing and self.on_idle_output:
-                    self.on_idle_output(data)
-                if self._capturing or self.in_raw:
-                    # at the raw REPL everything belongs to the protocol (the '>' prompt too)
-                    self._buf += data
-                    self._wake()
-                elif self.console_sink:
-                    self.console_sink(data)
-        except TransportError as e:
-            self._closed = str(e) or "the link was closed"
-        except Exception as e:  # (never let a pump die silently)
-            logger.exception("the link's reader failed")
-            self._closed = f"link failure: {e!r}"
-        self._wake()
-        if self.on_closed:
-            self.on_closed(self._closed)
-
-    @contextlib.asynccontextmanager
-    async def capture(self) -> AsyncIterator[None]:
-        """Route board output to the protocol (not the console) for the duration."""
-        self._capturing += 1
-        try:
-            yield
-        finally:
-            self._capturing -= 1
-            if not self._capturing and self._buf and not self.in_raw:
-                leftover = bytes(self._buf)
-                self._buf.clear()
-                if self.console_sink:
-                    self.console_sink(leftover)
-
-    # -- reading ----------------------------------------------------------------------------
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    async def _wait_data(self, deadline: float | None) -> None:
-        """Wait for more bytes. (A plain future and call_later rather than wait_for, which
-        in Python 3.10/3.11 can swallow a cancellation that races with a result.)"""
-        if self._closed is not None:
-            raise BoardDisconnected(self._closed)
-        timeout = None if deadline is None else deadline - time.monotonic()
-        if timeout is not None and timeout <= 0:
-            raise BoardTimeout("the board stopped answering")
-        loop = asyncio.get_running_loop()
-        self._waiter = waiter = loop.create_future()
-        timer = None
-        if timeout is not None:
-            timer = loop.call_later(timeout, _expire, waiter)
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            if timer:
-                timer.cancel()
-        if self._closed is not None and not self._buf:
-            raise BoardDisconnected(self._closed)
-
-    async def read_until(self, marker: bytes, timeout: float | None = EXEC_TIMEOUT) -> bytes:
-        """Bytes up to and including `marker`; `timeout` is the longest silence allowed."""
-        start = 0
-        while True:
-            i = self._buf.find(marker, start)
-            if i >= 0:
-                end = i + len(marker)
-                data = bytes(self._buf[:end])
-                del self._buf[:end]
-                return data
-            start = max(0, len(self._buf) - len(marker) + 1)
-            await self._wait_data(_deadline(timeout))
-
-    async def read_within(self, marker: bytes, seconds: float) -> tuple[bytes, bool]:
-        """Bytes up to and including `marker` if it comes within `seconds` in all (True), else
-        all that came in that time (False): for waits that must end whatever the board
-        sends."""
-        deadline = time.monotonic() + seconds
-        try:
-            while marker not in self._buf:
-                await self._wait_data(deadline)
-        except BoardTimeout:
-            data = bytes(self._buf)
-            self._buf.clear()
-            return data, False
-        end = self._buf.find(marker) + len(marker)
-        data = bytes(self._buf[:end])
-        del self._buf[:end]
-        return data, True
-
-    async def read_exact(self, n: int, timeout: float | None = EXEC_TIMEOUT) -> bytes:
-        while len(self._buf) < n:
-            await self._wait_data(_deadline(timeout))
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return data
-
-    async def stream_until(
-        self, marker: int, sink: Callable[[bytes], None], timeout: float | None = EXEC_TIMEOUT
-    ) -> None:
-        """Feed bytes to `sink` as they come, up to (not including) the byte `marker`."""
-        while True:
-            i = self._buf.find(marker)
-            if i >= 0:
-                if i:
-                    sink(bytes(self._buf[:i]))
-                del self._buf[: i + 1]
-                return
-            if self._buf:
-                sink(bytes(self._buf))
-                self._buf.clear()
-            await self._wait_data(_deadline(timeout))
-
-    def discard(self) -> None:
-        self._buf.clear()
-
-    def take(self) -> bytes:
-        """Everything the board has sent that nothing has read yet (taken from the buffer)."""
-        data = bytes(self._buf)
-        self._buf.clear()
-        return data
-
-    async def wait_data(self, timeout: float | None) -> None:
-        """Until more bytes have come (at once if some wait): BoardTimeout after `timeout`
-        seconds of none."""
-        if not self._buf:
-            await self._wait_data(_deadline(timeout))
-
-    def unread(self, data: bytes) -> None:
-        self._buf[:0] = data
-
-    def tail(self, n: int = 200) -> bytes:
-        return bytes(self._buf[-n:])
-
-    async def write(self, data: bytes) -> None:
-        try:
-            await self.transport.write(data)
-        except TransportError as e:
-            raise BoardDisconnected(str(e)) from None
 
     # -- raw REPL ---------------------------------------------------------------------------
 
@@ -271,7 +87,7 @@ class Repl:
         while time.monotonic() < deadline:
             self._buf.clear()
             try:
-                await self._wait_data(_deadline(quiet))
+                await self._wait_data(deadline_after(quiet))
             except BoardTimeout:
                 break
         self._buf.clear()
@@ -405,7 +221,7 @@ class Repl:
             while sent < len(data):
                 while self._buf or remaining <= 0:
                     if not self._buf:
-                        await self._wait_data(_deadline(EXEC_TIMEOUT))
+                        await self._wait_data(deadline_after(EXEC_TIMEOUT))
                         continue
                     flag = self._buf[0]
                     del self._buf[0]
@@ -469,15 +285,6 @@ class Repl:
 
 class _Garbled(Exception):
     """A raw-paste request's answer that no firmware gives: damaged on the way."""
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(BoardTimeout("the board stopped answering"))
-
-
-def _deadline(timeout: float | None) -> float | None:
-    return None if timeout is None else time.monotonic() + timeout
 
 
 def _cut_rest(seen: bytes, in_send: bool) -> bytes:
