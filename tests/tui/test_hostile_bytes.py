@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from mptui.services.logs import MAX_LINE, LineSplitter, numbers
 from mptui.ui.safe_text import visible
-from mptui.ui.terminal.model import MAX_CELL, MAX_SEQUENCE, TerminalModel
+from mptui.ui.terminal.model import TerminalModel
+from mptui.ui.terminal.screen import MAX_CELL
+from mptui.ui.terminal.stream import MAX_SEQUENCE
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 # modest for CI: each example is a few KB through the parser
