@@ -85,7 +85,7 @@ def check_drawn(terminal: ReplTerminal) -> None:
     character in it: nothing the board sent reaches the real terminal as a command."""
     model = terminal.model
     for line in range(model.first_line, model.screen_top + model.lines):
-        strip = terminal._build_strip(line)
+        strip = terminal.strips.build(line)
         text = "".join(segment.text for segment in strip)
         assert not CONTROLS.intersection(map(ord, text))
         # (a wide character in the last column overhangs by one cell: render_line crops it)
