@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from mptui.services.logs import MAX_LINE, LineSplitter, numbers
 from mptui.ui.safe_text import visible
-from mptui.ui.terminal.model import MAX_CELL, MAX_SEQUENCE, TerminalModel
+from mptui.ui.terminal.model import TerminalModel
+from mptui.ui.terminal.screen import MAX_CELL
+from mptui.ui.terminal.stream import MAX_SEQUENCE
 from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 # modest for CI: each example is a few KB through the parser
@@ -83,7 +85,7 @@ def check_drawn(terminal: ReplTerminal) -> None:
     character in it: nothing the board sent reaches the real terminal as a command."""
     model = terminal.model
     for line in range(model.first_line, model.screen_top + model.lines):
-        strip = terminal._build_strip(line)
+        strip = terminal.strips.build(line)
         text = "".join(segment.text for segment in strip)
         assert not CONTROLS.intersection(map(ord, text))
         # (a wide character in the last column overhangs by one cell: render_line crops it)

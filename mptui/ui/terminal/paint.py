@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 
-from mptui.ui.terminal.model import Row
+from mptui.ui.terminal.screen import Row
 
 _ANSI = {
     "black": "black",

@@ -1,5 +1,6 @@
 """The REPL terminal: a thin widget over the Textual-free parts in mptui.ui.terminal: the
-screen model, the intake of output, the capture file, the viewport (scrollback, selection).
+screen model, the intake of output, the capture file, the viewport (scrollback, selection);
+its lines are painted and kept as Strips by repl_strips.py.
 
 Every key the board can use goes to the board, as the bytes a terminal sends (posted up as
 `ReplTerminal.Typed`); the one key that gives focus back is Ctrl-] (binding `repl.leave`).
@@ -14,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region
@@ -29,8 +28,8 @@ from mptui.ui.terminal.capture import Capture
 from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
 from mptui.ui.terminal.model import TerminalModel
-from mptui.ui.terminal.paint import RowPainter
 from mptui.ui.terminal.viewport import Viewport
+from mptui.ui.widgets.repl_strips import LineStrips, restyle, with_bar
 
 FRAME = 1 / 30  # seconds between repaints while output streams in
 # Just after a key is typed, its echo is due: repaints come this often for a moment, so that
@@ -139,12 +138,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._due = 0.0  # when the pending frame (self._timer) is
         self._last_flush = 0.0
         self._typed_at = -1.0
-        self._seen_top = 0
-        self._strips: dict[int, Strip] = {}  # line -> its strip, as painted (_build_strip)
-        self._width = 0  # the width and the style the strips were made for
-        self._base: Style | None = None
-        self._painter = RowPainter()
-        self._cursor: tuple[int, int] | None = None  # (column, line) last painted
+        self.strips = LineStrips(self.model)
         output_expected(time.monotonic())  # made for a board being connected
 
     # -- output from the board --------------------------------------------------------------
@@ -209,23 +203,7 @@ class ReplTerminal(Widget, can_focus=True):
     # -- painting ---------------------------------------------------------------------------
 
     def _repaint(self) -> None:
-        model = self.model
-        changed = model.take_changed()
-        for line in changed:
-            self._strips.pop(line, None)
-        x, y = model.cursor
-        cursor = (x, model.screen_top + y)
-        if cursor != self._cursor:
-            if self._cursor is not None:
-                changed.add(self._cursor[1])
-            changed.add(cursor[1])
-            self._cursor = cursor
-        grew = model.screen_top - self._seen_top
-        self._seen_top = model.screen_top
-        if len(self._strips) > 4 * (model.lines + 500):
-            self._strips = {k: v for k, v in self._strips.items() if k >= model.first_line}
-            if len(self._strips) > 4 * (model.lines + 500):
-                self._strips.clear()
+        changed, grew = self.strips.take_changed()
         if self.view.back:
             self.view.output_grew(grew)
             self.refresh(Region(0, 0, self.size.width, 1))  # the "scrolled back" bar
@@ -238,44 +216,19 @@ class ReplTerminal(Widget, can_focus=True):
             if top <= line < top + self.size.height:
                 self.refresh(Region(0, line - top, self.size.width, 1))
 
-    def _strip_for(self, line: int) -> Strip:
-        strip = self._strips.get(line)
-        if strip is None:
-            strip = self._strips[line] = self._build_strip(line)
-        return strip
-
-    def _build_strip(self, line: int) -> Strip:
-        """A line as painted: the widget's width, in the widget's style (kept until the width
-        or the styles change: a flood repaints the whole screen every frame)."""
-        segments = self._painter.segments(self.model.row(line), self.model.screen.default_char)
-        width, base = self._width, self._base
-        if base is not None and all(text.isascii() for text, _, _ in segments):
-            # one cell a character: the same strip made at once (a Strip costs ~10 objects, and
-            # a flood makes a screenful of them a frame)
-            cells: list[Segment] = []
-            used = 0
-            for text, style, _ in segments:
-                text = text[: width - used]
-                if text:
-                    cells.append(Segment(text, base + style))
-                    used += len(text)
-            if used < width:
-                cells.append(Segment(" " * (width - used), base))
-            return Strip(cells, width)
-        strip = Strip(segments).extend_cell_length(width).crop(0, width)
-        return strip if base is None else strip.apply_style(base)
-
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        if width != self._width or self._base is None:
-            self._strips.clear()
-            self._width, self._base = width, self.rich_style
+        strips = self.strips
+        base = strips.base
+        if width != strips.width or base is None:
+            base = self.rich_style
+            strips.fit(width, base)
         line = self.view.top + y
-        strip = self._strip_for(line)
+        strip = strips.get(line)
         selection = self.view.selected_columns(line, width)
         if selection:
             style = self.get_component_rich_style("repl-terminal--selection")
-            strip = _restyle(strip, selection[0], selection[1] + 1, style, width)
+            strip = restyle(strip, selection[0], selection[1] + 1, style, width)
         cx, cy = self.model.cursor
         if (
             self.has_focus
@@ -284,30 +237,23 @@ class ReplTerminal(Widget, can_focus=True):
             and cx < width
         ):
             style = self.get_component_rich_style("repl-terminal--cursor")
-            strip = _restyle(strip, cx, cx + 1, style, width)
+            strip = restyle(strip, cx, cx + 1, style, width)
         if y == 0 and self.view.back:
             bar = f" ↑ {self.view.back} lines back · Shift+End follows "
             style = self.get_component_rich_style("repl-terminal--scrolled")
-            bar_strip = Strip([Segment(bar[: width], style)])
-            keep = max(0, width - bar_strip.cell_length)
-            strip = Strip.join([strip.extend_cell_length(keep).crop(0, keep), bar_strip])
-            strip = strip.extend_cell_length(width).crop(0, width).apply_style(self._base)
+            strip = with_bar(strip, bar, style, width, base)
         return strip
 
     def on_resize(self, event: events.Resize) -> None:
         self.intake.parse_all()
         self.model.resize(event.size.width, event.size.height)
-        self._strips.clear()
-        self._seen_top = self.model.screen_top
+        self.strips.resized()
         self.view.fit()
-        self.model.take_changed()
         self.refresh()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips.clear()
-        self._base = None
-        self._painter.clear()
+        self.strips.styles_changed()
 
     def on_focus(self) -> None:
         self._refresh_cursor()
@@ -316,8 +262,9 @@ class ReplTerminal(Widget, can_focus=True):
         self._refresh_cursor()
 
     def _refresh_cursor(self) -> None:
-        if self._cursor is not None:
-            y = self._cursor[1] - self.view.top
+        cursor = self.strips.cursor
+        if cursor is not None:
+            y = cursor[1] - self.view.top
             self.refresh(Region(0, y, self.size.width, 1))
 
     # -- keys -------------------------------------------------------------------------------
@@ -463,12 +410,3 @@ class ReplTerminal(Widget, can_focus=True):
     def _clear_selection(self) -> None:
         if self.view.clear_selection():
             self.refresh()
-
-
-def _restyle(strip: Strip, start: int, end: int, style: Style, width: int) -> Strip:
-    """The strip with cells start..end (end excluded) in `style`, over their own style."""
-    length = max(end, strip.cell_length)
-    strip = strip.extend_cell_length(length)
-    middle = strip.crop(start, end)
-    middle = Strip([Segment(text, (s or Style()) + style) for text, s, _ in middle])
-    return Strip.join([strip.crop(0, start), middle, strip.crop(end, length)])
