@@ -2,7 +2,9 @@
 
 Operations (exec, eval, file transfers) run one after another under a lock, so a Session can
 be shared between asyncio tasks. Between operations the board's output goes to the console
-sink (the REPL terminal) and console input goes straight to the board.
+sink (the REPL terminal) and console input goes straight to the board. Resets and their hooks
+are in session_reset.py, Ctrl-C in session_interrupt.py (mixins of Session); the states and
+events, in session_state.py, are imported from here.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from mptui.board import program
@@ -26,8 +27,19 @@ from mptui.board.errors import (
 )
 from mptui.board.literal import NotALiteral, parse
 from mptui.board.loader import HelperLoader
-from mptui.board.repl import FRIENDLY_BANNER_END, SOFT_REBOOT, Repl
-from mptui.errors import MptuiError
+from mptui.board.repl import FRIENDLY_BANNER_END, Repl
+from mptui.board.session_interrupt import SessionInterrupts
+from mptui.board.session_reset import SessionResets
+from mptui.board.session_state import (
+    BUSY,
+    CONNECTING,
+    DISCONNECTED,
+    ERROR,
+    IDLE,
+    RECONNECTING,
+    RUNNING,
+    SessionEvent,
+)
 from mptui.transports import (
     AccessDenied,
     Transport,
@@ -37,36 +49,17 @@ from mptui.transports import (
 )
 from mptui.transports.address import Address
 
+# the states and SessionEvent are imported from here
+__all__ = ["BUSY", "CONNECTING", "DISCONNECTED", "ERROR", "IDLE", "LEAVE_RAW_WAIT", "RECONNECTING",
+           "RUNNING", "Session", "SessionEvent"]
+
 logger = logging.getLogger(__name__)
 # The longest the friendly prompt is waited for after leaving the raw REPL (a board answers in
 # milliseconds; what it sent by then is shown).
 LEAVE_RAW_WAIT = 2.0
-# A board takes Ctrl-C only once the code it was sent is compiled and running: one that comes
-# while it compiles is data the program never reads. A Ctrl-C within COMPILE_WINDOW s of the
-# code's end is sent again every INTERRUPT_AGAIN s while that same run goes on (as a user
-# presses it again), at most INTERRUPT_TRIES times in all.
-COMPILE_WINDOW = 2.0
-INTERRUPT_AGAIN = 0.3
-INTERRUPT_TRIES = 4
-
-# Session states, as the device manager and the UI show them.
-DISCONNECTED = "disconnected"
-CONNECTING = "connecting"
-IDLE = "idle"
-BUSY = "busy"
-RUNNING = "running"
-RECONNECTING = "reconnecting"
-ERROR = "error"
 
 
-@dataclass(frozen=True)
-class SessionEvent:
-    kind: str  # "state" | "reset" | "output"
-    state: str = ""
-    detail: str = ""
-
-
-class Session:
+class Session(SessionResets, SessionInterrupts):
     def __init__(
         self,
         address: str | Address,
@@ -76,6 +69,7 @@ class Session:
         reconnect_timeout: float = 15.0,
         **transport_options: Any,
     ) -> None:
+        super().__init__()
         self.address = parse_address(address) if isinstance(address, str) else address
         self.transport = transport or make_transport(self.address, **transport_options)
         self.repl = Repl(self.transport)
@@ -90,19 +84,9 @@ class Session:
         self._lock = asyncio.Lock()
         self._listeners: list[Callable[[SessionEvent], None]] = []
         self._connected = asyncio.Event()
-        self._booted = asyncio.Event()  # the REPL banner was seen (boot.py and main.py done)
         self._reconnect_task: asyncio.Task[None] | None = None
-        self._reset_hooks: list[Callable[[Repl], Awaitable[None]]] = []
-        self._rehook_task: asyncio.Task[None] | None = None
         self._closing = False
-        self._expect_reset = False  # a reset we asked for: reconnect even if reconnect is off
-        self._idle_tail = b""
         self._console_tail = b""
-        self._sending = False  # code on its way to the board (exec)
-        self._interrupt_due = False
-        self._runs = 0  # code runs started (exec): which run a Ctrl-C was for
-        self._sent_at = 0.0  # when the last run's code had arrived (loop time)
-        self._interrupter: asyncio.Task[None] | None = None
         self._console_sink: Callable[[bytes], None] | None = None
         self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
@@ -303,49 +287,6 @@ class Session:
                 seen = seen[1:]
             self._to_console(seen)
 
-    def _watch_idle_output(self, data: bytes) -> None:
-        """Notice resets that happen between operations (reset button, Ctrl-D, a crash)."""
-        window = self._idle_tail + data
-        self._idle_tail = window[-64:]
-        reboot = window.rfind(SOFT_REBOOT)
-        if reboot >= 0:
-            self._booted.clear()  # boot.py and main.py run again
-        if window.find(FRIENDLY_BANNER_END, max(reboot, 0)) >= 0:
-            self._booted.set()
-        if reboot >= 0 or FRIENDLY_BANNER_END in window:
-            self.repl.in_raw = False
-            self._idle_tail = b""  # seen once: later output (a raw prompt) must not see it again
-            if self.helper:
-                self.helper = None
-            if reboot >= 0:
-                self._publish(SessionEvent("reset", self.state, "soft reboot"))
-                if self._reset_hooks and not self._closing:
-                    self._rehook_task = asyncio.create_task(self._rehook_after_boot())
-
-    # -- what mptui puts back after a reset ------------------------------------------------
-
-    def add_reset_hook(self, hook: Callable[[Repl], Awaitable[None]]) -> Callable[[], None]:
-        """Run `await hook(repl)` (at the raw REPL, the board ours) after every reset that
-        clears the board's RAM: soft_reset() and hard_reset() before they return, a reset
-        between operations (Ctrl-D at the REPL) once the board has booted. Returns what
-        removes it."""
-        self._reset_hooks.append(hook)
-        return lambda: self._reset_hooks.remove(hook) if hook in self._reset_hooks else None
-
-    async def _run_reset_hooks(self, repl: Repl) -> None:
-        for hook in list(self._reset_hooks):
-            try:
-                await hook(repl)
-            except BoardError as e:
-                logger.warning("%s: after a reset: %s", self.address, e)
-
-    async def _rehook_after_boot(self) -> None:
-        """After a reset between operations: once boot.py and main.py are done (the friendly
-        banner), the hooks run."""
-        await self._booted.wait()
-        async with self.operation() as repl:
-            await self._run_reset_hooks(repl)
-
     # -- operations -------------------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -371,16 +312,7 @@ class Session:
     ) -> bytes:
         """Run code; return stdout (streamed to on_output as it comes)."""
         async with self.operation(RUNNING if on_output else BUSY) as repl:
-            self._sending, self._interrupt_due = True, False
-            self._runs += 1
-            try:
-                await repl.send_code(code, on_output)
-            finally:
-                self._sending = False
-                self._sent_at = asyncio.get_running_loop().time()
-            if self._interrupt_due:  # a Ctrl-C that came while the code was on its way
-                self._interrupt_due = False
-                await self.interrupt()
+            await self._send_run(repl, code, on_output)
             return await repl.follow(on_output, timeout)
 
     async def eval(self, expr: str) -> Any:
@@ -411,73 +343,6 @@ class Session:
         async with self.operation() as repl:
             await repl.send_code(source)
             repl.in_raw = False  # the board runs the program, not its raw REPL
-
-    async def interrupt(self) -> None:
-        """Ctrl-C to the running code; while code is still being sent (a Ctrl-C then would
-        cut the upload, not the program), as soon as it runs; again while the same run goes on
-        if the code had only just arrived (see COMPILE_WINDOW)."""
-        if self._sending:
-            self._interrupt_due = True
-        elif self._interrupter is None or self._interrupter.done():
-            self._interrupter = asyncio.create_task(self._send_ctrl_c(self._runs))
-
-    async def _send_ctrl_c(self, run: int) -> None:
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(MptuiError, OSError):  # the link went: nothing to stop
-            for _ in range(INTERRUPT_TRIES):
-                await self.repl.write(b"\x03")
-                if loop.time() - self._sent_at > COMPILE_WINDOW:
-                    return  # it came to running code: taken
-                await asyncio.sleep(INTERRUPT_AGAIN)  # (not a synchronisation: a second press)
-                if self._runs != run or self.state != RUNNING:
-                    return
-
-    async def stop_program(self) -> bool:
-        """After an operation was cut short on this side (Ctrl-C in a command): interrupt
-        whatever the board still runs and get its REPL back. True when a program was stopped
-        (the board raised KeyboardInterrupt). BoardError when the board does not answer."""
-        async with self.operation() as repl:
-            repl.in_raw = False  # whatever state the cut left it in: start with Ctrl-C
-            seen = await repl.enter_raw()
-        return b"KeyboardInterrupt" in seen
-
-    async def soft_reset(self) -> bytes:
-        """Soft-reboot; return what boot.py printed. The board is left at the raw REPL."""
-        async with self.operation() as repl:
-            self.helper = None
-            out = await repl.soft_reset()
-            await self._run_reset_hooks(repl)
-        self._publish(SessionEvent("reset", self.state, "soft reboot"))
-        return out
-
-    async def hard_reset(self, wait: float = 10.0, boot_wait: float = 3.0) -> None:
-        """machine.reset(); wait for the board to come back (reconnecting if the link drops)
-        and, up to boot_wait seconds, for boot.py to finish (the REPL banner), so that the
-        next operation's Ctrl-C does not cut boot.py short."""
-        self._expect_reset = True
-        self._booted.clear()
-        try:
-            async with self.operation() as repl:
-                self.helper = None
-                # on a slow link the board may reset (and a USB one drop off the bus) before
-                # its "OK" for this code reaches us: that is the reset asked for
-                with contextlib.suppress(BoardDisconnected):
-                    await repl.send_code("import machine\nmachine.reset()")
-                repl.in_raw = False
-                try:
-                    await repl.read_until(FRIENDLY_BANNER_END, timeout=wait)
-                    self._booted.set()
-                except BoardError:
-                    pass  # USB boards drop off the bus; the reconnect loop brings them back
-            await self.wait_connected(wait)
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._booted.wait(), boot_wait)
-            if self._reset_hooks:
-                async with self.operation() as repl:
-                    await self._run_reset_hooks(repl)
-        finally:
-            self._expect_reset = False
-        self._publish(SessionEvent("reset", self.state, "hard reset"))
 
     # -- the helper and the link -----------------------------------------------------------
 
