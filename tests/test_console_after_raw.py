@@ -87,3 +87,20 @@ async def test_a_banner_seen_between_operations_is_not_seen_again(session):
     mark = len(seen)
     await session.console_write(b"print('typed', 6*7)\r")
     await until(lambda: b"typed 42\r\n>>> " in seen[mark:], "the typed line's output")
+
+
+async def test_a_console_set_after_the_board_greeted_still_gets_the_greeting(board_root):
+    """A board started for the session greets as it connects; a console set once that is
+    done (as `mptui repl` sets its own) is shown the banner and prompt all the same."""
+    from mptui.board import Session
+
+    async with Session("virtual:greet", root=board_root) as s:
+        await until(lambda: s._console_tail.endswith(b">>> "), "the greeting, with no console")
+        seen = bytearray()
+        s.set_console(seen.extend)
+        assert b"MicroPython" in seen and seen.endswith(b">>> "), seen
+        await s.eval("1")  # an operation: what came before it is not kept for a later console
+        s.set_console(None)
+        later = bytearray()
+        s.set_console(later.extend)
+        assert later == b""

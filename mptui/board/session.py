@@ -57,6 +57,7 @@ logger = logging.getLogger(__name__)
 # The longest the friendly prompt is waited for after leaving the raw REPL (a board answers in
 # milliseconds; what it sent by then is shown).
 LEAVE_RAW_WAIT = 2.0
+UNSEEN_MAX = 1 << 16  # bytes of output kept for a console set later
 
 
 class Session(SessionResets, SessionInterrupts):
@@ -88,6 +89,7 @@ class Session(SessionResets, SessionInterrupts):
         self._closing = False
         self._console_tail = b""
         self._console_sink: Callable[[bytes], None] | None = None
+        self._unseen = bytearray()  # output since the last operation while no console was set
         self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
         from mptui.board.fs import BoardFS
@@ -236,8 +238,13 @@ class Session(SessionResets, SessionInterrupts):
     # -- console (the friendly REPL) --------------------------------------------------------
 
     def set_console(self, sink: Callable[[bytes], None] | None) -> None:
-        """Where the board's output goes between operations (the terminal)."""
+        """Where the board's output goes between operations (the terminal). What it said since
+        the last operation while no console was set goes there first (a board started for
+        this session greets as the session connects)."""
         self._console_sink = sink
+        if sink is not None and self._unseen:
+            held, self._unseen = bytes(self._unseen), bytearray()
+            sink(held)
 
     def _to_console(self, data: bytes) -> None:
         if not data:
@@ -245,6 +252,9 @@ class Session(SessionResets, SessionInterrupts):
         self._console_tail = (self._console_tail + data)[-8:]
         if self._console_sink:
             self._console_sink(data)
+        else:
+            self._unseen += data
+            del self._unseen[:-UNSEEN_MAX]
 
     async def console_write(self, data: bytes) -> None:
         """Keystrokes for the board's REPL; leaves the raw REPL quietly first if needed.
@@ -295,6 +305,7 @@ class Session(SessionResets, SessionInterrupts):
         async with self._lock:
             await self.wait_connected()
             self._set_state(state)
+            self._unseen.clear()  # (an operation has had the board's attention since)
             try:
                 async with self.repl.capture():
                     yield self.repl

@@ -53,6 +53,7 @@ async def test_a_new_tab_is_one_entry_in_the_list(make_app, config_file):
         # a tab other than the first is made once the first screen is up, and given the board
         await wait_until(lambda: app.screen.query(DummyTab), what="the tab made")
         dummy = app.screen.query_one(DummyTab)
+        await wait_until(lambda: dummy.boards, what="the tab given the board")
         assert dummy.boards[-1] == "virtual"  # the selected board
         await pilot.press("y")
         assert tabs.active == "repl"  # remapped: y is no longer its key
