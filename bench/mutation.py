@@ -66,6 +66,10 @@ COVERING = {
     "mptui/board/repl.py": [
         "tests/test_repl.py", "tests/test_repl_links.py", "tests/test_fs.py", "tests/test_fs_faults.py",
     ],
+    "mptui/board/repl_reader.py": [  # (the bytes repl.py reads)
+        "tests/test_repl.py", "tests/test_repl_links.py", "tests/test_console_after_raw.py",
+        "tests/test_fs.py", "tests/test_fs_faults.py",
+    ],
     "mptui/services/ignore.py": [
         "tests/sync/test_ignore_rules.py", "tests/sync/test_ignore_edges.py", "tests/sync",
     ],
