@@ -125,8 +125,7 @@ async def start_rio_board(root: Path, app: str = APP, password: str = "",
     """A virtual board with the agent (RemoteIO on a free port, no announcements unless asked)
     running `app` as main.py; returns once the app answers a call to its handler `ready`
     ("ping": once the agent does)."""
-    agent.setdefault("remoteio_port", free_port())
-    agent.setdefault("announce", "")
+    agent.setdefault("remoteio_port", free_port())  # (start_board turns announcements off)
     agent.setdefault("name", root.name)  # as `mptui ota install -d virtual:NAME` sets it
     secrets = Secrets(root.parent / f".{root.name}-secrets.toml", password=password) \
         if password else None
