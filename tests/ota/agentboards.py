@@ -139,7 +139,10 @@ class AgentBoard:
             link = AgentLink("127.0.0.1", self.port, password, timeout=2.0)
             try:
                 await link.open()
-                return await link.info()
+                info = await link.info()
+                mine = json.loads((self.root / "config/mptui_agent.json").read_text())["id"]
+                assert info.get("id") == mine, f"{self.name}: another board answers on {self.port}"
+                return info
             except OtaError:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
