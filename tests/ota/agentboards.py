@@ -166,6 +166,15 @@ class AgentBoard:
 
         await self.wait_for(seen, what=f"the app to run {version}")
 
+    async def power_up_and_run(self, version: str) -> None:
+        """Power the board up again, untouched, until its app has run `version` once more.
+        After a push over the engine, mptui's online check ran code at the REPL: that stops
+        main.py if it still runs then (as any host's operation does once Session.hard_reset's
+        boot grace is over), which a loaded machine can make the app's first run."""
+        runs = len(self.runs())
+        self.power_cycle()
+        await self.wait_run(version, count=runs + 1)
+
 
 
 
