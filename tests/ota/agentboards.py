@@ -9,6 +9,7 @@ lifetime: it keeps the board's output drained.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import random
 import socket
@@ -30,10 +31,22 @@ KEY = "signing-key-for-tests"
 WAIT = 30.0  # seconds; only turns a hang into a failure
 
 
+_reserved: list[socket.socket] = []
+atexit.register(lambda: [s.close() for s in _reserved])
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port for a board's agent, kept from every other process on this
+    computer: it stays bound here (SO_REUSEADDR, never listening) while this process runs,
+    and the agent binds it all the same (it sets SO_REUSEADDR too). A port picked and let go
+    is anyone's until the agent binds it, and again at each of the board's resets: another
+    test run's board then listens on it, this board's agent cannot, and the test talks to
+    the other board (its wrong guesses, its resets, its release) without a word."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    _reserved.append(s)
+    return s.getsockname()[1]
 
 
 def board_tree(root: Path) -> dict[str, bytes]:
@@ -126,7 +139,10 @@ class AgentBoard:
             link = AgentLink("127.0.0.1", self.port, password, timeout=2.0)
             try:
                 await link.open()
-                return await link.info()
+                info = await link.info()
+                mine = json.loads((self.root / "config/mptui_agent.json").read_text())["id"]
+                assert info.get("id") == mine, f"{self.name}: another board answers on {self.port}"
+                return info
             except OtaError:
                 if asyncio.get_running_loop().time() > deadline:
                     raise
@@ -149,6 +165,15 @@ class AgentBoard:
                 count is None or len(runs) >= count)
 
         await self.wait_for(seen, what=f"the app to run {version}")
+
+    async def power_up_and_run(self, version: str) -> None:
+        """Power the board up again, untouched, until its app has run `version` once more.
+        After a push over the engine, mptui's online check ran code at the REPL: that stops
+        main.py if it still runs then (as any host's operation does once Session.hard_reset's
+        boot grace is over), which a loaded machine can make the app's first run."""
+        runs = len(self.runs())
+        self.power_cycle()
+        await self.wait_run(version, count=runs + 1)
 
 
 
@@ -183,7 +208,11 @@ async def start_board(root: Path, secrets: Secrets | None, good_after: float = 0
                       on_start=None, link: str | None = None, heap: str | None = None,
                       **agent) -> AgentBoard:
     """A virtual board in `root` with the agent installed and answering on a free port (on a
-    link profile and with a free heap, as in virtual:NAME?link=LINK&heap=HEAP, when given)."""
+    link profile and with a free heap, as in virtual:NAME?link=LINK&heap=HEAP, when given).
+    Its RemoteIO gets a free port too and it announces nothing unless asked: the defaults
+    (2019, announcements to 127.0.0.1:2020) are shared by every board on this computer."""
+    agent.setdefault("remoteio_port", free_port())
+    agent.setdefault("announce", "")
     root.mkdir(parents=True)
     name = root.name
     transport = VirtualTransport(name, root=root, link=link, heap=heap)

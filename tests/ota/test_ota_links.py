@@ -50,7 +50,7 @@ async def test_push_and_remoteio_on_a_slow_link_and_a_small_heap(tmp_path, link)
         v2 = make_project(tmp_path, "2.0", app_files("2.0", drop=True), secrets)
         r = await push(board.name, v2, link=EngineLink(board.agent.session), online_timeout=60)
         assert r.ok, r.error
-        await board.agent.wait_run("2.0")
+        await board.agent.power_up_and_run("2.0")  # (the push's own run may be cut: see there)
         assert board.agent.runs()[-1] == "2.0 ok"
         assert release_tree(board.agent.root) == v2.files()
     finally:

@@ -59,14 +59,14 @@ async def test_push_over_the_engine(make_board, secrets, tmp_path):
     v1 = make_project(tmp_path, "1.0", app_files("1.0"), secrets)
     r = await push(board.name, v1, link=EngineLink(board.session))
     assert r.ok, r.error
-    await board.wait_run("1.0")
+    await board.power_up_and_run("1.0")  # (the push's own run may be cut: see there)
     assert release_tree(board.root) == v1.files()
     v2 = make_project(tmp_path, "2.0", app_files("2.0", drop=True), secrets)
     events = []
     r = await push(board.name, v2, link=EngineLink(board.session), on_event=events.append)
     assert r.ok, r.error
     assert "online" in [e.phase for e in events]
-    await board.wait_run("2.0")
+    await board.power_up_and_run("2.0")
     assert release_tree(board.root) == app_files("2.0", drop=True)
     st = await status(board.address, secrets)
     assert st.release == "2.0"

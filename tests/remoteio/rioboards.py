@@ -100,12 +100,14 @@ class RioBoard:
         finally:
             await rio.close()
 
-    async def wait_remoteio(self, timeout: float = WAIT) -> None:
-        """Until the RemoteIO server answers (after a boot)."""
+    async def wait_remoteio(self, handler: str = "ping", timeout: float = WAIT) -> None:
+        """Until the RemoteIO server answers a call to `handler` (after a boot). The agent
+        starts in boot.py, before main.py: "ping" (the agent's own) is answered while the
+        app's handlers may not be registered yet; one of the app's says the app runs."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             try:
-                await self.call("ping")
+                await self.call(handler)
                 return
             except RemoteIOError:
                 if asyncio.get_running_loop().time() > deadline:
@@ -118,11 +120,12 @@ class RioBoard:
         await self.agent.session.close()
 
 
-async def start_rio_board(root: Path, app: str = APP, password: str = "", **agent) -> RioBoard:
+async def start_rio_board(root: Path, app: str = APP, password: str = "",
+                          ready: str = "progress", **agent) -> RioBoard:
     """A virtual board with the agent (RemoteIO on a free port, no announcements unless asked)
-    running `app` as main.py."""
-    agent.setdefault("remoteio_port", free_port())
-    agent.setdefault("announce", "")
+    running `app` as main.py; returns once the app answers a call to its handler `ready`
+    ("ping": once the agent does)."""
+    agent.setdefault("remoteio_port", free_port())  # (start_board turns announcements off)
     agent.setdefault("name", root.name)  # as `mptui ota install -d virtual:NAME` sets it
     secrets = Secrets(root.parent / f".{root.name}-secrets.toml", password=password) \
         if password else None
@@ -132,7 +135,7 @@ async def start_rio_board(root: Path, app: str = APP, password: str = "", **agen
     (root / "main.py").write_text(app)
     board.power_cycle()
     rb = RioBoard(board, agent["remoteio_port"], password)
-    await rb.wait_remoteio()
+    await rb.wait_remoteio(ready)
     return rb
 
 
