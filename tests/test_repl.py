@@ -8,7 +8,14 @@ from helpers import run_cli, spy_writes, until, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mptui.board import BoardError, BoardExecError, BoardOSError, Session
+from mptui.board import (
+    BoardDisconnected,
+    BoardError,
+    BoardExecError,
+    BoardOSError,
+    BoardTimeout,
+    Session,
+)
 from mptui.board.repl import Repl, _cut_rest
 from mptui.transports.base import Transport, TransportClosed
 
@@ -197,3 +204,23 @@ def test_mptui_exec_enters_raw_while_main_prints_on_a_uart(isolated_env):
     r = run_cli("-d", "virtual:chatty?link=uart:115200", "exec", "print(6 * 7)")
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().splitlines() == ["42"]  # the code's output, not main.py's
+
+
+async def test_an_operation_waiting_when_the_link_goes_ends_at_once(session):
+    # no timeout of its own: only the link's loss can end the wait
+    started = asyncio.Event()
+    running = asyncio.create_task(session.exec(
+        "import time\nprint('going')\ntime.sleep(600)", lambda b: started.set(), timeout=None))
+    await asyncio.wait_for(started.wait(), 30)
+    await session.transport.board.stop()  # unplugged
+    with pytest.raises(BoardDisconnected):
+        await asyncio.wait_for(running, 10)
+
+
+async def test_bytes_given_back_are_read_first_in_order(session):
+    async with session.operation() as repl:
+        repl.unread(b"cd")
+        repl.unread(b"ab")  # before what was given back earlier
+        assert await repl.read_exact(4, timeout=2) == b"abcd"
+        with pytest.raises(BoardTimeout):
+            await repl.read_exact(1, timeout=0.2)  # nothing else was there
