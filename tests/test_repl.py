@@ -2,9 +2,10 @@
 of it on the fast link, a 115200-baud UART and an ESP8266 too (the `link_profile` fixture)."""
 
 import asyncio
+import re
 
 import pytest
-from helpers import run_cli, spy_writes, until, wait_until
+from helpers import damage_once, run_cli, spy_writes, until, wait_until
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -112,6 +113,8 @@ async def test_a_run_cut_short_keeps_what_the_program_printed_before_it_stopped(
     (b"R\x01\x80\x00\x04hi\x04Traceback\x04>", True, b"hi"),  # all the code in the first window
     (b"OKhi\r\n\x04Traceback\x04>", True, b"hi\r\n"),  # the plain raw REPL
     (b"\x01\x01raw REPL; CTRL-B to exit\r\n>", True, b""),  # the code never arrived whole
+    (b"x\x04Traceback\x04>", False, b"x"),  # one byte printed
+    (b"\x04Traceback\x04>", False, b""),  # nothing printed
 ])
 def test_what_a_cut_program_printed_is_told_from_the_protocol(seen, in_send, rest):
     assert _cut_rest(seen, in_send) == rest
@@ -224,3 +227,12 @@ async def test_bytes_given_back_are_read_first_in_order(session):
         assert await repl.read_exact(4, timeout=2) == b"abcd"
         with pytest.raises(BoardTimeout):
             await repl.read_exact(1, timeout=0.2)  # nothing else was there
+
+
+async def test_a_damaged_acknowledgement_of_the_code_is_a_clear_error(session):
+    # the board's Ctrl-D that says it has all the code arrives as another byte: an error that
+    # says so (not the program's output read as the protocol's), and the next operation works
+    damaged = damage_once(session.transport, b"\x04", b"\x05")
+    with pytest.raises(BoardError, match=re.escape(r"raw-paste: unexpected byte b'\x05'")):
+        await session.eval("6*7")
+    assert damaged and await session.eval("6*7") == 42
