@@ -5,13 +5,15 @@ error per file. Each against the real virtual board, the board's files read back
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 
+import pytest
 from helpers import load_helper
 
 from mptui.board import Session
-from mptui.board.errors import Damaged
+from mptui.board.errors import BoardOSError, Damaged
 from mptui.board.fs import TMP_SUFFIX, WRITE_TRIES
 
 
@@ -283,3 +285,32 @@ async def test_a_helper_part_whose_import_is_damaged_is_loaded_again(board_root)
         await s.fs.write("/i.bin", data)
         assert hits and s.helper is True and w["calls"] == 1
         assert (board_root / "i.bin").read_bytes() == data
+
+
+async def test_a_failed_write_whose_clean_up_is_lost_leaves_no_temporary_file(board_root):
+    """Without the helper (plain code): the board refuses a write half-way with its own error
+    (its filesystem full: not damage, so not sent again) and every call that would drop the
+    temporary file arrives damaged (the board's guard runs none of them). The operation's
+    checked sweep at its end drops it all the same: nothing stays beside the old file once
+    mptui says the write failed."""
+    (board_root / "f.bin").write_bytes(b"old")
+    (board_root / "other.bin").write_bytes(bytes(40_000))  # 3 blocks of 64 KB stay free
+    async with Session("virtual:full?fs=64k", root=board_root) as s:
+        s.helper = False
+        w = _watch_stream(s)
+        damaged = []
+
+        def code(data: bytes) -> bytes:
+            if b"_mptui_f.close()" in data and b"gone" in data:  # the write's clean-up
+                damaged.append(data)
+                data = data.replace(b"gone", b"gome", 1)
+            return data
+
+        w["code"] = code
+        with pytest.raises(BoardOSError) as e:
+            await s.fs.write("/f.bin", os.urandom(20_000))
+        assert e.value.errno == errno.ENOSPC
+        assert len(damaged) == 3  # (each try at it lost)
+        assert sorted(os.listdir(board_root)) == ["f.bin", "other.bin"]
+        assert (board_root / "f.bin").read_bytes() == b"old"
+        assert await s.eval("6*7") == 42
