@@ -180,12 +180,16 @@ async def remove_quietly(repl: Repl, tmp: str) -> bool:
     return False
 
 
-async def resync(repl: Repl) -> None:
+async def resync(repl: Repl) -> bool:
     """After a write stream lost on the way (silence, or the REPL's framing out of step):
-    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt."""
+    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt
+    (False: the board gave none)."""
     repl.in_raw = repl.running = False
-    with contextlib.suppress(BoardError):
+    try:
         await repl.enter_raw()
+    except BoardError:
+        return False
+    return True
 
 
 SWEEP_TRIES = 8  # a lossy link damages a sweep's code or its answer about 1 time in 3
@@ -200,11 +204,15 @@ async def sweep(repl: Repl, paths: list[str]) -> bool:
         return True
     code = ("import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
             + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\nprint('swept')")
+    mute = 0  # fresh prompts in a row the board did not give: it no longer answers
     for _ in range(SWEEP_TRIES):
         with contextlib.suppress(BoardError):
             if (await repl.exec(guarded(code), timeout=SWEEP_SILENCE)).strip() == b"swept":
                 return True
-        await resync(repl)  # (the link may be out of step: a fresh prompt first)
+        # (the link may be out of step: a fresh prompt first)
+        mute = 0 if await resync(repl) else mute + 1
+        if mute == 2:
+            break
     return False
 
 
