@@ -193,7 +193,9 @@ async def resync(repl: Repl) -> bool:
 
 
 SWEEP_TRIES = 8  # a lossy link damages a sweep's code or its answer about 1 time in 3
-SWEEP_SILENCE = 3.0  # seconds without a byte that say a sweep's answer was lost (it is quick)
+# seconds without a byte that say a sweep's answer was lost (it is quick: a board drops a
+# file in a few ms), and more per file (a flash busy erasing)
+SWEEP_SILENCE = (3.0, 0.1)
 
 
 async def sweep(repl: Repl, paths: list[str]) -> bool:
@@ -204,10 +206,11 @@ async def sweep(repl: Repl, paths: list[str]) -> bool:
         return True
     code = ("import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
             + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\nprint('swept')")
+    silence = SWEEP_SILENCE[0] + SWEEP_SILENCE[1] * len(paths)
     mute = 0  # fresh prompts in a row the board did not give: it no longer answers
     for _ in range(SWEEP_TRIES):
         with contextlib.suppress(BoardError):
-            if (await repl.exec(guarded(code), timeout=SWEEP_SILENCE)).strip() == b"swept":
+            if (await repl.exec(guarded(code), timeout=silence)).strip() == b"swept":
                 return True
         # (the link may be out of step: a fresh prompt first)
         mute = 0 if await resync(repl) else mute + 1
