@@ -13,8 +13,9 @@ import pytest
 from helpers import load_helper
 
 from mptui.board import Session
-from mptui.board.errors import BoardOSError, Damaged
+from mptui.board.errors import BoardError, BoardOSError, Damaged
 from mptui.board.fs import TMP_SUFFIX, WRITE_TRIES
+from mptui.board.helper import guarded
 
 
 def _watch_stream(session):
@@ -253,7 +254,7 @@ async def test_a_plain_write_whose_last_step_never_ran_is_not_reported_written(
     hits = []
 
     def code(data: bytes) -> bytes:
-        i = data.find(b"\nexec(_mptui_s)")
+        i = data.find(b"\nexec(globals()")
         if i >= 0 and not hits and b"_mptui_fin" in data:
             hits.append(data)
             data = data[:i] + b"#" + data[i + 1 :]
@@ -314,3 +315,25 @@ async def test_a_failed_write_whose_clean_up_is_lost_leaves_no_temporary_file(bo
         assert sorted(os.listdir(board_root)) == ["f.bin", "other.bin"]
         assert (board_root / "f.bin").read_bytes() == b"old"
         assert await s.eval("6*7") == 42
+
+
+async def test_a_guarded_call_damaged_after_its_check_never_both_runs_and_fails(session):
+    """A byte of the guard's own code (after the payload it checks) dropped or changed on the
+    way: the call either runs and says nothing wrong, or fails having run nothing. (A call
+    whose code ran and then failed, its clean-up line damaged, was taken for a helper lost:
+    reloaded, and once that reload was damaged too, a file written was reported failed.)"""
+    marker = "_mptui_ran"
+    call = guarded(f"{marker}=1")
+    tail = call.index(b"\n", call.index(b"_mptui_s=") + 12)  # (the payload's literal ends)
+    both = []
+    for i in range(tail, len(call)):
+        for damaged in (call[:i] + call[i + 1 :], call[:i] + b"#" + call[i + 1 :]):
+            await session.exec(f"{marker}=0")
+            try:
+                await session.exec(damaged)
+                failed = False
+            except BoardError:
+                failed = True
+            if failed and await session.eval(marker) == 1:
+                both.append(damaged[tail:])
+    assert both == []

@@ -451,7 +451,14 @@ class BoardFS:
                 if e.exc_type in ("NameError", "AttributeError") and not reloaded:
                     reloaded = True  # the board lost the helper (a reset went unseen): again
                     self.session.helper = None
-                    if not await self.session.ensure_helper(repl, "wb"):
+                    try:
+                        usable = await self.session.ensure_helper(repl, "wb")
+                    except (BoardDisconnected, BoardExecError):
+                        raise
+                    except BoardError:  # (its probe or a part damaged on the way as well)
+                        await plain.resync(repl)
+                        usable = False
+                    if not usable:
                         for i in todo:  # (it will not load now: plain code for these)
                             item = items[i]
                             results[i] = await self._write_one(
