@@ -192,7 +192,7 @@ async def resync(repl: Repl) -> bool:
     return True
 
 
-SWEEP_TRIES = 8  # a lossy link damages a sweep's code or its answer about 1 time in 3
+SWEEP_TRIES = 16  # a lossy link (0.3% of bytes) damages a sweep's code or answer 2 times in 3
 # seconds without a byte that say a sweep's answer was lost (it is quick: a board drops a
 # file in a few ms), and more per file (a flash busy erasing)
 SWEEP_SILENCE = (3.0, 0.1)
