@@ -333,6 +333,41 @@ async def test_a_full_filesystem_refuses_a_folder_and_an_overwrite_in_place(smal
     assert (board_root / "d").is_dir()
 
 
+# A board's file close writes out what the file still holds, and can fail as its writes did
+# (littlefs: ENOSPC): the board's `open` made so for temporary files, the rest as it is
+FAILING_CLOSE = """_real_open = open
+class _Failing:
+    def __init__(s, f):
+        s.f, s.full = f, False
+    def write(s, b):
+        try:
+            return s.f.write(b)
+        except OSError:
+            s.full = True
+            raise
+    def close(s):
+        s.f.close()
+        if s.full:
+            raise OSError(28)
+def open(p, m='r'):
+    f = _real_open(p, m)
+    return _Failing(f) if p.endswith('.mptui~') and 'w' in m else f
+"""
+
+
+async def test_a_close_that_fails_on_a_full_board_still_drops_the_temporary_file(small_fs,
+                                                                                 board_root):
+    """A write the full board refuses half-way, whose temporary file then fails to close too:
+    the board's error, the old file, and no temporary file left beside it."""
+    await small_fs.exec(FAILING_CLOSE)
+    with pytest.raises(BoardOSError) as e:
+        await small_fs.fs.write("/f.bin", os.urandom(20_000))
+    assert str(e.value) == "/f.bin: No space left on device [ENOSPC]"
+    assert sorted(os.listdir(board_root)) == ["f.bin", "other.bin"]
+    assert (board_root / "f.bin").read_bytes() == b"old"
+    assert await small_fs.eval("1+1") == 2
+
+
 def damage_stream(session, times: int) -> list:
     """The link flips a byte in the first `times` writes of file data (what follows a write
     call of the helper); the list returned gets an item each time."""

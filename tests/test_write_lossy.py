@@ -5,14 +5,17 @@ error per file. Each against the real virtual board, the board's files read back
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 
+import pytest
 from helpers import load_helper
 
 from mptui.board import Session
-from mptui.board.errors import Damaged
+from mptui.board.errors import BoardError, BoardOSError, Damaged
 from mptui.board.fs import TMP_SUFFIX, WRITE_TRIES
+from mptui.board.helper import guarded
 
 
 def _watch_stream(session):
@@ -251,7 +254,7 @@ async def test_a_plain_write_whose_last_step_never_ran_is_not_reported_written(
     hits = []
 
     def code(data: bytes) -> bytes:
-        i = data.find(b"\nexec(_mptui_s)")
+        i = data.find(b"\nexec(globals()")
         if i >= 0 and not hits and b"_mptui_fin" in data:
             hits.append(data)
             data = data[:i] + b"#" + data[i + 1 :]
@@ -283,3 +286,54 @@ async def test_a_helper_part_whose_import_is_damaged_is_loaded_again(board_root)
         await s.fs.write("/i.bin", data)
         assert hits and s.helper is True and w["calls"] == 1
         assert (board_root / "i.bin").read_bytes() == data
+
+
+async def test_a_failed_write_whose_clean_up_is_lost_leaves_no_temporary_file(board_root):
+    """Without the helper (plain code): the board refuses a write half-way with its own error
+    (its filesystem full: not damage, so not sent again) and every call that would drop the
+    temporary file arrives damaged (the board's guard runs none of them). The operation's
+    checked sweep at its end drops it all the same: nothing stays beside the old file once
+    mptui says the write failed."""
+    (board_root / "f.bin").write_bytes(b"old")
+    (board_root / "other.bin").write_bytes(bytes(40_000))  # 3 blocks of 64 KB stay free
+    async with Session("virtual:full?fs=64k", root=board_root) as s:
+        s.helper = False
+        w = _watch_stream(s)
+        damaged = []
+
+        def code(data: bytes) -> bytes:
+            if b"_mptui_f.close()" in data and b"gone" in data:  # the write's clean-up
+                damaged.append(data)
+                data = data.replace(b"gone", b"gome", 1)
+            return data
+
+        w["code"] = code
+        with pytest.raises(BoardOSError) as e:
+            await s.fs.write("/f.bin", os.urandom(20_000))
+        assert e.value.errno == errno.ENOSPC
+        assert len(damaged) == 3  # (each try at it lost)
+        assert sorted(os.listdir(board_root)) == ["f.bin", "other.bin"]
+        assert (board_root / "f.bin").read_bytes() == b"old"
+        assert await s.eval("6*7") == 42
+
+
+async def test_a_guarded_call_damaged_after_its_check_never_both_runs_and_fails(session):
+    """A byte of the guard's own code (after the payload it checks) dropped or changed on the
+    way: the call either runs and says nothing wrong, or fails having run nothing. (A call
+    whose code ran and then failed, its clean-up line damaged, was taken for a helper lost:
+    reloaded, and once that reload was damaged too, a file written was reported failed.)"""
+    marker = "_mptui_ran"
+    call = guarded(f"{marker}=1")
+    tail = call.index(b"\n", call.index(b"_mptui_s=") + 12)  # (the payload's literal ends)
+    both = []
+    for i in range(tail, len(call)):
+        for damaged in (call[:i] + call[i + 1 :], call[:i] + b"#" + call[i + 1 :]):
+            await session.exec(f"{marker}=0")
+            try:
+                await session.exec(damaged)
+                failed = False
+            except BoardError:
+                failed = True
+            if failed and await session.eval(marker) == 1:
+                both.append(damaged[tail:])
+    assert both == []

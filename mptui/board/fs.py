@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import posixpath
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from mptui.transports.base import FileChannel
 if TYPE_CHECKING:
     from mptui.board.session import Session
 
+logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 READ_TRIES = 3  # a read damaged on the way is made this often before it fails
 WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
@@ -363,24 +365,30 @@ class BoardFS:
                          results: list[BoardError | None]) -> None:
         """Every file: the file channel or plain code one by one, the rest in one stream."""
         streamed = []
+        debris: list[str] = []  # failed files whose temporary file may still be on the board
         for i, (p, data, progress) in enumerate(items):
             channel = self._channel(p, helper, len(data))
             if channel or not helper:
-                results[i] = await self._write_one(repl, helper, channel, p, data, progress)
+                results[i] = await self._write_one(repl, helper, channel, p, data, progress,
+                                                   debris)
             else:
                 streamed.append(i)
         if streamed:
-            done = await self._write_stream(repl, [Item(*items[i]) for i in streamed])
+            done = await self._write_stream(repl, [Item(*items[i]) for i in streamed], debris)
             for i, r in zip(streamed, done, strict=True):
                 results[i] = r
-        failed = [items[i][0] for i, r in enumerate(results) if isinstance(r, Damaged)
-                  and i not in streamed]
-        if failed:  # (their own clean-up may have been lost on the way too)
-            await plain.sweep(repl, failed)
+        # Last, once for all: their clean-up (or the board's word that it dropped them) may
+        # have been lost on the way, whatever the error the file ended with
+        if not await plain.sweep(repl, debris):
+            logger.warning("temporary files of failed writes may remain on the board: %s",
+                           ", ".join(p + TMP_SUFFIX for p in debris))
 
     async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
-                         data: bytes, progress: Progress | None) -> BoardError | None:
-        """One file through the file channel, or plain code; its board error returned."""
+                         data: bytes, progress: Progress | None,
+                         debris: list[str]) -> BoardError | None:
+        """One file through the file channel, or plain code; its board error returned (its
+        path added to `debris` unless the board said its temporary file is gone)."""
+        tmp = p + TMP_SUFFIX
         for attempt in range(WRITE_TRIES):
             try:
                 if channel:
@@ -390,8 +398,10 @@ class BoardFS:
                     await plain.write(repl, p, data, progress)
                 return None
             except BoardExecError as e:
-                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                gone = await plain.remove_quietly(repl, tmp)
                 if channel or not plain.damaged(e) or attempt == WRITE_TRIES - 1:
+                    if not gone:
+                        debris.append(p)
                     e.path = p
                     if plain.damaged(e):
                         return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times; old file kept")
@@ -399,24 +409,29 @@ class BoardFS:
             except BoardError as e:
                 if channel or isinstance(e, BoardDisconnected):
                     await _recover(repl)
-                    await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                    await plain.remove_quietly(repl, tmp)
                     raise
                 await plain.resync(repl)  # silence, or the REPL's framing out of step: damage
-                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                gone = await plain.remove_quietly(repl, tmp)
                 if attempt == WRITE_TRIES - 1:
+                    if not gone:
+                        debris.append(p)
                     return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times ({e}); "
                                    "old file kept")
             except BaseException:
                 await _recover(repl)
-                await plain.remove_quietly(repl, p + TMP_SUFFIX)
+                await plain.remove_quietly(repl, tmp)
                 raise
         return None
 
-    async def _write_stream(self, repl: Repl, items: list[Item]) -> list[BoardError | None]:
+    async def _write_stream(self, repl: Repl, items: list[Item],
+                            debris: list[str]) -> list[BoardError | None]:
         """Through the helper, in one stream; files damaged on the way go again. A stream
         broken on the way (its call or the board's answers damaged, the link out of step or
         silent) is damage too: the files the board confirmed stay written, the others go
-        again, and in the end each gets its error (the link back at the prompt)."""
+        again, and in the end each gets its error (the link back at the prompt). A file the
+        board answered for is done with on the board (written, or its temporary file dropped
+        there); the paths of the others go to `debris`."""
         results: list[BoardError | None] = [None] * len(items)
         todo = list(range(len(items)))
         reloaded = False
@@ -436,11 +451,18 @@ class BoardFS:
                 if e.exc_type in ("NameError", "AttributeError") and not reloaded:
                     reloaded = True  # the board lost the helper (a reset went unseen): again
                     self.session.helper = None
-                    if not await self.session.ensure_helper(repl, "wb"):
+                    try:
+                        usable = await self.session.ensure_helper(repl, "wb")
+                    except (BoardDisconnected, BoardExecError):
+                        raise
+                    except BoardError:  # (its probe or a part damaged on the way as well)
+                        await plain.resync(repl)
+                        usable = False
+                    if not usable:
                         for i in todo:  # (it will not load now: plain code for these)
                             item = items[i]
                             results[i] = await self._write_one(
-                                repl, False, None, item.path, item.data, item.progress)
+                                repl, False, None, item.path, item.data, item.progress, debris)
                         return results
                     continue
                 done = batch.results  # (the board's own errors come per file, in its answers)
@@ -458,8 +480,7 @@ class BoardFS:
         for i in todo:
             results[i] = Damaged(f"{items[i].path}: damaged on the way {WRITE_TRIES} times; "
                                  "old file kept")
-        if todo:
-            await plain.sweep(repl, [items[i].path for i in todo])
+        debris += [items[i].path for i in todo]
         return results
 
 async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:

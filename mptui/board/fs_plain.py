@@ -166,37 +166,57 @@ async def write(repl: Repl, p: str, data: bytes, progress: Progress | None) -> N
         progress(0, 0)
 
 
-async def remove_quietly(repl: Repl, tmp: str) -> None:
+async def remove_quietly(repl: Repl, tmp: str) -> bool:
     """After a stopped write: its temporary file goes (tried again when the answer that it
-    went does not come whole: a lossy link)."""
+    went does not come whole: a lossy link). True once the board said it is gone; False
+    leaves it to `sweep`."""
     for _ in range(3):
         with contextlib.suppress(Exception):
             out = await run(repl,
                             f"import os\ntry:\n _mptui_f.close()\nexcept Exception:\n pass\n"
                             f"try:\n os.remove({path(tmp)})\nexcept OSError:\n pass\nprint('gone')")
             if out.strip() == b"gone":
-                return
+                return True
+    return False
 
 
-async def resync(repl: Repl) -> None:
+async def resync(repl: Repl) -> bool:
     """After a write stream lost on the way (silence, or the REPL's framing out of step):
-    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt."""
+    end what the board may still run (the stream's stop bytes, Ctrl-C), back at the prompt
+    (False: the board gave none)."""
     repl.in_raw = repl.running = False
-    with contextlib.suppress(BoardError):
+    try:
         await repl.enter_raw()
+    except BoardError:
+        return False
+    return True
 
 
-async def sweep(repl: Repl, paths: list[str]) -> None:
-    """Temporary files of failed writes go (the board drops its own on a failure; this is
-    for a write cut short where the board could not)."""
-    for _ in range(3):
+SWEEP_TRIES = 16  # a lossy link (0.3% of bytes) damages a sweep's code or answer 2 times in 3
+# seconds without a byte that say a sweep's answer was lost (it is quick: a board drops a
+# file in a few ms), and more per file (a flash busy erasing)
+SWEEP_SILENCE = (3.0, 0.1)
+
+
+async def sweep(repl: Repl, paths: list[str]) -> bool:
+    """The temporary files of failed writes go (any the board could not drop itself, or whose
+    clean-up was not confirmed), in one call checked by its answer: tried again from a fresh
+    prompt until the board says so, up to SWEEP_TRIES times. True once it did."""
+    if not paths:
+        return True
+    code = ("import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
+            + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\nprint('swept')")
+    silence = SWEEP_SILENCE[0] + SWEEP_SILENCE[1] * len(paths)
+    mute = 0  # fresh prompts in a row the board did not give: it no longer answers
+    for _ in range(SWEEP_TRIES):
         with contextlib.suppress(BoardError):
-            out = await run(repl, "import os\nfor p in " + repr([p + TMP_SUFFIX for p in paths])
-                            + ":\n try:\n  os.remove(p)\n except OSError:\n  pass\n"
-                            "print('swept')")
-            if out.strip() == b"swept":
-                return
-        await resync(repl)  # (the link may be out of step: a fresh prompt first)
+            if (await repl.exec(guarded(code), timeout=silence)).strip() == b"swept":
+                return True
+        # (the link may be out of step: a fresh prompt first)
+        mute = 0 if await resync(repl) else mute + 1
+        if mute == 2:
+            break
+    return False
 
 
 def damaged(e: BaseException) -> bool:

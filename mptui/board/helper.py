@@ -172,11 +172,12 @@ def load_code(part: str | list[str], caps: Caps | None) -> bytes:
 def guarded(code: str | bytes) -> bytes:
     """Code that runs `code` only if it arrived whole (crc32; as it is on a board without
     binascii.crc32): for commands that change files, so that a damaged path never names
-    another file."""
+    another file. Nothing follows the run (its clean-up comes first): a byte of this code
+    damaged on the way fails it before `code` runs, never after."""
     src = code.encode() if isinstance(code, str) else code
     return (b"_mptui_s=" + bytes_literal(src) + b"\ntry:\n from binascii import crc32\n"
             b" _mptui_c=crc32(_mptui_s)!=%d\nexcept ImportError:\n _mptui_c=0\n"
-            b"if _mptui_c:raise OSError(5)\nexec(_mptui_s)\ndel _mptui_s,_mptui_c"
+            b"if _mptui_c:raise OSError(5)\ndel _mptui_c\nexec(globals().pop('_mptui_s'))"
             % binascii.crc32(src))
 
 

@@ -330,8 +330,10 @@ def _mptui_make(m):
                     raise ValueError("sha256 mismatch")
                 m.place(t, p)
             except BaseException:
-                f.close()
-                os.remove(t)
+                try:
+                    f.close()
+                finally:  # (a close that fails, flushing to a full board, drops it too)
+                    os.remove(t)
                 raise
 
         def say(i, e):
