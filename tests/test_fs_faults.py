@@ -14,7 +14,8 @@ import pytest
 from helpers import WEBREPL_PW, count_link_bytes, damage_once, load_helper, spy_writes, until
 
 from mptui.board import BoardDisconnected, BoardError, BoardOSError, Session
-from mptui.board.fs import CHANNEL_MIN_WRITE, READ_TRIES, TMP_SUFFIX, WRITE_TRIES
+from mptui.board.fs import CHANNEL_MIN_WRITE, READ_TRIES, TMP_SUFFIX
+from mptui.board.fs_write import WRITE_TRIES
 from mptui.transports.base import FileChannelError
 
 TRANSFER_WAIT = 30  # seconds; only turns a hang into a failure

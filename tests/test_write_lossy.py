@@ -14,7 +14,8 @@ from helpers import load_helper
 
 from mptui.board import Session
 from mptui.board.errors import BoardError, BoardOSError, Damaged
-from mptui.board.fs import TMP_SUFFIX, WRITE_TRIES
+from mptui.board.fs import TMP_SUFFIX
+from mptui.board.fs_write import WRITE_TRIES
 from mptui.board.helper import guarded
 
 

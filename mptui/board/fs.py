@@ -5,28 +5,27 @@ that changes files runs only if it arrived whole (helper.guarded). The fast path
 helper (mpy/helper.py, loaded a part at a time): reads stream the bytes as they are (fs_read.py),
 writes go in one pipelined stream for any number of files (batch.py), compressed where that
 pays; without the helper, plain raw-REPL code (fs_plain.py). A file channel (WebREPL) carries
-contents beside the REPL where faster. Every write is checked on the board before it replaces
-the old file; one damaged on the way is sent again, up to WRITE_TRIES times, then one line."""
+contents beside the REPL where faster. Writes are BoardFSWrites' (fs_write.py): each checked on
+the board before it replaces the old file."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
 import posixpath
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mptui.board import fs_channel
 from mptui.board import fs_plain as plain
-from mptui.board.batch import Item, WriteBatch
-from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
-from mptui.board.fs_plain import TMP_SUFFIX
+from mptui.board.errors import BoardError, BoardExecError, Damaged
+from mptui.board.fs_plain import TMP_SUFFIX, board_path
 from mptui.board.fs_plain import lines as _lines
 from mptui.board.fs_plain import literal as _literal
 from mptui.board.fs_read import receive
+from mptui.board.fs_write import BoardFSWrites, recover
 from mptui.board.helper import arg, one_shot_read
 from mptui.board.repl import Repl
 from mptui.transports.base import FileChannel
@@ -34,10 +33,10 @@ from mptui.transports.base import FileChannel
 if TYPE_CHECKING:
     from mptui.board.session import Session
 
+__all__ = ["BoardFS", "Entry", "Stat", "board_path"]  # (board_path: fs_plain.py's, the one)
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 READ_TRIES = 3  # a read damaged on the way is made this often before it fails
-WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
 # Below this a write costs more in the file channel's two extra round trips than it saves.
 CHANNEL_MIN_WRITE = 1024
 
@@ -67,12 +66,6 @@ class Stat:
     mtime: int
 
 
-def board_path(path: str) -> str:
-    """An absolute, normalised board path ('' and '.' are the root)."""
-    p = posixpath.normpath("/" + path.strip().lstrip(":"))
-    return "/" + p.lstrip("/")
-
-
 def _entry(row: object) -> Entry:
     """A listed entry from (names from the folder listed, size or -1 for a folder), or an
     Entry as it is. The names are kept as the board gave them (checked where they are joined
@@ -86,7 +79,7 @@ def _entry(row: object) -> Entry:
     return Entry("/".join(names), size < 0, max(size, 0), names)
 
 
-class BoardFS:
+class BoardFS(BoardFSWrites):
     def __init__(self, session: Session) -> None:
         self.session = session
         # The link's file channel: None = where it is faster, True = whenever it can carry
@@ -285,7 +278,7 @@ class BoardFS:
                     if e.exc_type not in ("AttributeError", "MemoryError"):  # as below)
                         raise
                 except BaseException:
-                    await _recover(repl)
+                    await recover(repl)
                     raise
         async with self._op(p, "rd") as (repl, helper):
             try:
@@ -304,7 +297,7 @@ class BoardFS:
                     return await self._read_stream(repl, p, progress)
                 return await plain.read(repl, p, progress)
             except BaseException:
-                await _recover(repl)
+                await recover(repl)
                 raise
 
     async def _read_stream(self, repl: Repl, p: str, progress: Progress | None,
@@ -325,169 +318,3 @@ class BoardFS:
         while free >= 0 and size > 256 and size * 32 > free:
             size //= 2
         return size
-
-    async def write(self, path: str, data: bytes, progress: Progress | None = None) -> None:
-        """Write atomically: a temporary name next to the file, verified, then renamed."""
-        error = (await self.write_many([(path, data, progress)]))[0]
-        if error is not None:
-            raise error
-
-    async def write_many(
-        self, files: Sequence[tuple[str, bytes, Progress | None]]
-    ) -> list[BoardError | None]:
-        """Write several files, each as write() does, in one pipelined operation where the
-        board's helper can (no round trip per file). Per file None, or the board's error for
-        it (the others are written all the same); a lost link, a cancellation or a failure on
-        this side raise, leaving every file not yet written as it was."""
-        items = [(board_path(p), data, progress) for p, data, progress in files]
-        results: list[BoardError | None] = [None] * len(items)
-        if not items:
-            return results
-        for attempt in range(WRITE_TRIES):
-            started = False
-            try:
-                async with self._op(items[0][0], "wb") as (repl, helper):
-                    started = True
-                    await self._write_all(repl, helper, items, results)
-                return results
-            except (BoardDisconnected, BoardExecError):
-                raise
-            except BoardError as e:  # the helper's probe or load lost on the way (a timeout,
-                if started:  # raw-paste out of step): again, then one error per file
-                    raise
-                self.session.repl.in_raw = False
-                if attempt == WRITE_TRIES - 1:
-                    return [BoardError(f"{p}: not written ({e})") for p, _, _ in items]
-        return results
-
-    async def _write_all(self, repl: Repl, helper: bool,
-                         items: list[tuple[str, bytes, Progress | None]],
-                         results: list[BoardError | None]) -> None:
-        """Every file: the file channel or plain code one by one, the rest in one stream."""
-        streamed = []
-        debris: list[str] = []  # failed files whose temporary file may still be on the board
-        for i, (p, data, progress) in enumerate(items):
-            channel = self._channel(p, helper, len(data))
-            if channel or not helper:
-                results[i] = await self._write_one(repl, helper, channel, p, data, progress,
-                                                   debris)
-            else:
-                streamed.append(i)
-        if streamed:
-            done = await self._write_stream(repl, [Item(*items[i]) for i in streamed], debris)
-            for i, r in zip(streamed, done, strict=True):
-                results[i] = r
-        # Last, once for all: their clean-up (or the board's word that it dropped them) may
-        # have been lost on the way, whatever the error the file ended with
-        if not await plain.sweep(repl, debris):
-            logger.warning("temporary files of failed writes may remain on the board: %s",
-                           ", ".join(p + TMP_SUFFIX for p in debris))
-
-    async def _write_one(self, repl: Repl, helper: bool, channel: FileChannel | None, p: str,
-                         data: bytes, progress: Progress | None,
-                         debris: list[str]) -> BoardError | None:
-        """One file through the file channel, or plain code; its board error returned (its
-        path added to `debris` unless the board said its temporary file is gone)."""
-        tmp = p + TMP_SUFFIX
-        for attempt in range(WRITE_TRIES):
-            try:
-                if channel:
-                    await fs_channel.write(self.session, repl, helper and self._can_hash(),
-                                          channel, p, data, progress)
-                else:
-                    await plain.write(repl, p, data, progress)
-                return None
-            except BoardExecError as e:
-                gone = await plain.remove_quietly(repl, tmp)
-                if channel or not plain.damaged(e) or attempt == WRITE_TRIES - 1:
-                    if not gone:
-                        debris.append(p)
-                    e.path = p
-                    if plain.damaged(e):
-                        return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times; old file kept")
-                    return e
-            except BoardError as e:
-                if channel or isinstance(e, BoardDisconnected):
-                    await _recover(repl)
-                    await plain.remove_quietly(repl, tmp)
-                    raise
-                await plain.resync(repl)  # silence, or the REPL's framing out of step: damage
-                gone = await plain.remove_quietly(repl, tmp)
-                if attempt == WRITE_TRIES - 1:
-                    if not gone:
-                        debris.append(p)
-                    return Damaged(f"{p}: damaged on the way {WRITE_TRIES} times ({e}); "
-                                   "old file kept")
-            except BaseException:
-                await _recover(repl)
-                await plain.remove_quietly(repl, tmp)
-                raise
-        return None
-
-    async def _write_stream(self, repl: Repl, items: list[Item],
-                            debris: list[str]) -> list[BoardError | None]:
-        """Through the helper, in one stream; files damaged on the way go again. A stream
-        broken on the way (its call or the board's answers damaged, the link out of step or
-        silent) is damage too: the files the board confirmed stay written, the others go
-        again, and in the end each gets its error (the link back at the prompt). A file the
-        board answered for is done with on the board (written, or its temporary file dropped
-        there); the paths of the others go to `debris`."""
-        results: list[BoardError | None] = [None] * len(items)
-        todo = list(range(len(items)))
-        reloaded = False
-        for _ in range(WRITE_TRIES):
-            caps = self.session.caps
-            assert caps is not None  # (the stream's helper part is loaded: the board was probed)
-            batch = WriteBatch(repl, [items[i] for i in todo], caps, self.session.link)
-            try:
-                done = await batch.run()
-            except BoardExecError as e:
-                if e.exc_type == "MemoryError":
-                    if self.session.link.squeeze >= 4:
-                        raise
-                    self.session.link.squeeze += 1  # a small, fragmented heap: smaller buffers
-                    await repl.exec("import gc\ngc.collect()")
-                    continue
-                if e.exc_type in ("NameError", "AttributeError") and not reloaded:
-                    reloaded = True  # the board lost the helper (a reset went unseen): again
-                    self.session.helper = None
-                    try:
-                        usable = await self.session.ensure_helper(repl, "wb")
-                    except (BoardDisconnected, BoardExecError):
-                        raise
-                    except BoardError:  # (its probe or a part damaged on the way as well)
-                        await plain.resync(repl)
-                        usable = False
-                    if not usable:
-                        for i in todo:  # (it will not load now: plain code for these)
-                            item = items[i]
-                            results[i] = await self._write_one(
-                                repl, False, None, item.path, item.data, item.progress, debris)
-                        return results
-                    continue
-                done = batch.results  # (the board's own errors come per file, in its answers)
-            except BoardDisconnected:
-                raise
-            except BoardError:  # silence, or the REPL's framing out of step (raw-paste)
-                await plain.resync(repl)
-                done = batch.results
-            for i, r in zip(todo, done, strict=True):
-                results[i] = r
-            todo = [i for i in todo if isinstance(results[i], Damaged)]
-            if not todo:
-                break
-            self.session.link.distrust()  # (a probed link that lost bytes: careful from now)
-        for i in todo:
-            results[i] = Damaged(f"{items[i].path}: damaged on the way {WRITE_TRIES} times; "
-                                 "old file kept")
-        debris += [items[i].path for i in todo]
-        return results
-
-async def _recover(repl: Repl, stop: bytes = b"\x03") -> None:
-    """After a failed or cancelled transfer: stop the board's side and wait until it is back
-    at the prompt. Nothing to do when no code of ours runs (it ended with the board's own
-    error, or only the file channel was moving)."""
-    if not repl.running:
-        return
-    with contextlib.suppress(Exception):
-        await asyncio.shield(repl.abort(stop))

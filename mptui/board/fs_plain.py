@@ -24,6 +24,12 @@ CHUNK = 512  # bytes per write call (compiled on the board: a small heap's size)
 TMP_SUFFIX = ".mptui~"  # a file being written, beside its final name
 
 
+def board_path(path: str) -> str:
+    """An absolute, normalised board path ('' and '.' are the root)."""
+    p = posixpath.normpath("/" + path.strip().lstrip(":"))
+    return "/" + p.lstrip("/")
+
+
 def path(p: str) -> str:
     """A path in board code, padded against the compiler's interning (helper.arg)."""
     return f"{arg(p)}.rstrip('\\x00')"
