@@ -14,14 +14,14 @@ import contextlib
 import hashlib
 import logging
 import posixpath
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from mptui.board import fs_channel
 from mptui.board import fs_plain as plain
 from mptui.board.errors import BoardError, BoardExecError, Damaged
-from mptui.board.fs_plain import TMP_SUFFIX, board_path
+from mptui.board.fs_plain import TMP_SUFFIX, Progress, board_path
 from mptui.board.fs_plain import lines as _lines
 from mptui.board.fs_plain import literal as _literal
 from mptui.board.fs_read import receive
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BoardFS", "Entry", "Stat", "board_path"]  # (board_path: fs_plain.py's, the one)
 logger = logging.getLogger(__name__)
-Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
 READ_TRIES = 3  # a read damaged on the way is made this often before it fails
 # Below this a write costs more in the file channel's two extra round trips than it saves.
 CHANNEL_MIN_WRITE = 1024

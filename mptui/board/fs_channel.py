@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from mptui.board import fs_plain as plain
 from mptui.board.errors import BoardDisconnected, BoardError, Damaged
-from mptui.board.fs_plain import TMP_SUFFIX
+from mptui.board.fs_plain import TMP_SUFFIX, Progress
 from mptui.board.fs_plain import literal as _literal
 from mptui.board.helper import arg
 from mptui.board.repl import Repl
@@ -20,7 +20,6 @@ from mptui.transports.base import FileChannel, TransportClosed, TransportError
 if TYPE_CHECKING:
     from mptui.board.session import Session
 
-Progress = Callable[[int, int], None]
 
 
 async def read(session: Session, repl: Repl, hashes: bool, channel: FileChannel, p: str,
