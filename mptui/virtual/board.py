@@ -32,10 +32,11 @@ from pathlib import Path
 
 from mptui.errors import MptuiError
 from mptui.paths import virtual_board_root
+from mptui.virtual.board_wire import WireHooks
 from mptui.virtual.fd_pipe import FdPipe
 from mptui.virtual.link import FAST, Link
 from mptui.virtual.output import BOOT_PY_DONE, BOOTED, FS_READY, OutputDemux
-from mptui.virtual.process import continue_process, interrupt_code, start_on_terminal
+from mptui.virtual.process import interrupt_code, start_on_terminal
 from mptui.virtual.runtime import MPY_DIR, SAFE_INTERRUPT, RuntimeOptions
 from mptui.virtual.wire import TtyProbe, Wire
 
@@ -51,7 +52,7 @@ class VirtualBoardError(MptuiError, RuntimeError):
     pass
 
 
-class VirtualBoard:
+class VirtualBoard(WireHooks):
     """One virtual board. `await start()`, then `write()` bytes in and `await read()` them out."""
 
     def __init__(
@@ -394,32 +395,6 @@ class VirtualBoard:
     def _release(self, data: bytes) -> None:
         self._out += data
         self._out_ready.set()
-
-    # -- the wire's view of the board (link profiles) -----------------------------------------
-
-    def _stdin_pending(self) -> int:
-        """Input the runtime has not read yet: in the PTY, or held back here while it boots."""
-        return (self._probe.unread() if self._probe else 0) + self._unsent()
-
-    def _overflow(self, lost: bytes) -> None:
-        """Bytes a full ring lost: a Ctrl-C among them still stops code that runs with it on
-        (a UART's receive interrupt acts on it before the ring)."""
-        if b"\x03" in lost and self._proc is not None and not self._booting:
-            self._interrupt()
-
-    def _hold_tx(self, hold: bool) -> None:
-        if self._probe is not None:
-            self._probe.hold_output(hold)
-
-    def _stall(self, seconds: float) -> None:
-        """The runtime stops for a while, as a board busy erasing flash (a Ctrl-C check,
-        which stops and continues it too, may end the spell early)."""
-        proc = self._proc
-        if proc is None or self._booting:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGSTOP)
-            self._started_loop().call_later(seconds, continue_process, proc)
 
     def _track_mode(self, data: bytes) -> None:
         window = self._mode_tail + data
