@@ -18,7 +18,7 @@ from pathlib import Path
 import _venv  # noqa: F401  (the project's venv)
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent / "tests" / "ota"), str(HERE.parent / "tests" / "remoteio")]
+sys.path[:0] = [str(HERE.parent / "tests" / d) for d in ("ota", "remoteio", "")]
 
 from agentboards import app_files, make_project
 from rioboards import Collector, start_rio_board

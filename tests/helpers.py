@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import socket
 import subprocess
@@ -61,10 +62,22 @@ def recv_all(sock: socket.socket, timeout: float = EXPECT_TIMEOUT) -> bytes:
     return b"".join(chunks)
 
 
+_reserved: list[socket.socket] = []
+atexit.register(lambda: [s.close() for s in _reserved])
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback TCP port kept from every other process on this computer: it stays bound here
+    (SO_REUSEADDR, never listening) while this process runs, and a server binds it all the same
+    (asyncio's servers, the bridge's, WebREPL's and the board agent's set SO_REUSEADDR too);
+    nothing listening on it, a connection is refused. A port picked and let go is anyone's
+    until the server binds it (again after each of its restarts): another test run's server
+    then listens there and the test talks to it without a word."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", 0))
+    _reserved.append(s)
+    return s.getsockname()[1]
 
 
 def runtime_processes(root: Path) -> list[int]:

@@ -9,14 +9,14 @@ lifetime: it keeps the board's output drained.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import json
 import random
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from helpers import free_port  # the tests' one port reserve, imported from here too
 
 from mptui.board import Session
 from mptui.services.ota import actions as ota  # make_link is looked up there
@@ -29,24 +29,6 @@ from mptui.transports.virtual import VirtualTransport
 PASSWORD = "correct horse"
 KEY = "signing-key-for-tests"
 WAIT = 30.0  # seconds; only turns a hang into a failure
-
-
-_reserved: list[socket.socket] = []
-atexit.register(lambda: [s.close() for s in _reserved])
-
-
-def free_port() -> int:
-    """A loopback TCP port for a board's agent, kept from every other process on this
-    computer: it stays bound here (SO_REUSEADDR, never listening) while this process runs,
-    and the agent binds it all the same (it sets SO_REUSEADDR too). A port picked and let go
-    is anyone's until the agent binds it, and again at each of the board's resets: another
-    test run's board then listens on it, this board's agent cannot, and the test talks to
-    the other board (its wrong guesses, its resets, its release) without a word."""
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    _reserved.append(s)
-    return s.getsockname()[1]
 
 
 def board_tree(root: Path) -> dict[str, bytes]:
