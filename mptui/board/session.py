@@ -40,6 +40,7 @@ from mptui.board.session_state import (
     RUNNING,
     SessionEvent,
 )
+from mptui.board.typed import Echo, write_paced
 from mptui.transports import (
     AccessDenied,
     Transport,
@@ -90,6 +91,7 @@ class Session(SessionResets, SessionInterrupts):
         self._console_tail = b""
         self._console_sink: Callable[[bytes], None] | None = None
         self._unseen = bytearray()  # output since the last operation while no console was set
+        self._echo = Echo()  # console output so far: typed input is paced by it (typed.py)
         self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
         from mptui.board.fs import BoardFS
@@ -250,21 +252,24 @@ class Session(SessionResets, SessionInterrupts):
         if not data:
             return
         self._console_tail = (self._console_tail + data)[-8:]
+        self._echo.saw(data)
         if self._console_sink:
             self._console_sink(data)
         else:
             self._unseen += data
             del self._unseen[:-UNSEEN_MAX]
 
-    async def console_write(self, data: bytes) -> None:
+    async def console_write(self, data: bytes, stop: Callable[[], bool] | None = None) -> None:
         """Keystrokes for the board's REPL; leaves the raw REPL quietly first if needed.
-        While an operation owns the board they wait for it to end (typed ahead, in order)."""
+        While an operation owns the board they wait for it to end (typed ahead, in order).
+        A burst (a paste) goes paced by the board's echo, never overrunning its stdin ring
+        (typed.py); `stop()` true drops the rest of it (a Ctrl-C typed meanwhile)."""
         await self.wait_connected()
         async with self._lock:
             try:
                 if self.repl.in_raw:
                     await self._back_to_friendly()
-                await self.repl.write(data)
+                await write_paced(self.repl.write, data, self._echo, stop)
             except BoardDisconnected:
                 pass
 

@@ -249,8 +249,8 @@ class ConsoleRouter:
                     continue
                 else:
                     console.writing = True
-                    try:
-                        await session.console_write(data)
+                    try:  # a Ctrl-C typed during a long paste drops the rest of it
+                        await session.console_write(data, stop=lambda: b"\x03" in console.inbox)
                     finally:
                         console.writing = False
                     if b"\r" in data or b"\x04" in data:  # a line entered, once it is sent
