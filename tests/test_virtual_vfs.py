@@ -37,6 +37,10 @@ EPERM = err(1, "[Errno 1] EPERM")
 ENAMETOOLONG = err(36)
 ENOTEMPTY = err(39)
 
+# names made in no particular order: digits, capitals, a space, non-ASCII, a prefix of another
+MANY = [f"n{(i * 7) % 30}" for i in range(30)] + ["Z", "a", "é", "_x", "0", "ab", "a b", "~", "a1",
+                                                  "ä", "A", "n1x", "bc", "b", "c", "cd"]
+
 # (code, expected answer): statements separated by "; ", the last one an expression whose
 # value is the answer. The rows run in order on one filesystem.
 TABLE = [
@@ -68,6 +72,11 @@ TABLE = [
     ("os.ilistdir('f')", ENOTDIR),
     ("os.ilistdir('missing')", ENOENT),
     ("os.listdir('d')", "['sub', 'x']"),
+    # a folder of more names than the virtual board holds at once (LIST_BATCH), made in no order
+    (f"os.mkdir('many'); [open('many/' + n, 'w').close() for n in {MANY!r}][:0]", "[]"),
+    # littlefs's order: by bytes, a name after the longer names it begins (lfs2_dir_fetchmatch)
+    ("[e[0] for e in os.ilistdir('many')]", ascii(sorted(MANY, key=lambda n: n.encode() + b"\xff"))),
+    (f"[os.remove('many/' + n) for n in {MANY!r}][:0]; os.rmdir('many')", "None"),
     ("os.statvfs('/')[5:]", "(0, 0, 0, 0, 255)"),
     ("s = os.statvfs('/'); s[0] == s[1] and s[3] == s[4] and 0 < s[3] <= s[2]", "True"),
     # mkdir

@@ -22,6 +22,7 @@ NAME_MAX = 255  # LFS2_NAME_MAX
 # errno numbers as littlefs returns them (lfs2.h LFS2_ERR_*), as OSError(n) on a board
 ENOENT, EEXIST, ENOTDIR, EISDIR, EINVAL = 2, 17, 20, 21, 22
 ENAMETOOLONG, ENOTEMPTY, ENOSPC = 36, 39, 28
+LIST_BATCH = 16  # names a folder listing holds at once (ilistdir)
 BLOCK = 4096  # a board's littlefs block (esp32, rp2: the flash's 4 KiB erase block)
 # open() flags, as vfs_lfsx_file.c builds them from the mode (lfs2.h LFS2_O_*)
 O_RDONLY, O_WRONLY, O_RDWR = 1, 2, 3
@@ -63,6 +64,15 @@ def _islast(rest):  # lfs2_path_islast: one name, maybe with slashes after it
 def _isdir(rest):  # lfs2_path_isdir: the name has a slash after it
     return _namelen(rest) < len(rest)
 
+
+
+@micropython.native
+def _before(a, b):
+    # a folder's order in littlefs (lfs2_dir_fetchmatch): by bytes (a str compares by its
+    # UTF-8 bytes), and a name after the longer names it begins ("ab", "a b", then "a")
+    if a.startswith(b) or b.startswith(a):
+        return len(a) > len(b)
+    return a < b
 
 class BoardFS:
     @micropython.native
@@ -224,24 +234,42 @@ class BoardFS:
             raise OSError(err)
         if not is_dir:
             raise OSError(ENOTDIR)
-        entries = []
-        for entry in self._fs.ilistdir(host):
-            name = entry[0]
-            try:
-                st = self._fs.stat(host + "/" + name)
-            except OSError:
-                continue
-            kind = st[0] & 0xF000
-            if kind in (S_IFDIR, S_IFREG):  # nothing else exists on littlefs
-                entries.append((name, kind, 0, st[6] if kind == S_IFREG else 0))
-        entries.sort()  # littlefs keeps a folder's names in byte order
-        return self._listing(entries, is_str)
+        return self._listing(self._fs, host, is_str)
 
     @staticmethod
     @micropython.native
-    def _listing(entries, is_str):
-        for e in entries:
-            yield e if is_str else (e[0].encode(),) + e[1:]
+    def _listing(fs, host, is_str):
+        # littlefs lists a folder in its order (_before) from C, on no heap. One sorted list of the
+        # host folder's names would take the board's heap (a 200-file folder: ~20 KB on this
+        # 64-bit runtime) and fail where the board does not: so LIST_BATCH names at a time,
+        # the next smallest, one pass over the folder for each batch.
+        last = None
+        while True:
+            batch = []
+            for entry in fs.ilistdir(host):
+                name = entry[0]
+                if last is not None and not _before(last, name):
+                    continue
+                if len(batch) == LIST_BATCH:
+                    if not _before(name, batch[-1]):
+                        continue
+                    batch.pop()
+                i = len(batch)
+                while i and _before(name, batch[i - 1]):
+                    i -= 1
+                batch.insert(i, name)
+            for name in batch:
+                try:
+                    st = fs.stat(host + "/" + name)
+                except OSError:
+                    continue
+                kind = st[0] & 0xF000
+                if kind in (S_IFDIR, S_IFREG):  # nothing else exists on littlefs
+                    size = st[6] if kind == S_IFREG else 0
+                    yield (name if is_str else name.encode(), kind, 0, size)
+            if len(batch) < LIST_BATCH:
+                return
+            last = batch[-1]
 
     @micropython.native
     def statvfs(self, path):
