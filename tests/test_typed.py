@@ -37,6 +37,7 @@ async def test_a_paste_far_bigger_than_the_ring_loses_nothing(console):
     await session.console_write(program(150))  # ~10 KB; its echo is ~6% longer than it
     total = sum(i + 50 for i in range(150))
     await until(lambda: f"total {total}\r\n>>> ".encode() in out, timeout=30, what="the total")
+    assert session.echo.silences == 0  # paced by the echo all the way, never by waiting
 
 
 async def test_a_stop_drops_the_rest_of_a_paste(console):
@@ -62,3 +63,4 @@ async def test_input_read_without_echo_still_gets_through(console):
     await until(lambda: out.endswith(b"\r\n"), what="the line entered")
     await session.console_write(b"z" * 400)  # the board reads it, echoes nothing
     await until(lambda: b"got 400 400\r\n>>> " in out, timeout=30, what="all 400 read")
+    assert session.echo.silences >= 3  # 96 bytes a silence: the echo never came

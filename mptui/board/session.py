@@ -91,7 +91,7 @@ class Session(SessionResets, SessionInterrupts):
         self._console_tail = b""
         self._console_sink: Callable[[bytes], None] | None = None
         self._unseen = bytearray()  # output since the last operation while no console was set
-        self._echo = Echo()  # console output so far: typed input is paced by it (typed.py)
+        self.echo = Echo()  # console output so far: typed input is paced by it (typed.py)
         self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
         from mptui.board.fs import BoardFS
@@ -252,7 +252,7 @@ class Session(SessionResets, SessionInterrupts):
         if not data:
             return
         self._console_tail = (self._console_tail + data)[-8:]
-        self._echo.saw(data)
+        self.echo.saw(data)
         if self._console_sink:
             self._console_sink(data)
         else:
@@ -269,7 +269,7 @@ class Session(SessionResets, SessionInterrupts):
             try:
                 if self.repl.in_raw:
                     await self._back_to_friendly()
-                await write_paced(self.repl.write, data, self._echo, stop)
+                await write_paced(self.repl.write, data, self.echo, stop)
             except BoardDisconnected:
                 pass
 

@@ -27,6 +27,7 @@ class Echo:
         self.seen = 0
         self.lines = 0  # newlines among them
         self.after_line = 0  # bytes since the last newline
+        self.silences = 0  # times typing went on after STALL of silence
         self._more = asyncio.Event()
 
     def saw(self, data: bytes) -> None:
@@ -69,6 +70,7 @@ async def write_paced(write: Callable[[bytes], Awaitable[None]], data: bytes, ec
         room = WINDOW - (sent - read())
         if room <= 0:
             if not await echo.wait(STALL):
+                echo.silences += 1
                 floor = sent  # silence: take it as read
             continue
         chunk = data[sent:sent + room]

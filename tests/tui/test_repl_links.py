@@ -52,6 +52,7 @@ async def test_the_repl_on_a_slow_link(make_app, isolated, config_file, profile)
         terminal.post_message(events.Paste(text))
         await wait_until(lambda: f"sum {total}" in shown(terminal).splitlines(),
                          timeout=60, what="the pasted program's answer")
+        assert app.manager.session(key).echo.silences == 0  # paced by the echo, no waiting
         await wait_until(lambda: shown(terminal).rstrip().endswith(">>>"))
 
         terminal.send(b"while True: print('tick', 12345)\r\r")
