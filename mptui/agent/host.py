@@ -97,7 +97,7 @@ class Conn:
         self.dead = False  # closed by the agent (gate.py): every wait now fails
         self.client = False  # counted as a logged-in client (gate.py)
 
-    def _fill(self, n=2048):
+    def _fill(self, n=512):
         if self.dead or (yield (READ, self.s, self.timeout)) is None or self.dead:
             raise OSError(110)  # ETIMEDOUT
         d = self.s.recv(n)
@@ -120,6 +120,22 @@ class Conn:
             yield from self._fill(min(n, 4096))
         d, self.buf = self.buf[:n], self.buf[n:]
         return d
+
+    def readinto(self, mv):
+        """Up to len(mv) bytes into mv (at least 1): how many. No bytes object per read."""
+        n = min(len(self.buf), len(mv))
+        if n:
+            mv[:n] = self.buf[:n]
+            self.buf = self.buf[n:]
+            return n
+        while True:
+            if self.dead or (yield (READ, self.s, self.timeout)) is None or self.dead:
+                raise OSError(110)
+            n = self.s.readinto(mv)
+            if n == 0:
+                raise EOFError
+            if n:
+                return n
 
     def exact(self, n):
         while len(self.buf) < n:

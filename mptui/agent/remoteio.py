@@ -49,6 +49,7 @@ BUILTINS = ("ping", "version", "free_mem", "uptime_ms", "stats")
 LINGER = 10  # ms to let a burst of prints gather before it is sent
 RETRY = 20  # ms between send attempts to a listener whose socket is full
 CHUNK = 32  # bytes a small str object and its list slot take beyond its characters (32-bit)
+TAKE = 1024  # characters of output per message to a listener (each is copied a few times)
 
 _handlers = {}
 # The shared output list; guarded by _lock (the app's threads add, the agent's thread takes).
@@ -336,28 +337,35 @@ def _listen(c, yes):
 
 
 def _feed(c):
-    """Move new output from the shared list into one listener's send buffer."""
+    """Move new output from the shared list into one listener's send buffer, TAKE characters
+    at a time (a message each), while its socket takes them."""
     global _first, _size
     c.flush()
-    if c.pending() > 512:
-        return  # its socket is full: the shared list keeps the rest (and drops the oldest)
-    with _lock:
-        dropped = _first - c.next if c.next < _first else 0
+    while c.pending() <= 512:  # else its socket is full: the shared list keeps the rest
+        with _lock:
+            dropped = _first - c.next if c.next < _first else 0
+            if dropped:
+                c.next = _first
+            i = j = c.next - _first
+            n = 0
+            while j < len(_items) and (j == i or n + len(_items[j]) <= TAKE):
+                n += len(_items[j])
+                j += 1
+            text = "".join(_items[i:j]) if j > i else ""
+            c.next = _first + j
+            low = min(x.next for x in _listeners)
+            if low > _first:  # every listener has taken these
+                for s in _items[: low - _first]:
+                    _size -= len(s) + CHUNK
+                del _items[: low - _first]
+                _first = low
         if dropped:
-            c.next = _first
-        text = "".join(_items[c.next - _first :]) if c.next - _first < len(_items) else ""
-        c.next = _first + len(_items)
-        low = min(x.next for x in _listeners)
-        if low > _first:  # every listener has taken these
-            for s in _items[: low - _first]:
-                _size -= len(s) + CHUNK
-            del _items[: low - _first]
-            _first = low
-    if dropped:
-        _stats["dropped"] += dropped
-        c.queue(_line({"t": "drop", "n": dropped}))
-    if text:
+            _stats["dropped"] += dropped
+            c.queue(_line({"t": "drop", "n": dropped}))
+        if not text:
+            return
         c.queue(_line({"t": "out", "d": text}))
+        text = None
         c.flush()
 
 
