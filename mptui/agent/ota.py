@@ -8,6 +8,7 @@ from binascii import hexlify
 
 from mptui_agent import PROTO, VERSION, board_id, forget, gate, host
 
+MEMORY = "err memory the board has too little free heap for this\n"
 _LAZY = ("ota_session", "release")
 _mine = []  # of _LAZY: the modules this server loaded (and may let go)
 
@@ -47,7 +48,14 @@ def _client(c, src, cfg, g):
         if pw or ln.startswith("auth"):  # (with no password a client may log in all the same)
             yield from c.send("ok\n")
             ln = None
-        yield from _load().session(c, ln, cfg)
+        try:
+            run = _load().session
+        except MemoryError:
+            run = None
+        if run is None:
+            yield from c.send(MEMORY)
+            return
+        yield from run(c, ln, cfg)
     except (OSError, EOFError, ValueError):
         pass
     finally:

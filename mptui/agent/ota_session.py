@@ -5,6 +5,7 @@ import os
 
 from mptui_agent import CONFIG, host
 from mptui_agent import release as R
+from mptui_agent.ota import MEMORY
 
 
 def session(c, ln, cfg):
@@ -61,6 +62,12 @@ def session(c, ln, cfg):
                     return  # the rest of the stream cannot be trusted
             except (ValueError, KeyError):
                 yield from c.send("err proto bad command %r\n" % ln[:40])
+            except MemoryError:
+                if up is not None:
+                    up.abort()
+                    up = None
+                yield from c.send(MEMORY)
+                return
             ln = None
     finally:
         if up is not None:
