@@ -66,6 +66,7 @@ class Loop:
                 import sys
 
                 sys.print_exception(e)
+        ready = task = value = None  # what ended is let go before the wait, not after it
         if self.ready:
             timeout = 0
         now = time.ticks_ms()

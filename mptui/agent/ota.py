@@ -79,5 +79,9 @@ def _unload():
     if not _mine or R is not None and R._busy[0] is not None:
         return  # an update (over the raw REPL, say) still uses it
     while _mine:
-        forget(_mine.pop())
+        name = _mine.pop()
+        mod = sys.modules.get("mptui_agent." + name)
+        forget(name)
+        if mod is not None:  # a stale pointer to the module (the GC scans the thread's stack
+            mod.__dict__.clear()  # as it finds it) must not keep all its code alive
     gc.collect()
