@@ -100,9 +100,16 @@ def _skip(c, n):
 
 
 def _buffer(size):
-    """A buffer for one file's bytes: up to 4 KiB, less on a small heap."""
+    """A buffer for one file's bytes: up to 4 KiB, less on a small (or broken up) heap."""
     gc.collect()
-    return memoryview(bytearray(max(min(size, 4096, gc.mem_free() // 8), 256)))
+    n = max(min(size, 4096, gc.mem_free() // 8), 256)
+    while True:
+        try:
+            return memoryview(bytearray(n))
+        except MemoryError:
+            if n <= 128:
+                raise
+            n //= 2
 
 
 def _path(arg):
