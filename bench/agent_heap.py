@@ -5,7 +5,8 @@ call and log stream (LINES lines) all work, on this machine's MicroPython runtim
     .venv/bin/python bench/agent_heap.py [KIB ...]
 
 Prints one line per heap tried (ok, or where it failed), then the smallest that worked: the
-figure behind AGENT_HEAP in mptui/services/ota/install.py.
+figure behind AGENT_HEAP in mptui/services/ota/install.py. Seen (2026-12): 72 KiB worked (the
+install read 65.5 KiB free), 68 did not; before the agent loaded its OTA code on demand, 92-96.
 """
 
 from __future__ import annotations
