@@ -2,15 +2,13 @@
 # Only the greeting and the login live here. The commands (ota_session.py) and the releases'
 # code (release.py) are loaded when a client has logged in, and let go again when the last one
 # leaves with no update in progress: a board pays their heap only while it is being updated.
-import gc
 import sys
 from binascii import hexlify
 
-from mptui_agent import PROTO, VERSION, board_id, forget, gate, host
+from mptui_agent import PROTO, VERSION, board_id, gate, host
 
 MEMORY = "err memory the board has too little free heap for this\n"
-_LAZY = ("ota_session", "release")
-_mine = []  # of _LAZY: the modules this server loaded (and may let go)
+_lazy = host.Lazy("release", "ota_session")
 
 
 def serve(loop, cfg):
@@ -49,7 +47,7 @@ def _client(c, src, cfg, g):
             yield from c.send("ok\n")
             ln = None
         try:
-            run = _load().session
+            run = _lazy.load().session
         except MemoryError:
             run = None
         if run is None:
@@ -65,23 +63,8 @@ def _client(c, src, cfg, g):
             _unload()
 
 
-def _load():
-    for name in _LAZY:
-        if "mptui_agent." + name not in sys.modules:
-            _mine.append(name)
-    gc.collect()  # room for the code, in one piece
-    __import__("mptui_agent.release")  # first: no import nested in another (see STACK)
-    return __import__("mptui_agent.ota_session", None, None, ["session"])
-
-
 def _unload():
     R = sys.modules.get("mptui_agent.release")
-    if not _mine or R is not None and R._busy[0] is not None:
+    if R is not None and R._busy[0] is not None:
         return  # an update (over the raw REPL, say) still uses it
-    while _mine:
-        name = _mine.pop()
-        mod = sys.modules.get("mptui_agent." + name)
-        forget(name)
-        if mod is not None:  # a stale pointer to the module (the GC scans the thread's stack
-            mod.__dict__.clear()  # as it finds it) must not keep all its code alive
-    gc.collect()
+    _lazy.unload()
