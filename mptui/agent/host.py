@@ -126,7 +126,7 @@ class Conn:
         """Up to len(mv) bytes into mv (at least 1): how many. No bytes object per read."""
         n = min(len(self.buf), len(mv))
         if n:
-            mv[:n] = self.buf[:n]
+            mv[:n] = memoryview(self.buf)[:n]
             self.buf = self.buf[n:]
             return n
         while True:

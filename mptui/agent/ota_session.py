@@ -62,13 +62,12 @@ def session(c, ln, cfg):
                     return  # the rest of the stream cannot be trusted
             except (ValueError, KeyError):
                 yield from c.send("err proto bad command %r\n" % ln[:40])
-            except MemoryError:
-                if up is not None:
-                    up.abort()
-                    up = None
-                yield from c.send(MEMORY)
-                return
             ln = None
+    except MemoryError:  # told, then the connection closes: the rest of its stream is lost
+        if up is not None:
+            up.abort()
+            up = None
+        yield from c.send(MEMORY)
     finally:
         if up is not None:
             up.abort()

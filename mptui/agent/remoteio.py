@@ -62,6 +62,7 @@ _orig_print = builtins.print
 _attached = None  # "dupterm" | "print" | None
 _slot = 0  # the dupterm slot taken
 _lazy = host.Lazy("remoteio_session")
+MEMORY = b'{"t": "err", "id": null, "kind": "memory", "e": "the board has too little free heap for this"}\n'
 
 
 # -- the app's side ---------------------------------------------------------------------------
@@ -189,7 +190,7 @@ def _client(conn, src, cfg, g):
         except MemoryError:
             run = None
         if run is None:
-            yield from conn.send(_err(None, "memory", "the board has too little free heap for this"))
+            yield from conn.send(MEMORY)
             return
         yield from run(conn, msg, cfg, limit)
     except (OSError, EOFError, ValueError):

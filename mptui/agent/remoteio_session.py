@@ -8,7 +8,7 @@ import time
 
 from mptui_agent import BOOT_ID, VERSION, board_name, host, state
 from mptui_agent import remoteio as rio
-from mptui_agent.remoteio import _err, _line, _parse
+from mptui_agent.remoteio import MEMORY, _err, _line, _parse
 
 try:
     import os
@@ -45,6 +45,9 @@ def session(conn, msg, cfg, limit):
         while c.pending() and not c.dead:  # the last replies, then close
             yield (host.SLEEP, None, rio.RETRY)
             c.flush()
+    except MemoryError:  # told, then the connection closes
+        c.out = b""
+        yield from conn.send(MEMORY)
     finally:
         _listen(c, False)
 

@@ -20,7 +20,7 @@ IDLE = ["mptui_agent", "mptui_agent.gate", "mptui_agent.host", "mptui_agent.ota"
 
 async def test_ota_code_is_loaded_only_while_a_client_is_logged_in(make_board):
     board = await make_board()  # announcements off (start_board), no pull URL
-    assert await board.session.eval(LOADED) == IDLE
+    await settled(board, "the OTA code of start_board's own check stayed loaded")
     idle_free = await board.session.eval(FREE)
 
     link = AgentLink("127.0.0.1", board.port, PASSWORD, timeout=WAIT)
@@ -40,7 +40,7 @@ async def test_ota_code_is_loaded_only_while_a_client_is_logged_in(make_board):
 async def test_remoteio_client_code_is_loaded_only_while_a_client_is_logged_in(make_board):
     board = await make_board()
     port = json.loads((board.root / "config/mptui_agent.json").read_text())["remoteio_port"]
-    assert await board.session.eval(LOADED) == IDLE
+    await settled(board, "the OTA code of start_board's own check stayed loaded")
     rio = RemoteIO("127.0.0.1", port, PASSWORD, timeout=WAIT)
     await rio.open()
     try:
@@ -52,7 +52,8 @@ async def test_remoteio_client_code_is_loaded_only_while_a_client_is_logged_in(m
 
 
 async def settled(board, why: str) -> None:
-    """Until the agent has let go of what it loaded for a client (after the client left)."""
+    """Until the agent has let go of what it loaded for a client (after the client left):
+    only the modules an idle agent has (pull and announcements, turned off, never loaded)."""
     deadline = asyncio.get_running_loop().time() + WAIT
     while await board.session.eval(LOADED) != IDLE:
         assert asyncio.get_running_loop().time() < deadline, why
