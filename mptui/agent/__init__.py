@@ -144,6 +144,10 @@ def start(thread=True):
             mod = __import__("mptui_agent." + name, None, None, ["serve"])
         except ImportError:
             continue
+        except MemoryError as e:  # no room for this one: the others may still fit
+            sys.print_exception(e)
+            forget(name)
+            continue
         try:
             task = mod.serve(loop, cfg)
         except Exception as e:  # one service that cannot start must not stop the others
