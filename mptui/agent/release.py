@@ -33,10 +33,6 @@ class Reject(Exception):
         self.code, self.why = code, why
 
 
-def hexsha(data):
-    return hexlify(sha256(data).digest()).decode()
-
-
 def payload(m):
     """What the signature covers: the version, `seq N` (` downgrade` when allowed), then
     `path:sha256` lines in path order."""
