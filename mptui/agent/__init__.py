@@ -14,6 +14,9 @@ MAX_UNCLEAN = 3  # unclean boots of a new release before the previous one is res
 # Service modules, in start order; each has serve(loop, cfg) -> generator or None (disabled).
 # Missing modules are skipped.
 SERVICES = ["ota", "pull", "remoteio", "announce"]
+# The agent thread's C stack. The unix port puts a PATH_MAX (4 KiB) buffer on it per import
+# level, and ota.py imports its session code from that thread: 20 KiB overflowed there.
+STACK = 32768 if sys.platform == "linux" else 16384
 
 _cfg = None
 _loop = None
@@ -108,6 +111,7 @@ def boot():
                 write_json(STATE, st)
     except Exception as e:
         sys.print_exception(e)
+    forget("release")  # loaded again when an update comes (ota.py)
     try:
         start()
     except Exception as e:
@@ -134,9 +138,15 @@ def start(thread=True):
     cfg = config()
     loop = Loop()
     for name in cfg.get("services") or SERVICES:
+        if name == "pull" and not cfg.get("pull") or name == "announce" and cfg.get("announce") == "":
+            continue  # turned off: not even loaded
         try:
             mod = __import__("mptui_agent." + name, None, None, ["serve"])
         except ImportError:
+            continue
+        except MemoryError as e:  # no room for this one: the others may still fit
+            sys.print_exception(e)
+            forget(name)
             continue
         try:
             task = mod.serve(loop, cfg)
@@ -144,8 +154,7 @@ def start(thread=True):
             sys.print_exception(e)
             task = None
         if task is None:  # not enabled: give its memory back
-            sys.modules.pop("mptui_agent." + name, None)
-            globals().pop(name, None)
+            forget(name)
         else:
             loop.spawn(task)
     loop.spawn(_guard(cfg))
@@ -155,13 +164,19 @@ def start(thread=True):
             import _thread
 
             try:
-                _thread.stack_size(cfg.get("stack", 16384))
+                _thread.stack_size(cfg.get("stack", STACK))
             except Exception:
                 pass
             _thread.start_new_thread(loop.run, ())
         except ImportError:
             pass
     return loop
+
+
+def forget(name):
+    """Unload mptui_agent.<name> (its heap comes back once nothing else holds it)."""
+    sys.modules.pop("mptui_agent." + name, None)
+    globals().pop(name, None)
 
 
 def _guard(cfg):

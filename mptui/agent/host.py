@@ -3,8 +3,10 @@
 # thread would share (and corrupt) the queues of an app that uses asyncio itself.
 # A task yields (SLEEP, None, ms), (READ, sock, timeout_ms) or (WRITE, sock, timeout_ms);
 # it is resumed with True when the socket is ready, None on timeout (timeout None: no limit).
+import gc
 import os
 import select
+import sys
 import time
 from binascii import unhexlify
 from hashlib import sha256
@@ -63,9 +65,8 @@ class Loop:
             except StopIteration:
                 pass
             except Exception as e:  # a failing task must not stop the others
-                import sys
-
                 sys.print_exception(e)
+        ready = task = value = None  # what ended is let go before the wait, not after it
         if self.ready:
             timeout = 0
         now = time.ticks_ms()
@@ -97,7 +98,7 @@ class Conn:
         self.dead = False  # closed by the agent (gate.py): every wait now fails
         self.client = False  # counted as a logged-in client (gate.py)
 
-    def _fill(self, n=2048):
+    def _fill(self, n=512):
         if self.dead or (yield (READ, self.s, self.timeout)) is None or self.dead:
             raise OSError(110)  # ETIMEDOUT
         d = self.s.recv(n)
@@ -120,6 +121,22 @@ class Conn:
             yield from self._fill(min(n, 4096))
         d, self.buf = self.buf[:n], self.buf[n:]
         return d
+
+    def readinto(self, mv):
+        """Up to len(mv) bytes into mv (at least 1): how many. No bytes object per read."""
+        n = min(len(self.buf), len(mv))
+        if n:
+            mv[:n] = memoryview(self.buf)[:n]
+            self.buf = self.buf[n:]
+            return n
+        while True:
+            if self.dead or (yield (READ, self.s, self.timeout)) is None or self.dead:
+                raise OSError(110)
+            n = self.s.readinto(mv)
+            if n == 0:
+                raise EOFError
+            if n:
+                return n
 
     def exact(self, n):
         while len(self.buf) < n:
@@ -147,6 +164,36 @@ class Conn:
             self.s.close()
         except OSError:
             pass
+
+
+class Lazy:
+    """Modules of the agent that a server loads when a client has logged in and lets go when
+    the last one has left: the board pays their heap only while they serve someone."""
+
+    def __init__(self, *names):
+        self.names = names  # in import order: none imported from inside another (see STACK)
+        self.mine = []  # the ones this loaded (a module loaded by others stays)
+
+    def load(self):
+        """The last module of `names`, loaded (MemoryError when the heap has no room)."""
+        for name in self.names:
+            if "mptui_agent." + name not in sys.modules:
+                self.mine.append(name)
+        gc.collect()  # room for the code, in one piece
+        for name in self.names:
+            mod = __import__("mptui_agent." + name, None, None, ["_"])
+        return mod
+
+    def unload(self):
+        from mptui_agent import forget
+
+        while self.mine:
+            name = self.mine.pop()
+            mod = sys.modules.get("mptui_agent." + name)
+            forget(name)
+            if mod is not None:  # a stale pointer to the module (the GC scans the thread's
+                mod.__dict__.clear()  # stack as it finds it) must not keep its code alive
+        gc.collect()
 
 
 def listener(host, port):

@@ -4,7 +4,7 @@ import json
 import socket
 
 from mptui_agent import board_id, host, state
-from mptui_agent import release as R  # at boot, in the main thread (see ota.py)
+from mptui_agent import release as R  # at boot: pull mode keeps it loaded
 
 
 def serve(loop, cfg):

@@ -33,10 +33,6 @@ class Reject(Exception):
         self.code, self.why = code, why
 
 
-def hexsha(data):
-    return hexlify(sha256(data).digest()).decode()
-
-
 def payload(m):
     """What the signature covers: the version, `seq N` (` downgrade` when allowed), then
     `path:sha256` lines in path order."""
@@ -137,7 +133,7 @@ def walk(p, rel=""):
 
 def file_sha(p, buf=None):
     h = sha256()
-    buf = buf or bytearray(1024)
+    buf = buf or bytearray(512)
     mv = memoryview(buf)
     with open(p, "rb") as f:
         while True:
@@ -260,7 +256,7 @@ class Update:
         """All files present and verified? Then the journal, then apply it."""
         try:
             put = []
-            buf = bytearray(1024)
+            buf = bytearray(512)
             for p in sorted(self.files):
                 if p in self.ok:
                     put.append(p)
@@ -400,7 +396,7 @@ def info():
 
 def tree(root, hashes=False):
     """[relative path, size, sha256 or ''] of the release files under root (protected skipped)."""
-    buf = bytearray(1024)
+    buf = bytearray(512)
     out = []
     for rel, fp, size in walk(root):
         if root == "/" and (rel.split("/")[0] in PROTECTED or rel.startswith(".ota")):

@@ -11,24 +11,21 @@
 # agent's thread sends it on. Each listener has its own read position in that list: a listener
 # that falls further behind than the list holds loses the oldest chunks and is told how many.
 # Nothing the app does ever waits for a listener.
+# Resident here: what the app calls, the output list, the server and the login. What a
+# logged-in client does (calls, listening, capture) is remoteio_session.py, loaded when the
+# first client logs in and let go when the last one leaves.
 import builtins
 import gc
 import json
 import sys
-import time
 from binascii import hexlify
 
-from mptui_agent import BOOT_ID, VERSION, board_id, board_name, gate, host, state
+from mptui_agent import BOOT_ID, VERSION, board_id, board_name, gate, host
 
 try:
-    import os
     import socket
 except ImportError:  # pragma: no cover
     socket = None
-try:
-    import io
-except ImportError:  # pragma: no cover
-    io = None
 try:
     import _thread
 
@@ -49,6 +46,7 @@ BUILTINS = ("ping", "version", "free_mem", "uptime_ms", "stats")
 LINGER = 10  # ms to let a burst of prints gather before it is sent
 RETRY = 20  # ms between send attempts to a listener whose socket is full
 CHUNK = 32  # bytes a small str object and its list slot take beyond its characters (32-bit)
+TAKE = 1024  # characters of output per message to a listener (each is copied a few times)
 
 _handlers = {}
 # The shared output list; guarded by _lock (the app's threads add, the agent's thread takes).
@@ -62,6 +60,9 @@ _stats = {"dropped": 0, "peak": 0, "chunks": 0}
 _wake_rx = _wake_tx = _wake_addr = None
 _orig_print = builtins.print
 _attached = None  # "dupterm" | "print" | None
+_slot = 0  # the dupterm slot taken
+_lazy = host.Lazy("remoteio_session")
+MEMORY = b'{"t": "err", "id": null, "kind": "memory", "e": "the board has too little free heap for this"}\n'
 
 
 # -- the app's side ---------------------------------------------------------------------------
@@ -117,167 +118,6 @@ def _print(*args, sep=" ", end="\n", file=None):
     _add(text)
 
 
-if io is not None:
-
-    class _Tee(io.IOBase):
-        """The dupterm stream: output only (it never has input)."""
-
-        def __init__(self):
-            self.tail = b""  # the start of a character split across writes
-
-        def write(self, buf):
-            data = self.tail + bytes(buf)
-            cut = len(data)
-            for back in (1, 2, 3):
-                if back > len(data):
-                    break
-                b = data[-back]
-                if b & 0xC0 != 0x80:  # not a continuation byte: a character starts here
-                    if b >= 0xC0 and (2 if b < 0xE0 else 3 if b < 0xF0 else 4) > back:
-                        cut = len(data) - back
-                    break
-            self.tail = data[cut:]
-            try:
-                _add(data[:cut].decode())
-            except UnicodeError:
-                _add("".join(chr(b) if b < 128 else "?" for b in data[:cut]))
-            return len(buf)
-
-        def readinto(self, buf):
-            return None
-
-        def ioctl(self, op, arg):
-            return 0
-
-else:  # pragma: no cover
-    _Tee = None
-
-
-def _attach():
-    """Capture output: a free dupterm slot where the port has them, else wrap print()."""
-    global _attached, _slot
-    if _attached:
-        return
-    if _Tee is not None and hasattr(os, "dupterm"):
-        for i in (1, 0):
-            try:
-                prev = os.dupterm(None, i)
-            except (OSError, ValueError, TypeError, IndexError):
-                continue
-            if prev is None:
-                os.dupterm(_Tee(), i)
-                _attached, _slot = "dupterm", i
-                return
-            os.dupterm(prev, i)  # taken (WebREPL, a display...): leave it be
-    builtins.print = _print
-    _attached = "print"
-
-
-_slot = 0
-
-
-def _detach():
-    global _attached, _items, _size
-    if _attached == "dupterm":
-        os.dupterm(None, _slot)
-    elif _attached == "print" and builtins.print is _print:
-        builtins.print = _orig_print
-    _attached = None
-    with _lock:
-        _items = []
-        _size = 0
-
-
-# -- built-in calls ---------------------------------------------------------------------------
-
-
-def _version():
-    st = state()
-    return {"agent": VERSION, "proto": PROTO, "name": board_name(), "release": st.get("v"),
-            "boot": BOOT_ID, "platform": sys.platform, "micropython": sys.version}
-
-
-def _free_mem(collect=False):
-    if collect:
-        gc.collect()
-    return gc.mem_free()
-
-
-def _stats_call(collect=False):
-    if collect:
-        gc.collect()
-    with _lock:
-        out = dict(_stats)
-        out["held"] = _size
-    out["listeners"] = len(_listeners)
-    out["alloc"] = gc.mem_alloc()
-    out["capture"] = _attached
-    return out
-
-
-_BUILTIN = {
-    "ping": lambda: "pong",
-    "version": _version,
-    "free_mem": _free_mem,
-    "uptime_ms": time.ticks_ms,  # since boot, wrapping as ticks do
-    "stats": _stats_call,
-}
-
-
-def _describe(e):
-    if io is None:
-        return repr(e), ""
-    s = io.StringIO()
-    sys.print_exception(e, s)
-    return "%s: %s" % (type(e).__name__, e) if e.args else type(e).__name__, s.getvalue()
-
-
-def _call(msg):
-    """The reply line (bytes) to one call message."""
-    cid = msg.get("id")
-    name = msg.get("name")
-    args = msg.get("args")
-    if args is None:
-        args = {}
-    f = _BUILTIN.get(name) if isinstance(name, str) else None
-    if f is None and isinstance(name, str):
-        with _lock:
-            f = _handlers.get(name)
-    if f is None:
-        return _err(cid, "unknown", "unknown handler: %s" % (name,))
-    if not isinstance(args, dict):
-        return _err(cid, "args", "args must be a JSON object")
-    try:
-        r = f(**args)
-    except BaseException as e:  # SystemExit too: it would end the agent's thread
-        what, tb = _describe(e)
-        return _line({"t": "err", "id": cid, "kind": "raised", "e": what, "tb": tb})
-    if not _plain(r):
-        return _err(cid, "result", "JSON cannot encode what %s returned (type %s%s)"
-                    % (name, type(r).__name__, " holding other things" if _box(r) else ""))
-    return _line({"t": "resp", "id": cid, "r": r})
-
-
-def _plain(v, depth=0):
-    """Can JSON carry it? (MicroPython's json.dumps writes `<object>` or `nan` instead of
-    refusing.)"""
-    if v is None or isinstance(v, (bool, int, str)):
-        return True
-    if isinstance(v, float):
-        return v - v == 0  # not nan or infinite
-    if depth > 32:
-        return False
-    if isinstance(v, (list, tuple)):
-        return all(_plain(x, depth + 1) for x in v)
-    if isinstance(v, dict):
-        return all(isinstance(k, str) and _plain(x, depth + 1) for k, x in v.items())
-    return False
-
-
-def _box(v):
-    return isinstance(v, (list, tuple, dict))
-
-
 def _err(cid, kind, text):
     return _line({"t": "err", "id": cid, "kind": kind, "e": text})
 
@@ -287,78 +127,6 @@ def _line(obj):
 
 
 # -- the agent's side -------------------------------------------------------------------------
-
-
-class _Client:
-    def __init__(self, sock):
-        self.s = sock
-        self.out = b""  # bytes not yet accepted by the socket
-        self.pos = 0
-        self.next = -1  # sequence number of the next chunk to send; -1: not listening
-        self.dead = False
-
-    def queue(self, data):
-        if self.pos:
-            self.out, self.pos = self.out[self.pos :], 0
-        self.out += data
-
-    def pending(self):
-        return len(self.out) - self.pos
-
-    def flush(self):
-        """Send what the socket takes now; never waits."""
-        if self.dead or not self.pending():
-            return
-        try:
-            n = self.s.send(memoryview(self.out)[self.pos :])
-        except OSError as e:
-            if e.args[0] not in (11, 12):  # EAGAIN, ENOMEM (lwIP: buffers full)
-                self.dead = True
-            return
-        self.pos += n
-        if self.pos == len(self.out):
-            self.out, self.pos = b"", 0
-
-
-def _listen(c, yes):
-    global _first
-    if yes and c.next < 0:
-        if not _listeners:
-            _attach()
-        with _lock:
-            c.next = _first + len(_items)  # from now on
-        _listeners.append(c)
-    elif not yes and c.next >= 0:
-        c.next = -1
-        _listeners.remove(c)
-        if not _listeners:
-            _detach()
-
-
-def _feed(c):
-    """Move new output from the shared list into one listener's send buffer."""
-    global _first, _size
-    c.flush()
-    if c.pending() > 512:
-        return  # its socket is full: the shared list keeps the rest (and drops the oldest)
-    with _lock:
-        dropped = _first - c.next if c.next < _first else 0
-        if dropped:
-            c.next = _first
-        text = "".join(_items[c.next - _first :]) if c.next - _first < len(_items) else ""
-        c.next = _first + len(_items)
-        low = min(x.next for x in _listeners)
-        if low > _first:  # every listener has taken these
-            for s in _items[: low - _first]:
-                _size -= len(s) + CHUNK
-            del _items[: low - _first]
-            _first = low
-    if dropped:
-        _stats["dropped"] += dropped
-        c.queue(_line({"t": "drop", "n": dropped}))
-    if text:
-        c.queue(_line({"t": "out", "d": text}))
-        c.flush()
 
 
 def _pump():
@@ -381,12 +149,14 @@ def _pump():
             yield (host.SLEEP, None, RETRY if _listeners else 500)
         if _listeners:
             yield (host.SLEEP, None, LINGER)
+            s = sys.modules.get("mptui_agent.remoteio_session")  # (loaded while any listen)
             for c in list(_listeners):
-                _feed(c)
+                if s is not None:
+                    s._feed(c)
+            s = None
 
 
 def _client(conn, src, cfg, g):
-    c = _Client(conn.s)
     try:
         wait = gate.blocked(src)
         if g.full() or wait:  # (gate.py; checked again at login)
@@ -415,33 +185,21 @@ def _client(conn, src, cfg, g):
         if pw or msg.get("t") == "auth":  # (with no password a client may log in all the same)
             yield from conn.send(_line({"t": "ok"}))
             msg = None
-        while not c.dead:
-            if msg is None:
-                conn.timeout = None if c.next >= 0 else cfg.get("timeout", 30) * 1000
-                msg = _parse((yield from conn.line(limit)))
-            t = msg.get("t")
-            if t == "call":
-                c.queue(_call(msg))
-            elif t == "listen":
-                _listen(c, msg.get("on", True))
-            elif t == "bye":
-                break
-            else:
-                c.queue(_err(msg.get("id"), "proto", "unknown message type %r" % (t,)))
-            msg = None
-            c.flush()
-            while c.pending() > limit and not c.dead:  # it sends calls but does not read
-                yield (host.SLEEP, None, RETRY)
-                c.flush()
-        while c.pending() and not c.dead:  # the last replies, then close
-            yield (host.SLEEP, None, RETRY)
-            c.flush()
+        try:
+            run = _lazy.load().session
+        except MemoryError:
+            run = None
+        if run is None:
+            yield from conn.send(MEMORY)
+            return
+        yield from run(conn, msg, cfg, limit)
     except (OSError, EOFError, ValueError):
         pass
     finally:
-        _listen(c, False)
         g.leave(conn)
         conn.close()
+        if not g.clients:
+            _lazy.unload()
 
 
 def _parse(line):

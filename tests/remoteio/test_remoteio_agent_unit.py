@@ -15,8 +15,9 @@ SCRIPT = r"""
 import sys
 sys.path.insert(0, {lib!r})
 from mptui_agent import remoteio as r
+from mptui_agent import remoteio_session as s  # (what a logged-in client uses)
 
-t = r._Tee()
+t = s._Tee()
 for chunk in [b"caf\xc3", b"\xa9 ok\n", b"\xe2\x82", b"\xac\n", b"\xff bad\n", b"\xf0\x9f"]:
     t.write(memoryview(chunk))
 print("tee", repr("".join(r._items)), repr(t.tail))
@@ -30,10 +31,10 @@ except ValueError as e:
 def twice(x):
     return [x, x]
 
-print("call", r._call({{"id": 1, "name": "twice", "args": {{"x": 2}}}}))
+print("call", s._call({{"id": 1, "name": "twice", "args": {{"x": 2}}}}))
 r.off("twice")
-print("gone", r._call({{"id": 2, "name": "twice"}}))
-print("plain", [r._plain(v) for v in (1, 2.5, float("nan"), float("inf"), "s", None,
+print("gone", s._call({{"id": 2, "name": "twice"}}))
+print("plain", [s._plain(v) for v in (1, 2.5, float("nan"), float("inf"), "s", None,
                                        [1, {{"a": ()}}], {{1: 2}}, b"x", object())])
 """
 

@@ -29,10 +29,10 @@ CONFIG = "/config/mptui_agent.json"
 BOOT_HOOK = "import mptui_agent\nmptui_agent.boot()\n"
 # The free heap the agent needs, as `room()` reads it on a board without the agent: enough to
 # start it at boot and serve a push, RemoteIO calls and its log stream. Measured with
-# `bench/agent_heap.py` on the unix port (64-bit): `?heap=92k` worked (room() read 85.3 KiB),
-# 88k did not (81.3 KiB). A 32-bit board's objects take at most half of that (pointers halve,
+# `bench/agent_heap.py` on the unix port (64-bit): `?heap=72k` worked (room() read 65.5 KiB),
+# 68k did not (61.5 KiB). A 32-bit board's objects take at most half of that (pointers halve,
 # bytes do not), so half is its lower bound: a board refused surely cannot hold the agent.
-AGENT_HEAP = 84 * 1024
+AGENT_HEAP = 65 * 1024
 ROOM = ("(__import__('gc').collect(), __import__('gc').mem_free(), "
         "__import__('sys').maxsize > (1 << 32), 'mptui_agent' in __import__('sys').modules)")
 

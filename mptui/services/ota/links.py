@@ -36,6 +36,7 @@ KINDS = {
     "manifest": "bad manifest",
     "state": "update refused",
     "notfound": "not found",
+    "memory": "the board is short of free heap (RAM)",
     "no-agent": "the OTA agent is not installed (run `mptui ota install`)",
     "proto": "protocol error",
     "timeout": "the board stopped answering",

@@ -38,6 +38,7 @@ KINDS = {
     "result": "the result cannot be sent",
     "proto": "protocol error",
     "busy": "the board has too many RemoteIO clients",
+    "memory": "the board is short of free heap (RAM)",
     "denied": "wrong password",
     "backoff": "too many wrong passwords from here: the board makes this computer wait",
     "password": "the board wants a password and none is set",
