@@ -66,7 +66,6 @@ def _isdir(rest):  # lfs2_path_isdir: the name has a slash after it
 
 
 
-@micropython.native
 def _before(a, b):
     # a folder's order in littlefs (lfs2_dir_fetchmatch): by bytes (a str compares by its
     # UTF-8 bytes), and a name after the longer names it begins ("ab", "a b", then "a")

@@ -17,6 +17,9 @@ def _mptui_start(g):
         os.unsetenv("MPTUI_VB_" + key)
     tag = env["TAG"].encode()
     sys.path.insert(0, env["LIB"])
+    import gc
+
+    gc.collect()  # room to compile it in (a small heap: ?heap=)
     import _mptui_boardfs
     import _mptui_machine
     import _mptui_stdio
