@@ -29,7 +29,7 @@ from pathlib import Path
 import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
-sys.path[:0] = [str(TESTS / "remoteio"), str(TESTS / "ota"), str(Path(__file__).parent)]
+sys.path[:0] = [str(TESTS / "remoteio"), str(TESTS / "ota"), str(TESTS), str(Path(__file__).parent)]
 from bridge_mpremote import mpremote
 from ota_tab import Lag, until
 from rioboards import start_rio_board

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import _venv  # noqa: F401  (started with another Python: runs again in the .venv)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "ota"))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "tests" / d) for d in ("ota", "")]
 from agentboards import KEY, PASSWORD, app_files, cut_trial, make_project, start_board
 
 from mptui.services.ota import push

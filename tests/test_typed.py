@@ -27,8 +27,8 @@ async def console(board_root):
     assert wire.dropped == 0, f"mptui overran the board's stdin ring by {wire.dropped} bytes"
 
 
-def program(lines: int) -> bytes:
-    body = "".join(f"a{i} = {i} + len('{'y' * 50}')\n" for i in range(lines))
+def program(lines: int, width: int = 50) -> bytes:
+    body = "".join(f"a{i} = {i} + len('{'y' * width}')\n" for i in range(lines))
     return f"\x05{body}print('total', {' + '.join(f'a{i}' for i in range(lines))})\n\x04".encode()
 
 
@@ -38,6 +38,14 @@ async def test_a_paste_far_bigger_than_the_ring_loses_nothing(console):
     total = sum(i + 50 for i in range(150))
     await until(lambda: f"total {total}\r\n>>> ".encode() in out, timeout=30, what="the total")
     assert session.echo.silences == 0  # paced by the echo all the way, never by waiting
+
+
+async def test_a_paste_of_lines_longer_than_the_window_loses_nothing(console):
+    session, out = console
+    await session.console_write(program(30, width=300))  # ~9 KB in lines of ~320 bytes
+    total = sum(i + 300 for i in range(30))
+    await until(lambda: f"total {total}\r\n>>> ".encode() in out, timeout=30, what="the total")
+    assert session.echo.silences == 0
 
 
 async def test_a_stop_drops_the_rest_of_a_paste(console):

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 WINDOW = 96  # bytes typed ahead of what the board has read: well inside a 256-byte ring
 STALL = 0.5  # seconds with nothing back before the next WINDOW goes all the same
 PROMPT = 4  # ">>> ", "... ", "=== ": echoed before a line's own bytes
-LINE_END = re.compile(rb"\r\n|\r|\n")
+LINE_END = re.compile(rb"\r\n|\r|\n|\x05")
+PASTE_MODE = 0x05  # Ctrl-E: its echo is the paste-mode banner, two lines for one byte
 
 
 class Echo:
@@ -53,7 +54,9 @@ async def write_paced(write: Callable[[bytes], Awaitable[None]], data: bytes, ec
     if len(data) <= WINDOW:
         await write(data)
         return len(data)
-    ends = [m.end() for m in LINE_END.finditer(data)]
+    ends = []  # where the input's lines end, one for each newline its echo will have
+    for m in LINE_END.finditer(data):
+        ends += [m.end()] * (2 if data[m.start()] == PASTE_MODE else 1)
     seen0, lines0 = echo.seen, echo.lines
     sent = floor = 0
 
