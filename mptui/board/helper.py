@@ -6,6 +6,8 @@
   so a byte damaged on the way never runs as something else; deflated where the board has
   `deflate` (the part travels as a bytes literal: MicroPython's lexer takes any byte in one,
   so only a few are escaped).
+- `one_shot_read`, `one_shot_write`: a read or write function sent with its call, for a
+  session's first transfer (the board not probed: no probe, no parts).
 - `PROBE_CODE`: what the board is (adapt.Caps), and whether our helper is already in its RAM.
 - `arg(path)`: a path as a call's argument, padded so the board's compiler does not intern it.
 """
@@ -145,9 +147,16 @@ def load_code(part: str | list[str], caps: Caps | None) -> bytes:
     """Code that runs a part (or several, in one go) on the board once it has checked it
     arrived whole."""
     src = "".join(part_source(p) for p in ([part] if isinstance(part, str) else part)).encode()
+    wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
+    check = "crc32" if caps is None or caps.crc32 else "sha256" if caps.sha256 else ""
+    return _checked(src, wbits, check) + b"\nexec(_mptui_s)\ndel _mptui_s"
+
+
+def _checked(src: bytes, wbits: int, check: str) -> bytes:
+    """`src` into `_mptui_s` on the board, inflated there (wbits: deflated with that window
+    where that saves a tenth, 0 never) and checked (crc32, sha256, or "" not at all)."""
     lines = []
     body = src
-    wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
     if wbits:
         packed = deflate(src, wbits)
         if len(packed) < len(src) * 0.9:
@@ -157,16 +166,30 @@ def load_code(part: str | list[str], caps: Caps | None) -> bytes:
         lines.append(b"import io,deflate")
         lines.append(b"_mptui_s=deflate.DeflateIO(io.BytesIO(_mptui_s),deflate.RAW,%d).read()"
                      % wbits)
-    if caps is None or caps.crc32:
+    if check == "crc32":
         lines.append(b"from binascii import crc32")
         lines.append(b"if crc32(_mptui_s)!=%d:raise OSError(5)" % binascii.crc32(src))
-    elif caps.sha256:
+    elif check == "sha256":
         lines.append(b"from hashlib import sha256")
         lines.append(b"if sha256(_mptui_s).digest()!=" + bytes_literal(hashlib.sha256(src).digest())
                      + b":raise OSError(5)")
-    lines.append(b"exec(_mptui_s)")
-    lines.append(b"del _mptui_s")
     return b"\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def _write1() -> str:
+    return _minify((Path(__file__).with_name("mpy") / "write1.py").read_text())
+
+
+def one_shot_write(call_args: str) -> bytes:
+    """The write function of mpy/write1.py sent with its call (`call_args`: wb's), for a
+    session's first write of data that does not compress, the board not probed: far fewer
+    bytes than the probe, the helper's parts and their call. Deflated with a window the
+    source fits in and checked (crc32) before it runs: a board without `deflate` or
+    `binascii.crc32` fails it at once (ImportError), before any of the stream."""
+    src = (_write1() + f"try:\n _mptui_w1({call_args})\nfinally:\n del _mptui_w1\n").encode()
+    wbits = max(9, min(HELPER_WBITS, (len(src) - 1).bit_length()))
+    return _checked(src, wbits, "crc32") + b"\nexec(globals().pop('_mptui_s'))"
 
 
 def guarded(code: str | bytes) -> bytes:

@@ -1,0 +1,128 @@
+# The helper's wb (helper.py) cut to what a session's first write of data that does not
+# compress needs, sent with its call as it is (no probe of the board, no helper parts): the
+# same call, stream, frames and answers as wb, but no deflate (the host never sets z), no
+# size check apart from the sha256's, and the board must have hashlib.sha256 (else it fails
+# before the stream and the host takes the usual way). Each piece goes to the file as it
+# comes (a unit at most).
+def _mptui_w1(U, wbits, probe, bs, tok):
+    import micropython, os, sys
+    from hashlib import sha256
+
+    rin = sys.stdin.buffer.readinto
+    w = sys.stdout.write
+    u = bytearray(U)
+    st = [U, 0]  # where the unit is read to, units read
+    O = "stream out of step"
+
+    class Stop(Exception):
+        pass
+
+    def take(n):
+        out = b""
+        while len(out) < n:
+            if st[0] == U:
+                rin(u)
+                st[0] = 0
+                st[1] += 1
+                w("\x01")
+            c = min(n - len(out), U - st[0])
+            out += u[st[0] : st[0] + c]
+            st[0] += c
+        return out
+
+    def le(b):
+        return int.from_bytes(b, "little")
+
+    def ck(b):
+        c = 0
+        for x in b:
+            c = (c * 31 + x) & 0xFFFFF
+        return c
+
+    def bad(k):
+        return Stop("stopped" if k == 65 else O)
+
+    def pieces():
+        # one file's data, from its D frames up to its '.'
+        while True:
+            k = take(1)[0]
+            if k == 46:
+                return
+            if k != 68:
+                raise bad(k)
+            n = le(take(4))
+            if n > 65536:
+                raise Stop(O)
+            while n:
+                v = take(min(n, U))
+                n -= len(v)
+                yield v
+
+    def one(p, d, g):
+        t = p + ".mptui~"
+        f = open(t, "wb")
+        try:
+            h = sha256()
+            for v in g:
+                f.write(v)
+                h.update(v)
+            f.close()
+            if h.digest() != d:
+                raise ValueError("sha256 mismatch")
+            try:
+                os.rename(t, p)
+            except OSError:  # ports that will not rename onto an existing file
+                os.stat(t)
+                os.remove(p)
+                os.rename(t, p)
+        except BaseException:
+            try:
+                f.close()
+            finally:
+                os.remove(t)
+            raise
+
+    def say(i, e):
+        r = repr((tok, i, st[1], e and type(e).__name__, e and (e.args + ("",))[0]))
+        w("\x02%s %d\n" % (r, ck(r.encode())))
+
+    micropython.kbd_intr(-1)
+    try:
+        w("\x06" + "\x00" * probe)
+        i = 0
+        while True:
+            k = take(1)[0]
+            if k == 69:
+                break
+            if k != 70:
+                raise bad(k)
+            hd = take(43)
+            if le(hd[:2]) > 1024:
+                raise Stop(O)
+            g = pieces()
+            e = None
+            try:
+                pb = take(le(hd[:2]))
+                if ck(pb) != le(hd[7:11]):
+                    raise ValueError("path mismatch")
+                one(pb.decode(), hd[11:], g)
+            except Stop:
+                raise
+            except Exception as x:
+                e = x
+                for _ in g:  # (the rest of its frames)
+                    pass
+            say(i, e)
+            i += 1
+        say(-1, None)
+    except Exception as e:
+        if not (isinstance(e, Stop) and e.args[0] == "stopped"):
+            import select
+
+            pl = select.poll()
+            pl.register(sys.stdin, 1)
+            while pl.poll(500):
+                rin(u[:1])
+        raise
+    finally:
+        micropython.kbd_intr(3)
