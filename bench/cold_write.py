@@ -52,7 +52,7 @@ def cold(url: str, board: Path) -> None:
 
 
 def run_once(tree: Path | None, url: str, src: Path, board: Path, name: str) -> float:
-    (board / name).unlink(missing_ok=True)
+    (board / name).write_bytes(b"old")  # (there, as in bench/links.py: -f replaces it)
     cold(url, board)
     t = time.perf_counter()
     r = subprocess.run(cli(tree, url, src, name), env=env(tree), capture_output=True, check=False,
@@ -86,7 +86,7 @@ def traced(tree: Path | None, target_url: str, src: Path, board: Path, name: str
 
     async def go():
         server = await relay(port, target, log)
-        (board / name).unlink(missing_ok=True)
+        (board / name).write_bytes(b"old")
         t0 = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
             *cli(tree, f"socket://127.0.0.1:{port}", src, name), env=env(tree), cwd=board.parent,
@@ -126,6 +126,12 @@ def summary(log: list[tuple[float, str, bytes]], t0: float, end: float) -> list[
     at = f"{1000 * (ready - start):.0f} ms after the connection" if ready else "never"
     out.append(f"  before the stream: {before} B host->board; the stream ready {at}")
     out.append(f"  in all: {up} B host->board, {down} B board->host")
+    if ready is not None and os.environ.get("COLD_WRITE_EVENTS"):  # the stream's first moves
+        for t, way, data in [x for x in log if x[0] >= ready][:40]:
+            out.append(f"    {1000 * (t - start):7.1f} ms {way} {len(data):5} B {bytes(data[:12])!r}")
+        out.append("    ...")
+        for t, way, data in log[-12:]:
+            out.append(f"    {1000 * (t - start):7.1f} ms {way} {len(data):5} B {bytes(data[-40:])!r}")
     ups = [t for t, w, _ in log if w == ">"]
     if ups and ready:
         out.append(f"  last byte up {1000 * (ups[-1] - start):.0f} ms, last byte down "

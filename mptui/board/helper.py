@@ -184,12 +184,14 @@ def _write1() -> str:
 def one_shot_write(call_args: str) -> bytes:
     """The write function of mpy/write1.py sent with its call (`call_args`: wb's), for a
     session's first write of data that does not compress, the board not probed: far fewer
-    bytes than the probe, the helper's parts and their call. Deflated with a window the
-    source fits in and checked (crc32) before it runs: a board without `deflate` or
-    `binascii.crc32` fails it at once (ImportError), before any of the stream."""
+    bytes than the probe, the helper's parts and their call. Deflated in the zlib format,
+    whose adler32 the board's `deflate` checks before any of it runs (a damaged byte fails it
+    with EINVAL); a board without `deflate` fails it at once (ImportError), before the stream."""
     src = (_write1() + f"try:\n _mptui_w1({call_args})\nfinally:\n del _mptui_w1\n").encode()
     wbits = max(9, min(HELPER_WBITS, (len(src) - 1).bit_length()))
-    return _checked(src, wbits, "crc32") + b"\nexec(globals().pop('_mptui_s'))"
+    c = zlib.compressobj(9, zlib.DEFLATED, wbits, 9)
+    return (b"import io,deflate\nexec(deflate.DeflateIO(io.BytesIO("
+            + bytes_literal(c.compress(src) + c.flush()) + b"),deflate.ZLIB).read())")
 
 
 def guarded(code: str | bytes) -> bytes:

@@ -22,8 +22,7 @@ def _mptui_w1(U, wbits, probe, bs, tok):
         while len(out) < n:
             if st[0] == U:
                 rin(u)
-                st[0] = 0
-                st[1] += 1
+                st[:] = 0, st[1] + 1
                 w("\x01")
             c = min(n - len(out), U - st[0])
             out += u[st[0] : st[0] + c]
@@ -39,17 +38,15 @@ def _mptui_w1(U, wbits, probe, bs, tok):
             c = (c * 31 + x) & 0xFFFFF
         return c
 
-    def bad(k):
-        return Stop("stopped" if k == 65 else O)
+    def frame(want):
+        k = take(1)[0]
+        if k not in want:
+            raise Stop("stopped" if k == 65 else O)
+        return k
 
     def pieces():
         # one file's data, from its D frames up to its '.'
-        while True:
-            k = take(1)[0]
-            if k == 46:
-                return
-            if k != 68:
-                raise bad(k)
+        while frame(b"D.") == 68:
             n = le(take(4))
             if n > 65536:
                 raise Stop(O)
@@ -57,30 +54,6 @@ def _mptui_w1(U, wbits, probe, bs, tok):
                 v = take(min(n, U))
                 n -= len(v)
                 yield v
-
-    def one(p, d, g):
-        t = p + ".mptui~"
-        f = open(t, "wb")
-        try:
-            h = sha256()
-            for v in g:
-                f.write(v)
-                h.update(v)
-            f.close()
-            if h.digest() != d:
-                raise ValueError("sha256 mismatch")
-            try:
-                os.rename(t, p)
-            except OSError:  # ports that will not rename onto an existing file
-                os.stat(t)
-                os.remove(p)
-                os.rename(t, p)
-        except BaseException:
-            try:
-                f.close()
-            finally:
-                os.remove(t)
-            raise
 
     def say(i, e):
         r = repr((tok, i, st[1], e and type(e).__name__, e and (e.args + ("",))[0]))
@@ -90,22 +63,39 @@ def _mptui_w1(U, wbits, probe, bs, tok):
     try:
         w("\x06" + "\x00" * probe)
         i = 0
-        while True:
-            k = take(1)[0]
-            if k == 69:
-                break
-            if k != 70:
-                raise bad(k)
+        while frame(b"FE") == 70:
             hd = take(43)
-            if le(hd[:2]) > 1024:
-                raise Stop(O)
             g = pieces()
             e = None
             try:
-                pb = take(le(hd[:2]))
-                if ck(pb) != le(hd[7:11]):
+                if le(hd[:2]) > 1024:
+                    raise Stop(O)
+                p = take(le(hd[:2]))
+                if ck(p) != le(hd[7:11]):
                     raise ValueError("path mismatch")
-                one(pb.decode(), hd[11:], g)
+                p = p.decode()
+                t = p + ".mptui~"
+                f = open(t, "wb")
+                try:
+                    h = sha256()
+                    for v in g:
+                        f.write(v)
+                        h.update(v)
+                    f.close()
+                    if h.digest() != hd[11:]:
+                        raise ValueError("sha256 mismatch")
+                    try:
+                        os.rename(t, p)
+                    except OSError:  # ports that will not rename onto an existing file
+                        os.stat(t)
+                        os.remove(p)
+                        os.rename(t, p)
+                except BaseException:
+                    try:
+                        f.close()
+                    finally:
+                        os.remove(t)
+                    raise
             except Stop:
                 raise
             except Exception as x:
