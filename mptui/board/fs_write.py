@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("mptui.board.fs")
 WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
-# What the one-shot write function asks of a board (else it fails before its stream)
-ONE_SHOT = Caps(sha256=True, stdout_buffer=True, crc32=True)
+# What the one-shot write function asks of a board (else it fails before its stream), and
+# the heap it assumes, unasked: small (an ESP8266's after its code), so the unit it reads is
+ONE_SHOT = Caps(free=16 * 1024, sha256=True, stdout_buffer=True, crc32=True)
 COLD_WBITS = 15  # data that this window does not deflate goes one-shot
 
 

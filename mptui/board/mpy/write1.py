@@ -3,7 +3,7 @@
 # same call, stream, frames and answers as wb, but no deflate (the host never sets z), no
 # size check apart from the sha256's, and the board must have hashlib.sha256 (else it fails
 # before the stream and the host takes the usual way). Each piece goes to the file as it
-# comes (a unit at most).
+# comes (a view of the unit read).
 def _mptui_w1(U, wbits, probe, bs, tok):
     import micropython, os, sys
     from hashlib import sha256
@@ -11,21 +11,26 @@ def _mptui_w1(U, wbits, probe, bs, tok):
     rin = sys.stdin.buffer.readinto
     w = sys.stdout.write
     u = bytearray(U)
+    um = memoryview(u)
     st = [U, 0]  # where the unit is read to, units read
     O = "stream out of step"
 
     class Stop(Exception):
         pass
 
+    def more():
+        # the next unit, once this one is used up
+        if st[0] == U:
+            rin(u)
+            st[:] = 0, st[1] + 1
+            w("\x01")
+
     def take(n):
         out = b""
         while len(out) < n:
-            if st[0] == U:
-                rin(u)
-                st[:] = 0, st[1] + 1
-                w("\x01")
+            more()
             c = min(n - len(out), U - st[0])
-            out += u[st[0] : st[0] + c]
+            out += um[st[0] : st[0] + c]
             st[0] += c
         return out
 
@@ -45,15 +50,17 @@ def _mptui_w1(U, wbits, probe, bs, tok):
         return k
 
     def pieces():
-        # one file's data, from its D frames up to its '.'
+        # one file's data, from its D frames up to its '.', as views of the unit
         while frame(b"D.") == 68:
             n = le(take(4))
             if n > 65536:
                 raise Stop(O)
             while n:
-                v = take(min(n, U))
-                n -= len(v)
-                yield v
+                more()
+                c = min(n, U - st[0])
+                yield um[st[0] : st[0] + c]
+                st[0] += c
+                n -= c
 
     def say(i, e):
         r = repr((tok, i, st[1], e and type(e).__name__, e and (e.args + ("",))[0]))
@@ -112,7 +119,7 @@ def _mptui_w1(U, wbits, probe, bs, tok):
             pl = select.poll()
             pl.register(sys.stdin, 1)
             while pl.poll(500):
-                rin(u[:1])
+                rin(um[:1])
         raise
     finally:
         micropython.kbd_intr(3)
