@@ -49,6 +49,7 @@ def cold(url: str, board: Path) -> None:
     """The board as a fresh session finds it after a reset: no helper in its RAM (untimed)."""
     subprocess.run([sys.executable, "-m", "mptui", "-d", url, "soft-reset"], check=True,
                    capture_output=True, cwd=board.parent)
+    time.sleep(0.3)  # (its boot over, as a board a user copies to has long finished its own)
 
 
 def run_once(tree: Path | None, url: str, src: Path, board: Path, name: str) -> float:
