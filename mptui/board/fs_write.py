@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("mptui.board.fs")
 WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
 # What the one-shot write function asks of a board (else it fails before its stream), and
-# the heap it assumes, unasked: small (an ESP8266's after its code), so the unit it reads is
-ONE_SHOT = Caps(free=16 * 1024, sha256=True, stdout_buffer=True, crc32=True)
+# the heap it assumes, unasked: small (an ESP8266's after its code: a unit of 256 at most)
+ONE_SHOT = Caps(free=16 * 1024, sha256=True, stdout_buffer=True)
 COLD_WBITS = 15  # data that this window does not deflate goes one-shot
 
 
@@ -99,9 +99,11 @@ class BoardFSWrites:
             except BoardError:  # silence, or the REPL's framing out of step (raw-paste)
                 await plain.resync(repl)
                 done = batch.results
-        todo = [i for i, r in enumerate(done) if isinstance(r, Damaged)]
+        todo = []
         for i, r in enumerate(done):
-            if i not in todo:
+            if isinstance(r, Damaged):
+                todo.append(i)
+            else:
                 results[i] = r
         if todo and batch.ready:
             self.session.link.distrust()  # (a probed link that lost bytes: careful from now)

@@ -147,16 +147,9 @@ def load_code(part: str | list[str], caps: Caps | None) -> bytes:
     """Code that runs a part (or several, in one go) on the board once it has checked it
     arrived whole."""
     src = "".join(part_source(p) for p in ([part] if isinstance(part, str) else part)).encode()
-    wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
-    check = "crc32" if caps is None or caps.crc32 else "sha256" if caps.sha256 else ""
-    return _checked(src, wbits, check) + b"\nexec(_mptui_s)\ndel _mptui_s"
-
-
-def _checked(src: bytes, wbits: int, check: str) -> bytes:
-    """`src` into `_mptui_s` on the board, inflated there (wbits: deflated with that window
-    where that saves a tenth, 0 never) and checked (crc32, sha256, or "" not at all)."""
     lines = []
     body = src
+    wbits = min(caps.wbits(stream=False) or 0, HELPER_WBITS) if caps else 0
     if wbits:
         packed = deflate(src, wbits)
         if len(packed) < len(src) * 0.9:
@@ -166,13 +159,15 @@ def _checked(src: bytes, wbits: int, check: str) -> bytes:
         lines.append(b"import io,deflate")
         lines.append(b"_mptui_s=deflate.DeflateIO(io.BytesIO(_mptui_s),deflate.RAW,%d).read()"
                      % wbits)
-    if check == "crc32":
+    if caps is None or caps.crc32:
         lines.append(b"from binascii import crc32")
         lines.append(b"if crc32(_mptui_s)!=%d:raise OSError(5)" % binascii.crc32(src))
-    elif check == "sha256":
+    elif caps.sha256:
         lines.append(b"from hashlib import sha256")
         lines.append(b"if sha256(_mptui_s).digest()!=" + bytes_literal(hashlib.sha256(src).digest())
                      + b":raise OSError(5)")
+    lines.append(b"exec(_mptui_s)")
+    lines.append(b"del _mptui_s")
     return b"\n".join(lines)
 
 
