@@ -32,6 +32,7 @@ from engine import KIB, free_port, python_source, start_bridge
 from mptui.virtual.link import parse_link
 
 SIZE = 64 * KIB
+MPYTOOL = "import sys; from mpytool.mpytool import main; sys.exit(main())"
 
 
 def cli(tree: Path | None, url: str, src: Path, name: str) -> list[str]:
@@ -46,7 +47,14 @@ def env(tree: Path | None) -> dict[str, str]:
 
 
 def cold(url: str, board: Path) -> None:
-    """The board as a fresh session finds it after a reset: no helper in its RAM (untimed)."""
+    """The board as a fresh session finds it after a reset: no helper in its RAM (untimed).
+    PEERS=1: as bench/links.py leaves it, mpremote's and mpytool's `exec x=1` just before."""
+    if os.environ.get("PEERS"):
+        for argv in ([sys.executable, "-m", "mpremote", "connect", url, "exec", "x=1"],
+                     [sys.executable, "-c", MPYTOOL, "-a", url.removeprefix("socket://"), "exec",
+                      "x=1"]):
+            subprocess.run(argv, check=True, capture_output=True, cwd=board.parent)
+        return
     subprocess.run([sys.executable, "-m", "mptui", "-d", url, "soft-reset"], check=True,
                    capture_output=True, cwd=board.parent)
     time.sleep(0.3)  # (its boot over, as a board a user copies to has long finished its own)
