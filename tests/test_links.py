@@ -256,8 +256,9 @@ async def test_mptui_through_a_socket_bridge_never_overruns_an_esp8266(start_bri
 async def test_the_helper_loads_again_in_an_esp8266s_fragmented_heap(start_bridge):
     # Each session loads the helper again: with the last one and a transfer's leftovers in a
     # 38 KB heap, compiling it fails with MemoryError unless the old one is let go first
+    # (data that deflates: the helper's way, not the one-shot write of random bytes)
     bridge = start_bridge(link=parse_link("esp8266"))
-    data = os.urandom(6000)
+    data = b"".join(b"value_%d = %d  # a line of source\n" % (i, i * 7) for i in range(200))
     for _ in range(3):
         async with Session(bridge.socket_url, reconnect=False) as s:
             await s.fs.write("/x.bin", data)

@@ -283,6 +283,8 @@ async def test_a_helper_part_whose_import_is_damaged_is_loaded_again(board_root)
             return data
 
         w["code"] = code
+        async with s.operation() as repl:  # (probed: the write loads the helper's parts,
+            await s.loader.probe(repl)  # not the first write's function sent with its call)
         data = os.urandom(2000)
         await s.fs.write("/i.bin", data)
         assert hits and s.helper is True and w["calls"] == 1

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from mptui.board.adapt import Caps, LinkState, RateMeter
 from mptui.board.errors import BoardError, BoardExecError, BoardOSError, BoardTimeout, Damaged
-from mptui.board.helper import deflate, guarded
+from mptui.board.helper import deflate, guarded, one_shot_write
 from mptui.board.literal import parse
 from mptui.board.repl import Repl
 
@@ -58,14 +58,28 @@ class _File:
     shown: int = -1  # the progress last reported
 
 
+def deflates(data: bytes, wbits: int) -> bool:
+    """Is `data` worth deflating (with a window of 2**wbits bytes)? Its first SAMPLE bytes
+    tell."""
+    if len(data) < MIN_DEFLATE:
+        return False
+    sample = data[:SAMPLE]
+    return len(deflate(sample, wbits, 6)) < WORTH * len(sample)
+
+
 class WriteBatch:
-    def __init__(self, repl: Repl, items: list[Item], caps: Caps, link: LinkState) -> None:
+    def __init__(self, repl: Repl, items: list[Item], caps: Caps, link: LinkState,
+                 one_shot: bool = False) -> None:
+        """one_shot: the call sends the write function with it (helper.one_shot_write; the
+        helper need not be loaded; nothing is deflated)."""
         self.repl, self.items, self.caps, self.link = repl, items, caps, link
+        self.one_shot = one_shot
         self.sizes = sizes = link.sizes(caps)
         self.unit = sizes.unit
         self.cap = sizes.window  # the window grows up to this while acknowledgements come
         self.window = sizes.window if link.careful else min(sizes.window, 8 * sizes.unit)
-        self.wbits = caps.wbits() if link.compress() else None  # (None: never deflated)
+        # (None: never deflated)
+        self.wbits = caps.wbits() if link.compress() and not one_shot else None
         self.results: list[BoardError | None] = [Damaged("no answer from the board")] * len(items)
         self.files = [_File(size=len(i.data)) for i in items]
         self.out = bytearray()  # produced, not sent yet
@@ -87,8 +101,9 @@ class WriteBatch:
     async def run(self) -> list[BoardError | None]:
         """Send every file; per file None (written) or its error."""
         s = self.sizes
-        await self.repl.send_code(guarded(
-            f"_mptui.wb({self.unit},{self.wbits or 9},{s.probe},{s.buffer},{self.token})"))
+        args = f"{self.unit},{self.wbits or 9},{s.probe},{s.buffer},{self.token}"
+        await self.repl.send_code(one_shot_write(args) if self.one_shot
+                                  else guarded(f"_mptui.wb({args})"))
         self.frames = self._frames()
         self.repl.open_stream = s.frame + 16 + 2 * self.unit  # (until the board's end is read)
         try:
@@ -304,10 +319,7 @@ class WriteBatch:
     def _worth(self, data: bytes) -> bool:
         """Deflate this file? Asked as its turn comes: the probe (before the stream) may have
         found a link faster than the board inflates."""
-        if self.wbits is None or len(data) < MIN_DEFLATE or not self.link.compress():
-            return False
-        sample = data[:SAMPLE]
-        return len(deflate(sample, self.wbits, 6)) < WORTH * len(sample)
+        return self.wbits is not None and self.link.compress() and deflates(data, self.wbits)
 
     def _digest(self, data: bytes) -> bytes:
         """The board's check of a file's data (its name has its own, checked before use)."""

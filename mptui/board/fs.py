@@ -84,7 +84,7 @@ class BoardFS(BoardFSWrites):
         # The link's file channel: None = where it is faster, True = whenever it can carry
         # the file, False = never (benchmarks and tests compare the paths on one link).
         self.use_file_channel: bool | None = None
-        self._one_shot_done = False  # the session's first read went without the helper
+        self._one_shot_done = False  # the session's first transfer went without the helper
 
     @contextlib.asynccontextmanager
     async def _op(self, path: str,

@@ -2,7 +2,9 @@
 before they replace the old file; one damaged on the way is sent again, up to WRITE_TRIES
 times, then one line. Through the helper's pipelined stream (batch.py), the file channel
 (fs_channel.py) or plain raw-REPL code (fs_plain.py); a clean-up lost on the way is made again
-at the end of the operation."""
+at the end of the operation. A session's first write of data that does not compress, the
+board not probed yet (a command line's `cp`), sends the stream's write function with its call
+instead (helper.one_shot_write): what it did not write goes the usual way."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from mptui.board import fs_channel
 from mptui.board import fs_plain as plain
-from mptui.board.batch import Item, WriteBatch
+from mptui.board.adapt import Caps
+from mptui.board.batch import Item, WriteBatch, deflates
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
 from mptui.board.fs_plain import TMP_SUFFIX, Progress, board_path
 from mptui.board.repl import Repl
@@ -25,12 +28,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("mptui.board.fs")
 WRITE_TRIES = 3  # a write damaged on the way is sent this often before it fails
+# What the one-shot write function asks of a board (else it fails before its stream), and
+# the heap it assumes, unasked: small (an ESP8266's after its code: a unit of 256 at most)
+ONE_SHOT = Caps(free=16 * 1024, sha256=True, stdout_buffer=True)
+COLD_WBITS = 15  # data that this window does not deflate goes one-shot
 
 
 class BoardFSWrites:
     """write and write_many, for BoardFS (which gives session, _channel, _can_hash, _op)."""
 
     session: Session
+
+    _one_shot_done: bool
 
     if TYPE_CHECKING:
         def _channel(self, p: str, helper: bool, size: int | None = None) -> FileChannel | None: ...
@@ -53,8 +62,57 @@ class BoardFSWrites:
         this side raise, leaving every file not yet written as it was."""
         items = [(board_path(p), data, progress) for p, data, progress in files]
         results: list[BoardError | None] = [None] * len(items)
-        if not items:
-            return results
+        todo = list(range(len(items)))
+        if items and self._cold(items):
+            todo = await self._write_cold(items, results)
+        if todo:
+            rest = await self._write_warm([items[i] for i in todo])
+            for i, r in zip(todo, rest, strict=True):
+                results[i] = r
+        return results
+
+    def _cold(self, items: list[tuple[str, bytes, Progress | None]]) -> bool:
+        """The session's first transfer, the board not probed, no file channel, and nothing
+        that would be deflated: the one-shot stream (fewer bytes than the probe and the
+        helper's parts)."""
+        session = self.session
+        return (session.caps is None and session.helper is None and not self._one_shot_done
+                and all(self._channel(p, True, len(d)) is None for p, d, _ in items)
+                and not (session.link.compress()
+                         and any(deflates(d, COLD_WBITS) for _, d, _ in items)))
+
+    async def _write_cold(self, items: list[tuple[str, bytes, Progress | None]],
+                          results: list[BoardError | None]) -> list[int]:
+        """The one-shot stream (see _cold): each file's result, but for those it did not
+        write (damaged on the way, or all of them when the board could not run the function:
+        no deflate, no sha256, too little heap); their indices are returned."""
+        self._one_shot_done = True
+        async with self._op(items[0][0]) as (repl, _):
+            batch = WriteBatch(repl, [Item(*i) for i in items], ONE_SHOT, self.session.link,
+                               one_shot=True)
+            try:
+                done = await batch.run()
+            except BoardDisconnected:
+                raise
+            except BoardExecError:  # (the board's traceback: before or during its stream)
+                done = batch.results
+            except BoardError:  # silence, or the REPL's framing out of step (raw-paste)
+                await plain.resync(repl)
+                done = batch.results
+        todo = []
+        for i, r in enumerate(done):
+            if isinstance(r, Damaged):
+                todo.append(i)
+            else:
+                results[i] = r
+        if todo and batch.ready:
+            self.session.link.distrust()  # (a probed link that lost bytes: careful from now)
+        return todo
+
+    async def _write_warm(self, items: list[tuple[str, bytes, Progress | None]]
+                          ) -> list[BoardError | None]:
+        """Through the helper (loaded first), the file channel or plain code."""
+        results: list[BoardError | None] = [None] * len(items)
         for attempt in range(WRITE_TRIES):
             started = False
             try:

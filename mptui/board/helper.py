@@ -6,6 +6,8 @@
   so a byte damaged on the way never runs as something else; deflated where the board has
   `deflate` (the part travels as a bytes literal: MicroPython's lexer takes any byte in one,
   so only a few are escaped).
+- `one_shot_read`, `one_shot_write`: a read or write function sent with its call, for a
+  session's first transfer (the board not probed: no probe, no parts).
 - `PROBE_CODE`: what the board is (adapt.Caps), and whether our helper is already in its RAM.
 - `arg(path)`: a path as a call's argument, padded so the board's compiler does not intern it.
 """
@@ -167,6 +169,24 @@ def load_code(part: str | list[str], caps: Caps | None) -> bytes:
     lines.append(b"exec(_mptui_s)")
     lines.append(b"del _mptui_s")
     return b"\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def _write1() -> str:
+    return _minify((Path(__file__).with_name("mpy") / "write1.py").read_text())
+
+
+def one_shot_write(call_args: str) -> bytes:
+    """The write function of mpy/write1.py sent with its call (`call_args`: wb's), for a
+    session's first write of data that does not compress, the board not probed: far fewer
+    bytes than the probe, the helper's parts and their call. Deflated in the zlib format,
+    whose adler32 the board's `deflate` checks before any of it runs (a damaged byte fails it
+    with EINVAL); a board without `deflate` fails it at once (ImportError), before the stream."""
+    src = (_write1() + f"try:\n _mptui_w1({call_args})\nfinally:\n del _mptui_w1\n").encode()
+    wbits = max(9, min(HELPER_WBITS, (len(src) - 1).bit_length()))
+    c = zlib.compressobj(9, zlib.DEFLATED, wbits, 9)
+    return (b"import io,deflate\nexec(deflate.DeflateIO(io.BytesIO("
+            + bytes_literal(c.compress(src) + c.flush()) + b"),deflate.ZLIB).read())")
 
 
 def guarded(code: str | bytes) -> bytes:

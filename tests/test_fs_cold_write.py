@@ -1,0 +1,133 @@
+"""A session's first write of data that does not compress (a command line's `cp` of a binary
+file): the stream's write function goes with its call (helper.one_shot_write: no probe of the
+board, no helper parts), against the real runtime on each link profile; the board's files
+read back. What it did not write (damaged on the way, a board that cannot run it) goes the
+usual way; what deflates, and every later write, goes through the helper."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from helpers import spy_writes, until
+
+from mptui.board import BoardOSError
+from mptui.board.fs import TMP_SUFFIX
+from mptui.board.helper import PROBE_CODE
+
+ALL_BYTES = bytes(range(256)) + os.urandom(5000)  # (every byte value; it does not deflate)
+ONE_SHOT = b"import io,deflate\nexec(deflate.DeflateIO(io.BytesIO(b'"
+
+
+def _codes(session) -> list[bytes]:
+    """From now on: each piece of code the session sends to the board."""
+    repl, sent = session.repl, []
+    real = repl.send_code
+
+    async def send_code(code, *rest):
+        sent.append(code.encode() if isinstance(code, str) else code)
+        await real(code, *rest)
+
+    repl.send_code = send_code
+    return sent
+
+
+async def test_the_first_write_sends_its_function_with_its_call(session, board_root,
+                                                                 link_profile):
+    (board_root / "a.bin").write_bytes(b"old")
+    codes, wire = _codes(session), spy_writes(session.transport)
+    await session.fs.write("/a.bin", ALL_BYTES)
+    assert (board_root / "a.bin").read_bytes() == ALL_BYTES
+    assert len(codes) == 1 and codes[0].startswith(ONE_SHOT)  # one call, no probe, no parts
+    assert session.caps is None and not session.loader.parts
+    # the stream's bytes, and little more than its function (the probe and the helper's
+    # parts are about twice that)
+    assert len(wire) < len(ALL_BYTES) + 1600
+    # the next write: the board probed and the helper's stream loaded (their way from now)
+    await session.fs.write("/b.bin", ALL_BYTES)
+    assert (board_root / "b.bin").read_bytes() == ALL_BYTES
+    assert PROBE_CODE.encode() in codes[1] and "wb" in session.loader.parts
+    assert sorted(os.listdir(board_root)) == ["a.bin", "b.bin"]
+
+
+async def test_a_first_write_that_deflates_goes_through_the_helper(board_root):
+    """On a slow link what deflates goes deflated, through the helper's parts."""
+    from mptui.board import Session
+
+    source = b"".join(b"value_%d = %d  # a line of source\n" % (i, i) for i in range(300))
+    async with Session("virtual:src?link=uart:115200", root=board_root) as s:
+        codes = _codes(s)
+        await s.fs.write("/s.py", source)
+        assert not any(c.startswith(ONE_SHOT) for c in codes)
+        assert s.caps is not None and "wb" in s.loader.parts
+    assert (board_root / "s.py").read_bytes() == source
+
+
+async def test_several_first_files_go_in_one_call_each_answered(session, board_root):
+    """Files to a missing folder fail alone with the board's error; the others are written."""
+    files = [("/x.bin", os.urandom(500), None), ("/nope/y.bin", os.urandom(700), None),
+             ("/z.bin", b"", None), ("/w.bin", ALL_BYTES, None)]
+    codes = _codes(session)
+    errors = await session.fs.write_many(files)
+    assert len(codes) == 1 and codes[0].startswith(ONE_SHOT)
+    assert errors[0] is None and errors[2] is None and errors[3] is None
+    assert isinstance(errors[1], BoardOSError) and errors[1].errno == 2
+    assert errors[1].path == "/nope/y.bin"
+    for path, data, _ in (files[0], files[2], files[3]):
+        assert (board_root / path[1:]).read_bytes() == data
+    assert sorted(os.listdir(board_root)) == ["w.bin", "x.bin", "z.bin"]
+
+
+async def test_a_board_that_cannot_run_it_gets_the_file_the_usual_way(session, board_root):
+    """A board without `deflate` (older firmware) fails the function before its stream: the
+    file goes through the helper, probed, as if the first try had not been made."""
+    await session.exec("import sys\nsys.modules['deflate']=None")
+    codes = _codes(session)
+    await session.fs.write("/n.bin", ALL_BYTES)
+    assert (board_root / "n.bin").read_bytes() == ALL_BYTES
+    assert codes[0].startswith(ONE_SHOT) and PROBE_CODE.encode() in codes[1]
+    assert session.caps is not None and session.caps.deflate == 0
+    assert sorted(os.listdir(board_root)) == ["n.bin"]
+
+
+async def test_a_first_write_damaged_on_the_way_is_sent_again_whole(session, board_root):
+    """A byte of the first stream's data changed on the way: the board's check drops it, and
+    the file goes again (the usual way), whole; no temporary file stays."""
+    (board_root / "d.bin").write_bytes(b"old")
+    data = os.urandom(5000)
+    marker = data[2000:2016]
+    real, hits = session.transport.write, []
+
+    async def write(out: bytes) -> None:
+        i = out.find(marker)
+        if i >= 0 and not hits:
+            hits.append(i)
+            out = out[:i] + bytes([out[i] ^ 0x20]) + out[i + 1 :]
+        await real(out)
+
+    session.transport.write = write
+    codes = _codes(session)
+    await session.fs.write("/d.bin", data)
+    assert hits and codes[0].startswith(ONE_SHOT) and len(codes) > 1
+    assert (board_root / "d.bin").read_bytes() == data
+    assert sorted(os.listdir(board_root)) == ["d.bin"]
+
+
+async def test_a_cancelled_first_write_leaves_the_old_file_and_a_usable_board(board_root):
+    from mptui.board import Session
+
+    (board_root / "c.bin").write_bytes(b"before")
+    tmp = board_root / ("c.bin" + TMP_SUFFIX)
+    async with Session("virtual:cancel?link=uart:115200", root=board_root) as s:
+        codes = _codes(s)
+        task = asyncio.create_task(s.fs.write("/c.bin", os.urandom(200_000)))
+        await until(lambda: tmp.exists() and tmp.stat().st_size > 0, 30,
+                    "the first bytes on the board")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert codes[0].startswith(ONE_SHOT)
+        assert sorted(os.listdir(board_root)) == ["c.bin"]  # the board dropped its temporary
+        assert (board_root / "c.bin").read_bytes() == b"before"
+        assert await s.eval("6*7") == 42
