@@ -56,13 +56,13 @@ COVERING = {
         "tests/test_webrepl.py", "tests/test_transports.py", "tests/sync/test_copier.py",
     ],
     "mptui/board/fs_write.py": [  # (BoardFS's writes)
-        "tests/test_fs.py", "tests/test_fs_faults.py", "tests/test_write_lossy.py",
+        "tests/test_fs_cold_write.py", "tests/test_fs.py", "tests/test_fs_faults.py", "tests/test_write_lossy.py",
         "tests/test_fs_edges.py", "tests/test_fs_compress.py", "tests/test_links.py",
         "tests/test_webrepl.py", "tests/sync/test_copier.py",
     ],
     # The helper parts fs.py is built of (the write stream, the loader, the plain fallback).
     "mptui/board/batch.py": [
-        "tests/test_fs_compress.py", "tests/test_fs_faults.py", "tests/test_links.py",
+        "tests/test_fs_cold_write.py", "tests/test_fs_compress.py", "tests/test_fs_faults.py", "tests/test_links.py",
         "tests/test_fs.py", "tests/sync/test_copier.py", "tests/sync/test_sync_engine.py",
     ],
     "mptui/board/loader.py": ["tests/test_fs.py", "tests/test_fs_edges.py", "tests/test_links.py"],
