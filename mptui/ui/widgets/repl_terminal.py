@@ -32,8 +32,10 @@ from mptui.ui.terminal.viewport import Viewport
 from mptui.ui.widgets.repl_strips import LineStrips, restyle, with_bar
 
 FRAME = 1 / 30  # seconds between repaints while output streams in
-# Just after a key is typed, its echo is due: repaints come this often for a moment, so that
-# the echo shows within a few ms even during a flood (which otherwise waits for its frame).
+# Just after a key is typed, what it makes the board say is due: repaints come this often for a
+# moment (the answer to a line shows within a few ms), unless a frame scrolls a whole screen
+# by (a flood, which no one reads line by line: its frames come at FRAME). The key's echo gets
+# its frame at once, during a flood too.
 TYPED_FRAME = 0.004
 TYPED_WINDOW = 0.15
 WHEEL_LINES = 3
@@ -138,6 +140,9 @@ class ReplTerminal(Widget, can_focus=True):
         self._due = 0.0  # when the pending frame (self._timer) is
         self._last_flush = 0.0
         self._typed_at = -1.0
+        self._echo = b""  # the last byte typed, while its echo has not come back
+        self._flooded = False  # a frame since the last key scrolled a whole screen
+        self._echo_frame = False  # the pending frame shows a key's echo
         self.strips = LineStrips(self.model)
         output_expected(time.monotonic())  # made for a board being connected
 
@@ -151,12 +156,18 @@ class ReplTerminal(Widget, can_focus=True):
         output_came(now)
         if not self.is_mounted:  # on_mount shows it
             return
-        due = max(now + 0.001, self._last_flush + self._frame(now))
+        if self._echo and self._echo in data:  # (or a byte like it: a frame early, no harm)
+            self._echo = b""
+            self._echo_frame = True
+            due = now + 0.0005
+        else:
+            due = max(now + 0.001, self._last_flush + self._frame(now))
         if self._timer is None or due < self._due - 0.001:
             self._schedule(due - now)
 
     def _frame(self, now: float) -> float:
-        return TYPED_FRAME if now - self._typed_at < TYPED_WINDOW else FRAME
+        typed = now - self._typed_at < TYPED_WINDOW and not self._flooded
+        return TYPED_FRAME if typed else FRAME
 
     def _schedule(self, delay: float) -> None:
         if self._timer is not None:
@@ -194,27 +205,53 @@ class ReplTerminal(Widget, can_focus=True):
 
     def _flush(self) -> None:
         self._timer = None
-        self._last_flush = time.monotonic()
+        now = self._last_flush = time.monotonic()
+        typed = self._frame(now) == TYPED_FRAME
+        echo, self._echo_frame = self._echo_frame, False
         self.intake.parse_frame()
-        self._repaint()
+        if self._repaint() >= max(1, self.size.height):
+            self._flooded = True
+        if echo or (typed and not self._flooded):
+            self._paint_now()
         if self.intake.pending:
-            self._schedule(self._frame(self._last_flush))
+            self._schedule(self._frame(now))
+
+    def _paint_now(self) -> None:
+        """Put what was refreshed on the terminal now, not at the screen's next update tick
+        (Textual paints at most 60 times a second, on a fixed beat: a key's echo would wait up
+        to a beat, and more while a flood keeps the loop busy). Through Textual's own update
+        (private names: skipped if they change); its next tick then finds nothing to do."""
+        screen, app = self.screen, self.app
+        compositor = getattr(screen, "_compositor", None)
+        if (
+            compositor is None
+            or not screen.is_current
+            or getattr(app, "_batch_count", 1)
+            or getattr(screen, "_layout_required", True)
+            or not hasattr(compositor, "update_widgets")
+            or not hasattr(screen, "_compositor_refresh")
+        ):
+            return
+        compositor.update_widgets({self})
+        screen._compositor_refresh()
 
     # -- painting ---------------------------------------------------------------------------
 
-    def _repaint(self) -> None:
+    def _repaint(self) -> int:
+        """Repaint what changed; how many lines the output scrolled."""
         changed, grew = self.strips.take_changed()
         if self.view.back:
             self.view.output_grew(grew)
             self.refresh(Region(0, 0, self.size.width, 1))  # the "scrolled back" bar
-            return
+            return grew
         if grew:
             self.refresh()
-            return
+            return grew
         top = self.view.top
         for line in changed:
             if top <= line < top + self.size.height:
                 self.refresh(Region(0, line - top, self.size.width, 1))
+        return grew
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -300,6 +337,9 @@ class ReplTerminal(Widget, can_focus=True):
         if self.view.back:
             self.action_follow()
         self._typed_at = time.monotonic()
+        self._flooded = False
+        last = data[-1:]
+        self._echo = last if last == b"\r" or b" " <= last <= b"~" else b""
         self.post_message(self.Typed(self, data))
 
     # -- actions ----------------------------------------------------------------------------
