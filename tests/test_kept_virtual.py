@@ -4,6 +4,7 @@ every test stops what it started (conftest asserts that none is left running).""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -200,6 +201,36 @@ async def test_the_app_finds_the_board_a_command_left(kept):
     board = manager.find("virtual") or manager.add("virtual")
     session = await manager.connect(board.key)
     try:
+        assert await session.eval("x") == 42
+    finally:
+        await manager.stop()
+    ok("virtual", "stop")
+
+
+async def test_the_app_opens_the_link_early_and_its_connect_takes_it(kept):
+    """The app opens a board's link while Textual is imported: the connect that follows takes
+    that link (one link: the board's lock is ours once), and the board's prompt comes."""
+    from mptui.transports import kept as kept_link
+
+    ok("-d", "virtual", "exec", "x = 42")
+    manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
+    manager.open_early("virtual")
+    early = kept_link._early["default"]
+    early.result(timeout=10)  # the link is open, the lock held
+    probe = keeper.Lock(keeper.Files("default").lock)
+    assert not probe.try_take()  # held by the early link
+    probe.release()
+    board = manager.find("virtual") or manager.add("virtual")
+    out = bytearray()
+    session = await manager.connect(board.key, console=out.extend)
+    try:
+        assert "default" not in kept_link._early  # taken
+        assert session.transport._lock is early.result()[0]
+        for _ in range(200):  # the greet's Enter shows the prompt
+            if out.endswith(b">>> "):
+                break
+            await asyncio.sleep(0.01)
+        assert out.endswith(b">>> ")
         assert await session.eval("x") == 42
     finally:
         await manager.stop()

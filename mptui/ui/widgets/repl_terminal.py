@@ -142,7 +142,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._typed_at = -1.0
         self._echo = b""  # the last byte typed, while its echo has not come back
         self._flooded = False  # a frame since the last key scrolled a whole screen
-        self._echo_frame = False  # the pending frame shows a key's echo
+        self._echo_frame = False  # the pending frame shows a key's echo: painted at once
         self.strips = LineStrips(self.model)
         output_expected(time.monotonic())  # made for a board being connected
 
@@ -162,6 +162,8 @@ class ReplTerminal(Widget, can_focus=True):
             due = now + 0.0005
         else:
             due = max(now + 0.001, self._last_flush + self._frame(now))
+            if self._timer is None and due < now + 0.002:  # output after a pause (a prompt,
+                self._echo_frame = True  # an answer): shown at once, as an echo
         if self._timer is None or due < self._due - 0.001:
             self._schedule(due - now)
 
