@@ -38,6 +38,9 @@ FRAME = 1 / 30  # seconds between repaints while output streams in
 # its frame at once, during a flood too.
 TYPED_FRAME = 0.004
 TYPED_WINDOW = 0.15
+# While a flood scrolls more than a screen a frame, frames come this far apart: more would
+# show nothing more that can be read, and each costs the board the time the app takes.
+FLOOD_FRAME = 1 / 20
 WHEEL_LINES = 3
 
 class ReplTerminal(Widget, can_focus=True):
@@ -142,6 +145,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._typed_at = -1.0
         self._echo = b""  # the last byte typed, while its echo has not come back
         self._flooded = False  # a frame since the last key scrolled a whole screen
+        self._pouring = False  # the last frame did
         self._echo_frame = False  # the pending frame shows a key's echo: painted at once
         self.strips = LineStrips(self.model)
         output_expected(time.monotonic())  # made for a board being connected
@@ -168,6 +172,8 @@ class ReplTerminal(Widget, can_focus=True):
             self._schedule(due - now)
 
     def _frame(self, now: float) -> float:
+        if self._pouring:
+            return FLOOD_FRAME
         typed = now - self._typed_at < TYPED_WINDOW and not self._flooded
         return TYPED_FRAME if typed else FRAME
 
@@ -211,8 +217,8 @@ class ReplTerminal(Widget, can_focus=True):
         typed = self._frame(now) == TYPED_FRAME
         echo, self._echo_frame = self._echo_frame, False
         self.intake.parse_frame()
-        if self._repaint() >= max(1, self.size.height):
-            self._flooded = True
+        self._pouring = self._repaint() >= max(1, self.size.height)
+        self._flooded = self._flooded or self._pouring
         if echo or (typed and not self._flooded):
             self._paint_now()
         if self.intake.pending:
