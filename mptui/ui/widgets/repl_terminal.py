@@ -41,6 +41,7 @@ TYPED_WINDOW = 0.15
 # While a flood scrolls more than a screen a frame, frames come this far apart: more would
 # show nothing more that can be read, and each costs the board the time the app takes.
 FLOOD_FRAME = 1 / 20
+PAUSE = 0.01  # seconds without output after which output is shown at once
 WHEEL_LINES = 3
 
 class ReplTerminal(Widget, can_focus=True):
@@ -142,6 +143,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._timer: Timer | None = None
         self._due = 0.0  # when the pending frame (self._timer) is
         self._last_flush = 0.0
+        self._last_output = 0.0  # when output last came
         self._typed_at = -1.0
         self._echo = b""  # the last byte typed, while its echo has not come back
         self._flooded = False  # a frame since the last key scrolled a whole screen
@@ -166,8 +168,10 @@ class ReplTerminal(Widget, can_focus=True):
             due = now + 0.0005
         else:
             due = max(now + 0.001, self._last_flush + self._frame(now))
-            if self._timer is None and due < now + 0.002:  # output after a pause (a prompt,
-                self._echo_frame = True  # an answer): shown at once, as an echo
+            if (self._timer is None and due < now + 0.002) or now - self._last_output > PAUSE:
+                due = now + 0.001  # output after a pause (a prompt, an answer, what ends a
+                self._echo_frame = True  # flood): shown at once, as an echo
+        self._last_output = now
         if self._timer is None or due < self._due - 0.001:
             self._schedule(due - now)
 
@@ -227,21 +231,13 @@ class ReplTerminal(Widget, can_focus=True):
     def _paint_now(self) -> None:
         """Put what was refreshed on the terminal now, not at the screen's next update tick
         (Textual paints at most 60 times a second, on a fixed beat: a key's echo would wait up
-        to a beat, and more while a flood keeps the loop busy). Through Textual's own update
-        (private names: skipped if they change); its next tick then finds nothing to do."""
-        screen, app = self.screen, self.app
-        compositor = getattr(screen, "_compositor", None)
-        if (
-            compositor is None
-            or not screen.is_current
-            or getattr(app, "_batch_count", 1)
-            or getattr(screen, "_layout_required", True)
-            or not hasattr(compositor, "update_widgets")
-            or not hasattr(screen, "_compositor_refresh")
-        ):
-            return
-        compositor.update_widgets({self})
-        screen._compositor_refresh()
+        to a beat, and more while a flood keeps the loop busy): the screen's update, with
+        whatever else it has pending, done now (a private name: skipped if it goes); its next
+        tick then finds nothing to do."""
+        screen = self.screen
+        update = getattr(screen, "_on_timer_update", None)
+        if update is not None and screen.is_current:
+            update()
 
     # -- painting ---------------------------------------------------------------------------
 
