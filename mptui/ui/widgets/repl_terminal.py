@@ -232,11 +232,13 @@ class ReplTerminal(Widget, can_focus=True):
         """Put what was refreshed on the terminal now, not at the screen's next update tick
         (Textual paints at most 60 times a second, on a fixed beat: a key's echo would wait up
         to a beat, and more while a flood keeps the loop busy): the screen's update, with
-        whatever else it has pending, done now (a private name: skipped if it goes); its next
+        whatever else it has pending, done now (private names: skipped if they go); its next
         tick then finds nothing to do."""
         screen = self.screen
         update = getattr(screen, "_on_timer_update", None)
-        if update is not None and screen.is_current:
+        dirty = getattr(screen, "_dirty_widgets", None)
+        if update is not None and isinstance(dirty, set) and screen.is_current:
+            dirty.add(self)  # (refresh() has it added later, once the widget is idle)
             update()
 
     # -- painting ---------------------------------------------------------------------------
