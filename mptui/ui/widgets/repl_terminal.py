@@ -5,7 +5,8 @@ its lines are painted and kept as Strips by repl_strips.py.
 Every key the board can use goes to the board, as the bytes a terminal sends (posted up as
 `ReplTerminal.Typed`); the one key that gives focus back is Ctrl-] (binding `repl.leave`).
 Board output arrives through `receive()`, is parsed within a time budget once per frame
-(`Intake`), and only changed lines are repainted, so a flood never stalls typing or the UI.
+(`Intake`), frames paced by `Pacing` (a key's echo at once), and only changed lines are
+repainted, so a flood never stalls typing or the UI.
 """
 
 from __future__ import annotations
@@ -28,20 +29,10 @@ from mptui.ui.terminal.capture import Capture
 from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
 from mptui.ui.terminal.model import TerminalModel
+from mptui.ui.terminal.pacing import Pacing
 from mptui.ui.terminal.viewport import Viewport
 from mptui.ui.widgets.repl_strips import LineStrips, restyle, with_bar
 
-FRAME = 1 / 30  # seconds between repaints while output streams in
-# Just after a key is typed, what it makes the board say is due: repaints come this often for a
-# moment (the answer to a line shows within a few ms), unless a frame scrolls a whole screen
-# by (a flood, which no one reads line by line: its frames come at FRAME). The key's echo gets
-# its frame at once, during a flood too.
-TYPED_FRAME = 0.004
-TYPED_WINDOW = 0.15
-# While a flood scrolls more than a screen a frame, frames come this far apart: more would
-# show nothing more that can be read, and each costs the board the time the app takes.
-FLOOD_FRAME = 1 / 20
-PAUSE = 0.01  # seconds without output after which output is shown at once
 WHEEL_LINES = 3
 
 class ReplTerminal(Widget, can_focus=True):
@@ -142,13 +133,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.passthrough: set[str] = {"ctrl+q"}  # app-wide keys that are not sent
         self._timer: Timer | None = None
         self._due = 0.0  # when the pending frame (self._timer) is
-        self._last_flush = 0.0
-        self._last_output = 0.0  # when output last came
-        self._typed_at = -1.0
-        self._echo = b""  # the last byte typed, while its echo has not come back
-        self._flooded = False  # a frame since the last key scrolled a whole screen
-        self._pouring = False  # the last frame did
-        self._echo_frame = False  # the pending frame shows a key's echo: painted at once
+        self.pacing = Pacing()  # when frames come, which are painted at once
         self.strips = LineStrips(self.model)
         output_expected(time.monotonic())  # made for a board being connected
 
@@ -162,24 +147,9 @@ class ReplTerminal(Widget, can_focus=True):
         output_came(now)
         if not self.is_mounted:  # on_mount shows it
             return
-        if self._echo and self._echo in data:  # (or a byte like it: a frame early, no harm)
-            self._echo = b""
-            self._echo_frame = True
-            due = now + 0.0005
-        else:
-            due = max(now + 0.001, self._last_flush + self._frame(now))
-            if (self._timer is None and due < now + 0.002) or now - self._last_output > PAUSE:
-                due = now + 0.001  # output after a pause (a prompt, an answer, what ends a
-                self._echo_frame = True  # flood): shown at once, as an echo
-        self._last_output = now
-        if self._timer is None or due < self._due - 0.001:
+        due = self.pacing.output(data, now, None if self._timer is None else self._due)
+        if self._timer is None or due < self._due - 0.0001:
             self._schedule(due - now)
-
-    def _frame(self, now: float) -> float:
-        if self._pouring:
-            return FLOOD_FRAME
-        typed = now - self._typed_at < TYPED_WINDOW and not self._flooded
-        return TYPED_FRAME if typed else FRAME
 
     def _schedule(self, delay: float) -> None:
         if self._timer is not None:
@@ -217,16 +187,13 @@ class ReplTerminal(Widget, can_focus=True):
 
     def _flush(self) -> None:
         self._timer = None
-        now = self._last_flush = time.monotonic()
-        typed = self._frame(now) == TYPED_FRAME
-        echo, self._echo_frame = self._echo_frame, False
+        now = time.monotonic()
+        self.pacing.frame(now)
         self.intake.parse_frame()
-        self._pouring = self._repaint() >= max(1, self.size.height)
-        self._flooded = self._flooded or self._pouring
-        if echo or (typed and not self._flooded):
+        if self.pacing.drawn(self._repaint(), self.size.height):
             self._paint_now()
         if self.intake.pending:
-            self._schedule(self._frame(now))
+            self._schedule(self.pacing.interval(now))
 
     def _paint_now(self) -> None:
         """Put what was refreshed on the terminal now, not at the screen's next update tick
@@ -342,10 +309,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._clear_selection()
         if self.view.back:
             self.action_follow()
-        self._typed_at = time.monotonic()
-        self._flooded = False
-        last = data[-1:]
-        self._echo = last if last == b"\r" or b" " <= last <= b"~" else b""
+        self.pacing.typed(data, time.monotonic())
         self.post_message(self.Typed(self, data))
 
     # -- actions ----------------------------------------------------------------------------
