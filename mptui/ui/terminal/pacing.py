@@ -6,8 +6,8 @@ here: the widget tells what happened (a key sent, output received, a frame drawn
   the app's time is the board's).
 - Just after a key, what it makes the board say is due: frames come every TYPED_FRAME for a
   moment (the answer to a line shows within a few ms), unless a frame scrolls a whole screen.
-- A key's echo, and output after a pause (a prompt, an answer, what ends a flood), get their
-  frame at once, painted at once rather than at the screen's next update: during a flood too.
+- A key's echo (during a flood too), and the first output for a frame's time (a prompt, an
+  answer), get their frame at once, painted at once rather than at the screen's next update.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ FRAME = 1 / 30  # seconds between frames while output streams in
 FLOOD_FRAME = 1 / 20  # while each frame scrolls more than a screen
 TYPED_FRAME = 0.004  # for TYPED_WINDOW seconds after a key
 TYPED_WINDOW = 0.15
-PAUSE = 0.01  # seconds without output after which output is shown at once
 AT_ONCE = 0.0005  # seconds: the delay of a frame due at once
 
 
 class Pacing:
     def __init__(self) -> None:
         self.last_frame = 0.0
-        self._last_output = 0.0
         self._typed_at = float("-inf")
         self._echo = b""  # the last byte typed, while its echo has not come back
         self._flooded = False  # a frame since the last key scrolled a whole screen
@@ -47,10 +45,9 @@ class Pacing:
             at = now + AT_ONCE
         else:
             at = max(now + 0.001, self.last_frame + self.interval(now))
-            if (due is None and at < now + 0.002) or now - self._last_output > PAUSE:
+            if due is None and at < now + 0.002:  # the first output for a frame's time
                 at = now + AT_ONCE
                 self._paint = True
-        self._last_output = now
         return at if due is None else min(at, due)
 
     def interval(self, now: float) -> float:
