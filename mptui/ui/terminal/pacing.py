@@ -66,7 +66,8 @@ class Pacing:
 
     def drawn(self, scrolled: int, height: int) -> bool:
         """The frame scrolled `scrolled` lines of a screen `height` high: whether to paint it
-        at once (an echo's, output after a pause; after a key, unless it scrolled a screen)."""
+        at once (an echo's, the first output for a frame's time; after a key, unless it scrolled
+        a whole screen)."""
         self._pouring = scrolled >= max(1, height)
         self._flooded = self._flooded or self._pouring
         return self._frame_paint and not (self._frame_typed and self._flooded)
