@@ -3,7 +3,14 @@ frames are due and which are painted at once. No Textual, no real time."""
 
 from __future__ import annotations
 
-from mptui.ui.terminal.pacing import AT_ONCE, FLOOD_FRAME, FRAME, TYPED_FRAME, Pacing
+from mptui.ui.terminal.pacing import (
+    AT_ONCE,
+    FLOOD_FRAME,
+    FRAME,
+    PROMPT_FRAME,
+    TYPED_FRAME,
+    Pacing,
+)
 
 HEIGHT = 40
 
@@ -57,3 +64,15 @@ def test_the_echo_of_a_key_that_shows_nothing_is_not_waited_for():
     pacing.frame(0.0015)
     pacing.drawn(0, HEIGHT)
     assert pacing.output(b"\x03", 0.002, None) == 0.0015 + TYPED_FRAME
+
+
+def test_the_prompt_that_ends_a_flood_is_shown_at_once_but_not_at_every_piece():
+    pacing = Pacing()
+    pacing.frame(1.0)
+    pacing.drawn(3 * HEIGHT, HEIGHT)  # a flood
+    assert pacing.output(b"99998\r\n", 1.001, None) == 1.0 + FLOOD_FRAME
+    assert pacing.output(b"99999\r\n>>> ", 1.02, 1.0 + FLOOD_FRAME) == 1.02 + AT_ONCE
+    pacing.frame(1.02)
+    assert pacing.drawn(2, HEIGHT)  # painted at once
+    # output ending with a prompt by chance, piece after piece: frames stay apart
+    assert pacing.output(b"x\r\n>>> ", 1.021, None) == 1.02 + PROMPT_FRAME

@@ -6,8 +6,9 @@ here: the widget tells what happened (a key sent, output received, a frame drawn
   the app's time is the board's).
 - Just after a key, what it makes the board say is due: frames come every TYPED_FRAME for a
   moment (the answer to a line shows within a few ms), unless a frame scrolls a whole screen.
-- A key's echo (during a flood too), and the first output for a frame's time (a prompt, an
-  answer), get their frame at once, painted at once rather than at the screen's next update.
+- A key's echo (during a flood too), the REPL's prompt (the end of a flood, of a reboot) and
+  the first output for a frame's time (an answer) get their frame at once, painted at once
+  rather than at the screen's next update.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ FLOOD_FRAME = 1 / 20  # while each frame scrolls more than a screen
 TYPED_FRAME = 0.004  # for TYPED_WINDOW seconds after a key
 TYPED_WINDOW = 0.15
 AT_ONCE = 0.0005  # seconds: the delay of a frame due at once
+PROMPT_FRAME = FRAME / 3  # output that ends with the REPL's prompt: its frame at once, but
+PROMPTS = (b">>> ", b"... ", b"=== ")  # not sooner than this after the last one
 
 
 class Pacing:
@@ -43,6 +46,9 @@ class Pacing:
             self._echo = b""
             self._paint = True
             at = now + AT_ONCE
+        elif data.endswith(PROMPTS):  # the REPL waits for the user now: show it (once in a while
+            self._paint = True  # at most: output may end a piece with one by chance)
+            at = max(now + AT_ONCE, self.last_frame + PROMPT_FRAME)
         else:
             at = max(now + 0.001, self.last_frame + self.interval(now))
             if due is None and at < now + 0.002:  # the first output for a frame's time
