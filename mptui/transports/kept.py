@@ -86,7 +86,10 @@ class KeptVirtualTransport(SocketTransport):
             raise
 
     async def _take_early(self) -> bool:
-        """Take the link open_early() opened for this board, if there is one that worked."""
+        """Take the link open_early() opened for this board, if there is one that worked. What
+        it failed on (the board held by a command past the wait, not started) is raised as
+        opening anew would raise it, not after waiting for it again; a socket that failed is
+        opened anew."""
         early = _early.pop(self.board_address.target, None)
         if early is None:
             return False
@@ -100,7 +103,7 @@ class KeptVirtualTransport(SocketTransport):
         except asyncio.CancelledError:
             early.add_done_callback(_close_early)
             raise
-        except Exception:  # noqa: BLE001 - opened anew, which says why not
+        except OSError:  # (the socket: opened anew, which says why not)
             return False
         self._early_socket = sock
         # what the board said since is in the socket: its prompt's Enter need not wait as long
