@@ -4,6 +4,7 @@ every test stops what it started (conftest asserts that none is left running).""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import pytest
 from helpers import run_cli, runtime_processes
 
+from mptui.board import BoardError
 from mptui.config import load_config
 from mptui.services.manager import DeviceManager
 from mptui.virtual import keeper
@@ -204,6 +206,63 @@ async def test_the_app_finds_the_board_a_command_left(kept):
     finally:
         await manager.stop()
     ok("virtual", "stop")
+
+
+async def test_the_app_opens_the_link_early_and_its_connect_takes_it(kept):
+    """The app opens a board's link while Textual is imported: the connect that follows takes
+    that link (one link: the board's lock is ours once), and the board's prompt comes."""
+    from mptui.transports import kept as kept_link
+
+    ok("-d", "virtual", "exec", "x = 42")
+    manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
+    manager.open_early("virtual")
+    early = kept_link._early["default"]
+    early.result(timeout=10)  # the link is open, the lock held
+    probe = keeper.Lock(keeper.Files("default").lock)
+    assert not probe.try_take()  # held by the early link
+    probe.release()
+    board = manager.find("virtual") or manager.add("virtual")
+    out = bytearray()
+    session = await manager.connect(board.key, console=out.extend)
+    try:
+        assert "default" not in kept_link._early  # taken
+        assert session.transport._lock is early.result()[0]
+        for _ in range(200):  # the greet's Enter shows the prompt
+            if out.endswith(b">>> "):
+                break
+            await asyncio.sleep(0.01)
+        assert out.endswith(b">>> ")
+        assert await session.eval("x") == 42
+    finally:
+        await manager.stop()
+    ok("virtual", "stop")
+
+
+async def test_a_board_held_by_a_command_is_said_once_by_the_connect_after_an_early_open(
+        kept, monkeypatch):
+    """The early link waited its turn and gave up: the connect says so, with the board's
+    lock not left taken (the next connect, once the board is free, gets it)."""
+    from mptui.transports import kept as kept_link
+
+    ok("-d", "virtual:busy", "exec", "x = 1")
+    monkeypatch.setattr(keeper, "LOCK_WAIT", 0.3)
+    lock = keeper.take_lock("busy")
+    manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
+    try:
+        manager.open_early("virtual:busy")
+        with pytest.raises(keeper.KeeperError, match="in use by another mptui"):
+            kept_link._early["busy"].result(timeout=10)
+        board = manager.find("virtual:busy") or manager.add("virtual:busy")
+        with pytest.raises(BoardError, match="in use by another mptui"):
+            await manager.connect(board.key)
+        assert "busy" not in kept_link._early
+        lock.release()
+        session = await manager.connect(board.key)
+        assert await session.eval("x") == 1
+    finally:
+        lock.release()
+        await manager.stop()
+    ok("virtual", "stop", "busy")
 
 
 def test_a_bad_idle_time_is_a_usage_error(kept, monkeypatch):

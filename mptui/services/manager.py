@@ -49,6 +49,7 @@ from mptui.services.sources import (
     StaticSource,
     standard_sources,
 )
+from mptui.transports import open_early
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # (typing's from Python 3.11)
@@ -200,6 +201,20 @@ class DeviceManager(BoardList, BoardIds):
     def session(self, key: str) -> Session | None:
         link = self._links.get(key)
         return link.session if link else None
+
+    def open_early(self, address: str) -> None:
+        """Start opening the link of the board at `address` ahead, where its kind of link can
+        (transports.open_early), so that connect() finds it open: the app calls this before
+        it imports Textual. Nothing happens for an address that is not one."""
+        try:
+            ref = self.resolver.resolve(address)
+            link = self.resolver.link_address(ref)
+            options = self.resolver.link_options(ref)
+        except (MptuiError, ValueError):
+            return
+        if link.kind == "virtual" and self.virtual_root:
+            return  # a board of this folder's, not the kept one
+        open_early(link, **options)
 
     async def connect(self, key: str, console: ConsoleSink | None = None) -> Session:
         """Connect to a board (no reset, no interrupt: it is left as it is); `console` gets

@@ -22,8 +22,24 @@ __all__ = [
     "TransportClosed",
     "TransportError",
     "make_transport",
+    "open_early",
     "parse_address",
 ]
+
+
+def open_early(address: Address, **options: Any) -> None:
+    """Start opening the link now, where its kind can open ahead (the kept virtual board, in a
+    thread): the transport make_transport() makes for it next, with these options, takes it."""
+    if address.kind == "virtual" and _kept(options):
+        from mptui.transports.kept import open_early as open_kept
+
+        open_kept(address, options["keep"])
+
+
+def _kept(options: dict[str, Any]) -> bool:
+    """A virtual board's options that name the kept board (not one of this process's own)."""
+    return bool(options.get("keep")) and options.get("root") is None \
+        and not options.get("runtime")
 
 
 def make_transport(address: Address | str, **options: Any) -> Transport:
@@ -50,7 +66,7 @@ def make_transport(address: Address | str, **options: Any) -> Transport:
 
         return Rfc2217Transport(addr.target, _port(addr), baudrate=options.get("baudrate", 115200))
     if addr.kind == "virtual":
-        if options.get("keep") and options.get("root") is None and not options.get("runtime"):
+        if _kept(options):
             from mptui.transports.kept import KeptVirtualTransport
 
             return KeptVirtualTransport(addr, idle=options["keep"])

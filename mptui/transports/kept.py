@@ -2,11 +2,19 @@
 background process that runs between commands (mptui/virtual/keeper.py), over its unix
 socket. The board is started by the first command that needs it; this link holds the
 board's lock from before it connects until it has closed, so commands take turns.
+
+The app opens the link early (`open_early`, in a thread, while Textual is imported): its
+transport then takes that link, and the time the board has had to speak counts towards the
+wait before an Enter shows its prompt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import socket
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +26,10 @@ from mptui.transports.virtual import FAST_PROFILE
 if TYPE_CHECKING:
     from mptui.transports.address import Address
     from mptui.virtual.keeper import Lock
+
+# A link opened early: (lock, socket path, notice, connected socket, time.monotonic() then)
+Early = tuple["Lock", Path, "str | None", socket.socket, float]
+_early: dict[str, concurrent.futures.Future[Early]] = {}  # board name -> its link
 
 
 class KeptVirtualTransport(SocketTransport):
@@ -42,35 +54,70 @@ class KeptVirtualTransport(SocketTransport):
         self.notice: str | None = None  # a board started anew after a crash says so
         self._lock: Lock | None = None
         self._socket: Path | None = None
+        self._early_socket: socket.socket | None = None
 
     async def open(self) -> None:
-        from mptui.virtual import keeper
+        if not await self._take_early():
+            from mptui.virtual import keeper
 
-        def take_and_ensure() -> tuple[Lock, Path, str | None]:
-            # one trip to a thread, not two: at the app's start-up each trip back waits for the
-            # loop to finish painting the first screen
-            lock = keeper.take_lock(self.board_address.target)
+            def take_and_ensure() -> tuple[Lock, Path, str | None]:
+                # one trip to a thread, not two: at the app's start-up each trip back waits
+                # for the loop to finish painting the first screen
+                lock = keeper.take_lock(self.board_address.target)
+                try:
+                    return lock, *keeper.ensure(self.board_address, self.idle, self.root)
+                except BaseException:
+                    lock.release()
+                    raise
+
+            work = asyncio.ensure_future(asyncio.to_thread(take_and_ensure))
             try:
-                return lock, *keeper.ensure(self.board_address, self.idle, self.root)
-            except BaseException:
-                lock.release()
+                self._lock, self._socket, self.notice = await asyncio.shield(work)
+            except asyncio.CancelledError:  # the thread goes on: its lock is let go once taken
+                work.add_done_callback(_release_when_taken)
                 raise
-
-        work = asyncio.ensure_future(asyncio.to_thread(take_and_ensure))
-        try:
-            self._lock, self._socket, self.notice = await asyncio.shield(work)
-        except asyncio.CancelledError:  # the thread goes on: its lock is let go once it has it
-            work.add_done_callback(_release_when_taken)
-            raise
         try:
             await super().open()
         except BaseException:
+            if self._early_socket is not None:
+                self._early_socket.close()
+                self._early_socket = None
             self._release()
             raise
 
+    async def _take_early(self) -> bool:
+        """Take the link open_early() opened for this board, if there is one that worked. What
+        it failed on (the board held by a command past the wait, not started) is raised as
+        opening anew would raise it, not after waiting for it again; a socket that failed is
+        opened anew."""
+        early = _early.pop(self.board_address.target, None)
+        if early is None:
+            return False
+        if self.root != _root(self.board_address):  # (not the same board's folder)
+            early.add_done_callback(_close_early)
+            return False
+        try:
+            if not early.done():  # (done, it is taken at once: no trip through the loop)
+                await asyncio.shield(asyncio.wrap_future(early))
+            self._lock, self._socket, self.notice, sock, since = early.result()
+        except asyncio.CancelledError:
+            early.add_done_callback(_close_early)
+            raise
+        except OSError:  # (the socket: opened anew, which says why not)
+            return False
+        self._early_socket = sock
+        # what the board said since is in the socket: its prompt's Enter need not wait as long
+        waited = time.monotonic() - since
+        self.greet_after = max(0.005, KeptVirtualTransport.greet_after - waited)
+        return True
+
     async def _connect(self, loop: asyncio.AbstractEventLoop,
                        protocol: Callable[[], asyncio.Protocol]) -> None:
-        await loop.create_unix_connection(protocol, str(self._socket))
+        sock, self._early_socket = self._early_socket, None
+        if sock is not None:
+            await loop.create_unix_connection(protocol, sock=sock)
+        else:
+            await loop.create_unix_connection(protocol, str(self._socket))
 
     async def close(self) -> None:
         await super().close()
@@ -87,3 +134,51 @@ class KeptVirtualTransport(SocketTransport):
 def _release_when_taken(work: asyncio.Future[tuple[Lock, Path, str | None]]) -> None:
     if not work.cancelled() and work.exception() is None:
         work.result()[0].release()
+
+
+def open_early(address: Address, idle: float) -> None:
+    """Start opening the link to the kept board `address` in a thread: its lock taken, the
+    board started if it is not running, its socket connected. The next transport opened for
+    the board takes that link (one left unused holds the board until this process ends)."""
+    key = address.target
+    if key in _early:
+        return
+    future: concurrent.futures.Future[Early] = concurrent.futures.Future()
+
+    def work() -> None:
+        from mptui.virtual import keeper
+
+        try:
+            lock = keeper.take_lock(address.target)
+            try:
+                path, notice = keeper.ensure(address, idle, _root(address))
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.connect(str(path))
+                except BaseException:
+                    sock.close()
+                    raise
+            except BaseException:
+                lock.release()
+                raise
+        except BaseException as e:  # noqa: BLE001 - the transport opens anew and says why
+            future.set_exception(e)
+            return
+        sock.setblocking(False)
+        future.set_result((lock, path, notice, sock, time.monotonic()))
+
+    _early[key] = future
+    threading.Thread(target=work, name="mptui-open-early", daemon=True).start()
+
+
+def _root(address: Address) -> Path:
+    from mptui.paths import virtual_board_root
+
+    return virtual_board_root(address.target)
+
+
+def _close_early(work: concurrent.futures.Future[Early]) -> None:
+    if not work.cancelled() and work.exception() is None:
+        lock, _, _, sock, _ = work.result()
+        sock.close()
+        lock.release()

@@ -109,6 +109,32 @@ async def test_a_flood_is_rendered_and_input_still_gets_through(make_app):
         )
 
 
+async def test_an_echo_and_a_prompt_are_painted_without_the_screens_update_beat(make_app):
+    """The terminal paints a key's echo, and output after a pause, itself: with the screen's
+    update beat stopped, the frame that shows them is still written to the terminal."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        terminal = await open_repl(app, pilot)
+        await pilot.pause()
+        written: list[str] = []  # the model's last line at each frame written
+        display = app._display
+
+        def spy(screen, update) -> None:
+            display(screen, update)
+            written.append(terminal.model.text(terminal.model.screen_top + terminal.model.cursor[1]))
+
+        app._display = spy
+        beat = app.screen._update_timer
+        beat.pause()
+        beat.resume = lambda: None  # the beat never comes again
+        terminal.send(b"6")
+        await wait_until(lambda: ">>> 6" in written, what="the echo painted")
+        terminal.send(b"*7\r")
+        await wait_until(lambda: ">>>" in written[written.index(">>> 6") + 1:],
+                         what="the next prompt painted")
+        assert shown(terminal).rstrip().endswith("42\n>>>")
+
+
 async def test_capture_to_a_file(make_app, isolated):
     target = isolated / "capture.log"
     app = make_app()

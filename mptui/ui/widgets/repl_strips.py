@@ -28,8 +28,13 @@ class LineStrips:
         the cursor's old and new line), and how many lines the screen moved down."""
         model = self.model
         changed = model.take_changed()
-        for line in changed:
-            self._strips.pop(line, None)
+        strips = self._strips
+        if len(changed) > len(strips):  # a flood: thousands of lines, a screenful of strips
+            for line in [line for line in strips if line in changed]:
+                del strips[line]
+        else:
+            for line in changed:
+                strips.pop(line, None)
         x, y = model.cursor
         cursor = (x, model.screen_top + y)
         if cursor != self.cursor:

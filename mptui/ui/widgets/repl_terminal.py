@@ -5,7 +5,8 @@ its lines are painted and kept as Strips by repl_strips.py.
 Every key the board can use goes to the board, as the bytes a terminal sends (posted up as
 `ReplTerminal.Typed`); the one key that gives focus back is Ctrl-] (binding `repl.leave`).
 Board output arrives through `receive()`, is parsed within a time budget once per frame
-(`Intake`), and only changed lines are repainted, so a flood never stalls typing or the UI.
+(`Intake`), frames paced by `Pacing` (a key's echo at once), and only changed lines are
+repainted, so a flood never stalls typing or the UI.
 """
 
 from __future__ import annotations
@@ -28,14 +29,10 @@ from mptui.ui.terminal.capture import Capture
 from mptui.ui.terminal.intake import Intake
 from mptui.ui.terminal.keys import encode_key, encode_paste
 from mptui.ui.terminal.model import TerminalModel
+from mptui.ui.terminal.pacing import Pacing
 from mptui.ui.terminal.viewport import Viewport
 from mptui.ui.widgets.repl_strips import LineStrips, restyle, with_bar
 
-FRAME = 1 / 30  # seconds between repaints while output streams in
-# Just after a key is typed, its echo is due: repaints come this often for a moment, so that
-# the echo shows within a few ms even during a flood (which otherwise waits for its frame).
-TYPED_FRAME = 0.004
-TYPED_WINDOW = 0.15
 WHEEL_LINES = 3
 
 class ReplTerminal(Widget, can_focus=True):
@@ -136,8 +133,7 @@ class ReplTerminal(Widget, can_focus=True):
         self.passthrough: set[str] = {"ctrl+q"}  # app-wide keys that are not sent
         self._timer: Timer | None = None
         self._due = 0.0  # when the pending frame (self._timer) is
-        self._last_flush = 0.0
-        self._typed_at = -1.0
+        self.pacing = Pacing()  # when frames come, which are painted at once
         self.strips = LineStrips(self.model)
         output_expected(time.monotonic())  # made for a board being connected
 
@@ -151,12 +147,9 @@ class ReplTerminal(Widget, can_focus=True):
         output_came(now)
         if not self.is_mounted:  # on_mount shows it
             return
-        due = max(now + 0.001, self._last_flush + self._frame(now))
-        if self._timer is None or due < self._due - 0.001:
+        due = self.pacing.output(data, now, None if self._timer is None else self._due)
+        if self._timer is None or due < self._due - 0.0001:
             self._schedule(due - now)
-
-    def _frame(self, now: float) -> float:
-        return TYPED_FRAME if now - self._typed_at < TYPED_WINDOW else FRAME
 
     def _schedule(self, delay: float) -> None:
         if self._timer is not None:
@@ -194,27 +187,44 @@ class ReplTerminal(Widget, can_focus=True):
 
     def _flush(self) -> None:
         self._timer = None
-        self._last_flush = time.monotonic()
+        now = time.monotonic()
+        self.pacing.frame(now)
         self.intake.parse_frame()
-        self._repaint()
+        if self.pacing.drawn(self._repaint(), self.size.height):
+            self._paint_now()
         if self.intake.pending:
-            self._schedule(self._frame(self._last_flush))
+            self._schedule(self.pacing.interval(now))
+
+    def _paint_now(self) -> None:
+        """Put what was refreshed on the terminal now, not at the screen's next update tick
+        (Textual paints at most 60 times a second, on a fixed beat: a key's echo would wait up
+        to a beat, and more while a flood keeps the loop busy): the screen's update, with
+        whatever else it has pending, done now (private names: skipped if they go); its next
+        tick then finds nothing to do."""
+        screen = self.screen
+        update = getattr(screen, "_on_timer_update", None)
+        dirty = getattr(screen, "_dirty_widgets", None)
+        if update is not None and isinstance(dirty, set) and screen.is_current:
+            dirty.add(self)  # (refresh() has it added later, once the widget is idle)
+            update()
 
     # -- painting ---------------------------------------------------------------------------
 
-    def _repaint(self) -> None:
+    def _repaint(self) -> int:
+        """Repaint what changed; how many lines the output scrolled."""
         changed, grew = self.strips.take_changed()
         if self.view.back:
             self.view.output_grew(grew)
             self.refresh(Region(0, 0, self.size.width, 1))  # the "scrolled back" bar
-            return
+            return grew
         if grew:
             self.refresh()
-            return
+            return grew
         top = self.view.top
         for line in changed:
             if top <= line < top + self.size.height:
                 self.refresh(Region(0, line - top, self.size.width, 1))
+        return grew
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -299,7 +309,7 @@ class ReplTerminal(Widget, can_focus=True):
         self._clear_selection()
         if self.view.back:
             self.action_follow()
-        self._typed_at = time.monotonic()
+        self.pacing.typed(data, time.monotonic())
         self.post_message(self.Typed(self, data))
 
     # -- actions ----------------------------------------------------------------------------
