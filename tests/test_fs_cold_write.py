@@ -131,3 +131,26 @@ async def test_a_cancelled_first_write_leaves_the_old_file_and_a_usable_board(bo
         assert sorted(os.listdir(board_root)) == ["c.bin"]  # the board dropped its temporary
         assert (board_root / "c.bin").read_bytes() == b"before"
         assert await s.eval("6*7") == 42
+
+
+@pytest.mark.parametrize("way", ["one-shot", "helper", "plain"])
+async def test_a_file_never_takes_the_place_of_a_folder(session, board_root, way):
+    """littlefs removes an empty folder as it removes a file: the rename fallback of every
+    write (for ports that will not rename onto a file) must not, or an empty folder becomes a
+    file. The folder stays, the error says why, no temporary is left."""
+    (board_root / "empty").mkdir()
+    (board_root / "full").mkdir()
+    (board_root / "full" / "f").write_bytes(b"kept")
+    if way == "helper":
+        await session.fs.write("/warm.py", b"x = 1\n" * 50)  # probed, helper loaded
+    elif way == "plain":
+        session.helper = False
+    for folder in ("/empty", "/full"):
+        with pytest.raises(BoardOSError) as e:
+            await session.fs.write(folder, ALL_BYTES)
+        assert "EISDIR" in str(e.value)
+    assert (board_root / "empty").is_dir() and not any((board_root / "empty").iterdir())
+    assert (board_root / "full" / "f").read_bytes() == b"kept"
+    assert not [p for p in board_root.rglob("*") if p.name.endswith(TMP_SUFFIX)]
+    await session.fs.write("/empty/a.bin", ALL_BYTES)  # the board still takes files
+    assert (board_root / "empty" / "a.bin").read_bytes() == ALL_BYTES

@@ -55,7 +55,7 @@ async def write(session: Session, repl: Repl, hashes: bool, channel: FileChannel
             repl,
             f"import os\nt,p={t},{q}\nok=os.stat(t)[6]=={len(data)}\nif not ok:\n"
             " os.remove(t)\nelse:\n try:\n  os.rename(t,p)\n except OSError:\n"
-            "  os.remove(p)\n  os.rename(t,p)\nprint(ok)"
+            "  if os.stat(p)[0]&0x4000:raise\n  os.remove(p)\n  os.rename(t,p)\nprint(ok)"
         )
         ok = out.strip() == b"True"
     if not ok:

@@ -143,6 +143,7 @@ FINISH = """def _mptui_fin(t,p,n,d,cc):
  try:
   os.rename(t,p)
  except OSError:
+  if os.stat(p)[0]&0x4000:raise
   os.remove(p)
   os.rename(t,p)
 """

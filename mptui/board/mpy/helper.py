@@ -29,6 +29,8 @@ def _mptui_make():
             os.rename(t, p)
         except OSError:  # ports that will not rename onto an existing file
             os.stat(t)  # (only when the new file is there: else p stays)
+            if os.stat(p)[0] & 0x4000:
+                raise  # a folder stays (littlefs removes an empty one)
             os.remove(p)
             os.rename(t, p)
 

@@ -95,6 +95,8 @@ def _mptui_w1(U, wbits, probe, bs, tok):
                         os.rename(t, p)
                     except OSError:  # ports that will not rename onto an existing file
                         os.stat(t)
+                        if os.stat(p)[0] & 0x4000:
+                            raise  # a folder stays (littlefs removes an empty one)
                         os.remove(p)
                         os.rename(t, p)
                 except BaseException:
