@@ -75,6 +75,7 @@ COVERING = {
         "tests/test_repl.py", "tests/test_repl_links.py", "tests/test_console_after_raw.py",
         "tests/test_fs.py", "tests/test_fs_faults.py",
     ],
+    "mptui/ui/terminal/pacing.py": ["tests/tui/test_terminal_pacing.py", "tests/tui/test_app.py"],
     "mptui/board/typed.py": ["tests/test_typed.py", "tests/tui/test_repl_links.py"],
     "mptui/services/ignore.py": [
         "tests/sync/test_ignore_rules.py", "tests/sync/test_ignore_edges.py", "tests/sync",
