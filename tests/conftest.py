@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import BLE_NAME, WEBREPL_PW
+from helpers import BLE_NAME, WEBREPL_PW, session_on
 
-from mptui.board import Session
 from mptui.transports.webrepl import ENV_PASSWORD
 from mptui.virtual.board import VirtualBoard
 from mptui.virtual.bridge import ANY_PORT, OFF, RFC2217, SOCKET, Bridge
@@ -144,13 +143,8 @@ async def session(request, board_root):
     link = LinkCase("fast")
     if "link_profile" in request.fixturenames:
         link = request.getfixturevalue("link_profile")
-    s = Session(link.address("test"), root=board_root)
-    await s.connect()
-    yield s
-    wire = s.transport.board.wire
-    await s.close()
-    if wire is not None:
-        assert wire.dropped == 0, f"mptui overran the board's stdin ring by {wire.dropped} bytes"
+    async with session_on(link.address("test"), board_root) as s:
+        yield s
 
 
 @pytest.fixture(params=["helper", "plain"])

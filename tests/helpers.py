@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import socket
 import subprocess
@@ -185,3 +186,21 @@ def damage_once(transport, old: bytes, new: bytes, times: int = 1) -> list:
 
     transport.read = read
     return done
+
+
+@contextlib.asynccontextmanager
+async def session_on(address: str, root: Path):
+    """A connected Session to the virtual board at `address` whose `/` is `root`. Closing it
+    asserts that no byte was lost to a full stdin ring (a link profile's): mptui must never
+    overrun one."""
+    from mptui.board import Session
+
+    s = Session(address, root=root)
+    await s.connect()
+    try:
+        yield s
+    finally:
+        wire = s.transport.board.wire
+        await s.close()
+    if wire is not None:
+        assert wire.dropped == 0, f"mptui overran the board's stdin ring by {wire.dropped} bytes"

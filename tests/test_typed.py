@@ -5,9 +5,7 @@ program reads without echoing still gets through (board/typed.py, Session.consol
 from __future__ import annotations
 
 import pytest
-from helpers import until
-
-from mptui.board import Session
+from helpers import session_on, until
 
 UART = "uart:115200"
 
@@ -15,16 +13,12 @@ UART = "uart:115200"
 @pytest.fixture
 async def console(board_root):
     """A session on a UART board, its console output collected."""
-    s = Session(f"virtual:typed?link={UART}", root=board_root)
-    await s.connect()
-    out = bytearray()
-    s.set_console(out.extend)
-    await s.console_write(b"\r")
-    await until(lambda: out.endswith(b">>> "), what="the prompt")
-    yield s, out
-    wire = s.transport.board.wire
-    await s.close()
-    assert wire.dropped == 0, f"mptui overran the board's stdin ring by {wire.dropped} bytes"
+    async with session_on(f"virtual:typed?link={UART}", board_root) as s:
+        out = bytearray()
+        s.set_console(out.extend)
+        await s.console_write(b"\r")
+        await until(lambda: out.endswith(b">>> "), what="the prompt")
+        yield s, out
 
 
 def program(lines: int, width: int = 50) -> bytes:

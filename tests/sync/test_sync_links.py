@@ -6,9 +6,9 @@ Every byte is read back from the board's folder, and no byte may be lost to the 
 from __future__ import annotations
 
 import pytest
+from helpers import session_on
 from synchelp import board_files, make_tree
 
-from mptui.board import Session
 from mptui.services.boardfs import BoardFSAdapter
 from mptui.services.localfs import LocalFS
 from mptui.services.sync import Syncer, SyncOptions
@@ -27,13 +27,8 @@ SYNCED = {k: v.encode() if isinstance(v, str) else v for k, v in PROJECT.items()
 
 @pytest.fixture
 async def linked(link_profile, board_root):
-    s = Session(link_profile.address("synclink"), root=board_root)
-    await s.connect()
-    yield s
-    wire = s.transport.board.wire
-    await s.close()
-    if wire is not None:
-        assert wire.dropped == 0, f"mptui overran the board's stdin ring by {wire.dropped} bytes"
+    async with session_on(link_profile.address("synclink"), board_root) as s:
+        yield s
 
 
 def syncer(session, project, **options) -> Syncer:
