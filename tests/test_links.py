@@ -177,13 +177,13 @@ async def test_usb_holds_the_host_back_and_loses_nothing(board_root):
 async def test_esp8266_heap_is_an_esp8266s(board_root):
     async with Session("virtual:small?link=esp8266", root=board_root) as s:
         free = await s.eval("(__import__('gc').collect(), __import__('gc').mem_free())[1]")
-        assert 0.85 * 38 * 1024 < free < 1.15 * 38 * 1024
+        assert 0.97 * 38 * 1024 < free < 1.03 * 38 * 1024  # what the board reads: ?heap= is free heap
         with pytest.raises(BoardError) as e:
             await s.exec("b = bytearray(60 * 1024)")
         assert "MemoryError" in str(e.value)
     async with Session("virtual:small?heap=64k", root=board_root) as s:
         free = await s.eval("(__import__('gc').collect(), __import__('gc').mem_free())[1]")
-        assert 0.85 * 64 * 1024 < free < 1.15 * 64 * 1024
+        assert 0.97 * 64 * 1024 < free < 1.03 * 64 * 1024
 
 
 @pytest.mark.parametrize("faults, rare", [("lossy:0.002:2", False), ("lossy:0.003:3", False),

@@ -184,6 +184,14 @@ class Lazy:
             mod = __import__("mptui_agent." + name, None, None, ["_"])
         return mod
 
+    def session(self):
+        """The last module's `session` (what serves one client), or None when the heap has no
+        room for it."""
+        try:
+            return self.load().session
+        except MemoryError:
+            return None
+
     def unload(self):
         from mptui_agent import forget
 

@@ -46,10 +46,7 @@ def _client(c, src, cfg, g):
         if pw or ln.startswith("auth"):  # (with no password a client may log in all the same)
             yield from c.send("ok\n")
             ln = None
-        try:
-            run = _lazy.load().session
-        except MemoryError:
-            run = None
+        run = _lazy.session()
         if run is None:
             yield from c.send(MEMORY)
             return

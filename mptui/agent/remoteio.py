@@ -185,10 +185,7 @@ def _client(conn, src, cfg, g):
         if pw or msg.get("t") == "auth":  # (with no password a client may log in all the same)
             yield from conn.send(_line({"t": "ok"}))
             msg = None
-        try:
-            run = _lazy.load().session
-        except MemoryError:
-            run = None
+        run = _lazy.session()
         if run is None:
             yield from conn.send(MEMORY)
             return
