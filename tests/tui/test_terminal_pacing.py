@@ -76,3 +76,50 @@ def test_the_prompt_that_ends_a_flood_is_shown_at_once_but_not_at_every_piece():
     assert pacing.drawn(2, HEIGHT)  # painted at once
     # output ending with a prompt by chance, piece after piece: frames stay apart
     assert pacing.output(b"x\r\n>>> ", 1.021, None) == 1.02 + PROMPT_FRAME
+
+
+def test_the_first_output_after_a_quiet_frame_is_painted_at_once():
+    pacing = Pacing()
+    pacing.frame(5.0)
+    pacing.drawn(0, HEIGHT)
+    assert pacing.output(b"hello\r\n", 5.5, None) == 5.5 + AT_ONCE  # an answer, no key
+    pacing.frame(5.5005)
+    assert pacing.drawn(1, HEIGHT)
+
+
+def test_a_key_after_a_flood_brings_fast_frames_back():
+    pacing = Pacing()
+    pacing.frame(1.0)
+    pacing.drawn(HEIGHT, HEIGHT)  # a whole screen in a frame: a flood
+    assert pacing.interval(1.01) == FLOOD_FRAME
+    pacing.frame(1.05)
+    pacing.drawn(1, HEIGHT)  # it ended
+    pacing.typed(b"\r", 1.2)
+    assert pacing.interval(1.201) == TYPED_FRAME
+
+
+def test_the_echo_awaited_is_the_last_byte_typed():
+    pacing = Pacing()
+    pacing.frame(1.0)
+    pacing.drawn(1, HEIGHT)
+    pacing.typed(b"ab", 1.001)  # two keys in one write
+    assert pacing.output(b"b", 1.002, 1.0 + FRAME) == 1.002 + AT_ONCE
+
+
+def test_a_late_echo_is_painted_at_once():
+    pacing = Pacing()
+    pacing.frame(0.0)
+    pacing.drawn(1, HEIGHT)
+    pacing.typed(b"q", 0.01)  # a slow link: the echo comes after the fast frames are over
+    assert pacing.output(b"q", 0.4, 0.5) == 0.4 + AT_ONCE
+    pacing.frame(0.4005)
+    assert pacing.drawn(1, HEIGHT)
+
+
+def test_a_space_and_a_tilde_are_echoes_too():
+    for key in (b" ", b"~"):
+        pacing = Pacing()
+        pacing.frame(1.0)
+        pacing.drawn(1, HEIGHT)
+        pacing.typed(key, 1.001)
+        assert pacing.output(key, 1.002, 1.0 + FRAME) == 1.002 + AT_ONCE
