@@ -11,6 +11,7 @@
 # 4 KiB blocks, two for the root and for each folder (a metadata pair), whole blocks for a
 # file's bytes, and a file overwritten keeps its old blocks until it is closed (copy on write);
 # a write or mkdir that needs more than are free fails with OSError(28), ENOSPC, as on a board.
+import gc
 import io
 
 import micropython
@@ -22,7 +23,9 @@ NAME_MAX = 255  # LFS2_NAME_MAX
 # errno numbers as littlefs returns them (lfs2.h LFS2_ERR_*), as OSError(n) on a board
 ENOENT, EEXIST, ENOTDIR, EISDIR, EINVAL = 2, 17, 20, 21, 22
 ENAMETOOLONG, ENOTEMPTY, ENOSPC = 36, 39, 28
-LIST_BATCH = 16  # names a folder listing holds at once (ilistdir)
+# names a folder listing holds at once (ilistdir): one per 2 KB of free heap, 16 at least
+# (~3% of what is free: a small board lists a big folder in several passes, a roomy one in one)
+LIST_BATCH, LIST_HEAP = 16, 2048
 BLOCK = 4096  # a board's littlefs block (esp32, rp2: the flash's 4 KiB erase block)
 # open() flags, as vfs_lfsx_file.c builds them from the mode (lfs2.h LFS2_O_*)
 O_RDONLY, O_WRONLY, O_RDWR = 1, 2, 3
@@ -64,14 +67,6 @@ def _islast(rest):  # lfs2_path_islast: one name, maybe with slashes after it
 def _isdir(rest):  # lfs2_path_isdir: the name has a slash after it
     return _namelen(rest) < len(rest)
 
-
-
-def _before(a, b):
-    # a folder's order in littlefs (lfs2_dir_fetchmatch): by bytes (a str compares by its
-    # UTF-8 bytes), and a name after the longer names it begins ("ab", "a b", then "a")
-    if a.startswith(b) or b.startswith(a):
-        return len(a) > len(b)
-    return a < b
 
 class BoardFS:
     @micropython.native
@@ -238,26 +233,27 @@ class BoardFS:
     @staticmethod
     @micropython.native
     def _listing(fs, host, is_str):
-        # littlefs lists a folder in its order (_before) from C, on no heap. One sorted list of the
-        # host folder's names would take the board's heap (a 200-file folder: ~20 KB on this
-        # 64-bit runtime) and fail where the board does not: so LIST_BATCH names at a time,
-        # the next smallest, one pass over the folder for each batch.
+        # littlefs lists a folder in its order from C, on no heap: by bytes, a name after the
+        # longer names it begins ("ab", "a b", then "a"; lfs2_dir_fetchmatch), the order of
+        # the names' UTF-8 with 0xff after each. One sorted list of the host folder's names
+        # would take the board's heap (a 200-file folder: ~20 KB on this 64-bit runtime) and
+        # fail where the board does not: so a batch at a time (sized from the free heap), the
+        # next smallest names, one pass over the folder a batch.
+        most = max(LIST_BATCH, gc.mem_free() // LIST_HEAP)
         last = None
         while True:
             batch = []
             for entry in fs.ilistdir(host):
-                name = entry[0]
-                if last is not None and not _before(last, name):
-                    continue
-                if len(batch) == LIST_BATCH:
-                    if not _before(name, batch[-1]):
-                        continue
-                    batch.pop()
-                i = len(batch)
-                while i and _before(name, batch[i - 1]):
-                    i -= 1
-                batch.insert(i, name)
-            for name in batch:
+                key = entry[0].encode() + b"\xff"
+                if last is None or key > last:
+                    batch.append(key)
+                    if len(batch) > 2 * most:
+                        batch.sort()
+                        del batch[most:]
+            batch.sort()
+            del batch[most:]
+            for key in batch:
+                name = key[:-1].decode()
                 try:
                     st = fs.stat(host + "/" + name)
                 except OSError:
@@ -265,8 +261,8 @@ class BoardFS:
                 kind = st[0] & 0xF000
                 if kind in (S_IFDIR, S_IFREG):  # nothing else exists on littlefs
                     size = st[6] if kind == S_IFREG else 0
-                    yield (name if is_str else name.encode(), kind, 0, size)
-            if len(batch) < LIST_BATCH:
+                    yield (name if is_str else key[:-1], kind, 0, size)
+            if len(batch) < most:
                 return
             last = batch[-1]
 
