@@ -58,19 +58,10 @@ class KeptVirtualTransport(SocketTransport):
 
     async def open(self) -> None:
         if not await self._take_early():
-            from mptui.virtual import keeper
-
-            def take_and_ensure() -> tuple[Lock, Path, str | None]:
-                # one trip to a thread, not two: at the app's start-up each trip back waits
-                # for the loop to finish painting the first screen
-                lock = keeper.take_lock(self.board_address.target)
-                try:
-                    return lock, *keeper.ensure(self.board_address, self.idle, self.root)
-                except BaseException:
-                    lock.release()
-                    raise
-
-            work = asyncio.ensure_future(asyncio.to_thread(take_and_ensure))
+            # one trip to a thread, not two: at the app's start-up each trip back waits for
+            # the loop to finish painting the first screen
+            work = asyncio.ensure_future(asyncio.to_thread(
+                _take_and_ensure, self.board_address, self.idle, self.root))
             try:
                 self._lock, self._socket, self.notice = await asyncio.shield(work)
             except asyncio.CancelledError:  # the thread goes on: its lock is let go once taken
@@ -131,6 +122,20 @@ class KeptVirtualTransport(SocketTransport):
             self._lock = None
 
 
+def _take_and_ensure(address: Address, idle: float, root: Path
+                     ) -> tuple[Lock, Path, str | None]:
+    """The board's lock taken, then the board started if it is not running (in a thread: both
+    may wait): (lock, its socket's path, a notice when it was started anew after a crash)."""
+    from mptui.virtual import keeper
+
+    lock = keeper.take_lock(address.target)
+    try:
+        return lock, *keeper.ensure(address, idle, root)
+    except BaseException:
+        lock.release()
+        raise
+
+
 def _release_when_taken(work: asyncio.Future[tuple[Lock, Path, str | None]]) -> None:
     if not work.cancelled() and work.exception() is None:
         work.result()[0].release()
@@ -146,19 +151,13 @@ def open_early(address: Address, idle: float) -> None:
     future: concurrent.futures.Future[Early] = concurrent.futures.Future()
 
     def work() -> None:
-        from mptui.virtual import keeper
-
         try:
-            lock = keeper.take_lock(address.target)
+            lock, path, notice = _take_and_ensure(address, idle, _root(address))
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                path, notice = keeper.ensure(address, idle, _root(address))
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    sock.connect(str(path))
-                except BaseException:
-                    sock.close()
-                    raise
+                sock.connect(str(path))
             except BaseException:
+                sock.close()
                 lock.release()
                 raise
         except BaseException as e:  # noqa: BLE001 - the transport opens anew and says why
