@@ -8,6 +8,7 @@ import pytest
 from textual import events
 
 from mptui.board.session import IDLE, RUNNING
+from mptui.ui.widgets.repl_terminal import ReplTerminal
 
 from .apphelp import SIZE, shown
 from .conftest import wait_until
@@ -40,8 +41,7 @@ async def test_the_repl_on_a_slow_link(make_app, isolated, config_file, profile)
     key = f"virtual:slow?link={profile}"
     app = make_app(device=key)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(lambda: app.focused is not None and hasattr(app.focused, "model"),
-                         what="the REPL focused")
+        await wait_until(lambda: isinstance(app.focused, ReplTerminal), what="the REPL focused")
         terminal = app.focused
         await wait_until(lambda: shown(terminal).rstrip().endswith(">>>"), timeout=30,
                          what="the prompt")
