@@ -19,7 +19,7 @@ from test_bridge_cli import BridgeProcess
 
 from mptui.board import BoardError, Session
 from mptui.transports import AddressError, parse_address
-from mptui.virtual.link import BOARDS, LinkError, parse_link, parse_size
+from mptui.virtual.link import BOARDS, MIN_HEAP, LinkError, parse_link, parse_size
 from mptui.virtual.wire import TICK, Faults
 
 MPTUI = [sys.executable, "-m", "mptui"]
@@ -186,6 +186,14 @@ async def test_esp8266_heap_is_an_esp8266s(board_root):
         assert 0.97 * 64 * 1024 < free < 1.03 * 64 * 1024
 
 
+async def test_the_least_heap_boots_and_less_is_refused_in_one_line(board_root):
+    async with Session(f"virtual:least?heap={MIN_HEAP}", root=board_root) as s:
+        free = await s.eval("(__import__('gc').collect(), __import__('gc').mem_free())[1]")
+        assert 0.97 * MIN_HEAP < free < 1.03 * MIN_HEAP
+    with pytest.raises(ValueError, match=r"^heap size out of range \(28k to 1024m\): '27k'; in "):
+        Session("virtual:less?heap=27k", root=board_root)
+
+
 @pytest.mark.parametrize("faults, rare", [("lossy:0.002:2", False), ("lossy:0.003:3", False),
                                           ("lossy:0.0003:5", True), ("lossy:0.0003:6", True)])
 async def test_a_lossy_link_never_leaves_a_wrong_file(board_root, faults, rare):
@@ -290,7 +298,9 @@ def test_mpremote_through_mptui_bridge_on_a_uart_link(tmp_path, mpremote):
 
 @pytest.mark.parametrize("args, said", [
     (["--link", "bogus"], "argument --link: unknown link profile 'bogus'; valid: fast, "),
-    (["--heap", "1"], "argument --heap: heap size out of range (8k to 1024m): '1'"),
+    (["--heap", "1"], "argument --heap: heap size out of range (28k to 1024m): '1'"),
+    (["--heap", "27k"], "argument --heap: heap size out of range (28k to 1024m): '27k'"),
+    (["--fs", "7k"], "argument --fs: fs size out of range (8k to 1024m): '7k'"),
     (["--fs", "2g"], "argument --fs: not a size: '2g'"),
     (["--serial", "/dev/ttyACM0", "--fs", "1m"],
      "--fs: for the virtual board only, not with --serial"),

@@ -150,6 +150,12 @@ def _lossy(part: str, text: str) -> tuple[float, int]:
     return p, int(m.group(2) or 0)
 
 
+# The least free heap the virtual board boots with: its own set-up (the filesystem, machine and
+# stdio modules) is compiled in the board's heap, which fails below ~27k (a MemoryError before
+# the REPL, seen by a host as a board that says nothing).
+MIN_HEAP = 28 * KIB
+
+
 def parse_size(text: str, what: str = "heap") -> int:
     """A heap or filesystem size: bytes, or with k/K/KB or m/M/MB (1024-based): '40k',
     '110KB', '2m'."""
@@ -157,8 +163,9 @@ def parse_size(text: str, what: str = "heap") -> int:
     if not m:
         raise ValueError(f"not a size: {text!r} (bytes, or with k or m: 40k, 2m)")
     n = int(m.group(1)) * {"": 1, "k": KIB, "m": KIB * KIB}[m.group(2).lower()]
-    if not 8 * KIB <= n <= 1 << 30:
-        raise ValueError(f"{what} size out of range (8k to 1024m): {text!r}")
+    least = MIN_HEAP if what == "heap" else 8 * KIB
+    if not least <= n <= 1 << 30:
+        raise ValueError(f"{what} size out of range ({format_size(least)} to 1024m): {text!r}")
     return n
 
 
