@@ -82,11 +82,13 @@ async def _stream(args, targets: list[str], pattern) -> int:
     wanted: list[str | None] = [*targets] if targets else [] if args.all else [None]
     refs = [board_for(resolver, text) for text in wanted]
     stream = LogStream(open_ended=args.all)
-    known: set[tuple[str, int]] = set()
+    known: set[tuple[str, int] | str] = set()  # one stream a board, however it was named
     for ref in refs:
         target = target_of(ref)
-        if target.agent:
-            known.add((target.host, target.port))
+        where = (target.host, target.port) if target.agent else ref.key
+        if where in known:
+            continue
+        known.add(where)
         stream.add(ref.text, lines_of(target, password=password, fallback_password=previous,
                                       resolver=resolver))
 

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from helpers import free_port
@@ -152,6 +153,26 @@ async def test_logs_all_finds_announced_boards(rio_board, tmp_path):
                 for n in ("one", "two")}
     # 8 lines of the 8 printed, in order per board
     assert by_board == {n: [f"{n} 0", f"{n} 1", f"{n} 2", f"{n} done"] for n in ("one", "two")}
+
+
+async def test_logs_all_streams_a_board_once_however_it_is_named(rio_board, tmp_path):
+    """-d with its address, the config's name for it and its announcement: one stream."""
+    port = free_port()
+    board = await rio_board("one", announce="127.0.0.1", announce_port=port, announce_every=0.3)
+    Path(os.environ["MPTUI_CONFIG"]).write_text(
+        f'[boards.one]\naddress = "virtual:unused"\nrio = "{board.address.removeprefix("rio://")}"\n')
+    proc = spawn("logs", "--all", "-d", board.address, "--json", "--announce-port", str(port),
+                 "-n", "3", cwd=tmp_path)
+    try:
+        first = await read_until(proc, lambda x: json.loads(x)["text"].startswith("connected"))
+        await board.call("start", {"lines": 3, "rate": 0, "tag": "one"})
+        out, err = await asyncio.to_thread(proc.communicate, timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    got = [json.loads(x) for x in [*first, *out.splitlines()]]
+    assert [m["text"] for m in got if m["kind"] == "out"] == ["one 0", "one 1", "one 2"]
+    assert len([m for m in got if m["text"].startswith("connected")]) == 1, got
 
 
 async def test_logs_of_a_board_without_the_agent_show_its_repl_output(tmp_path):
