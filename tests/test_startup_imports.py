@@ -20,7 +20,7 @@ LATER_TABS = ("plotext", "textual_plotext", "tomlkit", "mptui.ui.widgets.files_t
 
 def modules_after(code: str) -> set[str]:
     """The modules a fresh interpreter holds after running `code`."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    probe = f"{code}\nimport sys\nloaded = sorted(sys.modules)\nimport json\nprint(json.dumps(loaded))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           check=True, timeout=60)
     return set(json.loads(done.stdout.splitlines()[-1]))
@@ -45,6 +45,43 @@ def test_exec_imports_its_command_only_and_nothing_of_the_app():
     assert loaded(modules, ("mptui.commands",)) == [
         "mptui.commands", "mptui.commands.broadcast", "mptui.commands.chain",
         "mptui.commands.code", "mptui.commands.common"]  # (a chain of one; -d once or more)
+
+
+# What running code on one board does not use: the macros, the filesystem and the helper's
+# hashing (loaded when first used), JSON (info --json), and ssl (no board link is TLS).
+NOT_FOR_EXEC = ("mptui.macros", "mptui.board.fs", "mptui.board.fs_write", "mptui.board.batch",
+                "json", "hashlib", "shlex", "ssl", "_ssl")
+
+
+def test_exec_on_a_socket_board_loads_neither_the_filesystem_nor_ssl(bridge):
+    modules = modules_after(
+        "from mptui.cli import main\n"
+        f"assert main(['-d', {bridge.socket_url!r}, 'exec', 'open(\\'ran\\', \\'w\\').close()']) == 0")
+    assert (bridge.root / "ran").exists()  # it ran on the board
+    assert loaded(modules, NOT_FOR_EXEC) == []
+    assert "asyncio" in modules and "mptui.transports.tcp" in modules
+
+
+def test_ssl_works_after_a_board_command_and_for_commands_that_may_fetch():
+    """A board command's asyncio does without ssl, yet `import ssl` still works in that
+    process; a command that may fetch (mip) gets an asyncio with ssl."""
+    without = modules_after(
+        "from mptui.cli import main\ntry:\n    main(['-d', 'socket://127.0.0.1:1', 'ls'])\n"
+        "except SystemExit:\n    pass\nassert 'ssl' not in __import__('sys').modules\n"
+        "import ssl, urllib.request\nassert urllib.request.HTTPSHandler and ssl.create_default_context()")
+    assert "ssl" in without  # imported by the probe, after the command
+    mip = modules_after(
+        "from mptui.cli import main\ntry:\n    main(['mip'])\nexcept SystemExit:\n    pass\n"
+        "import asyncio.sslproto\nassert asyncio.sslproto.ssl is not None")
+    assert "ssl" in mip
+
+
+def test_no_board_address_is_tls():
+    """Board commands import asyncio without ssl (cli._asyncio_without_ssl): a TLS link
+    (wss://) must take its command out of cli.BOARD_ONLY first."""
+    from mptui.transports.address import FORMS
+
+    assert not any(form.lower().startswith(("wss", "https", "ssl", "tls")) for form in FORMS)
 
 
 def test_the_app_imports_its_first_screen_only():
