@@ -290,7 +290,7 @@ def _main(argv: list[str]) -> int:
 
 def _asyncio_without_ssl() -> None:
     """Import asyncio as it is on a Python built without ssl: asyncio imports ssl (and
-    OpenSSL) at once, a fifth of a command's start-up, for TLS that no board link uses (no
+    OpenSSL) at once, ~5 ms of a command's start-up, for TLS that no board link uses (no
     address form is TLS: transports/address.py). Only for BOARD_ONLY commands, where nothing
     else in the process could want TLS from asyncio; the ssl module itself stays importable
     (a later `import ssl` loads it as usual), only asyncio does without it."""
