@@ -88,3 +88,22 @@ def test_the_app_imports_its_first_screen_only():
     modules = modules_after("import mptui.ui.launch, mptui.ui.app, mptui.ui.screens.main")
     assert "textual.app" in modules and "mptui.ui.widgets.repl_terminal" in modules
     assert loaded(modules, LATER_TABS) == []
+
+
+def test_the_cycle_collector_is_on_while_a_command_runs():
+    """The program pauses the collector for its start-up only: a long command (repl, bridge)
+    must not run without it."""
+    probe = (
+        "import gc, sys\n"
+        "import mptui.commands.common as common\n"
+        "seen = []\n"
+        "run_steps = common.run_steps\n"
+        "common.run_steps = lambda steps: seen.append(gc.isenabled()) or run_steps(steps)\n"
+        "sys.argv = ['mptui', '-d', 'virtual:t', 'exec', 'x = 6 * 7']\n"
+        "from mptui.cli import main\n"
+        "assert main() == 0\n"
+        "assert seen == [True], seen\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
