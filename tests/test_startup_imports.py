@@ -62,6 +62,17 @@ def test_exec_on_a_socket_board_loads_neither_the_filesystem_nor_ssl(bridge):
     assert "asyncio" in modules and "mptui.transports.tcp" in modules
 
 
+def test_ls_hashes_nothing_so_loads_no_hashlib(bridge):
+    """hashlib brings OpenSSL (~2 ms): imported where a file's bytes are checked, not for a
+    listing."""
+    (bridge.root / "seen.txt").write_text("x")
+    probe = ("import io, sys\nfrom mptui.cli import main\nsys.stdout = io.StringIO()\n"
+             f"code = main(['-d', {bridge.socket_url!r}, 'ls'])\nout = sys.stdout.getvalue()\n"
+             "sys.stdout = sys.__stdout__\nassert code == 0 and out.split() == ['seen.txt'], out")
+    modules = modules_after(probe)
+    assert loaded(modules, ("hashlib", "_hashlib", "random", "ssl")) == []
+
+
 def test_ssl_works_after_a_board_command_and_for_commands_that_may_fetch():
     """A board command's asyncio does without ssl, yet `import ssl` still works in that
     process; a command that may fetch (mip) gets an asyncio with ssl."""
