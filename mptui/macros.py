@@ -21,11 +21,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from mptui.cmdline import NOT_ACTIONS, SEPARATOR, split, split_globals
+from mptui.cmdline import SEPARATOR, split
 from mptui.errors import UsageError
 
-__all__ = ["NOT_ACTIONS", "SEPARATOR", "BadMacro", "Macro", "MacroError", "expand",
-           "parse_macros", "split", "split_globals"]
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _PLACEHOLDER = re.compile(r"\{\{(\w+(?:!r)?)\}\}|\{([A-Za-z_]\w*)(!r)?\}")
 MAX_DEPTH = 10  # macros using macros, this deep at most (a loop is caught sooner)
