@@ -56,8 +56,8 @@ COMMANDS = {
 # Commands that only talk to a board over its link, run from the command line: asyncio is
 # imported for them without ssl (see _asyncio_without_ssl).
 BOARD_ONLY = frozenset({
-    "exec", "eval", "run", "soft-reset", "reset", "ls", "cat", "cp", "rm", "mkdir", "rmdir",
-    "touch", "sha256sum", "df", "tree",
+    "exec", "eval", "run", "soft-reset", "reset", "rtc", "info", "speedtest", "ls", "cat", "cp",
+    "rm", "mkdir", "rmdir", "touch", "sha256sum", "df", "tree",
 })
 
 
