@@ -6,13 +6,19 @@ One `mptui bridge` (fast link, a fresh virtual board) serves every tool in the s
 alternating inside each round; each figure is the median wall time (and CPU time: user + system
 of the process) of one whole process as a user runs it, from the .venv's console scripts:
 `--version` (no board), `exec x=1`, `eval 1+1` (mpytool has none) and `ls`. The ratios are
-mptui's time over the peer's (<= 1: mptui is as fast or faster). Then what `mptui --version`
-and `mptui exec` import (`python -X importtime`): the ten costliest top-level imports.
+mptui's time over the peer's (<= 1: mptui is as fast or faster). `python -c pass` is the floor
+every tool stands on: the interpreter's own start, with the .venv's site (an editable install of
+mptui adds its import finder, ~8 ms, to every process of that .venv, peers included; a regular
+install has none). mptui's .pyc files are written first, as an install writes them (with
+PYTHONDONTWRITEBYTECODE set, every run would compile mptui from source). Then what
+`mptui --version` and `mptui exec` import (`python -X importtime`): the ten costliest top-level
+imports.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import re
 import resource
@@ -41,6 +47,13 @@ def argv(tool: str, case: str, url: str) -> list[str] | None:
                      "eval": ["connect", url, "eval", "1+1"],
                      "ls": ["connect", url, "fs", "ls"]},
     }[tool].get(case)
+
+
+def compile_mptui() -> None:
+    """The .pyc files of the mptui that runs, as an install writes them."""
+    import mptui
+
+    compileall.compile_dir(Path(mptui.__file__).parent, quiet=1)
 
 
 def run(command: list[str], env: dict) -> tuple[float, float] | None:
@@ -73,6 +86,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
+    compile_mptui()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "board").mkdir()
@@ -82,6 +96,9 @@ def main() -> int:
         times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         try:
             for _ in range(args.rounds):
+                got = run([sys.executable, "-c", "pass"], env)
+                if got:
+                    times.setdefault(("python", "-c pass"), []).append(got)
                 for case in CASES:
                     for tool in ("mptui", "mpytool", "mpremote"):
                         command = argv(tool, case, url)
@@ -109,6 +126,7 @@ def main() -> int:
             mine, a, b = (med(t, case, which) for t in ("mptui", "mpytool", "mpremote"))
             print(f"{case:16}{mine * 1000:8.1f}ms{a * 1000:8.1f}ms{b * 1000:8.1f}ms"
                   f"{mine / a:10.2f}{mine / b:10.2f}")
+        print(f"{'python -c pass':16}{med('python', '-c pass', which) * 1000:8.1f}ms  (the floor)")
     for title, found in (("mptui --version", version_imports), ("mptui exec", exec_imports)):
         total = sum(ms for ms, _ in found)
         print(f"\nimports of `{title}`: {total:.1f} ms in all (-X importtime, top level)")

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
-import textwrap
 from collections.abc import Iterable
 from types import ModuleType
 
 from mptui.errors import INTERRUPTED, OK
-
-logger = logging.getLogger(__name__)
 
 # command name -> module under mptui.commands. A module serves one command (HELP,
 # add_arguments, run) or several (a COMMANDS dict of name -> Command).
@@ -57,6 +53,12 @@ COMMANDS = {
     "bootloader": "control",
     "virtual": "virtual",
 }
+# Commands that only talk to a board over its link, run from the command line: asyncio is
+# imported for them without ssl (see _asyncio_without_ssl).
+BOARD_ONLY = frozenset({
+    "exec", "eval", "run", "soft-reset", "reset", "rtc", "info", "speedtest", "ls", "cat", "cp",
+    "rm", "mkdir", "rmdir", "touch", "sha256sum", "df", "tree",
+})
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -70,6 +72,8 @@ class HelpFormatter(argparse.HelpFormatter):
         super().__init__(prog, indent_increment, max_help_position, width)
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
         out = []
         for paragraph in textwrap.dedent(text).strip().split("\n\n"):
             lines = paragraph.splitlines()
@@ -192,9 +196,9 @@ def named_commands(argv: list[str],
     `exec` and not those of every command (nor a TUI launch any): None (all) for help, a
     macro, mpremote's words or a word that is no command (an error that lists them).
     A command word after a `+` counts as a head, not one in an argument.
-    `split`: macros.split_globals(argv)."""
-    from mptui.macros import NOT_ACTIONS
-    from mptui.macros import split as segments_of
+    `split`: cmdline.split_globals(argv)."""
+    from mptui.cmdline import NOT_ACTIONS
+    from mptui.cmdline import split as segments_of
 
     if "-h" in argv or "--help" in argv:
         return None
@@ -207,11 +211,47 @@ def named_commands(argv: list[str],
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    from mptui.macros import split_globals
+    """The `mptui` program: `argv` are its words (default: the command line's, and the
+    process ends when this returns)."""
+    import gc
+
+    if argv is None and gc.isenabled():
+        # Start-up (imports, the parser) makes objects and frees few: the cycle collector
+        # only slows it (~2 ms of an exec). It is back on before the command runs.
+        gc.disable()
+        _paused.append(True)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    finally:
+        if argv is None:
+            _resume_collector()
+            # The process ends next: its objects are left to the interpreter's teardown
+            # without the collector passing over them all again, four full passes that cost
+            # about a tenth of a short command. They are still freed (Python never promised
+            # to finalise those alive at exit; logging's files are closed by its atexit).
+            gc.freeze()
+
+
+_paused: list[bool] = []  # main() paused the cycle collector for the start-up
+
+
+def _resume_collector() -> None:
+    """The cycle collector on again (if main() paused it), before a command runs."""
+    if _paused:
+        import gc
+
+        _paused.clear()
+        gc.enable()
+
+
+def _main(argv: list[str]) -> int:
+    from mptui.cmdline import split_globals
 
     split = split_globals(argv)
-    parser = build_parser(named_commands(argv, split))
+    commands = named_commands(argv, split)
+    if commands and commands <= BOARD_ONLY:
+        _asyncio_without_ssl()
+    parser = build_parser(commands)
     if split is None or not split[1] or not _chain().wants_chain(split[1], COMMANDS):
         if split is None and ("-h" in argv or "--help" in argv):
             _add_macros(parser, _macros())
@@ -231,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     from mptui import log
 
     log.setup(args.log_verbose, args.log_file, stderr=args.command is not None)
+    _resume_collector()
     if args.command is None:
         from mptui.ui.launch import run_app
 
@@ -245,6 +286,21 @@ def main(argv: list[str] | None = None) -> int:
         from mptui.commands.common import failed
 
         return failed(e, args.command)
+
+
+def _asyncio_without_ssl() -> None:
+    """Import asyncio as it is on a Python built without ssl: asyncio imports ssl (and
+    OpenSSL) at once, ~5 ms of a command's start-up, for TLS that no board link uses (no
+    address form is TLS: transports/address.py). Only for BOARD_ONLY commands, where nothing
+    else in the process could want TLS from asyncio; the ssl module itself stays importable
+    (a later `import ssl` loads it as usual), only asyncio does without it."""
+    if "asyncio" in sys.modules or "ssl" in sys.modules:
+        return
+    sys.modules["ssl"] = None  # type: ignore[assignment]  # (then `import ssl`: ImportError)
+    try:
+        import asyncio  # noqa: F401
+    finally:
+        del sys.modules["ssl"]
 
 
 def _chain() -> ModuleType:

@@ -21,9 +21,9 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
+from mptui.cmdline import SEPARATOR, split
 from mptui.errors import UsageError
 
-SEPARATOR = "+"
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _PLACEHOLDER = re.compile(r"\{\{(\w+(?:!r)?)\}\}|\{([A-Za-z_]\w*)(!r)?\}")
 MAX_DEPTH = 10  # macros using macros, this deep at most (a loop is caught sooner)
@@ -129,17 +129,6 @@ def _words(name: str, text) -> tuple[str, ...]:
     return tuple(words)
 
 
-def split(words: list[str]) -> list[list[str]]:
-    """A command line's commands: the words between '+' (empty ones dropped)."""
-    out: list[list[str]] = [[]]
-    for word in words:
-        if word == SEPARATOR:
-            out.append([])
-        else:
-            out[-1].append(word)
-    return [seg for seg in out if seg]
-
-
 def expand(segments: list[list[str]], macros: dict[str, Macro], _depth: int = 0,
            _using: tuple[str, ...] = ()) -> list[list[str]]:
     """The commands with every macro replaced by what it stands for. MacroError for a
@@ -195,35 +184,3 @@ def help_lines(macros: dict[str, Macro]) -> list[str]:
     width = min(28, max(len(m.signature) for m in macros.values()))
     return [f"  {m.signature:<{width}}  {m.summary}" for m in sorted(macros.values(),
                                                                    key=lambda m: m.name)]
-
-
-# The global options (before the command) that take a value.
-_VALUED = ("-d", "--device", "--password", "--log-file")
-
-def split_globals(argv: list[str]) -> tuple[list[str], list[str]] | None:
-    """(the global options, the words from the command on), or None when the command line is
-    argparse's alone to judge (no command, help, an unknown option)."""
-    i = 0
-    while i < len(argv):
-        word = argv[i]
-        if word in _VALUED:
-            i += 2
-        elif _one_word_option(word):
-            i += 1
-        elif word.startswith("-"):
-            return None
-        else:
-            return argv[:i], argv[i:]
-    return None
-
-
-def _one_word_option(word: str) -> bool:
-    """A global option that is one word: --device=X, -dX, -v, -vv, --verbose."""
-    if word.startswith(tuple(f"{o}=" for o in _VALUED if o.startswith("--"))):
-        return True
-    if word.startswith("-d") and len(word) > 2:
-        return True
-    return word == "--verbose" or (word.startswith("-v") and set(word[1:]) == {"v"})
-
-
-NOT_ACTIONS = frozenset({"connect", "mount", "resume"})  # a chain of only these: a REPL follows

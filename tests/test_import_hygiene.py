@@ -50,7 +50,7 @@ def _is_ui(module: str) -> bool:
 # The floors of the house, from the ground up: a module imports only its own floor or lower.
 FLOORS = {
     "errors": 0, "paths": 0,
-    "log": 1, "config": 1, "settings": 1, "webrepl_wire": 1, "macros": 1,
+    "log": 1, "config": 1, "settings": 1, "webrepl_wire": 1, "macros": 1, "cmdline": 1,
     "virtual": 2,
     "transports": 3,
     "board": 4,

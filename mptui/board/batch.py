@@ -23,8 +23,6 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
-import hashlib
-import random
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -94,6 +92,8 @@ class WriteBatch:
         self.ready = False  # the board has turned Ctrl-C off: the stream may come
         self.stopping = False  # stopping: no more progress reports
         self.meter = RateMeter()
+        import random
+
         self.token = random.getrandbits(30)  # names this call in the board's answers
 
     # -- running ----------------------------------------------------------------------------
@@ -324,6 +324,8 @@ class WriteBatch:
     def _digest(self, data: bytes) -> bytes:
         """The board's check of a file's data (its name has its own, checked before use)."""
         if self.caps.sha256:
+            import hashlib
+
             return hashlib.sha256(data).digest()
         return binascii.crc32(data).to_bytes(4, "little") + bytes(28)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import binascii
 import contextlib
-import hashlib
 import posixpath
 from collections.abc import Callable
 from typing import Any
@@ -113,6 +112,8 @@ async def read(repl: Repl, p: str, progress: Progress | None) -> bytes:
         " if h:h.update(b)\n print(repr(b))\nf.close()\nprint(repr((n,h.digest() if h else b'')))"
     ), sink)
     size, digest = end[0] if len(end) == 1 and len(end[0]) == 2 else (-1, b"")
+    import hashlib  # (here: listing or removing files loads no hashlib, nor the OpenSSL it brings)
+
     if size != len(data) or (digest and digest != hashlib.sha256(data).digest()):
         raise Damaged(f"{p}: damaged on the way (sha256 differs)")
     return bytes(data)
@@ -163,6 +164,8 @@ async def write(repl: Repl, p: str, data: bytes, progress: Progress | None) -> N
         await repl.exec(b"_mptui_w(" + bytes_literal(data[start : start + CHUNK]) + b")")
         if progress:
             progress(min(start + CHUNK, len(data)), len(data))
+    import hashlib
+
     digest = bytes_literal(hashlib.sha256(data).digest())
     out = await run(repl, (FINISH + f"_mptui_fin({path(tmp)},{path(p)},{len(data)},").encode()
                     + digest + f",{binascii.crc32(data)})\ndel _mptui_fin,_mptui_f,_mptui_w\n"

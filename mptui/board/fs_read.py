@@ -5,7 +5,6 @@ check says a damaged byte; both are `Damaged` (fs.py reads again)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from mptui.board.errors import BoardTimeout, Damaged
@@ -45,6 +44,8 @@ async def receive(repl: Repl, p: str, progress: Progress | None, quiet: float) -
         raise Damaged(f"{p}: the transfer ended early") from None
     except ValueError:
         raise Damaged(f"{p}: the transfer arrived damaged") from None
+    import hashlib  # (here: listing or removing files loads no hashlib, nor the OpenSSL it brings)
+
     if digest and digest != hashlib.sha256(data).digest():
         raise Damaged(f"{p}: read verification failed (sha256 differs)")
     try:

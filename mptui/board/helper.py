@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import binascii
-import hashlib
 import re
 import zlib
 from functools import lru_cache
@@ -86,6 +85,8 @@ def parts() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def version() -> str:
     """Names this helper: a board holding another version's gets ours."""
+    import hashlib  # (here: a command that runs code alone loads no helper)
+
     return hashlib.sha256("".join(_parts().values()).encode()).hexdigest()[:12]
 
 
@@ -163,6 +164,8 @@ def load_code(part: str | list[str], caps: Caps | None) -> bytes:
         lines.append(b"from binascii import crc32")
         lines.append(b"if crc32(_mptui_s)!=%d:raise OSError(5)" % binascii.crc32(src))
     elif caps.sha256:
+        import hashlib
+
         lines.append(b"from hashlib import sha256")
         lines.append(b"if sha256(_mptui_s).digest()!=" + bytes_literal(hashlib.sha256(src).digest())
                      + b":raise OSError(5)")

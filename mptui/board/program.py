@@ -4,13 +4,13 @@ At the raw REPL a board drops what a program gives `sys.exit()`: its SystemExit 
 and soft-reboots the board. So a program runs inside a small wrapper that catches SystemExit
 and reports its value in the error part of the raw-REPL reply, where no program output goes:
 
-    try:
-     exec(<the source>)
-    except SystemExit as e:
-     raise RuntimeError(MARKER, e.args[0] if e.args else None)
+    try:exec(<the source>)
+    except SystemExit as e:raise RuntimeError(MARKER,*e.args[:1])
 
-The board prints that as `RuntimeError: ('mptui-exit', 3)`. Any other exception comes back
-with the wrapper's frame taken out of its traceback, as if the program had run unwrapped.
+The board prints that as `RuntimeError: ('mptui-exit', 3)` (`RuntimeError: mptui-exit` for a
+bare sys.exit()). Any other exception comes back with the wrapper's frame taken out of its
+traceback, as if the program had run unwrapped. The wrapper is short (95 bytes): on a
+115200-baud UART every 12 bytes of it cost a millisecond of every exec.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from mptui.board.literal import NotALiteral, parse
 from mptui.errors import exit_status
 
 MARKER = "mptui-exit"
-_WRAP = ("try:\n exec({source!r})\nexcept SystemExit as _mptui_e:\n"
-         " raise RuntimeError({marker!r}, _mptui_e.args[0] if _mptui_e.args else None)\n")
-_EXIT = re.compile(r"^RuntimeError: \('" + MARKER + r"', (.*)\)\s*$", re.DOTALL)
+_WRAP = ("try:exec({source!r})\n"
+         "except SystemExit as _mptui_e:raise RuntimeError({marker!r},*_mptui_e.args[:1])\n")
+_EXIT = re.compile(r"^RuntimeError: (?:\('" + MARKER + r"', (.*)\)|" + MARKER + r")\s*$",
+                   re.DOTALL)
 # the wrapper's own frame, and the program's frames as exec() names them (the program's
 # own exec() of a string would be renamed too: a small price)
-_OUTER = re.compile(r'^  File "<stdin>", line 2, in <module>\r?$', re.MULTILINE)
+_OUTER = re.compile(r'^  File "<stdin>", line 1, in <module>\r?$', re.MULTILINE)
 _INNER = '  File "<string>"'
 
 
@@ -42,6 +43,8 @@ def exit_code(traceback: str) -> int | None:
     m = _EXIT.match(last)
     if m is None:
         return None
+    if m.group(1) is None:  # sys.exit()
+        return exit_status(None)
     try:
         value = parse(m.group(1))
     except NotALiteral:
@@ -53,7 +56,7 @@ def exit_message(traceback: str) -> str:
     """What sys.exit("message") asked to print (CPython prints it on stderr); "" otherwise."""
     last = traceback.strip().splitlines()[-1] if traceback.strip() else ""
     m = _EXIT.match(last)
-    if m is None:
+    if m is None or m.group(1) is None:
         return ""
     try:
         value = parse(m.group(1))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mptui.board import program
 from mptui.board.adapt import Caps, LinkState
@@ -49,6 +50,9 @@ from mptui.transports import (
     parse_address,
 )
 from mptui.transports.address import Address
+
+if TYPE_CHECKING:
+    from mptui.board.fs import BoardFS
 
 # the states and SessionEvent are imported from here
 __all__ = ["BUSY", "CONNECTING", "DISCONNECTED", "ERROR", "IDLE", "LEAVE_RAW_WAIT", "RECONNECTING",
@@ -94,9 +98,13 @@ class Session(SessionResets, SessionInterrupts):
         self.echo = Echo()  # console output so far: typed input is paced by it (typed.py)
         self._intercept: Callable[[bytes], bytes] | None = None
         self.repl.console_sink = self._to_console
+
+    @functools.cached_property
+    def fs(self) -> BoardFS:
+        """The board's filesystem, made when first used (code alone, `exec`, loads none of it)."""
         from mptui.board.fs import BoardFS
 
-        self.fs = BoardFS(self)
+        return BoardFS(self)
 
     # -- events -----------------------------------------------------------------------------
 

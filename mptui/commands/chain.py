@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 
+from mptui.cmdline import NOT_ACTIONS, SEPARATOR, split, split_globals
 from mptui.commands import broadcast
 from mptui.commands.common import (
     Command,
@@ -26,7 +27,6 @@ from mptui.commands.common import (
     run_on_link,
     run_steps,
 )
-from mptui.macros import NOT_ACTIONS, SEPARATOR, expand, split, split_globals
 
 # Commands that work on one board's session, so can share it with others in a chain.
 CHAINABLE = frozenset({
@@ -63,7 +63,12 @@ def run_chain(parser: argparse.ArgumentParser, global_words: list[str], rest: li
 
 def commands_of(words: list[str], macros: dict) -> list[list[str]]:
     """The commands of a command line: split at '+', macros expanded, mpremote's words ours."""
-    return mpremote_words(expand(split(words), macros))
+    segments = split(words)
+    if macros:
+        from mptui.macros import expand
+
+        segments = expand(segments, macros)
+    return mpremote_words(segments)
 
 
 def mpremote_words(segments: list[list[str]]) -> list[list[str]]:

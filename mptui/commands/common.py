@@ -7,7 +7,6 @@ stopped first)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -309,6 +308,8 @@ def print_facts(rows: list[tuple[str, str]], as_json: dict[str, Any] | None = No
     """What a command found out (info, speedtest): `as_json` as one JSON object where given
     (--json), else the rows, their labels aligned."""
     if as_json is not None:
+        import json
+
         print(json.dumps(as_json, indent=1))
         return
     width = max(len(label) for label, _ in rows)
