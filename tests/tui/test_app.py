@@ -8,6 +8,7 @@ from textual.widgets import Input
 
 from mptui.board.session import DISCONNECTED, IDLE, RUNNING
 from mptui.ui.screens.help import HelpScreen
+from mptui.ui.screens.main import MainScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_terminal import ReplTerminal
@@ -324,6 +325,31 @@ async def test_bad_theme_files_are_reported_and_skipped(make_app, config_file):
         assert app.theme == "mine"
         assert "broken" not in app.available_themes
         assert {"mptui-dark", "mptui-light"} <= set(app.available_themes)
+
+
+async def test_the_theme_is_set_before_the_first_screen(make_app, config_file):
+    """The config's theme is the app's before its stylesheet is first read: the first screen's
+    CSS is not parsed and applied a second time over it (~25 ms before the prompt)."""
+    config_file.write_text('theme = "mptui-light"\n')
+    app = make_app()
+    refreshed_over: list[list[str]] = []
+    refresh_css = app.refresh_css
+
+    def spy(animate: bool = True) -> None:
+        refreshed_over.append([type(s).__name__ for s in app.screen_stack])
+        refresh_css(animate)
+
+    app.refresh_css = spy  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+        await pilot.pause()
+        assert app.theme == "mptui-light"
+        assert app.theme_variables["background"] == app.get_theme("mptui-light").background
+        assert not [stack for stack in refreshed_over if "MainScreen" in stack]
+        await pick_theme(app, pilot, "mptui-dark")  # a theme picked later still restyles it
+        await wait_until(lambda: any("MainScreen" in stack for stack in refreshed_over),
+                         what="the CSS refreshed for the new theme")
+        assert app.theme_variables["background"] == app.get_theme("mptui-dark").background
 
 
 async def test_f1_lists_every_key_and_the_palette_every_action(make_app, config_file):
