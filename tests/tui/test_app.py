@@ -352,6 +352,27 @@ async def test_the_theme_is_set_before_the_first_screen(make_app, config_file):
         assert app.theme_variables["background"] == app.get_theme("mptui-dark").background
 
 
+async def test_the_main_screen_is_styled_once_when_first_shown(make_app):
+    """Its nodes are styled as they are mounted; its first resume does not style them all
+    again (Textual's default on every resume)."""
+    app = make_app()
+    restyled: list[bool] = []
+    real_update = MainScreen.update_node_styles
+
+    def update_node_styles(screen: MainScreen, animate: bool = True) -> None:
+        restyled.append(True)
+        real_update(screen, animate)
+
+    MainScreen.update_node_styles = update_node_styles  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+            await pilot.pause()
+            assert restyled == []
+    finally:
+        MainScreen.update_node_styles = real_update  # type: ignore[method-assign]
+
+
 async def test_f1_lists_every_key_and_the_palette_every_action(make_app, config_file):
     config_file.write_text('[keys]\n"repl.capture" = "f7"\n')
     app = make_app()
