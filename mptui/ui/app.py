@@ -21,8 +21,6 @@ from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.quiet import when_quiet
 from mptui.ui.safe_text import printable
-from mptui.ui.screens.confirm import ConfirmScreen
-from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.tab import Tab
 from mptui.ui.tabs import TABS
@@ -197,6 +195,7 @@ class MptuiApp(App):
 
     async def action_quit(self) -> None:
         """Ctrl-Q: quit; when an editor holds unsaved changes, after a yes (Ctrl-Q again, too)."""
+        from mptui.ui.screens.confirm import ConfirmScreen
         from mptui.ui.screens.file_edit import FileEditScreen
 
         unsaved = [s for s in self.screen_stack if isinstance(s, FileEditScreen) and s.modified]
@@ -215,6 +214,8 @@ class MptuiApp(App):
         self.push_screen(question, answered)
 
     def action_help(self) -> None:
+        from mptui.ui.screens.help import HelpScreen  # (the dialogs: not at start-up)
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(key_help(self.key_groups(), self.keymap)))
 
