@@ -352,6 +352,21 @@ async def test_the_theme_is_set_before_the_first_screen(make_app, config_file):
         assert app.theme_variables["background"] == app.get_theme("mptui-dark").background
 
 
+async def test_an_unknown_theme_is_said_and_the_config_left_as_written(make_app, config_file):
+    """The default theme stands in (a warning says so); the config keeps the name the user
+    wrote (a typo to fix), not the stand-in: only a theme picked in the app is remembered."""
+    config_file.write_text('theme = "nosuch"\n')
+    messages = []
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await wait_until(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+        await pilot.pause()
+        assert app.theme == "mptui-dark"
+        assert notices(messages) == ["unknown theme 'nosuch'; using mptui-dark (F9 lists themes)"]
+        await app.workers.wait_for_complete()
+    assert config_file.read_text() == 'theme = "nosuch"\n'
+
+
 async def test_the_main_screen_is_styled_once_when_first_shown(make_app):
     """Its nodes are styled as they are mounted; its first resume does not style them all
     again (Textual's default on every resume)."""
