@@ -1,6 +1,6 @@
 """The TUI's speed: launch to an interactive REPL, a flood on screen, keypress-to-echo latency.
 
-    python bench/tui.py [--runs 5] [--no-mpremote]
+    python bench/tui.py [--runs 5] [--no-mpremote] [--launch]
 
 In a real terminal (tmux, 120x40), medians of N runs, each a fresh process:
   - `mptui -d virtual`: spawn until the prompt is on screen; then `6*7` Enter until `42`;
@@ -14,6 +14,7 @@ In-process (headless app, 120x40), against a bare Session reading the same board
     frame written to the terminal once the echo is parsed);
   - Ctrl-C during that flood until the prompt is painted.
 Polling tmux every 5 ms costs some CPU on this 2-core machine, the same for both tools.
+--launch: the launch figures only (spawn to prompt, spawn to ready): no flood, nothing in-process.
 """
 
 from __future__ import annotations
@@ -161,7 +162,8 @@ def launch_virtual(env: dict, runs: int) -> dict:
     return {"prompt": median(prompt), "answer": median(answer)}
 
 
-def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool) -> dict:
+def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool,
+                 flood: bool = True) -> dict:
     tools = {
         "mptui": ("{bin}/mptui -d {port}", "idle at the REPL", ["C-q"]),
         "mpremote": ("{bin}/mpremote connect {port} repl", "Use Ctrl-]", ["C-]"]),
@@ -178,12 +180,12 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool) -> dict:
                     t1 = tmux.wait(lambda s, r=ready: r in s)
                     tmux.keys("6*7", "Enter")
                     t2 = tmux.wait(lambda s: "\n42" in s or "│42" in s)
-                    tmux.keys(FLOOD, "Enter", "Enter")
-                    t3 = time.perf_counter()
-                    t4 = tmux.wait(flood_done, timeout=120)
                     results[name]["ready"].append(t1 - t0)
                     results[name]["answer"].append(t2 - t0)
-                    results[name]["flood"].append(t4 - t3)
+                    if flood:
+                        tmux.keys(FLOOD, "Enter", "Enter")
+                        t3 = time.perf_counter()
+                        results[name]["flood"].append(tmux.wait(flood_done, timeout=120) - t3)
                     tmux.keys(*quit_keys)
                     time.sleep(0.3)
                 except TimeoutError as e:  # one stuck run is said, and the others go on
@@ -351,6 +353,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--echoes", type=int, default=20)
     parser.add_argument("--no-mpremote", action="store_true")
+    parser.add_argument("--launch", action="store_true", help="the launch figures only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -379,16 +382,18 @@ def run(args: argparse.Namespace, root: Path, env: dict) -> int:
         print(f"  mptui -d virtual: spawn to prompt on screen     {ms(launch['prompt'])}"
               f"   ({launch['prompt'] / bare:.1f}x the bare board)")
         print(f"  then '6*7' Enter to '42' on screen              {ms(launch['answer'])}")
-        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote)
+        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote, not args.launch)
         print("\nthe same board on a PTY (/dev/pts/N), tmux")
         print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
         for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
-                           ("flood", "100000-line flood on screen")):
+                           ("flood", "100000-line flood on screen"))[:2 if args.launch else 3]:
             mine = side["mptui"][key]
             theirs = side.get("mpremote", {}).get(key, float("nan"))
             print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
     else:
         print("tmux is not installed: the real-terminal figures are skipped")
+    if args.launch:
+        return 0
 
     raw_bytes, raw_time = asyncio.run(bare_flood(root / "boards"))
     app = asyncio.run(in_app(root / "boards", args.echoes))

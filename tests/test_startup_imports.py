@@ -16,6 +16,9 @@ APP_ONLY = ("textual", "rich", "pyte", "plotext", "textual_plotext", "tomlkit", 
 LATER_TABS = ("plotext", "textual_plotext", "tomlkit", "mptui.ui.widgets.files_tab",
               "mptui.ui.widgets.file_pane", "mptui.ui.widgets.ota_tab",
               "mptui.ui.widgets.logs_tab", "mptui.services.ota.actions", "mptui.services.sync")
+# Nor the dialogs it does not open (F1, Ctrl-Q's question, a macro's output: its Log widget).
+DIALOGS = ("mptui.ui.screens.help", "mptui.ui.screens.confirm", "mptui.ui.screens.macro_output",
+           "textual.widgets._log")
 
 
 def modules_after(code: str) -> set[str]:
@@ -99,6 +102,7 @@ def test_the_app_imports_its_first_screen_only():
     modules = modules_after("import mptui.ui.launch, mptui.ui.app, mptui.ui.screens.main")
     assert "textual.app" in modules and "mptui.ui.widgets.repl_terminal" in modules
     assert loaded(modules, LATER_TABS) == []
+    assert loaded(modules, DIALOGS) == []
 
 
 def test_the_cycle_collector_is_on_while_a_command_runs():

@@ -86,7 +86,7 @@ class Injector:
 def run(args) -> int:
     from mptui.commands.common import run_on_board
     from mptui.errors import UsageError
-    from mptui.services.console import GREET_AFTER
+    from mptui.transports.base import GREET_AFTER
 
     if args.inject_file and not os.access(args.inject_file, os.R_OK):
         raise UsageError(f"repl: cannot read {args.inject_file}")

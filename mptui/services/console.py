@@ -24,6 +24,7 @@ from mptui.board import BoardError, Session
 from mptui.board.errors import BoardExecError
 from mptui.board.session import IDLE, RUNNING
 from mptui.errors import MptuiError
+from mptui.transports.base import GREET_AFTER
 
 ConsoleSink = Callable[[bytes], None]
 StateReport = Callable[[str, str], None]  # (board key, IDLE or RUNNING)
@@ -32,9 +33,6 @@ StateReport = Callable[[str, str], None]  # (board key, IDLE or RUNNING)
 PROMPTS = (b">>> ", b"... ", b"=== ")
 # A line entered at the REPL that has not given the prompt back after this long is a program.
 RUNNING_AFTER = 0.3
-# A board that sends nothing this long after its link opens (one that was running already: a
-# USB board, a bridge's) gets an Enter, as a user would press, so that its prompt shows.
-GREET_AFTER = 0.3
 
 
 @dataclass

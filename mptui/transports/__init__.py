@@ -27,13 +27,21 @@ __all__ = [
 ]
 
 
+SERIAL_OPTIONS = ("baudrate", "dtr", "rts", "serial_number")
+
+
 def open_early(address: Address, **options: Any) -> None:
-    """Start opening the link now, where its kind can open ahead (the kept virtual board, in a
-    thread): the transport make_transport() makes for it next, with these options, takes it."""
+    """Start opening the link now, where its kind can open ahead (the kept virtual board, a
+    serial port; in a thread): the transport make_transport() makes for it next, with these
+    options, takes it."""
     if address.kind == "virtual" and _kept(options):
         from mptui.transports.kept import open_early as open_kept
 
         open_kept(address, options["keep"])
+    elif address.kind == "serial":
+        from mptui.transports.serialport import open_early as open_serial
+
+        open_serial(address.target, **_pick(options, SERIAL_OPTIONS))
 
 
 def _kept(options: dict[str, Any]) -> bool:
@@ -55,8 +63,7 @@ def make_transport(address: Address | str, **options: Any) -> Transport:
     if addr.kind == "serial":
         from mptui.transports.serialport import SerialTransport
 
-        keys = ("baudrate", "dtr", "rts", "serial_number")
-        return SerialTransport(addr.target, **{k: options[k] for k in keys if k in options})
+        return SerialTransport(addr.target, **_pick(options, SERIAL_OPTIONS))
     if addr.kind == "socket":
         from mptui.transports.tcp import SocketTransport
 

@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from typing_extensions import Self  # (typing's from Python 3.11)
 
 Progress = Callable[[int, int], None]  # (bytes done, bytes in all)
+# A board that sends nothing this long after its link opens (one that was running already: a
+# USB board, a bridge's) gets an Enter, as a user would press, so that its prompt shows.
+GREET_AFTER = 0.3
 
 
 class TransportError(MptuiError):
@@ -70,7 +73,8 @@ class Transport(ABC):
     # Does the board say hello by itself when the link opens (a board started by opening it)?
     greets_on_open: bool = False
     # How long a board that says nothing when its link opens is left before an Enter shows its
-    # prompt (None: the console's GREET_AFTER); a local link shows output within a few ms.
+    # prompt (None: GREET_AFTER); a local link shows output within a few ms, and a link opened
+    # early (while the app starts) has had part of that time already.
     greet_after: float | None = None
 
     @abstractmethod

@@ -1,12 +1,26 @@
-"""Serial ports (USB CDC boards and USB-serial chips), read event-driven on the port's fd."""
+"""Serial ports (USB CDC boards and USB-serial chips), read event-driven on the port's fd.
+
+The app opens the port early (`open_early`, in a thread, while Textual is imported): the
+transport then takes that port, and the time the board has had to speak counts towards the
+wait before an Enter shows its prompt.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
-from typing import TYPE_CHECKING
+import threading
+import time
+from typing import TYPE_CHECKING, Any
 
-from mptui.transports.base import LinkProfile, Transport, TransportClosed, TransportError
+from mptui.transports.base import (
+    GREET_AFTER,
+    LinkProfile,
+    Transport,
+    TransportClosed,
+    TransportError,
+)
 from mptui.transports.stream import ByteQueue
 
 if TYPE_CHECKING:
@@ -17,6 +31,12 @@ if TYPE_CHECKING:
 # MicroPython's own, Raspberry Pi (RP2), Espressif native USB, Adafruit, Arduino, Pyboard.
 NATIVE_USB_VIDS = {0xF055, 0x2E8A, 0x303A, 0x239A, 0x2341}
 UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1, ring=256)
+
+# A port opened early: (the port, its path then, its ListPortInfo or None, time.monotonic() then)
+Opened = tuple["serial.Serial", str, "ListPortInfo | None", float]
+Settings = tuple[int, "bool | None", "bool | None"]  # baud rate, DTR, RTS
+# device as named -> (the settings it is opened with, the port being opened)
+_early: dict[str, tuple[Settings, concurrent.futures.Future[Opened]]] = {}
 
 
 def port_info(device: str) -> ListPortInfo | None:
@@ -62,15 +82,36 @@ class SerialTransport(Transport):
         self._drained: asyncio.Event | None = None
 
     async def open(self) -> None:
-        import serial
-
-        device, info = await asyncio.to_thread(self._find_port)  # lists ports: not on the loop
+        opened = await self._take_early()
+        if opened is None:
+            device, info = await asyncio.to_thread(self._find_port)  # lists ports: not on the loop
+            ser = self._open_port(device)
+        else:
+            ser, device, info, _ = opened
         if info is not None:
             self.identity = self.identity or info.serial_number
             native = info.vid in NATIVE_USB_VIDS
             self.profile = LinkProfile() if native else UART_PROFILE
         else:
             self.profile = UART_PROFILE
+        self.device = device
+        self._serial = ser
+        fd = ser.fileno()
+        os.set_blocking(fd, False)
+        loop = asyncio.get_running_loop()
+        self._queue = ByteQueue()
+        self._queue.on_drained = lambda: loop.add_reader(fd, self._on_readable)
+        self._drained = asyncio.Event()
+        self._drained.set()
+        loop.add_reader(fd, self._on_readable)
+
+    def _settings(self) -> Settings:
+        return self.baudrate, self.dtr, self.rts
+
+    def _open_port(self, device: str) -> serial.Serial:
+        """The port opened exclusively, its lines as asked; TransportError when it cannot be."""
+        import serial
+
         ser = serial.Serial(baudrate=self.baudrate, exclusive=True)
         ser.port = device
         # pyserial asserts both lines on open, as the kernel does; only explicit settings
@@ -86,16 +127,30 @@ class SerialTransport(Transport):
             if "busy" in msg.lower() or "lock" in msg.lower():
                 msg = "the port is in use by another program"
             raise TransportError(f"cannot open {device}: {msg}") from None
-        self.device = device
-        self._serial = ser
-        fd = ser.fileno()
-        os.set_blocking(fd, False)
-        loop = asyncio.get_running_loop()
-        self._queue = ByteQueue()
-        self._queue.on_drained = lambda: loop.add_reader(fd, self._on_readable)
-        self._drained = asyncio.Event()
-        self._drained.set()
-        loop.add_reader(fd, self._on_readable)
+        return ser
+
+    async def _take_early(self) -> Opened | None:
+        """The port open_early() opened for this device, if it could and with these settings;
+        None: open it anew (which says why not, when it cannot be)."""
+        early = _early.pop(self.device, None)
+        if early is None:
+            return None
+        settings, future = early
+        try:
+            if not future.done():  # (done, it is taken at once: no trip through the loop)
+                await asyncio.shield(asyncio.wrap_future(future))
+            opened = future.result()
+        except asyncio.CancelledError:
+            future.add_done_callback(_close_early)
+            raise
+        except Exception:  # noqa: BLE001 - opened anew, which says why not
+            return None
+        if settings != self._settings():  # closed before it is opened anew
+            opened[0].close()
+            return None
+        # what the board said since is in the port: its prompt's Enter need not wait as long
+        self.greet_after = max(0.005, GREET_AFTER - (time.monotonic() - opened[3]))
+        return opened
 
     def _find_port(self) -> tuple[str, ListPortInfo | None]:
         """(device path, its ListPortInfo or None): where the board is now."""
@@ -193,3 +248,30 @@ class SerialTransport(Transport):
         if self._queue:
             self._queue.close()
         self._release()
+
+
+def open_early(device: str, **options: Any) -> None:
+    """Start opening the serial port `device` in a thread (options as SerialTransport's). The
+    next SerialTransport opened for it with the same settings takes that port (one left unused
+    stays open until this process ends)."""
+    if device in _early:
+        return
+    transport = SerialTransport(device, **options)
+    future: concurrent.futures.Future[Opened] = concurrent.futures.Future()
+
+    def work() -> None:
+        try:
+            found, info = transport._find_port()
+            ser = transport._open_port(found)
+        except BaseException as e:  # noqa: BLE001 - the transport opens anew and says why
+            future.set_exception(e)
+            return
+        future.set_result((ser, found, info, time.monotonic()))
+
+    _early[device] = (transport._settings(), future)
+    threading.Thread(target=work, name="mptui-open-early", daemon=True).start()
+
+
+def _close_early(future: concurrent.futures.Future[Opened]) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result()[0].close()

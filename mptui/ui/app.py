@@ -21,8 +21,6 @@ from mptui.settings import remember
 from mptui.ui.keys import Group, binding_ids, key_help
 from mptui.ui.quiet import when_quiet
 from mptui.ui.safe_text import printable
-from mptui.ui.screens.confirm import ConfirmScreen
-from mptui.ui.screens.help import HelpScreen
 from mptui.ui.screens.main import MainScreen
 from mptui.ui.tab import Tab
 from mptui.ui.tabs import TABS
@@ -70,12 +68,17 @@ class MptuiApp(App):
         self.tabs = tuple(tabs)
         self.keymap: dict[str, str] = dict(config.keys)
         self.theme_errors: list[str] = []
+        # the theme before the stylesheet is first read: set once mounted, every rule would be
+        # parsed and applied again over the whole first screen (~25 ms before the prompt)
+        self._theme_warnings = self._load_themes()
 
     def key_groups(self) -> list[Group]:
         return key_groups(self.tabs)
 
     async def on_mount(self) -> None:
-        self._load_themes()
+        for warning in self._theme_warnings:
+            self.notify(warning, severity="warning", timeout=15)
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
         self._apply_keymap()
         if self.config.error:
             self.notify(f"config ignored: {self.config.error}", severity="error", timeout=15)
@@ -95,23 +98,19 @@ class MptuiApp(App):
         gc.unfreeze()
         await self.manager.stop()
 
-    def _load_themes(self) -> None:
+    def _load_themes(self) -> list[str]:
+        """Register the themes and take the config's; the warnings to show once mounted."""
         themes, self.theme_errors = all_themes()
         for theme in themes:
             self.register_theme(theme)
-        for error in self.theme_errors:
-            self.notify(f"theme skipped: {error}", severity="warning", timeout=15)
+        warnings = [f"theme skipped: {error}" for error in self.theme_errors]
         wanted = self.config.theme or DEFAULT_THEME
         problem = theme_problem(wanted, themes)
         if problem:
-            self.notify(
-                f"{problem}; using {DEFAULT_THEME} (F9 lists themes)",
-                severity="warning",
-                timeout=15,
-            )
+            warnings.append(f"{problem}; using {DEFAULT_THEME} (F9 lists themes)")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
-        self.theme_changed_signal.subscribe(self, self._theme_picked)
+        return warnings
 
     def _theme_picked(self, theme) -> None:
         """A theme picked with F9 or the palette is the theme from now on, next time too."""
@@ -196,6 +195,7 @@ class MptuiApp(App):
 
     async def action_quit(self) -> None:
         """Ctrl-Q: quit; when an editor holds unsaved changes, after a yes (Ctrl-Q again, too)."""
+        from mptui.ui.screens.confirm import ConfirmScreen
         from mptui.ui.screens.file_edit import FileEditScreen
 
         unsaved = [s for s in self.screen_stack if isinstance(s, FileEditScreen) and s.modified]
@@ -214,6 +214,8 @@ class MptuiApp(App):
         self.push_screen(question, answered)
 
     def action_help(self) -> None:
+        from mptui.ui.screens.help import HelpScreen  # (the dialogs: not at start-up)
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(key_help(self.key_groups(), self.keymap)))
 

@@ -8,6 +8,7 @@ from textual.widgets import Input
 
 from mptui.board.session import DISCONNECTED, IDLE, RUNNING
 from mptui.ui.screens.help import HelpScreen
+from mptui.ui.screens.main import MainScreen
 from mptui.ui.screens.prompt import PromptScreen
 from mptui.ui.widgets.device_list import DeviceList
 from mptui.ui.widgets.repl_terminal import ReplTerminal
@@ -324,6 +325,67 @@ async def test_bad_theme_files_are_reported_and_skipped(make_app, config_file):
         assert app.theme == "mine"
         assert "broken" not in app.available_themes
         assert {"mptui-dark", "mptui-light"} <= set(app.available_themes)
+
+
+async def test_the_theme_is_set_before_the_first_screen(make_app, config_file):
+    """The config's theme is the app's before its stylesheet is first read: the first screen's
+    CSS is not parsed and applied a second time over it (~25 ms before the prompt)."""
+    config_file.write_text('theme = "mptui-light"\n')
+    app = make_app()
+    refreshed_over: list[list[str]] = []
+    refresh_css = app.refresh_css
+
+    def spy(animate: bool = True) -> None:
+        refreshed_over.append([type(s).__name__ for s in app.screen_stack])
+        refresh_css(animate)
+
+    app.refresh_css = spy  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+        await pilot.pause()
+        assert app.theme == "mptui-light"
+        assert app.theme_variables["background"] == app.get_theme("mptui-light").background
+        assert not [stack for stack in refreshed_over if "MainScreen" in stack]
+        await pick_theme(app, pilot, "mptui-dark")  # a theme picked later still restyles it
+        await wait_until(lambda: any("MainScreen" in stack for stack in refreshed_over),
+                         what="the CSS refreshed for the new theme")
+        assert app.theme_variables["background"] == app.get_theme("mptui-dark").background
+
+
+async def test_an_unknown_theme_is_said_and_the_config_left_as_written(make_app, config_file):
+    """The default theme stands in (a warning says so); the config keeps the name the user
+    wrote (a typo to fix), not the stand-in: only a theme picked in the app is remembered."""
+    config_file.write_text('theme = "nosuch"\n')
+    messages = []
+    app = make_app()
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await wait_until(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+        await pilot.pause()
+        assert app.theme == "mptui-dark"
+        assert notices(messages) == ["unknown theme 'nosuch'; using mptui-dark (F9 lists themes)"]
+        await app.workers.wait_for_complete()
+    assert config_file.read_text() == 'theme = "nosuch"\n'
+
+
+async def test_the_main_screen_is_styled_once_when_first_shown(make_app):
+    """Its nodes are styled as they are mounted; its first resume does not style them all
+    again (Textual's default on every resume)."""
+    app = make_app()
+    restyled: list[bool] = []
+    real_update = MainScreen.update_node_styles
+
+    def update_node_styles(screen: MainScreen, animate: bool = True) -> None:
+        restyled.append(True)
+        real_update(screen, animate)
+
+    MainScreen.update_node_styles = update_node_styles  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(lambda: isinstance(app.screen, MainScreen), what="the main screen")
+            await pilot.pause()
+            assert restyled == []
+    finally:
+        MainScreen.update_node_styles = real_update  # type: ignore[method-assign]
 
 
 async def test_f1_lists_every_key_and_the_palette_every_action(make_app, config_file):

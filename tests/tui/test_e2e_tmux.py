@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import pty
 import shutil
 import subprocess
 import sys
+import threading
 import time
+import tty
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 MPTUI = Path(sys.executable).with_name("mptui")  # the console script pip installed
@@ -86,6 +94,87 @@ def test_installed_mptui_in_tmux(isolated):
             time.sleep(0.05)  # polling: the deadline above ends it  # polling: the deadline above ends it
     finally:
         tmux("kill-server", check=False)
+
+
+class ThreadedPtyBoard:
+    """A virtual board behind a serial port (a PTY: /dev/pts/N, a USB board's path), served
+    from a thread of its own while the app runs in tmux."""
+
+    def __init__(self, root: Path) -> None:
+        from mptui.virtual import VirtualBoard
+
+        self.board = VirtualBoard("e2e-serial", root=root)
+        self.master, self.slave = pty.openpty()
+        tty.setraw(self.slave)
+        self.path = os.ttyname(self.slave)
+        self.typed = bytearray()  # what the app sent the board
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._serve(),),
+                                       daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        assert self.ready.wait(20), "the board did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(20)
+        os.close(self.master)
+        os.close(self.slave)
+
+    async def _serve(self) -> None:
+        self.stop = asyncio.Event()
+        await self.board.start()
+        loop = asyncio.get_running_loop()
+
+        def typed() -> None:
+            data = os.read(self.master, 65536)
+            self.typed += data
+            self.board.write(data)
+
+        loop.add_reader(self.master, typed)
+
+        async def out() -> None:
+            while data := await self.board.read():
+                os.write(self.master, data)
+
+        pump = loop.create_task(out())
+        self.ready.set()
+        await self.stop.wait()
+        loop.remove_reader(self.master)
+        pump.cancel()
+        await self.board.stop()
+
+
+def test_a_serial_board_in_tmux(isolated):
+    """`mptui -d /dev/pts/N`: the port opened while the app starts, the REPL's prompt shown (the
+    app's Enter, the board being quiet), then typed at; the port is the app's alone until it
+    quits."""
+    import serial
+
+    tmux = Tmux(f"mptui-e2e-serial-{os.getpid()}")
+    with ThreadedPtyBoard(isolated / "board") as board:
+        command = (f"env MPTUI_DATA_DIR={isolated / 'data'} "
+                   f"MPTUI_CONFIG={isolated / 'config' / 'config.toml'} {MPTUI} -d {board.path}")
+        tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", command)
+        try:
+            tmux.wait_for("idle at the REPL")
+            tmux.wait_for(">>>")
+            assert bytes(board.typed[:1]) == b"\r"  # the app's Enter showed the prompt
+            with pytest.raises(serial.SerialException, match="exclusively lock"):
+                serial.Serial(board.path, exclusive=True)
+            tmux("send-keys", "-t", "e2e", "6*7", "Enter")
+            tmux.wait_for("42\n")
+            tmux("send-keys", "-t", "e2e", "C-q")
+            deadline = time.monotonic() + 15
+            while tmux.alive():
+                assert time.monotonic() < deadline, "the app did not quit"
+                time.sleep(0.05)  # polling: the deadline above ends it
+            serial.Serial(board.path, exclusive=True).close()  # let go
+        finally:
+            tmux("kill-server", check=False)
 
 
 def test_files_tab_edits_a_board_file_in_a_real_editor(isolated):

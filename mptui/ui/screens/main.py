@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -82,6 +82,7 @@ class MainScreen(BoardActions, Palette, Screen):
         self._mounting: dict[str, asyncio.Task[None]] = {}  # tab id -> its widget being mounted
         self._unsubscribe: Callable[[], None] | None = None
         self._bindings_for: tuple | None = None  # the board state the footer was made for
+        self._shown_before = False  # (the screen's first resume: its styles are fresh)
         for tab in self.tabs:  # the tabs' keys: bindings of this screen, as if in BINDINGS
             self._bindings.key_to_bindings.setdefault(tab.key, []).append(tab.binding)
 
@@ -168,6 +169,14 @@ class MainScreen(BoardActions, Palette, Screen):
         elif self.devices.selected_key:
             self._select(self.devices.selected_key)
         self.set_timer(REST_AFTER, partial(when_quiet, self, self._make_the_rest))
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Shown the first time, just made: every node was styled as it was mounted, and
+        styling them all again (Textual's default on a resume) costs ~10 ms before the prompt.
+        (Called before Screen's own handler, which reads the flag.)"""
+        if not self._shown_before:
+            self._shown_before = True
+            event.refresh_styles = False
 
     def on_resize(self) -> None:
         self.devices.fit_width(self.size.width)

@@ -14,7 +14,6 @@ from mptui.errors import MptuiError
 from mptui.services.events import BoardInfo
 from mptui.ui.keys import Group, key_help
 from mptui.ui.safe_text import printable
-from mptui.ui.screens.macro_output import MacroOutputScreen
 from mptui.ui.workers import work
 
 if TYPE_CHECKING:
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
 
     from mptui.services.manager import DeviceManager
     from mptui.ui.app import MptuiApp
+    from mptui.ui.screens.macro_output import MacroOutputScreen
     from mptui.ui.tab import Tab, TabContent
     from mptui.ui.widgets.device_list import DeviceList
 else:
@@ -91,6 +91,8 @@ class Palette(_Screen):
         if board is None:
             self.app.notify(f"{name}: no board selected", severity="warning")
             return
+        from mptui.ui.screens.macro_output import MacroOutputScreen  # (not at start-up)
+
         screen = MacroOutputScreen(name, printable(board.name))
         self.app.push_screen(screen)
         self._macro(board.key, [name, *(words or [])], screen)
