@@ -91,6 +91,18 @@ class Tmux:
     def stop(self) -> None:
         self.run("kill-server")
 
+    def cpu(self) -> float:
+        """CPU seconds used so far by the pane's process (the tool) and the tmux server."""
+        pids = self.run("display", "-p", "-t", "b", "#{pane_pid} #{pid}").split()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
 
 def flood_done(screen: str) -> bool:
     lines = [line.strip(" │") for line in screen.splitlines() if line.strip(" │")]
@@ -107,6 +119,7 @@ class PtyBoard:
         self.path = os.ttyname(self.slave)
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
+        self.last_write = 0.0  # when the board's last bytes were written to the PTY
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._serve(),),
                                        daemon=True)
 
@@ -131,6 +144,7 @@ class PtyBoard:
         async def out() -> None:
             while data := await board.read():
                 os.write(self.master, data)
+                self.last_write = time.perf_counter()
 
         pump = loop.create_task(out())
         self.ready.set()
@@ -168,7 +182,8 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool) -> dict:
     }
     if not with_mpremote:
         del tools["mpremote"]
-    results: dict = {name: {"ready": [], "answer": [], "flood": []} for name in tools}
+    results: dict = {name: {"ready": [], "answer": [], "flood": [], "cpu": [], "tail": []}
+                     for name in tools}
     with PtyBoard(root) as board:
         for _ in range(runs):
             for name, (command, ready, quit_keys) in tools.items():
@@ -178,9 +193,12 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool) -> dict:
                     t1 = tmux.wait(lambda s, r=ready: r in s)
                     tmux.keys("6*7", "Enter")
                     t2 = tmux.wait(lambda s: "\n42" in s or "│42" in s)
+                    cpu = tmux.cpu()
                     tmux.keys(FLOOD, "Enter", "Enter")
                     t3 = time.perf_counter()
                     t4 = tmux.wait(flood_done, timeout=120)
+                    results[name]["cpu"].append(tmux.cpu() - cpu)
+                    results[name]["tail"].append(t4 - board.last_write)
                     results[name]["ready"].append(t1 - t0)
                     results[name]["answer"].append(t2 - t0)
                     results[name]["flood"].append(t4 - t3)
@@ -351,6 +369,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--echoes", type=int, default=20)
     parser.add_argument("--no-mpremote", action="store_true")
+    parser.add_argument("--flood-only", action="store_true",
+                        help="only the side-by-side runs on a PTY (tmux), with CPU used")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -367,10 +387,26 @@ def main() -> int:
                            capture_output=True)
 
 
+def print_side(side: dict) -> None:
+    print("\nthe same board on a PTY (/dev/pts/N), tmux")
+    print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
+    for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
+                       ("flood", "100000-line flood on screen"),
+                       ("tail", "  the board's last byte to screen"),
+                       ("cpu", "  CPU used in it (tool + tmux)")):
+        mine = side["mptui"][key]
+        theirs = side.get("mpremote", {}).get(key, float("nan"))
+        print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
+
+
 def run(args: argparse.Namespace, root: Path, env: dict) -> int:
     """The figures, with this run's folder and environment."""
     print(f"mptui TUI bench: {args.runs} runs, medians; terminal {SIZE[0]}x{SIZE[1]}")
 
+    if args.flood_only:
+        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote)
+        print_side(side)
+        return 0
     bare = asyncio.run(bare_board_prompt(root / "boards", args.runs))
     if shutil.which("tmux"):
         launch = launch_virtual(env, args.runs)
@@ -379,14 +415,7 @@ def run(args: argparse.Namespace, root: Path, env: dict) -> int:
         print(f"  mptui -d virtual: spawn to prompt on screen     {ms(launch['prompt'])}"
               f"   ({launch['prompt'] / bare:.1f}x the bare board)")
         print(f"  then '6*7' Enter to '42' on screen              {ms(launch['answer'])}")
-        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote)
-        print("\nthe same board on a PTY (/dev/pts/N), tmux")
-        print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
-        for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
-                           ("flood", "100000-line flood on screen")):
-            mine = side["mptui"][key]
-            theirs = side.get("mpremote", {}).get(key, float("nan"))
-            print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
+        print_side(side_by_side(env, args.runs, root / "pty", not args.no_mpremote))
     else:
         print("tmux is not installed: the real-terminal figures are skipped")
 
