@@ -44,6 +44,17 @@ class Intake:
     def receive(self, data: bytes) -> None:
         self.received += len(data)
         self.backlog += data
+        if len(self.backlog) >= PLAIN_CHUNK:  # a flood: its plain text parsed as it comes, so
+            self._parse_plain()  # that a frame (the one that shows its end) finds little to do
+
+    def _parse_plain(self) -> None:
+        """Parse PLAIN_CHUNK bytes if they are plain text (~1 ms). One chunk a read at most: a
+        flood faster than that leaves the rest for catch_up()."""
+        backlog, model = self.backlog, self.model
+        if model.between_sequences and not _NOT_PLAIN.search(backlog, 0, PLAIN_CHUNK):
+            chunk = bytes(backlog[:PLAIN_CHUNK])
+            del backlog[:PLAIN_CHUNK]
+            model.feed(chunk)
 
     def parse_frame(self) -> None:
         """Parse for at most PARSE_BUDGET (after catching up with a flood)."""
