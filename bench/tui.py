@@ -266,7 +266,11 @@ async def in_app(root: Path, echoes: int) -> dict:
         term: ReplTerminal = app.focused
 
         def screen_ends(text: str) -> bool:
-            return "\n".join(term.model.display()).rstrip().endswith(text)
+            model = term.model  # (polled every ms: first the cursor's line, where the prompt
+            line = model.text(model.screen_top + model.cursor[1])  # is, which is cheap: the
+            if not line.endswith(text.rsplit("\n", 1)[-1]):  # polling must not slow down what
+                return False  # it measures)
+            return "\n".join(model.display()).rstrip().endswith(text)
 
         async def painted() -> float:
             done = asyncio.Event()
