@@ -241,7 +241,8 @@ def test_plain_text_in_large_chunks_lands_as_the_general_path_puts_it(monkeypatc
 
     monkeypatch.setattr(intake_module, "PLAIN_CHUNK", 700)  # so that floods exceed it
     flood = b"".join(b"%d\r\n" % n for n in range(300))
-    pieces = [flood, flood[:-1], b"\n" + flood[5:], b"x" * 95 + b"\r\n", b"abc\r", b"\r\r\n",
+    pieces = [flood, flood[:-1], b"\n" + flood[5:], b"x" * 95 + b"\r\n", b"z" * 80 + b"\r\n" * 3,
+              b"w" * 40 + b"\r\n", b"abc\r", b"\r\r\n",
               b"\n\n", b"\x1b[31mred\x1b[0m", b"\x1b[", b"2;5r", b"\x1b[r", b"\x1b[3A",
               "日本語\r\n".encode(), "é".encode()[:1], "é".encode()[1:], b"\xff\xfe", b"\x1b[?7l",
               b"\x1b[?7h", b"\x1b[4h", b"\x1b[4l", b"\x1b]0;title", b"\x07", b">>> ", b"\t",

@@ -77,16 +77,17 @@ class TerminalModel:
         screen = self.screen
         parts = _LINE_ENDS.split(text)
         texts = parts[::2]
-        if (
-            len(texts) > 2
-            and text.count("\r") == text.count("\n") == len(texts) - 1  # CR LF ends only
-            and max(map(len, texts)) <= screen.columns
-        ):
+        if len(texts) > 2 and text.count("\r") == text.count("\n") == len(texts) - 1:  # CR LF
             ahead = screen.lines - 1 - screen.cursor.y  # lines until the bottom one: one at a
             if 0 < ahead < len(texts) - 2:  # time, the rest in one go (once the cursor is there)
                 self._feed_parts(parts[: 2 * ahead])
                 parts, texts = parts[2 * ahead :], texts[ahead:]
-            if screen.plain_mode() and screen.cursor.x + len(texts[0]) <= screen.columns:
+            columns = screen.columns
+            if screen.plain_mode():  # (the line begun is drawn, wrapped if it must be, at the
+                if max(map(len, texts)) > columns:  # bottom) a line longer than the screen is
+                    texts = [texts[0], *(  # the rows it wraps into (plain_mode(): DECAWM on)
+                        t[i : i + columns] for t in texts[1:] for i in range(0, len(t) or 1, columns)
+                    )]
                 screen.scroll_lines(texts)
                 return
         self._feed_parts(parts)
