@@ -239,7 +239,8 @@ def test_plain_text_in_large_chunks_lands_as_the_general_path_puts_it(monkeypatc
 
     from mptui.ui.terminal import intake as intake_module
 
-    monkeypatch.setattr(intake_module, "PLAIN_CHUNK", 700)  # so that floods exceed it
+    monkeypatch.setattr(intake_module, "PLAIN_CHUNK", 700)  # so that floods exceed them
+    monkeypatch.setattr(intake_module, "EAGER", 500)
     flood = b"".join(b"%d\r\n" % n for n in range(300))
     pieces = [flood, flood[:-1], b"\n" + flood[5:], b"x" * 95 + b"\r\n", b"z" * 80 + b"\r\n" * 3,
               b"w" * 40 + b"\r\n", b"abc\r", b"\r\r\n",
@@ -267,3 +268,28 @@ def test_plain_text_in_large_chunks_lands_as_the_general_path_puts_it(monkeypatc
             slow.first_line, slow.screen_top, slow.cursor), data
         lines = range(fast.first_line, fast.screen_top + 8)
         assert [fast.row(n) for n in lines] == [slow.row(n) for n in lines], data
+
+
+def test_only_plain_text_is_parsed_as_it_comes_the_rest_waits_for_a_frame():
+    """A flood's plain text is parsed as it is received (a chunk a read); anything else (an
+    escape sequence, plain text after one begun) waits for the frame's parse, in its budget."""
+    from mptui.ui.terminal.intake import EAGER, PLAIN_CHUNK
+
+    plain = b"".join(b"%d\r\n" % n for n in range(EAGER))
+    assert EAGER < PLAIN_CHUNK < len(plain) - EAGER
+    intake = Intake(TerminalModel(40, 8))
+    intake.receive(plain[: EAGER - 1])
+    assert intake.pending == EAGER - 1  # not yet a flood
+    intake.receive(plain[EAGER - 1 : EAGER])
+    assert intake.pending == 0  # now one
+    intake.receive(plain[EAGER:])
+    assert intake.pending == len(plain) - EAGER - PLAIN_CHUNK  # a chunk parsed
+    for before in (b"\x1b[31m", b""):
+        model = TerminalModel(40, 8)
+        intake = Intake(model)
+        if not before:
+            model.feed(b"\x1b[")  # a sequence begun: what follows is not plain text
+        intake.receive(before + plain)
+        assert intake.pending == len(before + plain)
+    intake.parse_all()
+    assert model.display()[-2] == str(EAGER - 1)

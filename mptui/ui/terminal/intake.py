@@ -18,6 +18,7 @@ MIN_CHUNK = 128  # budget (a stream of costly sequences), so a frame stays withi
 # Plain text (printable ASCII and line ends: a flood) costs little a byte on the model's fast
 # path and a chunk a lot more (the screen's rows made anew): up to this much goes in one chunk.
 PLAIN_CHUNK = 32768
+EAGER = 8192  # bytes waiting from which plain text is parsed as it comes (not at the frame)
 _NOT_PLAIN = re.compile(rb"[^\x20-\x7e\r\n]")
 # A flood faster than the terminal can parse: once the backlog would take longer than this to
 # parse, lines too old to stay even in the scrollback are skipped unparsed (the screen and the
@@ -44,12 +45,12 @@ class Intake:
     def receive(self, data: bytes) -> None:
         self.received += len(data)
         self.backlog += data
-        if len(self.backlog) >= PLAIN_CHUNK:  # a flood: its plain text parsed as it comes, so
-            self._parse_plain()  # that a frame (the one that shows its end) finds little to do
+        if len(self.backlog) >= EAGER:  # a flood: its plain text parsed as it comes, so that
+            self._parse_plain()  # a frame (the one that shows its end) finds little to do
 
     def _parse_plain(self) -> None:
-        """Parse PLAIN_CHUNK bytes if they are plain text (~1 ms). One chunk a read at most: a
-        flood faster than that leaves the rest for catch_up()."""
+        """Parse up to PLAIN_CHUNK bytes if they are plain text (~1 ms). One chunk a read at
+        most: a flood faster than that leaves the rest for catch_up()."""
         backlog, model = self.backlog, self.model
         if model.between_sequences and not _NOT_PLAIN.search(backlog, 0, PLAIN_CHUNK):
             chunk = bytes(backlog[:PLAIN_CHUNK])
