@@ -75,13 +75,13 @@ class TerminalModel:
 
     def _feed_lines(self, text: str) -> None:
         screen = self.screen
-        parts = _LINE_ENDS.split(text)
-        texts = parts[::2]
-        if len(texts) > 2 and text.count("\r") == text.count("\n") == len(texts) - 1:  # CR LF
+        crlf = text.count("\r\n")
+        if crlf > 1 and text.count("\r") == crlf == text.count("\n"):  # CR LF ends only
+            texts = text.split("\r\n")
             ahead = screen.lines - 1 - screen.cursor.y  # lines until the bottom one: one at a
             if 0 < ahead < len(texts) - 2:  # time, the rest in one go (once the cursor is there)
-                self._feed_parts(parts[: 2 * ahead])
-                parts, texts = parts[2 * ahead :], texts[ahead:]
+                self._feed_parts(_LINE_ENDS.split("".join(t + "\r\n" for t in texts[:ahead])))
+                texts = texts[ahead:]
             columns = screen.columns
             if screen.plain_mode():  # (the line begun is drawn, wrapped if it must be, at the
                 if max(map(len, texts)) > columns:  # bottom) a line longer than the screen is
@@ -90,7 +90,8 @@ class TerminalModel:
                     )]
                 screen.scroll_lines(texts)
                 return
-        self._feed_parts(parts)
+            text = "\r\n".join(texts)
+        self._feed_parts(_LINE_ENDS.split(text))
 
     def _feed_parts(self, parts: list[str]) -> None:
         """Texts and line ends (as _LINE_ENDS splits them), one at a time."""
