@@ -1,12 +1,14 @@
 """The TUI's speed: launch to an interactive REPL, a flood on screen, keypress-to-echo latency.
 
-    python bench/tui.py [--runs 5] [--no-mpremote]
+    python bench/tui.py [--runs 5] [--no-mpremote] [--flood-only]
 
 In a real terminal (tmux, 120x40), medians of N runs, each a fresh process:
   - `mptui -d virtual`: spawn until the prompt is on screen; then `6*7` Enter until `42`;
   - the same board on a local PTY (/dev/pts/N, the path a USB board takes), for mptui and
     `mpremote repl` side by side (ratio mptui/mpremote): spawn until ready, `6*7` until `42`,
-    and `for i in range(100000): print(i)` until `99999` and the prompt are on screen.
+    and `for i in range(100000): print(i)` until `99999` and the prompt are on screen (and of
+    that, the board's last byte written to the PTY until the screen shows it; the CPU the tool
+    and tmux used). --flood-only: these alone.
 In-process (headless app, 120x40), against a bare Session reading the same board (no UI):
   - flood throughput: bytes/s from Enter until the final prompt is painted;
   - keypress-to-echo latency, idle and during a flood (a board thread printing non-stop):
