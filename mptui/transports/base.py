@@ -72,6 +72,9 @@ class Transport(ABC):
     # How long a board that says nothing when its link opens is left before an Enter shows its
     # prompt (None: the console's GREET_AFTER); a local link shows output within a few ms.
     greet_after: float | None = None
+    # True while what the board sends goes to the console (no operation waits for an answer):
+    # a link may then batch its reads (serial: a flood in fewer, larger pieces).
+    console: bool = False
 
     @abstractmethod
     async def open(self) -> None: ...

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 # MicroPython's own, Raspberry Pi (RP2), Espressif native USB, Adafruit, Arduino, Pyboard.
 NATIVE_USB_VIDS = {0xF055, 0x2E8A, 0x303A, 0x239A, 0x2341}
 UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1, ring=256)
-# Output streaming in fast (a flood, a file read) comes in many small reads, each a turn of the
-# event loop and of everything that handles it: after a read of READ_MORE bytes or more, the
-# next waits READ_GAP and takes what came meanwhile in one piece (a tenth of the reads), unless
-# the tty's read buffer (4 KB) was about full (more waits already). A slow link (a UART) never
-# has that much at once; an echo during a flood waits READ_GAP at most.
+# Console output streaming in fast (a flood) comes in many small reads, each a turn of the event
+# loop and of everything that handles it: after a read of READ_MORE bytes or more while the
+# console has the link (`console`: no operation waits for an answer), the next waits READ_GAP
+# and takes what came meanwhile in one piece (a tenth of the reads), unless the tty's read
+# buffer (4 KB) was about full (more waits already). A slow link (a UART) never has that much
+# at once; an echo during a flood waits READ_GAP at most.
 READ_GAP = 0.002
 READ_MORE = 256
 READ_FULL = 4000
@@ -134,7 +135,7 @@ class SerialTransport(Transport):
         loop = asyncio.get_running_loop()
         if queue.full:
             loop.remove_reader(ser.fileno())
-        elif READ_MORE <= len(data) < READ_FULL:
+        elif self.console and READ_MORE <= len(data) < READ_FULL:
             loop.remove_reader(ser.fileno())
             loop.call_later(READ_GAP, self._read_again, ser)
 
