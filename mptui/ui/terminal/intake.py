@@ -1,6 +1,7 @@
 """Board output into the terminal model without stalling the app: bytes are kept as they come
 and parsed a frame at a time within a time budget, in chunks sized so that a chunk stays within
-it; a flood faster than parsing skips what would scroll out of the scrollback anyway.
+it (plain text, cheap to parse, in large chunks, and as it comes once a flood piles it up); a
+flood faster than parsing skips what would scroll out of the scrollback anyway.
 
 No Textual here: the widget calls `parse_frame()` once per frame while `pending`.
 """
