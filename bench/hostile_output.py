@@ -3,7 +3,8 @@
     python bench/hostile_output.py
 
 For each stream, the milliseconds to parse one 2 KB read (the REPL widget parses 2 KB at a time,
-fewer bytes when a read costs more than its 12 ms frame budget), at 80x24 and at 250x70. Plain
+fewer bytes when a read costs more than its 12 ms frame budget; plain text, up to 32 KB in one
+go), at 80x24 and at 250x70. Plain
 text is the reference; nothing should be far above a screenful of newlines (LF). Then the cost
 of a 8 KB log line's numbers (the Logs chart reads every line) for the worst shapes, and the
 time from F3 to the file on screen for large board files (headless app, 100x30).

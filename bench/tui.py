@@ -1,12 +1,14 @@
 """The TUI's speed: launch to an interactive REPL, a flood on screen, keypress-to-echo latency.
 
-    python bench/tui.py [--runs 5] [--no-mpremote] [--launch]
+    python bench/tui.py [--runs 5] [--no-mpremote] [--flood-only | --launch]
 
 In a real terminal (tmux, 120x40), medians of N runs, each a fresh process:
   - `mptui -d virtual`: spawn until the prompt is on screen; then `6*7` Enter until `42`;
   - the same board on a local PTY (/dev/pts/N, the path a USB board takes), for mptui and
     `mpremote repl` side by side (ratio mptui/mpremote): spawn until ready, `6*7` until `42`,
-    and `for i in range(100000): print(i)` until `99999` and the prompt are on screen.
+    and `for i in range(100000): print(i)` until `99999` and the prompt are on screen (and of
+    that, the board's last byte written to the PTY until the screen shows it; the CPU the tool
+    and tmux used). --flood-only: these alone.
 In-process (headless app, 120x40), against a bare Session reading the same board (no UI):
   - flood throughput: bytes/s from Enter until the final prompt is painted;
   - keypress-to-echo latency, idle and during a flood (a board thread printing non-stop):
@@ -92,6 +94,18 @@ class Tmux:
     def stop(self) -> None:
         self.run("kill-server")
 
+    def cpu(self) -> float:
+        """CPU seconds used so far by the pane's process (the tool) and the tmux server."""
+        pids = self.run("display", "-p", "-t", "b", "#{pane_pid} #{pid}").split()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
 
 def flood_done(screen: str) -> bool:
     lines = [line.strip(" │") for line in screen.splitlines() if line.strip(" │")]
@@ -108,6 +122,7 @@ class PtyBoard:
         self.path = os.ttyname(self.slave)
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
+        self.last_write = 0.0  # when the board's last bytes were written to the PTY
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._serve(),),
                                        daemon=True)
 
@@ -132,6 +147,7 @@ class PtyBoard:
         async def out() -> None:
             while data := await board.read():
                 os.write(self.master, data)
+                self.last_write = time.perf_counter()
 
         pump = loop.create_task(out())
         self.ready.set()
@@ -170,7 +186,8 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool,
     }
     if not with_mpremote:
         del tools["mpremote"]
-    results: dict = {name: {"ready": [], "answer": [], "flood": []} for name in tools}
+    results: dict = {name: {"ready": [], "answer": [], "flood": [], "cpu": [], "tail": []}
+                     for name in tools}
     with PtyBoard(root) as board:
         for _ in range(runs):
             for name, (command, ready, quit_keys) in tools.items():
@@ -183,16 +200,20 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool,
                     results[name]["ready"].append(t1 - t0)
                     results[name]["answer"].append(t2 - t0)
                     if flood:
+                        cpu = tmux.cpu()
                         tmux.keys(FLOOD, "Enter", "Enter")
                         t3 = time.perf_counter()
-                        results[name]["flood"].append(tmux.wait(flood_done, timeout=120) - t3)
+                        t4 = tmux.wait(flood_done, timeout=120)
+                        results[name]["cpu"].append(tmux.cpu() - cpu)
+                        results[name]["tail"].append(t4 - board.last_write)
+                        results[name]["flood"].append(t4 - t3)
                     tmux.keys(*quit_keys)
                     time.sleep(0.3)
                 except TimeoutError as e:  # one stuck run is said, and the others go on
                     print(f"{name}: a run left out: {str(e).splitlines()[0]}", file=sys.stderr)
                 finally:
                     tmux.stop()
-    return {name: {k: median(v) for k, v in r.items()} for name, r in results.items()}
+    return {name: {k: median(v) for k, v in r.items() if v} for name, r in results.items()}
 
 
 # -- in-process --------------------------------------------------------------------------------
@@ -250,7 +271,11 @@ async def in_app(root: Path, echoes: int) -> dict:
         term: ReplTerminal = app.focused
 
         def screen_ends(text: str) -> bool:
-            return "\n".join(term.model.display()).rstrip().endswith(text)
+            model = term.model  # (polled every ms: first the cursor's line, where the prompt
+            line = model.text(model.screen_top + model.cursor[1])  # is, which is cheap: the
+            if not line.endswith(text.rsplit("\n", 1)[-1]):  # polling must not slow down what
+                return False  # it measures)
+            return "\n".join(model.display()).rstrip().endswith(text)
 
         async def painted() -> float:
             done = asyncio.Event()
@@ -353,6 +378,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--echoes", type=int, default=20)
     parser.add_argument("--no-mpremote", action="store_true")
+    parser.add_argument("--flood-only", action="store_true",
+                        help="only the side-by-side runs on a PTY (tmux), with CPU used")
     parser.add_argument("--launch", action="store_true", help="the launch figures only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -370,10 +397,26 @@ def main() -> int:
                            capture_output=True)
 
 
+def print_side(side: dict, flood: bool = True) -> None:
+    print("\nthe same board on a PTY (/dev/pts/N), tmux")
+    print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
+    for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
+                       ("flood", "100000-line flood on screen"),
+                       ("tail", "  the board's last byte to screen"),
+                       ("cpu", "  CPU used in it (tool + tmux)"))[:5 if flood else 2]:
+        mine = side["mptui"][key]
+        theirs = side.get("mpremote", {}).get(key, float("nan"))
+        print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
+
+
 def run(args: argparse.Namespace, root: Path, env: dict) -> int:
     """The figures, with this run's folder and environment."""
     print(f"mptui TUI bench: {args.runs} runs, medians; terminal {SIZE[0]}x{SIZE[1]}")
 
+    if args.flood_only:
+        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote)
+        print_side(side)
+        return 0
     bare = asyncio.run(bare_board_prompt(root / "boards", args.runs))
     if shutil.which("tmux"):
         launch = launch_virtual(env, args.runs)
@@ -382,14 +425,8 @@ def run(args: argparse.Namespace, root: Path, env: dict) -> int:
         print(f"  mptui -d virtual: spawn to prompt on screen     {ms(launch['prompt'])}"
               f"   ({launch['prompt'] / bare:.1f}x the bare board)")
         print(f"  then '6*7' Enter to '42' on screen              {ms(launch['answer'])}")
-        side = side_by_side(env, args.runs, root / "pty", not args.no_mpremote, not args.launch)
-        print("\nthe same board on a PTY (/dev/pts/N), tmux")
-        print(f"  {'':34}{'mptui':>12}{'mpremote':>12}{'ratio':>8}")
-        for key, label in (("ready", "spawn to ready"), ("answer", "spawn to '42' on screen"),
-                           ("flood", "100000-line flood on screen"))[:2 if args.launch else 3]:
-            mine = side["mptui"][key]
-            theirs = side.get("mpremote", {}).get(key, float("nan"))
-            print(f"  {label:34}{ms(mine):>12}{ms(theirs):>12}{mine / theirs:>8.2f}")
+        print_side(side_by_side(env, args.runs, root / "pty", not args.no_mpremote,
+                                not args.launch), not args.launch)
     else:
         print("tmux is not installed: the real-terminal figures are skipped")
     if args.launch:

@@ -82,6 +82,25 @@ async def test_serial_port(board_root):
         assert (board_root / "payload.bin").read_bytes() == PAYLOAD
 
 
+async def test_serial_reads_are_batched_only_while_the_console_has_the_link(board_root):
+    """A flood at the console arrives whole and in order, its reads batched (`console`); an
+    operation's answers are never held back for batching."""
+    async with PtySerialBoard(board_root) as port, Session(port.path) as s:
+        out = bytearray()
+        s.set_console(out.extend)
+        await s.console_write(b"for i in range(20000): print(i)\r\r")
+        await until(lambda: out.endswith(b"19999\r\n>>> "), 30, "the flood")
+        lines = bytes(out).split(b"\r\n")
+        first = lines.index(b"0")
+        assert lines[first : first + 20000] == [b"%d" % i for i in range(20000)]
+        assert s.transport.console
+        assert await s.eval("'x' * 3000") == "x" * 3000  # (its answer in several reads)
+        assert not s.transport.console
+        await s.console_write(b"6*7\r")
+        await until(lambda: out.endswith(b"42\r\n>>> "), 10, "the answer")
+        assert s.transport.console
+
+
 async def test_serial_port_unplugged_mid_transfer_is_a_clear_error(board_root):
     async with PtySerialBoard(board_root) as port, Session(port.path, reconnect=False) as s:
         await s.eval("1")

@@ -65,7 +65,9 @@ class ReplReader:
                         continue
                 if not self._capturing and self.on_idle_output:
                     self.on_idle_output(data)
-                if self._capturing or self.in_raw:
+                to_protocol = bool(self._capturing or self.in_raw)
+                self.transport.console = not to_protocol
+                if to_protocol:
                     # at the raw REPL everything belongs to the protocol (the '>' prompt too)
                     self._buf += data
                     self._wake()
@@ -84,6 +86,7 @@ class ReplReader:
     async def capture(self) -> AsyncIterator[None]:
         """Route board output to the protocol (not the console) for the duration."""
         self._capturing += 1
+        self.transport.console = False  # (an answer is waited for: its reads not held back)
         try:
             yield
         finally:

@@ -33,6 +33,9 @@ StateReport = Callable[[str, str], None]  # (board key, IDLE or RUNNING)
 PROMPTS = (b">>> ", b"... ", b"=== ")
 # A line entered at the REPL that has not given the prompt back after this long is a program.
 RUNNING_AFTER = 0.3
+# A program's prompt back is reported (the board idle) this long after it came: the terminal
+# shows the prompt first, and the screen's redraw for the new state (all of it) comes after.
+IDLE_AFTER = 0.05
 
 
 @dataclass
@@ -161,8 +164,15 @@ class ConsoleRouter:
             console.armed = False
             if console.running and console.session.state == IDLE:
                 console.running = False
-                self._report_state(key, IDLE)
+                asyncio.get_running_loop().call_later(IDLE_AFTER, self._report_idle, key, console)
         self._show(key, console, data)
+
+    def _report_idle(self, key: str, console: _Console) -> None:
+        """The program's prompt came back a moment ago: the board is idle, unless something
+        else took it meanwhile (an operation, a program typed again, a disconnection)."""
+        if self._consoles.get(key) is console and not console.running \
+                and console.session.state == IDLE:
+            self._report_state(key, IDLE)
 
     # -- what is typed ----------------------------------------------------------------------
 

@@ -76,6 +76,9 @@ class Transport(ABC):
     # prompt (None: GREET_AFTER); a local link shows output within a few ms, and a link opened
     # early (while the app starts) has had part of that time already.
     greet_after: float | None = None
+    # True while what the board sends goes to the console (no operation waits for an answer):
+    # a link may then batch its reads (serial: a flood in fewer, larger pieces).
+    console: bool = False
 
     @abstractmethod
     async def open(self) -> None: ...

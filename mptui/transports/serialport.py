@@ -31,6 +31,15 @@ if TYPE_CHECKING:
 # MicroPython's own, Raspberry Pi (RP2), Espressif native USB, Adafruit, Arduino, Pyboard.
 NATIVE_USB_VIDS = {0xF055, 0x2E8A, 0x303A, 0x239A, 0x2341}
 UART_PROFILE = LinkProfile(block_size=256, blocks_in_flight=1, ring=256)
+# Console output streaming in fast (a flood) comes in many small reads, each a turn of the event
+# loop and of everything that handles it: after a read of READ_MORE bytes or more while the
+# console has the link (`console`: no operation waits for an answer), the next waits READ_GAP
+# and takes what came meanwhile in one piece (a tenth of the reads), unless the tty's read
+# buffer (4 KB) was about full (more waits already). A slow link (a UART) never has that much
+# at once; an echo during a flood waits READ_GAP at most.
+READ_GAP = 0.002
+READ_MORE = 256
+READ_FULL = 4000
 
 # A port opened early: (the port, its path then, its ListPortInfo or None, time.monotonic() then)
 Opened = tuple["serial.Serial", str, "ListPortInfo | None", float]
@@ -178,8 +187,18 @@ class SerialTransport(Transport):
             self._lost(f"{self.device} went away (unplugged or reset)")
             return
         queue.push(data)
+        loop = asyncio.get_running_loop()
         if queue.full:
-            asyncio.get_running_loop().remove_reader(ser.fileno())
+            loop.remove_reader(ser.fileno())
+        elif self.console and READ_MORE <= len(data) < READ_FULL:
+            loop.remove_reader(ser.fileno())
+            loop.call_later(READ_GAP, self._read_again, ser)
+
+    def _read_again(self, ser: serial.Serial) -> None:
+        """After READ_GAP: reading goes on (unless the port went, or the queue is full: its
+        reader takes data first)."""
+        if ser is self._serial and self._queue is not None and not self._queue.full:
+            asyncio.get_running_loop().add_reader(ser.fileno(), self._on_readable)
 
     def _lost(self, why: str) -> None:
         if self._queue is not None:

@@ -130,6 +130,25 @@ async def test_typed_program_is_running_until_the_prompt_returns(make_manager):
         assert b"KeyboardInterrupt" in out
 
 
+async def test_a_programs_prompt_is_shown_before_the_board_is_reported_idle(make_manager):
+    """The terminal gets the prompt first; the state's change (a redraw of the whole screen)
+    comes a moment later."""
+    async with make_manager() as manager:
+        states_at_prompt: list[str] = []
+
+        def sink(data: bytes) -> None:
+            if data.endswith(b">>> "):
+                states_at_prompt.append(manager.board("virtual").state)
+
+        await manager.connect("virtual", console=sink)
+        await wait_until(lambda: states_at_prompt)
+        manager.console.input("virtual", b"while True: pass\r\r")
+        await manager.wait_state("virtual", RUNNING)
+        manager.console.input("virtual", b"\x03")
+        await manager.wait_state("virtual", IDLE)
+        assert states_at_prompt[-1] == RUNNING
+
+
 async def test_a_program_typed_after_an_operation_is_running(make_manager, board_root):
     """Leaving the raw REPL to type shows the board's prompt when the terminal has none
     (main.py was stopped by the operation): that prompt is not the typed line's answer."""

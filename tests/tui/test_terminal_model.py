@@ -222,3 +222,74 @@ def test_a_flood_in_one_chunk_keeps_the_scrollback_a_line_at_a_time_keeps():
     lines = range(fast.first_line, fast.screen_top + 6)
     assert [fast.row(n) for n in lines] == [slow.row(n) for n in lines]
     assert fast.text(fast.first_line) == "line 896"  # 100 lines kept above the screen
+
+
+class _GeneralPath(TerminalModel):
+    """The model with its fast path for plain text off: every byte through the parser."""
+
+    between_sequences = False  # type: ignore[assignment]
+
+
+def test_plain_text_in_large_chunks_lands_as_the_general_path_puts_it(monkeypatch):
+    """The intake takes plain text (a flood) in chunks of up to PLAIN_CHUNK and the model
+    draws it on its fast paths: the same screen, scrollback, cursor and changed lines as every
+    byte through the parser, whatever comes between (escape sequences and UTF-8 characters
+    split over reads, CR without LF, wide characters, invalid UTF-8, scroll regions, no wrap)."""
+    import random
+
+    from mptui.ui.terminal import intake as intake_module
+
+    monkeypatch.setattr(intake_module, "PLAIN_CHUNK", 700)  # so that floods exceed them
+    monkeypatch.setattr(intake_module, "EAGER", 500)
+    flood = b"".join(b"%d\r\n" % n for n in range(300))
+    pieces = [flood, flood[:-1], b"\n" + flood[5:], b"x" * 95 + b"\r\n", b"z" * 80 + b"\r\n" * 3,
+              b"w" * 40 + b"\r\n", b"abc\r", b"\r\r\n",
+              b"\n\n", b"\x1b[31mred\x1b[0m", b"\x1b[", b"2;5r", b"\x1b[r", b"\x1b[3A",
+              "日本語\r\n".encode(), "é".encode()[:1], "é".encode()[1:], b"\xff\xfe", b"\x1b[?7l",
+              b"\x1b[?7h", b"\x1b[4h", b"\x1b[4l", b"\x1b]0;title", b"\x07", b">>> ", b"\t",
+              b"\x08", b"\x1b(0qq\x1b(B"]
+    rng = random.Random(11)
+    for _ in range(40):
+        reads = [rng.choice(pieces) for _ in range(60)]  # as the board's output comes in
+        data = b"".join(reads)
+        fast, slow = TerminalModel(40, 8, scrollback=200), _GeneralPath(40, 8, scrollback=200)
+        intake = Intake(fast)
+        intake._parse_rate = 1e9  # nothing skipped: this is not a flood faster than parsing
+        for read in reads:
+            intake.receive(read)
+            slow.feed(read)
+            if rng.random() < 0.5:  # a frame: what came so far is parsed, its last chunk cut
+                while intake.pending:  # where the read ends (in a sequence, a character)
+                    intake.parse_frame()
+                assert fast.take_changed() == slow.take_changed(), data
+        intake.parse_all()
+        assert fast.take_changed() == slow.take_changed()
+        assert (fast.first_line, fast.screen_top, fast.cursor) == (
+            slow.first_line, slow.screen_top, slow.cursor), data
+        lines = range(fast.first_line, fast.screen_top + 8)
+        assert [fast.row(n) for n in lines] == [slow.row(n) for n in lines], data
+
+
+def test_only_plain_text_is_parsed_as_it_comes_the_rest_waits_for_a_frame():
+    """A flood's plain text is parsed as it is received (a chunk a read); anything else (an
+    escape sequence, plain text after one begun) waits for the frame's parse, in its budget."""
+    from mptui.ui.terminal.intake import EAGER, PLAIN_CHUNK
+
+    plain = b"".join(b"%d\r\n" % n for n in range(EAGER))
+    assert EAGER < PLAIN_CHUNK < len(plain) - EAGER
+    intake = Intake(TerminalModel(40, 8))
+    intake.receive(plain[: EAGER - 1])
+    assert intake.pending == EAGER - 1  # not yet a flood
+    intake.receive(plain[EAGER - 1 : EAGER])
+    assert intake.pending == 0  # now one
+    intake.receive(plain[EAGER:])
+    assert intake.pending == len(plain) - EAGER - PLAIN_CHUNK  # a chunk parsed
+    for before in (b"\x1b[31m", b""):
+        model = TerminalModel(40, 8)
+        intake = Intake(model)
+        if not before:
+            model.feed(b"\x1b[")  # a sequence begun: what follows is not plain text
+        intake.receive(before + plain)
+        assert intake.pending == len(before + plain)
+    intake.parse_all()
+    assert model.display()[-2] == str(EAGER - 1)

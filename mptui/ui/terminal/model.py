@@ -48,17 +48,19 @@ class TerminalModel:
         self.fed += len(data)
         if self.hex:
             data = escape_non_printable(data)
-        stream = self.stream
-        if (
-            data.isascii()
-            and getattr(stream, "_taking_plain_text", False)  # not inside an escape sequence
-            and not stream.utf8_decoder.getstate()[0]
-        ):
+        if data.isascii() and self.between_sequences:
             text = data.decode("ascii")
             if _PLAIN.match(text):
                 self._feed_plain(text)
                 return
-        stream.feed(data)
+        self.stream.feed(data)
+
+    @property
+    def between_sequences(self) -> bool:
+        """No escape sequence nor UTF-8 character begun and unfinished: plain text takes the
+        fast path."""
+        stream = self.stream
+        return getattr(stream, "_taking_plain_text", False) and not stream.utf8_decoder.getstate()[0]
 
     def _feed_plain(self, text: str) -> None:
         screen = self.screen
@@ -73,17 +75,27 @@ class TerminalModel:
 
     def _feed_lines(self, text: str) -> None:
         screen = self.screen
-        parts = _LINE_ENDS.split(text)
-        texts = parts[::2]
-        if (
-            len(texts) > 2
-            and text.count("\r") == text.count("\n") == len(texts) - 1  # CR LF ends only
-            and screen.plain_mode()
-            and screen.cursor.x + len(texts[0]) <= screen.columns
-            and max(map(len, texts)) <= screen.columns
-        ):
-            screen.scroll_lines(texts)
-            return
+        crlf = text.count("\r\n")
+        if crlf > 1 and text.count("\r") == crlf == text.count("\n"):  # CR LF ends only
+            texts = text.split("\r\n")
+            ahead = screen.lines - 1 - screen.cursor.y  # lines until the bottom one: one at a
+            if 0 < ahead < len(texts) - 2:  # time, the rest in one go (once the cursor is there)
+                self._feed_parts(_LINE_ENDS.split("".join(t + "\r\n" for t in texts[:ahead])))
+                texts = texts[ahead:]
+            columns = screen.columns
+            if screen.plain_mode():  # (the line begun is drawn, wrapped if it must be, at the
+                if max(map(len, texts)) > columns:  # bottom) a line longer than the screen is
+                    texts = [texts[0], *(  # the rows it wraps into (plain_mode(): DECAWM on)
+                        t[i : i + columns] for t in texts[1:] for i in range(0, len(t) or 1, columns)
+                    )]
+                screen.scroll_lines(texts)
+                return
+            text = "\r\n".join(texts)
+        self._feed_parts(_LINE_ENDS.split(text))
+
+    def _feed_parts(self, parts: list[str]) -> None:
+        """Texts and line ends (as _LINE_ENDS splits them), one at a time."""
+        screen = self.screen
         for part in parts:
             if part == "\r\n":
                 screen.carriage_return()

@@ -14,7 +14,7 @@ here: the widget tells what happened (a key sent, output received, a frame drawn
 from __future__ import annotations
 
 FRAME = 1 / 30  # seconds between frames while output streams in
-FLOOD_FRAME = 1 / 20  # while each frame scrolls more than a screen
+FLOOD_FRAME = 1 / 10  # while each frame scrolls more than a screen
 TYPED_FRAME = 0.004  # for TYPED_WINDOW seconds after a key
 TYPED_WINDOW = 0.15
 AT_ONCE = 0.0005  # seconds: the delay of a frame due at once

@@ -66,7 +66,8 @@ class ScrollbackScreen(pyte.Screen):
 
     def scroll_lines(self, texts: list[str]) -> None:
         """Draw `texts` joined by CR LF at the bottom line (plain_mode(), each text printable
-        ASCII that fits on its line), as draw() and linefeed() would, but moving the screen's
+        ASCII; the first goes on the cursor's line, wrapped by draw() if it must be, each other
+        fits on a line), as draw() and linefeed() would, but moving the screen's
         rows up once for all of them rather than once a line (a flood: 100,000 lines); a line
         that goes straight into the history is kept as its text (`Lazy`), made into cells only
         if it is read."""

@@ -295,6 +295,8 @@ class ReplTerminal(Widget, can_focus=True):
         self.send(data)
 
     def _is_bound(self, key: str) -> bool:
+        if key not in self._bindings.key_to_bindings:  # (cheap: most keys are not, and the
+            return False  # screen's active bindings are worked out anew each time)
         active = self.screen.active_bindings.get(key)
         return active is not None and active.node is self
 
