@@ -213,7 +213,7 @@ def side_by_side(env: dict, runs: int, root: Path, with_mpremote: bool,
                     print(f"{name}: a run left out: {str(e).splitlines()[0]}", file=sys.stderr)
                 finally:
                     tmux.stop()
-    return {name: {k: median(v) for k, v in r.items() if v} for name, r in results.items()}
+    return {name: {k: median(v) for k, v in r.items()} for name, r in results.items()}
 
 
 # -- in-process --------------------------------------------------------------------------------
