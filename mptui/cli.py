@@ -273,6 +273,7 @@ def _main(argv: list[str]) -> int:
     log.setup(args.log_verbose, args.log_file, stderr=args.command is not None)
     _resume_collector()
     if args.command is None:
+        _asyncio_without_ssl()  # (the app's links are boards' too)
         from mptui.ui.launch import run_app
 
         return run_app(args, run_macro=_chain().app_runner(build_parser, COMMANDS))
@@ -291,9 +292,10 @@ def _main(argv: list[str]) -> int:
 def _asyncio_without_ssl() -> None:
     """Import asyncio as it is on a Python built without ssl: asyncio imports ssl (and
     OpenSSL) at once, ~5 ms of a command's start-up, for TLS that no board link uses (no
-    address form is TLS: transports/address.py). Only for BOARD_ONLY commands, where nothing
-    else in the process could want TLS from asyncio; the ssl module itself stays importable
-    (a later `import ssl` loads it as usual), only asyncio does without it."""
+    address form is TLS: transports/address.py). Only for BOARD_ONLY commands and the app,
+    where nothing else in the process could want TLS from asyncio (the app's mip fetches with
+    urllib, which imports ssl itself); the ssl module itself stays importable (a later `import
+    ssl` loads it as usual), only asyncio does without it."""
     if "asyncio" in sys.modules or "ssl" in sys.modules:
         return
     sys.modules["ssl"] = None  # type: ignore[assignment]  # (then `import ssl`: ImportError)

@@ -105,6 +105,26 @@ def test_the_app_imports_its_first_screen_only():
     assert loaded(modules, DIALOGS) == []
 
 
+def test_the_app_imports_asyncio_without_ssl():
+    """The app's links are boards' (none is TLS): its asyncio does without ssl, as a board
+    command's; mip's fetches (urllib) still get ssl."""
+    probe = (
+        "import sys\n"
+        "import mptui.ui.launch as launch\n"
+        "seen = []\n"
+        "def run_app(args, run_macro=None):\n"
+        "    import asyncio.sslproto, urllib.request, ssl\n"
+        "    seen.append((asyncio.sslproto.ssl, bool(ssl.create_default_context())))\n"
+        "    return 0\n"
+        "launch.run_app = run_app\n"
+        "from mptui.cli import main\n"
+        "assert main([]) == 0 and seen == [(None, True)], seen\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
 def test_the_cycle_collector_is_on_while_a_command_runs():
     """The program pauses the collector for its start-up only: a long command (repl, bridge)
     must not run without it."""
