@@ -177,7 +177,7 @@ def _write1() -> str:
 
 
 def one_shot_write(call_args: str) -> bytes:
-    """The write function of mpy/write1.py sent with its call (`call_args`: wb's), for a
+    """The write function of mpy/write1.py sent with its call (`call_args`: its own), for a
     session's first write of data that does not compress, the board not probed: far fewer
     bytes than the probe, the helper's parts and their call. Deflated in the zlib format,
     whose adler32 the board's `deflate` checks before any of it runs (a damaged byte fails it

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mptui.board.errors import BoardDisconnected, BoardError, BoardOSError
 from mptui.board.fs import Entry, board_path
+from mptui.board.fs_write import board_target
 from mptui.services.filesystem import FileInfo, FileSystem, Progress
 from mptui.services.ignore import TEMP_SUFFIX
 
@@ -100,7 +101,7 @@ class BoardFSAdapter(FileSystem):
     async def write_many(self, files: Sequence[tuple[str, bytes, Progress | None]]) -> None:
         """One pipelined stream for them all (fs.write_many); each file as write() leaves it.
         The first file's error is raised once the others are written."""
-        items = [(board_path(p), data, progress) for p, data, progress in files]
+        items = [(board_target(p), data, progress) for p, data, progress in files]
         try:
             errors = await self.fs.write_many(items)
         except (asyncio.CancelledError, BoardError):
