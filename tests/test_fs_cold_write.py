@@ -209,3 +209,17 @@ def test_cp_into_a_folder_asks_the_board_in_its_write(isolated_env, tmp_path):
     assert (root / "lib" / "x.bin").read_bytes() == ALL_BYTES
     assert sorted(os.listdir(root / "lib")) == ["data.bin", "x.bin"]
     assert sorted(os.listdir(root)) == ["lib", "other.bin"]
+
+
+async def test_bytes_literals_read_back_byte_for_byte_on_the_board(session):
+    """The code's bytes literals (the one-shot function, the helper's parts, plain writes) use
+    the shortest escapes: an octal escape before an octal digit must not take it in."""
+    import hashlib
+
+    from mptui.board.helper import bytes_literal
+
+    tricky = [b"\x00", b"\x001", b"\x007", b"\x008", b"\x05\x05\x057", b"\\'\r\n\r",
+              b"\x0012345", b"\x01\x37\x38\x00", bytes(range(256)) * 2, os.urandom(3000)]
+    for data in tricky:
+        code = b"import hashlib\nprint(hashlib.sha256(" + bytes_literal(data) + b").digest())"
+        assert (await session.exec(code)).strip() == repr(hashlib.sha256(data).digest()).encode()
