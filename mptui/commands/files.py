@@ -137,6 +137,8 @@ def _cp(args) -> int:
         raise UsageError("cp: --mpy compiles what goes to the board (give a ':' destination)")
 
     async def work(session):
+        if not args.mpy:
+            return await copy(session, None)
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="mptui-cp-") as tmp:
