@@ -223,3 +223,25 @@ async def test_bytes_literals_read_back_byte_for_byte_on_the_board(session):
     for data in tricky:
         code = b"import hashlib\nprint(hashlib.sha256(" + bytes_literal(data) + b").digest())"
         assert (await session.exec(code)).strip() == repr(hashlib.sha256(data).digest()).encode()
+
+
+async def test_a_cancelled_write_into_a_folder_leaves_the_old_file(board_root):
+    from mptui.board import Session
+    from mptui.services.boardfs import BoardFSAdapter
+
+    (board_root / "lib").mkdir()
+    (board_root / "lib" / "c.bin").write_bytes(b"before")
+    tmp = board_root / "lib" / ("c.bin" + TMP_SUFFIX)
+    async with Session("virtual:cancel2?link=uart:115200", root=board_root) as s:
+        board = BoardFSAdapter(s)
+        task = asyncio.create_task(
+            board.write_many([(IntoFolder("/lib", "c.bin"), os.urandom(200_000), None)]))
+        await until(lambda: tmp.exists() and tmp.stat().st_size > 0, 30,
+                    "the first bytes on the board, in the folder")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert sorted(os.listdir(board_root)) == ["lib"]
+        assert sorted(os.listdir(board_root / "lib")) == ["c.bin"]
+        assert (board_root / "lib" / "c.bin").read_bytes() == b"before"
+        assert await s.eval("6*7") == 42
