@@ -11,7 +11,9 @@ alternating with this one inside each round, for a before/after in one run.
 The relay adds a hop but no pacing; times are taken without it (every round runs the CLI straight
 to the bridge; one traced run per tree follows). The trace lists each burst the host sent before
 the board's `wb` stream began (a burst: bytes with less than 5 ms between them), with its first
-bytes, and the bytes each way in all.
+bytes, the bytes each way in all, and how long the wire host -> board stood idle once the stream
+had begun (a model from the relay's times: the host late with its next unit).
+COLD_WRITE_EVENTS=1 lists the stream's first and last moves and each idle spell.
 """
 
 from __future__ import annotations
