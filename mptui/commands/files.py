@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import sys
 
@@ -137,6 +138,7 @@ def _cp(args) -> int:
         raise UsageError("cp: --mpy compiles what goes to the board (give a ':' destination)")
 
     async def work(session):
+        await _raw_repl_early(session)
         if not args.mpy:
             return await copy(session, None)
         import tempfile
@@ -225,6 +227,25 @@ async def _after_mpy(board, stage, plan) -> None:
     compiler = stage.transform.compiler
     print(f"{len(stage.compiled)} compiled to .mpy ({compiler.hits} from the cache)",
           file=sys.stderr)
+
+
+async def _raw_repl_early(session) -> None:
+    """Start getting the board to its raw REPL now, in the background: its prompt comes back
+    while this side still imports and reads the files, and the first operation need not wait
+    for it. A failure shows on that operation (it tries again)."""
+    import asyncio
+
+    async def enter() -> None:
+        with contextlib.suppress(Exception):
+            async with session.operation() as repl:
+                await repl.enter_raw()
+
+    _early.add(task := asyncio.ensure_future(enter()))
+    task.add_done_callback(_early.discard)
+    await asyncio.sleep(0)  # (it sends its bytes before this side goes on)
+
+
+_early: set = set()  # (the tasks, kept until they end)
 
 
 def _into_asked(args, sources: list[str], dest: str, stage) -> bool:
