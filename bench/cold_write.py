@@ -11,7 +11,9 @@ alternating with this one inside each round, for a before/after in one run.
 The relay adds a hop but no pacing; times are taken without it (every round runs the CLI straight
 to the bridge; one traced run per tree follows). The trace lists each burst the host sent before
 the board's `wb` stream began (a burst: bytes with less than 5 ms between them), with its first
-bytes, and the bytes each way in all.
+bytes, the bytes each way in all, and how long the wire host -> board stood idle once the stream
+had begun (a model from the relay's times: the host late with its next unit).
+COLD_WRITE_EVENTS=1 lists the stream's first and last moves and each idle spell.
 """
 
 from __future__ import annotations
@@ -88,7 +90,8 @@ async def relay(port: int, target: int, log: list[tuple[float, str, bytes]]) -> 
     return await asyncio.start_server(serve, "127.0.0.1", port)
 
 
-def traced(tree: Path | None, target_url: str, src: Path, board: Path, name: str) -> list[str]:
+def traced(tree: Path | None, target_url: str, src: Path, board: Path, name: str,
+           rate: float | None) -> list[str]:
     log: list[tuple[float, str, bytes]] = []
     port = free_port()
     target = int(target_url.rsplit(":", 1)[1])
@@ -107,10 +110,33 @@ def traced(tree: Path | None, target_url: str, src: Path, board: Path, name: str
 
     cold(target_url, board)
     t0, end = asyncio.run(go())
-    return summary(log, t0, end)
+    return summary(log, t0, end, rate)
 
 
-def summary(log: list[tuple[float, str, bytes]], t0: float, end: float) -> list[str]:
+def idle(log: list[tuple[float, str, bytes]], ready: float, rate: float) -> str:
+    """Where the wire host -> board waited for the host once the stream began: a model of the
+    wire (each burst queued at its arrival, drained at `rate`): its idle time in all, and the
+    spells longer than 2 ms."""
+    free, total, spells, longest, big = ready, 0.0, 0, 0.0, 0.0
+    for t, way, data in log:
+        if way != ">" or t < ready or len(data) < 3:  # (not the stream's: leaving raw)
+            continue
+        gap = t - free
+        if gap > 0:
+            total += gap
+            if gap > 0.002:
+                spells += 1
+                big += gap
+                if os.environ.get("COLD_WRITE_EVENTS"):
+                    print(f"    idle {1000 * gap:.1f} ms before {1000 * (t - ready):.1f} ms")
+            longest = max(longest, gap)
+        free = max(free, t) + len(data) / rate
+    return (f"  stream: the wire idle {1000 * total:.0f} ms in all, {spells} spells over 2 ms "
+            f"({1000 * big:.0f} ms), the longest {1000 * longest:.1f} ms")
+
+
+def summary(log: list[tuple[float, str, bytes]], t0: float, end: float,
+            rate: float | None = None) -> list[str]:
     """The host's bursts up to the stream's start (the board's \\x06), then the totals."""
     out, burst, last = [], bytearray(), None
     start = log[0][0] if log else t0
@@ -141,6 +167,8 @@ def summary(log: list[tuple[float, str, bytes]], t0: float, end: float) -> list[
         out.append("    ...")
         for t, way, data in log[-12:]:
             out.append(f"    {1000 * (t - start):7.1f} ms {way} {len(data):5} B {bytes(data[-40:])!r}")
+    if ready is not None and rate:
+        out.append(idle(log, ready, rate))
     ups = [t for t, w, _ in log if w == ">"]
     if ups and ready:
         out.append(f"  last byte up {1000 * (ups[-1] - start):.0f} ms, last byte down "
@@ -174,7 +202,7 @@ def main() -> None:
             for tree in trees:
                 times.setdefault(str(tree or "this tree"), []).append(
                     run_once(tree, url, src, board, "data.bin"))
-        traces = {str(tree or "this tree"): traced(tree, url, src, board, "data.bin")
+        traces = {str(tree or "this tree"): traced(tree, url, src, board, "data.bin", link.rate)
                   for tree in trees}
     finally:
         proc.terminate()

@@ -10,9 +10,10 @@ import asyncio
 import os
 
 import pytest
-from helpers import spy_writes, until
+from helpers import run_cli, spy_writes, until
 
 from mptui.board import BoardOSError
+from mptui.board.batch import IntoFolder
 from mptui.board.fs import TMP_SUFFIX
 from mptui.board.helper import PROBE_CODE
 
@@ -154,3 +155,93 @@ async def test_a_file_never_takes_the_place_of_a_folder(session, board_root, way
     assert not [p for p in board_root.rglob("*") if p.name.endswith(TMP_SUFFIX)]
     await session.fs.write("/empty/a.bin", ALL_BYTES)  # the board still takes files
     assert (board_root / "empty" / "a.bin").read_bytes() == ALL_BYTES
+
+
+async def test_a_target_that_is_a_folder_is_asked_about_in_the_one_shot_call(
+        session, board_root, link_profile):
+    """`cp FILE :DEST` with DEST a folder: the board says so in the write's own call (no
+    round trip first), and the file goes into it; a file or nothing there: DEST itself."""
+    (board_root / "lib").mkdir()
+    (board_root / "lib" / "a.bin").write_bytes(b"old")
+    codes = _codes(session)
+    assert await session.fs.write_many([(IntoFolder("/lib", "a.bin"), ALL_BYTES, None)]) == [None]
+    assert len(codes) == 1 and codes[0].startswith(ONE_SHOT)
+    assert (board_root / "lib" / "a.bin").read_bytes() == ALL_BYTES
+    assert sorted(os.listdir(board_root)) == ["lib"]
+    assert sorted(os.listdir(board_root / "lib")) == ["a.bin"]
+
+
+@pytest.mark.parametrize("there", ["file", "nothing"])
+async def test_a_target_that_is_no_folder_is_written_as_named(session, board_root, there):
+    if there == "file":
+        (board_root / "t.bin").write_bytes(b"old")
+    codes = _codes(session)
+    await session.fs.write(IntoFolder("/t.bin", "a.bin"), ALL_BYTES)
+    assert len(codes) == 1 and codes[0].startswith(ONE_SHOT)
+    assert (board_root / "t.bin").read_bytes() == ALL_BYTES
+    assert sorted(os.listdir(board_root)) == ["t.bin"]
+
+
+async def test_a_folder_target_after_the_first_write_is_asked_first(session, board_root):
+    """Not one-shot (the board probed, the helper loaded): a stat says it is a folder."""
+    await session.fs.write("/first.bin", ALL_BYTES)
+    (board_root / "lib").mkdir()
+    odd = "odd 'name\"\n.bin"  # (hostile names go into board code as repr())
+    await session.fs.write(IntoFolder("/lib", odd), ALL_BYTES)
+    await session.fs.write(IntoFolder("/plain.bin", "x.bin"), b"abc")
+    assert (board_root / "lib" / odd).read_bytes() == ALL_BYTES
+    assert (board_root / "plain.bin").read_bytes() == b"abc"
+    assert sorted(os.listdir(board_root)) == ["first.bin", "lib", "plain.bin"]
+
+
+def test_cp_into_a_folder_asks_the_board_in_its_write(isolated_env, tmp_path):
+    """The command line's `cp -f FILE :DEST`, a fresh process: into DEST when it is a folder
+    (without a trailing '/'), else DEST itself; no temporary file stays."""
+    root = isolated_env / "data" / "boards" / "default"
+    (root / "lib").mkdir(parents=True)
+    src = tmp_path / "data.bin"
+    src.write_bytes(ALL_BYTES)
+    for dest in (":lib", ":lib/", ":other.bin", ":lib/x.bin"):
+        r = run_cli("-d", "virtual", "cp", "-f", str(src), dest)
+        assert r.returncode == 0, r.stderr
+    assert (root / "lib" / "data.bin").read_bytes() == ALL_BYTES
+    assert (root / "other.bin").read_bytes() == ALL_BYTES
+    assert (root / "lib" / "x.bin").read_bytes() == ALL_BYTES
+    assert sorted(os.listdir(root / "lib")) == ["data.bin", "x.bin"]
+    assert sorted(os.listdir(root)) == ["lib", "other.bin"]
+
+
+async def test_bytes_literals_read_back_byte_for_byte_on_the_board(session):
+    """The code's bytes literals (the one-shot function, the helper's parts, plain writes) use
+    the shortest escapes: an octal escape before an octal digit must not take it in."""
+    import hashlib
+
+    from mptui.board.helper import bytes_literal
+
+    tricky = [b"\x00", b"\x001", b"\x007", b"\x008", b"\x05\x05\x057", b"\\'\r\n\r",
+              b"\x0012345", b"\x01\x37\x38\x00", bytes(range(256)) * 2, os.urandom(3000)]
+    for data in tricky:
+        code = b"import hashlib\nprint(hashlib.sha256(" + bytes_literal(data) + b").digest())"
+        assert (await session.exec(code)).strip() == repr(hashlib.sha256(data).digest()).encode()
+
+
+async def test_a_cancelled_write_into_a_folder_leaves_the_old_file(board_root):
+    from mptui.board import Session
+    from mptui.services.boardfs import BoardFSAdapter
+
+    (board_root / "lib").mkdir()
+    (board_root / "lib" / "c.bin").write_bytes(b"before")
+    tmp = board_root / "lib" / ("c.bin" + TMP_SUFFIX)
+    async with Session("virtual:cancel2?link=uart:115200", root=board_root) as s:
+        board = BoardFSAdapter(s)
+        task = asyncio.create_task(
+            board.write_many([(IntoFolder("/lib", "c.bin"), os.urandom(200_000), None)]))
+        await until(lambda: tmp.exists() and tmp.stat().st_size > 0, 30,
+                    "the first bytes on the board, in the folder")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert sorted(os.listdir(board_root)) == ["lib"]
+        assert sorted(os.listdir(board_root / "lib")) == ["c.bin"]
+        assert (board_root / "lib" / "c.bin").read_bytes() == b"before"
+        assert await s.eval("6*7") == 42

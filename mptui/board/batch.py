@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import binascii
 import contextlib
+import posixpath
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -41,9 +42,25 @@ WORTH = 0.85  # compressed / raw below which a file goes deflated
 MIN_DEFLATE = 128  # smaller files go as they are
 
 
+class IntoFolder(str):
+    """A write's target that, when it names a folder on the board, means the file `name` in
+    that folder (`cp FILE :DEST`): the one-shot call asks the board with the write itself;
+    otherwise fs_write asks first."""
+
+    name: str
+
+    def __new__(cls, path: str, name: str) -> IntoFolder:  # noqa: PYI034 (3.10: no Self)
+        self = super().__new__(cls, path)
+        self.name = name
+        return self
+
+    def inside(self) -> str:
+        return posixpath.join(self, self.name)
+
+
 @dataclass
 class Item:
-    path: str  # board path, absolute
+    path: str  # board path, absolute (an IntoFolder one: resolved once the board said)
     data: bytes
     progress: Progress | None = None
 
@@ -95,15 +112,23 @@ class WriteBatch:
         import random
 
         self.token = random.getrandbits(30)  # names this call in the board's answers
+        # one-shot: the first file's target asked about (an IntoFolder), and the board's
+        # word (\x07, right before its \x06) that it is a folder
+        first = items[0].path if one_shot and items else None
+        self.ask = first if isinstance(first, IntoFolder) else None
+        self.folder = False
 
     # -- running ----------------------------------------------------------------------------
 
     async def run(self) -> list[BoardError | None]:
         """Send every file; per file None (written) or its error."""
         s = self.sizes
-        args = f"{self.unit},{self.wbits or 9},{s.probe},{s.buffer},{self.token}"
-        await self.repl.send_code(one_shot_write(args) if self.one_shot
-                                  else guarded(f"_mptui.wb({args})"))
+        if self.one_shot:
+            ask = None if self.ask is None else str(self.ask)
+            await self.repl.send_code(one_shot_write(f"{self.unit},{s.probe},{self.token},{ask!r}"))
+        else:
+            args = f"{self.unit},{self.wbits or 9},{s.probe},{s.buffer},{self.token}"
+            await self.repl.send_code(guarded(f"_mptui.wb({args})"))
         self.frames = self._frames()
         self.repl.open_stream = s.frame + 16 + 2 * self.unit  # (until the board's end is read)
         try:
@@ -233,7 +258,9 @@ class WriteBatch:
             elif b == 2:
                 self.line = bytearray()
             elif b == 6:
-                self.ready = True
+                self._ready()
+            elif b == 7 and self.ask is not None and not self.ready:
+                self.folder = True
             elif b == 4:
                 self.ended = True
                 self.repl.unread(data[i:])
@@ -244,6 +271,14 @@ class WriteBatch:
             self._acked()
         if not self.stopping:  # (last: a progress callback that fails leaves nothing unread)
             self._report()
+
+    def _ready(self) -> None:
+        """The board's \x06: the stream may come; the asked target resolved (a folder only
+        on the board's word just before it: a lost \x06 leaves the target as it is, and a
+        file never takes a folder's place)."""
+        if self.ask is not None and not self.ready:
+            self.items[0].path = self.ask.inside() if self.folder else str(self.ask)
+        self.ready = True
 
     def _probe_byte(self, now: float) -> None:
         self.probe_left -= 1

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from mptui.board import fs_channel
 from mptui.board import fs_plain as plain
 from mptui.board.adapt import Caps
-from mptui.board.batch import Item, WriteBatch, deflates
+from mptui.board.batch import IntoFolder, Item, WriteBatch, deflates
 from mptui.board.errors import BoardDisconnected, BoardError, BoardExecError, Damaged
 from mptui.board.fs_plain import TMP_SUFFIX, Progress, board_path
 from mptui.board.repl import Repl
@@ -60,11 +60,18 @@ class BoardFSWrites:
         board's helper can (no round trip per file). Per file None, or the board's error for
         it (the others are written all the same); a lost link, a cancellation or a failure on
         this side raise, leaving every file not yet written as it was."""
-        items = [(board_path(p), data, progress) for p, data, progress in files]
+        items = [(board_target(p), data, progress) for p, data, progress in files]
         results: list[BoardError | None] = [None] * len(items)
         todo = list(range(len(items)))
         if items and self._cold(items):
             todo = await self._write_cold(items, results)
+        for i in todo:
+            p = items[i][0]
+            if isinstance(p, IntoFolder):  # (not asked in a one-shot call: asked now)
+                async with self._op(p) as (repl, _):
+                    out = await repl.exec(f"import os\ntry:print(os.stat({plain.path(p)})[0]"
+                                          "&0x4000!=0)\nexcept OSError:print(0)")
+                items[i] = (p.inside() if out.strip() == b"True" else str(p), *items[i][1:])
         if todo:
             rest = await self._write_warm([items[i] for i in todo])
             for i, r in zip(todo, rest, strict=True):
@@ -85,7 +92,9 @@ class BoardFSWrites:
                           results: list[BoardError | None]) -> list[int]:
         """The one-shot stream (see _cold): each file's result, but for those it did not
         write (damaged on the way, or all of them when the board could not run the function:
-        no deflate, no sha256, too little heap); their indices are returned."""
+        no deflate, no sha256, too little heap); their indices are returned. An IntoFolder
+        target the board answered about comes back resolved in `items`; one it did not (its
+        answer lost) and that failed goes again the usual way."""
         self._one_shot_done = True
         async with self._op(items[0][0]) as (repl, _):
             batch = WriteBatch(repl, [Item(*i) for i in items], ONE_SHOT, self.session.link,
@@ -100,8 +109,9 @@ class BoardFSWrites:
                 await plain.resync(repl)
                 done = batch.results
         todo = []
-        for i, r in enumerate(done):
-            if isinstance(r, Damaged):
+        for i, (r, item) in enumerate(zip(done, batch.items, strict=True)):
+            items[i] = (item.path, *items[i][1:])
+            if isinstance(r, Damaged) or (r is not None and isinstance(item.path, IntoFolder)):
                 todo.append(i)
             else:
                 results[i] = r
@@ -252,6 +262,12 @@ class BoardFSWrites:
                                  "old file kept")
         debris += [items[i].path for i in todo]
         return results
+
+
+def board_target(path: str) -> str:
+    """board_path, keeping an IntoFolder target one."""
+    p = board_path(path)
+    return IntoFolder(p, path.name) if isinstance(path, IntoFolder) else p
 
 
 async def recover(repl: Repl, stop: bytes = b"\x03") -> None:

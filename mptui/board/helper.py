@@ -125,18 +125,24 @@ def part_source(part: str) -> str:
 
 def bytes_literal(data: bytes) -> bytes:
     """A bytes literal MicroPython's lexer reads back as `data`: every byte as it is but for
-    the quote, the backslash, line ends, NUL and the REPL's control bytes 1 to 5."""
+    the quote, the backslash, line ends, NUL and the REPL's control bytes 1 to 5, each in its
+    shortest escape (two characters; an octal one before an octal digit takes four)."""
     out = bytearray(b"b'")
-    for c in data:
-        if c in _ESCAPED:
-            out += b"\\x%02x" % c
-        else:
+    for i, c in enumerate(data):
+        short = _SHORT.get(c)
+        if short is None:
             out.append(c)
+        elif c <= 5 and data[i + 1 : i + 2] in _OCTAL_DIGITS:
+            out += b"\\%03o" % c  # (\1 then '7' would read as \17)
+        else:
+            out += short
     out += b"'"
     return bytes(out)
 
 
-_ESCAPED = frozenset(b"\\'\r\n\x00\x01\x02\x03\x04\x05")
+_SHORT = {ord("\\"): b"\\\\", ord("'"): b"\\'", ord("\r"): b"\\r", ord("\n"): b"\\n",
+          **{c: b"\\%o" % c for c in range(6)}}
+_OCTAL_DIGITS = frozenset(bytes([d]) for d in b"01234567")
 
 
 def deflate(data: bytes, wbits: int, level: int = 9) -> bytes:
@@ -180,7 +186,7 @@ def _write1() -> str:
 
 
 def one_shot_write(call_args: str) -> bytes:
-    """The write function of mpy/write1.py sent with its call (`call_args`: wb's), for a
+    """The write function of mpy/write1.py sent with its call (`call_args`: its own), for a
     session's first write of data that does not compress, the board not probed: far fewer
     bytes than the probe, the helper's parts and their call. Deflated in the zlib format,
     whose adler32 the board's `deflate` checks before any of it runs (a damaged byte fails it

@@ -59,7 +59,8 @@ class Repl(ReplReader):
             # Ctrl-C stops a program (more of them on later tries: a program may catch one);
             # Ctrl-A needs an empty line, hence the CR before it.
             await self.write(b"\r" + b"\x03" * (attempt + 1))
-            await asyncio.sleep(0.02 * attempt)
+            if attempt:
+                await asyncio.sleep(0.02 * attempt)
             await self.write(b"\r\x01")
             try:
                 seen += await self.read_until(RAW_PROMPT, timeout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import sys
 
@@ -137,12 +138,16 @@ def _cp(args) -> int:
         raise UsageError("cp: --mpy compiles what goes to the board (give a ':' destination)")
 
     async def work(session):
+        await _raw_repl_early(session)
+        if not args.mpy:
+            return await copy(session, None)
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="mptui-cp-") as tmp:
             return await copy(session, await _mpy_stage(session, args, tmp))
 
     async def copy(session, stage):
+        from mptui.board.batch import IntoFolder
         from mptui.services.boardfs import BoardFSAdapter
         from mptui.services.copier import Copier, CopyOptions
         from mptui.services.localfs import LocalFS
@@ -156,7 +161,8 @@ def _cp(args) -> int:
         policy = upload_policy(args)
         copier = Copier(CopyOptions(force=args.force, policy=policy), _Progress())
         dst, d = side(dest)
-        dest_dir = await _is_dir(dst, d) or dest.endswith("/") or dest == ":"
+        into = _into_asked(args, sources, dest, stage)
+        dest_dir = dest.endswith("/") or dest == ":" or (not into and await _is_dir(dst, d))
         if len(sources) > 1 and not dest_dir:
             raise UsageError(f"cp: {dest} is not a folder (needed for several sources)")
         for src in sources:
@@ -167,7 +173,7 @@ def _cp(args) -> int:
             if info.is_dir and not args.recursive:
                 raise UsageError(f"cp: {src} is a folder (use -r)")
             name = posixpath.basename(src.lstrip(":").rstrip("/")) or ""
-            to = dst.join(d, name) if dest_dir else d
+            to = dst.join(d, name) if dest_dir else IntoFolder(d, name) if into else d
             if stage is not None and sfs is local:  # the board gets what the stage makes
                 staged = await stage.add(s)
                 _refusals(staged.warnings)
@@ -221,6 +227,36 @@ async def _after_mpy(board, stage, plan) -> None:
     compiler = stage.transform.compiler
     print(f"{len(stage.compiled)} compiled to .mpy ({compiler.hits} from the cache)",
           file=sys.stderr)
+
+
+async def _raw_repl_early(session) -> None:
+    """Start getting the board to its raw REPL now, in the background: its prompt comes back
+    while this side still imports and reads the files, and the first operation need not wait
+    for it. A failure shows on that operation (it tries again)."""
+    import asyncio
+
+    async def enter() -> None:
+        with contextlib.suppress(Exception):
+            async with session.operation() as repl:
+                await repl.enter_raw()
+
+    _early.add(task := asyncio.ensure_future(enter()))
+    task.add_done_callback(_early.discard)
+    await asyncio.sleep(0)  # (it sends its bytes before this side goes on)
+
+
+_early: set = set()  # (the tasks, kept until they end)
+
+
+def _into_asked(args, sources: list[str], dest: str, stage) -> bool:
+    """One file from here to a board target that may be a folder, copied whatever the board
+    has (-f): the write itself asks the board whether the target is a folder (and then goes
+    into it), not a round trip of its own first."""
+    import os
+
+    return (len(sources) == 1 and is_board_path(dest) and not is_board_path(sources[0])
+            and args.force and stage is None and not args.dry_run
+            and os.path.isfile(sources[0]))
 
 
 async def _is_dir(fs, path: str) -> bool:

@@ -7,11 +7,13 @@ import builtins
 import contextlib
 import os
 import posixpath
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
+from mptui.board.batch import IntoFolder
 from mptui.board.errors import BoardDisconnected, BoardError, BoardOSError
 from mptui.board.fs import Entry, board_path
+from mptui.board.fs_write import board_target
 from mptui.services.filesystem import FileInfo, FileSystem, Progress
 from mptui.services.ignore import TEMP_SUFFIX
 
@@ -100,15 +102,15 @@ class BoardFSAdapter(FileSystem):
     async def write_many(self, files: Sequence[tuple[str, bytes, Progress | None]]) -> None:
         """One pipelined stream for them all (fs.write_many); each file as write() leaves it.
         The first file's error is raised once the others are written."""
-        items = [(board_path(p), data, progress) for p, data, progress in files]
+        items = [(board_target(p), data, progress) for p, data, progress in files]
         try:
             errors = await self.fs.write_many(items)
         except (asyncio.CancelledError, BoardError):
-            await self._remove_temp(*(p for p, _, _ in items))
+            await self._remove_temp(*_either(p for p, _, _ in items))
             raise
         failed = [(p, e) for (p, _, _), e in zip(items, errors, strict=True) if e is not None]
         if failed:
-            await self._remove_temp(*(p for p, _ in failed))
+            await self._remove_temp(*_either(p for p, _ in failed))
             p, e = failed[0]
             with _os_errors(p):
                 raise e
@@ -126,7 +128,7 @@ class BoardFSAdapter(FileSystem):
                     await self.fs.rm(tmp)
                     break
                 except BoardOSError as e:
-                    if e.errno == 2:
+                    if e.errno in (2, 20):  # (none, or its folder is a file: none either)
                         break
                     raise
                 except BoardDisconnected:
@@ -157,3 +159,8 @@ def _os_errors(path: str) -> Iterator[None]:
         if e.errno is None:
             raise
         raise OSError(e.errno, os.strerror(e.errno), path) from e
+
+
+def _either(paths: Iterable[str]) -> list[str]:
+    """The paths a write may have gone to: an IntoFolder target's, and the file in it."""
+    return [q for p in paths for q in ((p, p.inside()) if isinstance(p, IntoFolder) else (p,))]

@@ -117,9 +117,14 @@ class Pacer:
             self._timer.cancel()
             self._timer = None
 
-    def _arm(self) -> None:
+    def _arm(self, busy: bool = False) -> None:
+        """The next burst's timer. An idle wire starts now (no time is banked); a busy one
+        (`busy`: bursts follow each other) carries on from where its last byte ended, a
+        fraction of a byte before or after now: dropping that fraction at every burst made
+        the wire slower than its rate (1 to 2% with a loaded host)."""
         now = self.loop.time()
-        self.free_at = max(self.free_at, now)  # an idle wire starts now: no time is banked
+        if not busy:
+            self.free_at = max(self.free_at, now)
         if self.rate is None:
             due = self.free_at  # unpaced: only a stall delays it
         else:
@@ -152,7 +157,7 @@ class Pacer:
             self.free_at = now
             self._timer = self.loop.call_later(POLL, self._run)
         else:
-            self._arm()
+            self._arm(busy=True)
 
 
 class Wire:
