@@ -189,7 +189,7 @@ async def test_esp8266_heap_is_an_esp8266s(board_root):
 async def test_the_least_heap_boots_and_less_is_refused_in_one_line(board_root):
     async with Session(f"virtual:least?heap={MIN_HEAP}", root=board_root) as s:
         free = await s.eval("(__import__('gc').collect(), __import__('gc').mem_free())[1]")
-        assert 0.97 * MIN_HEAP < free < 1.03 * MIN_HEAP
+        assert 0.95 * MIN_HEAP < free < 1.05 * MIN_HEAP  # (the fixed set-up weighs more here)
     with pytest.raises(ValueError, match=r"^heap size out of range \(28k to 1024m\): '27k'; in "):
         Session("virtual:less?heap=27k", root=board_root)
 

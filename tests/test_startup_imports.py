@@ -105,6 +105,13 @@ def test_the_app_imports_its_first_screen_only():
     assert loaded(modules, DIALOGS) == []
 
 
+def says_ok(probe: str) -> None:
+    """Run `probe` in a fresh interpreter: it prints ok, or its error shows."""
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
 def test_the_app_imports_asyncio_without_ssl():
     """The app's links are boards' (none is TLS): its asyncio does without ssl, as a board
     command's; mip's fetches (urllib) still get ssl."""
@@ -120,9 +127,7 @@ def test_the_app_imports_asyncio_without_ssl():
         "from mptui.cli import main\n"
         "assert main([]) == 0 and seen == [(None, True)], seen\n"
         "print('ok')\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.stdout.strip() == "ok", done.stderr
+    says_ok(probe)
 
 
 def test_the_cycle_collector_is_on_while_a_command_runs():
@@ -139,6 +144,4 @@ def test_the_cycle_collector_is_on_while_a_command_runs():
         "assert main() == 0\n"
         "assert seen == [True], seen\n"
         "print('ok')\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.stdout.strip() == "ok", done.stderr
+    says_ok(probe)
