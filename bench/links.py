@@ -1,7 +1,7 @@
 """mptui, mpremote and mpytool on the link profiles of the virtual board: one
 `mptui bridge --link PROFILE` per profile, every tool through it in the same run.
 
-    python bench/links.py [--profiles fast,uart:115200,usb-cdc,esp8266] [--rounds 1]
+    python bench/links.py [--profiles fast,uart:115200,usb-cdc,esp8266] [--rounds 1] [--cases exec,...]
 
 Per profile: the wire's own byte rate first (the board reads or prints 64 KiB with no
 protocol around it; in-process, through the bridge), then whole processes, as a user runs them,
@@ -167,7 +167,7 @@ def prepare(work: Path, board: Path) -> None:
         shutil.copy(work / name, board / name)
 
 
-def bench_profile(profile: str, rounds: int) -> list[str]:
+def bench_profile(profile: str, rounds: int, cases: list[str] = CASES) -> list[str]:
     link = parse_link(profile)
     tmp = Path(tempfile.mkdtemp(prefix="mptui-links-"))
     board, work = tmp / "board", tmp / "work"
@@ -180,17 +180,17 @@ def bench_profile(profile: str, rounds: int) -> list[str]:
         times: dict[tuple[str, str], list[float | None]] = {}
         peers = tools(url)
         for _ in range(rounds):
-            for case in CASES:
+            for case in cases:
                 for tool in peers:
                     times.setdefault((tool.name, case), []).append(run_case(tool, case, work, board))
     finally:
         proc.terminate()
         proc.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
-    return table(profile, link, up, down, peers, times)
+    return table(profile, link, up, down, peers, times, cases)
 
 
-def table(profile, link, up, down, peers, times) -> list[str]:
+def table(profile, link, up, down, peers, times, cases=CASES) -> list[str]:
     """Transfers as a fraction of the link's rate: the profile's, or (fast) the one measured
     in the transfer's direction."""
     tree_bytes = sum(len(python_source(tree_size(i))) for i in range(TREE_FILES))
@@ -208,7 +208,7 @@ def table(profile, link, up, down, peers, times) -> list[str]:
     lines.append(f"{'':22}" + "".join(f"{n:>20}" for n in names)
                  + "".join(f"{n + '/mpremote':>18}" for n in names if n != "mpremote")
                  + f"{'mptui/mpytool':>16}")
-    for case in CASES:
+    for case in cases:
         med = {}
         for n in names:
             got = [x for x in times[(n, case)] if x is not None]
@@ -222,7 +222,7 @@ def table(profile, link, up, down, peers, times) -> list[str]:
                 rate, size = rates[case.split()[0]], SIZE if case in MOVES else tree_bytes
                 cells.append(f"{s:8.2f} s ({100 * size / s / rate:4.0f}%)".rjust(20))
             else:
-                cells.append(f"{s:8.2f} s".rjust(20))
+                cells.append(f"{s:8.3f} s".rjust(20))
         ratios = []
         for n in names:
             if n == "mpremote":
@@ -252,12 +252,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profiles", default=PROFILES, help=f"comma-separated (default {PROFILES})")
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--cases", default=",".join(CASES),
+                    help="comma-separated, of: " + ", ".join(CASES))
     args = ap.parse_args()
+    cases = [c.strip() for c in args.cases.split(",")]
+    if not set(cases) <= set(CASES):
+        ap.error(f"--cases: unknown {sorted(set(cases) - set(CASES))}")
     compile_mptui()
     print(f"whole processes, median of {args.rounds} round(s); transfers as % of the link's "
           "byte rate; ratios: the other's time / the tool's (>1: the tool is faster)")
     for profile in args.profiles.split(","):
-        print("\n".join(bench_profile(profile.strip(), args.rounds)), flush=True)
+        print("\n".join(bench_profile(profile.strip(), args.rounds, cases)), flush=True)
         print()
 
 
