@@ -147,13 +147,9 @@ def _command(c, cmd, arg):
         except OSError:
             raise R.Reject("notfound", "no such file %s" % p)
         yield from c.send("ok %d\n" % size)
-        buf = _buffer(size)
         with open(p, "rb") as f:
-            while True:
-                n = f.readinto(buf)
-                if not n:
-                    break
-                yield from c.send(buf[:n])
+            for part in R.chunks(f, _buffer(size)):
+                yield from c.send(part)
     elif cmd == "remove":
         p = _path(arg)
         R.check_path(p[1:])

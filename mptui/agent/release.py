@@ -131,16 +131,21 @@ def walk(p, rel=""):
             yield rel + e[0], fp, os.stat(fp)[6]
 
 
+def chunks(f, buf):
+    """An open file's bytes a buffer at a time: views into `buf`, each used before the next."""
+    mv = memoryview(buf)
+    while True:
+        n = f.readinto(buf)
+        if not n:
+            return
+        yield mv[:n]
+
+
 def file_sha(p, buf=None):
     h = sha256()
-    buf = buf or bytearray(512)
-    mv = memoryview(buf)
     with open(p, "rb") as f:
-        while True:
-            n = f.readinto(buf)
-            if not n:
-                break
-            h.update(mv[:n])
+        for part in chunks(f, buf or bytearray(512)):
+            h.update(part)
     return hexlify(h.digest()).decode()
 
 

@@ -103,3 +103,20 @@ async def test_protected_and_hostile_paths_are_refused(board_v1, secrets, tmp_pa
         finally:
             await link.close()
     assert board_tree(board_v1.root) == before
+
+
+async def test_get_sends_a_file_whole_a_buffer_at_a_time(board_v1):
+    """`get`: the file's bytes as they are, over several of the agent's read buffers."""
+    await _settled(board_v1)
+    data = bytes(range(256)) * 41 + b"end"  # 10,499 bytes: more than the 4 KiB buffer, ragged
+    (board_v1.root / "data.bin").write_bytes(data)
+    link = AgentLink("127.0.0.1", board_v1.port, PASSWORD)
+    await link.open()
+    try:
+        assert await link.get("/data.bin") == data
+        assert await link.get("/data.bin") == data  # and the link goes on after it
+        with pytest.raises(OtaError) as e:
+            await link.get("/missing.bin")
+        assert e.value.kind == "notfound"
+    finally:
+        await link.close()
