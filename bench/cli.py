@@ -18,7 +18,6 @@ imports.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import re
 import resource
@@ -47,13 +46,6 @@ def argv(tool: str, case: str, url: str) -> list[str] | None:
                      "eval": ["connect", url, "eval", "1+1"],
                      "ls": ["connect", url, "fs", "ls"]},
     }[tool].get(case)
-
-
-def compile_mptui() -> None:
-    """The .pyc files of the mptui that runs, as an install writes them."""
-    import mptui
-
-    compileall.compile_dir(Path(mptui.__file__).parent, quiet=1)
 
 
 def run(command: list[str], env: dict) -> tuple[float, float] | None:
@@ -86,7 +78,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    compile_mptui()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "board").mkdir()

@@ -29,12 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import KIB, free_port, python_source, start_bridge
+from engine import KIB, MPYTOOL, free_port, python_source, start_bridge
 
 from mptui.virtual.link import parse_link
 
 SIZE = 64 * KIB
-MPYTOOL = "import sys; from mpytool.mpytool import main; sys.exit(main())"
 
 
 def cli(tree: Path | None, url: str, src: Path, name: str) -> list[str]:

@@ -41,6 +41,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# mpytool run as a whole process by the Python that runs the bench (python -c MPYTOOL ARGS)
+MPYTOOL = "import sys; from mpytool.mpytool import main; sys.exit(main())"
+
+
 def start_bridge(root: Path, *options: str) -> tuple[subprocess.Popen, str]:
     """`mptui bridge` (with `options`, e.g. --link PROFILE) on free ports; its socket:// URL."""
     rfc, sock = free_port(), free_port()

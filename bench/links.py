@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine import KIB, _raw_down, _raw_up, python_source, start_bridge
+from engine import KIB, MPYTOOL, _raw_down, _raw_up, python_source, start_bridge
 
 from mptui.board import BoardError, Session
 from mptui.virtual.link import parse_link
@@ -97,7 +97,7 @@ def tools(url: str) -> list[Tool]:
         Mptui("mptui", [sys.executable, "-m", "mptui", "-d", url]),
         Mpremote("mpremote", [sys.executable, "-m", "mpremote", "connect", url]),
         Mpytool("mpytool", [sys.executable, "-c",
-                            "import sys; from mpytool.mpytool import main; sys.exit(main())",
+                            MPYTOOL,
                             "-a", hostport]),
     ]
 
@@ -238,16 +238,6 @@ def table(profile, link, up, down, peers, times, cases=CASES) -> list[str]:
     return lines
 
 
-def compile_mptui() -> None:
-    """Byte-compile mptui as an install from a wheel is (the peers are): an editable install
-    under PYTHONDONTWRITEBYTECODE compiles every module in every process, a quarter second."""
-    import compileall
-
-    import mptui
-
-    compileall.compile_dir(Path(mptui.__file__).parent, quiet=1)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profiles", default=PROFILES, help=f"comma-separated (default {PROFILES})")
@@ -258,7 +248,6 @@ def main() -> None:
     cases = [c.strip() for c in args.cases.split(",")]
     if not set(cases) <= set(CASES):
         ap.error(f"--cases: unknown {sorted(set(cases) - set(CASES))}")
-    compile_mptui()
     print(f"whole processes, median of {args.rounds} round(s); transfers as % of the link's "
           "byte rate; ratios: the other's time / the tool's (>1: the tool is faster)")
     for profile in args.profiles.split(","):
