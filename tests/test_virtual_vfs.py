@@ -168,6 +168,7 @@ if KIND == "lfs2":
     fs = vfs.VfsLfs2(bdev)
 else:
     import _mptui_boardfs
+    _mptui_boardfs.LIST_HEAP = 1 << 30  # batches of LIST_BATCH names: 'many' takes 3 passes
     fs = _mptui_boardfs.BoardFS(ROOT)
 vfs.umount("/")
 vfs.mount(fs, "/")

@@ -234,7 +234,7 @@ class BoardFS:
     @micropython.native
     def _listing(fs, host, is_str):
         # littlefs lists a folder in its order from C, on no heap: by bytes, a name after the
-        # longer names it begins ("ab", "a b", then "a"; lfs2_dir_fetchmatch), the order of
+        # longer names it begins ("a b", "ab", then "a"; lfs2_dir_fetchmatch), the order of
         # the names' UTF-8 with 0xff after each. One sorted list of the host folder's names
         # would take the board's heap (a 200-file folder: ~20 KB on this 64-bit runtime) and
         # fail where the board does not: so a batch at a time (sized from the free heap), the
