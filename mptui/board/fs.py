@@ -210,10 +210,6 @@ class BoardFS(BoardFSWrites):
             await plain.run(repl, f"import os\nif os.stat({q})[0]&0x4000:raise OSError(21)\n"
                                   f"os.remove({q})")
 
-    async def _isdir(self, repl: Repl, p: str) -> bool:
-        out = await repl.exec(f"import os\nprint(os.stat({plain.path(p)})[0]&0x4000!=0)")
-        return out.strip() == b"True"
-
     async def rmdir(self, path: str) -> None:
         p = board_path(path)
         async with self._op(p) as (repl, _):

@@ -53,6 +53,12 @@ class BoardFSWrites:
         if error is not None:
             raise error
 
+    async def _isdir(self, repl: Repl, p: str) -> bool:
+        """Is board path `p` a folder (False: a file, or nothing there)?"""
+        out = await repl.exec(f"import os\ntry:print(os.stat({plain.path(p)})[0]&0x4000!=0)\n"
+                              "except OSError:print(0)")
+        return out.strip() == b"True"
+
     async def write_many(
         self, files: Sequence[tuple[str, bytes, Progress | None]]
     ) -> list[BoardError | None]:
@@ -69,9 +75,8 @@ class BoardFSWrites:
             p = items[i][0]
             if isinstance(p, IntoFolder):  # (not asked in a one-shot call: asked now)
                 async with self._op(p) as (repl, _):
-                    out = await repl.exec(f"import os\ntry:print(os.stat({plain.path(p)})[0]"
-                                          "&0x4000!=0)\nexcept OSError:print(0)")
-                items[i] = (p.inside() if out.strip() == b"True" else str(p), *items[i][1:])
+                    folder = await self._isdir(repl, p)
+                items[i] = (p.inside() if folder else str(p), *items[i][1:])
         if todo:
             rest = await self._write_warm([items[i] for i in todo])
             for i, r in zip(todo, rest, strict=True):

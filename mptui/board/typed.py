@@ -48,12 +48,12 @@ class Echo:
 
 
 async def write_paced(write: Callable[[bytes], Awaitable[None]], data: bytes, echo: Echo,
-                      stop: Callable[[], bool] | None = None) -> int:
+                      stop: Callable[[], bool] | None = None) -> None:
     """Write `data` at most WINDOW bytes ahead of what the echo shows read; `stop()` true ends
-    it early (a Ctrl-C typed meanwhile). The number of bytes written."""
+    it early (a Ctrl-C typed meanwhile)."""
     if len(data) <= WINDOW:
         await write(data)
-        return len(data)
+        return
     ends = []  # where the input's lines end, one for each newline its echo will have
     for m in LINE_END.finditer(data):
         ends += [m.end()] * (2 if data[m.start()] == PASTE_MODE else 1)
@@ -79,4 +79,3 @@ async def write_paced(write: Callable[[bytes], Awaitable[None]], data: bytes, ec
         chunk = data[sent:sent + room]
         await write(chunk)
         sent += len(chunk)
-    return sent
