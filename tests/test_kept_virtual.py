@@ -211,13 +211,13 @@ async def test_the_app_finds_the_board_a_command_left(kept):
 async def test_the_app_opens_the_link_early_and_its_connect_takes_it(kept):
     """The app opens a board's link while Textual is imported: the connect that follows takes
     that link (one link: the board's lock is ours once), and the board's prompt comes."""
-    from mptui.transports import kept as kept_link
+    from mptui.transports import early
 
     ok("-d", "virtual", "exec", "x = 42")
     manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
     manager.open_early("virtual")
-    early = kept_link._early["default"]
-    early.result(timeout=10)  # the link is open, the lock held
+    opened = early.pending("kept default")
+    opened.result(timeout=10)  # the link is open, the lock held
     probe = keeper.Lock(keeper.Files("default").lock)
     assert not probe.try_take()  # held by the early link
     probe.release()
@@ -225,8 +225,8 @@ async def test_the_app_opens_the_link_early_and_its_connect_takes_it(kept):
     out = bytearray()
     session = await manager.connect(board.key, console=out.extend)
     try:
-        assert "default" not in kept_link._early  # taken
-        assert session.transport._lock is early.result()[0]
+        assert early.pending("kept default") is None  # taken
+        assert session.transport._lock is opened.result()[0][0]
         for _ in range(200):  # the greet's Enter shows the prompt
             if out.endswith(b">>> "):
                 break
@@ -242,7 +242,7 @@ async def test_a_board_held_by_a_command_is_said_once_by_the_connect_after_an_ea
         kept, monkeypatch):
     """The early link waited its turn and gave up: the connect says so, with the board's
     lock not left taken (the next connect, once the board is free, gets it)."""
-    from mptui.transports import kept as kept_link
+    from mptui.transports import early
 
     ok("-d", "virtual:busy", "exec", "x = 1")
     monkeypatch.setattr(keeper, "LOCK_WAIT", 0.3)
@@ -251,11 +251,11 @@ async def test_a_board_held_by_a_command_is_said_once_by_the_connect_after_an_ea
     try:
         manager.open_early("virtual:busy")
         with pytest.raises(keeper.KeeperError, match="in use by another mptui"):
-            kept_link._early["busy"].result(timeout=10)
+            early.pending("kept busy").result(timeout=10)
         board = manager.find("virtual:busy") or manager.add("virtual:busy")
         with pytest.raises(BoardError, match="in use by another mptui"):
             await manager.connect(board.key)
-        assert "busy" not in kept_link._early
+        assert early.pending("kept busy") is None
         lock.release()
         session = await manager.connect(board.key)
         assert await session.eval("x") == 1

@@ -125,13 +125,13 @@ async def test_a_serial_port_opened_early_is_taken_with_what_the_board_said(boar
     the board sent since, and the wait before the prompt's Enter counts from then."""
     from mptui.config import load_config
     from mptui.services.manager import DeviceManager
-    from mptui.transports import serialport
+    from mptui.transports import early
     from mptui.transports.base import GREET_AFTER
 
     async with PtySerialBoard(board_root) as port:
         manager = DeviceManager(load_config(), usb=False, ble=False, network=False)
         manager.open_early(port.path)
-        serialport._early[port.path][1].result(timeout=10)
+        early.pending("serial " + port.path).result(timeout=10)
         with pytest.raises(serial.SerialException, match="ould not exclusively lock"):
             serial.Serial(port.path, exclusive=True)  # another program: held by the early open
         os.write(port.master, b"said before\r\n")
@@ -139,7 +139,7 @@ async def test_a_serial_port_opened_early_is_taken_with_what_the_board_said(boar
         out = bytearray()
         try:
             session = await manager.connect(board.key, console=out.extend)
-            assert port.path not in serialport._early  # taken
+            assert early.pending("serial " + port.path) is None  # taken
             assert session.transport.greet_after < GREET_AFTER
             await until(lambda: out.startswith(b"said before\r\n"), 10, "the early bytes")
             assert await session.eval("6*7") == 42
@@ -148,28 +148,28 @@ async def test_a_serial_port_opened_early_is_taken_with_what_the_board_said(boar
 
 
 async def test_a_serial_port_opened_early_with_other_settings_is_opened_anew(board_root):
-    from mptui.transports import serialport
+    from mptui.transports import early, serialport
 
     async with PtySerialBoard(board_root) as port:
         serialport.open_early(port.path, baudrate=9600)
-        early = serialport._early[port.path][1]
+        opened = early.pending("serial " + port.path)
         async with Session(port.path) as s:  # 115200: the early port closed, then opened anew
-            assert s.transport._serial is not early.result()[0]
-            assert not early.result()[0].is_open
+            assert s.transport._serial is not opened.result()[0][0]
+            assert not opened.result()[0][0].is_open
             assert s.transport.greet_after is None
             assert await s.eval("6*7") == 42
 
 
 async def test_a_serial_port_that_failed_early_is_opened_anew_and_says_why():
-    from mptui.transports import serialport
+    from mptui.transports import early, serialport
 
     missing = "/dev/ttyACM9-mptui-test"  # (no such port)
     serialport.open_early(missing)
     with pytest.raises(TransportError, match="ttyACM9"):
-        serialport._early[missing][1].result(timeout=10)
+        early.pending("serial " + missing).result(timeout=10)
     with pytest.raises(BoardDisconnected, match=f"cannot open {missing}"):
         await Session(missing, reconnect=False).connect()
-    assert missing not in serialport._early
+    assert early.pending("serial " + missing) is None
 
 
 @pytest.mark.parametrize("kind", ["socket", "rfc2217"])

@@ -11,15 +11,13 @@ wait before an Enter shows its prompt.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import socket
-import threading
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mptui.transports import early
 from mptui.transports.tcp import SocketTransport
 from mptui.transports.virtual import FAST_PROFILE
 
@@ -27,9 +25,8 @@ if TYPE_CHECKING:
     from mptui.transports.address import Address
     from mptui.virtual.keeper import Lock
 
-# A link opened early: (lock, socket path, notice, connected socket, time.monotonic() then)
-Early = tuple["Lock", Path, "str | None", socket.socket, float]
-_early: dict[str, concurrent.futures.Future[Early]] = {}  # board name -> its link
+# A link opened early (transports/early.py): lock, socket path, notice, connected socket
+Early = tuple["Lock", Path, "str | None", socket.socket]
 
 
 class KeptVirtualTransport(SocketTransport):
@@ -81,24 +78,11 @@ class KeptVirtualTransport(SocketTransport):
         it failed on (the board held by a command past the wait, not started) is raised as
         opening anew would raise it, not after waiting for it again; a socket that failed is
         opened anew."""
-        early = _early.pop(self.board_address.target, None)
-        if early is None:
+        got = await early.take(_key(self.board_address), self.root, _close_link, anew=OSError)
+        if got is None:
             return False
-        if self.root != _root(self.board_address):  # (not the same board's folder)
-            early.add_done_callback(_close_early)
-            return False
-        try:
-            if not early.done():  # (done, it is taken at once: no trip through the loop)
-                await asyncio.shield(asyncio.wrap_future(early))
-            self._lock, self._socket, self.notice, sock, since = early.result()
-        except asyncio.CancelledError:
-            early.add_done_callback(_close_early)
-            raise
-        except OSError:  # (the socket: opened anew, which says why not)
-            return False
-        self._early_socket = sock
+        (self._lock, self._socket, self.notice, self._early_socket), waited = got
         # what the board said since is in the socket: its prompt's Enter need not wait as long
-        waited = time.monotonic() - since
         self.greet_after = max(0.005, KeptVirtualTransport.greet_after - waited)
         return True
 
@@ -144,30 +128,24 @@ def _release_when_taken(work: asyncio.Future[tuple[Lock, Path, str | None]]) -> 
 def open_early(address: Address, idle: float) -> None:
     """Start opening the link to the kept board `address` in a thread: its lock taken, the
     board started if it is not running, its socket connected. The next transport opened for
-    the board takes that link (one left unused holds the board until this process ends)."""
-    key = address.target
-    if key in _early:
-        return
-    future: concurrent.futures.Future[Early] = concurrent.futures.Future()
-
-    def work() -> None:
+    the board (its folder the same) takes that link."""
+    def work() -> Early:
+        lock, path, notice = _take_and_ensure(address, idle, _root(address))
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            lock, path, notice = _take_and_ensure(address, idle, _root(address))
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.connect(str(path))
-            except BaseException:
-                sock.close()
-                lock.release()
-                raise
-        except BaseException as e:  # noqa: BLE001 - the transport opens anew and says why
-            future.set_exception(e)
-            return
+            sock.connect(str(path))
+        except BaseException:
+            sock.close()
+            lock.release()
+            raise
         sock.setblocking(False)
-        future.set_result((lock, path, notice, sock, time.monotonic()))
+        return lock, path, notice, sock
 
-    _early[key] = future
-    threading.Thread(target=work, name="mptui-open-early", daemon=True).start()
+    early.start(_key(address), _root(address), work)
+
+
+def _key(address: Address) -> str:
+    return "kept " + address.target
 
 
 def _root(address: Address) -> Path:
@@ -176,8 +154,7 @@ def _root(address: Address) -> Path:
     return virtual_board_root(address.target)
 
 
-def _close_early(work: concurrent.futures.Future[Early]) -> None:
-    if not work.cancelled() and work.exception() is None:
-        lock, _, _, sock, _ = work.result()
-        sock.close()
-        lock.release()
+def _close_link(made: Early) -> None:
+    lock, _, _, sock = made
+    sock.close()
+    lock.release()

@@ -8,12 +8,10 @@ wait before an Enter shows its prompt.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import os
-import threading
-import time
 from typing import TYPE_CHECKING, Any
 
+from mptui.transports import early
 from mptui.transports.base import (
     GREET_AFTER,
     LinkProfile,
@@ -41,11 +39,9 @@ READ_GAP = 0.002
 READ_MORE = 256
 READ_FULL = 4000
 
-# A port opened early: (the port, its path then, its ListPortInfo or None, time.monotonic() then)
-Opened = tuple["serial.Serial", str, "ListPortInfo | None", float]
+# A port opened early (transports/early.py): the port, its path then, its ListPortInfo or None
+Opened = tuple["serial.Serial", str, "ListPortInfo | None"]
 Settings = tuple[int, "bool | None", "bool | None"]  # baud rate, DTR, RTS
-# device as named -> (the settings it is opened with, the port being opened)
-_early: dict[str, tuple[Settings, concurrent.futures.Future[Opened]]] = {}
 
 
 def port_info(device: str) -> ListPortInfo | None:
@@ -96,7 +92,7 @@ class SerialTransport(Transport):
             device, info = await asyncio.to_thread(self._find_port)  # lists ports: not on the loop
             ser = self._open_port(device)
         else:
-            ser, device, info, _ = opened
+            ser, device, info = opened
         if info is not None:
             self.identity = self.identity or info.serial_number
             native = info.vid in NATIVE_USB_VIDS
@@ -141,24 +137,12 @@ class SerialTransport(Transport):
     async def _take_early(self) -> Opened | None:
         """The port open_early() opened for this device, if it could and with these settings;
         None: open it anew (which says why not, when it cannot be)."""
-        early = _early.pop(self.device, None)
-        if early is None:
+        got = await early.take(_key(self.device), self._settings(), lambda made: made[0].close())
+        if got is None:
             return None
-        settings, future = early
-        try:
-            if not future.done():  # (done, it is taken at once: no trip through the loop)
-                await asyncio.shield(asyncio.wrap_future(future))
-            opened = future.result()
-        except asyncio.CancelledError:
-            future.add_done_callback(_close_early)
-            raise
-        except Exception:  # noqa: BLE001 - opened anew, which says why not
-            return None
-        if settings != self._settings():  # closed before it is opened anew
-            opened[0].close()
-            return None
+        opened: Opened = got[0]
         # what the board said since is in the port: its prompt's Enter need not wait as long
-        self.greet_after = max(0.005, GREET_AFTER - (time.monotonic() - opened[3]))
+        self.greet_after = max(0.005, GREET_AFTER - got[1])
         return opened
 
     def _find_port(self) -> tuple[str, ListPortInfo | None]:
@@ -271,26 +255,15 @@ class SerialTransport(Transport):
 
 def open_early(device: str, **options: Any) -> None:
     """Start opening the serial port `device` in a thread (options as SerialTransport's). The
-    next SerialTransport opened for it with the same settings takes that port (one left unused
-    stays open until this process ends)."""
-    if device in _early:
-        return
+    next SerialTransport opened for it with the same settings takes that port."""
     transport = SerialTransport(device, **options)
-    future: concurrent.futures.Future[Opened] = concurrent.futures.Future()
 
-    def work() -> None:
-        try:
-            found, info = transport._find_port()
-            ser = transport._open_port(found)
-        except BaseException as e:  # noqa: BLE001 - the transport opens anew and says why
-            future.set_exception(e)
-            return
-        future.set_result((ser, found, info, time.monotonic()))
+    def work() -> Opened:
+        found, info = transport._find_port()
+        return transport._open_port(found), found, info
 
-    _early[device] = (transport._settings(), future)
-    threading.Thread(target=work, name="mptui-open-early", daemon=True).start()
+    early.start(_key(device), transport._settings(), work)
 
 
-def _close_early(future: concurrent.futures.Future[Opened]) -> None:
-    if not future.cancelled() and future.exception() is None:
-        future.result()[0].close()
+def _key(device: str) -> str:
+    return "serial " + device
