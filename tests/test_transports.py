@@ -86,6 +86,9 @@ async def test_serial_reads_are_batched_only_while_the_console_has_the_link(boar
     """A flood at the console arrives whole and in order, its reads batched (`console`); an
     operation's answers are never held back for batching."""
     async with PtySerialBoard(board_root) as port, Session(port.path) as s:
+        held = []  # one for each read that waited READ_GAP to take more at once
+        read_again = s.transport._read_again
+        s.transport._read_again = lambda ser: held.append(1) or read_again(ser)
         out = bytearray()
         s.set_console(out.extend)
         await s.console_write(b"for i in range(20000): print(i)\r\r")
@@ -94,8 +97,12 @@ async def test_serial_reads_are_batched_only_while_the_console_has_the_link(boar
         first = lines.index(b"0")
         assert lines[first : first + 20000] == [b"%d" % i for i in range(20000)]
         assert s.transport.console
-        assert await s.eval("'x' * 3000") == "x" * 3000  # (its answer in several reads)
+        assert held  # the flood's reads were batched
+        assert await s.eval("'x' * 3000") == "x" * 3000  # (its answer: a read of ~3 KB)
         assert not s.transport.console
+        loop, fd = asyncio.get_running_loop(), s.transport._serial.fileno()
+        assert loop.remove_reader(fd)  # still reading: the answer's read was not held back
+        loop.add_reader(fd, s.transport._on_readable)
         await s.console_write(b"6*7\r")
         await until(lambda: out.endswith(b"42\r\n>>> "), 10, "the answer")
         assert s.transport.console
