@@ -211,6 +211,30 @@ def test_cp_into_a_folder_asks_the_board_in_its_write(isolated_env, tmp_path):
     assert sorted(os.listdir(root)) == ["lib", "other.bin"]
 
 
+def test_cp_into_a_folder_sends_the_board_one_piece_of_code(isolated_env, tmp_path,
+                                                            monkeypatch):
+    """The folder question rides on the write's own call: a fresh `cp -f FILE :lib` sends the
+    board the one-shot write and nothing else (no stat first)."""
+    from mptui.board.repl import Repl
+    from mptui.cli import main
+
+    root = isolated_env / "data" / "boards" / "default"
+    (root / "lib").mkdir(parents=True)
+    src = tmp_path / "data.bin"
+    src.write_bytes(ALL_BYTES)
+    sent: list[bytes] = []
+    send_code = Repl.send_code
+
+    async def spy(self, code, *args, **kwargs):
+        sent.append(code.encode() if isinstance(code, str) else bytes(code))
+        return await send_code(self, code, *args, **kwargs)
+
+    monkeypatch.setattr(Repl, "send_code", spy)
+    assert main(["-d", "virtual", "cp", "-f", str(src), ":lib"]) == 0
+    assert (root / "lib" / "data.bin").read_bytes() == ALL_BYTES
+    assert len(sent) == 1 and sent[0].startswith(b"import io,deflate"), [c[:40] for c in sent]
+
+
 async def test_bytes_literals_read_back_byte_for_byte_on_the_board(session):
     """The code's bytes literals (the one-shot function, the helper's parts, plain writes) use
     the shortest escapes: an octal escape before an octal digit must not take it in."""
