@@ -80,7 +80,7 @@ class TerminalModel:
             texts = text.split("\r\n")
             ahead = screen.lines - 1 - screen.cursor.y  # lines until the bottom one: one at a
             if 0 < ahead < len(texts) - 2:  # time, the rest in one go (once the cursor is there)
-                self._feed_parts(_LINE_ENDS.split("".join(t + "\r\n" for t in texts[:ahead])))
+                self._feed_parts([part for t in texts[:ahead] for part in (t, "\r\n")])
                 texts = texts[ahead:]
             columns = screen.columns
             if screen.plain_mode():  # (the line begun is drawn, wrapped if it must be, at the
