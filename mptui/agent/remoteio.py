@@ -150,8 +150,8 @@ def _pump():
         if _listeners:
             yield (host.SLEEP, None, LINGER)
             s = sys.modules.get("mptui_agent.remoteio_session")  # (loaded while any listen)
-            for c in list(_listeners):
-                if s is not None:
+            if s is not None:
+                for c in list(_listeners):
                     s._feed(c)
             s = None
 
